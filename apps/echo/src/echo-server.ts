@@ -1,0 +1,27 @@
+import type { EchoAddress } from './listen-address';
+
+/** The echo server implementations the CLI can run. */
+export const kEchoImplementations = ['core', 'net', 'net-batched'] as const;
+export type EchoImplementation = (typeof kEchoImplementations)[number];
+
+/** Options every echo implementation takes. */
+export interface EchoServerOptions {
+  /** Largest payload accepted, in bytes; a larger header closes that connection. */
+  readonly maxFrameSize: number;
+}
+
+/**
+ * A running length-header echo server: every frame (4-byte big-endian payload
+ * length, then the payload) is answered with an identical frame.
+ */
+export interface EchoServer {
+  /** Where it listens, with the port resolved when 0 was asked for. */
+  readonly address: EchoAddress;
+  /** Stops accepting, lets connections finish for up to `timeout` ms, then closes the rest. */
+  close(timeout: number): Promise<void>;
+  /** Counters the implementation keeps (reactor counters for core; none for node:net). */
+  stats(): Readonly<Record<string, number>>;
+}
+
+/** Default `--max-frame-size`: 4 MiB. */
+export const kDefaultMaxFrameSize = 4 * 1024 * 1024;

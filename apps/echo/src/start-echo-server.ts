@@ -1,0 +1,19 @@
+import type { EchoImplementation, EchoServer, EchoServerOptions } from './echo-server';
+import type { EchoAddress } from './listen-address';
+import { startNetEchoServer } from './net-echo-server';
+
+/** Starts the echo server `implementation` on `address`. */
+export async function startEchoServer(
+  implementation: EchoImplementation,
+  address: EchoAddress,
+  options: EchoServerOptions,
+): Promise<EchoServer> {
+  switch (implementation) {
+    case 'core':
+      return (await import('./core-echo-server')).startCoreEchoServer(address, options);
+    case 'net':
+      return startNetEchoServer(address, { ...options, batched: false });
+    case 'net-batched':
+      return startNetEchoServer(address, { ...options, batched: true });
+  }
+}
