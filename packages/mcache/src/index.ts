@@ -1,0 +1,20 @@
+export { BufferCache } from './buffer-cache';
+export { capacityOf, defaultCache, free, malloc, stats } from './default-cache';
+export {
+  AllocationFailedError,
+  DoubleFreeError,
+  ForeignBufferError,
+  InvalidArgumentError,
+  isNetpollError,
+  kMcacheErrorCodes,
+  type McacheErrorCode,
+  type NetpollError,
+  OutOfRangeError,
+} from './errors';
+export {
+  type BufferCacheOptions,
+  kDefaultBufferCacheOptions,
+  type ResolvedBufferCacheOptions,
+} from './options';
+export { POISON_BYTE } from './poison';
+export type { BufferCacheStats, SizeClassStats } from './stats';

@@ -1,0 +1,132 @@
+/**
+ * Options of `BufferCache`: the interface, the frozen defaults, and the one validating resolver
+ * the constructor calls (house style B.6). Nothing on the hot path validates options again.
+ */
+import { InvalidArgumentError, OutOfRangeError } from './errors';
+
+/** The largest size class any cache may pool, and the largest slab it may carve: 1 GiB. */
+export const kMaxClassSize = 2 ** 30;
+
+/** Options accepted by `new BufferCache(options)`. Every field is optional. */
+export interface BufferCacheOptions {
+  /**
+   * The largest size class that is pooled, in bytes; a power of two from 1 to 1 GiB.
+   * Requests whose capacity is larger are plain, never-pooled allocations.
+   * Default: 8 MiB (8388608), netpoll's threshold.
+   */
+  maxPooledSize?: number;
+  /**
+   * The most bytes one size class keeps on its free list, in bytes; a non-negative safe integer.
+   * Class `c` keeps at most `floor(maxBytesPerClass / c)` freed buffers; a `free()` beyond that
+   * drops the buffer for the garbage collector. `0` disables caching (every free drops).
+   * Default: 8 MiB (8388608).
+   */
+  maxBytesPerClass?: number;
+  /**
+   * The size of the slabs small classes are carved from, in bytes; a power of two from 1 KiB to
+   * 1 GiB. A class smaller than this shares one ArrayBuffer of up to `slabSize` bytes among up to
+   * 256 buffers; a class at least this large gets one ArrayBuffer per buffer.
+   * Default: 256 KiB (262144).
+   */
+  slabSize?: number;
+  /**
+   * Debug mode: freed memory is filled with `POISON_BYTE` (0xDD), every `malloc` returns a fresh
+   * Buffer object so a stale handle can never equal a live one, and freeing a stale handle or an
+   * unpooled buffer twice throws `ERR_NETPOLL_MCACHE_DOUBLE_FREE`. Slower; for tests.
+   * Default: `true` when the environment variable `NETPOLL_DEBUG` is `1` at construction,
+   * otherwise `false`.
+   */
+  debug?: boolean;
+}
+
+/** The options after defaults are applied and validation passed; frozen. */
+export type ResolvedBufferCacheOptions = Readonly<Required<BufferCacheOptions>>;
+
+/** The defaults. `debug` here is the value used when `NETPOLL_DEBUG` is not `1`. */
+export const kDefaultBufferCacheOptions: ResolvedBufferCacheOptions = Object.freeze({
+  maxPooledSize: 8 * 1024 * 1024,
+  maxBytesPerClass: 8 * 1024 * 1024,
+  slabSize: 256 * 1024,
+  debug: false,
+});
+
+const kKnownOptions: ReadonlySet<string> = new Set(Object.keys(kDefaultBufferCacheOptions));
+
+/** Tells whether `NETPOLL_DEBUG=1` is set in the environment right now. */
+export function isDebugEnvironment(): boolean {
+  return process.env.NETPOLL_DEBUG === '1';
+}
+
+function isPowerOfTwo(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && (value & (value - 1)) === 0;
+}
+
+/** Validates a power-of-two byte size in `[min, kMaxClassSize]`. */
+function powerOfTwoSize(path: string, value: unknown, min: number): number {
+  if (typeof value !== 'number') throw new InvalidArgumentError(path, 'a number', value);
+  const expected = `a power of two from ${min} to ${kMaxClassSize}`;
+  if (value < min || value > kMaxClassSize || !isPowerOfTwo(value)) {
+    throw new OutOfRangeError(path, expected, value);
+  }
+  return value;
+}
+
+/**
+ * Validates `input` (undefined or a plain object of `BufferCacheOptions`), merges it onto the
+ * defaults and returns a frozen result. It never keeps a reference to `input`.
+ *
+ * @throws `ERR_NETPOLL_INVALID_ARG` when `input` is not a plain object, has an unknown key, or a
+ *   field has the wrong type.
+ * @throws `ERR_NETPOLL_OUT_OF_RANGE` when a numeric field is outside its range.
+ */
+export function resolveBufferCacheOptions(input: unknown): ResolvedBufferCacheOptions {
+  if (input === undefined) {
+    return Object.freeze({ ...kDefaultBufferCacheOptions, debug: isDebugEnvironment() });
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidArgumentError('options', 'an object or undefined', input);
+  }
+  const options = input as Record<string, unknown>;
+  for (const key of Object.keys(options)) {
+    if (!kKnownOptions.has(key)) {
+      throw new InvalidArgumentError(
+        `options.${key}`,
+        `absent (known options: ${[...kKnownOptions].join(', ')})`,
+        options[key],
+      );
+    }
+  }
+  const defaults = kDefaultBufferCacheOptions;
+
+  const maxPooledSize =
+    options.maxPooledSize === undefined
+      ? defaults.maxPooledSize
+      : powerOfTwoSize('options.maxPooledSize', options.maxPooledSize, 1);
+
+  const slabSize =
+    options.slabSize === undefined
+      ? defaults.slabSize
+      : powerOfTwoSize('options.slabSize', options.slabSize, 1024);
+
+  let maxBytesPerClass = defaults.maxBytesPerClass;
+  if (options.maxBytesPerClass !== undefined) {
+    const value = options.maxBytesPerClass;
+    if (typeof value !== 'number') {
+      throw new InvalidArgumentError('options.maxBytesPerClass', 'a number', value);
+    }
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new OutOfRangeError('options.maxBytesPerClass', 'a non-negative safe integer', value);
+    }
+    maxBytesPerClass = value;
+  }
+
+  let debug = isDebugEnvironment();
+  if (options.debug !== undefined) {
+    if (typeof options.debug !== 'boolean') {
+      throw new InvalidArgumentError('options.debug', 'a boolean', options.debug);
+    }
+    debug = options.debug;
+  }
+
+  return Object.freeze({ maxPooledSize, maxBytesPerClass, slabSize, debug });
+}

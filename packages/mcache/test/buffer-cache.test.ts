@@ -1,0 +1,426 @@
+import { BufferCache, isNetpollError, POISON_BYTE } from '../src/index';
+
+function expectCode(action: () => unknown, code: string, base: ErrorConstructor = Error): Error {
+  let caught: unknown;
+  try {
+    action();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(base);
+  expect(isNetpollError(caught)).toBe(true);
+  expect((caught as { code: string }).code).toBe(code);
+  return caught as Error;
+}
+
+describe('BufferCache conformance (netpoll semantics item 36, adapted)', () => {
+  const cache = new BufferCache({ debug: false });
+
+  it('malloc(5) has length 5 and capacity 8', () => {
+    const buffer = cache.malloc(5);
+    expect(buffer).toBeInstanceOf(Buffer);
+    expect(buffer.length).toBe(5);
+    expect(cache.capacityOf(buffer)).toBe(8);
+  });
+
+  it('malloc(0) has length 0 and capacity 1', () => {
+    const buffer = cache.malloc(0);
+    expect(buffer.length).toBe(0);
+    expect(cache.capacityOf(buffer)).toBe(1);
+  });
+
+  it('malloc(3, 100) has length 3 and capacity 128', () => {
+    const buffer = cache.malloc(3, 100);
+    expect(buffer.length).toBe(3);
+    expect(cache.capacityOf(buffer)).toBe(128);
+  });
+
+  it('a capacity below the size means the size', () => {
+    const buffer = cache.malloc(100, 3);
+    expect(buffer.length).toBe(100);
+    expect(cache.capacityOf(buffer)).toBe(128);
+  });
+
+  it('throws ERR_NETPOLL_INVALID_ARG on two extra arguments (gopkg panics)', () => {
+    const error = expectCode(
+      () => (cache.malloc as (...args: number[]) => Buffer)(3, 4, 5),
+      'ERR_NETPOLL_INVALID_ARG',
+      TypeError,
+    );
+    expect(error.message).toBe('malloc arguments must be at most 2 (size, capacity) (received 3)');
+  });
+
+  it('rejects freeing a buffer of non-power-of-two capacity instead of ignoring it', () => {
+    expectCode(() => cache.free(Buffer.allocUnsafe(5)), 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER');
+  });
+
+  it('rejects freeing a power-of-two buffer the cache did not hand out', () => {
+    expectCode(() => cache.free(Buffer.allocUnsafeSlow(64)), 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER');
+  });
+});
+
+describe('BufferCache reuse (netpoll semantics item 35)', () => {
+  it('hands a freed buffer back, with stale contents, to the next malloc of the same class', () => {
+    const cache = new BufferCache({ debug: false });
+    const first = cache.malloc(5);
+    first.write('hello', 'latin1');
+    const { buffer, byteOffset } = first;
+    cache.free(first);
+    const second = cache.malloc(7);
+    expect(second.buffer).toBe(buffer);
+    expect(second.byteOffset).toBe(byteOffset);
+    expect(second.toString('latin1', 0, 5)).toBe('hello');
+  });
+
+  it('returns the very same Buffer object when the size equals the class capacity', () => {
+    const cache = new BufferCache({ debug: false });
+    const first = cache.malloc(4096);
+    cache.free(first);
+    expect(cache.malloc(4096)).toBe(first);
+  });
+
+  it('never pools buffers larger than maxPooledSize', () => {
+    const cache = new BufferCache({ maxPooledSize: 1024 });
+    const large = cache.malloc(1025);
+    expect(large.length).toBe(1025);
+    expect(cache.capacityOf(large)).toBe(1025);
+    cache.free(large);
+    const again = cache.malloc(1025);
+    expect(again.buffer).not.toBe(large.buffer);
+    const stats = cache.stats();
+    expect(stats.heldBuffers).toBe(0);
+    expect(stats.unpooledAllocations).toBe(2);
+    expect(stats.unpooledBytes).toBe(2050);
+    expect(stats.classes).toHaveLength(11);
+  });
+
+  it('gives an unpooled allocation exactly max(size, capacity) bytes', () => {
+    const cache = new BufferCache({ maxPooledSize: 1024 });
+    const buffer = cache.malloc(10, 5000);
+    expect(buffer.length).toBe(10);
+    expect(cache.capacityOf(buffer)).toBe(5000);
+    expect(buffer.buffer.byteLength).toBe(5000);
+  });
+
+  it('carves small classes from one shared slab instead of one ArrayBuffer each', () => {
+    const cache = new BufferCache({ slabSize: 64 * 1024 });
+    const buffers = Array.from({ length: 10 }, () => cache.malloc(64));
+    const arrayBuffers = new Set(buffers.map((buffer) => buffer.buffer));
+    expect(arrayBuffers.size).toBe(1);
+    expect(buffers.map((buffer) => buffer.byteOffset)).toEqual(
+      Array.from({ length: 10 }, (_, index) => index * 64),
+    );
+    expect(cache.stats().classes[6]).toMatchObject({ slabs: 1, slabBytes: 256 * 64 });
+  });
+
+  it('gives a class at least the slab size one ArrayBuffer per buffer', () => {
+    const cache = new BufferCache({ slabSize: 1024 });
+    const a = cache.malloc(2048);
+    const b = cache.malloc(2048);
+    expect(a.buffer).not.toBe(b.buffer);
+    expect(a.buffer.byteLength).toBe(2048);
+  });
+
+  it('never hands out memory of one live buffer to another', () => {
+    const cache = new BufferCache({ slabSize: 1024 });
+    const live = Array.from({ length: 40 }, (_, index) => {
+      const buffer = cache.malloc(100);
+      buffer.fill(index);
+      return buffer;
+    });
+    live.forEach((buffer, index) => {
+      expect(buffer.every((byte) => byte === index)).toBe(true);
+    });
+  });
+});
+
+describe('BufferCache per-class byte cap', () => {
+  it('holds at most maxBytesPerClass bytes per class and drops the rest', () => {
+    const cache = new BufferCache({ maxBytesPerClass: 4096 });
+    const buffers = [cache.malloc(2048), cache.malloc(2048), cache.malloc(2048)];
+    for (const buffer of buffers) cache.free(buffer);
+    const entry = cache.stats().classes[11]!;
+    expect(entry).toMatchObject({ capacity: 2048, heldBuffers: 2, heldBytes: 4096, drops: 1 });
+  });
+
+  it('caps each class on its own', () => {
+    const cache = new BufferCache({ maxBytesPerClass: 256 });
+    const small = Array.from({ length: 8 }, () => cache.malloc(32));
+    const large = [cache.malloc(128), cache.malloc(128), cache.malloc(128)];
+    for (const buffer of [...small, ...large]) cache.free(buffer);
+    const stats = cache.stats();
+    expect(stats.classes[5]).toMatchObject({ heldBuffers: 8, drops: 0 });
+    expect(stats.classes[7]).toMatchObject({ heldBuffers: 2, drops: 1 });
+  });
+
+  it('keeps nothing when maxBytesPerClass is 0', () => {
+    const cache = new BufferCache({ maxBytesPerClass: 0 });
+    const buffer = cache.malloc(16);
+    cache.free(buffer);
+    expect(cache.stats()).toMatchObject({ heldBuffers: 0, drops: 1, hits: 0 });
+  });
+
+  it('keeps a class whose capacity exceeds the cap uncached', () => {
+    const cache = new BufferCache({ maxBytesPerClass: 1000 });
+    cache.free(cache.malloc(1024));
+    expect(cache.stats().classes[10]).toMatchObject({ heldBuffers: 0, drops: 1 });
+  });
+
+  it('reuses a dropped region of a live slab before carving new memory', () => {
+    const cache = new BufferCache({ maxBytesPerClass: 0, slabSize: 1024 });
+    const keep = cache.malloc(64);
+    const dropped = cache.malloc(64);
+    const offset = dropped.byteOffset;
+    cache.free(dropped);
+    const next = cache.malloc(64);
+    expect(next.buffer).toBe(keep.buffer);
+    expect(next.byteOffset).toBe(offset);
+    expect(cache.stats().classes[6]).toMatchObject({ slabs: 1, misses: 3 });
+  });
+
+  it('forgets a slab once every region in it is dropped and it is not the carving slab', () => {
+    const cache = new BufferCache({ maxBytesPerClass: 0, slabSize: 2048 });
+    // A 1 KiB class has two regions per 2 KiB slab: fill the first slab, start a second.
+    const first = [cache.malloc(1024), cache.malloc(1024)];
+    const second = cache.malloc(1024);
+    expect(second.buffer).not.toBe(first[0]!.buffer);
+    expect(cache.stats().classes[10]).toMatchObject({ slabs: 2, slabBytes: 4096 });
+    cache.free(first[0]!);
+    expect(cache.stats().classes[10]).toMatchObject({ slabs: 2 });
+    cache.free(first[1]!);
+    expect(cache.stats().classes[10]).toMatchObject({ slabs: 1, slabBytes: 2048, drops: 2 });
+    // The next allocation carves the current slab's free region, not the forgotten slab.
+    expect(cache.malloc(1024).buffer).toBe(second.buffer);
+  });
+});
+
+describe('BufferCache.free errors', () => {
+  it('throws ERR_NETPOLL_MCACHE_DOUBLE_FREE on a second free', () => {
+    const cache = new BufferCache({ debug: false });
+    const buffer = cache.malloc(100);
+    cache.free(buffer);
+    const error = expectCode(() => cache.free(buffer), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
+    expect(error.message).toMatch(/freed already/);
+  });
+
+  it('throws ERR_NETPOLL_MCACHE_DOUBLE_FREE on a second free of an unpooled buffer', () => {
+    const cache = new BufferCache({ maxPooledSize: 64 });
+    const buffer = cache.malloc(65);
+    cache.free(buffer);
+    expectCode(() => cache.free(buffer), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
+  });
+
+  it('throws ERR_NETPOLL_MCACHE_FOREIGN_BUFFER for a buffer of another cache', () => {
+    const one = new BufferCache();
+    const other = new BufferCache();
+    const error = expectCode(() => other.free(one.malloc(8)), 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER');
+    expect(error.message).toMatch(/different BufferCache/);
+  });
+
+  it('throws ERR_NETPOLL_MCACHE_FOREIGN_BUFFER for a view inside an allocation', () => {
+    const cache = new BufferCache();
+    const buffer = cache.malloc(64);
+    const error = expectCode(
+      () => cache.free(buffer.subarray(8)),
+      'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER',
+    );
+    expect(error.message).toMatch(/byte offset 8 is not the start of an allocation of 64 bytes/);
+  });
+
+  it('throws ERR_NETPOLL_MCACHE_DOUBLE_FREE for a copy of the view malloc returned', () => {
+    const cache = new BufferCache();
+    const buffer = cache.malloc(64);
+    const alias = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.length);
+    expectCode(() => cache.free(alias), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
+    cache.free(buffer);
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+    ['a plain object', { buffer: new ArrayBuffer(8), byteOffset: 0 }],
+  ])('throws ERR_NETPOLL_INVALID_ARG for %s', (_, value) => {
+    const cache = new BufferCache();
+    const error = expectCode(
+      () => cache.free(value as unknown as Buffer),
+      'ERR_NETPOLL_INVALID_ARG',
+      TypeError,
+    );
+    expect(error.message).toMatch(/^buffer must be a Buffer \(received /);
+  });
+
+  it('leaves the cache consistent after a rejected free', () => {
+    const cache = new BufferCache();
+    const buffer = cache.malloc(32);
+    expect(() => cache.free(buffer.subarray(1))).toThrow();
+    cache.free(buffer);
+    expect(cache.stats().classes[5]).toMatchObject({ heldBuffers: 1, liveBuffers: 0 });
+  });
+});
+
+describe('BufferCache.capacityOf', () => {
+  it('reports the class capacity for every pooled class up to maxPooledSize', () => {
+    const cache = new BufferCache({ maxPooledSize: 1 << 16 });
+    for (let index = 0; index <= 16; index++) {
+      const size = 2 ** index;
+      expect(cache.capacityOf(cache.malloc(size))).toBe(size);
+      if (size > 2) expect(cache.capacityOf(cache.malloc(size / 2 + 1))).toBe(size);
+    }
+  });
+
+  it('throws ERR_NETPOLL_MCACHE_FOREIGN_BUFFER for a foreign buffer', () => {
+    const cache = new BufferCache();
+    expectCode(() => cache.capacityOf(Buffer.alloc(8)), 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER');
+  });
+
+  it('throws ERR_NETPOLL_MCACHE_FOREIGN_BUFFER for a view that starts inside an allocation', () => {
+    const cache = new BufferCache();
+    const buffer = cache.malloc(64);
+    expectCode(() => cache.capacityOf(buffer.subarray(1)), 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER');
+  });
+
+  it('lets the owner widen its view to the full capacity', () => {
+    const cache = new BufferCache();
+    const buffer = cache.malloc(3, 100);
+    const wide = Buffer.from(buffer.buffer, buffer.byteOffset, cache.capacityOf(buffer));
+    wide.fill(7);
+    expect([...buffer]).toEqual([7, 7, 7]);
+    expect(wide.length).toBe(128);
+  });
+});
+
+describe('BufferCache debug mode', () => {
+  it('fills freed memory with POISON_BYTE', () => {
+    const cache = new BufferCache({ debug: true });
+    const buffer = cache.malloc(16);
+    buffer.fill(1);
+    const stale = Buffer.from(buffer.buffer, buffer.byteOffset, 16);
+    cache.free(buffer);
+    expect(POISON_BYTE).toBe(0xdd);
+    expect([...stale]).toEqual(new Array(16).fill(0xdd));
+  });
+
+  it('poisons the whole class capacity, not only the length', () => {
+    const cache = new BufferCache({ debug: true });
+    const buffer = cache.malloc(3, 64);
+    const wide = Buffer.from(buffer.buffer, buffer.byteOffset, 64);
+    wide.fill(0);
+    cache.free(buffer);
+    expect(wide.every((byte) => byte === POISON_BYTE)).toBe(true);
+  });
+
+  it('poisons a freed unpooled buffer', () => {
+    const cache = new BufferCache({ debug: true, maxPooledSize: 16 });
+    const buffer = cache.malloc(20);
+    buffer.fill(0);
+    cache.free(buffer);
+    expect(buffer.every((byte) => byte === POISON_BYTE)).toBe(true);
+  });
+
+  it('returns a fresh Buffer object from every malloc', () => {
+    const cache = new BufferCache({ debug: true });
+    const first = cache.malloc(64);
+    cache.free(first);
+    const second = cache.malloc(64);
+    expect(second).not.toBe(first);
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+  });
+
+  it('detects freeing a stale handle whose memory was handed out again', () => {
+    const cache = new BufferCache({ debug: true });
+    const stale = cache.malloc(64);
+    cache.free(stale);
+    const owner = cache.malloc(64);
+    owner.fill(9);
+    const error = expectCode(() => cache.free(stale), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
+    expect(error.message).toMatch(/newer allocation/);
+    expect(owner.every((byte) => byte === 9)).toBe(true);
+    cache.free(owner);
+  });
+
+  it('does not poison without debug mode', () => {
+    const cache = new BufferCache({ debug: false });
+    const buffer = cache.malloc(16);
+    buffer.fill(1);
+    cache.free(buffer);
+    expect(buffer.every((byte) => byte === 1)).toBe(true);
+  });
+});
+
+describe('BufferCache.malloc argument validation', () => {
+  const cache = new BufferCache();
+
+  it.each([
+    ['size is missing', [], 'size must be a number (received undefined)'],
+    ['size is a string', ['8'], 'size must be a number (received "8")'],
+    ['size is a bigint', [8n], 'size must be a number (received 8n)'],
+    ['capacity is a string', [8, '16'], 'capacity must be a number (received "16")'],
+    ['capacity is null', [8, null], 'capacity must be a number (received null)'],
+    [
+      'size is an object with valueOf',
+      [{ valueOf: (): number => 8 }],
+      'size must be a number (received an object)',
+    ],
+  ])('throws ERR_NETPOLL_INVALID_ARG when %s', (_, args, message) => {
+    const error = expectCode(
+      () => (cache.malloc as (...values: unknown[]) => Buffer)(...args),
+      'ERR_NETPOLL_INVALID_ARG',
+      TypeError,
+    );
+    expect(error.message).toBe(message);
+  });
+
+  const range = 'an integer from 0 to 4294967296';
+  it.each([
+    ['size is negative', [-1], `size must be ${range} (received -1)`],
+    ['size is not an integer', [1.5], `size must be ${range} (received 1.5)`],
+    ['size is NaN', [Number.NaN], `size must be ${range} (received NaN)`],
+    ['size is Infinity', [Number.POSITIVE_INFINITY], `size must be ${range} (received Infinity)`],
+    [
+      'size is beyond the Buffer limit',
+      [2 ** 32 + 1],
+      `size must be ${range} (received 4294967297)`,
+    ],
+    [
+      'size is beyond the safe integers',
+      [2 ** 53 + 2],
+      `size must be ${range} (received 9007199254740994)`,
+    ],
+    ['capacity is negative', [1, -1], `capacity must be ${range} (received -1)`],
+    ['capacity is not an integer', [1, 2.5], `capacity must be ${range} (received 2.5)`],
+    ['capacity is NaN', [1, Number.NaN], `capacity must be ${range} (received NaN)`],
+  ])('throws ERR_NETPOLL_OUT_OF_RANGE when %s', (_, args, message) => {
+    const error = expectCode(
+      () => (cache.malloc as (...values: unknown[]) => Buffer)(...args),
+      'ERR_NETPOLL_OUT_OF_RANGE',
+      RangeError,
+    );
+    expect(error.message).toBe(message);
+  });
+
+  it('accepts an explicit undefined capacity', () => {
+    const buffer = cache.malloc(5, undefined);
+    expect(cache.capacityOf(buffer)).toBe(8);
+  });
+
+  it('throws ERR_NETPOLL_MCACHE_ALLOCATION_FAILED when the engine cannot allocate', () => {
+    const spy = jest.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation(() => {
+      throw new RangeError('Array buffer allocation failed');
+    });
+    try {
+      const fresh = new BufferCache();
+      const error = expectCode(
+        () => fresh.malloc(64),
+        'ERR_NETPOLL_MCACHE_ALLOCATION_FAILED',
+        RangeError,
+      );
+      expect(error.message).toBe('could not allocate 16384 bytes');
+      expect((error.cause as Error).message).toBe('Array buffer allocation failed');
+      expect(fresh.stats()).toMatchObject({ slabs: 0, liveBuffers: 0, misses: 0 });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

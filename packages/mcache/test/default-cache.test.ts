@@ -1,0 +1,56 @@
+import { BufferCache, capacityOf, defaultCache, free, malloc, stats } from '../src/index';
+
+describe('default cache functions', () => {
+  it('uses one BufferCache with default sizes', () => {
+    expect(defaultCache).toBeInstanceOf(BufferCache);
+    expect(defaultCache.options).toMatchObject({
+      maxPooledSize: 8388608,
+      maxBytesPerClass: 8388608,
+      slabSize: 262144,
+    });
+  });
+
+  it('malloc, capacityOf and free go through defaultCache', () => {
+    const before = stats();
+    const buffer = malloc(5);
+    expect(buffer.length).toBe(5);
+    expect(capacityOf(buffer)).toBe(8);
+    expect(defaultCache.capacityOf(buffer)).toBe(8);
+    free(buffer);
+    const after = stats();
+    expect(after.classes[3]!.heldBuffers).toBe(before.classes[3]!.heldBuffers + 1);
+    expect(after.misses + after.hits).toBe(before.misses + before.hits + 1);
+  });
+
+  it('malloc passes the capacity through', () => {
+    const buffer = malloc(3, 100);
+    expect(buffer.length).toBe(3);
+    expect(capacityOf(buffer)).toBe(128);
+    free(buffer);
+  });
+
+  it('malloc throws ERR_NETPOLL_INVALID_ARG on two extra arguments', () => {
+    expect(() => (malloc as (...args: number[]) => Buffer)(1, 2, 3)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_NETPOLL_INVALID_ARG',
+        message: 'malloc arguments must be at most 2 (size, capacity) (received 3)',
+      }),
+    );
+  });
+
+  it('free rejects a buffer of another cache', () => {
+    const other = new BufferCache();
+    expect(() => free(other.malloc(8))).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER' }),
+    );
+  });
+
+  it('stats returns a frozen snapshot that later activity does not change', () => {
+    const snapshot = stats();
+    const held = snapshot.classes[4]!.heldBuffers;
+    free(malloc(16));
+    expect(snapshot.classes[4]!.heldBuffers).toBe(held);
+    expect(Object.isFrozen(snapshot)).toBe(true);
+    expect(Object.isFrozen(snapshot.classes[4])).toBe(true);
+  });
+});
