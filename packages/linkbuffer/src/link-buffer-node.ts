@@ -1,0 +1,119 @@
+/**
+ * The node record of a LinkBuffer chain, its flags, and the free list that recycles node records.
+ * Internal: not re-exported from the package entry point.
+ *
+ * Design after cloudwego/netpoll `linkBufferNode` (`nocopy_linkbuffer.go`), Apache-2.0.
+ * Re-designed: a node stores one Buffer plus absolute offsets into it instead of a sub-slice per
+ * node, so a borrowed slab region needs no view object; no code was copied.
+ */
+import type { NodeAllocator } from './node-allocator';
+import type { RegionOwner } from './region-owner';
+
+/** Spare capacity after `mallocEnd` may take new reservations (allocated memory only). */
+export const kWritable = 1;
+/** The memory came from `allocator` and goes back to it at reference count 0. */
+export const kAllocated = 2;
+/** The memory is a region lent by `owner`; `owner.releaseRegion(token)` runs at count 0. */
+export const kBorrowed = 4;
+/** A view of this node was handed out, so `read()` must keep it until `release()`. */
+export const kExposed = 8;
+
+/** A zero-length Buffer shared by empty nodes and empty results. Never written to. */
+export const kEmptyBuffer: Buffer = Buffer.alloc(0);
+
+/**
+ * One link of the chain. Offsets index `buf` directly and always satisfy
+ * `base <= readOffset <= committedEnd <= mallocEnd <= capacityEnd <= buf.length`:
+ *
+ * ```
+ *  base      readOffset      committedEnd      mallocEnd       capacityEnd
+ *   |  consumed  |   readable     |   reserved    |  spare (kWritable only)
+ * ```
+ *
+ * A node with `origin === null` is a root: it owns its memory (allocated, borrowed, or the
+ * caller's for zero-copy writes) and `refs` counts the chain that holds it plus every reference
+ * node pointing at it. A reference node (`slice()`, or the tail part of a `writeDirect()` split)
+ * shares its root's memory; its own `refs` is unused. Memory is given back only when the root's
+ * count reaches 0, so poisoning it then can never hit bytes another node still shows.
+ */
+export class LinkNode {
+  buf: Buffer = kEmptyBuffer;
+  base = 0;
+  readOffset = 0;
+  committedEnd = 0;
+  mallocEnd = 0;
+  capacityEnd = 0;
+  refs = 0;
+  flags = 0;
+  origin: LinkNode | null = null;
+  allocator: NodeAllocator | null = null;
+  owner: RegionOwner | null = null;
+  token = 0;
+  next: LinkNode | null = null;
+}
+
+/** Upper bound on idle node records kept for reuse (shared by every LinkBuffer of the thread). */
+const kNodePoolLimit = 4096;
+const nodePool: LinkNode[] = [];
+
+/** Takes a cleared node record from the free list (or makes one) over `buf[start, end)`. */
+export function acquireNode(buf: Buffer, start: number, end: number, flags: number): LinkNode {
+  const node = nodePool.pop() ?? new LinkNode();
+  node.buf = buf;
+  node.base = start;
+  node.readOffset = start;
+  node.committedEnd = start;
+  node.mallocEnd = start;
+  node.capacityEnd = end;
+  node.refs = 1;
+  node.flags = flags;
+  return node;
+}
+
+/** Makes a reference node over `[start, end)` of `source`'s memory, counting against its root. */
+export function referNode(source: LinkNode, start: number, end: number): LinkNode {
+  const root = source.origin ?? source;
+  const node = acquireNode(source.buf, start, end, 0);
+  node.origin = root;
+  root.refs++;
+  return node;
+}
+
+function recycleNode(node: LinkNode): void {
+  node.buf = kEmptyBuffer;
+  node.origin = null;
+  node.allocator = null;
+  node.owner = null;
+  node.next = null;
+  node.flags = 0;
+  node.refs = 0;
+  if (nodePool.length < kNodePoolLimit) nodePool.push(node);
+}
+
+function dropRoot(root: LinkNode, poison: number): void {
+  if (--root.refs > 0) return;
+  const flags = root.flags;
+  if ((flags & kAllocated) !== 0) {
+    if (poison >= 0) root.buf.fill(poison);
+    (root.allocator as NodeAllocator).free(root.buf);
+  } else if ((flags & kBorrowed) !== 0) {
+    if (poison >= 0) root.buf.fill(poison, root.base, root.capacityEnd);
+    (root.owner as RegionOwner).releaseRegion(root.token);
+  }
+  recycleNode(root);
+}
+
+/**
+ * Drops one chain's hold on `node`: a reference node is recycled at once and its root loses one
+ * count; a root loses its own count. Memory goes back (after poisoning when `poison >= 0`) only at
+ * count 0. The caller must not touch `node` afterwards.
+ */
+export function releaseNode(node: LinkNode, poison: number): void {
+  const root = node.origin;
+  if (root === null) {
+    dropRoot(node, poison);
+    return;
+  }
+  recycleNode(node);
+  dropRoot(root, poison);
+}

@@ -1,0 +1,50 @@
+/**
+ * Where writable node memory comes from.
+ *
+ * Design after cloudwego/netpoll (`nocopy_linkbuffer.go`, `malloc`/`free` over bytedance/gopkg
+ * `lang/mcache`), Apache-2.0. Re-designed for Node.js; no code was copied.
+ */
+import { free as mcacheFree, malloc as mcacheMalloc } from '@netpoll/mcache';
+
+/**
+ * Supplies the memory of writable nodes, cross-node `next()` copies and the peek cache.
+ *
+ * Injected through `new LinkBuffer({ allocator })`; the default is {@link kMcacheNodeAllocator}.
+ * `@netpoll/core` uses this to put outbound nodes in its own slabs.
+ */
+export interface NodeAllocator {
+  /**
+   * Returns a Buffer with **at least** `size` usable bytes (its `length` may be larger; the
+   * LinkBuffer uses all of it). The contents need not be zeroed. The LinkBuffer owns the Buffer
+   * until it passes exactly that object to {@link NodeAllocator.free}. `size` is a positive integer.
+   */
+  allocate(size: number): Buffer;
+  /**
+   * Takes back a Buffer returned by {@link NodeAllocator.allocate}. Called exactly once per
+   * allocated Buffer, when no node, slice or recorded copy refers to it any more.
+   */
+  free(buffer: Buffer): void;
+}
+
+/** The largest size served from the pool (8 MiB, netpoll's `mallocMax`); larger ones are plain. */
+export const kMaxPooledSize = 8 * 1024 * 1024;
+
+function nextPowerOfTwo(size: number): number {
+  return size <= 1 ? 1 : 2 ** Math.ceil(Math.log2(size));
+}
+
+/**
+ * The default allocator: power-of-two classes from `@netpoll/mcache` up to 8 MiB (the whole class
+ * is usable), and a plain uninitialised `Buffer.allocUnsafeSlow` above that, which `free` leaves to
+ * the garbage collector (netpoll never pools more than 8 MiB).
+ */
+export const kMcacheNodeAllocator: NodeAllocator = Object.freeze({
+  allocate(size: number): Buffer {
+    if (size > kMaxPooledSize) return Buffer.allocUnsafeSlow(size);
+    return mcacheMalloc(nextPowerOfTwo(size));
+  },
+  free(buffer: Buffer): void {
+    if (buffer.length > kMaxPooledSize) return;
+    mcacheFree(buffer);
+  },
+});

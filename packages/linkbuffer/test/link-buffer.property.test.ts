@@ -1,0 +1,331 @@
+/**
+ * Property-based tests: random interleavings of writer and reader calls, checked against a
+ * reference model that is two plain byte arrays (readable bytes and reserved bytes).
+ *
+ * Every run uses debug mode, so a node freed too early poisons the views the run still holds;
+ * views from next()/bytes() are re-checked right before each release. At the end every buffer is
+ * closed and the counting allocator must have seen every allocation freed exactly once, and every
+ * borrowed region released exactly once.
+ */
+import fc from 'fast-check';
+import { isNetpollError } from '../src/errors';
+import { LinkBuffer } from '../src/link-buffer';
+import type { NodeAllocator } from '../src/node-allocator';
+
+type Operation =
+  | { kind: 'binary'; size: number }
+  | { kind: 'string'; size: number }
+  | { kind: 'byte' }
+  | { kind: 'malloc'; size: number }
+  | { kind: 'ack'; fraction: number }
+  | { kind: 'direct'; size: number; fraction: number }
+  | { kind: 'flush' }
+  | { kind: 'region'; size: number }
+  | { kind: 'append'; readable: number; reserved: number }
+  | {
+      kind: 'next' | 'peek' | 'skip' | 'readString' | 'readBinary' | 'read' | 'slice';
+      size: number;
+    }
+  | { kind: 'readByte' | 'release' | 'bytes' | 'chunks' | 'closeSlice' }
+  | { kind: 'until'; delimiter: number };
+
+const size = (max: number) => fc.integer({ min: 0, max });
+const operation: fc.Arbitrary<Operation> = fc.oneof(
+  fc.record({
+    kind: fc.constant('binary' as const),
+    size: fc.oneof(size(80), fc.integer({ min: 4097, max: 5000 })),
+  }),
+  fc.record({ kind: fc.constant('string' as const), size: size(40) }),
+  fc.record({ kind: fc.constant('byte' as const) }),
+  fc.record({ kind: fc.constant('malloc' as const), size: size(120) }),
+  fc.record({
+    kind: fc.constant('ack' as const),
+    fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+  }),
+  fc.record({
+    kind: fc.constant('direct' as const),
+    size: fc.oneof(size(30), fc.constant(4200)),
+    fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+  }),
+  fc.record({ kind: fc.constant('flush' as const) }),
+  fc.record({ kind: fc.constant('region' as const), size: size(90) }),
+  fc.record({ kind: fc.constant('append' as const), readable: size(50), reserved: size(20) }),
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constantFrom(
+        'next' as const,
+        'peek' as const,
+        'skip' as const,
+        'readString' as const,
+        'readBinary' as const,
+        'read' as const,
+        'slice' as const,
+      ),
+      size: fc.oneof({ weight: 4, arbitrary: size(24) }, size(200), fc.constant(1500)),
+    }),
+  },
+  fc.record({
+    kind: fc.constantFrom(
+      'readByte' as const,
+      'release' as const,
+      'bytes' as const,
+      'chunks' as const,
+      'closeSlice' as const,
+    ),
+  }),
+  fc.record({ kind: fc.constant('until' as const), delimiter: fc.integer({ min: 0, max: 255 }) }),
+);
+
+/** Exact-size (plus `extra` spare bytes) allocator that fails loudly on a foreign or double free. */
+class StrictAllocator implements NodeAllocator {
+  readonly live = new Set<Buffer>();
+  allocations = 0;
+  frees = 0;
+  constructor(private readonly extra: number) {}
+  allocate(bytes: number): Buffer {
+    const buffer = Buffer.alloc(bytes + this.extra, 0xee);
+    this.live.add(buffer);
+    this.allocations++;
+    return buffer;
+  }
+  free(buffer: Buffer): void {
+    if (!this.live.delete(buffer)) throw new Error('free of a buffer that is not live');
+    this.frees++;
+  }
+}
+
+function run(operations: readonly Operation[], nodeSize: number, extra: number): void {
+  const allocator = new StrictAllocator(extra);
+  const options = { allocator, nodeSize, debug: true };
+  const buffer = new LinkBuffer(options);
+  let readable: number[] = [];
+  let reserved: number[] = [];
+  let counter = 0;
+  const nextBytes = (count: number) => {
+    const bytes = Buffer.allocUnsafe(count);
+    for (let i = 0; i < count; i++) bytes[i] = (counter++ * 7 + 3) & 0xff;
+    return bytes;
+  };
+  const released = new Map<number, number>();
+  let tokens = 0;
+  const owner = {
+    releaseRegion: (token: number) => released.set(token, (released.get(token) ?? 0) + 1),
+  };
+  const held: Array<[Uint8Array, number[]]> = [];
+  const slices: Array<[LinkBuffer, number[]]> = [];
+
+  const check = () => {
+    expect(buffer.len()).toBe(readable.length);
+    expect(buffer.mallocLen()).toBe(reserved.length);
+  };
+  /** Views stay valid until release(); `clear` drops them once a release is about to happen. */
+  const checkHeld = (clear: boolean) => {
+    for (const [view, expected] of held) expect([...view]).toEqual(expected);
+    if (clear) held.length = 0;
+  };
+  const take = (count: number) => {
+    const taken = readable.slice(0, count);
+    readable = readable.slice(count);
+    return taken;
+  };
+  const expectNotEnough = (call: () => unknown) => {
+    let error: unknown;
+    try {
+      call();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isNetpollError(error) && error.code).toBe('ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH');
+  };
+
+  for (const op of operations) {
+    switch (op.kind) {
+      case 'binary': {
+        const data = nextBytes(op.size);
+        expect(buffer.writeBinary(data)).toBe(op.size);
+        reserved.push(...data);
+        break;
+      }
+      case 'string': {
+        let value = '';
+        for (let i = 0; i < op.size; i++) value += String.fromCharCode(0x20 + (counter++ % 0x5f));
+        expect(buffer.writeString(value)).toBe(op.size);
+        reserved.push(...Buffer.from(value, 'latin1'));
+        break;
+      }
+      case 'byte': {
+        const [byte] = nextBytes(1);
+        buffer.writeByte(byte!);
+        reserved.push(byte!);
+        break;
+      }
+      case 'malloc': {
+        const data = nextBytes(op.size);
+        const space = buffer.malloc(op.size);
+        expect(space.length).toBe(op.size);
+        data.copy(space);
+        reserved.push(...data);
+        break;
+      }
+      case 'ack': {
+        const keep = Math.floor(op.fraction * reserved.length);
+        buffer.mallocAck(keep);
+        reserved = reserved.slice(0, keep);
+        break;
+      }
+      case 'direct': {
+        const data = nextBytes(op.size);
+        const remainCap = Math.floor(op.fraction * reserved.length);
+        buffer.writeDirect(data, remainCap);
+        if (op.size > 0) reserved.splice(reserved.length - remainCap, 0, ...data);
+        break;
+      }
+      case 'flush':
+        buffer.flush();
+        readable.push(...reserved);
+        reserved = [];
+        break;
+      case 'region': {
+        const slab = nextBytes(op.size + 8);
+        const token = ++tokens;
+        buffer.appendRegion(slab, 4, 4 + op.size, owner, token);
+        if (reserved.length === 0) readable.push(...slab.subarray(4, 4 + op.size));
+        else reserved.push(...slab.subarray(4, 4 + op.size));
+        break;
+      }
+      case 'append': {
+        const other = new LinkBuffer(buffer.options);
+        const flushed = nextBytes(op.readable);
+        other.writeBinary(flushed);
+        other.flush();
+        const pending = nextBytes(op.reserved);
+        other.malloc(op.reserved).set(pending);
+        buffer.append(other);
+        if (reserved.length === 0) readable.push(...flushed);
+        else reserved.push(...flushed);
+        reserved.push(...pending);
+        break;
+      }
+      case 'next':
+      case 'peek':
+      case 'readString':
+      case 'readBinary':
+      case 'skip':
+      case 'slice': {
+        if (op.size > readable.length) {
+          const method = op.kind as
+            | 'next'
+            | 'peek'
+            | 'skip'
+            | 'readString'
+            | 'readBinary'
+            | 'slice';
+          expectNotEnough(() => buffer[method](op.size));
+          break;
+        }
+        if (op.kind === 'peek') {
+          expect([...buffer.peek(op.size)]).toEqual(readable.slice(0, op.size));
+        } else if (op.kind === 'skip') {
+          buffer.skip(op.size);
+          take(op.size);
+        } else if (op.kind === 'readString') {
+          const expected = Buffer.from(take(op.size)).toString('utf8');
+          expect(buffer.readString(op.size)).toBe(expected);
+        } else if (op.kind === 'readBinary') {
+          expect([...buffer.readBinary(op.size)]).toEqual(take(op.size));
+        } else if (op.kind === 'next') {
+          const view = buffer.next(op.size);
+          const expected = take(op.size);
+          expect([...view]).toEqual(expected);
+          held.push([view, expected]);
+        } else {
+          checkHeld(true);
+          const slice = buffer.slice(op.size);
+          slices.push([slice, take(op.size)]);
+        }
+        break;
+      }
+      case 'read': {
+        const target = new Uint8Array(op.size);
+        const count = buffer.read(target);
+        expect(count).toBe(Math.min(op.size, readable.length));
+        expect([...target.subarray(0, count)]).toEqual(take(count));
+        // read() must not free nodes that views still show (netpoll #415).
+        checkHeld(false);
+        break;
+      }
+      case 'readByte':
+        if (readable.length === 0) expectNotEnough(() => buffer.readByte());
+        else expect(buffer.readByte()).toBe(take(1)[0]);
+        break;
+      case 'until': {
+        const index = readable.indexOf(op.delimiter);
+        expect(buffer.indexByte(op.delimiter)).toBe(index);
+        if (index < 0) {
+          expect(() => buffer.until(op.delimiter)).toThrow(
+            expect.objectContaining({ code: 'ERR_NETPOLL_LINKBUFFER_DELIMITER_NOT_FOUND' }),
+          );
+        } else {
+          const line = buffer.until(op.delimiter);
+          const expected = take(index + 1);
+          expect([...line]).toEqual(expected);
+          held.push([line, expected]);
+        }
+        break;
+      }
+      case 'release':
+        checkHeld(true);
+        buffer.release();
+        break;
+      case 'bytes': {
+        const all = buffer.bytes();
+        expect([...all]).toEqual(readable);
+        held.push([all, [...readable]]);
+        break;
+      }
+      case 'chunks': {
+        const joined: number[] = [];
+        buffer.forEachChunk((memory, start, end) => {
+          joined.push(...memory.subarray(start, end));
+        });
+        expect(joined).toEqual(readable);
+        break;
+      }
+      case 'closeSlice': {
+        const entry = slices.shift();
+        if (entry === undefined) break;
+        const [slice, expected] = entry;
+        expect([...slice.readBinary(slice.len())]).toEqual(expected);
+        slice.close();
+        break;
+      }
+    }
+    check();
+  }
+
+  checkHeld(true);
+  for (const [slice, expected] of slices) {
+    expect([...slice.bytes()]).toEqual(expected);
+    slice.close();
+  }
+  expect([...buffer.readBinary(buffer.len())]).toEqual(readable);
+  buffer.close();
+  expect(allocator.live.size).toBe(0);
+  expect(allocator.frees).toBe(allocator.allocations);
+  for (let token = 1; token <= tokens; token++) expect(released.get(token)).toBe(1);
+}
+
+describe('LinkBuffer property tests', () => {
+  it('random interleavings of writer and reader calls match a byte-array model and free everything once', () => {
+    fc.assert(
+      fc.property(
+        fc.array(operation, { minLength: 1, maxLength: 150 }),
+        fc.integer({ min: 1, max: 96 }),
+        fc.integer({ min: 0, max: 24 }),
+        (operations, nodeSize, extra) => run(operations, nodeSize, extra),
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
