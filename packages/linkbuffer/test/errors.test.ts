@@ -16,7 +16,7 @@ import {
 function readmeCodes(): string[] {
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
   const section = readme.split(/^## Errors$/m)[1]?.split(/^## /m)[0] ?? '';
-  return [...section.matchAll(/^\| `(ERR_[A-Z_]+)` \|/gm)].map((match) => match[1]!);
+  return [...section.matchAll(/^\| `(ERR_[A-Z_]+)` *\|/gm)].map((match) => match[1]!);
 }
 
 describe('errors', () => {
