@@ -1,0 +1,38 @@
+/**
+ * One `WorkerPool.run()` call on its way through the pool. Internal.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import type { WorkerHandle } from './worker-handle';
+
+/** Where a task is: waiting in the pool's queue, handed to a thread, or settled. */
+export const TaskState: {
+  readonly queued: number;
+  readonly handed: number;
+  readonly done: number;
+} = { queued: 0, handed: 1, done: 2 };
+
+/** A task in flight; its promise settles through `resolve`/`reject` exactly once. */
+export class PoolTask {
+  state: number = TaskState.queued;
+  /** The thread it was handed to (state `handed`). */
+  handle: WorkerHandle | null = null;
+  /** Request ring position just after its record: the thread has taken it once the tail passes it. */
+  endPos = 0;
+  /** True when it travelled by `postMessage` (counted as started as soon as it is sent). */
+  viaPort = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  resolve!: (value: unknown) => void;
+  reject!: (reason: unknown) => void;
+
+  constructor(
+    readonly id: number,
+    readonly index: number,
+    readonly name: string,
+    readonly value: unknown,
+    readonly transferList: readonly TransferListItem[] | undefined,
+    readonly signal: AbortSignal | undefined,
+    /** `performance.now()` at `run()`, for the latency histogram. */
+    readonly start: number,
+  ) {}
+}

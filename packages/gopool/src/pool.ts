@@ -1,0 +1,237 @@
+/**
+ * The event-loop task pool: gopool's role in Node.
+ *
+ * Design after bytedance/gopkg `util/gopool` (Apache-2.0), re-designed for one JS thread; no
+ * code is copied. A "worker" is a running slot: a chain that takes queued tasks one after
+ * another and awaits each one that returns a promise. As in gopool, a submission starts a new
+ * worker while fewer than `cap` run (the first submission always starts one), tasks above the
+ * cap wait in a FIFO queue, and a worker exits as soon as the queue is empty, so
+ * `workerCount()` returns to 0 when the pool is idle. A task that throws or rejects goes to
+ * the panic handler with the task's ctx and the pool carries on.
+ */
+import { InvalidArgumentError, queueFullError } from './errors';
+import { Fifo } from './fifo';
+import {
+  integerIn,
+  kMaxCap,
+  type PanicHandler,
+  type PoolLogger,
+  type PoolOptions,
+  resolvePoolOptions,
+} from './options';
+
+/** A task for `go()`: may return a promise, which the pool awaits before the slot is reused. */
+export type Task = () => unknown;
+
+/** A task for `ctxGo()`: gets the ctx it was submitted with. */
+export type CtxTask<C> = (ctx: C) => unknown;
+
+/** Counters of an event-loop {@link Pool}; all are totals since construction except the first two. */
+export interface PoolStats {
+  /** Tasks running now (the same as `workerCount()`). */
+  readonly workers: number;
+  /** Tasks waiting for a slot. */
+  readonly queued: number;
+  /** Tasks that returned or resolved. */
+  readonly completed: number;
+  /** Tasks that threw or rejected (each went to the panic handler or was reported once). */
+  readonly panicked: number;
+  /** `ctxGo` tasks not run because their `AbortSignal` had fired before they started. */
+  readonly aborted: number;
+}
+
+function defaultReport(message: string, error: unknown): void {
+  const detail = error instanceof Error && error.stack ? error.stack : undefined;
+  process.emitWarning(message, { code: 'NETPOLL_GOPOOL_PANIC', detail });
+}
+
+/**
+ * A named pool of event-loop tasks with a concurrency cap, a queue and a panic handler.
+ *
+ * Tasks start in a microtask after `go()`/`ctxGo()` returns, never inside the call. Lifetime:
+ * a pool holds no timers or handles, so it needs no closing; an idle pool costs nothing.
+ */
+export class Pool {
+  /** The name given at construction (used by `registerPool` and in reports). */
+  readonly name: string;
+  #cap: number;
+  readonly #maxQueue: number;
+  #panicHandler: PanicHandler | undefined;
+  readonly #logger: PoolLogger | undefined;
+  // Alternating entries: the task function, then its ctx.
+  readonly #queue = new Fifo<unknown>(32);
+  #workers = 0;
+  #starting = 0; // Workers started whose first microtask has not run yet; each will take a task.
+  #completed = 0;
+  #panicked = 0;
+  #aborted = 0;
+
+  /**
+   * @param name the pool's name, a non-empty string.
+   * @param options see {@link PoolOptions}.
+   * @throws ERR_NETPOLL_INVALID_ARG / ERR_NETPOLL_OUT_OF_RANGE for a bad name or option.
+   */
+  constructor(name: string, options?: PoolOptions) {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError('name', 'a non-empty string', name);
+    }
+    const resolved = resolvePoolOptions(options);
+    this.name = name;
+    this.#cap = resolved.cap;
+    this.#maxQueue = resolved.maxQueue;
+    this.#panicHandler = resolved.panicHandler;
+    this.#logger = resolved.logger;
+  }
+
+  /** The current concurrency cap. */
+  get cap(): number {
+    return this.#cap;
+  }
+
+  /**
+   * Changes the concurrency cap. Running tasks are not interrupted; a lower cap takes effect
+   * as they finish, a higher one when the next task is submitted.
+   * @throws ERR_NETPOLL_INVALID_ARG / ERR_NETPOLL_OUT_OF_RANGE unless `cap` is an integer 1..2147483647.
+   */
+  setCap(cap: number): void {
+    this.#cap = integerIn(cap, 'cap', 1, kMaxCap);
+  }
+
+  /**
+   * Sets (or with `undefined`, clears) the handler that gets `(error, ctx)` for each task
+   * that throws or rejects. With no handler, each failure is reported once through the
+   * `logger` option or a process warning.
+   */
+  setPanicHandler(handler: PanicHandler | undefined): void {
+    if (handler !== undefined && typeof handler !== 'function') {
+      throw new InvalidArgumentError('handler', 'a function or undefined', handler);
+    }
+    this.#panicHandler = handler;
+  }
+
+  /** Tasks running now. 0 once the pool is idle. */
+  workerCount(): number {
+    return this.#workers;
+  }
+
+  /** A snapshot of the pool's counters. */
+  stats(): PoolStats {
+    return {
+      workers: this.#workers,
+      queued: this.#waiting(),
+      completed: this.#completed,
+      panicked: this.#panicked,
+      aborted: this.#aborted,
+    };
+  }
+
+  /**
+   * Runs `task` on the event loop under the pool's cap. Returns nothing: a task's failure
+   * goes to the panic handler (ctx `undefined`).
+   * @throws ERR_NETPOLL_INVALID_ARG unless `task` is a function.
+   * @throws ERR_NETPOLL_GOPOOL_QUEUE_FULL when `cap` tasks run and `maxQueue` tasks wait.
+   */
+  go(task: Task): void {
+    if (typeof task !== 'function') throw new InvalidArgumentError('task', 'a function', task);
+    this.#submit(task, undefined);
+  }
+
+  /**
+   * Runs `task(ctx)` like {@link go}; a failure reaches the panic handler with this `ctx`.
+   * When `ctx` is an `AbortSignal` that has fired by the time the task would start, the task
+   * is not run and is only counted in `stats().aborted`: cancellation is the submitter's own
+   * decision, not a failure, so it never reaches the panic handler.
+   * @throws ERR_NETPOLL_INVALID_ARG unless `task` is a function.
+   * @throws ERR_NETPOLL_GOPOOL_QUEUE_FULL when `cap` tasks run and `maxQueue` tasks wait.
+   */
+  ctxGo<C>(ctx: C, task: CtxTask<C>): void {
+    if (typeof task !== 'function') throw new InvalidArgumentError('task', 'a function', task);
+    this.#submit(task as CtxTask<unknown>, ctx);
+  }
+
+  #submit(task: CtxTask<unknown>, ctx: unknown): void {
+    if (this.#workers >= this.#cap && this.#workers !== 0) {
+      if (this.#waiting() >= this.#maxQueue) throw queueFullError(this.#maxQueue);
+    } else {
+      this.#workers++;
+      this.#starting++;
+      queueMicrotask(this.#start);
+    }
+    this.#queue.push(task);
+    this.#queue.push(ctx);
+  }
+
+  /** Tasks in the queue that no started worker is about to take. */
+  #waiting(): number {
+    return Math.max(0, (this.#queue.size >>> 1) - this.#starting);
+  }
+
+  readonly #start = (): void => {
+    this.#starting--;
+    this.#work();
+  };
+
+  // One worker: runs queued tasks until the queue is empty, awaiting each returned promise.
+  // It is a field so that `then()` and `queueMicrotask()` get the same function every time.
+  readonly #work = (): void => {
+    const queue = this.#queue;
+    for (;;) {
+      if (queue.size === 0 || this.#workers > this.#cap) {
+        this.#workers--;
+        return;
+      }
+      const task = queue.shift() as CtxTask<unknown>;
+      const ctx = queue.shift();
+      if (ctx instanceof AbortSignal && ctx.aborted) {
+        this.#aborted++;
+        continue;
+      }
+      let result: unknown;
+      try {
+        result = task(ctx);
+      } catch (error) {
+        this.#panic(error, ctx);
+        continue;
+      }
+      if (
+        result !== null &&
+        (typeof result === 'object' || typeof result === 'function') &&
+        typeof (result as PromiseLike<unknown>).then === 'function'
+      ) {
+        (result as PromiseLike<unknown>).then(this.#resolved, (error: unknown) => {
+          this.#panic(error, ctx);
+          this.#work();
+        });
+        return;
+      }
+      this.#completed++;
+    }
+  };
+
+  readonly #resolved = (): void => {
+    this.#completed++;
+    this.#work();
+  };
+
+  #panic(error: unknown, ctx: unknown): void {
+    this.#panicked++;
+    const handler = this.#panicHandler;
+    if (handler !== undefined) {
+      try {
+        handler(error, ctx);
+        return;
+      } catch (handlerError) {
+        // A throwing handler must not stop the worker chain; report its error instead.
+        this.#report(handlerError, ctx, 'panic handler threw');
+        return;
+      }
+    }
+    this.#report(error, ctx, 'panic in pool');
+  }
+
+  #report(error: unknown, ctx: unknown, what: string): void {
+    const message = `GOPOOL: ${what}: ${this.name}: ${error instanceof Error ? error.message : String(error)}`;
+    if (this.#logger !== undefined) this.#logger(message, error, ctx);
+    else defaultReport(message, error);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The wire protocol between a `WorkerPool` and its worker threads: record layouts in the
+ * rings, status codes and the few `postMessage` shapes used off the fast path. Shared by
+ * both ends; nothing here is public API.
+ *
+ * Request record (event loop → worker), 8-byte aligned:
+ * ```
+ *  +0 u32 record length   +4 u32 task id   +8 u16 function index   +10 u8 flags   +11 u8 0
+ *  +12 [u32 length + UTF-8 export name, when flags & kHasName] tagged task value
+ * ```
+ * Response record (worker → event loop):
+ * ```
+ *  +0 u32 record length   +4 u32 task id   +8 u8 status   +9 tagged value
+ * ```
+ */
+
+/** Offset of the task value (or of the name) in a request record. */
+export const kRequestHeader = 12;
+/** Offset of the value in a response record. */
+export const kResponseHeader = 9;
+
+/** Request flag: the export name follows the header (first use of this index on this thread). */
+export const kHasName = 1;
+/** Request flag: the caller passed an `AbortSignal`; the task function gets one too. */
+export const kHasSignal = 2;
+
+/** Response status codes. */
+export const Status = {
+  /** The task returned or resolved; the value is its result. */
+  ok: 0,
+  /** The task threw or rejected; the value is what it threw. */
+  thrown: 1,
+  /** The module has no function under that export name; the value is the name. */
+  noExport: 2,
+  /** The result could not be encoded; the value is the encoder's error message. */
+  dataClone: 3,
+} as const;
+
+/** Data a worker thread starts with (its `workerData`). */
+export interface WorkerInit {
+  readonly channel: SharedArrayBuffer;
+  readonly poolCtrl: SharedArrayBuffer;
+  readonly ringSize: number;
+  readonly filename: string;
+}
+
+/** A task sent by `postMessage` (too large for the ring, or with a transfer list). */
+export interface TaskMessage {
+  readonly type: 'task';
+  readonly id: number;
+  readonly index: number;
+  readonly name: string;
+  readonly value: unknown;
+  readonly hasSignal: boolean;
+}
+
+/** Tells the worker that a task was aborted or timed out while queued in its ring or running. */
+export interface CancelMessage {
+  readonly type: 'cancel';
+  readonly id: number;
+  /** True for a task sent through the ring (it may not have been read yet). */
+  readonly ring: boolean;
+}
+
+/** A result sent by `postMessage` (too large for the ring). */
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly id: number;
+  readonly status: number;
+  readonly value: unknown;
+}
+
+/** The task module failed to load; the thread stays idle until the pool terminates it. */
+export interface LoadErrorMessage {
+  readonly type: 'load-error';
+  readonly error: unknown;
+  /** The error's own enumerable properties (structured clone drops them from errors). */
+  readonly props: Record<string, unknown> | undefined;
+}
+
+/** The task module loaded; the thread is running its cycle. */
+export interface ReadyMessage {
+  readonly type: 'ready';
+}
+
+/** Messages a worker thread posts to the event loop. */
+export type WorkerMessage = ResultMessage | LoadErrorMessage | ReadyMessage;
+
+/** Copies `length` bytes from the start of `source` to `target` at `offset`; small copies skip the `set()` call. */
+export function copyRecord(
+  source: Uint8Array,
+  target: Uint8Array,
+  offset: number,
+  length: number,
+): void {
+  if (length <= 64) {
+    for (let i = 0; i < length; i++) target[offset + i] = source[i]!;
+  } else {
+    target.set(source.subarray(0, length), offset);
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The event loop's side of one worker thread: its channel (two rings in a
+ * SharedArrayBuffer), the tasks handed to it, and its lifecycle. Internal to `WorkerPool`.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Decoder, Encoder } from './codec';
+import { Decoder as RingDecoder } from './codec';
+import type { PoolTask } from './pool-task';
+import {
+  type CancelMessage,
+  copyRecord,
+  kHasName,
+  kHasSignal,
+  kResponseHeader,
+  type TaskMessage,
+  type WorkerInit,
+  type WorkerMessage,
+} from './protocol';
+import {
+  align8,
+  Ctrl,
+  channelBytes,
+  kCtrlBytes,
+  RingConsumer,
+  RingProducer,
+  requestBase,
+  responseBase,
+} from './ring';
+
+/** What a handle reports to its pool. */
+export interface HandleOwner {
+  onMessage(handle: WorkerHandle, message: WorkerMessage): void;
+  onExit(handle: WorkerHandle, exitCode: number): void;
+}
+
+/** Settings a handle needs from the pool's resolved options. */
+export interface HandleSettings {
+  readonly script: string;
+  readonly filename: string;
+  readonly ringSize: number;
+  readonly resourceLimits: object | undefined;
+  readonly poolCtrl: SharedArrayBuffer;
+}
+
+/** Result of {@link WorkerHandle.send}. */
+export const SendResult = { sent: 0, full: 1 } as const;
+
+/** One worker thread as the pool sees it. */
+export class WorkerHandle {
+  readonly worker: Worker;
+  /** Tasks handed to the thread and not settled yet, in hand-over order. */
+  readonly inflight = new Map<number, PoolTask>();
+  /** False once the thread is being terminated or has failed to load the task module. */
+  accepting = true;
+  /** True once the thread has loaded the task module. */
+  ready = false;
+  /** True once the thread's `exit` event was handled. */
+  exited = false;
+  /** The uncaught error the thread reported, if any (it exits right after). */
+  error: unknown = undefined;
+  /** Set when the task module failed to load in this thread. */
+  loadError: unknown = undefined;
+  /** Why the pool terminated the thread, when it did (a timeout error, or a marker). */
+  terminateCause: unknown = undefined;
+  idleTimer: NodeJS.Timeout | undefined = undefined;
+  busySince = 0;
+  busyTotal = 0;
+  readonly #ctrl: Int32Array;
+  readonly #bytes: Buffer;
+  readonly #view: DataView;
+  readonly #requests: RingProducer;
+  readonly #responses: RingConsumer;
+  readonly #decoder: Decoder;
+  readonly #maxRecord: number;
+  readonly #knownNames: boolean[] = [];
+
+  constructor(owner: HandleOwner, settings: HandleSettings) {
+    const { ringSize } = settings;
+    const channel = new SharedArrayBuffer(channelBytes(ringSize));
+    this.#ctrl = new Int32Array(channel, 0, kCtrlBytes / 4);
+    this.#bytes = Buffer.from(channel);
+    this.#view = new DataView(channel);
+    this.#requests = new RingProducer(
+      this.#ctrl,
+      this.#view,
+      Ctrl.reqHead,
+      Ctrl.reqTail,
+      requestBase(),
+      ringSize,
+    );
+    this.#responses = new RingConsumer(
+      this.#ctrl,
+      this.#view,
+      Ctrl.respHead,
+      Ctrl.respTail,
+      responseBase(ringSize),
+      ringSize,
+    );
+    this.#decoder = new RingDecoder(this.#bytes);
+    this.#maxRecord = ringSize / 4;
+    const workerData: WorkerInit = {
+      channel,
+      poolCtrl: settings.poolCtrl,
+      ringSize,
+      filename: settings.filename,
+    };
+    this.worker = new Worker(settings.script, {
+      workerData,
+      resourceLimits: settings.resourceLimits,
+    });
+    this.worker.on('message', (message: WorkerMessage) => owner.onMessage(this, message));
+    this.worker.on('error', (error) => {
+      this.error ??= error;
+    });
+    this.worker.on('exit', (exitCode) => owner.onExit(this, exitCode));
+    // Referenced only while it holds tasks (see WorkerPool#setBusy). This must come after the
+    // 'message' listener: adding one re-references the worker's port.
+    this.worker.unref();
+  }
+
+  /** The thread's id, for error messages. */
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  /**
+   * Encodes `task` into the request ring (committed, not yet published). Tasks with a
+   * transfer list or too large for the ring go by `postMessage`. Returns `full` when the
+   * ring has no room now. Throws what the encoder throws for an uncloneable value.
+   */
+  send(task: PoolTask, encoder: Encoder): number {
+    if (task.transferList === undefined) {
+      const first = this.#knownNames[task.index] !== true;
+      encoder.reset(0);
+      encoder.u32(0);
+      encoder.u32(task.id);
+      encoder.u8(task.index & 0xff);
+      encoder.u8(task.index >>> 8);
+      encoder.u8((first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0));
+      encoder.u8(0);
+      if (first) encoder.rawString(task.name);
+      encoder.value(task.value);
+      const length = align8(encoder.pos);
+      if (length <= this.#maxRecord) {
+        const at = this.#requests.reserve(length);
+        if (at < 0) return SendResult.full;
+        encoder.ensure(length - encoder.pos);
+        encoder.u32At(0, length);
+        copyRecord(encoder.buf, this.#bytes, at, length);
+        this.#requests.commit(length);
+        this.#knownNames[task.index] = true;
+        task.endPos = this.#requests.position;
+        this.#track(task);
+        return SendResult.sent;
+      }
+    }
+    const message: TaskMessage = {
+      type: 'task',
+      id: task.id,
+      index: task.index,
+      name: task.name,
+      value: task.value,
+      hasSignal: task.signal !== undefined,
+    };
+    this.worker.postMessage(message, task.transferList);
+    task.viaPort = true;
+    this.#track(task);
+    return SendResult.sent;
+  }
+
+  #track(task: PoolTask): void {
+    task.handle = this;
+    this.inflight.set(task.id, task);
+  }
+
+  /** Publishes committed requests and wakes the thread if it is parked. */
+  publish(): void {
+    if (this.#requests.publish()) this.#wake();
+  }
+
+  #wake(): void {
+    const ctrl = this.#ctrl;
+    if (
+      Atomics.load(ctrl, Ctrl.workerSleeping) === 1 &&
+      Atomics.compareExchange(ctrl, Ctrl.workerSleeping, 1, 0) === 1
+    ) {
+      Atomics.add(ctrl, Ctrl.reqBell, 1);
+      Atomics.notify(ctrl, Ctrl.reqBell);
+    }
+  }
+
+  /** True when a response is published and not consumed yet. */
+  hasResponses(): boolean {
+    return this.#responses.hasData();
+  }
+
+  /**
+   * Consumes every published response, calling `settle(task, status, value)` for the tasks
+   * still in flight (a response to a task already aborted or timed out is dropped).
+   */
+  drain(settle: (task: PoolTask, status: number, value: unknown) => void): void {
+    const responses = this.#responses;
+    const view = this.#view;
+    const decoder = this.#decoder;
+    let consumed = false;
+    for (let at = responses.next(); at >= 0; at = responses.next()) {
+      const length = view.getUint32(at, true);
+      const id = view.getUint32(at + 4, true);
+      const status = this.#bytes[at + 8]!;
+      decoder.pos = at + kResponseHeader;
+      let value: unknown;
+      let failed = false;
+      try {
+        value = decoder.value();
+      } catch (error) {
+        value = error;
+        failed = true;
+      }
+      responses.consume(length);
+      consumed = true;
+      const task = this.inflight.get(id);
+      if (task !== undefined) settle(task, failed ? 1 : status, value);
+    }
+    // The thread stops taking requests while its responses have no room; give it a nudge.
+    if (consumed && Atomics.load(this.#ctrl, Ctrl.respBlocked) === 1) this.#wake();
+  }
+
+  /** True when the thread has taken the task out of its ring (or got it by message). */
+  started(task: PoolTask): boolean {
+    if (task.viaPort) return true;
+    return ((Atomics.load(this.#ctrl, Ctrl.reqTail) - task.endPos) | 0) >= 0;
+  }
+
+  /** Tells the thread that an in-flight task was aborted or timed out. */
+  cancel(task: PoolTask): void {
+    const message: CancelMessage = { type: 'cancel', id: task.id, ring: !task.viaPort };
+    this.worker.postMessage(message);
+  }
+
+  /** Stops handing tasks to the thread and terminates it; `exit` follows. */
+  terminate(cause: unknown): void {
+    if (!this.accepting && this.terminateCause !== undefined) return;
+    this.accepting = false;
+    this.terminateCause ??= cause;
+    clearTimeout(this.idleTimer);
+    void this.worker.terminate();
+  }
+}

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  InvalidArgumentError,
+  isNetpollError,
+  kNetpollErrorMarker,
+  NetpollError,
+  OutOfRangeError,
+} from '../src';
+import {
+  abortedError,
+  describe as describeValue,
+  taskTimeoutError,
+  workerExitedError,
+} from '../src/errors';
+
+const root = join(__dirname, '..');
+
+function codesIn(text: string): Set<string> {
+  return new Set(text.match(/ERR_NETPOLL_[A-Z_]+/g) ?? []);
+}
+
+describe('errors', () => {
+  it('documents every code of src/errors.ts in the README Errors table, and nothing else', () => {
+    const source = codesIn(readFileSync(join(root, 'src', 'errors.ts'), 'utf8'));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Errors'),
+      readme.indexOf('\n## ', readme.indexOf('## Errors') + 1),
+    );
+    const rows = new Set(
+      [...section.matchAll(/^\| `(ERR_NETPOLL_[A-Z_]+)` +\|/gm)].map((m) => m[1]!),
+    );
+    expect([...rows].sort()).toEqual([...source].sort());
+  });
+
+  it('marks every error with a code and the cross-package marker', () => {
+    const errors = [
+      new InvalidArgumentError('x', 'a number', 'y'),
+      new OutOfRangeError('x', 'positive', -1),
+      new NetpollError('ERR_NETPOLL_CLOSED', 'closed'),
+      abortedError('why'),
+    ];
+    for (const error of errors) {
+      expect(isNetpollError(error)).toBe(true);
+      expect((error as unknown as Record<symbol, unknown>)[kNetpollErrorMarker]).toBe(true);
+      expect(kNetpollErrorMarker).toBe(Symbol.for('netpoll.error'));
+    }
+    expect(isNetpollError(new Error('plain'))).toBe(false);
+    expect(isNetpollError(null)).toBe(false);
+    expect(isNetpollError({ code: 'ERR_NETPOLL_CLOSED' })).toBe(false);
+    expect(isNetpollError({ code: 'X', [Symbol.for('netpoll.error')]: true })).toBe(true);
+  });
+
+  it('uses TypeError and RangeError for argument errors, with the house message format', () => {
+    const invalid = new InvalidArgumentError('options.cap', 'a number', 'x');
+    expect(invalid).toBeInstanceOf(TypeError);
+    expect(invalid.code).toBe('ERR_NETPOLL_INVALID_ARG');
+    expect(invalid.message).toBe("options.cap must be a number (received 'x')");
+    const range = new OutOfRangeError('options.cap', 'an integer ≥ 1', 0);
+    expect(range).toBeInstanceOf(RangeError);
+    expect(range.code).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+  });
+
+  it('sets cause, timeout and exitCode where documented', () => {
+    expect(abortedError('reason').cause).toBe('reason');
+    expect(taskTimeoutError(5)).toMatchObject({
+      code: 'ERR_NETPOLL_GOPOOL_TASK_TIMEOUT',
+      timeout: true,
+    });
+    expect(workerExitedError(1, 7)).toMatchObject({
+      code: 'ERR_NETPOLL_GOPOOL_WORKER_EXITED',
+      exitCode: 7,
+    });
+  });
+
+  it('describes received values briefly', () => {
+    expect(describeValue(null)).toBe('null');
+    expect(describeValue('s')).toBe("'s'");
+    expect(describeValue('z'.repeat(40))).toBe(`type string ('${'z'.repeat(29)}...')`);
+    expect(describeValue(3)).toBe('3');
+    expect(describeValue(() => 1)).toBe('function <anonymous>');
+    expect(describeValue(new Map())).toBe('an instance of Map');
+    expect(describeValue(Object.create(null))).toBe('an object');
+    expect(describeValue(Symbol('q'))).toBe('type symbol');
+  });
+});

@@ -1,0 +1,371 @@
+import { join } from 'node:path';
+import { isNetpollError, WorkerPool, type WorkerPoolOptions } from '../src';
+import { rejection, waitFor } from './helpers/wait';
+
+const tasks = join(__dirname, 'fixtures', 'tasks.js');
+let pools: WorkerPool[] = [];
+
+function makePool(options: Partial<WorkerPoolOptions> = {}): WorkerPool {
+  const pool = new WorkerPool({ filename: tasks, minThreads: 1, maxThreads: 1, ...options });
+  pools.push(pool);
+  return pool;
+}
+
+afterEach(async () => {
+  await Promise.all(pools.map((pool) => pool.destroy()));
+  pools = [];
+});
+
+jest.setTimeout(30_000);
+
+describe('WorkerPool: running tasks', () => {
+  it('runs the default export and named exports, sync and async', async () => {
+    const pool = makePool();
+    await expect(pool.run({ a: 2, b: 3 })).resolves.toBe(5);
+    await expect(pool.run({ a: 2, b: 3 }, { name: 'add' })).resolves.toBe(5);
+    await expect(pool.run('x', { name: 'asyncEcho' })).resolves.toBe('x');
+  });
+
+  it('keeps every result with its own task when many are in flight on two threads', async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2 });
+    const results = await Promise.all(
+      Array.from({ length: 3000 }, (_, i) => pool.run<number>({ a: i, b: i })),
+    );
+    expect(results).toEqual(Array.from({ length: 3000 }, (_, i) => 2 * i));
+  });
+
+  it('round-trips the fast-path values and the structured-clone fallback values', async () => {
+    const pool = makePool();
+    const value = {
+      ascii: 'plain',
+      unicode: 'héllo wörld ✓ 𝄞',
+      long: 'x'.repeat(1000),
+      int: -7,
+      float: 1.5,
+      negZero: -0,
+      nan: Number.NaN,
+      big: 2 ** 53,
+      yes: true,
+      no: false,
+      nothing: null,
+      missing: undefined,
+      list: [1, 'two', [3, { four: 4 }]],
+      buffer: Buffer.from([1, 2, 3]),
+      bytes: new Uint8Array([4, 5]),
+      floats: new Float64Array([0.5, -2]),
+      arrayBuffer: new Uint8Array([9, 8]).buffer,
+      map: new Map([['k', 1]]),
+      date: new Date(0),
+      bigint: 12345678901234567890n,
+      nullProto: Object.assign(Object.create(null) as object, { z: 1 }),
+    };
+    const echoed = await pool.run<typeof value>(value, { name: 'echo' });
+    expect(echoed).toEqual(value);
+    expect(Object.is(echoed.negZero, -0)).toBe(true);
+    expect(Buffer.isBuffer(echoed.buffer)).toBe(true);
+    expect(echoed.bytes).toBeInstanceOf(Uint8Array);
+    expect(echoed.floats).toBeInstanceOf(Float64Array);
+    expect(echoed.arrayBuffer).toBeInstanceOf(ArrayBuffer);
+  });
+
+  it('spreads tasks over threads when one is busy', async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 1 });
+    const ids = await Promise.all([
+      pool.run(null, { name: 'threadId' }),
+      pool.run(null, { name: 'threadId' }),
+    ]);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('sends tasks with a transfer list by postMessage and detaches the transferred buffer', async () => {
+    const pool = makePool();
+    const input = new Uint8Array([1, 2, 3]);
+    const result = await pool.run<Buffer>(input, { name: 'bytes', transferList: [input.buffer] });
+    expect(input.byteLength).toBe(0);
+    expect([...result]).toEqual([0xfe, 0xfd, 0xfc]);
+  });
+
+  it('carries values larger than a quarter of the ring by postMessage, both ways', async () => {
+    const pool = makePool({ ringSize: 4096 });
+    const big = Buffer.alloc(10_000, 7);
+    const result = await pool.run<Buffer>(big, { name: 'bytes' });
+    expect(result.length).toBe(10_000);
+    expect(result.every((byte) => byte === 0xf8)).toBe(true);
+    await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+  });
+
+  it('loads ES module task modules', async () => {
+    const pool = makePool({ filename: join(__dirname, 'fixtures', 'tasks.mjs') });
+    await expect(pool.run(21)).resolves.toBe(42);
+    await expect(pool.run('you', { name: 'hello' })).resolves.toBe('hello you');
+  });
+
+  it('passes resourceLimits to the threads', async () => {
+    const pool = makePool({ resourceLimits: { maxOldGenerationSizeMb: 64, stackSizeMb: 2 } });
+    const limits = await pool.run<Record<string, number>>(null, { name: 'limits' });
+    expect(limits.maxOldGenerationSizeMb).toBe(64);
+    expect(limits.stackSizeMb).toBe(2);
+  });
+
+  it('provides an rpc handler that maps a Uint8Array payload to a Uint8Array response', async () => {
+    const pool = makePool();
+    const handler = pool.handler('bytes');
+    const response = await handler(new Uint8Array([0, 255]));
+    expect([...response]).toEqual([255, 0]);
+    const bad = await rejection(
+      pool
+        .handler('echo')(new Uint8Array(0))
+        .then(() => pool.handler('add')(new Uint8Array(0))),
+    );
+    expect(bad.code).toBe('ERR_NETPOLL_INVALID_ARG');
+    expect(() => pool.handler('')).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
+    );
+  });
+
+  it('reports queue size, in-flight tasks, counters and latency percentiles in stats()', async () => {
+    const pool = makePool();
+    await Promise.all(Array.from({ length: 100 }, () => pool.run({ a: 1, b: 1 })));
+    await rejection(pool.run('x', { name: 'throws' }));
+    const stats = pool.stats();
+    expect(stats).toMatchObject({
+      threads: 1,
+      queueSize: 0,
+      inFlight: 0,
+      completed: 100,
+      failed: 1,
+    });
+    expect(stats.latency.count).toBe(101);
+    expect(stats.latency.p50).toBeGreaterThanOrEqual(0);
+    expect(stats.latency.p99).toBeGreaterThanOrEqual(stats.latency.p50);
+    expect(stats.utilization).toBeGreaterThanOrEqual(0);
+    expect(stats.utilization).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('WorkerPool: task failures', () => {
+  it('rejects with the error the task threw, re-created with its name, code and own properties', async () => {
+    const pool = makePool();
+    const error = await rejection(pool.run('bad input', { name: 'throws' }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe('bad input');
+    expect(error.code).toBe('E_TASK');
+    expect(error.extra).toEqual({ n: 1 });
+    expect(String(error.stack)).toContain('tasks.js');
+    const rejected = await rejection(pool.run('async bad', { name: 'rejects' }));
+    expect(rejected).toBeInstanceOf(RangeError);
+    await expect(pool.run(null, { name: 'throwsString' })).rejects.toBe('a plain string');
+    await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+  });
+
+  it('rejects with ERR_NETPOLL_GOPOOL_MODULE_LOAD for a missing export or one that is not a function', async () => {
+    const pool = makePool();
+    const missing = await rejection(pool.run(1, { name: 'nope' }));
+    expect(missing.code).toBe('ERR_NETPOLL_GOPOOL_MODULE_LOAD');
+    expect(missing.message).toContain("'nope'");
+    expect((await rejection(pool.run(1, { name: 'notAFunction' }))).code).toBe(
+      'ERR_NETPOLL_GOPOOL_MODULE_LOAD',
+    );
+    await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+  });
+
+  it('rejects with ERR_NETPOLL_GOPOOL_MODULE_LOAD (cause = the load error) when the module throws while loading', async () => {
+    const pool = makePool({
+      filename: join(__dirname, 'fixtures', 'load-error.js'),
+      minThreads: 0,
+    });
+    const error = await rejection(pool.run(1));
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_MODULE_LOAD');
+    expect((error.cause as Error).message).toBe('cannot load this module');
+    await waitFor(() => pool.threads === 0);
+    expect((await rejection(pool.run(2))).code).toBe('ERR_NETPOLL_GOPOOL_MODULE_LOAD');
+  });
+
+  it('rejects with ERR_NETPOLL_GOPOOL_MODULE_LOAD when the module file does not exist', async () => {
+    const pool = makePool({ filename: join(__dirname, 'fixtures', 'missing.js'), minThreads: 0 });
+    const error = await rejection(pool.run(1));
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_MODULE_LOAD');
+    expect((error.cause as { code?: string }).code).toBe('MODULE_NOT_FOUND');
+  });
+
+  it('rejects with ERR_NETPOLL_GOPOOL_DATA_CLONE for an uncloneable argument or result', async () => {
+    const pool = makePool();
+    const argument = await rejection(pool.run(() => 1, { name: 'echo' }));
+    expect(argument.code).toBe('ERR_NETPOLL_GOPOOL_DATA_CLONE');
+    const result = await rejection(pool.run(null, { name: 'returnsFunction' }));
+    expect(result.code).toBe('ERR_NETPOLL_GOPOOL_DATA_CLONE');
+    await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+  });
+});
+
+describe('WorkerPool: crashing and exiting threads', () => {
+  it('rejects the task of a crashed thread with ERR_NETPOLL_GOPOOL_WORKER_CRASHED and replaces the thread', async () => {
+    const pool = makePool();
+    const before = await pool.run(null, { name: 'threadId' });
+    const error = await rejection(pool.run(null, { name: 'crash' }));
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_WORKER_CRASHED');
+    expect(isNetpollError(error)).toBe(true);
+    expect((error.cause as Error).message).toBe('boom in the thread');
+    const after = await pool.run(null, { name: 'threadId' });
+    expect(after).not.toBe(before);
+    expect(pool.threads).toBe(1);
+  });
+
+  it('rejects with ERR_NETPOLL_GOPOOL_WORKER_EXITED and the exit code when the thread exits', async () => {
+    const pool = makePool();
+    const error = await rejection(pool.run(3, { name: 'exit' }));
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_WORKER_EXITED');
+    expect(error.exitCode).toBe(3);
+    await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+  });
+
+  it('re-queues the tasks the dead thread had not taken yet, so they run on its replacement', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 8 });
+    const exit = pool.run(1, { name: 'exit' });
+    const others = [
+      pool.run('a', { name: 'echo' }),
+      pool.run('b', { name: 'echo' }),
+      pool.run('c', { name: 'echo' }),
+    ];
+    expect((await rejection(exit)).code).toBe('ERR_NETPOLL_GOPOOL_WORKER_EXITED');
+    await expect(Promise.all(others)).resolves.toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('WorkerPool: aborts and timeouts', () => {
+  it('rejects at once with ERR_NETPOLL_ABORTED (cause = reason) for an already-aborted signal', async () => {
+    const pool = makePool();
+    const error = await rejection(pool.run(1, { signal: AbortSignal.abort('early') }));
+    expect(error.code).toBe('ERR_NETPOLL_ABORTED');
+    expect(error.cause).toBe('early');
+    expect(pool.stats().inFlight).toBe(0);
+  });
+
+  it('removes an aborted task from the queue', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 1 });
+    const blocker = pool.run('blocker', { name: 'waitForAbort' });
+    blocker.catch(() => undefined);
+    const controller = new AbortController();
+    const queued = pool.run({ a: 1, b: 1 }, { signal: controller.signal });
+    expect(pool.queueSize).toBe(1);
+    controller.abort('not needed');
+    const error = await rejection(queued);
+    expect(error.code).toBe('ERR_NETPOLL_ABORTED');
+    expect(error.cause).toBe('not needed');
+    expect(pool.queueSize).toBe(0);
+  });
+
+  it('tells a running task through its in-thread AbortSignal', async () => {
+    const pool = makePool();
+    const controller = new AbortController();
+    const running = pool.run('k1', { name: 'waitForAbort', signal: controller.signal });
+    await waitFor(async () =>
+      (await pool.run<string[]>(null, { name: 'waitingKeys' })).includes('k1'),
+    );
+    controller.abort('stop');
+    const error = await rejection(running);
+    expect(error.code).toBe('ERR_NETPOLL_ABORTED');
+    expect(error.cause).toBe('stop');
+    await waitFor(async () =>
+      (await pool.run<string[]>(null, { name: 'abortedKeys' })).includes('k1:ERR_NETPOLL_ABORTED'),
+    );
+  });
+
+  it('times out a queued task with ERR_NETPOLL_GOPOOL_TASK_TIMEOUT (timeout: true)', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 1 });
+    pool.run('blocker', { name: 'waitForAbort' }).catch(() => undefined);
+    const error = await rejection(pool.run({ a: 1, b: 1 }, { timeout: 50 }));
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    expect(error.timeout).toBe(true);
+    expect(pool.queueSize).toBe(0);
+  });
+
+  it('terminates and replaces a thread stuck in a task past its timeout; unstarted tasks run elsewhere', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 4, taskTimeout: 0 });
+    const before = await pool.run(null, { name: 'threadId' });
+    const stuck = pool.run(null, { name: 'forever', timeout: 200 });
+    const behind = pool.run('behind', { name: 'echo' });
+    const error = await rejection(stuck);
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    await expect(behind).resolves.toBe('behind');
+    expect(await pool.run(null, { name: 'threadId' })).not.toBe(before);
+  });
+
+  it('rejects the other started tasks of a timed-out thread with ERR_NETPOLL_GOPOOL_WORKER_EXITED (cause = the timeout)', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 4, taskTimeout: 300 });
+    const first = pool.run('t1', { name: 'waitForAbort', timeout: 100 });
+    const second = pool.run('t2', { name: 'waitForAbort' });
+    expect((await rejection(first)).code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    const error = await rejection(second);
+    expect(['ERR_NETPOLL_GOPOOL_WORKER_EXITED', 'ERR_NETPOLL_GOPOOL_TASK_TIMEOUT']).toContain(
+      error.code,
+    );
+    if (error.code === 'ERR_NETPOLL_GOPOOL_WORKER_EXITED') {
+      expect((error.cause as { code: string }).code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    }
+  });
+});
+
+describe('WorkerPool: queue limit and lifecycle', () => {
+  it('rejects with ERR_NETPOLL_GOPOOL_QUEUE_FULL once maxQueue tasks wait', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 1, maxQueue: 2 });
+    const held = [
+      pool.run('blocker', { name: 'waitForAbort' }),
+      pool.run({ a: 1, b: 1 }),
+      pool.run({ a: 1, b: 2 }),
+    ];
+    for (const promise of held) promise.catch(() => undefined);
+    const error = await rejection(pool.run({ a: 1, b: 3 }));
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_QUEUE_FULL');
+    expect(pool.queueSize).toBe(2);
+  });
+
+  it('close() lets queued and running tasks finish, then ends every thread; run() then rejects', async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 2 });
+    const work = Array.from({ length: 20 }, (_, i) =>
+      pool.run<number>(2, { name: 'spin' }).then(() => i),
+    );
+    const closed = pool.close();
+    expect((await rejection(pool.run(1))).code).toBe('ERR_NETPOLL_CLOSED');
+    await expect(Promise.all(work)).resolves.toEqual(Array.from({ length: 20 }, (_, i) => i));
+    await closed;
+    expect(pool.threads).toBe(0);
+    expect(pool.close()).toBe(closed);
+  });
+
+  it('destroy() rejects queued and running tasks with ERR_NETPOLL_CLOSED, or with the given error', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 1 });
+    const running = rejection(pool.run('r', { name: 'waitForAbort' }));
+    const queued = rejection(pool.run({ a: 1, b: 1 }));
+    await pool.destroy();
+    expect((await running).code).toBe('ERR_NETPOLL_CLOSED');
+    expect((await queued).code).toBe('ERR_NETPOLL_CLOSED');
+    expect(pool.threads).toBe(0);
+
+    const other = makePool();
+    const pending = rejection(other.run('r', { name: 'waitForAbort' }));
+    const reason = new Error('shutting down');
+    await other.destroy(reason);
+    expect(await pending).toBe(reason);
+  });
+
+  it('lets a thread above minThreads exit after idleTimeout', async () => {
+    const pool = makePool({ minThreads: 0, maxThreads: 1, idleTimeout: 0 });
+    await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+    await waitFor(() => pool.threads === 0);
+    await expect(pool.run({ a: 2, b: 2 })).resolves.toBe(4);
+  });
+
+  it('rejects bad run() options with argument errors', async () => {
+    const pool = makePool();
+    expect((await rejection(pool.run(1, { name: '' }))).code).toBe('ERR_NETPOLL_INVALID_ARG');
+    expect((await rejection(pool.run(1, { signal: {} as AbortSignal }))).code).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
+    expect((await rejection(pool.run(1, { transferList: 1 as never }))).code).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
+    expect((await rejection(pool.run(1, { timeout: -1 }))).code).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+    expect((await rejection(pool.run(1, null as never))).code).toBe('ERR_NETPOLL_INVALID_ARG');
+  });
+});
