@@ -1,0 +1,96 @@
+// Copyright 2026 The netpoll-node Authors. Apache-2.0.
+//
+// The shared-memory layout between the reactor and its TypeScript
+// dispatcher. Everything here is mirrored once in src/layout.ts, and the
+// native tests plus test/native/layout.native.test.ts check that both sides
+// agree (the binding exports these values).
+//
+// Control block (Int32Array over one JS-allocated ArrayBuffer):
+//
+//   [0, kHeaderInts)            header words (kHeader*)
+//   [kRecordBase, +kMaxRecords*4)   native→JS records of one batch
+//   [kSubmitBase, +kMaxSubmits*4)   JS→native submissions (writes, closes)
+//   [kSlabRefBase, +kMaxSlabs)      inbound slab reference counts (JS writes)
+//
+// Per-fd state (Int32Array, kFdStateInts words per fd number):
+//   [fd*2 + kFdWritten]  total bytes written by native, modulo 2^32
+//   [fd*2 + kFdFlags]    kFdFlag* bits
+//
+// Stats (Float64Array, kStat* indices): plain counters written by native.
+
+#ifndef NETPOLL_NATIVE_LAYOUT_H_
+#define NETPOLL_NATIVE_LAYOUT_H_
+
+#include <cstdint>
+
+namespace netpoll {
+namespace layout {
+
+constexpr int kHeaderInts = 16;
+constexpr int kHeaderRecordCount = 0;    // native: records in this batch
+constexpr int kHeaderFlags = 1;          // native: kBatchFlag* bits
+constexpr int kHeaderSubmitCount = 2;    // JS: submissions queued
+constexpr int kHeaderProcessedGen = 3;   // native: bumped per processed queue
+constexpr int kHeaderDebug = 4;          // JS: 1 = poison reused slab memory
+
+constexpr int kBatchFlagNeedSlab = 1 << 0;
+
+constexpr int kRecordInts = 4;
+constexpr int kMaxRecords = 4096;
+constexpr int kRecordBase = kHeaderInts;
+
+constexpr int kMaxSubmits = 4096;
+constexpr int kSubmitBase = kRecordBase + kMaxRecords * kRecordInts;
+
+constexpr int kMaxSlabs = 1024;
+constexpr int kSlabRefBase = kSubmitBase + kMaxSubmits * kRecordInts;
+
+constexpr int kControlInts = kSlabRefBase + kMaxSlabs;
+
+// Record kinds (word 0 low byte; the slab index sits in bits 8..31).
+//   kRecordData            fd, offset, length (slab in word 0)
+//   kRecordAccept          fd (new), listener fd
+//   kRecordConnect         fd, 0 or -errno
+//   kRecordHangup          fd, 0 (EOF) or -errno
+//   kRecordDrain           fd
+//   kRecordFrameTooLarge   fd, announced length (as uint32)
+//   kRecordAcceptError     listener fd, -errno
+//   kRecordAcceptPaused    listener fd, -errno (EMFILE/ENFILE; backing off)
+constexpr int kRecordData = 1;
+constexpr int kRecordAccept = 2;
+constexpr int kRecordConnect = 3;
+constexpr int kRecordHangup = 4;
+constexpr int kRecordDrain = 5;
+constexpr int kRecordFrameTooLarge = 6;
+constexpr int kRecordAcceptError = 7;
+constexpr int kRecordAcceptPaused = 8;
+
+// Submission ops (word 0 low byte; slab index in bits 8..31):
+//   kSubmitWrite   fd, offset, length of a registered memory region
+//   kSubmitClose   fd (pending writes are attempted once, then close)
+constexpr int kSubmitWrite = 1;
+constexpr int kSubmitClose = 2;
+
+constexpr int kFdStateInts = 2;
+constexpr int kFdWritten = 0;
+constexpr int kFdFlags = 1;
+constexpr int kFdFlagBackpressure = 1 << 0;
+
+constexpr int kStatBatches = 0;
+constexpr int kStatEvents = 1;
+constexpr int kStatNativeToJsCalls = 2;
+constexpr int kStatReads = 3;
+constexpr int kStatBytesRead = 4;
+constexpr int kStatWritevCalls = 5;
+constexpr int kStatBytesWritten = 6;
+constexpr int kStatAccepts = 7;
+constexpr int kStatWriteBlocked = 8;
+constexpr int kStatAcceptBackoffs = 9;
+constexpr int kStatHookFlushes = 10;
+constexpr int kStatSubmissions = 11;
+constexpr int kStatCount = 12;
+
+}  // namespace layout
+}  // namespace netpoll
+
+#endif  // NETPOLL_NATIVE_LAYOUT_H_

@@ -1,0 +1,187 @@
+// Copyright 2026 The netpoll-node Authors. Apache-2.0.
+//
+// The reactor engine: one level-triggered Poller, the fd table, inbound
+// slabs, outbound write queues, native framing and accept back-off. It is
+// pure C++ (no <napi.h>, no libuv) so the native test suite drives it
+// directly; reactor_wrap.cc connects it to Node (one uv_poll on poll_fd(),
+// one JS call per Drain(), hooks that call ProcessSubmissions()).
+//
+// Data path (see DESIGN.md §3):
+//   Drain():  Wait(timeout 0) → accept / connect completion / one read per
+//             readable socket into the current inbound slab / EPOLLOUT
+//             flushes → compact records in the control block.
+//   JS:       walks the records once, appends slab regions to readers, runs
+//             handlers, queues (slab, offset, length) writes and closes.
+//   ProcessSubmissions(): one writev per dirty connection; EAGAIN keeps the
+//             rest and arms writable interest (backpressure).
+//
+// Memory rules: slabs are JS ArrayBuffers registered once; the engine keeps
+// raw pointers. It never writes into an inbound slab below the current
+// write offset, and resets a slab only when its JS reference count (in the
+// control block) is zero and no record of the current batch points into it.
+// Outbound regions are only read, and JS keeps them alive until the per-fd
+// written counter shows they went out.
+//
+// Thread rules: every method runs on the owning JS thread.
+
+#ifndef NETPOLL_NATIVE_REACTOR_H_
+#define NETPOLL_NATIVE_REACTOR_H_
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "poller.h"
+#include "socket.h"
+
+namespace netpoll {
+
+struct ReactorLimits {
+  int max_events = 1024;            // events taken per Drain()
+  size_t max_batch_bytes = 4 << 20;  // bytes read per Drain()
+  size_t read_size = 64 << 10;       // upper bound of one read()
+  size_t min_read = 4 << 10;         // smaller slab tails are skipped
+  int accepts_per_event = 64;        // accept4 calls per listener event
+};
+
+// Framing applied to a connection's input: 0 disables it.
+struct Framing {
+  int header_size = 0;      // 1, 2 or 4 bytes, big-endian length
+  uint32_t max_frame = 0;   // larger announced lengths close the connection
+};
+
+class Reactor {
+ public:
+  Reactor() = default;
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // Opens the poller and adopts the shared memory: `control` has
+  // layout::kControlInts words, `fd_state` has max_fds * kFdStateInts words,
+  // `stats` has layout::kStatCount doubles. Returns 0 or -errno.
+  int Open(int32_t* control, int32_t* fd_state, int max_fds, double* stats,
+           const ReactorLimits& limits);
+
+  // Closes every fd this reactor owns (listeners, connections, pending
+  // dials) and the poller. Safe to call twice.
+  void Shutdown();
+
+  int poll_fd() const { return poller_.fd(); }
+
+  // Number of registered fds; the wrapper keeps the loop alive while > 0.
+  int active_count() const { return active_count_; }
+
+  // Registers JS memory. Returns the slab index or -ENOSPC.
+  int AddSlab(uint8_t* data, size_t length, bool inbound);
+
+  // Unregisters an outbound slab index (its memory is no longer used by any
+  // pending write). Returns 0 or -EINVAL. The index may be handed out again.
+  int ReleaseSlab(int index);
+
+  // Creates a listener that is registered but not yet accepting; call
+  // SetReading(fd, true) to start accepting (EventLoop.serve).
+  int Listen(const Endpoint& endpoint, int backlog);
+  int Connect(const Endpoint& endpoint, const Framing& framing);
+
+  // Sets the framing of a connection, or the framing a listener gives the
+  // connections it accepts from now on. 0 or -EBADF.
+  int SetFraming(int fd, const Framing& framing);
+
+  // Pauses (false) or resumes (true) reading a connection, or accepting on
+  // a listener. 0 or -errno.
+  int SetReading(int fd, bool reading);
+
+  // Closes an fd now: pending output is attempted once first. 0 or -EBADF.
+  int Close(int fd);
+
+  // One batch: fills the record area and the header. Returns the number of
+  // records; the caller calls JS when it is > 0 or a flag is set.
+  int Drain();
+
+  // Executes queued submissions (writes, closes) and flushes dirty
+  // connections. Returns the number processed.
+  int ProcessSubmissions();
+
+  // Accept back-off: a delay in ms when a listener is paused by EMFILE or
+  // ENFILE and a timer should call ResumeAccept(), or 0.
+  int TakeBackoffDelay();
+  void ResumeAccept();
+
+ private:
+  enum Kind { kStream, kListener, kConnecting };
+
+  struct Connection {
+    int fd = -1;
+    Kind kind = kStream;
+    uint32_t interest = 0;
+    bool registered = false;
+    bool reading = true;
+    bool blocked = false;        // EAGAIN seen; waiting for writable
+    bool dirty = false;          // queued in dirty_ for this round
+    bool paused_accept = false;  // listener backed off
+    Framing framing;
+    std::vector<uint8_t> carry;  // partial frame, framing only
+    std::vector<struct iovec> pending;
+    size_t pending_head = 0;
+  };
+
+  struct Slab {
+    uint8_t* data = nullptr;
+    size_t length = 0;
+    size_t offset = 0;      // inbound write offset
+    size_t high_water = 0;  // bytes ever written since the last reset
+    bool inbound = false;
+    bool used_in_batch = false;
+  };
+
+  Connection* Lookup(int fd) const;
+  int Register(Connection* connection, uint32_t interest);
+  void Unregister(Connection* connection);
+  void SetInterest(Connection* connection, uint32_t interest);
+  void Destroy(Connection* connection);
+
+  bool Emit(int kind, int slab, int fd, int a, int b);
+  bool HasRoom(int records) const;
+  int EnsureSlab(size_t need);
+  void ResetSlab(Slab* slab);
+
+  void OnListenerReady(Connection* listener);
+  void OnConnectReady(Connection* connection);
+  void OnStreamReady(Connection* connection, uint32_t events);
+  void ReadOnce(Connection* connection);
+  void ReadIntoCarry(Connection* connection, size_t frame_size);
+  void EmitFrames(Connection* connection, int slab_index, size_t total);
+  void Hangup(Connection* connection, int error);
+
+  // Writes pending output. Returns 0, -EAGAIN (blocked) or another -errno.
+  int FlushOutput(Connection* connection);
+
+  int32_t Ref(int slab) const;
+  void Count(int stat, double amount = 1) { stats_[stat] += amount; }
+
+  Poller poller_;
+  ReactorLimits limits_;
+  int32_t* control_ = nullptr;
+  int32_t* fd_state_ = nullptr;
+  double* stats_ = nullptr;
+  int max_fds_ = 0;
+  std::vector<Connection*> table_;
+  std::vector<Slab> slabs_;
+  std::vector<PollResult> results_;
+  std::vector<int> dirty_;
+  int current_slab_ = -1;
+  int record_count_ = 0;
+  size_t batch_bytes_ = 0;
+  int active_count_ = 0;
+  int backoff_step_ = 0;
+  int paused_listeners_ = 0;
+  bool backoff_wanted_ = false;
+  bool open_ = false;
+};
+
+}  // namespace netpoll
+
+#endif  // NETPOLL_NATIVE_REACTOR_H_

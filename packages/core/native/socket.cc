@@ -1,0 +1,252 @@
+// Copyright 2026 The netpoll-node Authors. Apache-2.0.
+//
+// Syscall wrappers for socket.h. The few platform differences (accept4,
+// MSG_NOSIGNAL vs SO_NOSIGPIPE, keep-alive option names) stay inside this
+// file, as libuv keeps them in its per-platform helpers.
+
+#include "socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "result.h"
+
+namespace netpoll {
+namespace {
+
+union SocketAddressStorage {
+  struct sockaddr base;
+  struct sockaddr_in v4;
+  struct sockaddr_in6 v6;
+  struct sockaddr_un unix_path;
+  struct sockaddr_storage storage;
+};
+
+int Fill(const Endpoint& endpoint, SocketAddressStorage* address,
+         socklen_t* length) {
+  memset(address, 0, sizeof(*address));
+  switch (endpoint.family) {
+    case kFamilyIPv4:
+      address->v4.sin_family = AF_INET;
+      address->v4.sin_port = htons(static_cast<uint16_t>(endpoint.port));
+      if (inet_pton(AF_INET, endpoint.host.c_str(), &address->v4.sin_addr) != 1)
+        return -EINVAL;
+      *length = sizeof(address->v4);
+      return AF_INET;
+    case kFamilyIPv6:
+      address->v6.sin6_family = AF_INET6;
+      address->v6.sin6_port = htons(static_cast<uint16_t>(endpoint.port));
+      if (inet_pton(AF_INET6, endpoint.host.c_str(), &address->v6.sin6_addr) !=
+          1)
+        return -EINVAL;
+      *length = sizeof(address->v6);
+      return AF_INET6;
+    case kFamilyUnix:
+      if (endpoint.host.empty() ||
+          endpoint.host.size() >= sizeof(address->unix_path.sun_path))
+        return -ENAMETOOLONG;
+      address->unix_path.sun_family = AF_UNIX;
+      memcpy(address->unix_path.sun_path, endpoint.host.data(),
+             endpoint.host.size());
+      *length = sizeof(address->unix_path);
+      return AF_UNIX;
+  }
+  return -EAFNOSUPPORT;
+}
+
+// Sets O_NONBLOCK and FD_CLOEXEC, for platforms without SOCK_NONBLOCK.
+[[maybe_unused]] int MakeNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+    return NegativeErrno();
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) return NegativeErrno();
+  return 0;
+}
+
+int SetNoSigPipe(int fd) {
+#ifdef SO_NOSIGPIPE
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof(on)) == -1)
+    return NegativeErrno();
+#else
+  (void)fd;
+#endif
+  return 0;
+}
+
+int NewSocket(int domain) {
+#ifdef SOCK_NONBLOCK
+  int fd = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return NegativeErrno();
+#else
+  int fd = socket(domain, SOCK_STREAM, 0);
+  if (fd < 0) return NegativeErrno();
+  int status = MakeNonBlocking(fd);
+  if (status < 0) {
+    close(fd);
+    return status;
+  }
+#endif
+  int status = SetNoSigPipe(fd);
+  if (status < 0) {
+    close(fd);
+    return status;
+  }
+  return fd;
+}
+
+int FailAndClose(int fd, int error) {
+  close(fd);
+  return error;
+}
+
+}  // namespace
+
+int ListenSocket(const Endpoint& endpoint, int backlog) {
+  SocketAddressStorage address;
+  socklen_t length = 0;
+  int domain = Fill(endpoint, &address, &length);
+  if (domain < 0) return domain;
+  int fd = NewSocket(domain);
+  if (fd < 0) return fd;
+  if (domain != AF_UNIX) {
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+      return FailAndClose(fd, NegativeErrno());
+  }
+  if (bind(fd, &address.base, length) == -1)
+    return FailAndClose(fd, NegativeErrno());
+  if (listen(fd, backlog) == -1) return FailAndClose(fd, NegativeErrno());
+  return fd;
+}
+
+int AcceptSocket(int listen_fd) {
+#if defined(__linux__)
+  int fd = RetryOnInterrupt([&] {
+    return accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  });
+  if (fd < 0) return NegativeErrno();
+  return fd;
+#else
+  int fd = RetryOnInterrupt([&] { return accept(listen_fd, nullptr, nullptr); });
+  if (fd < 0) return NegativeErrno();
+  int status = MakeNonBlocking(fd);
+  if (status == 0) status = SetNoSigPipe(fd);
+  if (status < 0) return FailAndClose(fd, status);
+  return fd;
+#endif
+}
+
+int ConnectSocket(const Endpoint& endpoint) {
+  SocketAddressStorage address;
+  socklen_t length = 0;
+  int domain = Fill(endpoint, &address, &length);
+  if (domain < 0) return domain;
+  int fd = NewSocket(domain);
+  if (fd < 0) return fd;
+  int result =
+      RetryOnInterrupt([&] { return connect(fd, &address.base, length); });
+  if (result == -1 && errno != EINPROGRESS) {
+    return FailAndClose(fd, NegativeErrno());
+  }
+  return fd;
+}
+
+int PendingSocketError(int fd) {
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == -1)
+    return NegativeErrno();
+  return -error;
+}
+
+int SetNoDelay(int fd) {
+  int on = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1) {
+    // Unix sockets do not support TCP options; that is not a failure.
+    if (errno == EOPNOTSUPP || errno == ENOPROTOOPT || errno == EINVAL)
+      return 0;
+    return NegativeErrno();
+  }
+  return 0;
+}
+
+int SetKeepAlive(int fd, int seconds) {
+  int on = seconds > 0 ? 1 : 0;
+  if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
+    return NegativeErrno();
+  if (!on) return 0;
+#if defined(TCP_KEEPIDLE)
+  if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof(seconds)) ==
+      -1)
+    return NegativeErrno();
+#elif defined(TCP_KEEPALIVE)
+  if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPALIVE, &seconds, sizeof(seconds)) ==
+      -1)
+    return NegativeErrno();
+#endif
+#if defined(TCP_KEEPINTVL)
+  if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &seconds, sizeof(seconds)) ==
+      -1)
+    return NegativeErrno();
+#endif
+  return 0;
+}
+
+ssize_t ReadSome(int fd, void* buffer, size_t length) {
+  ssize_t count = RetryOnInterrupt([&] { return read(fd, buffer, length); });
+  return count < 0 ? NegativeErrno() : count;
+}
+
+ssize_t WriteVector(int fd, const struct iovec* vectors, int count) {
+  struct msghdr message {};
+  message.msg_iov = const_cast<struct iovec*>(vectors);
+  message.msg_iovlen = count;
+#ifdef MSG_NOSIGNAL
+  const int flags = MSG_NOSIGNAL;
+#else
+  const int flags = 0;
+#endif
+  ssize_t written =
+      RetryOnInterrupt([&] { return sendmsg(fd, &message, flags); });
+  return written < 0 ? NegativeErrno() : written;
+}
+
+int SocketAddress(int fd, bool peer, std::string* out) {
+  SocketAddressStorage address;
+  socklen_t length = sizeof(address);
+  int status = peer ? getpeername(fd, &address.base, &length)
+                    : getsockname(fd, &address.base, &length);
+  if (status == -1) return NegativeErrno();
+  char text[INET6_ADDRSTRLEN] = {0};
+  switch (address.base.sa_family) {
+    case AF_INET:
+      inet_ntop(AF_INET, &address.v4.sin_addr, text, sizeof(text));
+      *out = std::string(text) + ":" + std::to_string(ntohs(address.v4.sin_port));
+      return kFamilyIPv4;
+    case AF_INET6:
+      inet_ntop(AF_INET6, &address.v6.sin6_addr, text, sizeof(text));
+      *out = "[" + std::string(text) + "]:" +
+             std::to_string(ntohs(address.v6.sin6_port));
+      return kFamilyIPv6;
+    case AF_UNIX: {
+      size_t offset = offsetof(struct sockaddr_un, sun_path);
+      size_t size = length > offset ? length - offset : 0;
+      *out = std::string(address.unix_path.sun_path,
+                         strnlen(address.unix_path.sun_path, size));
+      return kFamilyUnix;
+    }
+  }
+  return -EAFNOSUPPORT;
+}
+
+int CloseSocket(int fd) { return close(fd) == -1 ? NegativeErrno() : 0; }
+
+}  // namespace netpoll

@@ -1,0 +1,539 @@
+/**
+ * A TCP or Unix stream connection: netpoll's `Connection` for Node (cloudwego/netpoll,
+ * `connection_impl.go` / `connection_onevent.go`, Apache-2.0; re-designed, no code copied).
+ *
+ * State (netpoll §3.2): `active` until either side closes; `processing` while an `onRequest`
+ * (or `onConnect`) runs — at most one per connection; `finalized` once close callbacks ran and the
+ * fd was handed back to the reactor. The reactor calls the `on*` methods from its dispatcher.
+ */
+import { EventEmitter } from 'node:events';
+import { ConnectionReader, type ReadWaitHost } from './connection-reader';
+import { ConnectionWriter, type WriteHost } from './connection-writer';
+import {
+  connectionClosedError,
+  eofError,
+  frameTooLargeError,
+  handlerFailedError,
+  readTimeoutError,
+  writeTimeoutError,
+} from './errors';
+import type { OnRequest, ResolvedConnectionOptions } from './options';
+import { OutputQueue } from './output-queue';
+import type { Reactor, ReactorStream } from './reactor';
+import { systemError } from './system-error';
+import { monotonicNow, type TimerTarget } from './timer-wheel';
+
+/** How a connection reports to its owner (the EventLoop, or nothing for dialed connections). */
+export interface ConnectionOwner {
+  /** A callback failed or the connection failed with nobody to receive the error. */
+  reportError(error: Error, connection: Connection): void;
+  /** The peer closed or failed (before close callbacks). */
+  peerClosed(connection: Connection): void;
+  /** The handler loop went idle (used by graceful shutdown). */
+  idle(connection: Connection): void;
+  /** Close callbacks ran; the fd is gone. */
+  finalized(connection: Connection): void;
+}
+
+/** A close callback: runs once, newest first, with `isActive()` false. */
+export type CloseCallback = (connection: Connection) => unknown;
+
+type Thenable = {
+  then(onFulfilled: (value: unknown) => void, onRejected: (error: unknown) => void): unknown;
+};
+
+function isThenable(value: unknown): value is Thenable {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as Thenable).then === 'function'
+  );
+}
+
+function asError(value: unknown, callback: string): Error {
+  return value instanceof Error ? value : handlerFailedError(callback, value);
+}
+
+export class Connection extends EventEmitter implements ReactorStream, TimerTarget {
+  /** The socket descriptor (valid until the connection is finalized). */
+  readonly fd: number;
+  /** `'tcp'` or `'unix'`. */
+  readonly network: 'tcp' | 'unix';
+  /** Input: a LinkBuffer over slab regions, plus `waitFor(n)`. */
+  readonly reader: ConnectionReader;
+  /** Output: a LinkBuffer in outbound slabs; `flush()` queues a writev. */
+  readonly writer: ConnectionWriter;
+  /** The value from `onPrepare`/`onConnect` (netpoll's ctx); free for the user to set. */
+  context: unknown = undefined;
+
+  readonly #reactor: Reactor;
+  readonly #owner: ConnectionOwner | null;
+  readonly #output: OutputQueue;
+  readonly #highWaterMark: number;
+  #handler: OnRequest | null = null;
+  #active = true;
+  #userClosed = false;
+  #peerClosed = false;
+  #finalized = false;
+  #processing = false;
+  #connected = true;
+  #lengthBefore = 0;
+  #appended = 0;
+  #appendedBefore = 0;
+  readonly #maxFrameSize: number;
+  #closeCallbacks: CloseCallback[] = [];
+  #closeError: Error | null = null;
+  #readTimeout: number;
+  #writeTimeout: number;
+  #idleTimeout = 0;
+  #waitSize = 0;
+  #waitResolve: (() => void) | null = null;
+  #waitReject: ((error: Error) => void) | null = null;
+  #readDeadline = 0;
+  #writeDeadline = 0;
+  #ackedAtArm = 0;
+  #localAddress: string | null = null;
+  #remoteAddress: string | null = null;
+  #paused = false;
+
+  /** @internal Connections are created by the EventLoop and `dialConnection`. */
+  constructor(
+    reactor: Reactor,
+    fd: number,
+    network: 'tcp' | 'unix',
+    options: ResolvedConnectionOptions,
+    owner: ConnectionOwner | null,
+  ) {
+    super();
+    this.#reactor = reactor;
+    this.fd = fd;
+    this.network = network;
+    this.#owner = owner;
+    this.#readTimeout = options.readTimeout;
+    this.#writeTimeout = options.writeTimeout;
+    this.#highWaterMark = options.highWaterMark;
+    this.#maxFrameSize = options.framing?.maxFrameSize ?? 0;
+    this.reader = new ConnectionReader(this.#readHost);
+    this.writer = new ConnectionWriter(this.#writeHost, { allocator: reactor.outbound });
+    this.#output = new OutputQueue(reactor, this.writer, fd);
+    reactor.attachStream(fd, this);
+    if (options.idleTimeout > 0) this.setIdleTimeout(options.idleTimeout);
+  }
+
+  // ---- netpoll Connection API -----------------------------------------------------------------
+
+  /** False as soon as either side has closed (or failed). Cheap: no syscall. */
+  isActive(): boolean {
+    return this.#active;
+  }
+
+  /** Read timeout of `reader.waitFor` in ms: 0 = forever, negative = unchanged. */
+  setReadTimeout(timeout: number): void {
+    if (timeout >= 0) this.#readTimeout = timeout;
+  }
+
+  /** Write timeout in ms (see `ConnectionOptions.writeTimeout`): 0 = none, negative = unchanged. */
+  setWriteTimeout(timeout: number): void {
+    if (timeout >= 0) this.#writeTimeout = timeout;
+  }
+
+  /**
+   * TCP keep-alive, as netpoll: idle = interval = ⌊timeout / 1000⌋ s. Under 1000 ms, negative, or
+   * on a Unix socket it is a no-op. One JS→native call.
+   */
+  setIdleTimeout(timeout: number): void {
+    if (timeout < 1000 || this.network !== 'tcp' || this.#finalized) return;
+    this.#idleTimeout = timeout;
+    this.#reactor.countCall();
+    this.#reactor.binding.setKeepAlive(this.fd, Math.floor(timeout / 1000));
+  }
+
+  /** The keep-alive set by `setIdleTimeout`, in ms (0 = off). */
+  get idleTimeout(): number {
+    return this.#idleTimeout;
+  }
+
+  /**
+   * Installs the per-connection handler; `null`/`undefined` is ignored (netpoll). If input is
+   * already buffered, processing starts at once.
+   */
+  setOnRequest(handler: OnRequest | null | undefined): void {
+    if (typeof handler !== 'function') return;
+    this.#handler = handler;
+    this.#scheduleProcessing();
+  }
+
+  /** True when an `onRequest` handler is installed. */
+  get hasHandler(): boolean {
+    return this.#handler !== null;
+  }
+
+  /** Registers a close callback (once each, newest first); `null`/`undefined` is ignored. */
+  addCloseCallback(callback: CloseCallback | null | undefined): void {
+    if (typeof callback !== 'function' || this.#finalized) return;
+    this.#closeCallbacks.push(callback);
+  }
+
+  /**
+   * Closes the connection. Idempotent; never throws. A pending `waitFor` rejects with
+   * `ERR_NETPOLL_CONN_CLOSED`; flushed output is attempted once by native before the fd closes;
+   * close callbacks run after a running `onRequest` returns.
+   */
+  close(): void {
+    if (this.#userClosed) return;
+    this.#userClosed = true;
+    this.#active = false;
+    this.#failWaiter(connectionClosedError('wait read'));
+    if (!this.#processing) this.#finalize();
+  }
+
+  /** Stops reading from the socket (input stays buffered; the peer sees TCP backpressure). */
+  pauseRead(): void {
+    if (this.#paused || this.#finalized || this.#peerClosed) return;
+    this.#paused = true;
+    this.#reactor.countCall();
+    this.#reactor.binding.setReading(this.fd, 0);
+  }
+
+  /** Resumes reading after `pauseRead()`. */
+  resumeRead(): void {
+    if (!this.#paused || this.#finalized || this.#peerClosed) return;
+    this.#paused = false;
+    this.#reactor.countCall();
+    this.#reactor.binding.setReading(this.fd, 1);
+  }
+
+  /** True between `pauseRead()` and `resumeRead()`. */
+  get readPaused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * False while the kernel pushes back and at least `highWaterMark` bytes are unsent; `'drain'`
+   * is emitted when everything has been written.
+   */
+  get writable(): boolean {
+    if (!this.#active) return false;
+    this.#output.reclaim();
+    return !(this.#reactor.blocked(this.fd) && this.#output.unsent >= this.#highWaterMark);
+  }
+
+  /** Bytes flushed but not yet written by the kernel. */
+  get pendingBytes(): number {
+    this.#output.reclaim();
+    return this.#output.unsent;
+  }
+
+  /** Local address: `"ip:port"`, `"[ip6]:port"` or the Unix path. `''` once unavailable. */
+  get localAddress(): string {
+    this.#localAddress ??= this.#address(0);
+    return this.#localAddress;
+  }
+
+  /** Remote address, same format as `localAddress`. */
+  get remoteAddress(): string {
+    this.#remoteAddress ??= this.#address(1);
+    return this.#remoteAddress;
+  }
+
+  /** The error that closed the connection (peer reset, frame too large, write timeout), if any. */
+  get closeError(): Error | null {
+    return this.#closeError;
+  }
+
+  // ---- used by the EventLoop -----------------------------------------------------------------
+
+  /** @internal Runs after `onConnect` returned: requests may start. */
+  markConnected(): void {
+    this.#connected = true;
+    this.#processing = false;
+    if (this.#peerClosed) this.#owner?.peerClosed(this);
+    this.#scheduleProcessing();
+    this.#afterProcessing();
+  }
+
+  /** @internal Holds requests until `onConnect` returned. */
+  markConnecting(): void {
+    this.#connected = false;
+    this.#processing = true;
+  }
+
+  /**
+   * @internal True when no handler runs and no input is buffered (graceful shutdown closes such
+   * connections; flushed output still leaves before the fd closes).
+   */
+  get idle(): boolean {
+    return !this.#processing && this.reader.len() === 0;
+  }
+
+  /** @internal Closes now even if a handler is running (shutdown timeout). */
+  destroy(): void {
+    this.#userClosed = true;
+    this.#active = false;
+    this.#failWaiter(connectionClosedError('wait read'));
+    this.#finalize();
+  }
+
+  /**
+   * @internal Runs `onConnect` (after `markConnecting()`); `done` receives its awaited value. A
+   * throw or rejection is reported to the owner and closes the connection.
+   */
+  runOnConnect(callback: () => unknown, done: (value: unknown) => void): void {
+    const failed = (error: unknown): void => {
+      this.#connected = true;
+      this.#processing = false;
+      this.#fail(asError(error, 'onConnect'));
+    };
+    let result: unknown;
+    try {
+      result = callback();
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then((value) => done(value), failed);
+    } else {
+      done(result);
+    }
+  }
+
+  // ---- reactor callbacks -----------------------------------------------------------------------
+
+  /** @internal */
+  onData(slab: Buffer, start: number, end: number, token: number): void {
+    this.reader.appendRegion(slab, start, end, this.#reactor, token);
+    this.#appended += end - start;
+    if (this.#waitResolve !== null && this.reader.len() >= this.#waitSize) this.#resolveWaiter();
+    this.#scheduleProcessing();
+  }
+
+  /** @internal Peer closed (errno 0) or failed. */
+  onHangup(errno: number): void {
+    if (this.#peerClosed) return;
+    this.#peerClosed = true;
+    this.#active = false;
+    if (errno < 0) this.#closeError ??= systemError(errno, 'read');
+    if (this.#waitResolve !== null) this.#failWaiter(eofError());
+    if (this.#connected) this.#owner?.peerClosed(this);
+    this.emit('end');
+    this.#afterProcessing();
+  }
+
+  /** @internal */
+  onDrain(): void {
+    this.#output.reclaim();
+    this.#writeDeadline = 0;
+    this.emit('drain');
+  }
+
+  /** @internal Dialed connections attach after connecting; never called on a Connection. */
+  onConnectResult(_errno: number): void {}
+
+  /** @internal */
+  onFrameTooLarge(length: number): void {
+    this.#fail(frameTooLargeError(length, this.#maxFrameSize));
+  }
+
+  /** @internal Timer wheel. */
+  onTimer(now: number): void {
+    if (this.#readDeadline !== 0 && now >= this.#readDeadline) {
+      this.#readDeadline = 0;
+      this.#failWaiter(readTimeoutError(this.remoteAddress));
+    }
+    if (this.#writeDeadline !== 0 && now >= this.#writeDeadline) this.#checkWriteTimeout(now);
+    this.#rearm();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  readonly #readHost: ReadWaitHost = {
+    isWaiting: () => this.#waitResolve !== null,
+    startWait: (n, resolve, reject) => {
+      this.#waitSize = n;
+      this.#waitResolve = resolve;
+      this.#waitReject = reject;
+      if (this.#readTimeout > 0) {
+        this.#readDeadline = monotonicNow() + this.#readTimeout;
+        this.#rearm();
+      }
+    },
+    waitBlocker: () => {
+      if (this.#closeError !== null && !this.#peerClosed) return this.#closeError;
+      if (this.#userClosed) return connectionClosedError('wait read');
+      if (this.#peerClosed) return eofError();
+      return null;
+    },
+  };
+
+  readonly #writeHost: WriteHost = {
+    assertWritable: (when) => {
+      if (!this.#active) throw connectionClosedError(when);
+    },
+    submitOutput: () => {
+      this.#output.submit();
+      if (this.#writeTimeout > 0 && this.#writeDeadline === 0 && this.#output.unsent > 0) {
+        this.#writeDeadline = monotonicNow() + this.#writeTimeout;
+        this.#ackedAtArm = this.#output.acked;
+        this.#rearm();
+      }
+    },
+  };
+
+  #rearm(): void {
+    let deadline = this.#readDeadline;
+    if (this.#writeDeadline !== 0 && (deadline === 0 || this.#writeDeadline < deadline)) {
+      deadline = this.#writeDeadline;
+    }
+    if (deadline !== 0 && !this.#finalized) this.#reactor.timers.schedule(this, deadline);
+  }
+
+  #checkWriteTimeout(now: number): void {
+    this.#output.reclaim();
+    if (this.#output.unsent === 0) {
+      this.#writeDeadline = 0;
+    } else if (this.#reactor.blocked(this.fd) && this.#output.acked === this.#ackedAtArm) {
+      this.#writeDeadline = 0;
+      this.#fail(writeTimeoutError(this.remoteAddress));
+    } else {
+      this.#writeDeadline = now + this.#writeTimeout;
+      this.#ackedAtArm = this.#output.acked;
+    }
+  }
+
+  #resolveWaiter(): void {
+    const resolve = this.#waitResolve!;
+    this.#clearWaiter();
+    resolve();
+  }
+
+  #failWaiter(error: Error): void {
+    const reject = this.#waitReject;
+    if (reject === null) return;
+    this.#clearWaiter();
+    reject(error);
+  }
+
+  #clearWaiter(): void {
+    this.#waitResolve = null;
+    this.#waitReject = null;
+    this.#waitSize = 0;
+    this.#readDeadline = 0;
+  }
+
+  /** Closes the connection because of `error` and reports it to the owner. */
+  #fail(error: Error): void {
+    this.#closeError ??= error;
+    this.#failWaiter(error);
+    if (this.#owner !== null) this.#owner.reportError(error, this);
+    else if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.close();
+  }
+
+  #scheduleProcessing(): void {
+    if (this.#processing || !this.#connected || this.#handler === null || this.#userClosed) return;
+    if (this.reader.len() === 0) return;
+    this.#processing = true;
+    this.#runHandlers();
+  }
+
+  /** netpoll's processing loop: serial, re-run while input remains, stop on close or no progress. */
+  #runHandlers(): void {
+    for (;;) {
+      const handler = this.#handler;
+      const length = this.reader.len();
+      if (handler === null || this.#userClosed || length === 0) break;
+      this.#lengthBefore = length;
+      this.#appendedBefore = this.#appended;
+      let result: unknown;
+      try {
+        result = handler(this, this.context);
+      } catch (error) {
+        this.#processing = false;
+        this.#fail(asError(error, 'onRequest'));
+        return;
+      }
+      if (isThenable(result)) {
+        result.then(this.#handlerSettled, this.#handlerRejected);
+        return;
+      }
+      this.reader.release();
+      if (!this.#madeProgress()) break;
+    }
+    this.#processing = false;
+    this.#afterProcessing();
+  }
+
+  readonly #handlerSettled = (): void => {
+    if (!this.reader.closed) this.reader.release();
+    if (!this.#madeProgress()) {
+      this.#processing = false;
+      this.#afterProcessing();
+      return;
+    }
+    this.#runHandlers();
+  };
+
+  /**
+   * A handler that neither consumed input nor saw new input arrive is not re-run until more data
+   * comes (netpoll would spin forever here; one JS thread must not).
+   */
+  #madeProgress(): boolean {
+    const arrived = this.#appended - this.#appendedBefore;
+    return arrived > 0 || this.reader.len() < this.#lengthBefore;
+  }
+
+  readonly #handlerRejected = (error: unknown): void => {
+    this.#processing = false;
+    this.#fail(asError(error, 'onRequest'));
+  };
+
+  #afterProcessing(): void {
+    if (this.#processing || this.#finalized) return;
+    if (this.#userClosed) {
+      this.#finalize();
+    } else if (this.#peerClosed && this.#connected && this.#owner !== null) {
+      // Server connections clean up on peer close (netpoll §3.5); dialed ones wait for close().
+      this.#userClosed = true;
+      this.#finalize();
+    } else if (this.#owner !== null) {
+      this.#owner.idle(this);
+    }
+  }
+
+  #finalize(): void {
+    if (this.#finalized) return;
+    this.#localAddress ??= this.#address(0);
+    this.#remoteAddress ??= this.#address(1);
+    this.#finalized = true;
+    this.#active = false;
+    const callbacks = this.#closeCallbacks;
+    this.#closeCallbacks = [];
+    for (let i = callbacks.length - 1; i >= 0; i--) {
+      try {
+        callbacks[i]!(this);
+      } catch (error) {
+        this.#owner?.reportError(asError(error, 'close callback'), this);
+      }
+    }
+    const reactor = this.#reactor;
+    reactor.detachStream(this.fd, this);
+    const writer = this.writer;
+    const output = this.#output;
+    reactor.submitClose(this.fd, () => {
+      writer.close();
+      output.dispose();
+    });
+    this.reader.close();
+    this.#readDeadline = 0;
+    this.#writeDeadline = 0;
+    this.#owner?.finalized(this);
+    this.emit('close', this.#closeError);
+  }
+
+  #address(peer: number): string {
+    this.#reactor.countCall();
+    const result = this.#reactor.binding.address(this.fd, peer);
+    return typeof result === 'string' ? result : '';
+  }
+}

@@ -1,0 +1,42 @@
+export type { Network } from './address';
+export { loadBinding, type NativeBinding, type NativeLimits } from './binding';
+export { type CloseCallback, Connection } from './connection';
+export { ConnectionReader } from './connection-reader';
+export { ConnectionWriter } from './connection-writer';
+export { dialConnection } from './dialer';
+export {
+  type CoreErrorCode,
+  InvalidArgumentError,
+  isNetpollError,
+  kCoreErrorCodes,
+  NetpollError,
+  OutOfRangeError,
+  TimeoutError,
+} from './errors';
+export { EventLoop } from './event-loop';
+export { createListener, Listener } from './listener';
+export {
+  type ConnectionOptions,
+  type DialOptions,
+  type EventLoopOptions,
+  type FramingOptions,
+  kDefaultDialOptions,
+  kDefaultEventLoopOptions,
+  kDefaultFramingOptions,
+  kDefaultListenerOptions,
+  kDefaultShutdownOptions,
+  type ListenerOptions,
+  type OnConnect,
+  type OnDisconnect,
+  type OnError,
+  type OnPrepare,
+  type OnRequest,
+  type ResolvedDialOptions,
+  type ResolvedEventLoopOptions,
+  type ResolvedFramingOptions,
+  resolveDialOptions,
+  resolveEventLoopOptions,
+  type ShutdownOptions,
+} from './options';
+export { getReactorStats, type ReactorStats } from './reactor';
+export { NetpollSystemError } from './system-error';

@@ -1,0 +1,293 @@
+/**
+ * Options of `EventLoop`, `dialConnection`, `createListener` and `shutdown`: types, defaults and
+ * the one validation pass each (house style B.6). Nothing here runs on the hot path.
+ */
+import type { Connection } from './connection';
+import { InvalidArgumentError, OutOfRangeError } from './errors';
+
+/** Native length-header framing: the reactor reports only complete frames. */
+export interface FramingOptions {
+  /** Size of the big-endian length header in bytes: 1, 2 or 4. Default 4. */
+  lengthHeader?: 1 | 2 | 4;
+  /**
+   * Largest payload a header may announce, in bytes (the header itself not included). A larger
+   * header closes that connection with `ERR_NETPOLL_FRAME_TOO_LARGE` before anything is allocated
+   * for the frame. Integer from 1 to 268435456 (256 MiB). Default 4194304 (4 MiB).
+   */
+  maxFrameSize?: number;
+}
+
+/** Resolved {@link FramingOptions}. */
+export type ResolvedFramingOptions = Readonly<Required<FramingOptions>>;
+
+/** Per-connection settings shared by servers and dialers. */
+export interface ConnectionOptions {
+  /** Read timeout of `reader.waitFor()`, in ms; 0 waits forever. Default 0. */
+  readTimeout?: number;
+  /**
+   * Write timeout in ms: a connection whose unsent output stays under kernel backpressure for
+   * longer is closed with `ERR_NETPOLL_WRITE_TIMEOUT`. 0 disables it. Default 0.
+   */
+  writeTimeout?: number;
+  /**
+   * TCP keep-alive in ms, as netpoll's `SetIdleTimeout`: idle = interval = ⌊ms / 1000⌋ s; under
+   * 1000 it is a no-op; never closes idle connections. Ignored for Unix sockets. Default 0.
+   */
+  idleTimeout?: number;
+  /** Native framing, or `null` for a plain byte stream. Default `null`. */
+  framing?: FramingOptions | null;
+  /**
+   * Unsent output in bytes above which `connection.writable` turns false while the kernel
+   * reports backpressure; `'drain'` follows when everything is sent. Default 1048576 (1 MiB).
+   */
+  highWaterMark?: number;
+}
+
+/** Callback types of {@link EventLoopOptions}. */
+export type OnPrepare = (connection: Connection) => unknown;
+export type OnConnect = (connection: Connection, context: unknown) => unknown;
+export type OnRequest = (connection: Connection, context: unknown) => unknown;
+export type OnDisconnect = (connection: Connection, context: unknown) => void;
+export type OnError = (error: Error, connection: Connection | null) => void;
+
+/** Options of `new EventLoop(onRequest, options)`. */
+export interface EventLoopOptions extends ConnectionOptions {
+  /**
+   * Runs synchronously when a connection is accepted, before it is read; it may close it (then no
+   * other callback runs). Its return value becomes the connection context. Default none.
+   */
+  onPrepare?: OnPrepare | null;
+  /**
+   * Runs once per connection before any `onRequest`; may be async. Its (awaited) return value
+   * replaces the context. Default none.
+   */
+  onConnect?: OnConnect | null;
+  /** Runs exactly once when the peer closes or fails (never for a local `close()`). Default none. */
+  onDisconnect?: OnDisconnect | null;
+  /**
+   * Receives errors no caller can receive: a throwing/rejecting callback (its connection is
+   * closed), an oversized frame, an accept failure. Default: writes to `console.error`.
+   */
+  onError?: OnError | null;
+}
+
+/** Resolved {@link EventLoopOptions}. */
+export interface ResolvedEventLoopOptions extends ResolvedConnectionOptions {
+  readonly onPrepare: OnPrepare | null;
+  readonly onConnect: OnConnect | null;
+  readonly onDisconnect: OnDisconnect | null;
+  readonly onError: OnError;
+}
+
+/** Resolved {@link ConnectionOptions}. */
+export interface ResolvedConnectionOptions {
+  readonly readTimeout: number;
+  readonly writeTimeout: number;
+  readonly idleTimeout: number;
+  readonly framing: ResolvedFramingOptions | null;
+  readonly highWaterMark: number;
+}
+
+/** Options of `dialConnection(network, address, options)`. */
+export interface DialOptions extends ConnectionOptions {
+  /** Limit in ms for DNS lookup plus connect; 0 means none (netpoll: ≤ 0). Default 0. */
+  timeout?: number;
+}
+
+/** Resolved {@link DialOptions}. */
+export interface ResolvedDialOptions extends ResolvedConnectionOptions {
+  readonly timeout: number;
+}
+
+/** Options of `createListener(network, address, options)`. */
+export interface ListenerOptions {
+  /** `listen()` backlog. Integer from 1 to 65535. Default 511 (Node's default). */
+  backlog?: number;
+}
+
+/** Options of `eventLoop.shutdown(options)`. */
+export interface ShutdownOptions {
+  /**
+   * How long running handlers may finish, in ms, before the remaining connections are closed.
+   * Default 5000.
+   */
+  timeout?: number;
+}
+
+function defaultOnError(error: Error, connection: Connection | null): void {
+  const where = connection === null ? '' : ` (${connection.remoteAddress})`;
+  console.error(`@netpoll/core: ${error.name}${where}:`, error);
+}
+
+export const kDefaultFramingOptions: ResolvedFramingOptions = Object.freeze({
+  lengthHeader: 4,
+  maxFrameSize: 4 * 1024 * 1024,
+});
+
+export const kDefaultConnectionOptions: ResolvedConnectionOptions = Object.freeze({
+  readTimeout: 0,
+  writeTimeout: 0,
+  idleTimeout: 0,
+  framing: null,
+  highWaterMark: 1024 * 1024,
+});
+
+export const kDefaultEventLoopOptions: ResolvedEventLoopOptions = Object.freeze({
+  ...kDefaultConnectionOptions,
+  onPrepare: null,
+  onConnect: null,
+  onDisconnect: null,
+  onError: defaultOnError,
+});
+
+export const kDefaultDialOptions: ResolvedDialOptions = Object.freeze({
+  ...kDefaultConnectionOptions,
+  timeout: 0,
+});
+
+export const kDefaultListenerOptions: Readonly<Required<ListenerOptions>> = Object.freeze({
+  backlog: 511,
+});
+
+export const kDefaultShutdownOptions: Readonly<Required<ShutdownOptions>> = Object.freeze({
+  timeout: 5000,
+});
+
+const kMaxTimeout = 2 ** 31 - 1;
+const kMaxFrameSize = 256 * 1024 * 1024;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Checks that `input` is undefined or a plain object and returns it as a record. */
+export function optionsObject(input: unknown, path: string): Record<string, unknown> {
+  if (input === undefined) return {};
+  if (!isPlainObject(input)) throw new InvalidArgumentError(path, 'a plain object', input);
+  return input;
+}
+
+/** An integer in [min, max]; `undefined` gives `fallback`. */
+export function integerOption(
+  value: unknown,
+  path: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new InvalidArgumentError(path, 'an integer', value);
+  }
+  if (value < min || value > max) {
+    throw new OutOfRangeError(path, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+function callbackOption<T>(value: unknown, path: string): T | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'function') throw new InvalidArgumentError(path, 'a function', value);
+  return value as T;
+}
+
+/** Validates {@link FramingOptions}; `null`/`undefined` disables framing. */
+export function resolveFramingOptions(input: unknown, path: string): ResolvedFramingOptions | null {
+  if (input === undefined || input === null) return null;
+  const object = optionsObject(input, path);
+  const header = object.lengthHeader;
+  if (header !== undefined && header !== 1 && header !== 2 && header !== 4) {
+    throw new InvalidArgumentError(`${path}.lengthHeader`, '1, 2 or 4', header);
+  }
+  const lengthHeader = (header ?? kDefaultFramingOptions.lengthHeader) as 1 | 2 | 4;
+  const headerLimit = lengthHeader === 4 ? kMaxFrameSize : 2 ** (8 * lengthHeader) - 1;
+  return Object.freeze({
+    lengthHeader,
+    maxFrameSize: integerOption(
+      object.maxFrameSize,
+      `${path}.maxFrameSize`,
+      1,
+      headerLimit,
+      Math.min(kDefaultFramingOptions.maxFrameSize, headerLimit),
+    ),
+  });
+}
+
+function resolveConnectionFields(
+  object: Record<string, unknown>,
+  path: string,
+): ResolvedConnectionOptions {
+  const defaults = kDefaultConnectionOptions;
+  return {
+    readTimeout: integerOption(
+      object.readTimeout,
+      `${path}.readTimeout`,
+      0,
+      kMaxTimeout,
+      defaults.readTimeout,
+    ),
+    writeTimeout: integerOption(
+      object.writeTimeout,
+      `${path}.writeTimeout`,
+      0,
+      kMaxTimeout,
+      defaults.writeTimeout,
+    ),
+    idleTimeout: integerOption(
+      object.idleTimeout,
+      `${path}.idleTimeout`,
+      0,
+      kMaxTimeout,
+      defaults.idleTimeout,
+    ),
+    framing: resolveFramingOptions(object.framing, `${path}.framing`),
+    highWaterMark: integerOption(
+      object.highWaterMark,
+      `${path}.highWaterMark`,
+      1,
+      2 ** 31 - 1,
+      defaults.highWaterMark,
+    ),
+  };
+}
+
+/** Validates `new EventLoop()` options once; throws `ERR_NETPOLL_INVALID_ARG`/`_OUT_OF_RANGE`. */
+export function resolveEventLoopOptions(input: unknown): ResolvedEventLoopOptions {
+  const object = optionsObject(input, 'options');
+  return Object.freeze({
+    ...resolveConnectionFields(object, 'options'),
+    onPrepare: callbackOption<OnPrepare>(object.onPrepare, 'options.onPrepare'),
+    onConnect: callbackOption<OnConnect>(object.onConnect, 'options.onConnect'),
+    onDisconnect: callbackOption<OnDisconnect>(object.onDisconnect, 'options.onDisconnect'),
+    onError:
+      callbackOption<OnError>(object.onError, 'options.onError') ??
+      kDefaultEventLoopOptions.onError,
+  });
+}
+
+/** Validates `dialConnection()` options once. */
+export function resolveDialOptions(input: unknown): ResolvedDialOptions {
+  const object = optionsObject(input, 'options');
+  return Object.freeze({
+    ...resolveConnectionFields(object, 'options'),
+    timeout: integerOption(object.timeout, 'options.timeout', 0, kMaxTimeout, 0),
+  });
+}
+
+/** Validates `createListener()` options once. */
+export function resolveListenerOptions(input: unknown): Readonly<Required<ListenerOptions>> {
+  const object = optionsObject(input, 'options');
+  return Object.freeze({
+    backlog: integerOption(object.backlog, 'options.backlog', 1, 65535, 511),
+  });
+}
+
+/** Validates `shutdown()` options. */
+export function resolveShutdownOptions(input: unknown): Readonly<Required<ShutdownOptions>> {
+  const object = optionsObject(input, 'options');
+  return Object.freeze({
+    timeout: integerOption(object.timeout, 'options.timeout', 0, kMaxTimeout, 5000),
+  });
+}

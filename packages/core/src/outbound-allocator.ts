@@ -1,0 +1,108 @@
+/**
+ * Node memory for connection writers, carved from outbound slabs registered once with the
+ * reactor, so a flush can describe its bytes as `(slab, offset, length)` and native can `writev`
+ * them without a JS→native call per message.
+ *
+ * Small requests are bump-allocated from shared slabs (8-byte aligned) with a live count per slab;
+ * a slab whose count drops to zero is reused from its start. Requests above a quarter of a slab get
+ * a dedicated ArrayBuffer that is registered on allocation and unregistered on free (one call each;
+ * large writes only).
+ */
+import type { NodeAllocator } from '@netpoll/linkbuffer';
+
+/** The part of the reactor this allocator needs (slab registration, counted as JS→native calls). */
+export interface SlabRegistry {
+  registerOutbound(buffer: ArrayBuffer): number;
+  unregisterOutbound(index: number): void;
+}
+
+interface OutboundSlab {
+  readonly buffer: ArrayBuffer;
+  readonly index: number;
+  readonly dedicated: boolean;
+  offset: number;
+  live: number;
+}
+
+export class OutboundAllocator implements NodeAllocator {
+  readonly #registry: SlabRegistry;
+  readonly #slabSize: number;
+  readonly #bySlabMemory = new Map<ArrayBufferLike, OutboundSlab>();
+  readonly #shared: OutboundSlab[] = [];
+  #current: OutboundSlab | null = null;
+
+  constructor(registry: SlabRegistry, slabSize: number) {
+    this.#registry = registry;
+    this.#slabSize = slabSize;
+  }
+
+  /** Shared slabs in use (dedicated ones excluded). */
+  get slabCount(): number {
+    return this.#shared.length;
+  }
+
+  allocate(size: number): Buffer {
+    if (size > this.#slabSize >>> 2) return this.#dedicated(size);
+    const aligned = (size + 7) & ~7;
+    let slab = this.#current;
+    if (slab === null || slab.offset + aligned > this.#slabSize) slab = this.#nextSlab();
+    const buffer = Buffer.from(slab.buffer, slab.offset, size);
+    slab.offset += aligned;
+    slab.live++;
+    return buffer;
+  }
+
+  free(buffer: Buffer): void {
+    const slab = this.#bySlabMemory.get(buffer.buffer);
+    if (slab === undefined) return;
+    slab.live--;
+    if (slab.live > 0) return;
+    if (slab.dedicated) {
+      this.#bySlabMemory.delete(slab.buffer);
+      this.#registry.unregisterOutbound(slab.index);
+    } else if (slab === this.#current) {
+      slab.offset = 0;
+    }
+  }
+
+  /** The native slab index of memory returned by `allocate`, or -1 for foreign memory. */
+  slabIndexOf(buffer: Uint8Array): number {
+    const slab = this.#bySlabMemory.get(buffer.buffer);
+    return slab === undefined ? -1 : slab.index;
+  }
+
+  #nextSlab(): OutboundSlab {
+    for (const slab of this.#shared) {
+      if (slab.live === 0 && slab !== this.#current) {
+        slab.offset = 0;
+        this.#current = slab;
+        return slab;
+      }
+    }
+    const buffer = new ArrayBuffer(this.#slabSize);
+    const slab: OutboundSlab = {
+      buffer,
+      index: this.#registry.registerOutbound(buffer),
+      dedicated: false,
+      offset: 0,
+      live: 0,
+    };
+    this.#shared.push(slab);
+    this.#bySlabMemory.set(buffer, slab);
+    this.#current = slab;
+    return slab;
+  }
+
+  #dedicated(size: number): Buffer {
+    const buffer = new ArrayBuffer(size);
+    const slab: OutboundSlab = {
+      buffer,
+      index: this.#registry.registerOutbound(buffer),
+      dedicated: true,
+      offset: size,
+      live: 1,
+    };
+    this.#bySlabMemory.set(buffer, slab);
+    return Buffer.from(buffer, 0, size);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Bookkeeping between a connection's writer and the reactor: which flushed bytes were handed to
+ * native (`submitted`) and which native reports written (`acked`, from the per-fd counter).
+ * Written bytes are skipped and released from the writer lazily — at the next flush, on `'drain'`
+ * or when `writable` is read — so the hot path needs no completion callback.
+ */
+import type { LinkBuffer } from '@netpoll/linkbuffer';
+import type { Reactor } from './reactor';
+
+interface ForeignCopy {
+  end: number; // stream offset just past the copy
+  buffer: Buffer;
+}
+
+export class OutputQueue {
+  readonly #reactor: Reactor;
+  readonly #writer: LinkBuffer;
+  readonly #fd: number;
+  #submitted = 0; // stream offset handed to native
+  #acked = 0; // stream offset native confirmed written
+  #skip = 0; // visitor state: bytes to pass over before the first new byte
+  #copies: ForeignCopy[] | null = null;
+  readonly #visit = (buffer: Buffer, start: number, end: number): boolean => {
+    let from = start;
+    if (this.#skip > 0) {
+      const length = end - start;
+      if (this.#skip >= length) {
+        this.#skip -= length;
+        return true;
+      }
+      from += this.#skip;
+      this.#skip = 0;
+    }
+    this.#submitChunk(buffer, from, end);
+    return true;
+  };
+
+  constructor(reactor: Reactor, writer: LinkBuffer, fd: number) {
+    this.#reactor = reactor;
+    this.#writer = writer;
+    this.#fd = fd;
+  }
+
+  /** Bytes handed to native and not yet written. */
+  get unsent(): number {
+    return this.#submitted - this.#acked;
+  }
+
+  /** Stream offset confirmed written. */
+  get acked(): number {
+    return this.#acked;
+  }
+
+  /** Queues every flushed byte of the writer not yet handed to native. */
+  submit(): void {
+    this.reclaim();
+    const pending = this.#submitted - this.#acked;
+    if (this.#writer.len() <= pending) return;
+    this.#skip = pending;
+    this.#writer.forEachChunk(this.#visit);
+  }
+
+  /** Skips and releases what native has written since the last call. */
+  reclaim(): void {
+    const written = this.#reactor.written(this.#fd);
+    const delta = (written - this.#acked) >>> 0;
+    if (delta === 0 || delta > this.#submitted - this.#acked) return;
+    this.#acked += delta;
+    const writer = this.#writer;
+    writer.skip(delta);
+    writer.release();
+    const copies = this.#copies;
+    if (copies !== null) {
+      while (copies.length > 0 && copies[0]!.end <= this.#acked) {
+        this.#reactor.outbound.free(copies.shift()!.buffer);
+      }
+    }
+  }
+
+  /** Frees memory held for copies; call once native no longer references it (after close). */
+  dispose(): void {
+    const copies = this.#copies;
+    if (copies === null) return;
+    for (const copy of copies) this.#reactor.outbound.free(copy.buffer);
+    this.#copies = null;
+  }
+
+  #submitChunk(buffer: Buffer, start: number, end: number): void {
+    const reactor = this.#reactor;
+    const length = end - start;
+    let slab = reactor.outbound.slabIndexOf(buffer);
+    let memory = buffer;
+    let offset = buffer.byteOffset + start;
+    if (slab < 0) {
+      // Memory native does not know (a zero-copy writeBinary of a user Buffer, or an appended
+      // LinkBuffer from another allocator): copy it into outbound memory, freed once written.
+      memory = reactor.outbound.allocate(length);
+      buffer.copy(memory, 0, start, end);
+      slab = reactor.outbound.slabIndexOf(memory);
+      offset = memory.byteOffset;
+      this.#copies ??= [];
+      this.#copies.push({ end: this.#submitted + length, buffer: memory });
+    }
+    reactor.submitWrite(this.#fd, slab, offset, length);
+    this.#submitted += length;
+  }
+}

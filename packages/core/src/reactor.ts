@@ -1,0 +1,362 @@
+/**
+ * The per-thread reactor: owns the shared memory, registers slabs, and runs the dispatcher — the
+ * one JS function native calls once per batch (DESIGN.md §3).
+ *
+ * Shared memory (layout in `./layout`):
+ *   control  Int32Array  header | batch records (native→JS) | submissions (JS→native) | slab refs
+ *   fdState  Int32Array  per fd: bytes written by native (mod 2^32), backpressure flag
+ *   stats    Float64Array native counters (see `getReactorStats`)
+ *
+ * Hot-path rules: the dispatcher allocates nothing per record except what a LinkBuffer node
+ * needs; writes and closes are queued as 4-int submissions that native executes after the batch
+ * or from its prepare/check hooks, so no JS→native call is made per message.
+ */
+import type { RegionOwner } from '@netpoll/linkbuffer';
+import { loadBinding, type NativeBinding } from './binding';
+import * as L from './layout';
+import { OutboundAllocator } from './outbound-allocator';
+import { systemError } from './system-error';
+import { TimerWheel } from './timer-wheel';
+
+/** A connection (or pending dial) as the dispatcher sees it. */
+export interface ReactorStream {
+  onData(slab: Buffer, start: number, end: number, token: number): void;
+  onHangup(errno: number): void;
+  onDrain(): void;
+  onConnectResult(errno: number): void;
+  onFrameTooLarge(length: number): void;
+}
+
+/** A listener as the dispatcher sees it. */
+export interface ReactorListener {
+  onAccept(fd: number): void;
+  onAcceptError(errno: number, paused: boolean): void;
+}
+
+/** Reactor-wide sizes. */
+export interface ReactorConfig {
+  /** Inbound slab size in bytes (at least 64 KiB; grown to fit `maxFrameSize` + header). */
+  inboundSlabSize: number;
+  /** Outbound slab size in bytes. */
+  outboundSlabSize: number;
+  /** Events per batch. */
+  maxEvents: number;
+  /** Bytes read per batch. */
+  maxBatchBytes: number;
+  /** Largest single read(). */
+  readSize: number;
+}
+
+export const kDefaultReactorConfig: Readonly<ReactorConfig> = Object.freeze({
+  inboundSlabSize: 256 * 1024,
+  outboundSlabSize: 256 * 1024,
+  maxEvents: 1024,
+  maxBatchBytes: 4 * 1024 * 1024,
+  readSize: 64 * 1024,
+});
+
+/** Counters of {@link getReactorStats}: all plain integers, always on. */
+export interface ReactorStats {
+  /** Batches drained (poll callbacks that found events). */
+  batches: number;
+  /** Readiness events handled. */
+  events: number;
+  /** Native→JS calls (one per batch that produced records). */
+  nativeToJsCalls: number;
+  /** JS→native calls of any kind (listen, connect, slab registration, pause/resume, …). */
+  jsToNativeCalls: number;
+  /** read() calls. */
+  reads: number;
+  bytesRead: number;
+  /** writev (sendmsg) calls. */
+  writevCalls: number;
+  bytesWritten: number;
+  accepts: number;
+  /** Writes that hit EAGAIN (backpressure episodes). */
+  writeBlocked: number;
+  /** Accept pauses because of EMFILE/ENFILE. */
+  acceptBackoffs: number;
+  /** Submission queues flushed by the prepare/check hooks (late replies). */
+  hookFlushes: number;
+  /** Submissions (writes + closes) executed by native. */
+  submissions: number;
+  /** Records dispatched to connections. */
+  records: number;
+  /** Inbound slabs registered (ArrayBuffers allocated for reads). */
+  inboundSlabs: number;
+  /** Outbound ArrayBuffers registered (shared slabs plus dedicated large buffers). */
+  outboundSlabs: number;
+}
+
+interface Graveyard {
+  generation: number;
+  release: () => void;
+}
+
+export class Reactor implements RegionOwner {
+  readonly binding: NativeBinding;
+  readonly config: Readonly<ReactorConfig>;
+  readonly timers = new TimerWheel();
+  readonly outbound: OutboundAllocator;
+  readonly #control: Int32Array;
+  readonly #fdState: Int32Array;
+  readonly #stats: Float64Array;
+  readonly #streams: Array<ReactorStream | undefined> = [];
+  readonly #listeners: Array<ReactorListener | undefined> = [];
+  readonly #inbound: Array<Buffer | undefined> = [];
+  #inboundSlabSize: number;
+  #graveyard: Graveyard[] = [];
+  #jsToNative = 0;
+  #records = 0;
+  #inboundSlabs = 0;
+  #outboundSlabs = 0;
+
+  constructor(binding: NativeBinding, config: Readonly<ReactorConfig> = kDefaultReactorConfig) {
+    this.binding = binding;
+    this.config = config;
+    this.#inboundSlabSize = config.inboundSlabSize;
+    this.#control = new Int32Array(new ArrayBuffer(L.kControlInts * 4));
+    const maxFds = binding.maxFds();
+    this.#fdState = new Int32Array(new ArrayBuffer(maxFds * L.kFdStateInts * 4));
+    this.#stats = new Float64Array(new ArrayBuffer(L.kStatCount * 8));
+    if (process.env.NETPOLL_DEBUG === '1') this.#control[L.kHeaderDebug] = 1;
+    this.outbound = new OutboundAllocator(
+      {
+        registerOutbound: (buffer) => this.#registerOutbound(buffer),
+        unregisterOutbound: (index) => {
+          this.#jsToNative++;
+          this.binding.releaseSlab(index);
+        },
+      },
+      config.outboundSlabSize,
+    );
+    this.#jsToNative++;
+    const status = binding.init(
+      this.#control.buffer as ArrayBuffer,
+      this.#fdState.buffer as ArrayBuffer,
+      this.#stats.buffer as ArrayBuffer,
+      () => this.#dispatch(),
+      {
+        maxEvents: config.maxEvents,
+        maxBatchBytes: config.maxBatchBytes,
+        readSize: config.readSize,
+      },
+    );
+    if (status < 0) throw systemError(status, 'epoll_create');
+    this.#addInboundSlab();
+    this.#addInboundSlab();
+  }
+
+  // ---- registration -------------------------------------------------------------------------
+
+  /** Counts a JS→native call made on behalf of a connection or listener. */
+  countCall(): void {
+    this.#jsToNative++;
+  }
+
+  attachStream(fd: number, stream: ReactorStream): void {
+    this.#streams[fd] = stream;
+  }
+
+  detachStream(fd: number, stream: ReactorStream): void {
+    if (this.#streams[fd] === stream) this.#streams[fd] = undefined;
+  }
+
+  attachListener(fd: number, listener: ReactorListener): void {
+    this.#listeners[fd] = listener;
+  }
+
+  detachListener(fd: number, listener: ReactorListener): void {
+    if (this.#listeners[fd] === listener) this.#listeners[fd] = undefined;
+  }
+
+  /**
+   * Makes sure inbound slabs can hold a whole frame of `frameBytes` (native framing needs a
+   * complete frame in one slab). Later slabs are allocated at the larger size.
+   */
+  ensureFrameCapacity(frameBytes: number): void {
+    if (frameBytes <= this.#inboundSlabSize) return;
+    this.#inboundSlabSize = frameBytes;
+    this.#addInboundSlab();
+  }
+
+  // ---- submissions (no native call) ---------------------------------------------------------
+
+  /** Queues a write of registered memory. */
+  submitWrite(fd: number, slab: number, offset: number, length: number): void {
+    this.#submit(L.kSubmitWrite | (slab << 8), fd, offset, length);
+  }
+
+  /**
+   * Queues a close; native attempts pending output once, then closes the fd. `release` runs once
+   * native has processed the queue (the writer's memory is no longer referenced then).
+   */
+  submitClose(fd: number, release: () => void): void {
+    this.#submit(L.kSubmitClose, fd, 0, 0);
+    this.#graveyard.push({ generation: this.#control[L.kHeaderProcessedGen]!, release });
+  }
+
+  /** Bytes native has written on `fd` since it was registered, modulo 2^32. */
+  written(fd: number): number {
+    return this.#fdState[fd * L.kFdStateInts + L.kFdWritten]! >>> 0;
+  }
+
+  /** True while native holds unsent output for `fd` after EAGAIN. */
+  blocked(fd: number): boolean {
+    return (this.#fdState[fd * L.kFdStateInts + L.kFdFlags]! & L.kFdFlagBackpressure) !== 0;
+  }
+
+  /** RegionOwner: a reader dropped its last reference to an inbound slab region. */
+  releaseRegion(token: number): void {
+    this.#control[L.kSlabRefBase + token]!--;
+  }
+
+  stats(): ReactorStats {
+    const stats = this.#stats;
+    const result: Record<string, number> = {};
+    L.kStatNames.forEach((name, index) => {
+      result[name] = stats[index]!;
+    });
+    return {
+      ...(result as unknown as ReactorStats),
+      jsToNativeCalls: this.#jsToNative,
+      records: this.#records,
+      inboundSlabs: this.#inboundSlabs,
+      outboundSlabs: this.#outboundSlabs,
+    };
+  }
+
+  #submit(word: number, fd: number, a: number, b: number): void {
+    const control = this.#control;
+    let count = control[L.kHeaderSubmitCount]!;
+    if (count >= L.kMaxSubmits) {
+      // Full queue (a burst outside any batch): let native drain it now. Rare by design.
+      this.#jsToNative++;
+      this.binding.flush();
+      count = 0;
+    }
+    const base = L.kSubmitBase + count * L.kRecordInts;
+    control[base] = word;
+    control[base + 1] = fd;
+    control[base + 2] = a;
+    control[base + 3] = b;
+    control[L.kHeaderSubmitCount] = count + 1;
+    if (this.#graveyard.length > 0) this.#bury();
+  }
+
+  #bury(): void {
+    const generation = this.#control[L.kHeaderProcessedGen]!;
+    const graveyard = this.#graveyard;
+    let kept = 0;
+    for (let i = 0; i < graveyard.length; i++) {
+      const entry = graveyard[i]!;
+      if (entry.generation !== generation) {
+        entry.release();
+      } else {
+        graveyard[kept++] = entry;
+      }
+    }
+    graveyard.length = kept;
+  }
+
+  #registerOutbound(buffer: ArrayBuffer): number {
+    this.#jsToNative++;
+    const index = this.binding.addSlab(buffer, false);
+    if (index < 0) throw systemError(index, 'addSlab');
+    this.#outboundSlabs++;
+    return index;
+  }
+
+  #addInboundSlab(): void {
+    const memory = new ArrayBuffer(this.#inboundSlabSize);
+    this.#jsToNative++;
+    const index = this.binding.addSlab(memory, true);
+    if (index < 0) return;
+    this.#inbound[index] = Buffer.from(memory);
+    this.#inboundSlabs++;
+  }
+
+  // ---- the dispatcher: one call per batch -----------------------------------------------------
+
+  #dispatch(): void {
+    const control = this.#control;
+    if ((control[L.kHeaderFlags]! & L.kBatchFlagNeedSlab) !== 0) this.#addInboundSlab();
+    if (this.#graveyard.length > 0) this.#bury();
+    const count = control[L.kHeaderRecordCount]!;
+    this.#records += count;
+    for (let i = 0; i < count; i++) {
+      const base = L.kRecordBase + i * L.kRecordInts;
+      const word = control[base]!;
+      const fd = control[base + 1]!;
+      try {
+        this.#dispatchRecord(word & 0xff, word >>> 8, fd, control[base + 2]!, control[base + 3]!);
+      } catch (error) {
+        // Connections contain their own failures; this is a last line of defence so one record
+        // can never stop the batch.
+        process.emitWarning(error as Error);
+      }
+    }
+  }
+
+  #dispatchRecord(kind: number, slab: number, fd: number, a: number, b: number): void {
+    switch (kind) {
+      case L.kRecordData: {
+        const stream = this.#streams[fd];
+        if (stream === undefined) return;
+        this.#control[L.kSlabRefBase + slab]!++;
+        stream.onData(this.#inbound[slab]!, a, a + b, slab);
+        return;
+      }
+      case L.kRecordAccept: {
+        const listener = this.#listeners[a];
+        if (listener === undefined) {
+          // Nobody serves that listener any more: drop the connection.
+          this.#submit(L.kSubmitClose, fd, 0, 0);
+          return;
+        }
+        listener.onAccept(fd);
+        return;
+      }
+      case L.kRecordConnect:
+        this.#streams[fd]?.onConnectResult(a);
+        return;
+      case L.kRecordHangup:
+        this.#streams[fd]?.onHangup(a);
+        return;
+      case L.kRecordDrain:
+        this.#streams[fd]?.onDrain();
+        return;
+      case L.kRecordFrameTooLarge:
+        this.#streams[fd]?.onFrameTooLarge(a >>> 0);
+        return;
+      case L.kRecordAcceptError:
+      case L.kRecordAcceptPaused:
+        this.#listeners[fd]?.onAcceptError(a, kind === L.kRecordAcceptPaused);
+        return;
+    }
+  }
+}
+
+let current: Reactor | undefined;
+
+/**
+ * The reactor of the calling thread, created on first use (this loads the addon). Each worker
+ * thread gets its own. `binding` is for tests and advanced use.
+ */
+export function getReactor(binding?: NativeBinding): Reactor {
+  if (current === undefined) current = new Reactor(binding ?? loadBinding());
+  return current;
+}
+
+/**
+ * Debug counters of this thread's reactor (see {@link ReactorStats}). Cheap: reads plain numbers.
+ * Throws `ERR_NETPOLL_CLOSED` never; creates the reactor if needed.
+ */
+export function getReactorStats(): ReactorStats {
+  return getReactor().stats();
+}
+
+/** @internal Used by tests that assert a reactor exists without creating one. */
+export function peekReactor(): Reactor | undefined {
+  return current;
+}
