@@ -22,7 +22,6 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import {
-  AllocationFailedError,
   DoubleFreeError,
   ForeignBufferError,
   InvalidArgumentError,
@@ -35,9 +34,9 @@ import {
   resolveBufferCacheOptions,
 } from './options';
 import { POISON_BYTE } from './poison';
-import { classIndexOf, slabGeometry } from './size-class';
-import { type Block, kSlab, kUnpooledClass, Slab, type TaggedArrayBuffer } from './slab';
-import type { BufferCacheStats, SizeClassStats } from './stats';
+import { allocateArrayBuffer, classIndexOf, SizeClass } from './size-class';
+import { type Block, kUnpooledClass, Slab, slabOf } from './slab';
+import type { BufferCacheCounters, BufferCacheStats, SizeClassStats } from './stats';
 
 /** The largest length a Buffer may have on this Node version, in bytes. */
 const kMaxBufferLength = bufferConstants.MAX_LENGTH;
@@ -57,24 +56,10 @@ export class BufferCache {
 
   readonly #debug: boolean;
   readonly #maxPooledSize: number;
-  /** Per class: freed blocks ready for reuse (a LIFO stack, so warm memory is reused first). */
-  readonly #free: Block[][] = [];
-  /** Per class: how many blocks `#free[c]` may hold (`floor(maxBytesPerClass / 2^c)`). */
-  readonly #freeLimit: number[] = [];
-  /** Per class: the slab new regions are carved from, if any. */
-  readonly #current: (Slab | undefined)[] = [];
-  /** Per class: slabs with dropped regions, reused before carving new memory. */
-  readonly #partial: Slab[][] = [];
-  /** Per class: how many buffers one slab holds, and its byte length. */
-  readonly #blockCount: number[] = [];
-  readonly #slabBytes: number[] = [];
-
-  // Counters, per class, kept in typed arrays so the hot path only bumps numbers.
-  readonly #hits: Float64Array;
-  readonly #misses: Float64Array;
-  readonly #drops: Float64Array;
-  readonly #live: Float64Array;
-  readonly #slabCount: Float64Array;
+  /** Per class index: the class's free list, slabs and counters. */
+  readonly #classes: SizeClass[] = [];
+  /** Every block's own full-capacity view and every cached odd-size view, to its block. */
+  readonly #registry = new WeakMap<Buffer, Block>();
   #unpooledAllocations = 0;
   #unpooledBytes = 0;
 
@@ -86,23 +71,13 @@ export class BufferCache {
    */
   constructor(options?: BufferCacheOptions) {
     this.options = resolveBufferCacheOptions(options);
-    this.#debug = this.options.debug;
-    this.#maxPooledSize = this.options.maxPooledSize;
-    const classCount = classIndexOf(this.#maxPooledSize) + 1;
-    for (let index = 0; index < classCount; index++) {
-      this.#free.push([]);
-      this.#freeLimit.push(Math.floor(this.options.maxBytesPerClass / 2 ** index));
-      this.#current.push(undefined);
-      this.#partial.push([]);
-      const geometry = slabGeometry(index, this.options.slabSize);
-      this.#blockCount.push(geometry.blockCount);
-      this.#slabBytes.push(geometry.byteLength);
+    const { debug, maxPooledSize, maxBytesPerClass, slabSize } = this.options;
+    this.#debug = debug;
+    this.#maxPooledSize = maxPooledSize;
+    for (let index = 0; index <= classIndexOf(maxPooledSize); index++) {
+      const limit = Math.floor(maxBytesPerClass / 2 ** index);
+      this.#classes.push(new SizeClass(this, this.#registry, index, limit, slabSize));
     }
-    this.#hits = new Float64Array(classCount);
-    this.#misses = new Float64Array(classCount);
-    this.#drops = new Float64Array(classCount);
-    this.#live = new Float64Array(classCount);
-    this.#slabCount = new Float64Array(classCount);
   }
 
   // ---- allocation ----------------------------------------------------------------------------
@@ -141,20 +116,14 @@ export class BufferCache {
     }
     if (want > this.#maxPooledSize) return this.#mallocUnpooled(size, want);
 
-    const index = want <= 1 ? 0 : 32 - Math.clz32(want - 1);
-    let block = this.#free[index]!.pop();
+    const sizeClass = this.#classes[want <= 1 ? 0 : 32 - Math.clz32(want - 1)]!;
+    let block = sizeClass.free.pop();
     if (block === undefined) {
-      block = this.#takeFresh(index);
-      this.#misses[index]!++;
-    } else {
-      this.#hits[index]!++;
+      block = sizeClass.takeFresh();
+      sizeClass.misses++;
     }
-    this.#live[index]!++;
-    const view = block.view;
-    const result =
-      size === view.length && !this.#debug ? view : Buffer.from(view.buffer, view.byteOffset, size);
-    block.live = result;
-    return result;
+    sizeClass.mallocs++;
+    return this.#handOut(block, size);
   }
 
   /**
@@ -166,24 +135,25 @@ export class BufferCache {
    * dropped for the garbage collector when that list holds `maxBytesPerClass` bytes already.
    * In debug mode the freed memory is filled with `POISON_BYTE`.
    *
-   * @throws `ERR_NETPOLL_MCACHE_FOREIGN_BUFFER` when `buffer` is not a Buffer from this cache (or
-   *   is a view that starts elsewhere than its allocation); `ERR_NETPOLL_MCACHE_DOUBLE_FREE` when
-   *   its allocation is not live (freed already). A stale handle whose memory was handed out
-   *   again is detected only in debug mode; without it, freeing one frees the new owner's memory.
+   * @throws `ERR_NETPOLL_INVALID_ARG` when `buffer` is not a Buffer;
+   *   `ERR_NETPOLL_MCACHE_FOREIGN_BUFFER` when it is not from this cache (or is a view that starts
+   *   elsewhere than its allocation); `ERR_NETPOLL_MCACHE_DOUBLE_FREE` when its allocation is not
+   *   live (freed already). A stale handle whose memory was handed out again is detected only in
+   *   debug mode; without it, freeing one frees the new owner's memory.
    */
   free(buffer: Buffer): void {
-    const slab = (buffer?.buffer as TaggedArrayBuffer | undefined)?.[kSlab];
-    if (slab === undefined || slab.cache !== this) throw foreign(buffer, slab, this);
-    const block = slab.blocks[buffer.byteOffset >>> slab.shift];
-    if (block === undefined || block.live !== buffer) throw notLive(buffer, slab, block);
+    // The registry answers for every Buffer object the cache reuses (one hash lookup, measured
+    // cheaper than reading `buffer.buffer`, which Node 20's V8 does not inline); other views
+    // (odd sizes, debug mode) are found through their ArrayBuffer's slab tag.
+    const block = this.#registry.get(buffer) ?? this.#locate(buffer);
+    if (block.live !== buffer) throw notLive(buffer, block);
     block.live = undefined;
     if (this.#debug) block.view.fill(POISON_BYTE);
-    const index = slab.classIndex;
+    const index = block.slab.classIndex;
     if (index === kUnpooledClass) return;
-    this.#live[index]!--;
-    const list = this.#free[index]!;
-    if (list.length < this.#freeLimit[index]!) list.push(block);
-    else this.#drop(block);
+    const sizeClass = this.#classes[index]!;
+    if (sizeClass.free.length < sizeClass.limit) sizeClass.free.push(block);
+    else sizeClass.drop(block);
   }
 
   /**
@@ -192,134 +162,107 @@ export class BufferCache {
    * `buffer.buffer`, starting at `buffer.byteOffset`, that belong to the allocation: while it is
    * live, the owner may widen its view with
    * `Buffer.from(buffer.buffer, buffer.byteOffset, capacityOf(buffer))`, but must still pass the
-   * original object to `free`. Liveness is not checked.
+   * original object to `free`. Any view that starts where the allocation starts is accepted.
+   * Liveness is not checked.
    *
-   * @throws `ERR_NETPOLL_MCACHE_FOREIGN_BUFFER` when `buffer` is not a Buffer from this cache or
-   *   does not start where its allocation starts.
+   * @throws `ERR_NETPOLL_INVALID_ARG` when `buffer` is not a Buffer;
+   *   `ERR_NETPOLL_MCACHE_FOREIGN_BUFFER` when it is not from this cache or does not start where
+   *   its allocation starts.
    */
   capacityOf(buffer: Buffer): number {
-    const slab = (buffer?.buffer as TaggedArrayBuffer | undefined)?.[kSlab];
-    if (slab === undefined || slab.cache !== this) throw foreign(buffer, slab, this);
-    const block = slab.blocks[buffer.byteOffset >>> slab.shift];
-    if (block === undefined || block.view.byteOffset !== buffer.byteOffset) {
-      throw foreign(buffer, slab, this);
-    }
-    return block.view.length;
+    return (this.#registry.get(buffer) ?? this.#locate(buffer)).view.length;
   }
 
-  // ---- refill and trimming -------------------------------------------------------------------
+  // ---- hand-out, lookup and unpooled allocations ---------------------------------------------
 
-  /** Finds memory for class `index` when its free list is empty (the caller counts a miss). */
-  #takeFresh(index: number): Block {
-    const partial = this.#partial[index]!;
-    if (partial.length > 0) {
-      const slab = partial[partial.length - 1]!;
-      const block = slab.blocks[slab.dropped.pop()!]!;
-      if (slab.dropped.length === 0) {
-        partial.pop();
-        slab.partialIndex = -1;
+  /**
+   * Marks `block` live and returns the Buffer for it: the block's own view when `size` is its
+   * capacity, else a view of `size` bytes, reused from the block's last odd-size hand-out when
+   * the length matches. Debug mode always makes a fresh view, so no stale handle can equal it.
+   * (A replaced odd-size view may stay in the registry until collected; its block's `live`
+   * check still rejects it, because it is never handed out again.)
+   */
+  #handOut(block: Block, size: number): Buffer {
+    let result: Buffer;
+    if (this.#debug) {
+      result = Buffer.from(block.slab.arrayBuffer, block.offset, size);
+    } else if (size === block.view.length) {
+      result = block.view;
+    } else {
+      const sized = block.sized;
+      if (sized !== undefined && sized.length === size) {
+        result = sized;
+        // A view handed out twice is likely to recur: register it so `free` finds it with one
+        // lookup. Registering every new view instead would cost a WeakMap insertion (~140 ns
+        // measured) per odd-size malloc when sizes vary.
+        if (!block.sizedRegistered) {
+          this.#registry.set(sized, block);
+          block.sizedRegistered = true;
+        }
+      } else {
+        result = Buffer.from(block.slab.arrayBuffer, block.offset, size);
+        block.sized = result;
+        block.sizedRegistered = false;
       }
-      slab.used++;
-      return block;
     }
-    let slab = this.#current[index];
-    if (slab === undefined || slab.blocks.length === slab.blockCount) {
-      slab = new Slab(
-        this,
-        index,
-        index,
-        allocate(this.#slabBytes[index]!),
-        this.#blockCount[index]!,
-      );
-      this.#current[index] = slab;
-      this.#slabCount[index]!++;
-    }
-    slab.used++;
-    return slab.carve(2 ** index);
-  }
-
-  /** Lets `block` go because its class's free list is full. */
-  #drop(block: Block): void {
-    const slab = block.slab;
-    const index = slab.classIndex;
-    this.#drops[index]!++;
-    slab.used--;
-    if (slab.used === 0 && slab !== this.#current[index]) {
-      // Nothing in the slab is live or held: forget it, and the garbage collector reclaims it
-      // once no stale view references it either.
-      this.#unlinkPartial(slab);
-      this.#slabCount[index]!--;
-      return;
-    }
-    slab.dropped.push(block.index);
-    if (slab.partialIndex < 0) {
-      const partial = this.#partial[index]!;
-      slab.partialIndex = partial.length;
-      partial.push(slab);
-    }
-  }
-
-  /** Removes `slab` from its class's partial list, if it is there (swap-remove, O(1)). */
-  #unlinkPartial(slab: Slab): void {
-    const position = slab.partialIndex;
-    if (position < 0) return;
-    const partial = this.#partial[slab.classIndex]!;
-    const last = partial.pop()!;
-    if (last !== slab) {
-      partial[position] = last;
-      last.partialIndex = position;
-    }
-    slab.partialIndex = -1;
-  }
-
-  /** Serves a request above `maxPooledSize` with its own ArrayBuffer of `capacity` bytes. */
-  #mallocUnpooled(size: number, capacity: number): Buffer {
-    const slab = new Slab(this, kUnpooledClass, 31, allocate(capacity), 1);
-    const block = slab.carve(capacity);
-    this.#unpooledAllocations++;
-    this.#unpooledBytes += capacity;
-    const result =
-      size === capacity && !this.#debug ? block.view : Buffer.from(slab.arrayBuffer, 0, size);
     block.live = result;
     return result;
   }
 
-  // ---- statistics ----------------------------------------------------------------------------
+  /**
+   * Finds the block of a view the registry does not know, through its ArrayBuffer's slab tag.
+   * @throws the `free`/`capacityOf` argument errors when there is no such block.
+   */
+  #locate(buffer: unknown): Block {
+    const slab = slabOf(buffer);
+    if (slab === undefined || slab.cache !== this) throw foreign(buffer, slab, this);
+    const offset = (buffer as Buffer).byteOffset;
+    const block = slab.blocks[offset >>> slab.shift];
+    if (block === undefined || block.offset !== offset) throw foreign(buffer, slab, this);
+    return block;
+  }
+
+  /** Serves a request above `maxPooledSize` with its own ArrayBuffer of `capacity` bytes. */
+  #mallocUnpooled(size: number, capacity: number): Buffer {
+    const slab = new Slab(this, kUnpooledClass, 31, allocateArrayBuffer(capacity), 1);
+    const block = slab.carve(capacity, this.#registry);
+    this.#unpooledAllocations++;
+    this.#unpooledBytes += capacity;
+    return this.#handOut(block, size);
+  }
 
   /** Returns a plain snapshot of the cache's counters; see `BufferCacheStats`. */
   stats(): BufferCacheStats {
     const classes: SizeClassStats[] = [];
-    const totals = { hits: 0, misses: 0, drops: 0, liveBuffers: 0, heldBuffers: 0, heldBytes: 0 };
-    let slabs = 0;
-    let slabBytes = 0;
-    for (let index = 0; index < this.#free.length; index++) {
-      const capacity = 2 ** index;
-      const heldBuffers = this.#free[index]!.length;
+    const totals: Record<keyof BufferCacheCounters, number> = {
+      hits: 0,
+      misses: 0,
+      drops: 0,
+      liveBuffers: 0,
+      heldBuffers: 0,
+      heldBytes: 0,
+      slabs: 0,
+      slabBytes: 0,
+    };
+    for (const sizeClass of this.#classes) {
+      const { capacity, mallocs, misses, used, slabs } = sizeClass;
+      const heldBuffers = sizeClass.free.length;
       const entry: SizeClassStats = {
         capacity,
-        hits: this.#hits[index]!,
-        misses: this.#misses[index]!,
-        drops: this.#drops[index]!,
-        liveBuffers: this.#live[index]!,
+        hits: mallocs - misses,
+        misses,
+        drops: sizeClass.drops,
+        liveBuffers: used - heldBuffers,
         heldBuffers,
         heldBytes: heldBuffers * capacity,
-        slabs: this.#slabCount[index]!,
-        slabBytes: this.#slabCount[index]! * this.#slabBytes[index]!,
+        slabs,
+        slabBytes: slabs * sizeClass.slabBytes,
       };
       classes.push(Object.freeze(entry));
-      totals.hits += entry.hits;
-      totals.misses += entry.misses;
-      totals.drops += entry.drops;
-      totals.liveBuffers += entry.liveBuffers;
-      totals.heldBuffers += entry.heldBuffers;
-      totals.heldBytes += entry.heldBytes;
-      slabs += entry.slabs;
-      slabBytes += entry.slabBytes;
+      for (const key of kCounterKeys) totals[key] += entry[key];
     }
     return Object.freeze({
       ...totals,
-      slabs,
-      slabBytes,
       unpooledAllocations: this.#unpooledAllocations,
       unpooledBytes: this.#unpooledBytes,
       classes: Object.freeze(classes),
@@ -327,16 +270,19 @@ export class BufferCache {
   }
 }
 
-// ---- helpers (cold paths) ----------------------------------------------------------------------
+/** The per-class counters summed into the totals of `stats()`. */
+const kCounterKeys = [
+  'hits',
+  'misses',
+  'drops',
+  'liveBuffers',
+  'heldBuffers',
+  'heldBytes',
+  'slabs',
+  'slabBytes',
+] as const satisfies readonly (keyof BufferCacheCounters)[];
 
-/** Allocates uninitialised memory, turning the engine's uncoded failure into a coded error. */
-function allocate(byteLength: number): ArrayBuffer {
-  try {
-    return Buffer.allocUnsafeSlow(byteLength).buffer as ArrayBuffer;
-  } catch (error) {
-    throw new AllocationFailedError(byteLength, error);
-  }
-}
+// ---- helpers (cold paths) ----------------------------------------------------------------------
 
 /** Validates a size that failed the fast `>>> 0` check; returns it when it is still valid. */
 function checkSize(path: string, value: unknown): number {
@@ -356,17 +302,23 @@ function foreign(buffer: unknown, slab: Slab | undefined, cache: BufferCache): E
     return new ForeignBufferError('it belongs to a different BufferCache');
   }
   if (slab === undefined) return new ForeignBufferError('its memory is not a slab of this cache');
+  const capacity =
+    slab.classIndex === kUnpooledClass ? slab.arrayBuffer.byteLength : 2 ** slab.shift;
   return new ForeignBufferError(
-    `byte offset ${buffer.byteOffset} is not the start of an allocation of ${2 ** slab.shift} bytes`,
+    `byte offset ${buffer.byteOffset} is not the start of an allocation of ${capacity} bytes`,
   );
 }
 
 /** Builds the error for a buffer of this cache that is not the live allocation of its block. */
-function notLive(buffer: Buffer, slab: Slab, block: Block | undefined): Error {
-  if (block === undefined || block.view.byteOffset !== buffer.byteOffset) {
-    return foreign(buffer, slab, slab.cache as BufferCache);
-  }
+function notLive(buffer: Buffer, block: Block): Error {
   if (block.live === undefined) return new DoubleFreeError('it was freed already');
+  if (block.view === buffer || block.sized === buffer) {
+    // Non-debug mode reuses these objects, so a stale handle and the new owner's are the same
+    // object and never reach this point; what does is a reused object freed out of turn.
+    return new DoubleFreeError(
+      'this Buffer object was freed already and has been handed out again',
+    );
+  }
   return new DoubleFreeError(
     'its memory belongs to a newer allocation (this handle was freed already), or it is a copy ' +
       'of the Buffer malloc returned rather than that object',

@@ -17,4 +17,4 @@ export {
   type ResolvedBufferCacheOptions,
 } from './options';
 export { POISON_BYTE } from './poison';
-export type { BufferCacheStats, SizeClassStats } from './stats';
+export type { BufferCacheCounters, BufferCacheStats, SizeClassStats } from './stats';

@@ -30,12 +30,18 @@ export const kUnpooledClass = -1;
 export class Block {
   /** The Buffer currently handed out for this region, or undefined when it is not live. */
   live: Buffer | undefined = undefined;
+  /** The last odd-size view handed out for this region, kept for reuse (not in debug mode). */
+  sized: Buffer | undefined = undefined;
+  /** Whether `sized` is in the cache's registry. */
+  sizedRegistered = false;
 
   constructor(
     /** The slab this region belongs to. */
     readonly slab: Slab,
-    /** The region's position in the slab (its byte offset is `index << slab.shift`). */
+    /** The region's position in the slab. */
     readonly index: number,
+    /** The region's byte offset in the slab's ArrayBuffer (`index << slab.shift`). */
+    readonly offset: number,
     /** A Buffer over the whole region: `capacity` bytes from the region's start. */
     readonly view: Buffer,
   ) {}
@@ -70,12 +76,17 @@ export class Slab {
     (arrayBuffer as TaggedArrayBuffer)[kSlab] = this;
   }
 
-  /** Carves the next region; the caller checked `blocks.length < blockCount`. */
-  carve(byteLength: number): Block {
+  /**
+   * Carves the next region of `byteLength` bytes and records its view in `registry`; the caller
+   * checked `blocks.length < blockCount`.
+   */
+  carve(byteLength: number, registry: WeakMap<Buffer, Block>): Block {
     const index = this.blocks.length;
-    const view = Buffer.from(this.arrayBuffer, index << this.shift, byteLength);
-    const block = new Block(this, index, view);
+    const offset = index << this.shift;
+    const view = Buffer.from(this.arrayBuffer, offset, byteLength);
+    const block = new Block(this, index, offset, view);
     this.blocks.push(block);
+    registry.set(view, block);
     return block;
   }
 }

@@ -79,6 +79,46 @@ describe('BufferCache reuse (netpoll semantics item 35)', () => {
     expect(cache.malloc(4096)).toBe(first);
   });
 
+  it('reuses the Buffer object of an odd size when the same size comes back', () => {
+    const cache = new BufferCache({ debug: false });
+    const first = cache.malloc(100);
+    cache.free(first);
+    const second = cache.malloc(100);
+    expect(second).toBe(first);
+    cache.free(second);
+    const third = cache.malloc(100);
+    expect(third).toBe(first);
+    cache.free(third);
+    expect(cache.stats().classes[7]).toMatchObject({ hits: 2, misses: 1, heldBuffers: 1 });
+  });
+
+  it('makes a new view for a different odd size over the same memory', () => {
+    const cache = new BufferCache({ debug: false });
+    const first = cache.malloc(100);
+    cache.free(first);
+    const second = cache.malloc(90);
+    expect(second).not.toBe(first);
+    expect(second.length).toBe(90);
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    // The replaced view is not live, so freeing it is rejected and the live one survives.
+    expect(() => cache.free(first)).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_MCACHE_DOUBLE_FREE' }),
+    );
+    cache.free(second);
+    expect(cache.stats().classes[7]).toMatchObject({ liveBuffers: 0, heldBuffers: 1 });
+  });
+
+  it('rejects a second free of a reused odd-size view', () => {
+    const cache = new BufferCache({ debug: false });
+    const buffer = cache.malloc(100);
+    cache.free(buffer);
+    expect(cache.malloc(100)).toBe(buffer);
+    cache.free(buffer);
+    const error = expectCode(() => cache.free(buffer), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
+    expect(error.message).toMatch(/freed already/);
+  });
+
   it('never pools buffers larger than maxPooledSize', () => {
     const cache = new BufferCache({ maxPooledSize: 1024 });
     const large = cache.malloc(1025);
@@ -210,6 +250,16 @@ describe('BufferCache.free errors', () => {
     expectCode(() => cache.free(buffer), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
   });
 
+  it('throws ERR_NETPOLL_MCACHE_DOUBLE_FREE for a stale full-size handle of a block now live at an odd size', () => {
+    const cache = new BufferCache({ debug: false });
+    const stale = cache.malloc(128);
+    cache.free(stale);
+    const owner = cache.malloc(100);
+    const error = expectCode(() => cache.free(stale), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
+    expect(error.message).toMatch(/freed already and has been handed out again/);
+    cache.free(owner);
+  });
+
   it('throws ERR_NETPOLL_MCACHE_FOREIGN_BUFFER for a buffer of another cache', () => {
     const one = new BufferCache();
     const other = new BufferCache();
@@ -287,6 +337,7 @@ describe('BufferCache.capacityOf', () => {
     wide.fill(7);
     expect([...buffer]).toEqual([7, 7, 7]);
     expect(wide.length).toBe(128);
+    expect(cache.capacityOf(wide)).toBe(128);
   });
 });
 
@@ -418,7 +469,7 @@ describe('BufferCache.malloc argument validation', () => {
       );
       expect(error.message).toBe('could not allocate 16384 bytes');
       expect((error.cause as Error).message).toBe('Array buffer allocation failed');
-      expect(fresh.stats()).toMatchObject({ slabs: 0, liveBuffers: 0, misses: 0 });
+      expect(fresh.stats()).toMatchObject({ slabs: 0, liveBuffers: 0, misses: 0, hits: 0 });
     } finally {
       spy.mockRestore();
     }
