@@ -29,6 +29,12 @@ export class FrameCounter {
         this.#payloadLeft = this.#header;
         this.#headerBytes = 0;
         this.#header = 0;
+        if (this.#payloadLeft === 0) {
+          // An empty payload completes with its header, even at the end of a piece.
+          frames += 1;
+          this.#payloadLeft = -1;
+          continue;
+        }
       }
       const take = Math.min(this.#payloadLeft, end - index);
       index += take;

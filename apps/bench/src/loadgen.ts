@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { parseAddress } from '@netpoll/app-echo';
+import { coreTransport } from './core-transport';
 import { encodeFrames, FrameCounter } from './frame-counter';
 import { LatencyHistogram } from './histogram';
 import { type LoadConnection, type LoadTransport, netTransport } from './load-transport';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.connect === undefined) throw new TypeError('--connect is required');
-  const transport = await loadTransport(values.client);
+  const transport = loadTransport(values.client);
   const emit = (line: object): void => {
     process.stdout.write(`${JSON.stringify(line)}\n`);
   };
@@ -131,9 +132,9 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-async function loadTransport(name: string): Promise<LoadTransport> {
+function loadTransport(name: string): LoadTransport {
   if (name === 'net') return netTransport;
-  if (name === 'core') return (await import('./core-transport')).coreTransport;
+  if (name === 'core') return coreTransport;
   throw new TypeError(`--client must be core or net (received ${name})`);
 }
 

@@ -6,7 +6,10 @@ import { createInterface } from 'node:readline';
 export interface Child {
   readonly process: ChildProcess;
   readonly pid: number;
-  /** Resolves with the first stdout line for which `match` returns a value. */
+  /**
+   * Resolves with the first stdout line, printed before or after this call and
+   * not taken by an earlier wait, for which `match` returns a value.
+   */
   waitForLine<T>(match: (line: string) => T | undefined, timeoutMs: number): Promise<T>;
   /** Sends `signal` and waits for the exit; returns the exit code (or the signal name). */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
@@ -22,26 +25,36 @@ export function startNode(script: string, args: readonly string[], cpu: number |
     cpu === null ? [script, ...args] : ['-c', String(cpu), process.execPath, script, ...args];
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  const waiters = new Set<(line: string) => void>();
+  // Lines nobody has taken yet: a line printed before its wait starts must not be lost.
+  const backlog: string[] = [];
+  const waiters = new Set<(line: string) => boolean>();
   lines.on('line', (line) => {
-    for (const waiter of waiters) waiter(line);
+    for (const waiter of waiters) if (waiter(line)) return;
+    backlog.push(line);
   });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   return {
     process: child,
     pid: child.pid!,
     waitForLine(match, timeoutMs) {
+      for (let index = 0; index < backlog.length; index++) {
+        const value = match(backlog[index]!);
+        if (value === undefined) continue;
+        backlog.splice(index, 1);
+        return Promise.resolve(value);
+      }
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(waiter);
           reject(new Error(`${script}: no expected output within ${timeoutMs} ms`));
         }, timeoutMs);
-        const waiter = (line: string): void => {
+        const waiter = (line: string): boolean => {
           const value = match(line);
-          if (value === undefined) return;
+          if (value === undefined) return false;
           clearTimeout(timer);
           waiters.delete(waiter);
           resolve(value);
+          return true;
         };
         waiters.add(waiter);
         exited.then(([code, signal]) => {

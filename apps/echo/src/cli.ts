@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
   type EchoImplementation,
@@ -95,12 +96,27 @@ async function main(argv: readonly string[]): Promise<void> {
     );
   };
   if (command.statsSignal) {
+    const collections = countGarbageCollections();
     process.on('SIGUSR2', () => {
-      process.stdout.write(`${JSON.stringify({ event: 'stats', ...server.stats() })}\n`);
+      const line = { event: 'stats', ...server.stats(), ...collections };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
     });
   }
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** Counts garbage collections by kind: a per-request figure that shows allocation pressure. */
+function countGarbageCollections(): Record<string, number> {
+  const counts = { gcMinor: 0, gcMajor: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.gcMinor += 1;
+      else counts.gcMajor += 1;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return counts;
 }
 
 if (require.main === module) {

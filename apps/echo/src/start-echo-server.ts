@@ -1,3 +1,4 @@
+import { startCoreEchoServer } from './core-echo-server';
 import type { EchoImplementation, EchoServer, EchoServerOptions } from './echo-server';
 import type { EchoAddress } from './listen-address';
 import { startNetEchoServer } from './net-echo-server';
@@ -10,7 +11,7 @@ export async function startEchoServer(
 ): Promise<EchoServer> {
   switch (implementation) {
     case 'core':
-      return (await import('./core-echo-server')).startCoreEchoServer(address, options);
+      return startCoreEchoServer(address, options);
     case 'net':
       return startNetEchoServer(address, { ...options, batched: false });
     case 'net-batched':
