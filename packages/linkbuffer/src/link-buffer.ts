@@ -57,6 +57,7 @@ import {
   resolveLinkBufferOptions,
 } from './options';
 import type { RegionOwner } from './region-owner';
+import { viewOf } from './view';
 
 /** `writeBinary()` links the caller's memory instead of copying above this size (bytes). */
 export const kBinaryInplaceThreshold = 4096;
@@ -192,7 +193,7 @@ export class LinkBuffer {
       node.flags |= kExposed;
       this.#length -= n;
       this.#peekLength = 0;
-      return node.buf.subarray(start, start + n);
+      return viewOf(node.buf, start, start + n);
     }
     return this.#nextSlow(n);
   }
@@ -208,7 +209,7 @@ export class LinkBuffer {
     const start = node.readOffset;
     if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.flags |= kExposed;
-      return node.buf.subarray(start, start + n);
+      return viewOf(node.buf, start, start + n);
     }
     return this.#peekSlow(n);
   }
@@ -401,7 +402,7 @@ export class LinkBuffer {
     const start = node.readOffset;
     if (node.committedEnd - start >= this.#length) {
       node.flags |= kExposed;
-      return node.buf.subarray(start, start + this.#length);
+      return viewOf(node.buf, start, start + this.#length);
     }
     const out = Buffer.allocUnsafe(this.#length);
     this.#copyOut(0, out, 0, this.#length);
@@ -416,7 +417,7 @@ export class LinkBuffer {
   getBytes(maxChunks = Number.POSITIVE_INFINITY): Buffer[] {
     const views: Buffer[] = [];
     this.forEachChunk((buffer, start, end) => {
-      views.push(buffer.subarray(start, end));
+      views.push(viewOf(buffer, start, end));
     }, maxChunks);
     return views;
   }
@@ -480,7 +481,7 @@ export class LinkBuffer {
     if (n === (n | 0) && n > 0 && (node.flags & kWritable) !== 0 && start + n <= node.capacityEnd) {
       node.mallocEnd = start + n;
       this.#mallocSize += n;
-      return node.buf.subarray(start, start + n);
+      return viewOf(node.buf, start, start + n);
     }
     if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('n', 'an integer', n);
     this.#checkWritable('malloc');
@@ -489,7 +490,7 @@ export class LinkBuffer {
     const from = target.mallocEnd;
     target.mallocEnd = from + n;
     this.#mallocSize += n;
-    return target.buf.subarray(from, from + n);
+    return viewOf(target.buf, from, from + n);
   }
 
   /**
@@ -802,7 +803,7 @@ export class LinkBuffer {
       const memory = this.#allocate(n);
       if (this.#copies === null) this.#copies = [memory];
       else this.#copies.push(memory);
-      out = memory.length === n ? memory : memory.subarray(0, n);
+      out = memory.length === n ? memory : viewOf(memory, 0, n);
     } else {
       out = Buffer.allocUnsafe(n);
     }
@@ -820,7 +821,7 @@ export class LinkBuffer {
       this.#copyOut(filled, this.#peekCache, filled, n - filled);
       this.#peekLength = n;
     }
-    return this.#peekCache.subarray(0, n);
+    return viewOf(this.#peekCache, 0, n);
   }
 
   /** Swaps the peek cache for one of at least `n` bytes, keeping its valid prefix. */
@@ -862,7 +863,8 @@ export class LinkBuffer {
   /** Asks the allocator for `size` bytes and checks its contract. */
   #allocate(size: number): Buffer {
     const memory = this.#allocator.allocate(size);
-    if (!Buffer.isBuffer(memory) || memory.length < size) {
+    // Only the length matters for memory safety; a non-Buffer fails the same comparison.
+    if (!(memory?.length >= size)) {
       throw new InvalidArgumentError(
         `options.allocator.allocate(${size})`,
         `a Buffer of at least ${size} bytes`,

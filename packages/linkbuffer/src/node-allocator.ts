@@ -29,8 +29,9 @@ export interface NodeAllocator {
 /** The largest size served from the pool (8 MiB, netpoll's `mallocMax`); larger ones are plain. */
 export const kMaxPooledSize = 8 * 1024 * 1024;
 
+/** Smallest power of two >= size, for 1 <= size <= 2^31. */
 function nextPowerOfTwo(size: number): number {
-  return size <= 1 ? 1 : 2 ** Math.ceil(Math.log2(size));
+  return size <= 1 ? 1 : 2 ** (32 - Math.clz32(size - 1));
 }
 
 /**
