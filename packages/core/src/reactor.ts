@@ -337,6 +337,13 @@ export class Reactor implements RegionOwner {
   }
 }
 
+/**
+ * The reactor is stored on the binding object (one per thread), not in a module variable, so that
+ * copies of this module loaded twice in one thread (duplicate installs, test runners with module
+ * registries) share the thread's single native reactor instead of failing to start a second one.
+ */
+const kReactor = Symbol.for('netpoll.core.reactor');
+
 let current: Reactor | undefined;
 
 /**
@@ -344,7 +351,11 @@ let current: Reactor | undefined;
  * thread gets its own. `binding` is for tests and advanced use.
  */
 export function getReactor(binding?: NativeBinding): Reactor {
-  if (current === undefined) current = new Reactor(binding ?? loadBinding());
+  if (current !== undefined) return current;
+  const native = binding ?? loadBinding();
+  const holder = native as unknown as Record<symbol, Reactor | undefined>;
+  current = holder[kReactor] ?? new Reactor(native);
+  holder[kReactor] = current;
   return current;
 }
 

@@ -1,0 +1,348 @@
+/**
+ * Conformance items 55–70 (netpoll-semantics.md §7, "Lifecycle and callbacks"). netpoll's ctx is
+ * `connection.context` here (the value returned by onPrepare/onConnect), passed as the handlers'
+ * second argument.
+ */
+import { connect, type Socket } from 'node:net';
+import { type Connection, createListener, dialConnection, EventLoop } from '../../src';
+import { deferred, describeNative, startServer, until } from '../helpers/native';
+
+function rawClient(port: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+  });
+}
+
+function closed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => socket.on('close', () => resolve()));
+}
+
+describeNative('lifecycle and callbacks (55–70)', () => {
+  it('55: onPrepare → onConnect → onRequest, with the context passed along', async () => {
+    const events: string[] = [];
+    const done = deferred();
+    const server = startServer(
+      (connection, context) => {
+        events.push(`request:${String(context)}`);
+        connection.reader.skip(connection.reader.len());
+        done.resolve();
+      },
+      {
+        onPrepare: () => {
+          events.push('prepare');
+          return 'p';
+        },
+        onConnect: (_connection, context) => {
+          events.push(`connect:${String(context)}`);
+          return 'c';
+        },
+      },
+    );
+    const client = await rawClient(server.listener.port);
+    client.write('x');
+    await done.promise;
+    expect(events).toEqual(['prepare', 'connect:p', 'request:c']);
+    client.destroy();
+    await server.stop();
+  });
+
+  it('56: onRequest never starts before an async onConnect resolved, even with data waiting', async () => {
+    const release = deferred();
+    const events: string[] = [];
+    const done = deferred();
+    const server = startServer(
+      (connection) => {
+        events.push(`request:${connection.reader.len()}`);
+        connection.reader.skip(connection.reader.len());
+        done.resolve();
+      },
+      {
+        onConnect: async (connection) => {
+          events.push('connect-start');
+          await until(() => connection.reader.len() === 3, 'data before onConnect ends');
+          await release.promise;
+          events.push('connect-end');
+        },
+      },
+    );
+    const client = await rawClient(server.listener.port);
+    client.write('abc');
+    await until(() => events.length === 1, 'onConnect started');
+    release.resolve();
+    await done.promise;
+    expect(events).toEqual(['connect-start', 'connect-end', 'request:3']);
+    client.destroy();
+    await server.stop();
+  });
+
+  it('57: one handler at a time, re-run while input remains (5 bytes, 1 per call → 5 calls)', async () => {
+    let running = 0;
+    let overlap = false;
+    const calls: string[] = [];
+    const done = deferred();
+    const server = startServer(async (connection) => {
+      running++;
+      if (running > 1) overlap = true;
+      calls.push(String.fromCharCode(connection.reader.readByte()));
+      await Promise.resolve();
+      running--;
+      if (calls.length === 5) done.resolve();
+      return 'ignored';
+    });
+    const client = await rawClient(server.listener.port);
+    client.write('hello');
+    await done.promise;
+    expect(calls.join('')).toBe('hello');
+    expect(overlap).toBe(false);
+    client.destroy();
+    await server.stop();
+  });
+
+  it('58: data sent just before a peer close is handled; the handler sees isActive() false and cannot write', async () => {
+    const seen = deferred<{ data: string; active: boolean; writeCode: string }>();
+    const server = startServer(
+      (connection) => {
+        const data = connection.reader.readString(connection.reader.len());
+        let writeCode = '';
+        try {
+          connection.writer.writeString('reply');
+        } catch (error) {
+          writeCode = (error as { code: string }).code;
+        }
+        seen.resolve({ data, active: connection.isActive(), writeCode });
+      },
+      {
+        onConnect: (connection) =>
+          new Promise<void>((resolve) => connection.once('end', () => resolve())),
+      },
+    );
+    const client = await rawClient(server.listener.port);
+    client.end('last words');
+    expect(await seen.promise).toEqual({
+      data: 'last words',
+      active: false,
+      writeCode: 'ERR_NETPOLL_CONN_CLOSED',
+    });
+    await server.stop();
+  });
+
+  it('59: onDisconnect runs once on peer close (after onConnect, inactive), never on a local close', async () => {
+    const disconnects: Array<{ active: boolean }> = [];
+    const accepted: Connection[] = [];
+    const server = startServer(null, {
+      onConnect: (connection) => {
+        accepted.push(connection);
+      },
+      onDisconnect: (connection) => disconnects.push({ active: connection.isActive() }),
+    });
+    const peerClosing = await rawClient(server.listener.port);
+    const localClosing = await rawClient(server.listener.port);
+    await until(() => accepted.length === 2, 'two accepted');
+    peerClosing.destroy();
+    await until(() => disconnects.length === 1, 'onDisconnect');
+    const local = accepted.find((c) => c.isActive())!;
+    const localClosed = closed(localClosing);
+    local.close();
+    await localClosed;
+    await until(() => server.loop.connectionCount === 0, 'all closed');
+    expect(disconnects).toEqual([{ active: false }]);
+    await server.stop();
+  });
+
+  it('60: onConnect that closes the connection: the client sees EOF, close callbacks run once', async () => {
+    let callbacks = 0;
+    let disconnects = 0;
+    const server = startServer(null, {
+      onConnect: (connection) => {
+        connection.addCloseCallback(() => {
+          callbacks++;
+        });
+        connection.close();
+      },
+      onDisconnect: () => disconnects++,
+    });
+    const client = await dialConnection('tcp', server.listener.address);
+    await expect(client.reader.waitFor(1)).rejects.toMatchObject({ code: 'ERR_NETPOLL_EOF' });
+    client.close();
+    await until(() => server.loop.connectionCount === 0, 'server side closed');
+    expect(callbacks).toBe(1);
+    // Adaptation: a local close (here from onConnect) never runs onDisconnect (item 59).
+    expect(disconnects).toBe(0);
+    await server.stop();
+  });
+
+  it('61–63: close inside onRequest defers callbacks until it returns; LIFO; inactive; idempotent', async () => {
+    const order: string[] = [];
+    const done = deferred();
+    const server = startServer((connection) => {
+      connection.addCloseCallback((c) => {
+        order.push(`first:${c.isActive()}`);
+        done.resolve();
+      });
+      connection.addCloseCallback((c) => {
+        order.push(`second:${c.isActive()}`);
+      });
+      connection.addCloseCallback(null);
+      connection.close();
+      connection.close();
+      order.push('handler-returns');
+      connection.reader.skip(1);
+    });
+    const client = await rawClient(server.listener.port);
+    client.write('z');
+    await done.promise;
+    expect(order).toEqual(['handler-returns', 'second:false', 'first:false']);
+    client.destroy();
+    await server.stop();
+  });
+
+  it('64: server connections clean up on peer close; dialed ones without handlers only on close()', async () => {
+    let serverCallbacks = 0;
+    const accepted = deferred<Connection>();
+    const server = startServer(null, {
+      onConnect: (connection) => {
+        connection.addCloseCallback(() => {
+          serverCallbacks++;
+        });
+        accepted.resolve(connection);
+      },
+    });
+    const client = await dialConnection('tcp', server.listener.address);
+    let clientCallbacks = 0;
+    client.addCloseCallback(() => {
+      clientCallbacks++;
+    });
+    const serverSide = await accepted.promise;
+    serverSide.close();
+    await until(() => !client.isActive(), 'client sees the hang-up');
+    expect(clientCallbacks).toBe(0);
+    client.close();
+    expect(clientCallbacks).toBe(1);
+    expect(serverCallbacks).toBe(1);
+    await server.stop();
+  });
+
+  it('65: setOnRequest with input already buffered starts at once; null handlers are ignored', async () => {
+    const accepted = deferred<Connection>();
+    const server = startServer(null, { onConnect: (c) => accepted.resolve(c) });
+    const client = await dialConnection('tcp', server.listener.address);
+    const serverSide = await accepted.promise;
+    serverSide.writer.writeString('queued');
+    serverSide.writer.flush();
+    await client.reader.waitFor(6);
+    client.setOnRequest(null);
+    expect(client.hasHandler).toBe(false);
+    const got = deferred<string>();
+    client.setOnRequest((connection) => {
+      got.resolve(connection.reader.readString(connection.reader.len()));
+    });
+    expect(await got.promise).toBe('queued');
+    client.close();
+    await server.stop();
+  });
+
+  it('66: a throwing or rejecting onRequest closes only its connection and reaches onError', async () => {
+    const errors: string[] = [];
+    const server = startServer(
+      (connection) => {
+        const text = connection.reader.readString(connection.reader.len());
+        if (text === 'throw') throw new Error('boom');
+        if (text === 'reject') return Promise.reject('not an error');
+        connection.writer.writeString(text);
+        connection.writer.flush();
+        return undefined;
+      },
+      { onError: (error) => errors.push(`${error.message}|${(error as { code?: string }).code}`) },
+    );
+    const thrower = await rawClient(server.listener.port);
+    const rejecter = await rawClient(server.listener.port);
+    const healthy = await dialConnection('tcp', server.listener.address);
+    const throwerClosed = closed(thrower);
+    const rejecterClosed = closed(rejecter);
+    thrower.write('throw');
+    rejecter.write('reject');
+    await throwerClosed;
+    await rejecterClosed;
+    healthy.writer.writeString('still fine');
+    healthy.writer.flush();
+    await healthy.reader.waitFor(10);
+    expect(healthy.reader.readString(10)).toBe('still fine');
+    expect(errors.sort()).toEqual([
+      'boom|undefined',
+      'onRequest failed|ERR_NETPOLL_HANDLER_FAILED',
+    ]);
+    healthy.close();
+    await server.stop();
+  });
+
+  it('67: onPrepare that closes: no onConnect and no onRequest ever run', async () => {
+    const events: string[] = [];
+    const server = startServer(() => events.push('request'), {
+      onPrepare: (connection) => connection.close(),
+      onConnect: () => events.push('connect'),
+    });
+    const client = await rawClient(server.listener.port);
+    const done = closed(client);
+    client.write('data');
+    await done;
+    expect(events).toEqual([]);
+    await server.stop();
+  });
+
+  it('68: 100 parallel short connections of 1 KiB each deliver 102400 bytes', async () => {
+    let received = 0;
+    const server = startServer((connection) => {
+      received += connection.reader.len();
+      connection.reader.skip(connection.reader.len());
+    });
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, () => rawClient(server.listener.port)),
+    );
+    await Promise.all(
+      clients.map((client) => {
+        const done = closed(client);
+        client.end(Buffer.alloc(1024, 3));
+        return done;
+      }),
+    );
+    await until(() => received === 102400 && server.loop.connectionCount === 0, 'all bytes');
+    expect(received).toBe(102400);
+    await server.stop();
+  });
+
+  it('69: shutdown closes idle connections, waits for busy ones up to the timeout, then closes them', async () => {
+    const busyStarted = deferred();
+    const server = startServer(async (connection) => {
+      connection.reader.skip(connection.reader.len());
+      busyStarted.resolve();
+      await new Promise(() => {}); // never finishes
+    });
+    const idle = await rawClient(server.listener.port);
+    const busy = await rawClient(server.listener.port);
+    busy.write('work');
+    await busyStarted.promise;
+    const idleClosed = closed(idle);
+    const busyClosed = closed(busy);
+    const first = server.loop.shutdown({ timeout: 50 });
+    expect(server.loop.shutdown()).toBe(first);
+    await idleClosed;
+    expect(server.loop.connectionCount).toBe(1);
+    await first;
+    await busyClosed;
+    await expect(server.served).resolves.toBeUndefined();
+    expect(server.loop.connectionCount).toBe(0);
+    const late = createListener('tcp', '127.0.0.1:0');
+    await expect(server.loop.serve(late)).rejects.toMatchObject({ code: 'ERR_NETPOLL_CLOSED' });
+    late.close();
+  });
+
+  it('70: serve() rejects with ERR_NETPOLL_CLOSED when the listener is closed from outside', async () => {
+    const loop = new EventLoop(null);
+    const listener = createListener('tcp', '127.0.0.1:0');
+    const served = loop.serve(listener);
+    listener.close();
+    listener.close();
+    await expect(served).rejects.toMatchObject({ code: 'ERR_NETPOLL_CLOSED' });
+    await loop.shutdown();
+  });
+});
