@@ -278,10 +278,13 @@ export class LinkBuffer {
    * throws `ERR_NETPOLL_LINKBUFFER_DELIMITER_NOT_FOUND` and consumes nothing.
    */
   until(delimiter: number): Buffer {
+    if (delimiter !== (delimiter & 0xff)) {
+      throw new InvalidArgumentError('delimiter', 'an integer from 0 to 255', delimiter);
+    }
     this.#checkReadable('until');
-    const index = this.indexByte(delimiter, 0);
+    const index = this.#indexOf(delimiter, 0);
     if (index < 0) throw new DelimiterNotFoundError(delimiter, this.#length);
-    return this.next(index + 1);
+    return this.#nextSlow(index + 1);
   }
 
   /**
@@ -296,25 +299,7 @@ export class LinkBuffer {
       throw new InvalidArgumentError('skip', 'a non-negative integer', skip);
     }
     this.#checkReadable('indexByte');
-    let node = this.#read;
-    let passed = 0;
-    let remaining = this.#length;
-    while (remaining > 0) {
-      const start = node.readOffset;
-      const size = node.committedEnd - start;
-      if (size > 0) {
-        if (skip < passed + size) {
-          const from = skip > passed ? start + (skip - passed) : start;
-          const hit = indexIn(node.buf, byte, from, node.committedEnd);
-          if (hit >= 0) return passed + (hit - start);
-        }
-        passed += size;
-        remaining -= size;
-        if (remaining === 0) break;
-      }
-      node = node.next!;
-    }
-    return -1;
+    return this.#indexOf(byte, skip);
   }
 
   /**
@@ -355,7 +340,7 @@ export class LinkBuffer {
     out.#flush = tail;
     out.#write = tail;
     out.#length = n;
-    this.release();
+    this.#releaseConsumed();
     return out;
   }
 
@@ -415,8 +400,9 @@ export class LinkBuffer {
    * view per chunk; see {@link LinkBuffer.forEachChunk} for the allocation-free form.
    */
   getBytes(maxChunks = Number.POSITIVE_INFINITY): Buffer[] {
+    this.#checkReadable('getBytes');
     const views: Buffer[] = [];
-    this.forEachChunk((buffer, start, end) => {
+    this.#walkChunks((buffer, start, end) => {
       views.push(viewOf(buffer, start, end));
     }, maxChunks);
     return views;
@@ -430,6 +416,10 @@ export class LinkBuffer {
    */
   forEachChunk(visitor: ChunkVisitor, maxChunks = Number.POSITIVE_INFINITY): number {
     this.#checkReadable('forEachChunk');
+    return this.#walkChunks(visitor, maxChunks);
+  }
+
+  #walkChunks(visitor: ChunkVisitor, maxChunks: number): number {
     let node = this.#read;
     let remaining = this.#length;
     let count = 0;
@@ -454,7 +444,11 @@ export class LinkBuffer {
    * to the allocator (or its region owner) when no slice refers to it. No-op after `close()`.
    */
   release(): void {
-    if (this.#closed) return;
+    if (!this.#closed) this.#releaseConsumed();
+  }
+
+  /** `release()` for an open buffer; internal callers use it so subclass overrides stay out. */
+  #releaseConsumed(): void {
     const read = this.#advanceRead();
     let node = this.#head;
     while (node !== read) {
@@ -794,10 +788,40 @@ export class LinkBuffer {
     if (this.#readOnly) throw new ReadOnlyError(method);
   }
 
+  /** `indexByte` without argument checks (callers validated `byte` and `skip`). */
+  #indexOf(byte: number, skip: number): number {
+    let node = this.#read;
+    let passed = 0;
+    let remaining = this.#length;
+    while (remaining > 0) {
+      const start = node.readOffset;
+      const size = node.committedEnd - start;
+      if (size > 0) {
+        if (skip < passed + size) {
+          const from = skip > passed ? start + (skip - passed) : start;
+          const hit = indexIn(node.buf, byte, from, node.committedEnd);
+          if (hit >= 0) return passed + (hit - start);
+        }
+        passed += size;
+        remaining -= size;
+        if (remaining === 0) break;
+      }
+      node = node.next!;
+    }
+    return -1;
+  }
+
   #nextSlow(n: number): Buffer {
     if (this.#checkRead('next', n) === 0) return kEmptyBuffer;
     const node = this.#advanceRead();
-    if (node.committedEnd - node.readOffset >= n) return this.next(n);
+    const start = node.readOffset;
+    if (node.committedEnd - start >= n) {
+      node.readOffset = start + n;
+      node.flags |= kExposed;
+      this.#length -= n;
+      this.#peekLength = 0;
+      return viewOf(node.buf, start, start + n);
+    }
     let out: Buffer;
     if (n > kPooledCopyMin && n <= kMaxPooledSize) {
       const memory = this.#allocate(n);
@@ -814,7 +838,11 @@ export class LinkBuffer {
   #peekSlow(n: number): Buffer {
     if (this.#checkRead('peek', n) === 0) return kEmptyBuffer;
     const node = this.#advanceRead();
-    if (node.committedEnd - node.readOffset >= n) return this.peek(n);
+    const start = node.readOffset;
+    if (node.committedEnd - start >= n) {
+      node.flags |= kExposed;
+      return viewOf(node.buf, start, start + n);
+    }
     const filled = this.#peekLength;
     if (n > filled) {
       if (this.#peekCache.length < n) this.#growPeekCache(n);
