@@ -16,8 +16,9 @@
  *   malloc(size, capacity) ─▶ class c = ceil(log2(max(size, capacity)))
  *       free[c].pop() ── hit ──▶ block (view of 2^c bytes)
  *           └─ miss ─▶ dropped region of a partial slab ─▶ next region of current[c] ─▶ new slab
- *   free(buffer) ─▶ buffer.buffer[kSlab] ─▶ slab.blocks[byteOffset >>> shift] ─▶ free[c].push
- *                                                      (or drop when free[c] is at its byte cap)
+ *   free(buffer) ─▶ registry.get(buffer)              (reused Buffer objects: one lookup)
+ *                   ?? buffer.buffer[kSlab].blocks[byteOffset >>> shift]   (fresh odd views)
+ *                ─▶ check block.live === buffer ─▶ free[c].push (or drop at the class's byte cap)
  * ```
  */
 import { constants as bufferConstants } from 'node:buffer';
@@ -315,9 +316,7 @@ function notLive(buffer: Buffer, block: Block): Error {
   if (block.view === buffer || block.sized === buffer) {
     // Non-debug mode reuses these objects, so a stale handle and the new owner's are the same
     // object and never reach this point; what does is a reused object freed out of turn.
-    return new DoubleFreeError(
-      'this Buffer object was freed already and has been handed out again',
-    );
+    return new DoubleFreeError('it was freed already, and its memory has been handed out again');
   }
   return new DoubleFreeError(
     'its memory belongs to a newer allocation (this handle was freed already), or it is a copy ' +

@@ -256,7 +256,7 @@ describe('BufferCache.free errors', () => {
     cache.free(stale);
     const owner = cache.malloc(100);
     const error = expectCode(() => cache.free(stale), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
-    expect(error.message).toMatch(/freed already and has been handed out again/);
+    expect(error.message).toMatch(/freed already, and its memory has been handed out again/);
     cache.free(owner);
   });
 

@@ -10,6 +10,24 @@ describe('default cache functions', () => {
     });
   });
 
+  it('turns debug mode on when NETPOLL_DEBUG=1 is set at import', () => {
+    const saved = process.env.NETPOLL_DEBUG;
+    process.env.NETPOLL_DEBUG = '1';
+    try {
+      jest.isolateModules(() => {
+        const fresh = require('../src/index') as typeof import('../src/index');
+        expect(fresh.defaultCache.options.debug).toBe(true);
+        const buffer = fresh.malloc(8);
+        const stale = Buffer.from(buffer.buffer, buffer.byteOffset, 8);
+        fresh.free(buffer);
+        expect([...stale]).toEqual(new Array(8).fill(fresh.POISON_BYTE));
+      });
+    } finally {
+      if (saved === undefined) delete process.env.NETPOLL_DEBUG;
+      else process.env.NETPOLL_DEBUG = saved;
+    }
+  });
+
   it('malloc, capacityOf and free go through defaultCache', () => {
     const before = stats();
     const buffer = malloc(5);

@@ -43,6 +43,7 @@ describe('resolveBufferCacheOptions', () => {
   });
 
   it('exposes the resolved options frozen on the cache, without keeping the input', () => {
+    delete process.env.NETPOLL_DEBUG;
     const input = { maxPooledSize: 1024, slabSize: 4096 };
     const cache = new BufferCache(input);
     input.maxPooledSize = 2048;
