@@ -748,7 +748,9 @@ export class LinkBuffer {
   /**
    * Releases everything: every node (memory goes back unless a slice still refers to it), recorded
    * copies and the peek cache. Afterwards `len()` is 0, `release()`/`close()` are no-ops and every
-   * other method throws `ERR_NETPOLL_CLOSED`. Idempotent; never throws.
+   * other method throws `ERR_NETPOLL_CLOSED`. Idempotent; never throws (unless a region owner
+   * does). A buffer dropped without `close()` is reclaimed by the garbage collector, but its
+   * memory never returns to the allocator's pool and its borrowed regions are never handed back.
    */
   close(): void {
     if (this.#closed) return;
