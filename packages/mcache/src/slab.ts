@@ -92,10 +92,10 @@ export class Slab {
 }
 
 /**
- * Returns the slab record of the memory behind `value`, or undefined when `value` is not a view
- * over a tagged ArrayBuffer. Never throws, whatever `value` is.
+ * Returns the slab record of the memory behind `value`, or undefined when `value` is not a
+ * Uint8Array (a Buffer) over a tagged ArrayBuffer. Never throws, whatever `value` is.
  */
 export function slabOf(value: unknown): Slab | undefined {
-  if (!ArrayBuffer.isView(value)) return undefined;
+  if (!(value instanceof Uint8Array)) return undefined;
   return (value.buffer as TaggedArrayBuffer)[kSlab];
 }

@@ -290,6 +290,7 @@ describe('BufferCache.free errors', () => {
     ['null', null],
     ['a number', 42],
     ['a plain object', { buffer: new ArrayBuffer(8), byteOffset: 0 }],
+    ['a DataView over a cache slab', new DataView(new BufferCache().malloc(8).buffer)],
   ])('throws ERR_NETPOLL_INVALID_ARG for %s', (_, value) => {
     const cache = new BufferCache();
     const error = expectCode(
@@ -322,6 +323,16 @@ describe('BufferCache.capacityOf', () => {
   it('throws ERR_NETPOLL_MCACHE_FOREIGN_BUFFER for a foreign buffer', () => {
     const cache = new BufferCache();
     expectCode(() => cache.capacityOf(Buffer.alloc(8)), 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER');
+  });
+
+  it('throws ERR_NETPOLL_INVALID_ARG for something that is not a Buffer', () => {
+    const cache = new BufferCache();
+    const buffer = cache.malloc(8);
+    expectCode(
+      () => cache.capacityOf(new DataView(buffer.buffer, buffer.byteOffset) as unknown as Buffer),
+      'ERR_NETPOLL_INVALID_ARG',
+      TypeError,
+    );
   });
 
   it('throws ERR_NETPOLL_MCACHE_FOREIGN_BUFFER for a view that starts inside an allocation', () => {
