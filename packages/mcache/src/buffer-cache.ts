@@ -149,7 +149,10 @@ export class BufferCache {
     const block = this.#registry.get(buffer) ?? this.#locate(buffer);
     if (block.live !== buffer) throw notLive(buffer, block);
     block.live = undefined;
-    if (this.#debug) block.view.fill(POISON_BYTE);
+    if (this.#debug) {
+      block.view.fill(POISON_BYTE);
+      block.freedAt = callSite(this.free);
+    }
     const index = block.slab.classIndex;
     if (index === kUnpooledClass) return;
     const sizeClass = this.#classes[index]!;
@@ -312,14 +315,26 @@ function foreign(buffer: unknown, slab: Slab | undefined, cache: BufferCache): E
 
 /** Builds the error for a buffer of this cache that is not the live allocation of its block. */
 function notLive(buffer: Buffer, block: Block): Error {
-  if (block.live === undefined) return new DoubleFreeError('it was freed already');
+  // Debug mode remembers where the region was last freed, which is where the bug usually is.
+  const where = block.freedAt === undefined ? '' : `; it was last freed at\n${block.freedAt}`;
+  if (block.live === undefined) return new DoubleFreeError(`it was freed already${where}`);
   if (block.view === buffer || block.sized === buffer) {
     // Non-debug mode reuses these objects, so a stale handle and the new owner's are the same
     // object and never reach this point; what does is a reused object freed out of turn.
-    return new DoubleFreeError('it was freed already, and its memory has been handed out again');
+    return new DoubleFreeError(
+      `it was freed already, and its memory has been handed out again${where}`,
+    );
   }
   return new DoubleFreeError(
     'its memory belongs to a newer allocation (this handle was freed already), or it is a copy ' +
-      'of the Buffer malloc returned rather than that object',
+      `of the Buffer malloc returned rather than that object${where}`,
   );
+}
+
+/** The stack of the caller of `below`, without the first "Error" line (debug mode only). */
+function callSite(below: (...args: never[]) => unknown): string {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, below);
+  const stack = holder.stack ?? '';
+  return stack.slice(stack.indexOf('\n') + 1);
 }

@@ -30,9 +30,11 @@ export interface BufferCacheOptions {
    */
   slabSize?: number;
   /**
-   * Debug mode: freed memory is filled with `POISON_BYTE` (0xDD), every `malloc` returns a fresh
-   * Buffer object so a stale handle can never equal a live one, and freeing a stale handle or an
-   * unpooled buffer twice throws `ERR_NETPOLL_MCACHE_DOUBLE_FREE`. Slower; for tests.
+   * Debug mode: freed memory is filled with `POISON_BYTE` (0xDD), and every `malloc` returns a
+   * fresh Buffer object so a stale handle can never equal a live one: freeing a stale handle whose
+   * memory was handed out again then throws `ERR_NETPOLL_MCACHE_DOUBLE_FREE` (without debug mode
+   * only a plain second free is caught), and the message includes the stack of the region's last
+   * `free`. Slower; for tests.
    * Default: `true` when the environment variable `NETPOLL_DEBUG` is `1` at construction,
    * otherwise `false`.
    */

@@ -34,6 +34,8 @@ export class Block {
   sized: Buffer | undefined = undefined;
   /** Whether `sized` is in the cache's registry. */
   sizedRegistered = false;
+  /** Debug mode: the stack of the last `free` of this region, for double-free reports. */
+  freedAt: string | undefined = undefined;
 
   constructor(
     /** The slab this region belongs to. */

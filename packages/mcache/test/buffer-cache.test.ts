@@ -402,6 +402,19 @@ describe('BufferCache debug mode', () => {
     cache.free(owner);
   });
 
+  it('reports where the region was last freed in a double-free error', () => {
+    const cache = new BufferCache({ debug: true });
+    const buffer = cache.malloc(32);
+    function releaseForTheFirstTime(): void {
+      cache.free(buffer);
+    }
+    releaseForTheFirstTime();
+    const error = expectCode(() => cache.free(buffer), 'ERR_NETPOLL_MCACHE_DOUBLE_FREE');
+    expect(error.message).toMatch(
+      /it was freed already; it was last freed at\n\s+at releaseForTheFirstTime/,
+    );
+  });
+
   it('does not poison without debug mode', () => {
     const cache = new BufferCache({ debug: false });
     const buffer = cache.malloc(16);
