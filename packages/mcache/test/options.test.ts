@@ -79,139 +79,110 @@ describe('resolveBufferCacheOptions', () => {
     });
   });
 
-  it('rejects options that are not an object', () => {
-    expectOptionError(
+  it.each([
+    [
+      'rejects options that are not an object',
       5,
       'ERR_NETPOLL_INVALID_ARG',
       'options must be an object or undefined (received 5)',
-    );
-  });
-
-  it('rejects null options', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects null options',
       null,
       'ERR_NETPOLL_INVALID_ARG',
       'options must be an object or undefined (received null)',
-    );
-  });
-
-  it('rejects an array as options', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects an array as options',
       [],
       'ERR_NETPOLL_INVALID_ARG',
       'options must be an object or undefined (received an instance of Array)',
-    );
-  });
-
-  it('rejects an unknown option key', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects an unknown option key',
       { maxPoolSize: 1 },
       'ERR_NETPOLL_INVALID_ARG',
       'options.maxPoolSize must be absent (known options: maxPooledSize, maxBytesPerClass, slabSize, debug) (received 1)',
-    );
-  });
-
-  it('rejects a maxPooledSize that is not a number', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a maxPooledSize that is not a number',
       { maxPooledSize: '8' },
       'ERR_NETPOLL_INVALID_ARG',
       'options.maxPooledSize must be a number (received "8")',
-    );
-  });
-
-  it('rejects a maxPooledSize that is not a power of two', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a maxPooledSize that is not a power of two',
       { maxPooledSize: 1000 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.maxPooledSize must be a power of two from 1 to 1073741824 (received 1000)',
-    );
-  });
-
-  it('rejects a maxPooledSize below 1', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a maxPooledSize below 1',
       { maxPooledSize: 0 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.maxPooledSize must be a power of two from 1 to 1073741824 (received 0)',
-    );
-  });
-
-  it('rejects a maxPooledSize above 1 GiB', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a maxPooledSize above 1 GiB',
       { maxPooledSize: 2 ** 31 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.maxPooledSize must be a power of two from 1 to 1073741824 (received 2147483648)',
-    );
-  });
-
-  it('rejects a slabSize that is not a number', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a slabSize that is not a number',
       { slabSize: true },
       'ERR_NETPOLL_INVALID_ARG',
       'options.slabSize must be a number (received true)',
-    );
-  });
-
-  it('rejects a slabSize that is not a power of two', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a slabSize that is not a power of two',
       { slabSize: 3000 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.slabSize must be a power of two from 1024 to 1073741824 (received 3000)',
-    );
-  });
-
-  it('rejects a slabSize below 1 KiB', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a slabSize below 1 KiB',
       { slabSize: 512 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.slabSize must be a power of two from 1024 to 1073741824 (received 512)',
-    );
-  });
-
-  it('rejects a slabSize above 1 GiB', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a slabSize above 1 GiB',
       { slabSize: 2 ** 31 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.slabSize must be a power of two from 1024 to 1073741824 (received 2147483648)',
-    );
-  });
-
-  it('rejects a maxBytesPerClass that is not a number', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a maxBytesPerClass that is not a number',
       { maxBytesPerClass: '1' },
       'ERR_NETPOLL_INVALID_ARG',
       'options.maxBytesPerClass must be a number (received "1")',
-    );
-  });
-
-  it('rejects a negative maxBytesPerClass', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a negative maxBytesPerClass',
       { maxBytesPerClass: -1 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.maxBytesPerClass must be a non-negative safe integer (received -1)',
-    );
-  });
-
-  it('rejects a fractional maxBytesPerClass', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a fractional maxBytesPerClass',
       { maxBytesPerClass: 1.5 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.maxBytesPerClass must be a non-negative safe integer (received 1.5)',
-    );
-  });
-
-  it('rejects a maxBytesPerClass beyond the safe integers', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a maxBytesPerClass beyond the safe integers',
       { maxBytesPerClass: 2 ** 53 },
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.maxBytesPerClass must be a non-negative safe integer (received 9007199254740992)',
-    );
-  });
-
-  it('rejects a debug option that is not a boolean', () => {
-    expectOptionError(
+    ],
+    [
+      'rejects a debug option that is not a boolean',
       { debug: 1 },
       'ERR_NETPOLL_INVALID_ARG',
       'options.debug must be a boolean (received 1)',
-    );
+    ],
+  ] as const)('%s', (_, options, code, message) => {
+    expectOptionError(options, code, message);
   });
 });
