@@ -95,6 +95,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   #localAddress: string | null = null;
   #remoteAddress: string | null = null;
   #paused = false;
+  #drainWatch = false;
 
   /** @internal Connections are created by the EventLoop and `dialConnection`. */
   constructor(
@@ -209,14 +210,35 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   }
 
   /**
-   * False while the kernel pushes back and at least `highWaterMark` bytes are unsent; `'drain'`
-   * is emitted when everything has been written.
+   * False while at least `highWaterMark` flushed bytes are unsent; `'drain'` follows once they
+   * are written (or, if the kernel took them without pushing back, once native has sent them).
+   * Reading it never makes a native call.
    */
   get writable(): boolean {
     if (!this.#active) return false;
     this.#output.reclaim();
-    return !(this.#reactor.blocked(this.fd) && this.#output.unsent >= this.#highWaterMark);
+    if (this.#output.unsent < this.#highWaterMark) return true;
+    if (!this.#drainWatch) {
+      this.#drainWatch = true;
+      setImmediate(this.#watchDrain);
+    }
+    return false;
   }
+
+  /**
+   * Native may not have seen the queued bytes yet; poll once per loop turn (no native call) until
+   * they are sent or native reports backpressure, after which its drain record takes over.
+   */
+  readonly #watchDrain = (): void => {
+    if (!this.#drainWatch || !this.#active) return;
+    this.#output.reclaim();
+    if (this.#output.unsent < this.#highWaterMark) {
+      this.#drainWatch = false;
+      this.emit('drain');
+    } else if (!this.#reactor.blocked(this.fd)) {
+      setImmediate(this.#watchDrain);
+    }
+  };
 
   /** Bytes flushed but not yet written by the kernel. */
   get pendingBytes(): number {
@@ -324,6 +346,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   onDrain(): void {
     this.#output.reclaim();
     this.#writeDeadline = 0;
+    this.#drainWatch = false;
     this.emit('drain');
   }
 

@@ -1,0 +1,52 @@
+/**
+ * The addon is context-aware: each worker thread gets its own addon instance, reactor, epoll fd
+ * and slabs, and the env cleanup hook closes every fd when a worker exits.
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { getReactorStats } from '../../src';
+import { openFdCount } from '../helpers/fds';
+import { describeNative } from '../helpers/native';
+
+interface Report {
+  id: number;
+  echoed?: number;
+  accepts?: number;
+  error?: string;
+}
+
+function runWorker(id: number, leaveOpen: boolean): Promise<Report> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-echo.js'), {
+      workerData: { id, rounds: 200, leaveOpen },
+    });
+    let report: Report | undefined;
+    worker.on('message', (message: Report) => {
+      report = message;
+      if (leaveOpen) void worker.terminate();
+    });
+    worker.on('error', reject);
+    worker.on('exit', () => (report ? resolve(report) : reject(new Error('no report'))));
+  });
+}
+
+describeNative('worker threads', () => {
+  it('runs three reactors at once, one per worker, each with its own state', async () => {
+    const mainAccepts = getReactorStats().accepts;
+    const reports = await Promise.all([1, 2, 3].map((id) => runWorker(id, false)));
+    for (const report of reports) {
+      expect(report.error).toBeUndefined();
+      expect(report.echoed).toBe(200);
+      // Each worker counted only its own accept: state is per thread.
+      expect(report.accepts).toBe(1);
+    }
+    expect(getReactorStats().accepts).toBe(mainAccepts);
+  });
+
+  it('closes every fd of a worker that exits with a listener and connections still open', async () => {
+    const before = openFdCount();
+    const reports = await Promise.all([4, 5, 6].map((id) => runWorker(id, true)));
+    for (const report of reports) expect(report.echoed).toBe(200);
+    expect(openFdCount()).toBe(before);
+  });
+});
