@@ -6,6 +6,8 @@
 // ctest, also under -DNETPOLL_SANITIZE=ON (ASan + UBSan).
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -207,6 +209,12 @@ Pair Connect(Harness* harness, const netpoll::Framing& framing = {}) {
     if (record.kind == L::kRecordConnect) CHECK(record.a == 0);
   }
   CHECK(pair.server >= 0);
+  // Accepted and dialed TCP sockets have TCP_NODELAY (conformance item 54).
+  for (int fd : {pair.server, pair.client}) {
+    int on = 0;
+    socklen_t length = sizeof(on);
+    CHECK(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &length) == 0 && on != 0);
+  }
   return pair;
 }
 

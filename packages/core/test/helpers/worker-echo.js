@@ -40,5 +40,5 @@ async function main() {
 }
 
 main().catch((error) => {
-  parentPort.postMessage({ id: workerData.id, error: String(error && error.stack) });
+  parentPort.postMessage({ id: workerData.id, error: String(error?.stack) });
 });

@@ -1,0 +1,133 @@
+import {
+  kDefaultDialOptions,
+  kDefaultEventLoopOptions,
+  resolveDialOptions,
+  resolveEventLoopOptions,
+  resolveFramingOptions,
+  resolveListenerOptions,
+  resolveShutdownOptions,
+} from '../src/options';
+
+function codeOf(call: () => unknown): string | undefined {
+  try {
+    call();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('resolveEventLoopOptions', () => {
+  it('returns frozen defaults for undefined and {}', () => {
+    const resolved = resolveEventLoopOptions(undefined);
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(resolved).toEqual(kDefaultEventLoopOptions);
+    expect(resolveEventLoopOptions({})).toEqual(kDefaultEventLoopOptions);
+  });
+
+  it('never keeps or mutates the caller object', () => {
+    const input = { readTimeout: 5 };
+    const resolved = resolveEventLoopOptions(input);
+    expect(resolved).not.toBe(input);
+    expect(input).toEqual({ readTimeout: 5 });
+  });
+
+  it('rejects a non-object options argument', () => {
+    expect(codeOf(() => resolveEventLoopOptions(5))).toBe('ERR_NETPOLL_INVALID_ARG');
+    expect(codeOf(() => resolveEventLoopOptions(new Map()))).toBe('ERR_NETPOLL_INVALID_ARG');
+  });
+
+  it.each(['readTimeout', 'writeTimeout', 'idleTimeout'])('rejects a non-integer %s', (name) => {
+    expect(() => resolveEventLoopOptions({ [name]: 1.5 })).toThrow(
+      `options.${name} must be an integer (received 1.5)`,
+    );
+  });
+
+  it.each(['readTimeout', 'writeTimeout', 'idleTimeout'])('rejects a negative %s', (name) => {
+    expect(codeOf(() => resolveEventLoopOptions({ [name]: -1 }))).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+  });
+
+  it('rejects highWaterMark below 1', () => {
+    expect(codeOf(() => resolveEventLoopOptions({ highWaterMark: 0 }))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+  });
+
+  it.each(['onPrepare', 'onConnect', 'onDisconnect', 'onError'])(
+    'rejects a non-function %s and accepts null',
+    (name) => {
+      expect(() => resolveEventLoopOptions({ [name]: 'x' })).toThrow(
+        `options.${name} must be a function (received "x")`,
+      );
+      expect(() => resolveEventLoopOptions({ [name]: null })).not.toThrow();
+    },
+  );
+
+  it('keeps a given onError and defaults it otherwise', () => {
+    const onError = (): void => {};
+    expect(resolveEventLoopOptions({ onError }).onError).toBe(onError);
+    expect(typeof resolveEventLoopOptions({}).onError).toBe('function');
+  });
+});
+
+describe('resolveFramingOptions', () => {
+  it('null and undefined disable framing', () => {
+    expect(resolveFramingOptions(null, 'options.framing')).toBeNull();
+    expect(resolveFramingOptions(undefined, 'options.framing')).toBeNull();
+  });
+
+  it('defaults to a 4-byte header and 4 MiB', () => {
+    expect(resolveFramingOptions({}, 'options.framing')).toEqual({
+      lengthHeader: 4,
+      maxFrameSize: 4 * 1024 * 1024,
+    });
+  });
+
+  it('rejects a header size other than 1, 2 or 4', () => {
+    expect(() => resolveFramingOptions({ lengthHeader: 3 }, 'options.framing')).toThrow(
+      'options.framing.lengthHeader must be 1, 2 or 4 (received 3)',
+    );
+  });
+
+  it('rejects maxFrameSize outside 1 .. 256 MiB and beyond what the header can express', () => {
+    expect(codeOf(() => resolveFramingOptions({ maxFrameSize: 0 }, 'f'))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(codeOf(() => resolveFramingOptions({ maxFrameSize: 2 ** 28 + 1 }, 'f'))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(codeOf(() => resolveFramingOptions({ lengthHeader: 1, maxFrameSize: 256 }, 'f'))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(resolveFramingOptions({ lengthHeader: 2 }, 'f')?.maxFrameSize).toBe(65535);
+  });
+
+  it('rejects a non-object framing', () => {
+    expect(codeOf(() => resolveEventLoopOptions({ framing: 4 }))).toBe('ERR_NETPOLL_INVALID_ARG');
+  });
+});
+
+describe('resolveDialOptions', () => {
+  it('defaults timeout to 0 (no limit)', () => {
+    expect(resolveDialOptions(undefined)).toEqual(kDefaultDialOptions);
+  });
+
+  it('rejects a negative or non-integer timeout', () => {
+    expect(codeOf(() => resolveDialOptions({ timeout: -5 }))).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+    expect(codeOf(() => resolveDialOptions({ timeout: '1s' }))).toBe('ERR_NETPOLL_INVALID_ARG');
+  });
+});
+
+describe('resolveListenerOptions', () => {
+  it('defaults backlog to 511 and rejects 0', () => {
+    expect(resolveListenerOptions(undefined).backlog).toBe(511);
+    expect(codeOf(() => resolveListenerOptions({ backlog: 0 }))).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+  });
+});
+
+describe('resolveShutdownOptions', () => {
+  it('defaults timeout to 5000 and rejects a negative one', () => {
+    expect(resolveShutdownOptions(undefined).timeout).toBe(5000);
+    expect(codeOf(() => resolveShutdownOptions({ timeout: -1 }))).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+  });
+});

@@ -1,0 +1,59 @@
+import { OutboundAllocator } from '../src/outbound-allocator';
+
+function registry() {
+  const registered: ArrayBuffer[] = [];
+  const released: number[] = [];
+  return {
+    registered,
+    released,
+    registerOutbound: (buffer: ArrayBuffer) => registered.push(buffer) - 1,
+    unregisterOutbound: (index: number) => {
+      released.push(index);
+    },
+  };
+}
+
+describe('OutboundAllocator', () => {
+  it('bump-allocates 8-byte aligned regions of one registered slab', () => {
+    const fake = registry();
+    const allocator = new OutboundAllocator(fake, 4096);
+    const a = allocator.allocate(10);
+    const b = allocator.allocate(100);
+    expect(fake.registered).toHaveLength(1);
+    expect(a.buffer).toBe(b.buffer);
+    expect(a.length).toBe(10);
+    expect(b.byteOffset).toBe(16);
+    expect(allocator.slabIndexOf(a)).toBe(0);
+    expect(allocator.slabIndexOf(Buffer.alloc(4))).toBe(-1);
+  });
+
+  it('reuses a slab once everything in it was freed instead of registering more', () => {
+    const fake = registry();
+    const allocator = new OutboundAllocator(fake, 1024);
+    for (let round = 0; round < 100; round++) {
+      const buffers = [allocator.allocate(200), allocator.allocate(200)];
+      for (const buffer of buffers) allocator.free(buffer);
+    }
+    expect(fake.registered.length).toBeLessThanOrEqual(2);
+  });
+
+  it('never hands out memory that is still live', () => {
+    const fake = registry();
+    const allocator = new OutboundAllocator(fake, 1024);
+    const live = allocator.allocate(200).fill(1);
+    for (let i = 0; i < 50; i++) allocator.free(allocator.allocate(200).fill(2));
+    expect(live.every((byte) => byte === 1)).toBe(true);
+  });
+
+  it('gives large requests a dedicated registered buffer that is unregistered on free', () => {
+    const fake = registry();
+    const allocator = new OutboundAllocator(fake, 1024);
+    const big = allocator.allocate(600);
+    expect(big.byteLength).toBe(600);
+    expect(big.buffer.byteLength).toBe(600);
+    const index = allocator.slabIndexOf(big);
+    allocator.free(big);
+    expect(fake.released).toEqual([index]);
+    expect(allocator.slabIndexOf(big)).toBe(-1);
+  });
+});
