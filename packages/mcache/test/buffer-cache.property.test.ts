@@ -81,6 +81,16 @@ describe('BufferCache property: live allocations never share memory', () => {
           for (const entry of stats.classes) {
             expect(entry.heldBytes).toBeLessThanOrEqual(maxBytesPerClass);
           }
+          // Once everything is freed, nothing is live, and a slab survives only while a held
+          // region pins it (plus each class's current carving slab): dropped memory is let go.
+          for (const entry of live) cache.free(entry.buffer);
+          const drained = cache.stats();
+          expect(drained.liveBuffers).toBe(0);
+          for (const entry of drained.classes) {
+            expect(entry.slabs).toBeGreaterThanOrEqual(0);
+            expect(entry.slabs).toBeLessThanOrEqual(entry.heldBuffers + 1);
+            expect(entry.hits + entry.misses).toBeGreaterThanOrEqual(entry.heldBuffers);
+          }
         },
       ),
       { numRuns: 150 },
