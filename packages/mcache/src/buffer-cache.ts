@@ -177,6 +177,17 @@ export class BufferCache {
     return (this.#registry.get(buffer) ?? this.#locate(buffer)).view.length;
   }
 
+  /**
+   * Drops every held (freed, cached) buffer of every class, so the garbage collector can reclaim
+   * slabs that no live buffer pins; for example after a traffic spike. Live buffers are not
+   * affected, and later `malloc`s refill the cache. Returns the bytes the free lists held.
+   */
+  trim(): number {
+    let bytes = 0;
+    for (const sizeClass of this.#classes) bytes += sizeClass.trim();
+    return bytes;
+  }
+
   // ---- hand-out, lookup and unpooled allocations ---------------------------------------------
 
   /**

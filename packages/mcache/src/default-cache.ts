@@ -44,3 +44,8 @@ export function capacityOf(buffer: Buffer): number {
 export function stats(): BufferCacheStats {
   return defaultCache.stats();
 }
+
+/** `defaultCache.trim()`: drops every held buffer of the default cache; returns the bytes held. */
+export function trim(): number {
+  return defaultCache.trim();
+}

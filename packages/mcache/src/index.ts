@@ -1,5 +1,5 @@
 export { BufferCache } from './buffer-cache';
-export { capacityOf, defaultCache, free, malloc, stats } from './default-cache';
+export { capacityOf, defaultCache, free, malloc, stats, trim } from './default-cache';
 export {
   AllocationFailedError,
   DoubleFreeError,

@@ -119,8 +119,24 @@ export class SizeClass {
 
   /** Lets `block` go because the free list is full. */
   drop(block: Block): void {
-    const slab = block.slab;
     this.drops++;
+    this.#letGo(block);
+  }
+
+  /** Lets every held block go; returns how many bytes the free list held. */
+  trim(): number {
+    const count = this.free.length;
+    // Newest first, so the oldest (lowest) regions of the current slab are dropped last.
+    while (this.free.length > 0) this.#letGo(this.free.pop()!);
+    return count * this.capacity;
+  }
+
+  /**
+   * Forgets `block` (neither live nor held any more): its region becomes reusable if its slab is
+   * still referenced, and the slab itself is let go once nothing in it is live or held.
+   */
+  #letGo(block: Block): void {
+    const slab = block.slab;
     this.used--;
     slab.used--;
     if (slab.used === 0 && slab !== this.current) {

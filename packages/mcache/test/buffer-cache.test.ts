@@ -234,6 +234,39 @@ describe('BufferCache per-class byte cap', () => {
   });
 });
 
+describe('BufferCache.trim', () => {
+  it('drops every held buffer, returns the bytes held, and lets unpinned slabs go', () => {
+    const cache = new BufferCache({ slabSize: 2048 });
+    const small = Array.from({ length: 3 }, () => cache.malloc(64));
+    const large = [cache.malloc(4096), cache.malloc(4096)];
+    for (const buffer of [...small, ...large]) cache.free(buffer);
+    expect(cache.stats()).toMatchObject({ heldBuffers: 5, heldBytes: 3 * 64 + 2 * 4096, slabs: 3 });
+    expect(cache.trim()).toBe(3 * 64 + 2 * 4096);
+    const stats = cache.stats();
+    expect(stats).toMatchObject({ heldBuffers: 0, heldBytes: 0, drops: 0, liveBuffers: 0 });
+    // A 4 KiB buffer has its own slab, so only the current 64-byte and 4 KiB slabs remain.
+    expect(stats.classes[6]).toMatchObject({ slabs: 1 });
+    expect(stats.classes[12]).toMatchObject({ slabs: 1 });
+  });
+
+  it('leaves live buffers alone and refills on later mallocs', () => {
+    const cache = new BufferCache();
+    const live = cache.malloc(100);
+    live.fill(5);
+    cache.free(cache.malloc(100));
+    expect(cache.trim()).toBe(128);
+    expect(live.every((byte) => byte === 5)).toBe(true);
+    cache.free(live);
+    const again = cache.malloc(100);
+    expect(cache.stats().classes[7]).toMatchObject({ liveBuffers: 1, heldBuffers: 0, hits: 1 });
+    cache.free(again);
+  });
+
+  it('returns 0 for an empty cache', () => {
+    expect(new BufferCache().trim()).toBe(0);
+  });
+});
+
 describe('BufferCache.free errors', () => {
   it('throws ERR_NETPOLL_MCACHE_DOUBLE_FREE on a second free', () => {
     const cache = new BufferCache({ debug: false });

@@ -1,4 +1,4 @@
-import { BufferCache, capacityOf, defaultCache, free, malloc, stats } from '../src/index';
+import { BufferCache, capacityOf, defaultCache, free, malloc, stats, trim } from '../src/index';
 
 describe('default cache functions', () => {
   it('uses one BufferCache with default sizes', () => {
@@ -61,6 +61,14 @@ describe('default cache functions', () => {
     expect(() => free(other.malloc(8))).toThrow(
       expect.objectContaining({ code: 'ERR_NETPOLL_MCACHE_FOREIGN_BUFFER' }),
     );
+  });
+
+  it('trim empties the free lists of the default cache', () => {
+    free(malloc(32));
+    const held = stats().heldBytes;
+    expect(held).toBeGreaterThanOrEqual(32);
+    expect(trim()).toBe(held);
+    expect(stats().heldBytes).toBe(0);
   });
 
   it('stats returns a frozen snapshot that later activity does not change', () => {
