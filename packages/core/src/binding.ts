@@ -56,10 +56,15 @@ export interface NativeBinding {
 
 let cached: NativeBinding | undefined;
 
-/** The places the addon is looked for, in order (Part C.5: prebuilds first, then build/). */
+/**
+ * The places the addon is looked for, in order (Part C.5: prebuilds first, then build/).
+ * `NETPOLL_ADDON_PATH` (development: an AddressSanitizer build) is tried first when set.
+ */
 export function bindingCandidates(): string[] {
   const root = join(__dirname, '..');
+  const override = process.env.NETPOLL_ADDON_PATH;
   return [
+    ...(override ? [override] : []),
     join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'netpoll_core.node'),
     join(root, 'build', 'Release', 'netpoll_core.node'),
   ];

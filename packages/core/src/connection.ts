@@ -246,7 +246,10 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     return this.#output.unsent;
   }
 
-  /** Local address: `"ip:port"`, `"[ip6]:port"` or the Unix path. `''` once unavailable. */
+  /**
+   * Local address: `"ip:port"`, `"[ip6]:port"` or the Unix path. Looked up on first read (one
+   * native call) and cached; `''` when first read after the connection was finalized.
+   */
   get localAddress(): string {
     this.#localAddress ??= this.#address(0);
     return this.#localAddress;
@@ -526,8 +529,6 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
 
   #finalize(): void {
     if (this.#finalized) return;
-    this.#localAddress ??= this.#address(0);
-    this.#remoteAddress ??= this.#address(1);
     this.#finalized = true;
     this.#active = false;
     const callbacks = this.#closeCallbacks;
@@ -555,6 +556,8 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   }
 
   #address(peer: number): string {
+    // The fd is handed back at finalize; an address never read before then is unknown.
+    if (this.#finalized) return '';
     this.#reactor.countCall();
     const result = this.#reactor.binding.address(this.fd, peer);
     return typeof result === 'string' ? result : '';

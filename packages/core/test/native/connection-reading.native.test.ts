@@ -154,3 +154,21 @@ describeNative('connection reading (39–48)', () => {
     await closePair(server, peer);
   });
 });
+
+describeNative('read backpressure (pauseRead / resumeRead)', () => {
+  it('stops reading while paused and delivers everything after resumeRead', async () => {
+    const { server, connection, peer } = await acceptedPair();
+    connection.pauseRead();
+    connection.pauseRead();
+    expect(connection.readPaused).toBe(true);
+    // Once the write callback ran the bytes are in the kernel; give the loop many turns to poll.
+    await new Promise<void>((resolve) => peer.write('held back', () => resolve()));
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(connection.reader.len()).toBe(0);
+    connection.resumeRead();
+    expect(connection.readPaused).toBe(false);
+    await connection.reader.waitFor(9);
+    expect(connection.reader.readString(9)).toBe('held back');
+    await closePair(server, peer);
+  });
+});
