@@ -7,12 +7,14 @@
  * - batch: allocate 64 buffers, touch them, release all 64 (reuse is less trivially warm).
  * Candidates: mcache with the exact class size (the zero-allocation path); mcache with one odd
  * size, 3/4 of the class plus one (the block's cached odd-size view is reused); mcache with 31
- * odd sizes in the upper half of the class in turn (a new Buffer view per call); Buffer.allocUnsafe; Buffer.alloc.
+ * odd sizes in the upper half of the class in turn (a new Buffer view per call);
+ * Buffer.allocUnsafe; Buffer.alloc.
  *
- * Every sample runs a calibrated number of operations (~`kSampleMs`); candidates are interleaved
- * within each repeat so drift hits them alike; the table shows medians of `kRepeats` samples,
- * the ratio against Buffer.allocUnsafe, and the garbage collections (count and ms per million
- * operations) observed during the samples. It prints; it never asserts.
+ * Calibration (running each loop with growing counts until it takes a quarter of a sample) also
+ * warms the JIT up. Every sample runs a calibrated number of operations (~`kSampleMs`);
+ * candidates are interleaved within each repeat so drift hits them alike. The table shows medians
+ * of `kRepeats` samples, the ratio against Buffer.allocUnsafe, and the garbage collections (count
+ * and ms per million operations) observed during the samples. It prints; it never asserts.
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { BufferCache } from '@netpoll/mcache';
