@@ -107,14 +107,21 @@ int FailAndClose(int fd, int error) {
   return error;
 }
 
+// Parses `endpoint` into `address` and opens a matching socket. Returns the fd.
+int OpenFor(const Endpoint& endpoint, SocketAddressStorage* address, socklen_t* length,
+            int* domain) {
+  *domain = Fill(endpoint, address, length);
+  if (*domain < 0) return *domain;
+  return NewSocket(*domain);
+}
+
 }  // namespace
 
 int ListenSocket(const Endpoint& endpoint, int backlog) {
   SocketAddressStorage address;
   socklen_t length = 0;
-  int domain = Fill(endpoint, &address, &length);
-  if (domain < 0) return domain;
-  int fd = NewSocket(domain);
+  int domain = 0;
+  int fd = OpenFor(endpoint, &address, &length, &domain);
   if (fd < 0) return fd;
   if (domain != AF_UNIX) {
     int on = 1;
@@ -147,9 +154,8 @@ int AcceptSocket(int listen_fd) {
 int ConnectSocket(const Endpoint& endpoint) {
   SocketAddressStorage address;
   socklen_t length = 0;
-  int domain = Fill(endpoint, &address, &length);
-  if (domain < 0) return domain;
-  int fd = NewSocket(domain);
+  int domain = 0;
+  int fd = OpenFor(endpoint, &address, &length, &domain);
   if (fd < 0) return fd;
   int result =
       RetryOnInterrupt([&] { return connect(fd, &address.base, length); });
