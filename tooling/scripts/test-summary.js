@@ -3,8 +3,9 @@
 /**
  * Reads a turbo/jest log on stdin and prints one plain line,
  * `N passed, N failed` (plus `, N skipped` when any were skipped), summed over
- * every jest run in the log. Exits 1 when the log holds no jest summary at all,
- * so a run that executed no test cannot pass silently.
+ * every jest run in the log (and every line in jest's `Tests: ... total` form that
+ * .ci/run writes for the native suites). Exits 1 when the log holds no such line
+ * at all, so a run that executed no test cannot pass silently.
  */
 let log = '';
 process.stdin.setEncoding('utf8');
@@ -23,6 +24,8 @@ process.stdin.on('end', () => {
     failed += count('failed');
     skipped += count('skipped') + count('todo');
   }
+  // NETPOLL_CI_STATUS: the exit status of the jobs; a failed job with no failed test still fails.
+  if (Number(process.env.NETPOLL_CI_STATUS ?? 0) !== 0 && failed === 0) failed = 1;
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(runs > 0 ? 0 : 1);
 });
