@@ -97,6 +97,19 @@ export class Encoder {
     this.pos += 4;
   }
 
+  /**
+   * Writes a 12-byte record header at `pos`: a u32 length placeholder, `id` and `meta`
+   * (both u32, little-endian).
+   */
+  header(id: number, meta: number): void {
+    this.ensure(12);
+    const view = this.#view;
+    view.setUint32(this.pos, 0, true);
+    view.setUint32(this.pos + 4, id, true);
+    view.setUint32(this.pos + 8, meta, true);
+    this.pos += 12;
+  }
+
   /** Overwrites the u32 at `at` (for lengths known only after the fact). */
   u32At(at: number, value: number): void {
     this.#view.setUint32(at, value, true);

@@ -36,3 +36,18 @@ export class PoolTask {
     readonly start: number,
   ) {}
 }
+
+/** Lifecycle of a `WorkerPool`: open, closing (finishing its work), destroyed. */
+export const PoolState: {
+  readonly open: number;
+  readonly closing: number;
+  readonly destroyed: number;
+} = {
+  open: 0,
+  closing: 1,
+  destroyed: 2,
+};
+
+/** Termination causes that are not errors: an idle thread, and the pool ending. */
+export const kIdle: unique symbol = Symbol('idle');
+export const kShutdown: unique symbol = Symbol('shutdown');

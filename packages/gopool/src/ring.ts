@@ -242,4 +242,14 @@ export class RingConsumer {
     this.#tail = (this.#tail + length) | 0;
     Atomics.store(this.#ctrl, this.#tailIndex, this.#tail);
   }
+
+  /** Frees the last record like {@link consume} but leaves the tail unpublished (see {@link publishTail}). */
+  consumeQuietly(length: number): void {
+    this.#tail = (this.#tail + length) | 0;
+  }
+
+  /** Publishes the tail after one or more {@link consumeQuietly} calls. */
+  publishTail(): void {
+    Atomics.store(this.#ctrl, this.#tailIndex, this.#tail);
+  }
 }

@@ -63,6 +63,8 @@ export class WorkerHandle {
   /** Why the pool terminated the thread, when it did (a timeout error, or a marker). */
   terminateCause: unknown = undefined;
   idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** Whether the worker is referenced (it is only while it holds tasks, give or take a tick). */
+  referenced = false;
   busySince = 0;
   busyTotal = 0;
   readonly #ctrl: Int32Array;
@@ -132,12 +134,11 @@ export class WorkerHandle {
     if (task.transferList === undefined) {
       const first = this.#knownNames[task.index] !== true;
       encoder.reset(0);
-      encoder.u32(0);
-      encoder.u32(task.id);
-      encoder.u8(task.index & 0xff);
-      encoder.u8(task.index >>> 8);
-      encoder.u8((first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0));
-      encoder.u8(0);
+      encoder.header(
+        task.id,
+        task.index |
+          (((first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0)) << 16),
+      );
       if (first) encoder.rawString(task.name);
       encoder.value(task.value);
       const length = align8(encoder.pos);
@@ -175,10 +176,11 @@ export class WorkerHandle {
 
   /** Publishes committed requests and wakes the thread if it is parked. */
   publish(): void {
-    if (this.#requests.publish()) this.#wake();
+    if (this.#requests.publish()) this.wake();
   }
 
-  #wake(): void {
+  /** Wakes the thread if it is parked in `Atomics.waitAsync`. */
+  wake(): void {
     const ctrl = this.#ctrl;
     if (
       Atomics.load(ctrl, Ctrl.workerSleeping) === 1 &&
@@ -216,13 +218,16 @@ export class WorkerHandle {
         value = error;
         failed = true;
       }
-      responses.consume(length);
+      responses.consumeQuietly(length);
       consumed = true;
       const task = this.inflight.get(id);
       if (task !== undefined) settle(task, failed ? 1 : status, value);
     }
+    if (!consumed) return;
+    // One tail store per pass: the thread only needs it to reuse the room.
+    responses.publishTail();
     // The thread stops taking requests while its responses have no room; give it a nudge.
-    if (consumed && Atomics.load(this.#ctrl, Ctrl.respBlocked) === 1) this.#wake();
+    if (Atomics.load(this.#ctrl, Ctrl.respBlocked) === 1) this.wake();
   }
 
   /** True when the thread has taken the task out of its ring (or got it by message). */

@@ -59,6 +59,8 @@ const responses = new RingProducer(
   init.ringSize,
 );
 const maxRecord = init.ringSize / 4;
+/** How long a pass of tiny tasks may publish results without waking a parked event loop. */
+const kNotifyAfterMs = 0.05;
 const decoder = new Decoder(bytes);
 const encoder = new Encoder();
 
@@ -69,7 +71,11 @@ const running = new Map<number, AbortController>(); // Only tasks submitted with
 const cancelled = new Set<number>(); // Ring tasks cancelled before this thread read them.
 const pending: Buffer[] = []; // Encoded responses waiting for room in the response ring.
 let lastRingId = 0;
+// `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more.
+const kResolved = Promise.resolve();
 let flushScheduled = false;
+let unnotified = false; // Results published since the event loop was last offered a wake-up.
+let blocked = false; // Mirrors Ctrl.respBlocked, so that it is stored only when it changes.
 
 // ---- results ------------------------------------------------------------------------------
 
@@ -102,7 +108,10 @@ function respond(id: number, status: number, value: unknown): void {
     }
   }
   pending.push(Buffer.from(encoder.buf.subarray(0, length)));
-  Atomics.store(ctrl, Ctrl.respBlocked, 1);
+  if (!blocked) {
+    blocked = true;
+    Atomics.store(ctrl, Ctrl.respBlocked, 1);
+  }
 }
 
 function postResult(id: number, status: number, value: unknown): void {
@@ -125,9 +134,15 @@ function flush(): void {
     responses.commit(record.length);
     pending.shift();
   }
-  if (pending.length === 0) Atomics.store(ctrl, Ctrl.respBlocked, 0);
+  if (pending.length === 0 && blocked) {
+    blocked = false;
+    Atomics.store(ctrl, Ctrl.respBlocked, 0);
+  }
+  if (responses.publish()) unnotified = true;
+  if (!unnotified) return;
+  // An event loop that is not parked now will re-check the rings before it parks.
+  unnotified = false;
   if (
-    responses.publish() &&
     Atomics.load(poolCtrl, PoolCtrl.mainSleeping) === 1 &&
     Atomics.compareExchange(poolCtrl, PoolCtrl.mainSleeping, 1, 0) === 1
   ) {
@@ -139,7 +154,7 @@ function flush(): void {
 function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
-  queueMicrotask(flush);
+  kResolved.then(flush);
 }
 
 // ---- running tasks ------------------------------------------------------------------------
@@ -208,6 +223,7 @@ function settleAsync(id: number, hasSignal: boolean, status: number, value: unkn
 
 /** Runs every published request (stopping early when responses have no room left). */
 function drain(): void {
+  let passStart = performance.now();
   for (let count = 0; count < 4096 && pending.length === 0; count++) {
     const at = requests.next();
     if (at < 0) break;
@@ -235,9 +251,17 @@ function drain(): void {
       const fn = (flags & kHasName) !== 0 ? resolveFunction(index, name) : functions[index]!;
       run(id, fn ?? null, name, value, (flags & kHasSignal) !== 0);
     }
-    // Publish each result at once: a long task must not hold back the ones before it, and an
-    // unparked event loop costs nothing to publish to.
-    flush();
+    // Make each result visible at once (an event loop that is awake takes it in its current
+    // pass), but wake a parked event loop only once per pass: a wake-up costs more than many
+    // tiny tasks. A pass that runs long wakes it anyway, so slow tasks are not held back.
+    if (pending.length > 0) flush();
+    else {
+      if (responses.publish()) unnotified = true;
+      if (performance.now() - passStart > kNotifyAfterMs) {
+        passStart = performance.now();
+        flush();
+      }
+    }
   }
   flush();
 }

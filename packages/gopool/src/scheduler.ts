@@ -1,0 +1,373 @@
+/**
+ * The engine of `WorkerPool`: the queue, the threads, hand-over into their rings, the wait
+ * for results, and the books (in flight, busy time, latency). Internal; `WorkerPool` is the
+ * public face and `thread-events.ts` handles aborts, timeouts and thread exits.
+ *
+ * The event loop never blocks: while tasks are in flight it parks on `Atomics.waitAsync` on
+ * one pool-wide bell. Tasks submitted in one tick are published to each thread with one
+ * store and at most one `Atomics.notify`.
+ */
+import { Encoder } from './codec';
+import { closedError, dataCloneError, moduleLoadError, queueFullError } from './errors';
+import { Fifo } from './fifo';
+import { Histogram } from './histogram';
+import type { ResolvedWorkerPoolOptions } from './options';
+import { kIdle, kShutdown, PoolState, type PoolTask, TaskState } from './pool-task';
+import { Status } from './protocol';
+import { kPoolCtrlBytes, PoolCtrl } from './ring';
+import { onAbort, onExit, onMessage, onTimeout } from './thread-events';
+import { type HandleSettings, SendResult, WorkerHandle } from './worker-handle';
+
+// `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more in
+// Node (an async resource per call).
+const kResolved = Promise.resolve();
+
+/** Counters and state for `WorkerPool.stats()`. */
+export interface SchedulerStats {
+  readonly threads: number;
+  readonly queueSize: number;
+  readonly inFlight: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly utilization: number;
+  readonly latency: { readonly p50: number; readonly p99: number; readonly count: number };
+}
+
+/** See the file comment. Fields without `#` are shared with `thread-events.ts` only. */
+export class Scheduler {
+  readonly options: ResolvedWorkerPoolOptions;
+  readonly queue = new Fifo<PoolTask>(64);
+  readonly handles: WorkerHandle[] = [];
+  state = PoolState.open;
+  queued = 0; // Live tasks in `queue` (aborted ones are skipped lazily).
+  inFlight = 0;
+  busyTotal = 0; // Busy milliseconds of threads that have exited.
+  readonly #histogram = new Histogram();
+  readonly #createdAt = performance.now();
+  readonly #encoder = new Encoder();
+  readonly #poolCtrl: Int32Array;
+  readonly #settings: HandleSettings;
+  readonly #owner = {
+    onMessage: onMessage.bind(undefined, this),
+    onExit: onExit.bind(undefined, this),
+  };
+  #completed = 0;
+  #failed = 0;
+  #publishScheduled = false;
+  #sweepScheduled = false;
+  #now = 0; // Clock cached for the current burst of submissions or of settlements.
+  #polling = false; // True while #poll settles a batch of results (they share #now).
+  #waiting = false;
+  #ended: Promise<void> | undefined;
+  #endResolve: (() => void) | undefined;
+
+  constructor(options: ResolvedWorkerPoolOptions, script: string) {
+    this.options = options;
+    const poolCtrl = new SharedArrayBuffer(kPoolCtrlBytes);
+    this.#poolCtrl = new Int32Array(poolCtrl);
+    this.#settings = {
+      script,
+      filename: options.filename,
+      ringSize: options.ringSize,
+      resourceLimits: options.resourceLimits,
+      poolCtrl,
+    };
+    for (let i = 0; i < options.minThreads; i++) this.spawn();
+  }
+
+  /**
+   * The submission clock: one `performance.now()` per synchronous burst of submissions
+   * (they are microseconds apart, and the clock is a visible share of a tiny task's cost).
+   */
+  clock(): number {
+    if (!this.#publishScheduled) this.#now = performance.now();
+    return this.#now;
+  }
+
+  /**
+   * Hands `task` to a thread or queues it, and arms its timeout and abort listener.
+   * Returns a rejected promise for `ERR_NETPOLL_GOPOOL_QUEUE_FULL`, else `undefined`.
+   */
+  submit(task: PoolTask, timeout: number): Promise<never> | undefined {
+    if (this.queued > 0 || !this.#dispatch(task)) {
+      if (task.state === TaskState.done) return undefined; // Rejected while encoding.
+      if (this.queued >= this.options.maxQueue) {
+        this.#failed++;
+        return Promise.reject(queueFullError(this.options.maxQueue));
+      }
+      this.queue.push(task);
+      this.queued++;
+    }
+    if (timeout > 0) task.timer = setTimeout(() => onTimeout(this, task, timeout), timeout);
+    if (task.signal !== undefined) {
+      task.onAbort = () => onAbort(this, task);
+      task.signal.addEventListener('abort', task.onAbort, { once: true });
+    }
+    return undefined;
+  }
+
+  // ---- hand-over ----------------------------------------------------------------------------
+
+  /** Hands `task` to the least-loaded thread (starting one if all are busy). False: no room. */
+  #dispatch(task: PoolTask): boolean {
+    const limit = this.options.concurrentTasksPerWorker;
+    let best: WorkerHandle | undefined;
+    for (const handle of this.handles) {
+      if (!handle.accepting || handle.inflight.size >= limit) continue;
+      if (best === undefined || handle.inflight.size < best.inflight.size) best = handle;
+    }
+    // A thread being terminated still counts against maxThreads until it has exited.
+    if (
+      (best === undefined || best.inflight.size > 0) &&
+      this.handles.length < this.options.maxThreads
+    ) {
+      best = this.spawn();
+    }
+    if (best === undefined) return false;
+    let result: number;
+    try {
+      result = best.send(task, this.#encoder);
+    } catch (error) {
+      this.settle(task, dataCloneError('The task value', error), false);
+      return true;
+    }
+    if (result === SendResult.full) return false;
+    task.state = TaskState.handed;
+    this.inFlight++;
+    if (best.inflight.size === 1) this.#setBusy(best, true);
+    if (!this.#publishScheduled) {
+      this.#publishScheduled = true;
+      kResolved.then(this.#publish);
+    }
+    return true;
+  }
+
+  /** Threads that take new tasks. */
+  accepting(): number {
+    let n = 0;
+    for (const handle of this.handles) if (handle.accepting) n++;
+    return n;
+  }
+
+  /** Moves queued tasks into free thread slots. */
+  pump(): void {
+    while (this.queued > 0) {
+      const task = this.queue.peek()!;
+      if (task.state === TaskState.done) {
+        this.queue.shift();
+        continue;
+      }
+      if (!this.#dispatch(task)) return;
+      this.queue.shift();
+      this.queued--;
+    }
+    for (let task = this.queue.peek(); task?.state === TaskState.done; task = this.queue.peek()) {
+      this.queue.shift();
+    }
+  }
+
+  // Publishes every thread's new requests at once, then makes sure the loop awaits results.
+  readonly #publish = (): void => {
+    this.#publishScheduled = false;
+    for (const handle of this.handles) handle.publish();
+    this.#arm();
+  };
+
+  /** Parks on the pool bell until a thread publishes results (never blocks the loop). */
+  #arm(): void {
+    if (this.#waiting || this.inFlight === 0) return;
+    this.#waiting = true;
+    const bell = Atomics.load(this.#poolCtrl, PoolCtrl.bell);
+    Atomics.store(this.#poolCtrl, PoolCtrl.mainSleeping, 1);
+    // Re-check after announcing sleep: a thread that published before it could see the flag
+    // did not ring the bell.
+    let ready = false;
+    for (const handle of this.handles) if (handle.hasResponses()) ready = true;
+    if (!ready) {
+      const wait = Atomics.waitAsync(this.#poolCtrl, PoolCtrl.bell, bell);
+      if (wait.async) {
+        void wait.value.then(this.#poll);
+        return;
+      }
+    }
+    Atomics.store(this.#poolCtrl, PoolCtrl.mainSleeping, 0);
+    setImmediate(this.#poll);
+  }
+
+  readonly #poll = (): void => {
+    this.#waiting = false;
+    this.#now = performance.now();
+    Atomics.store(this.#poolCtrl, PoolCtrl.mainSleeping, 0);
+    this.#polling = true;
+    for (const handle of this.handles) handle.drain(this.onResult);
+    this.#polling = false;
+    this.pump();
+    this.#publish();
+    this.maybeEnd();
+  };
+
+  // ---- settling -----------------------------------------------------------------------------
+
+  /** Settles a task from a thread's response (`status` from the protocol). */
+  readonly onResult = (task: PoolTask, status: number, value: unknown): void => {
+    if (status === Status.ok) this.settle(task, value, true);
+    else this.settle(task, this.#failure(status, value), false);
+  };
+
+  #failure(status: number, value: unknown): unknown {
+    if (status === Status.noExport) {
+      return moduleLoadError(
+        `The task module ${this.options.filename} has no exported function '${String(value)}'`,
+      );
+    }
+    if (status === Status.dataClone) return dataCloneError(String(value), undefined);
+    return value;
+  }
+
+  /** Settles a task exactly once and updates the books of its thread. */
+  settle(task: PoolTask, value: unknown, ok: boolean): void {
+    const state = task.state;
+    if (state === TaskState.done) return;
+    task.state = TaskState.done;
+    if (state === TaskState.queued) this.queued--;
+    if (task.timer !== undefined) clearTimeout(task.timer);
+    if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
+    const handle = task.handle;
+    if (handle?.inflight.delete(task.id)) {
+      this.inFlight--;
+      if (handle.inflight.size === 0) this.#setBusy(handle, false);
+    }
+    const now = this.#polling ? this.#now : performance.now();
+    this.#histogram.record((now - task.start) * 1000);
+    if (ok) {
+      this.#completed++;
+      task.resolve(value);
+    } else {
+      this.#failed++;
+      task.reject(value);
+    }
+  }
+
+  // ---- threads ------------------------------------------------------------------------------
+
+  /** Starts a thread. */
+  spawn(): WorkerHandle {
+    const handle = new WorkerHandle(this.#owner, this.#settings);
+    this.handles.push(handle);
+    return handle;
+  }
+
+  #setBusy(handle: WorkerHandle, busy: boolean): void {
+    if (handle.exited) return;
+    if (busy) {
+      handle.busySince = performance.now();
+      if (!handle.referenced) {
+        handle.referenced = true;
+        handle.worker.ref();
+      }
+      if (handle.idleTimer !== undefined) {
+        clearTimeout(handle.idleTimer);
+        handle.idleTimer = undefined;
+      }
+      return;
+    }
+    handle.busyTotal += performance.now() - handle.busySince;
+    // Unreferencing and arming idle timers wait for the check phase: under load a thread
+    // empties and refills within one tick, and those calls would be wasted.
+    if (!this.#sweepScheduled) {
+      this.#sweepScheduled = true;
+      setImmediate(this.#sweepIdle);
+    }
+    this.maybeEnd();
+  }
+
+  readonly #sweepIdle = (): void => {
+    this.#sweepScheduled = false;
+    const { minThreads, idleTimeout } = this.options;
+    for (const handle of this.handles) {
+      if (handle.inflight.size > 0 || !handle.accepting) continue;
+      if (handle.referenced) {
+        handle.referenced = false;
+        handle.worker.unref();
+      }
+      if (
+        this.state === PoolState.open &&
+        handle.idleTimer === undefined &&
+        this.accepting() > minThreads &&
+        idleTimeout !== Number.POSITIVE_INFINITY
+      ) {
+        handle.idleTimer = setTimeout(() => {
+          handle.idleTimer = undefined;
+          if (handle.inflight.size === 0 && this.accepting() > minThreads) handle.terminate(kIdle);
+        }, idleTimeout);
+        handle.idleTimer.unref();
+      }
+    }
+  };
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /** See `WorkerPool.close()`. */
+  close(): Promise<void> {
+    if (this.state === PoolState.open) this.state = PoolState.closing;
+    return this.#endPromise();
+  }
+
+  /** See `WorkerPool.destroy()`. */
+  destroy(error: unknown): Promise<void> {
+    if (this.state !== PoolState.destroyed) {
+      this.state = PoolState.destroyed;
+      const reason = error ?? closedError('The pool was destroyed');
+      for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) {
+        this.settle(task, reason, false);
+      }
+      this.queued = 0;
+      for (const handle of this.handles) {
+        for (const task of handle.inflight.values()) this.settle(task, reason, false);
+      }
+    }
+    return this.#endPromise();
+  }
+
+  #endPromise(): Promise<void> {
+    this.#ended ??= new Promise<void>((resolve) => {
+      this.#endResolve = resolve;
+    });
+    this.maybeEnd();
+    return this.#ended;
+  }
+
+  /** Closing with nothing left to run, or destroyed: end the threads; resolve once all exited. */
+  maybeEnd(): void {
+    if (this.state === PoolState.open || this.queued > 0 || this.inFlight > 0) return;
+    for (const handle of this.handles) handle.terminate(kShutdown);
+    if (this.handles.length === 0 && this.#endResolve !== undefined) {
+      Atomics.notify(this.#poolCtrl, PoolCtrl.bell); // Release a pending waitAsync.
+      this.#endResolve();
+      this.#endResolve = undefined;
+    }
+  }
+
+  /** See `WorkerPool.stats()`. */
+  stats(): SchedulerStats {
+    const now = performance.now();
+    let busy = this.busyTotal;
+    for (const handle of this.handles) {
+      busy += handle.busyTotal + (handle.inflight.size > 0 ? now - handle.busySince : 0);
+    }
+    const capacity = (now - this.#createdAt) * this.options.maxThreads;
+    return {
+      threads: this.handles.length,
+      queueSize: this.queued,
+      inFlight: this.inFlight,
+      completed: this.#completed,
+      failed: this.#failed,
+      utilization: capacity > 0 ? Math.min(1, busy / capacity) : 0,
+      latency: {
+        p50: this.#histogram.percentile(50),
+        p99: this.#histogram.percentile(99),
+        count: this.#histogram.count,
+      },
+    };
+  }
+}

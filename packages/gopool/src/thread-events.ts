@@ -1,0 +1,128 @@
+/**
+ * What happens to tasks when something other than a result arrives: an abort, a timeout, a
+ * message from a thread (a large result, start-up news), or a thread's exit. Internal to
+ * `WorkerPool`; works on the `Scheduler`'s books.
+ */
+import {
+  abortedError,
+  moduleLoadError,
+  taskTimeoutError,
+  workerCrashedError,
+  workerExitedError,
+} from './errors';
+import { PoolState, type PoolTask, TaskState } from './pool-task';
+import type { WorkerMessage } from './protocol';
+import type { Scheduler } from './scheduler';
+import type { WorkerHandle } from './worker-handle';
+
+/** The task's signal fired: reject it; a thread that has it is told, and the slot is reused. */
+export function onAbort(scheduler: Scheduler, task: PoolTask): void {
+  const handle = task.handle;
+  const handed = task.state === TaskState.handed && handle !== null;
+  scheduler.settle(task, abortedError(task.signal!.reason), false);
+  if (handed && handle.accepting) handle.cancel(task);
+  scheduler.pump();
+}
+
+/**
+ * The task's timeout fired. Waiting tasks are just rejected; a started one is rejected and
+ * its thread terminated, the only way to stop synchronous code (its unstarted tasks are
+ * re-queued when it exits, see {@link onExit}).
+ */
+export function onTimeout(scheduler: Scheduler, task: PoolTask, timeout: number): void {
+  task.timer = undefined;
+  const handle = task.handle;
+  if (task.state === TaskState.handed && handle !== null) {
+    handle.drain(scheduler.onResult); // It may have finished in the meantime.
+    if (task.state === TaskState.done) return;
+    if (handle.started(task)) {
+      const error = taskTimeoutError(timeout);
+      scheduler.settle(task, error, false);
+      handle.terminate(error);
+      return;
+    }
+    handle.cancel(task);
+  }
+  scheduler.settle(task, taskTimeoutError(timeout), false);
+  scheduler.pump();
+}
+
+/** A thread posted a message: a result too large for the ring, "ready", or a load failure. */
+export function onMessage(
+  scheduler: Scheduler,
+  handle: WorkerHandle,
+  message: WorkerMessage,
+): void {
+  if (message.type === 'result') {
+    const task = handle.inflight.get(message.id);
+    if (task !== undefined) scheduler.onResult(task, message.status, message.value);
+    scheduler.pump();
+  } else if (message.type === 'ready') {
+    handle.ready = true;
+  } else {
+    const error = message.error;
+    if (message.props !== undefined && error !== null && typeof error === 'object') {
+      Object.assign(error, message.props);
+    }
+    handle.loadError = error;
+    const filename = scheduler.options.filename;
+    handle.terminate(moduleLoadError(`The task module ${filename} failed to load`, error));
+  }
+}
+
+/**
+ * A thread exited. Results it published still count; tasks it had not taken are re-queued
+ * (never run twice); tasks it had started reject with a crash, exit or load error; and it
+ * is replaced unless the task module cannot load.
+ */
+export function onExit(scheduler: Scheduler, handle: WorkerHandle, exitCode: number): void {
+  handle.accepting = false;
+  clearTimeout(handle.idleTimer);
+  handle.drain(scheduler.onResult);
+  scheduler.handles.splice(scheduler.handles.indexOf(handle), 1);
+  if (handle.inflight.size > 0) handle.busyTotal += performance.now() - handle.busySince;
+  scheduler.busyTotal += handle.busyTotal;
+  handle.exited = true;
+  if (!handle.ready && handle.loadError === undefined && handle.error !== undefined) {
+    // It died before the task module was even loaded: treat it like a load failure.
+    handle.loadError = handle.error;
+    handle.terminateCause = moduleLoadError('The worker thread failed to start', handle.error);
+  }
+  const failed = handle.loadError !== undefined;
+  const cause = typeof handle.terminateCause === 'symbol' ? undefined : handle.terminateCause;
+  const requeue: PoolTask[] = [];
+  let reported = false;
+  for (const task of handle.inflight.values()) {
+    if (failed) scheduler.settle(task, cause, false);
+    else if (!handle.started(task)) requeue.push(task);
+    else if (handle.error !== undefined) {
+      scheduler.settle(task, workerCrashedError(handle.threadId, handle.error), false);
+      reported = true;
+    } else scheduler.settle(task, workerExitedError(handle.threadId, exitCode, cause), false);
+  }
+  for (let i = requeue.length - 1; i >= 0; i--) {
+    const task = requeue[i]!;
+    handle.inflight.delete(task.id);
+    scheduler.inFlight--;
+    task.state = TaskState.queued;
+    task.handle = null;
+    scheduler.queue.unshift(task);
+    scheduler.queued++;
+  }
+  if (failed) {
+    // Every thread would fail the same way: fail the queue instead of respawning in a loop.
+    for (let task = scheduler.queue.shift(); task !== undefined; task = scheduler.queue.shift()) {
+      scheduler.settle(task, cause, false);
+    }
+  } else if (handle.error !== undefined && !reported) {
+    // No task received the error, so it would otherwise be lost.
+    process.emitWarning(`WorkerPool thread ${handle.threadId} crashed: ${String(handle.error)}`, {
+      code: 'NETPOLL_GOPOOL_WORKER_CRASHED',
+    });
+  }
+  if (scheduler.state === PoolState.open && !failed) {
+    while (scheduler.accepting() < scheduler.options.minThreads) scheduler.spawn();
+  }
+  if (scheduler.state !== PoolState.destroyed) scheduler.pump();
+  scheduler.maybeEnd();
+}
