@@ -10,9 +10,8 @@
  * encoded with `v8.serialize`, so it round-trips like `postMessage` would carry it; a value
  * structured clone rejects (a function, a symbol) makes the encoder throw.
  */
-import { deserialize, serialize } from 'node:v8';
-
-enum Tag {
+/** Type tags of the encoding (one byte before each value). */
+export enum Tag {
   Undefined = 0,
   Null = 1,
   True = 2,
@@ -27,8 +26,8 @@ enum Tag {
   Error = 11,
 }
 
-// Kinds of byte containers, in a fixed order shared by both ends.
-const kByteKinds = [
+/** Byte containers with their own tag kind, in a fixed order shared by both ends. */
+export const kByteKinds = [
   Buffer,
   Uint8Array,
   ArrayBuffer,
@@ -45,338 +44,20 @@ const kByteKinds = [
   DataView,
 ] as const;
 
-const kMaxDepth = 64;
-const kShortString = 32;
+/** Nesting depth beyond which the structured-clone fallback takes over (it handles cycles). */
+export const kMaxDepth = 64;
+/** Strings up to this length try the ASCII loop, which is cheaper than a UTF-8 call. */
+export const kShortString = 32;
 
-function byteKind(value: object): number {
+/** Index of `value`'s class in {@link kByteKinds}, or -1. */
+export function byteKind(value: object): number {
   const ctor = value.constructor;
   for (let i = 0; i < kByteKinds.length; i++) if (kByteKinds[i] === ctor) return i;
   return -1;
 }
 
-function isPlainObject(value: object): boolean {
+/** True for objects whose prototype is `Object.prototype` or `null`. */
+export function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * Writes values into a private growable scratch buffer. One encoder per thread; `reset()`
- * before each record. Not re-entrant.
- */
-export class Encoder {
-  /** The scratch bytes; valid up to {@link pos}. */
-  buf: Buffer = Buffer.allocUnsafeSlow(4096);
-  #view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-  /** The write position. */
-  pos = 0;
-
-  /** Starts a record: the next byte written goes to `pos`. */
-  reset(pos: number): void {
-    this.pos = pos;
-  }
-
-  /** Makes room for `n` more bytes. */
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafeSlow(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-    this.#view = new DataView(next.buffer, next.byteOffset, next.byteLength);
-  }
-
-  u8(value: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = value;
-  }
-
-  u32(value: number): void {
-    this.ensure(4);
-    this.#view.setUint32(this.pos, value, true);
-    this.pos += 4;
-  }
-
-  /**
-   * Writes a 12-byte record header at `pos`: a u32 length placeholder, `id` and `meta`
-   * (both u32, little-endian).
-   */
-  header(id: number, meta: number): void {
-    this.ensure(12);
-    const view = this.#view;
-    view.setUint32(this.pos, 0, true);
-    view.setUint32(this.pos + 4, id, true);
-    view.setUint32(this.pos + 8, meta, true);
-    this.pos += 12;
-  }
-
-  /** Overwrites the u32 at `at` (for lengths known only after the fact). */
-  u32At(at: number, value: number): void {
-    this.#view.setUint32(at, value, true);
-  }
-
-  /** Writes a string's UTF-8 bytes preceded by their u32 length. */
-  rawString(value: string): void {
-    const length = value.length;
-    this.ensure(4 + length * 3);
-    const start = this.pos + 4;
-    let ascii = length <= kShortString;
-    if (ascii) {
-      const buf = this.buf;
-      for (let i = 0; i < length; i++) {
-        const c = value.charCodeAt(i);
-        if (c >= 0x80) {
-          ascii = false;
-          break;
-        }
-        buf[start + i] = c;
-      }
-    }
-    const written = ascii ? length : this.buf.write(value, start, 'utf8');
-    this.#view.setUint32(this.pos, written, true);
-    this.pos = start + written;
-  }
-
-  /** Writes `value` in the tagged format. Throws what `v8.serialize` throws for uncloneable values. */
-  value(value: unknown, depth = 0): void {
-    switch (typeof value) {
-      case 'number':
-        if ((value | 0) === value && !Object.is(value, -0)) {
-          this.ensure(5);
-          this.buf[this.pos] = Tag.Int32;
-          this.#view.setInt32(this.pos + 1, value, true);
-          this.pos += 5;
-        } else {
-          this.ensure(9);
-          this.buf[this.pos] = Tag.Float64;
-          this.#view.setFloat64(this.pos + 1, value, true);
-          this.pos += 9;
-        }
-        return;
-      case 'string':
-        this.u8(Tag.String);
-        this.rawString(value);
-        return;
-      case 'undefined':
-        this.u8(Tag.Undefined);
-        return;
-      case 'boolean':
-        this.u8(value ? Tag.True : Tag.False);
-        return;
-      case 'object':
-        if (value === null) this.u8(Tag.Null);
-        else this.#object(value, depth);
-        return;
-      default:
-        this.#v8(value);
-    }
-  }
-
-  #object(value: object, depth: number): void {
-    if (depth >= kMaxDepth) {
-      this.#v8(value);
-      return;
-    }
-    if (Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype) {
-      const length = value.length;
-      this.u8(Tag.Array);
-      this.u32(length);
-      for (let i = 0; i < length; i++) this.value(value[i], depth + 1);
-      return;
-    }
-    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-      const kind = byteKind(value);
-      if (kind >= 0) {
-        const bytes =
-          value instanceof ArrayBuffer
-            ? new Uint8Array(value)
-            : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        this.u8(Tag.Bytes);
-        this.u8(kind);
-        this.u32(bytes.length);
-        this.ensure(bytes.length);
-        this.buf.set(bytes, this.pos);
-        this.pos += bytes.length;
-        return;
-      }
-    } else if (isPlainObject(value)) {
-      this.u8(Tag.Object);
-      const countAt = this.pos;
-      this.u32(0);
-      let count = 0;
-      for (const key in value) {
-        this.rawString(key);
-        this.value((value as Record<string, unknown>)[key], depth + 1);
-        count++;
-      }
-      this.u32At(countAt, count);
-      return;
-    }
-    this.#v8(value);
-  }
-
-  #v8(value: unknown): void {
-    const bytes = serialize(value);
-    this.u8(Tag.V8);
-    this.u32(bytes.length);
-    this.ensure(bytes.length);
-    bytes.copy(this.buf, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /**
-   * Writes a thrown value. Errors keep `name`, `message`, `stack` and their own enumerable
-   * properties (such as `code`) when those can be encoded; other thrown values are encoded
-   * as values.
-   */
-  error(error: unknown): void {
-    if (!(error instanceof Error)) {
-      this.value(error);
-      return;
-    }
-    const start = this.pos;
-    const fields: Record<string, unknown> = { ...error };
-    fields.name = error.name;
-    fields.message = error.message;
-    fields.stack = error.stack;
-    this.u8(Tag.Error);
-    try {
-      this.value(fields);
-    } catch {
-      this.pos = start + 1;
-      this.value({ name: error.name, message: error.message, stack: error.stack });
-    }
-  }
-}
-
-/**
- * Reads tagged values from a buffer (a ring in shared memory, or a private copy). Every
- * decoded byte container is a fresh copy, so results never alias the ring.
- */
-export class Decoder {
-  readonly #bytes: Buffer;
-  readonly #view: DataView;
-  /** The read position. */
-  pos = 0;
-
-  constructor(bytes: Buffer) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  u8(): number {
-    return this.#bytes[this.pos++]!;
-  }
-
-  u32(): number {
-    const v = this.#view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-
-  rawString(): string {
-    const length = this.u32();
-    const start = this.pos;
-    this.pos = start + length;
-    if (length <= kShortString) {
-      const bytes = this.#bytes;
-      let s = '';
-      for (let i = start; i < start + length; i++) {
-        const c = bytes[i]!;
-        if (c >= 0x80) return bytes.toString('utf8', start, start + length);
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
-    return this.#bytes.toString('utf8', start, start + length);
-  }
-
-  value(): unknown {
-    const tag = this.#bytes[this.pos++];
-    switch (tag) {
-      case Tag.Int32: {
-        const v = this.#view.getInt32(this.pos, true);
-        this.pos += 4;
-        return v;
-      }
-      case Tag.Float64: {
-        const v = this.#view.getFloat64(this.pos, true);
-        this.pos += 8;
-        return v;
-      }
-      case Tag.String:
-        return this.rawString();
-      case Tag.Undefined:
-        return undefined;
-      case Tag.Null:
-        return null;
-      case Tag.True:
-        return true;
-      case Tag.False:
-        return false;
-      case Tag.Array: {
-        const length = this.u32();
-        const out = new Array<unknown>(length);
-        for (let i = 0; i < length; i++) out[i] = this.value();
-        return out;
-      }
-      case Tag.Object: {
-        const count = this.u32();
-        const out: Record<string, unknown> = {};
-        for (let i = 0; i < count; i++) {
-          const key = this.rawString();
-          out[key] = this.value();
-        }
-        return out;
-      }
-      case Tag.Bytes:
-        return this.#bytesValue();
-      case Tag.V8: {
-        const length = this.u32();
-        const copy = Buffer.from(this.#bytes.subarray(this.pos, this.pos + length));
-        this.pos += length;
-        return deserialize(copy);
-      }
-      case Tag.Error:
-        return this.#errorValue();
-      default:
-        throw new Error(`gopool codec: unknown tag ${tag} at ${this.pos - 1}`);
-    }
-  }
-
-  #bytesValue(): unknown {
-    const kind = this.u8();
-    const length = this.u32();
-    const source = this.#bytes.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    if (kind === 0) {
-      const copy = Buffer.allocUnsafe(length);
-      copy.set(source);
-      return copy;
-    }
-    const ab = new Uint8Array(source).buffer; // A private, non-shared copy.
-    const ctor = kByteKinds[kind];
-    if (ctor === ArrayBuffer) return ab;
-    if (ctor === undefined || ctor === Buffer)
-      throw new Error(`gopool codec: bad byte kind ${kind}`);
-    return new (ctor as new (buffer: ArrayBuffer) => unknown)(ab);
-  }
-
-  #errorValue(): unknown {
-    const fields = this.value() as Record<string, unknown>;
-    const message = typeof fields.message === 'string' ? fields.message : '';
-    const ctor =
-      fields.name === 'TypeError' ? TypeError : fields.name === 'RangeError' ? RangeError : Error;
-    const error = new ctor(message) as Error & Record<string, unknown>;
-    for (const key in fields) {
-      if (key === 'message') continue;
-      Object.defineProperty(error, key, {
-        value: fields[key],
-        writable: true,
-        configurable: true,
-        enumerable: key !== 'name' && key !== 'stack',
-      });
-    }
-    return error;
-  }
 }

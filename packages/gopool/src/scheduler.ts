@@ -7,31 +7,20 @@
  * one pool-wide bell. Tasks submitted in one tick are published to each thread with one
  * store and at most one `Atomics.notify`.
  */
-import { Encoder } from './codec';
+import { Encoder } from './encoder';
 import { closedError, dataCloneError, moduleLoadError, queueFullError } from './errors';
 import { Fifo } from './fifo';
 import { Histogram } from './histogram';
 import type { ResolvedWorkerPoolOptions } from './options';
-import { kIdle, kShutdown, PoolState, type PoolTask, TaskState } from './pool-task';
+import { kShutdown, PoolState, type PoolTask, TaskState } from './pool-task';
 import { Status } from './protocol';
 import { kPoolCtrlBytes, PoolCtrl } from './ring';
-import { onAbort, onExit, onMessage, onTimeout } from './thread-events';
+import { onAbort, onExit, onMessage, onTimeout, sweepIdle } from './thread-events';
 import { type HandleSettings, SendResult, WorkerHandle } from './worker-handle';
 
 // `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more in
 // Node (an async resource per call).
 const kResolved = Promise.resolve();
-
-/** Counters and state for `WorkerPool.stats()`. */
-export interface SchedulerStats {
-  readonly threads: number;
-  readonly queueSize: number;
-  readonly inFlight: number;
-  readonly completed: number;
-  readonly failed: number;
-  readonly utilization: number;
-  readonly latency: { readonly p50: number; readonly p99: number; readonly count: number };
-}
 
 /** See the file comment. Fields without `#` are shared with `thread-events.ts` only. */
 export class Scheduler {
@@ -42,8 +31,9 @@ export class Scheduler {
   queued = 0; // Live tasks in `queue` (aborted ones are skipped lazily).
   inFlight = 0;
   busyTotal = 0; // Busy milliseconds of threads that have exited.
-  readonly #histogram = new Histogram();
-  readonly #createdAt = performance.now();
+  sweepScheduled = false; // A sweepIdle() is queued for the check phase.
+  readonly histogram = new Histogram(); // Latency from submission to settlement (µs).
+  readonly createdAt = performance.now();
   readonly #encoder = new Encoder();
   readonly #poolCtrl: Int32Array;
   readonly #settings: HandleSettings;
@@ -51,10 +41,9 @@ export class Scheduler {
     onMessage: onMessage.bind(undefined, this),
     onExit: onExit.bind(undefined, this),
   };
-  #completed = 0;
-  #failed = 0;
+  completed = 0;
+  failed = 0;
   #publishScheduled = false;
-  #sweepScheduled = false;
   #now = 0; // Clock cached for the current burst of submissions or of settlements.
   #polling = false; // True while #poll settles a batch of results (they share #now).
   #waiting = false;
@@ -92,7 +81,7 @@ export class Scheduler {
     if (this.queued > 0 || !this.#dispatch(task)) {
       if (task.state === TaskState.done) return undefined; // Rejected while encoding.
       if (this.queued >= this.options.maxQueue) {
-        this.#failed++;
+        this.failed++;
         return Promise.reject(queueFullError(this.options.maxQueue));
       }
       this.queue.push(task);
@@ -238,12 +227,12 @@ export class Scheduler {
       if (handle.inflight.size === 0) this.#setBusy(handle, false);
     }
     const now = this.#polling ? this.#now : performance.now();
-    this.#histogram.record((now - task.start) * 1000);
+    this.histogram.record((now - task.start) * 1000);
     if (ok) {
-      this.#completed++;
+      this.completed++;
       task.resolve(value);
     } else {
-      this.#failed++;
+      this.failed++;
       task.reject(value);
     }
   }
@@ -274,36 +263,12 @@ export class Scheduler {
     handle.busyTotal += performance.now() - handle.busySince;
     // Unreferencing and arming idle timers wait for the check phase: under load a thread
     // empties and refills within one tick, and those calls would be wasted.
-    if (!this.#sweepScheduled) {
-      this.#sweepScheduled = true;
-      setImmediate(this.#sweepIdle);
+    if (!this.sweepScheduled) {
+      this.sweepScheduled = true;
+      setImmediate(sweepIdle, this);
     }
     this.maybeEnd();
   }
-
-  readonly #sweepIdle = (): void => {
-    this.#sweepScheduled = false;
-    const { minThreads, idleTimeout } = this.options;
-    for (const handle of this.handles) {
-      if (handle.inflight.size > 0 || !handle.accepting) continue;
-      if (handle.referenced) {
-        handle.referenced = false;
-        handle.worker.unref();
-      }
-      if (
-        this.state === PoolState.open &&
-        handle.idleTimer === undefined &&
-        this.accepting() > minThreads &&
-        idleTimeout !== Number.POSITIVE_INFINITY
-      ) {
-        handle.idleTimer = setTimeout(() => {
-          handle.idleTimer = undefined;
-          if (handle.inflight.size === 0 && this.accepting() > minThreads) handle.terminate(kIdle);
-        }, idleTimeout);
-        handle.idleTimer.unref();
-      }
-    }
-  };
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
@@ -346,28 +311,5 @@ export class Scheduler {
       this.#endResolve();
       this.#endResolve = undefined;
     }
-  }
-
-  /** See `WorkerPool.stats()`. */
-  stats(): SchedulerStats {
-    const now = performance.now();
-    let busy = this.busyTotal;
-    for (const handle of this.handles) {
-      busy += handle.busyTotal + (handle.inflight.size > 0 ? now - handle.busySince : 0);
-    }
-    const capacity = (now - this.#createdAt) * this.options.maxThreads;
-    return {
-      threads: this.handles.length,
-      queueSize: this.queued,
-      inFlight: this.inFlight,
-      completed: this.#completed,
-      failed: this.#failed,
-      utilization: capacity > 0 ? Math.min(1, busy / capacity) : 0,
-      latency: {
-        p50: this.#histogram.percentile(50),
-        p99: this.#histogram.percentile(99),
-        count: this.#histogram.count,
-      },
-    };
   }
 }

@@ -10,7 +10,7 @@ import {
   workerCrashedError,
   workerExitedError,
 } from './errors';
-import { PoolState, type PoolTask, TaskState } from './pool-task';
+import { kIdle, PoolState, type PoolTask, TaskState } from './pool-task';
 import type { WorkerMessage } from './protocol';
 import type { Scheduler } from './scheduler';
 import type { WorkerHandle } from './worker-handle';
@@ -125,4 +125,33 @@ export function onExit(scheduler: Scheduler, handle: WorkerHandle, exitCode: num
   }
   if (scheduler.state !== PoolState.destroyed) scheduler.pump();
   scheduler.maybeEnd();
+}
+
+/**
+ * Runs in the check phase after threads emptied: unreferences idle threads (so that an idle
+ * pool does not keep the process alive) and arms the idle timers of those above minThreads.
+ */
+export function sweepIdle(scheduler: Scheduler): void {
+  scheduler.sweepScheduled = false;
+  const { minThreads, idleTimeout } = scheduler.options;
+  for (const handle of scheduler.handles) {
+    if (handle.inflight.size > 0 || !handle.accepting) continue;
+    if (handle.referenced) {
+      handle.referenced = false;
+      handle.worker.unref();
+    }
+    if (
+      scheduler.state === PoolState.open &&
+      handle.idleTimer === undefined &&
+      scheduler.accepting() > minThreads &&
+      idleTimeout !== Number.POSITIVE_INFINITY
+    ) {
+      handle.idleTimer = setTimeout(() => {
+        handle.idleTimer = undefined;
+        if (handle.inflight.size === 0 && scheduler.accepting() > minThreads)
+          handle.terminate(kIdle);
+      }, idleTimeout);
+      handle.idleTimer.unref();
+    }
+  }
 }

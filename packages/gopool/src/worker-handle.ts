@@ -3,8 +3,9 @@
  * SharedArrayBuffer), the tasks handed to it, and its lifecycle. Internal to `WorkerPool`.
  */
 import { Worker } from 'node:worker_threads';
-import type { Decoder, Encoder } from './codec';
-import { Decoder as RingDecoder } from './codec';
+import type { Decoder } from './decoder';
+import { Decoder as RingDecoder } from './decoder';
+import type { Encoder } from './encoder';
 import type { PoolTask } from './pool-task';
 import {
   type CancelMessage,
@@ -164,6 +165,7 @@ export class WorkerHandle {
       hasSignal: task.signal !== undefined,
     };
     this.worker.postMessage(message, task.transferList);
+    this.wake();
     task.viaPort = true;
     this.#track(task);
     return SendResult.sent;
@@ -179,7 +181,10 @@ export class WorkerHandle {
     if (this.#requests.publish()) this.wake();
   }
 
-  /** Wakes the thread if it is parked in `Atomics.waitAsync`. */
+  /**
+   * Wakes the thread if it is parked: after a publish, and after a message, because a thread
+   * asleep in `Atomics.wait` runs no event loop until it wakes.
+   */
   wake(): void {
     const ctrl = this.#ctrl;
     if (
@@ -240,6 +245,7 @@ export class WorkerHandle {
   cancel(task: PoolTask): void {
     const message: CancelMessage = { type: 'cancel', id: task.id, ring: !task.viaPort };
     this.worker.postMessage(message);
+    this.wake();
   }
 
   /** Stops handing tasks to the thread and terminates it; `exit` follows. */

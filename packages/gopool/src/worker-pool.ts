@@ -188,7 +188,27 @@ export class WorkerPool {
 
   /** A snapshot of the pool's state and counters. */
   stats(): WorkerPoolStats {
-    return this.#scheduler.stats();
+    const scheduler = this.#scheduler;
+    const now = performance.now();
+    let busy = scheduler.busyTotal;
+    for (const handle of scheduler.handles) {
+      busy += handle.busyTotal + (handle.inflight.size > 0 ? now - handle.busySince : 0);
+    }
+    const capacity = (now - scheduler.createdAt) * this.options.maxThreads;
+    const { histogram } = scheduler;
+    return {
+      threads: scheduler.handles.length,
+      queueSize: scheduler.queued,
+      inFlight: scheduler.inFlight,
+      completed: scheduler.completed,
+      failed: scheduler.failed,
+      utilization: capacity > 0 ? Math.min(1, busy / capacity) : 0,
+      latency: {
+        p50: histogram.percentile(50),
+        p99: histogram.percentile(99),
+        count: histogram.count,
+      },
+    };
   }
 
   /**

@@ -3,19 +3,19 @@
  *
  * The thread loads the task module, then runs a cycle: take every task published in the
  * request ring, call its function, and write each result to the response ring as soon as it
- * is ready. When the ring is empty it parks with `Atomics.waitAsync`, not `Atomics.wait`, so
- * that its event loop keeps running: async task functions, their timers and I/O, and the
- * rare `postMessage` traffic (large tasks, cancellations) all progress while it waits.
- * Wake-ups use a sleeping flag so that the event loop only pays for `Atomics.notify` when
- * this thread is really parked, and the thread only notifies the event loop when it is.
+ * is ready (`worker-responder.ts`). When the ring is empty it parks: in `Atomics.wait` when
+ * no async task is pending (the cheapest wake-up; it sleeps at most 50 ms at a time so that
+ * the module's own timers still fire), else in `Atomics.waitAsync`, so that its event loop
+ * keeps running the async tasks, their timers and I/O. Wake-ups use a sleeping flag so that
+ * the event loop only pays for `Atomics.notify` when this thread is really parked, and the
+ * thread only notifies the event loop when it is.
  */
 import { fileURLToPath } from 'node:url';
-import { parentPort, workerData } from 'node:worker_threads';
-import { Decoder, Encoder } from './codec';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { Decoder } from './decoder';
 import { abortedError } from './errors';
 import {
   type CancelMessage,
-  copyRecord,
   kHasName,
   kHasSignal,
   kRequestHeader,
@@ -23,23 +23,14 @@ import {
   type TaskMessage,
   type WorkerInit,
 } from './protocol';
-import {
-  align8,
-  Ctrl,
-  kCtrlBytes,
-  PoolCtrl,
-  RingConsumer,
-  RingProducer,
-  requestBase,
-  responseBase,
-} from './ring';
+import { Ctrl, kCtrlBytes, RingConsumer, requestBase } from './ring';
+import { Responder } from './worker-responder';
 
 type TaskFunction = (value: unknown, signal?: AbortSignal) => unknown;
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const ctrl = new Int32Array(init.channel, 0, kCtrlBytes / 4);
-const poolCtrl = new Int32Array(init.poolCtrl);
 const bytes = Buffer.from(init.channel);
 const view = new DataView(init.channel);
 const requests = new RingConsumer(
@@ -50,112 +41,24 @@ const requests = new RingConsumer(
   requestBase(),
   init.ringSize,
 );
-const responses = new RingProducer(
-  ctrl,
-  view,
-  Ctrl.respHead,
-  Ctrl.respTail,
-  responseBase(init.ringSize),
-  init.ringSize,
-);
-const maxRecord = init.ringSize / 4;
+const responder = new Responder(init.channel, new Int32Array(init.poolCtrl), init.ringSize, port);
+const pending = responder.pending;
+/**
+ * Longest synchronous sleep: timers the task module set outside a task fire at most this
+ * late while the thread is idle.
+ */
+const kSyncWaitMs = 50;
 /** How long a pass of tiny tasks may publish results without waking a parked event loop. */
 const kNotifyAfterMs = 0.05;
 const decoder = new Decoder(bytes);
-const encoder = new Encoder();
 
 let taskModule: unknown;
 const functions: (TaskFunction | null | undefined)[] = [];
 const names: string[] = [];
 const running = new Map<number, AbortController>(); // Only tasks submitted with a signal.
 const cancelled = new Set<number>(); // Ring tasks cancelled before this thread read them.
-const pending: Buffer[] = []; // Encoded responses waiting for room in the response ring.
 let lastRingId = 0;
-// `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more.
-const kResolved = Promise.resolve();
-let flushScheduled = false;
-let unnotified = false; // Results published since the event loop was last offered a wake-up.
-let blocked = false; // Mirrors Ctrl.respBlocked, so that it is stored only when it changes.
-
-// ---- results ------------------------------------------------------------------------------
-
-function respond(id: number, status: number, value: unknown): void {
-  encoder.reset(0);
-  encoder.u32(0);
-  encoder.u32(id);
-  encoder.u8(status);
-  try {
-    if (status === Status.thrown) encoder.error(value);
-    else encoder.value(value);
-  } catch (error) {
-    encoder.reset(8);
-    encoder.u8(Status.dataClone);
-    encoder.value(`the result of the task: ${(error as Error).message}`);
-  }
-  const length = align8(encoder.pos);
-  if (length > maxRecord) {
-    postResult(id, status, value);
-    return;
-  }
-  encoder.ensure(length - encoder.pos);
-  encoder.u32At(0, length);
-  if (pending.length === 0) {
-    const at = responses.reserve(length);
-    if (at >= 0) {
-      copyRecord(encoder.buf, bytes, at, length);
-      responses.commit(length);
-      return;
-    }
-  }
-  pending.push(Buffer.from(encoder.buf.subarray(0, length)));
-  if (!blocked) {
-    blocked = true;
-    Atomics.store(ctrl, Ctrl.respBlocked, 1);
-  }
-}
-
-function postResult(id: number, status: number, value: unknown): void {
-  try {
-    port.postMessage({ type: 'result', id, status, value });
-  } catch (error) {
-    const message = `the result of the task: ${(error as Error).message}`;
-    port.postMessage({ type: 'result', id, status: Status.dataClone, value: message });
-  }
-}
-
-/** Moves waiting responses into the ring, publishes, and wakes the event loop if it is parked. */
-function flush(): void {
-  flushScheduled = false;
-  while (pending.length > 0) {
-    const record = pending[0]!;
-    const at = responses.reserve(record.length);
-    if (at < 0) break;
-    copyRecord(record, bytes, at, record.length);
-    responses.commit(record.length);
-    pending.shift();
-  }
-  if (pending.length === 0 && blocked) {
-    blocked = false;
-    Atomics.store(ctrl, Ctrl.respBlocked, 0);
-  }
-  if (responses.publish()) unnotified = true;
-  if (!unnotified) return;
-  // An event loop that is not parked now will re-check the rings before it parks.
-  unnotified = false;
-  if (
-    Atomics.load(poolCtrl, PoolCtrl.mainSleeping) === 1 &&
-    Atomics.compareExchange(poolCtrl, PoolCtrl.mainSleeping, 1, 0) === 1
-  ) {
-    Atomics.add(poolCtrl, PoolCtrl.bell, 1);
-    Atomics.notify(poolCtrl, PoolCtrl.bell);
-  }
-}
-
-function scheduleFlush(): void {
-  if (flushScheduled) return;
-  flushScheduled = true;
-  kResolved.then(flush);
-}
+let asyncPending = 0; // Promises returned by task functions and not settled yet.
 
 // ---- running tasks ------------------------------------------------------------------------
 
@@ -183,7 +86,7 @@ function run(
   hasSignal: boolean,
 ): void {
   if (fn === null) {
-    respond(id, Status.noExport, name);
+    responder.respond(id, Status.noExport, name);
     return;
   }
   let signal: AbortSignal | undefined;
@@ -197,7 +100,7 @@ function run(
     result = fn(value, signal);
   } catch (error) {
     if (hasSignal) running.delete(id);
-    respond(id, Status.thrown, error);
+    responder.respond(id, Status.thrown, error);
     return;
   }
   if (
@@ -205,6 +108,7 @@ function run(
     typeof result === 'object' &&
     typeof (result as PromiseLike<unknown>).then === 'function'
   ) {
+    asyncPending++;
     (result as PromiseLike<unknown>).then(
       (resolved) => settleAsync(id, hasSignal, Status.ok, resolved),
       (error: unknown) => settleAsync(id, hasSignal, Status.thrown, error),
@@ -212,13 +116,14 @@ function run(
     return;
   }
   if (hasSignal) running.delete(id);
-  respond(id, Status.ok, result);
+  responder.respond(id, Status.ok, result);
 }
 
 function settleAsync(id: number, hasSignal: boolean, status: number, value: unknown): void {
+  asyncPending--;
   if (hasSignal) running.delete(id);
-  respond(id, status, value);
-  scheduleFlush();
+  responder.respond(id, status, value);
+  responder.scheduleFlush();
 }
 
 /** Runs every published request (stopping early when responses have no room left). */
@@ -246,7 +151,7 @@ function drain(): void {
     lastRingId = id;
     if (cancelled.size > 0 && cancelled.delete(id)) continue;
     if (decodeError !== undefined) {
-      respond(id, Status.thrown, decodeError);
+      responder.respond(id, Status.thrown, decodeError);
     } else {
       const fn = (flags & kHasName) !== 0 ? resolveFunction(index, name) : functions[index]!;
       run(id, fn ?? null, name, value, (flags & kHasSignal) !== 0);
@@ -254,32 +159,42 @@ function drain(): void {
     // Make each result visible at once (an event loop that is awake takes it in its current
     // pass), but wake a parked event loop only once per pass: a wake-up costs more than many
     // tiny tasks. A pass that runs long wakes it anyway, so slow tasks are not held back.
-    if (pending.length > 0) flush();
+    if (pending.length > 0) responder.flush();
     else {
-      if (responses.publish()) unnotified = true;
+      responder.publishQuietly();
       if (performance.now() - passStart > kNotifyAfterMs) {
         passStart = performance.now();
-        flush();
+        responder.flush();
       }
     }
   }
-  flush();
+  responder.flush();
 }
 
 // ---- the cycle ----------------------------------------------------------------------------
 
 function cycle(): void {
   Atomics.store(ctrl, Ctrl.workerSleeping, 0);
-  if (pending.length > 0) flush();
+  if (pending.length > 0) responder.flush();
   drain();
   park();
 }
 
-/** Retries the waiting responses; true when at least one went into the ring. */
-function flushMadeRoom(): boolean {
-  const waiting = pending.length;
-  flush();
-  return pending.length < waiting;
+/**
+ * Handles messages already queued on the port. A message posted before the pool could see
+ * the sleeping flag rang no bell, so it must be taken here or it would wait out a sleep.
+ */
+function takeMessages(): boolean {
+  let taken = false;
+  for (
+    let entry = receiveMessageOnPort(port);
+    entry !== undefined;
+    entry = receiveMessageOnPort(port)
+  ) {
+    onMessage(entry.message as TaskMessage | CancelMessage);
+    taken = true;
+  }
+  return taken;
 }
 
 function park(): void {
@@ -287,7 +202,16 @@ function park(): void {
   Atomics.store(ctrl, Ctrl.workerSleeping, 1);
   // Re-check after announcing sleep: whatever the event loop published before it could see
   // the flag is visible now (Atomics are sequentially consistent).
-  if (pending.length > 0 ? flushMadeRoom() : requests.hasData()) {
+  if ((pending.length > 0 ? responder.flushMadeRoom() : requests.hasData()) || takeMessages()) {
+    Atomics.store(ctrl, Ctrl.workerSleeping, 0);
+    setImmediate(cycle);
+    return;
+  }
+  if (asyncPending === 0) {
+    // Nothing of ours needs the event loop: sleep in the synchronous wait, whose wake-up
+    // costs a fraction of an async one. Then let the loop run once (messages from the pool,
+    // the module's own timers) before the next cycle.
+    Atomics.wait(ctrl, Ctrl.reqBell, bell, kSyncWaitMs);
     Atomics.store(ctrl, Ctrl.workerSleeping, 0);
     setImmediate(cycle);
     return;
@@ -305,7 +229,7 @@ function onMessage(message: TaskMessage | CancelMessage): void {
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);
     run(message.id, fn, message.name, message.value, message.hasSignal);
-    flush();
+    responder.flush();
     return;
   }
   const controller = running.get(message.id);

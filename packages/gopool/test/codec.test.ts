@@ -1,4 +1,5 @@
-import { Decoder, Encoder } from '../src/codec';
+import { Decoder } from '../src/decoder';
+import { Encoder } from '../src/encoder';
 
 function roundTrip(value: unknown): unknown {
   const encoder = new Encoder();
