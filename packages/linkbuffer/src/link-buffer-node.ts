@@ -20,6 +20,7 @@ export const kExposed = 8;
 
 /** A zero-length Buffer shared by empty nodes and empty results. Never written to. */
 export const kEmptyBuffer: Buffer = Buffer.alloc(0);
+const kEmptyMemory: ArrayBufferLike = kEmptyBuffer.buffer;
 
 /**
  * One link of the chain. Offsets index `buf` directly and always satisfy
@@ -38,6 +39,12 @@ export const kEmptyBuffer: Buffer = Buffer.alloc(0);
  */
 export class LinkNode {
   buf: Buffer = kEmptyBuffer;
+  /**
+   * `buf.buffer` and `buf.byteOffset`, read once per node: the two getters cost more than the
+   * view object itself on V8, so views are built from these.
+   */
+  memory: ArrayBufferLike = kEmptyMemory;
+  memoryOffset = 0;
   base = 0;
   readOffset = 0;
   committedEnd = 0;
@@ -60,6 +67,8 @@ const nodePool: LinkNode[] = [];
 export function acquireNode(buf: Buffer, start: number, end: number, flags: number): LinkNode {
   const node = nodePool.pop() ?? new LinkNode();
   node.buf = buf;
+  node.memory = buf.buffer;
+  node.memoryOffset = buf.byteOffset;
   node.base = start;
   node.readOffset = start;
   node.committedEnd = start;
@@ -81,6 +90,7 @@ export function referNode(source: LinkNode, start: number, end: number): LinkNod
 
 function recycleNode(node: LinkNode): void {
   node.buf = kEmptyBuffer;
+  node.memory = kEmptyMemory;
   node.origin = null;
   node.allocator = null;
   node.owner = null;

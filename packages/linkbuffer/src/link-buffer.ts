@@ -57,7 +57,7 @@ import {
   resolveLinkBufferOptions,
 } from './options';
 import type { RegionOwner } from './region-owner';
-import { viewOf } from './view';
+import { viewIn, viewOf } from './view';
 
 /** `writeBinary()` links the caller's memory instead of copying above this size (bytes). */
 export const kBinaryInplaceThreshold = 4096;
@@ -193,7 +193,7 @@ export class LinkBuffer {
       node.flags |= kExposed;
       this.#length -= n;
       this.#peekLength = 0;
-      return viewOf(node.buf, start, start + n);
+      return viewIn(node.memory, node.memoryOffset + start, n);
     }
     return this.#nextSlow(n);
   }
@@ -209,7 +209,7 @@ export class LinkBuffer {
     const start = node.readOffset;
     if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.flags |= kExposed;
-      return viewOf(node.buf, start, start + n);
+      return viewIn(node.memory, node.memoryOffset + start, n);
     }
     return this.#peekSlow(n);
   }
@@ -270,6 +270,58 @@ export class LinkBuffer {
     this.#length--;
     this.#peekLength = 0;
     return node.buf[node.readOffset++]!;
+  }
+
+  /**
+   * Returns the next 4 readable bytes as an unsigned 32-bit big-endian integer (0 – 4294967295)
+   * without consuming them, across node boundaries. Allocates nothing: no view, and the peek cache
+   * is neither used nor reset. An extension beyond netpoll (whose users decode `Peek(4)`): the
+   * length-header check of a framing loop.
+   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than 4 bytes are readable,
+   * `ERR_NETPOLL_CLOSED`.
+   */
+  peekUint32BE(): number {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 4 <= node.committedEnd) return uint32At(node.buf, start);
+    return this.#uint32Slow('peekUint32BE');
+  }
+
+  /**
+   * Consumes the next 4 readable bytes and returns them as an unsigned 32-bit big-endian integer
+   * (0 – 4294967295), across node boundaries, allocating nothing: `peekUint32BE()` + `skip(4)`.
+   * An extension beyond netpoll. Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed)
+   * when fewer than 4 bytes are readable, `ERR_NETPOLL_CLOSED`.
+   */
+  readUint32BE(): number {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 4 <= node.committedEnd) {
+      node.readOffset = start + 4;
+      this.#length -= 4;
+      this.#peekLength = 0;
+      return uint32At(node.buf, start);
+    }
+    const value = this.#uint32Slow('readUint32BE');
+    this.#consume(4, null, 0);
+    return value;
+  }
+
+  /** The big-endian uint32 at the read position when it is not inside the read node. */
+  #uint32Slow(method: string): number {
+    this.#checkReadable(method);
+    if (this.#length < 4) throw new NotEnoughDataError(`${method}()`, 4, this.#length);
+    let node = this.#read;
+    let offset = node.readOffset;
+    let value = 0;
+    for (let i = 0; i < 4; i++) {
+      while (offset >= node.committedEnd) {
+        node = node.next!;
+        offset = node.readOffset;
+      }
+      value = value * 256 + node.buf[offset++]!;
+    }
+    return value;
   }
 
   /**
@@ -387,7 +439,7 @@ export class LinkBuffer {
     const start = node.readOffset;
     if (node.committedEnd - start >= this.#length) {
       node.flags |= kExposed;
-      return viewOf(node.buf, start, start + this.#length);
+      return viewIn(node.memory, node.memoryOffset + start, this.#length);
     }
     const out = Buffer.allocUnsafe(this.#length);
     this.#copyOut(0, out, 0, this.#length);
@@ -475,7 +527,7 @@ export class LinkBuffer {
     if (n === (n | 0) && n > 0 && (node.flags & kWritable) !== 0 && start + n <= node.capacityEnd) {
       node.mallocEnd = start + n;
       this.#mallocSize += n;
-      return viewOf(node.buf, start, start + n);
+      return viewIn(node.memory, node.memoryOffset + start, n);
     }
     if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('n', 'an integer', n);
     this.#checkWritable('malloc');
@@ -484,7 +536,7 @@ export class LinkBuffer {
     const from = target.mallocEnd;
     target.mallocEnd = from + n;
     this.#mallocSize += n;
-    return viewOf(target.buf, from, from + n);
+    return viewIn(target.memory, target.memoryOffset + from, n);
   }
 
   /**
@@ -822,7 +874,7 @@ export class LinkBuffer {
       node.flags |= kExposed;
       this.#length -= n;
       this.#peekLength = 0;
-      return viewOf(node.buf, start, start + n);
+      return viewIn(node.memory, node.memoryOffset + start, n);
     }
     let out: Buffer;
     if (n > kPooledCopyMin && n <= kMaxPooledSize) {
@@ -843,7 +895,7 @@ export class LinkBuffer {
     const start = node.readOffset;
     if (node.committedEnd - start >= n) {
       node.flags |= kExposed;
-      return viewOf(node.buf, start, start + n);
+      return viewIn(node.memory, node.memoryOffset + start, n);
     }
     const filled = this.#peekLength;
     if (n > filled) {
@@ -1049,6 +1101,14 @@ function throwRegionBoundsError(buffer: Buffer, start: number, end: number): nev
     'end',
     `an integer from start to buffer.length = ${buffer.length}`,
     end,
+  );
+}
+
+/** The big-endian uint32 at `buffer[at, at + 4)`; the caller checked the bounds. */
+function uint32At(buffer: Buffer, at: number): number {
+  // The top byte is multiplied rather than shifted so values of 2^31 and above stay positive.
+  return (
+    buffer[at]! * 0x1000000 + ((buffer[at + 1]! << 16) | (buffer[at + 2]! << 8) | buffer[at + 3]!)
   );
 }
 

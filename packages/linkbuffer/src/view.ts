@@ -18,6 +18,15 @@ Object.defineProperty(ViewBuffer.prototype, 'constructor', {
 
 /** A Buffer aliasing `buffer[start, end)` (no copy); the caller guarantees the bounds. */
 export function viewOf(buffer: Buffer, start: number, end: number): Buffer {
-  const memory = buffer.buffer as ArrayBuffer; // SharedArrayBuffer works the same at run time
-  return new ViewBuffer(memory, buffer.byteOffset + start, end - start) as unknown as Buffer;
+  return viewIn(buffer.buffer, buffer.byteOffset + start, end - start);
+}
+
+/**
+ * A Buffer aliasing `length` bytes of `memory` from `byteOffset` (no copy); the caller guarantees
+ * the bounds. The hot paths keep `memory` and the offset of their Buffer at hand, because reading
+ * `buffer.buffer` and `buffer.byteOffset` costs more than constructing the view.
+ */
+export function viewIn(memory: ArrayBufferLike, byteOffset: number, length: number): Buffer {
+  // A SharedArrayBuffer works the same at run time; the constructor's typing only names ArrayBuffer.
+  return new ViewBuffer(memory as ArrayBuffer, byteOffset, length) as unknown as Buffer;
 }

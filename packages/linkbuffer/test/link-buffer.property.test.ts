@@ -26,7 +26,16 @@ type Operation =
       kind: 'next' | 'peek' | 'skip' | 'readString' | 'readBinary' | 'read' | 'slice';
       size: number;
     }
-  | { kind: 'readByte' | 'release' | 'bytes' | 'chunks' | 'closeSlice' }
+  | {
+      kind:
+        | 'readByte'
+        | 'peekUint32BE'
+        | 'readUint32BE'
+        | 'release'
+        | 'bytes'
+        | 'chunks'
+        | 'closeSlice';
+    }
   | { kind: 'until'; delimiter: number };
 
 const size = (max: number) => fc.integer({ min: 0, max });
@@ -68,6 +77,8 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({
     kind: fc.constantFrom(
       'readByte' as const,
+      'peekUint32BE' as const,
+      'readUint32BE' as const,
       'release' as const,
       'bytes' as const,
       'chunks' as const,
@@ -259,6 +270,19 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
         if (readable.length === 0) expectNotEnough(() => buffer.readByte());
         else expect(buffer.readByte()).toBe(take(1)[0]);
         break;
+      case 'peekUint32BE':
+      case 'readUint32BE': {
+        const method = op.kind as 'peekUint32BE' | 'readUint32BE';
+        if (readable.length < 4) {
+          expectNotEnough(() => buffer[method]());
+          break;
+        }
+        const [a, b, c, d] = method === 'readUint32BE' ? take(4) : readable.slice(0, 4);
+        expect(buffer[method]()).toBe(((a! << 24) | (b! << 16) | (c! << 8) | d!) >>> 0);
+        // Neither read may disturb a view the run still holds.
+        checkHeld(false);
+        break;
+      }
       case 'until': {
         const index = readable.indexOf(op.delimiter);
         expect(buffer.indexByte(op.delimiter)).toBe(index);
