@@ -45,7 +45,7 @@ export class Scheduler {
   failed = 0;
   #publishScheduled = false;
   #now = 0; // Clock cached for the current burst of submissions or of settlements.
-  #polling = false; // True while #poll settles a batch of results (they share #now).
+  #polling = false; // True while #poll settles and refills a batch (they share #now).
   #waiting = false;
   #ended: Promise<void> | undefined;
   #endResolve: (() => void) | undefined;
@@ -189,8 +189,8 @@ export class Scheduler {
     Atomics.store(this.#poolCtrl, PoolCtrl.mainSleeping, 0);
     this.#polling = true;
     for (const handle of this.handles) handle.drain(this.onResult);
-    this.#polling = false;
     this.pump();
+    this.#polling = false;
     this.#publish();
     this.maybeEnd();
   };
@@ -249,7 +249,8 @@ export class Scheduler {
   #setBusy(handle: WorkerHandle, busy: boolean): void {
     if (handle.exited) return;
     if (busy) {
-      handle.busySince = performance.now();
+      // Inside a burst of submissions or a poll, the cached clock is fresh enough.
+      handle.busySince = this.#polling || this.#publishScheduled ? this.#now : performance.now();
       if (!handle.referenced) {
         handle.referenced = true;
         handle.worker.ref();
@@ -260,7 +261,7 @@ export class Scheduler {
       }
       return;
     }
-    handle.busyTotal += performance.now() - handle.busySince;
+    handle.busyTotal += (this.#polling ? this.#now : performance.now()) - handle.busySince;
     // Unreferencing and arming idle timers wait for the check phase: under load a thread
     // empties and refills within one tick, and those calls would be wasted.
     if (!this.sweepScheduled) {

@@ -48,6 +48,8 @@ const pending = responder.pending;
  * late while the thread is idle.
  */
 const kSyncWaitMs = 50;
+/** How long passes may run back to back before the event loop gets a turn. */
+const kYieldAfterMs = 1;
 /** How long a pass of tiny tasks may publish results without waking a parked event loop. */
 const kNotifyAfterMs = 0.05;
 const decoder = new Decoder(bytes);
@@ -173,11 +175,22 @@ function drain(): void {
 
 // ---- the cycle ----------------------------------------------------------------------------
 
+/**
+ * Runs passes until the thread has to wait for its event loop: a pass drains the ring, then
+ * parks. After a synchronous sleep ends with work to do, the next pass starts at once (port
+ * messages are taken synchronously, see {@link takeMessages}); once passes have run for
+ * {@link kYieldAfterMs}, and after a sleep that timed out, the event loop gets a turn (the
+ * module's own timers, I/O).
+ */
 function cycle(): void {
-  Atomics.store(ctrl, Ctrl.workerSleeping, 0);
-  if (pending.length > 0) responder.flush();
-  drain();
-  park();
+  const start = performance.now();
+  do {
+    Atomics.store(ctrl, Ctrl.workerSleeping, 0);
+    if (pending.length > 0) responder.flush();
+    drain();
+    if (!park()) return;
+  } while (performance.now() - start < kYieldAfterMs);
+  setImmediate(cycle);
 }
 
 /**
@@ -197,28 +210,30 @@ function takeMessages(): boolean {
   return taken;
 }
 
-function park(): void {
+/**
+ * Parks until there is work. Returns true when the caller should run the next pass now;
+ * false when the next pass has been scheduled on the event loop.
+ */
+function park(): boolean {
   const bell = Atomics.load(ctrl, Ctrl.reqBell);
   Atomics.store(ctrl, Ctrl.workerSleeping, 1);
   // Re-check after announcing sleep: whatever the event loop published before it could see
   // the flag is visible now (Atomics are sequentially consistent).
   if ((pending.length > 0 ? responder.flushMadeRoom() : requests.hasData()) || takeMessages()) {
-    Atomics.store(ctrl, Ctrl.workerSleeping, 0);
-    setImmediate(cycle);
-    return;
+    return true;
   }
   if (asyncPending === 0) {
     // Nothing of ours needs the event loop: sleep in the synchronous wait, whose wake-up
-    // costs a fraction of an async one. Then let the loop run once (messages from the pool,
-    // the module's own timers) before the next cycle.
-    Atomics.wait(ctrl, Ctrl.reqBell, bell, kSyncWaitMs);
+    // costs a fraction of an async one.
+    if (Atomics.wait(ctrl, Ctrl.reqBell, bell, kSyncWaitMs) !== 'timed-out') return true;
     Atomics.store(ctrl, Ctrl.workerSleeping, 0);
     setImmediate(cycle);
-    return;
+    return false;
   }
   const result = Atomics.waitAsync(ctrl, Ctrl.reqBell, bell);
-  if (result.async) void result.value.then(cycle);
-  else setImmediate(cycle);
+  if (!result.async) return true;
+  void result.value.then(cycle);
+  return false;
 }
 
 // ---- messages and start-up ----------------------------------------------------------------

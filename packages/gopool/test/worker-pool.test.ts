@@ -123,6 +123,12 @@ describe('WorkerPool: running tasks', () => {
     );
   });
 
+  it("keeps firing the task module's own timers while the thread is idle", async () => {
+    const pool = makePool();
+    const first = await pool.run<number>(null, { name: 'ticks' });
+    await waitFor(async () => (await pool.run<number>(null, { name: 'ticks' })) > first + 3);
+  });
+
   it('reports queue size, in-flight tasks, counters and latency percentiles in stats()', async () => {
     const pool = makePool();
     await Promise.all(Array.from({ length: 100 }, () => pool.run({ a: 1, b: 1 })));
