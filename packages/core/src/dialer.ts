@@ -40,6 +40,7 @@ class PendingDial implements ReactorStream, TimerTarget {
   #fd = -1;
   #done = false;
   #deadline = 0;
+  #candidates: string[] = [];
 
   constructor(
     private readonly reactor: Reactor,
@@ -61,14 +62,27 @@ class PendingDial implements ReactorStream, TimerTarget {
       return;
     }
     const family = this.parsed.version;
-    lookup(this.parsed.host === '' ? 'localhost' : this.parsed.host, { family }, (error, ip) => {
+    const host = this.parsed.host === '' ? 'localhost' : this.parsed.host;
+    lookup(host, { family, all: true }, (error, addresses) => {
       if (this.#done) return;
       if (error !== null) {
         this.#finish(error);
         return;
       }
-      this.#connect(ip);
+      // Like Go's dialer: try each resolved address in turn until one connects.
+      this.#candidates = addresses.map((entry) => entry.address);
+      this.#next(-111);
     });
+  }
+
+  /** Connects to the next candidate, or fails with the last error when none is left. */
+  #next(lastErrno: number): void {
+    const ip = this.#candidates.shift();
+    if (ip === undefined) {
+      this.#finish(systemError(lastErrno, 'connect', this.address));
+      return;
+    }
+    this.#connect(ip);
   }
 
   #connect(ip: string): void {
@@ -85,7 +99,8 @@ class PendingDial implements ReactorStream, TimerTarget {
       maxFrame,
     );
     if (fd < 0) {
-      this.#finish(systemError(fd, 'connect', this.address));
+      if (this.#candidates.length > 0) this.#next(fd);
+      else this.#finish(systemError(fd, 'connect', this.address));
       return;
     }
     this.#fd = fd;
@@ -95,6 +110,11 @@ class PendingDial implements ReactorStream, TimerTarget {
   onConnectResult(errno: number): void {
     if (this.#done) return;
     if (errno < 0) {
+      if (this.#candidates.length > 0) {
+        this.#release();
+        this.#next(errno);
+        return;
+      }
       this.#finish(systemError(errno, 'connect', this.address));
       return;
     }
@@ -116,12 +136,16 @@ class PendingDial implements ReactorStream, TimerTarget {
   #finish(error: Error): void {
     this.#done = true;
     this.#deadline = 0;
-    if (this.#fd >= 0) {
-      this.reactor.detachStream(this.#fd, this);
-      this.reactor.submitClose(this.#fd, () => {});
-      this.#fd = -1;
-    }
+    this.#release();
     this.reject(error);
+  }
+
+  /** Gives the pending socket back to the reactor (closed after the current batch). */
+  #release(): void {
+    if (this.#fd < 0) return;
+    this.reactor.detachStream(this.#fd, this);
+    this.reactor.submitClose(this.#fd, () => {});
+    this.#fd = -1;
   }
 
   onData(): void {}

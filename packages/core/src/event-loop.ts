@@ -67,6 +67,13 @@ export class EventLoop implements ConnectionOwner {
   serve(listener: Listener): Promise<void> {
     if (this.#stopping) return Promise.reject(closedError('event loop'));
     if (listener.closed) return Promise.reject(closedError('listener'));
+    for (const served of this.#served) {
+      if (served.listener === listener) {
+        return Promise.reject(
+          new InvalidArgumentError('listener', 'a listener this loop does not serve yet', listener),
+        );
+      }
+    }
     return new Promise<void>((resolve, reject) => {
       const served: Served = { listener, resolve, reject };
       this.#served.add(served);

@@ -30,6 +30,32 @@ describeNative('dialer and errors (71–75)', () => {
     await server.stop();
   });
 
+  it('71: every resolved address is tried in turn until one connects', async () => {
+    const listener = createListener('tcp', '127.0.0.2:0');
+    // The first address refuses (nothing listens on 127.0.0.1 at that port), the second accepts.
+    jest.doMock('node:dns', () => ({
+      ...jest.requireActual('node:dns'),
+      lookup: (
+        _host: string,
+        _options: unknown,
+        callback: (error: null, addresses: Array<{ address: string; family: number }>) => void,
+      ) =>
+        callback(null, [
+          { address: '127.0.0.1', family: 4 },
+          { address: '127.0.0.2', family: 4 },
+        ]),
+    }));
+    let dial!: typeof dialConnection;
+    jest.isolateModules(() => {
+      dial = (require('../../src/dialer') as typeof import('../../src/dialer')).dialConnection;
+    });
+    jest.dontMock('node:dns');
+    const client = await dial('tcp', `two-addresses.test:${listener.port}`);
+    expect(client.remoteAddress).toBe(listener.address);
+    client.close();
+    listener.close();
+  });
+
   it('71: a dial that cannot complete in time fails with ERR_NETPOLL_DIAL_TIMEOUT', async () => {
     // A listener that is never served and has a backlog of 1: once its accept queue is full the
     // kernel drops further SYNs, so those connects stay pending.

@@ -336,6 +336,15 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     late.close();
   });
 
+  it('rejects serving the same listener twice', async () => {
+    const loop = new EventLoop(null);
+    const listener = createListener('tcp', '127.0.0.1:0');
+    const served = loop.serve(listener);
+    await expect(loop.serve(listener)).rejects.toMatchObject({ code: 'ERR_NETPOLL_INVALID_ARG' });
+    await loop.shutdown();
+    await served;
+  });
+
   it('70: serve() rejects with ERR_NETPOLL_CLOSED when the listener is closed from outside', async () => {
     const loop = new EventLoop(null);
     const listener = createListener('tcp', '127.0.0.1:0');
