@@ -50,3 +50,21 @@ describeNative('worker threads', () => {
     expect(openFdCount()).toBe(before);
   });
 });
+
+describeNative('debug mode (NETPOLL_DEBUG=1)', () => {
+  it('poisons slab memory behind a view kept past release', async () => {
+    const report = await new Promise<{ length?: number; distinct?: number[]; error?: string }>(
+      (resolve, reject) => {
+        const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-poison.js'), {
+          env: { ...process.env, NETPOLL_DEBUG: '1' },
+        });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      },
+    );
+    expect(report.error).toBeUndefined();
+    expect(report.length).toBe('secret-bytes'.length);
+    expect(report.distinct).toHaveLength(1);
+    expect([0xdb, 0xdd]).toContain(report.distinct![0]);
+  });
+});
