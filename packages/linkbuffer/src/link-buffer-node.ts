@@ -63,12 +63,27 @@ export class LinkNode {
 const kNodePoolLimit = 4096;
 const nodePool: LinkNode[] = [];
 
-/** Takes a cleared node record from the free list (or makes one) over `buf[start, end)`. */
-export function acquireNode(buf: Buffer, start: number, end: number, flags: number): LinkNode {
+/**
+ * Takes a cleared node record from the free list (or makes one) over `buf[start, end)`. `like` is
+ * a node that may hold the same Buffer (the tail, when regions of one slab arrive in a row, or
+ * the source of a reference): its cached memory is reused instead of reading the getters again.
+ */
+export function acquireNode(
+  buf: Buffer,
+  start: number,
+  end: number,
+  flags: number,
+  like: LinkNode | null,
+): LinkNode {
   const node = nodePool.pop() ?? new LinkNode();
   node.buf = buf;
-  node.memory = buf.buffer;
-  node.memoryOffset = buf.byteOffset;
+  if (like !== null && like.buf === buf) {
+    node.memory = like.memory;
+    node.memoryOffset = like.memoryOffset;
+  } else {
+    node.memory = buf.buffer;
+    node.memoryOffset = buf.byteOffset;
+  }
   node.base = start;
   node.readOffset = start;
   node.committedEnd = start;
@@ -82,7 +97,7 @@ export function acquireNode(buf: Buffer, start: number, end: number, flags: numb
 /** Makes a reference node over `[start, end)` of `source`'s memory, counting against its root. */
 export function referNode(source: LinkNode, start: number, end: number): LinkNode {
   const root = source.origin ?? source;
-  const node = acquireNode(source.buf, start, end, 0);
+  const node = acquireNode(source.buf, start, end, 0, source);
   node.origin = root;
   root.refs++;
   return node;

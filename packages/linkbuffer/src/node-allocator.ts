@@ -29,9 +29,12 @@ export interface NodeAllocator {
 /** The largest size served from the pool (8 MiB, netpoll's `mallocMax`); larger ones are plain. */
 export const kMaxPooledSize = 8 * 1024 * 1024;
 
-/** Smallest power of two >= size, for 1 <= size <= 2^31. */
+/**
+ * Smallest power of two >= size, for 1 <= size <= 2^30 (callers pass at most `kMaxPooledSize`).
+ * A shift, not `2 **`, which V8 compiles to a floating-point power on this path.
+ */
 function nextPowerOfTwo(size: number): number {
-  return size <= 1 ? 1 : 2 ** (32 - Math.clz32(size - 1));
+  return size <= 1 ? 1 : 1 << (32 - Math.clz32(size - 1));
 }
 
 /**
