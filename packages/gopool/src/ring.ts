@@ -46,7 +46,16 @@ export const Ctrl = {
   respBlocked: 49,
   /** Response ring tail (event loop writes). */
   respTail: 64,
+  /**
+   * Average time the thread spends per task, in nanoseconds (an exponentially weighted mean
+   * of task start to result; worker writes, event loop reads to decide whether to batch
+   * tasks onto one thread or spread them).
+   */
+  serviceNs: 80,
 } as const;
+
+/** The service time a thread is assumed to have before it has run a task: 1 ms ("expensive"). */
+export const kInitialServiceNs = 1_000_000;
 
 /** Bytes of control words at the start of a channel. */
 export const kCtrlBytes = 512;

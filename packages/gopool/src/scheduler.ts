@@ -18,6 +18,12 @@ import { kPoolCtrlBytes, PoolCtrl } from './ring';
 import { onAbort, onExit, onMessage, onTimeout, sweepIdle } from './thread-events';
 import { type HandleSettings, SendResult, WorkerHandle } from './worker-handle';
 
+/**
+ * Backlog (tasks in a thread × its average time per task) below which tasks are batched
+ * onto one thread rather than spread: 50 µs, a few wake-ups' worth.
+ */
+const kSpreadNs = 50_000;
+
 // `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more in
 // Node (an async resource per call).
 const kResolved = Promise.resolve();
@@ -97,17 +103,29 @@ export class Scheduler {
 
   // ---- hand-over ----------------------------------------------------------------------------
 
-  /** Hands `task` to the least-loaded thread (starting one if all are busy). False: no room. */
+  /**
+   * Hands `task` to a thread; false when none has room. Cheap tasks are batched onto the
+   * fullest thread that still has room: one wake-up then carries many of them, and on a
+   * small machine a second thread would only compete with the event loop for a core.
+   * Expensive ones (the thread's backlog would exceed {@link kSpreadNs}) go to the
+   * least-loaded thread, and a new thread is started while every thread is busy.
+   */
   #dispatch(task: PoolTask): boolean {
     const limit = this.options.concurrentTasksPerWorker;
-    let best: WorkerHandle | undefined;
+    let fullest: WorkerHandle | undefined;
+    let least: WorkerHandle | undefined;
     for (const handle of this.handles) {
-      if (!handle.accepting || handle.inflight.size >= limit) continue;
-      if (best === undefined || handle.inflight.size < best.inflight.size) best = handle;
+      const size = handle.inflight.size;
+      if (!handle.accepting || size >= limit) continue;
+      if (fullest === undefined || size > fullest.inflight.size) fullest = handle;
+      if (least === undefined || size < least.inflight.size) least = handle;
     }
-    // A thread being terminated still counts against maxThreads until it has exited.
-    if (
-      (best === undefined || best.inflight.size > 0) &&
+    let best = least;
+    if (fullest !== undefined && (fullest.inflight.size + 1) * fullest.serviceNs() <= kSpreadNs) {
+      best = fullest;
+    } else if (
+      // A thread being terminated still counts against maxThreads until it has exited.
+      (least === undefined || least.inflight.size > 0) &&
       this.handles.length < this.options.maxThreads
     ) {
       best = this.spawn();

@@ -22,6 +22,7 @@ import {
   Ctrl,
   channelBytes,
   kCtrlBytes,
+  kInitialServiceNs,
   RingConsumer,
   RingProducer,
   requestBase,
@@ -81,6 +82,7 @@ export class WorkerHandle {
     const { ringSize } = settings;
     const channel = new SharedArrayBuffer(channelBytes(ringSize));
     this.#ctrl = new Int32Array(channel, 0, kCtrlBytes / 4);
+    this.#ctrl[Ctrl.serviceNs] = kInitialServiceNs;
     this.#bytes = Buffer.from(channel);
     this.#view = new DataView(channel);
     this.#requests = new RingProducer(
@@ -194,6 +196,14 @@ export class WorkerHandle {
       Atomics.add(ctrl, Ctrl.reqBell, 1);
       Atomics.notify(ctrl, Ctrl.reqBell);
     }
+  }
+
+  /**
+   * The thread's average time per task in nanoseconds, as it measured it (1 ms until it
+   * has run one).
+   */
+  serviceNs(): number {
+    return Atomics.load(this.#ctrl, Ctrl.serviceNs);
   }
 
   /** True when a response is published and not consumed yet. */

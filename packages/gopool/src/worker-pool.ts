@@ -73,7 +73,7 @@ export class WorkerPool {
   readonly options: ResolvedWorkerPoolOptions;
   readonly #scheduler: Scheduler;
   readonly #names = new Map<string, number>();
-  #lastName = ''; // The export name of the previous run() and its index, to skip the map.
+  #lastName: string | undefined; // The export name of the previous run() and its index, to skip the map.
   #lastIndex = 0;
   #nextId = 0;
 
@@ -115,11 +115,17 @@ export class WorkerPool {
     let transferList: readonly TransferListItem[] | undefined;
     let timeout = this.options.taskTimeout;
     if (options !== undefined) {
-      try {
-        ({ name, signal, transferList, timeout } = this.#runOptions(options));
-      } catch (error) {
-        return Promise.reject(error);
+      // Per-call options are checked field by field, and only the fields that are present:
+      // this runs for every task.
+      if (typeof options !== 'object' || options === null) {
+        return Promise.reject(new InvalidArgumentError('options', 'an object', options));
       }
+      if (options.name !== undefined) name = options.name;
+      signal = options.signal;
+      transferList = options.transferList;
+      if (options.timeout !== undefined) timeout = options.timeout;
+      const invalid = this.#invalidRunOption(name, signal, transferList, options.timeout);
+      if (invalid !== undefined) return Promise.reject(invalid);
       if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
     }
     let index = name === this.#lastName ? this.#lastIndex : this.#names.get(name);
@@ -142,30 +148,30 @@ export class WorkerPool {
     return scheduler.submit(task, timeout) ?? promise;
   }
 
-  #runOptions(
-    options: RunOptions,
-  ): Required<Omit<RunOptions, 'signal' | 'transferList'>> &
-    Pick<RunOptions, 'signal' | 'transferList'> {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError('options', 'an object', options);
-    }
-    const {
-      name = this.options.name,
-      signal,
-      transferList,
-      timeout = this.options.taskTimeout,
-    } = options;
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError('options.name', 'a non-empty string', name);
+  /** Returns the argument error for a bad per-call option, or undefined. */
+  #invalidRunOption(
+    name: unknown,
+    signal: unknown,
+    transferList: unknown,
+    timeout: unknown,
+  ): Error | undefined {
+    if (name !== this.#lastName && (typeof name !== 'string' || name.length === 0)) {
+      return new InvalidArgumentError('options.name', 'a non-empty string', name);
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidArgumentError('options.signal', 'an AbortSignal', signal);
+      return new InvalidArgumentError('options.signal', 'an AbortSignal', signal);
     }
     if (transferList !== undefined && !Array.isArray(transferList)) {
-      throw new InvalidArgumentError('options.transferList', 'an array', transferList);
+      return new InvalidArgumentError('options.transferList', 'an array', transferList);
     }
-    integerIn(timeout, 'options.timeout', 0, 2147483647);
-    return { name, signal, transferList, timeout };
+    if (timeout !== undefined) {
+      try {
+        integerIn(timeout, 'options.timeout', 0, 2147483647);
+      } catch (error) {
+        return error as Error;
+      }
+    }
+    return undefined;
   }
 
   /**

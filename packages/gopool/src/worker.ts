@@ -23,7 +23,7 @@ import {
   type TaskMessage,
   type WorkerInit,
 } from './protocol';
-import { Ctrl, kCtrlBytes, RingConsumer, requestBase } from './ring';
+import { Ctrl, kCtrlBytes, kInitialServiceNs, RingConsumer, requestBase } from './ring';
 import { Responder } from './worker-responder';
 
 type TaskFunction = (value: unknown, signal?: AbortSignal) => unknown;
@@ -62,6 +62,22 @@ const cancelled = new Set<number>(); // Ring tasks cancelled before this thread 
 let lastRingId = 0;
 let asyncPending = 0; // Promises returned by task functions and not settled yet.
 
+// ---- service time -------------------------------------------------------------------------
+
+let serviceNs = kInitialServiceNs;
+
+/**
+ * Folds one task's duration (ms) into the average the pool reads (see Ctrl.serviceNs). A
+ * sample counts for at most 8× the current average, so a thread that was preempted
+ * mid-task (common on a busy machine) does not make cheap tasks look expensive; a real
+ * change of cost still shows within a few tasks. Decreases are taken faster than increases.
+ */
+function recordService(ms: number): void {
+  const sample = Math.min(ms * 1e6, serviceNs * 8);
+  serviceNs += (sample - serviceNs) / (sample > serviceNs ? 8 : 4);
+  Atomics.store(ctrl, Ctrl.serviceNs, Math.min(serviceNs, 2147483647));
+}
+
 // ---- running tasks ------------------------------------------------------------------------
 
 function resolveFunction(index: number, name: string): TaskFunction | null {
@@ -86,6 +102,7 @@ function run(
   name: string,
   value: unknown,
   hasSignal: boolean,
+  start: number,
 ): void {
   if (fn === null) {
     responder.respond(id, Status.noExport, name);
@@ -112,8 +129,8 @@ function run(
   ) {
     asyncPending++;
     (result as PromiseLike<unknown>).then(
-      (resolved) => settleAsync(id, hasSignal, Status.ok, resolved),
-      (error: unknown) => settleAsync(id, hasSignal, Status.thrown, error),
+      (resolved) => settleAsync(id, hasSignal, Status.ok, resolved, start),
+      (error: unknown) => settleAsync(id, hasSignal, Status.thrown, error, start),
     );
     return;
   }
@@ -121,8 +138,17 @@ function run(
   responder.respond(id, Status.ok, result);
 }
 
-function settleAsync(id: number, hasSignal: boolean, status: number, value: unknown): void {
+function settleAsync(
+  id: number,
+  hasSignal: boolean,
+  status: number,
+  value: unknown,
+  start: number,
+): void {
   asyncPending--;
+  // An async task counts from its start to its result: conservative (it may mostly have
+  // waited), which makes the pool spread such tasks rather than pile them on one thread.
+  recordService(performance.now() - start);
   if (hasSignal) running.delete(id);
   responder.respond(id, status, value);
   responder.scheduleFlush();
@@ -131,6 +157,7 @@ function settleAsync(id: number, hasSignal: boolean, status: number, value: unkn
 /** Runs every published request (stopping early when responses have no room left). */
 function drain(): void {
   let passStart = performance.now();
+  let taskStart = passStart;
   for (let count = 0; count < 4096 && pending.length === 0; count++) {
     const at = requests.next();
     if (at < 0) break;
@@ -156,16 +183,19 @@ function drain(): void {
       responder.respond(id, Status.thrown, decodeError);
     } else {
       const fn = (flags & kHasName) !== 0 ? resolveFunction(index, name) : functions[index]!;
-      run(id, fn ?? null, name, value, (flags & kHasSignal) !== 0);
+      run(id, fn ?? null, name, value, (flags & kHasSignal) !== 0, taskStart);
     }
+    const now = performance.now();
+    recordService(now - taskStart);
+    taskStart = now;
     // Make each result visible at once (an event loop that is awake takes it in its current
     // pass), but wake a parked event loop only once per pass: a wake-up costs more than many
     // tiny tasks. A pass that runs long wakes it anyway, so slow tasks are not held back.
     if (pending.length > 0) responder.flush();
     else {
       responder.publishQuietly();
-      if (performance.now() - passStart > kNotifyAfterMs) {
-        passStart = performance.now();
+      if (taskStart - passStart > kNotifyAfterMs) {
+        passStart = taskStart;
         responder.flush();
       }
     }
@@ -243,7 +273,9 @@ function onMessage(message: TaskMessage | CancelMessage): void {
     const index = message.index;
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);
-    run(message.id, fn, message.name, message.value, message.hasSignal);
+    const start = performance.now();
+    run(message.id, fn, message.name, message.value, message.hasSignal, start);
+    recordService(performance.now() - start);
     responder.flush();
     return;
   }

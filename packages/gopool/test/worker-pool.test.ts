@@ -68,7 +68,28 @@ describe('WorkerPool: running tasks', () => {
     expect(echoed.arrayBuffer).toBeInstanceOf(ArrayBuffer);
   });
 
-  it('spreads tasks over threads when one is busy', async () => {
+  it('spreads expensive tasks over threads', async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2 });
+    await Promise.all([pool.run(20, { name: 'spin' }), pool.run(20, { name: 'spin' })]);
+    const ids = await Promise.all([
+      pool.run(20, { name: 'spinThreadId' }),
+      pool.run(20, { name: 'spinThreadId' }),
+    ]);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('batches cheap tasks onto one thread once it has measured them as cheap', async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2 });
+    // Each round is a burst of 4; once the thread's average is low, the burst stays on it.
+    await waitFor(async () => {
+      const ids = await Promise.all(
+        Array.from({ length: 4 }, () => pool.run(null, { name: 'threadId' })),
+      );
+      return new Set(ids).size === 1;
+    });
+  });
+
+  it('spreads tasks over threads when one is full', async () => {
     const pool = makePool({ minThreads: 2, maxThreads: 2, concurrentTasksPerWorker: 1 });
     const ids = await Promise.all([
       pool.run(null, { name: 'threadId' }),
