@@ -1,15 +1,16 @@
 /**
  * Server CPU per request: `@netpoll/core` echo against an idiomatic `node:net` echo, side by side
  * in one run (DESIGN.md §6 method). Each server runs in a child process pinned to CPU 0 (taskset
- * when available); the load generator (node:net clients, 1 KiB length-header ping-pong) runs here,
- * pinned to CPU 1. Server CPU comes from /proc/<pid>/stat over the measured window; the table shows
+ * when available); the load generator runs on CPU 1: `bench/loadgen` (a small C++ epoll client,
+ * built here with cmake on first use; BENCH_CLIENT=c, the default on Linux) or node:net clients in
+ * this process (BENCH_CLIENT=node). 1 KiB length-header ping-pong. Server CPU comes from /proc/<pid>/stat over the measured window; the table shows
  * medians over the repeats and the ratio core/net. Also prints core's reactor counters per
  * request (native→JS calls, JS→native calls, slabs). It prints; it never asserts.
  * Knobs: BENCH_CONNECTIONS (default 100), BENCH_REQUESTS (per repeat, default 200000),
  * BENCH_REPEATS (default 5), BENCH_PIPELINE (frames in flight per connection, default 1).
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -18,6 +19,54 @@ const requestsPerRepeat = Number(process.env.BENCH_REQUESTS ?? 200000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
 const pipeline = Number(process.env.BENCH_PIPELINE ?? 1);
 const payloadSize = 1024;
+const packageRoot = join(__dirname, '..', '..');
+const loadgenBuild = join(packageRoot, 'build-native-loadgen');
+const loadgen = join(loadgenBuild, 'netpoll_loadgen');
+
+/** Builds bench/loadgen with cmake when needed; returns false when that is not possible. */
+function ensureLoadgen(): boolean {
+  if (process.platform !== 'linux') return false;
+  if (existsSync(loadgen)) return true;
+  try {
+    execFileSync(
+      'cmake',
+      [
+        '-S',
+        packageRoot,
+        '-B',
+        loadgenBuild,
+        '-DNETPOLL_ADDON=OFF',
+        '-DNETPOLL_BENCH_TOOLS=ON',
+        '-DCMAKE_BUILD_TYPE=Release',
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync('cmake', ['--build', loadgenBuild, '--target', 'netpoll_loadgen'], {
+      stdio: 'ignore',
+    });
+    return existsSync(loadgen);
+  } catch {
+    return false;
+  }
+}
+
+function loadWithC(port: number, total: number, pin: boolean): Promise<void> {
+  const args = [
+    String(port),
+    String(connections),
+    String(total),
+    String(pipeline),
+    String(payloadSize),
+  ];
+  const child = pin
+    ? spawn('taskset', ['-c', '1', loadgen, ...args], { stdio: 'inherit' })
+    : spawn(loadgen, args, { stdio: 'inherit' });
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`loadgen exited with ${code}`)),
+    ),
+  );
+}
 const ticksPerSecond = 100;
 
 function hasTaskset(): boolean {
@@ -105,15 +154,18 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const pin = hasTaskset();
   if (pin) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  const useC = (process.env.BENCH_CLIENT ?? 'c') === 'c' && ensureLoadgen();
+  const drive = (port: number, total: number): Promise<void> =>
+    useC ? loadWithC(port, total, pin) : load(port, total);
   const samples: Record<string, number[]> = { net: [], core: [] };
   let counters: Record<string, number> = {};
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const impl of repeat % 2 === 0 ? ['net', 'core'] : ['core', 'net']) {
       const server = await startServer(impl, pin);
-      await load(server.port, 2000); // warm-up
+      await drive(server.port, 2000); // warm-up
       const before = cpuSeconds(server.child.pid!);
       const statsBefore = (await server.request('stats')).stats as Record<string, number> | null;
-      await load(server.port, requestsPerRepeat);
+      await drive(server.port, requestsPerRepeat);
       const after = cpuSeconds(server.child.pid!);
       const statsAfter = (await server.request('stats')).stats as Record<string, number> | null;
       samples[impl]!.push(((after - before) * 1e6) / requestsPerRepeat);
@@ -131,7 +183,8 @@ async function main(): Promise<void> {
   const core = median(samples.core!);
   console.log(
     `server CPU per 1 KiB request, ${connections} connections, pipeline ${pipeline}, ` +
-      `${requestsPerRepeat} requests x ${repeats} repeats${pin ? ', pinned' : ''}`,
+      `${requestsPerRepeat} requests x ${repeats} repeats, ${useC ? 'C' : 'node:net'} load generator` +
+      `${pin ? ', pinned' : ''}`,
   );
   console.log('| server | µs/request (median) | samples | ratio vs net |');
   console.log('| --- | --- | --- | --- |');
