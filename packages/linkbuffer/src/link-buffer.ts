@@ -933,10 +933,8 @@ export class LinkBuffer {
   /** Frees recorded copies and the peek cache (netpoll frees both at every Release). */
   #dropScratch(): void {
     const copies = this.#copies;
-    if (copies !== null && copies.length > 0) {
-      for (const copy of copies) this.#freeScratch(copy);
-      copies.length = 0;
-    }
+    // pop() rather than `length = 0`, which V8 runs as a runtime call (it shows in profiles).
+    if (copies !== null) while (copies.length > 0) this.#freeScratch(copies.pop()!);
     this.#freePeekCache();
     this.#peekLength = 0;
   }
