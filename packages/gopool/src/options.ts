@@ -82,9 +82,10 @@ export interface WorkerPoolOptions {
    */
   maxQueue?: number;
   /**
-   * Tasks handed to one thread at a time (waiting in its ring or running). Larger values
-   * batch more tasks per wake-up; smaller ones balance long tasks better across threads.
-   * Async task functions run concurrently up to this count. A positive integer. Default: 64.
+   * Tasks handed to one thread at a time (waiting in its ring or running): the largest batch
+   * a thread takes per wake-up. Cheap tasks are batched onto one thread up to this count;
+   * expensive ones are spread (see the README, "Batch or spread"). Async task functions run
+   * concurrently up to this count. A positive integer from 1 to 65536. Default: 64.
    */
   concurrentTasksPerWorker?: number;
   /**

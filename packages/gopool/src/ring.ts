@@ -91,20 +91,37 @@ export function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-// ---- producer -----------------------------------------------------------------------------
+// ---- shared ----------------------------------------------------------------------------------
 
-/** The writing end of a ring. Owned by exactly one thread. */
-export class RingProducer {
-  readonly #ctrl: Int32Array;
-  readonly #view: DataView;
-  readonly #headIndex: number;
-  readonly #tailIndex: number;
-  readonly #base: number;
-  readonly #size: number;
-  readonly #mask: number;
-  #head: number; // Local head: committed records, published or not (int32, wraps).
-  #published: number; // The head value last stored for the consumer.
-  #tail: number; // Last tail read from the consumer; refreshed only when space looks short.
+/**
+ * Wakes the thread parked on `ctrl[bellIndex]` if its sleeping flag `ctrl[sleepingIndex]`
+ * is set. The compare-and-swap makes exactly one waker pay for `Atomics.notify`; the bell
+ * increment makes a wait that starts after it return at once (it waits on the old value).
+ * Call it after publishing: a sleeper that set its flag before the publish is woken, one
+ * that sets it after will see the publish when it re-checks.
+ */
+export function ringBell(ctrl: Int32Array, sleepingIndex: number, bellIndex: number): void {
+  if (
+    Atomics.load(ctrl, sleepingIndex) === 1 &&
+    Atomics.compareExchange(ctrl, sleepingIndex, 1, 0) === 1
+  ) {
+    Atomics.add(ctrl, bellIndex, 1);
+    Atomics.notify(ctrl, bellIndex);
+  }
+}
+
+/**
+ * What both ends of a ring know: where its control words and data area are. The ends are
+ * constructed with `(ctrl, view, headIndex, tailIndex, base, size)`.
+ */
+abstract class RingEnd {
+  protected readonly ctrl: Int32Array;
+  protected readonly view: DataView;
+  protected readonly headIndex: number;
+  protected readonly tailIndex: number;
+  protected readonly base: number;
+  protected readonly size: number;
+  protected readonly mask: number;
 
   /**
    * @param ctrl the channel's control words.
@@ -120,17 +137,26 @@ export class RingProducer {
     base: number,
     size: number,
   ) {
-    this.#ctrl = ctrl;
-    this.#view = view;
-    this.#headIndex = headIndex;
-    this.#tailIndex = tailIndex;
-    this.#base = base;
-    this.#size = size;
-    this.#mask = size - 1;
-    this.#head = Atomics.load(ctrl, headIndex);
-    this.#published = this.#head;
-    this.#tail = Atomics.load(ctrl, tailIndex);
+    this.ctrl = ctrl;
+    this.view = view;
+    this.headIndex = headIndex;
+    this.tailIndex = tailIndex;
+    this.base = base;
+    this.size = size;
+    this.mask = size - 1;
   }
+}
+
+// ---- producer -----------------------------------------------------------------------------
+
+/** The writing end of a ring. Owned by exactly one thread. */
+export class RingProducer extends RingEnd {
+  /** Local head: committed records, published or not (int32, wraps). */
+  #head = Atomics.load(this.ctrl, this.headIndex);
+  /** The head value last stored for the consumer. */
+  #published = this.#head;
+  /** Last tail read from the consumer; refreshed only when space looks short. */
+  #tail = Atomics.load(this.ctrl, this.tailIndex);
 
   /** The position just after the last committed record (int32, wraps at 2^32). */
   get position(): number {
@@ -139,7 +165,7 @@ export class RingProducer {
 
   /** True when every committed record has been consumed. */
   isDrained(): boolean {
-    this.#tail = Atomics.load(this.#ctrl, this.#tailIndex);
+    this.#tail = Atomics.load(this.ctrl, this.tailIndex);
     return this.#tail === this.#head;
   }
 
@@ -149,19 +175,19 @@ export class RingProducer {
    * yet. May write a pad marker, which is harmless if the record is then not committed.
    */
   reserve(length: number): number {
-    let offset = this.#head & this.#mask;
-    const contiguous = this.#size - offset;
+    let offset = this.#head & this.mask;
+    const contiguous = this.size - offset;
     const needed = contiguous < length ? contiguous + length : length;
-    if (this.#size - ((this.#head - this.#tail) | 0) < needed) {
-      this.#tail = Atomics.load(this.#ctrl, this.#tailIndex);
-      if (this.#size - ((this.#head - this.#tail) | 0) < needed) return -1;
+    if (this.size - ((this.#head - this.#tail) | 0) < needed) {
+      this.#tail = Atomics.load(this.ctrl, this.tailIndex);
+      if (this.size - ((this.#head - this.#tail) | 0) < needed) return -1;
     }
     if (contiguous < length) {
-      this.#view.setUint32(this.#base + offset, 0, true);
+      this.view.setUint32(this.base + offset, 0, true);
       this.#head = (this.#head + contiguous) | 0;
       offset = 0;
     }
-    return this.#base + offset;
+    return this.base + offset;
   }
 
   /** Commits the record just written at the reserved offset; `length` must be 8-aligned. */
@@ -173,7 +199,7 @@ export class RingProducer {
   publish(): boolean {
     if (this.#head === this.#published) return false;
     this.#published = this.#head;
-    Atomics.store(this.#ctrl, this.#headIndex, this.#head);
+    Atomics.store(this.ctrl, this.headIndex, this.#head);
     return true;
   }
 }
@@ -181,36 +207,11 @@ export class RingProducer {
 // ---- consumer -----------------------------------------------------------------------------
 
 /** The reading end of a ring. Owned by exactly one thread. */
-export class RingConsumer {
-  readonly #ctrl: Int32Array;
-  readonly #view: DataView;
-  readonly #headIndex: number;
-  readonly #tailIndex: number;
-  readonly #base: number;
-  readonly #size: number;
-  readonly #mask: number;
-  #tail: number; // Local tail (int32, wraps); published after every record.
-  #head: number; // Last head read from the producer.
-
-  /** Same parameters as {@link RingProducer}. */
-  constructor(
-    ctrl: Int32Array,
-    view: DataView,
-    headIndex: number,
-    tailIndex: number,
-    base: number,
-    size: number,
-  ) {
-    this.#ctrl = ctrl;
-    this.#view = view;
-    this.#headIndex = headIndex;
-    this.#tailIndex = tailIndex;
-    this.#base = base;
-    this.#size = size;
-    this.#mask = size - 1;
-    this.#tail = Atomics.load(ctrl, tailIndex);
-    this.#head = Atomics.load(ctrl, headIndex);
-  }
+export class RingConsumer extends RingEnd {
+  /** Local tail (int32, wraps). */
+  #tail = Atomics.load(this.ctrl, this.tailIndex);
+  /** Last head read from the producer. */
+  #head = Atomics.load(this.ctrl, this.headIndex);
 
   /** The consumed position (int32, wraps at 2^32). */
   get position(): number {
@@ -220,7 +221,7 @@ export class RingConsumer {
   /** True when a published record is waiting. */
   hasData(): boolean {
     if (this.#tail !== this.#head) return true;
-    this.#head = Atomics.load(this.#ctrl, this.#headIndex);
+    this.#head = Atomics.load(this.ctrl, this.headIndex);
     return this.#tail !== this.#head;
   }
 
@@ -231,14 +232,14 @@ export class RingConsumer {
   next(): number {
     for (;;) {
       if (this.#tail === this.#head) {
-        this.#head = Atomics.load(this.#ctrl, this.#headIndex);
+        this.#head = Atomics.load(this.ctrl, this.headIndex);
         if (this.#tail === this.#head) return -1;
       }
-      const offset = this.#tail & this.#mask;
-      const at = this.#base + offset;
-      if (this.#view.getUint32(at, true) !== 0) return at;
+      const offset = this.#tail & this.mask;
+      const at = this.base + offset;
+      if (this.view.getUint32(at, true) !== 0) return at;
       // A pad marker: the producer continued at offset 0.
-      this.#tail = (this.#tail + this.#size - offset) | 0;
+      this.#tail = (this.#tail + this.size - offset) | 0;
     }
   }
 
@@ -249,7 +250,7 @@ export class RingConsumer {
    */
   consume(length: number): void {
     this.#tail = (this.#tail + length) | 0;
-    Atomics.store(this.#ctrl, this.#tailIndex, this.#tail);
+    Atomics.store(this.ctrl, this.tailIndex, this.#tail);
   }
 
   /** Frees the last record like {@link consume} but leaves the tail unpublished (see {@link publishTail}). */
@@ -259,6 +260,6 @@ export class RingConsumer {
 
   /** Publishes the tail after one or more {@link consumeQuietly} calls. */
   publishTail(): void {
-    Atomics.store(this.#ctrl, this.#tailIndex, this.#tail);
+    Atomics.store(this.ctrl, this.tailIndex, this.#tail);
   }
 }

@@ -27,6 +27,7 @@ import {
   RingProducer,
   requestBase,
   responseBase,
+  ringBell,
 } from './ring';
 
 /** What a handle reports to its pool. */
@@ -188,14 +189,7 @@ export class WorkerHandle {
    * asleep in `Atomics.wait` runs no event loop until it wakes.
    */
   wake(): void {
-    const ctrl = this.#ctrl;
-    if (
-      Atomics.load(ctrl, Ctrl.workerSleeping) === 1 &&
-      Atomics.compareExchange(ctrl, Ctrl.workerSleeping, 1, 0) === 1
-    ) {
-      Atomics.add(ctrl, Ctrl.reqBell, 1);
-      Atomics.notify(ctrl, Ctrl.reqBell);
-    }
+    ringBell(this.#ctrl, Ctrl.workerSleeping, Ctrl.reqBell);
   }
 
   /**

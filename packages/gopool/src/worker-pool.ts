@@ -232,4 +232,9 @@ export class WorkerPool {
   destroy(error?: unknown): Promise<void> {
     return this.#scheduler.destroy(error);
   }
+
+  /** `await using pool = new WorkerPool(…)` closes the pool: an alias of {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }

@@ -6,7 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Encoder } from './encoder';
 import { copyRecord, Status } from './protocol';
-import { align8, Ctrl, PoolCtrl, RingProducer, responseBase } from './ring';
+import { align8, Ctrl, PoolCtrl, RingProducer, responseBase, ringBell } from './ring';
 
 // `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more.
 const kResolved = Promise.resolve();
@@ -123,14 +123,7 @@ export class Responder {
     if (!this.#unnotified) return;
     // An event loop that is not parked now will re-check the rings before it parks.
     this.#unnotified = false;
-    const poolCtrl = this.#poolCtrl;
-    if (
-      Atomics.load(poolCtrl, PoolCtrl.mainSleeping) === 1 &&
-      Atomics.compareExchange(poolCtrl, PoolCtrl.mainSleeping, 1, 0) === 1
-    ) {
-      Atomics.add(poolCtrl, PoolCtrl.bell, 1);
-      Atomics.notify(poolCtrl, PoolCtrl.bell);
-    }
+    ringBell(this.#poolCtrl, PoolCtrl.mainSleeping, PoolCtrl.bell);
   }
 
   /** Flushes in a microtask: async results settling together share one flush. */

@@ -358,6 +358,7 @@ describe('WorkerPool: queue limit and lifecycle', () => {
     await closed;
     expect(pool.threads).toBe(0);
     expect(pool.close()).toBe(closed);
+    expect(pool[Symbol.asyncDispose]()).toBe(closed);
   });
 
   it('destroy() rejects queued and running tasks with ERR_NETPOLL_CLOSED, or with the given error', async () => {
