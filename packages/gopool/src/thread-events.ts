@@ -120,7 +120,10 @@ export function onExit(scheduler: Scheduler, handle: WorkerHandle, exitCode: num
       code: 'NETPOLL_GOPOOL_WORKER_CRASHED',
     });
   }
-  if (scheduler.state === PoolState.open && !failed) {
+  // Keep minThreads, except after a thread crashed soon after it started: a module that
+  // keeps crashing would otherwise respawn in a hot loop. Tasks still start threads on demand.
+  const crashedEarly = handle.error !== undefined && performance.now() - handle.startedAt < 1000;
+  if (scheduler.state === PoolState.open && !failed && !crashedEarly) {
     while (scheduler.accepting() < scheduler.options.minThreads) scheduler.spawn();
   }
   if (scheduler.state !== PoolState.destroyed) scheduler.pump();

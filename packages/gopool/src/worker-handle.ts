@@ -51,6 +51,8 @@ export const SendResult = { sent: 0, full: 1 } as const;
 /** One worker thread as the pool sees it. */
 export class WorkerHandle {
   readonly worker: Worker;
+  /** The thread's id, kept for error messages (`worker.threadId` is -1 once it exited). */
+  readonly threadId: number;
   /** Tasks handed to the thread and not settled yet, in hand-over order. */
   readonly inflight = new Map<number, PoolTask>();
   /** False once the thread is being terminated or has failed to load the task module. */
@@ -66,6 +68,8 @@ export class WorkerHandle {
   /** Why the pool terminated the thread, when it did (a timeout error, or a marker). */
   terminateCause: unknown = undefined;
   idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** `performance.now()` when the thread was started. */
+  readonly startedAt = performance.now();
   /** Whether the worker is referenced (it is only while it holds tasks, give or take a tick). */
   referenced = false;
   busySince = 0;
@@ -119,14 +123,10 @@ export class WorkerHandle {
       this.error ??= error;
     });
     this.worker.on('exit', (exitCode) => owner.onExit(this, exitCode));
+    this.threadId = this.worker.threadId;
     // Referenced only while it holds tasks (see WorkerPool#setBusy). This must come after the
     // 'message' listener: adding one re-references the worker's port.
     this.worker.unref();
-  }
-
-  /** The thread's id, for error messages. */
-  get threadId(): number {
-    return this.worker.threadId;
   }
 
   /**

@@ -233,6 +233,7 @@ describe('WorkerPool: crashing and exiting threads', () => {
     expect(error.code).toBe('ERR_NETPOLL_GOPOOL_WORKER_CRASHED');
     expect(isNetpollError(error)).toBe(true);
     expect((error.cause as Error).message).toBe('boom in the thread');
+    expect(error.message).toBe(`Worker thread ${before} crashed while running the task`);
     const after = await pool.run(null, { name: 'threadId' });
     expect(after).not.toBe(before);
     expect(pool.threads).toBe(1);
@@ -244,6 +245,19 @@ describe('WorkerPool: crashing and exiting threads', () => {
     expect(error.code).toBe('ERR_NETPOLL_GOPOOL_WORKER_EXITED');
     expect(error.exitCode).toBe(3);
     await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+  });
+
+  it('reports a crash that no task received as a process warning, and does not respawn in a hot loop', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const pool = makePool({ filename: join(__dirname, 'fixtures', 'crash-after-load.js') });
+      await waitFor(() => warn.mock.calls.length > 0 && pool.threads === 0);
+      const [message, options] = warn.mock.calls[0]! as unknown as [string, { code: string }];
+      expect(message).toMatch(/^WorkerPool thread \d+ crashed: Error: background failure$/);
+      expect(options.code).toBe('NETPOLL_GOPOOL_WORKER_CRASHED');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('re-queues the tasks the dead thread had not taken yet, so they run on its replacement', async () => {
