@@ -76,6 +76,17 @@ export class WorkerPool {
   #lastName: string | undefined; // The export name of the previous run() and its index, to skip the map.
   #lastIndex = 0;
   #nextId = 0;
+  // One executor for every run() promise (no closure per task): it parks the resolving
+  // functions here, and run() moves them onto the task at once.
+  #resolve: (value: unknown) => void = () => undefined;
+  #reject: (reason: unknown) => void = () => undefined;
+  readonly #capture = (
+    resolve: (value: never) => void,
+    reject: (reason: unknown) => void,
+  ): void => {
+    this.#resolve = resolve as (value: unknown) => void;
+    this.#reject = reject;
+  };
 
   /**
    * @param options see {@link WorkerPoolOptions}; `filename` is required.
@@ -141,10 +152,9 @@ export class WorkerPool {
     this.#lastIndex = index;
     const id = ++this.#nextId >>> 0;
     const task = new PoolTask(id, index, name, value, transferList, signal, scheduler.clock());
-    const promise = new Promise<R>((resolve, reject) => {
-      task.resolve = resolve as (value: unknown) => void;
-      task.reject = reject;
-    });
+    const promise = new Promise<R>(this.#capture);
+    task.resolve = this.#resolve;
+    task.reject = this.#reject;
     return scheduler.submit(task, timeout) ?? promise;
   }
 
