@@ -115,6 +115,28 @@ describe('WorkerPool: running tasks', () => {
     await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
   });
 
+  it('waits for room when the request and response rings fill up, without losing or mixing results', async () => {
+    // 4 KiB rings hold only a few 900-byte records, far fewer than the 64 tasks a thread may
+    // hold: hand-over stalls on a full request ring, results stall on a full response ring.
+    const pool = makePool({ ringSize: 4096, concurrentTasksPerWorker: 64 });
+    const inputs = Array.from({ length: 300 }, (_, i) => Buffer.alloc(900, i & 0xff));
+    const results = await Promise.all(
+      inputs.map((input) => pool.run<Buffer>(input, { name: 'echo' })),
+    );
+    results.forEach((result, i) => {
+      expect(result.equals(inputs[i]!)).toBe(true);
+    });
+    expect(pool.stats()).toMatchObject({ queueSize: 0, inFlight: 0, completed: 300 });
+    // Small requests, large results: the thread takes 64 at a time and its results overflow
+    // the response ring, so it holds them back until the event loop frees room.
+    const filled = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => pool.run<Buffer>([900, i & 0xff], { name: 'filled' })),
+    );
+    filled.forEach((result, i) => {
+      expect(result.equals(Buffer.alloc(900, i & 0xff))).toBe(true);
+    });
+  });
+
   it('loads ES module task modules', async () => {
     const pool = makePool({ filename: join(__dirname, 'fixtures', 'tasks.mjs') });
     await expect(pool.run(21)).resolves.toBe(42);
