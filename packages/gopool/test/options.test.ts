@@ -91,7 +91,7 @@ describe('resolveWorkerPoolOptions', () => {
       maxThreads: cpus,
       idleTimeout: 5000,
       maxQueue: Number.POSITIVE_INFINITY,
-      concurrentTasksPerWorker: 64,
+      concurrentTasksPerWorker: 256,
       taskTimeout: 0,
       ringSize: 262144,
     });
