@@ -66,6 +66,7 @@ export class Pool {
   readonly #queue = new Fifo<unknown>(32);
   #workers = 0;
   #starting = 0; // Workers started whose first microtask has not run yet; each will take a task.
+  #startScheduled = false; // A #startAll microtask is queued.
   #completed = 0;
   #panicked = 0;
   #aborted = 0;
@@ -159,7 +160,10 @@ export class Pool {
     } else {
       this.#workers++;
       this.#starting++;
-      kResolved.then(this.#start);
+      if (!this.#startScheduled) {
+        this.#startScheduled = true;
+        kResolved.then(this.#startAll);
+      }
     }
     this.#queue.push(task);
     this.#queue.push(ctx);
@@ -170,9 +174,14 @@ export class Pool {
     return Math.max(0, (this.#queue.size >>> 1) - this.#starting);
   }
 
-  readonly #start = (): void => {
-    this.#starting--;
-    this.#work();
+  // Starts every worker submitted since the last run: one microtask per burst of go() calls
+  // rather than one per call. Each started worker takes tasks exactly as if it had its own.
+  readonly #startAll = (): void => {
+    this.#startScheduled = false;
+    while (this.#starting > 0) {
+      this.#starting--;
+      this.#work();
+    }
   };
 
   // One worker: runs queued tasks until the queue is empty, awaiting each returned promise.
