@@ -7,6 +7,7 @@
  * one pool-wide bell. Tasks submitted in one tick are published to each thread with one
  * store and at most one `Atomics.notify`.
  */
+import { performance } from 'node:perf_hooks';
 import { Encoder } from './encoder';
 import { closedError, dataCloneError, moduleLoadError, queueFullError } from './errors';
 import { Fifo } from './fifo';

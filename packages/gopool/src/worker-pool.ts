@@ -6,8 +6,10 @@
  * lifecycle and the module/export task model); re-designed around per-thread SPSC rings, no
  * code copied from either. This file is the public face; `scheduler.ts` moves the tasks.
  */
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { TransferListItem } from 'node:worker_threads';
 import { abortedError, closedError, InvalidArgumentError } from './errors';
 import {
