@@ -157,10 +157,13 @@ async function main(): Promise<void> {
   const useC = (process.env.BENCH_CLIENT ?? 'c') === 'c' && ensureLoadgen();
   const drive = (port: number, total: number): Promise<void> =>
     useC ? loadWithC(port, total, pin) : load(port, total);
-  const samples: Record<string, number[]> = { net: [], core: [] };
+  const impls = ['net', 'net-batched', 'core'];
+  const samples: Record<string, number[]> = { net: [], 'net-batched': [], core: [] };
   let counters: Record<string, number> = {};
   for (let repeat = 0; repeat < repeats; repeat++) {
-    for (const impl of repeat % 2 === 0 ? ['net', 'core'] : ['core', 'net']) {
+    // Rotate the order so no contender always runs first.
+    const order = impls.map((_, index) => impls[(index + repeat) % impls.length]!);
+    for (const impl of order) {
       const server = await startServer(impl, pin);
       await drive(server.port, 2000); // warm-up
       const before = cpuSeconds(server.child.pid!);
@@ -180,7 +183,6 @@ async function main(): Promise<void> {
     }
   }
   const net = median(samples.net!);
-  const core = median(samples.core!);
   console.log(
     `server CPU per 1 KiB request, ${connections} connections, pipeline ${pipeline}, ` +
       `${requestsPerRepeat} requests x ${repeats} repeats, ${useC ? 'C' : 'node:net'} load generator` +
@@ -188,12 +190,18 @@ async function main(): Promise<void> {
   );
   console.log('| server | µs/request (median) | samples | ratio vs net |');
   console.log('| --- | --- | --- | --- |');
-  console.log(
-    `| node:net idiomatic | ${net.toFixed(2)} | ${samples.net!.map((v) => v.toFixed(1)).join(' ')} | 1.00 |`,
-  );
-  console.log(
-    `| @netpoll/core | ${core.toFixed(2)} | ${samples.core!.map((v) => v.toFixed(1)).join(' ')} | ${(core / net).toFixed(2)} |`,
-  );
+  const labels: Record<string, string> = {
+    net: 'node:net idiomatic',
+    'net-batched': 'node:net hand-optimised',
+    core: '@netpoll/core',
+  };
+  for (const impl of impls) {
+    const value = median(samples[impl]!);
+    const list = samples[impl]!.map((v) => v.toFixed(1)).join(' ');
+    console.log(
+      `| ${labels[impl]} | ${value.toFixed(2)} | ${list} | ${(value / net).toFixed(2)} |`,
+    );
+  }
   console.log('core counters per request (last repeat):');
   for (const key of [
     'batches',

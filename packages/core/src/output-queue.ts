@@ -7,9 +7,14 @@
 import type { LinkBuffer } from '@netpoll/linkbuffer';
 import type { Reactor } from './reactor';
 
-interface ForeignCopy {
-  end: number; // stream offset just past the copy
-  buffer: Buffer;
+/**
+ * Memory held for bytes in flight that the writer does not own: a copy in outbound memory
+ * (`buffer`), or a pinned inbound slab (`token` ≥ 0) when a reader view is echoed zero-copy.
+ */
+interface Hold {
+  end: number; // stream offset just past the held bytes
+  buffer: Buffer | null;
+  token: number;
 }
 
 export class OutputQueue {
@@ -19,7 +24,7 @@ export class OutputQueue {
   #submitted = 0; // stream offset handed to native
   #acked = 0; // stream offset native confirmed written
   #skip = 0; // visitor state: bytes to pass over before the first new byte
-  #copies: ForeignCopy[] | null = null;
+  #holds: Hold[] | null = null;
   readonly #visit = (buffer: Buffer, start: number, end: number): boolean => {
     let from = start;
     if (this.#skip > 0) {
@@ -69,39 +74,53 @@ export class OutputQueue {
     const writer = this.#writer;
     writer.skip(delta);
     writer.release();
-    const copies = this.#copies;
-    if (copies !== null) {
-      while (copies.length > 0 && copies[0]!.end <= this.#acked) {
-        this.#reactor.outbound.free(copies.shift()!.buffer);
-      }
+    const holds = this.#holds;
+    if (holds !== null) {
+      while (holds.length > 0 && holds[0]!.end <= this.#acked) this.#drop(holds.shift()!);
     }
   }
 
-  /** Frees memory held for copies; call once native no longer references it (after close). */
+  /** Frees held memory; call once native no longer references it (after close). */
   dispose(): void {
-    const copies = this.#copies;
-    if (copies === null) return;
-    for (const copy of copies) this.#reactor.outbound.free(copy.buffer);
-    this.#copies = null;
+    const holds = this.#holds;
+    if (holds === null) return;
+    for (const hold of holds) this.#drop(hold);
+    this.#holds = null;
+  }
+
+  #drop(hold: Hold): void {
+    if (hold.buffer !== null) this.#reactor.outbound.free(hold.buffer);
+    else this.#reactor.releaseRegion(hold.token);
   }
 
   #submitChunk(buffer: Buffer, start: number, end: number): void {
     const reactor = this.#reactor;
     const length = end - start;
     let slab = reactor.outbound.slabIndexOf(buffer);
-    let memory = buffer;
     let offset = buffer.byteOffset + start;
     if (slab < 0) {
-      // Memory native does not know (a zero-copy writeBinary of a user Buffer, or an appended
-      // LinkBuffer from another allocator): copy it into outbound memory, freed once written.
-      memory = reactor.outbound.allocate(length);
-      buffer.copy(memory, 0, start, end);
-      slab = reactor.outbound.slabIndexOf(memory);
-      offset = memory.byteOffset;
-      this.#copies ??= [];
-      this.#copies.push({ end: this.#submitted + length, buffer: memory });
+      slab = reactor.inboundSlabIndexOf(buffer);
+      if (slab >= 0) {
+        // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
+        // native has written the bytes, so it is not reused for reads meanwhile.
+        reactor.retainSlab(slab);
+        this.#hold({ end: this.#submitted + length, buffer: null, token: slab });
+      } else {
+        // Memory native does not know (a zero-copy writeBinary of a user Buffer, or an appended
+        // LinkBuffer from another allocator): copy it into outbound memory, freed once written.
+        const memory = reactor.outbound.allocate(length);
+        buffer.copy(memory, 0, start, end);
+        slab = reactor.outbound.slabIndexOf(memory);
+        offset = memory.byteOffset;
+        this.#hold({ end: this.#submitted + length, buffer: memory, token: -1 });
+      }
     }
     reactor.submitWrite(this.#fd, slab, offset, length);
     this.#submitted += length;
+  }
+
+  #hold(hold: Hold): void {
+    this.#holds ??= [];
+    this.#holds.push(hold);
   }
 }

@@ -104,6 +104,7 @@ export class Reactor implements RegionOwner {
   readonly #streams: Array<ReactorStream | undefined> = [];
   readonly #listeners: Array<ReactorListener | undefined> = [];
   readonly #inbound: Array<Buffer | undefined> = [];
+  readonly #inboundIndex = new Map<ArrayBufferLike, number>();
   #inboundSlabSize: number;
   #graveyard: Graveyard[] = [];
   #jsToNative = 0;
@@ -206,6 +207,16 @@ export class Reactor implements RegionOwner {
     return (this.#fdState[fd * L.kFdStateInts + L.kFdFlags]! & L.kFdFlagBackpressure) !== 0;
   }
 
+  /** The inbound slab index of a view into slab memory, or -1. */
+  inboundSlabIndexOf(view: Uint8Array): number {
+    return this.#inboundIndex.get(view.buffer) ?? -1;
+  }
+
+  /** Takes one reference on an inbound slab (released with `releaseRegion`). */
+  retainSlab(index: number): void {
+    this.#control[L.kSlabRefBase + index]!++;
+  }
+
   /** RegionOwner: a reader dropped its last reference to an inbound slab region. */
   releaseRegion(token: number): void {
     this.#control[L.kSlabRefBase + token]!--;
@@ -273,6 +284,7 @@ export class Reactor implements RegionOwner {
     const index = this.binding.addSlab(memory, true);
     if (index < 0) return;
     this.#inbound[index] = Buffer.from(memory);
+    this.#inboundIndex.set(memory, index);
     this.#inboundSlabs++;
   }
 

@@ -31,6 +31,23 @@ describeNative('echo over real sockets', () => {
     await server.stop();
   });
 
+  it('echoes reader views zero-copy and keeps their slabs pinned while output is blocked', async () => {
+    const server = startServer(echoHandler);
+    const client = await dialConnection('tcp', server.listener.address);
+    client.pauseRead();
+    const payload = randomBytes(8 * 1024 * 1024);
+    for (let offset = 0; offset < payload.length; offset += 256 * 1024) {
+      client.writer.writeBinary(payload.subarray(offset, offset + 256 * 1024));
+      client.writer.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    client.resumeRead();
+    const echoed = await readExactly(client, payload.length);
+    expect(echoed.equals(payload)).toBe(true);
+    client.close();
+    await server.stop();
+  });
+
   it('keeps the steady state at one native→JS call per batch and no JS→native call per message', async () => {
     const server = startServer(echoHandler);
     const client = await dialConnection('tcp', server.listener.address);
