@@ -36,6 +36,12 @@ export class Encoder {
     this.buf[this.pos++] = value;
   }
 
+  u16(value: number): void {
+    this.ensure(2);
+    this.#view.setUint16(this.pos, value, true);
+    this.pos += 2;
+  }
+
   u32(value: number): void {
     this.ensure(4);
     this.#view.setUint32(this.pos, value, true);
@@ -43,16 +49,17 @@ export class Encoder {
   }
 
   /**
-   * Writes a 12-byte record header at `pos`: a u32 length placeholder, `id` and `meta`
-   * (both u32, little-endian).
+   * Writes a 16-byte record header at `pos`: a u32 length placeholder, then `id`, `meta` and
+   * `slot` (u32, little-endian).
    */
-  header(id: number, meta: number): void {
-    this.ensure(12);
+  header(id: number, meta: number, slot: number): void {
+    this.ensure(16);
     const view = this.#view;
     view.setUint32(this.pos, 0, true);
     view.setUint32(this.pos + 4, id, true);
     view.setUint32(this.pos + 8, meta, true);
-    this.pos += 12;
+    view.setUint32(this.pos + 12, slot, true);
+    this.pos += 16;
   }
 
   /** Overwrites the u32 at `at` (for lengths known only after the fact). */

@@ -18,6 +18,10 @@ export class PoolTask {
   handle: WorkerHandle | null = null;
   /** Request ring position just after its record: the thread has taken it once the tail passes it. */
   endPos = 0;
+  /** Its slot in the thread's in-flight table (see InflightTable). */
+  slot = 0;
+  /** Hand-over order within its thread. */
+  sequence = 0;
   /** True when it travelled by `postMessage` (counted as started as soon as it is sent). */
   viaPort = false;
   timer: NodeJS.Timeout | undefined = undefined;

@@ -6,18 +6,20 @@
  * Request record (event loop → worker), 8-byte aligned:
  * ```
  *  +0 u32 record length   +4 u32 task id   +8 u16 function index   +10 u8 flags   +11 u8 0
- *  +12 [u32 length + UTF-8 export name, when flags & kHasName] tagged task value
+ *  +12 u32 slot (echoed back)
+ *  +16 [u32 length + UTF-8 export name, when flags & kHasName] tagged task value
  * ```
  * Response record (worker → event loop):
  * ```
- *  +0 u32 record length   +4 u32 task id   +8 u8 status   +9 tagged value
+ *  +0 u32 record length   +4 u32 task id   +8 u16 slot   +10 u8 status   +11 u8 0
+ *  +12 tagged value
  * ```
  */
 
 /** Offset of the task value (or of the name) in a request record. */
-export const kRequestHeader = 12;
+export const kRequestHeader = 16;
 /** Offset of the value in a response record. */
-export const kResponseHeader = 9;
+export const kResponseHeader = 12;
 
 /** Request flag: the export name follows the header (first use of this index on this thread). */
 export const kHasName = 1;
@@ -48,6 +50,7 @@ export interface WorkerInit {
 export interface TaskMessage {
   readonly type: 'task';
   readonly id: number;
+  readonly slot: number;
   readonly index: number;
   readonly name: string;
   readonly value: unknown;
@@ -66,6 +69,7 @@ export interface CancelMessage {
 export interface ResultMessage {
   readonly type: 'result';
   readonly id: number;
+  readonly slot: number;
   readonly status: number;
   readonly value: unknown;
 }

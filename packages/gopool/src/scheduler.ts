@@ -241,7 +241,7 @@ export class Scheduler {
     if (task.timer !== undefined) clearTimeout(task.timer);
     if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
     const handle = task.handle;
-    if (handle?.inflight.delete(task.id)) {
+    if (handle?.inflight.delete(task)) {
       this.inFlight--;
       if (handle.inflight.size === 0) this.#setBusy(handle, false);
     }

@@ -55,7 +55,7 @@ export function onMessage(
   message: WorkerMessage,
 ): void {
   if (message.type === 'result') {
-    const task = handle.inflight.get(message.id);
+    const task = handle.inflight.get(message.slot, message.id);
     if (task !== undefined) scheduler.onResult(task, message.status, message.value);
     scheduler.pump();
   } else if (message.type === 'ready') {
@@ -103,7 +103,7 @@ export function onExit(scheduler: Scheduler, handle: WorkerHandle, exitCode: num
   }
   for (let i = requeue.length - 1; i >= 0; i--) {
     const task = requeue[i]!;
-    handle.inflight.delete(task.id);
+    handle.inflight.delete(task);
     scheduler.inFlight--;
     task.state = TaskState.queued;
     task.handle = null;

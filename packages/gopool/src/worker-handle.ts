@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Decoder } from './decoder';
 import { Decoder as RingDecoder } from './decoder';
 import type { Encoder } from './encoder';
+import { InflightTable } from './inflight-table';
 import type { PoolTask } from './pool-task';
 import {
   type CancelMessage,
@@ -55,7 +56,7 @@ export class WorkerHandle {
   /** The thread's id, kept for error messages (`worker.threadId` is -1 once it exited). */
   readonly threadId: number;
   /** Tasks handed to the thread and not settled yet, in hand-over order. */
-  readonly inflight = new Map<number, PoolTask>();
+  readonly inflight = new InflightTable();
   /** False once the thread is being terminated or has failed to load the task module. */
   accepting = true;
   /** True once the thread has loaded the task module. */
@@ -139,11 +140,8 @@ export class WorkerHandle {
     if (task.transferList === undefined) {
       const first = this.#knownNames[task.index] !== true;
       encoder.reset(0);
-      encoder.header(
-        task.id,
-        task.index |
-          (((first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0)) << 16),
-      );
+      const flags = (first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0);
+      encoder.header(task.id, task.index | (flags << 16), this.inflight.nextSlot());
       if (first) encoder.rawString(task.name);
       encoder.value(task.value);
       const length = align8(encoder.pos);
@@ -163,6 +161,7 @@ export class WorkerHandle {
     const message: TaskMessage = {
       type: 'task',
       id: task.id,
+      slot: this.inflight.nextSlot(),
       index: task.index,
       name: task.name,
       value: task.value,
@@ -177,7 +176,7 @@ export class WorkerHandle {
 
   #track(task: PoolTask): void {
     task.handle = this;
-    this.inflight.set(task.id, task);
+    this.inflight.add(task);
   }
 
   /** Publishes committed requests and wakes the thread if it is parked. */
@@ -218,7 +217,8 @@ export class WorkerHandle {
     for (let at = responses.next(); at >= 0; at = responses.next()) {
       const length = view.getUint32(at, true);
       const id = view.getUint32(at + 4, true);
-      const status = this.#bytes[at + 8]!;
+      const slot = view.getUint16(at + 8, true);
+      const status = this.#bytes[at + 10]!;
       decoder.pos = at + kResponseHeader;
       let value: unknown;
       let failed = false;
@@ -230,7 +230,7 @@ export class WorkerHandle {
       }
       responses.consumeQuietly(length);
       consumed = true;
-      const task = this.inflight.get(id);
+      const task = this.inflight.get(slot, id);
       if (task !== undefined) settle(task, failed ? 1 : status, value);
     }
     if (!consumed) return;

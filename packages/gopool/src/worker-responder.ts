@@ -49,27 +49,30 @@ export class Responder {
   }
 
   /**
-   * Encodes the result of task `id` and commits it to the ring (not yet published). A result
+   * Encodes the result of task `id` (in `slot` of the pool's table) and commits it to the ring (not yet published). A result
    * larger than a quarter of the ring goes by `postMessage`; one that cannot be encoded
    * becomes a `dataClone` status.
    */
-  respond(id: number, status: number, value: unknown): void {
+  respond(id: number, slot: number, status: number, value: unknown): void {
     const encoder = this.#encoder;
     encoder.reset(0);
     encoder.u32(0);
     encoder.u32(id);
+    encoder.u16(slot);
     encoder.u8(status);
+    encoder.u8(0);
     try {
       if (status === Status.thrown) encoder.error(value);
       else encoder.value(value);
     } catch (error) {
-      encoder.reset(8);
+      encoder.reset(10);
       encoder.u8(Status.dataClone);
+      encoder.u8(0);
       encoder.value(`the result of the task: ${(error as Error).message}`);
     }
     const length = align8(encoder.pos);
     if (length > this.#maxRecord) {
-      this.#post(id, status, value);
+      this.#post(id, slot, status, value);
       return;
     }
     encoder.ensure(length - encoder.pos);
@@ -89,12 +92,18 @@ export class Responder {
     }
   }
 
-  #post(id: number, status: number, value: unknown): void {
+  #post(id: number, slot: number, status: number, value: unknown): void {
     try {
-      this.#port.postMessage({ type: 'result', id, status, value });
+      this.#port.postMessage({ type: 'result', id, slot, status, value });
     } catch (error) {
       const message = `the result of the task: ${(error as Error).message}`;
-      this.#port.postMessage({ type: 'result', id, status: Status.dataClone, value: message });
+      this.#port.postMessage({
+        type: 'result',
+        id,
+        slot,
+        status: Status.dataClone,
+        value: message,
+      });
     }
   }
 

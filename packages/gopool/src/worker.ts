@@ -99,6 +99,7 @@ function resolveFunction(index: number, name: string): TaskFunction | null {
 
 function run(
   id: number,
+  slot: number,
   fn: TaskFunction | null,
   name: string,
   value: unknown,
@@ -106,7 +107,7 @@ function run(
   start: number,
 ): void {
   if (fn === null) {
-    responder.respond(id, Status.noExport, name);
+    responder.respond(id, slot, Status.noExport, name);
     return;
   }
   let signal: AbortSignal | undefined;
@@ -120,7 +121,7 @@ function run(
     result = fn(value, signal);
   } catch (error) {
     if (hasSignal) running.delete(id);
-    responder.respond(id, Status.thrown, error);
+    responder.respond(id, slot, Status.thrown, error);
     return;
   }
   if (
@@ -130,17 +131,18 @@ function run(
   ) {
     asyncPending++;
     (result as PromiseLike<unknown>).then(
-      (resolved) => settleAsync(id, hasSignal, Status.ok, resolved, start),
-      (error: unknown) => settleAsync(id, hasSignal, Status.thrown, error, start),
+      (resolved) => settleAsync(id, slot, hasSignal, Status.ok, resolved, start),
+      (error: unknown) => settleAsync(id, slot, hasSignal, Status.thrown, error, start),
     );
     return;
   }
   if (hasSignal) running.delete(id);
-  responder.respond(id, Status.ok, result);
+  responder.respond(id, slot, Status.ok, result);
 }
 
 function settleAsync(
   id: number,
+  slot: number,
   hasSignal: boolean,
   status: number,
   value: unknown,
@@ -151,7 +153,7 @@ function settleAsync(
   // waited), which makes the pool spread such tasks rather than pile them on one thread.
   recordService(performance.now() - start);
   if (hasSignal) running.delete(id);
-  responder.respond(id, status, value);
+  responder.respond(id, slot, status, value);
   responder.scheduleFlush();
 }
 
@@ -166,6 +168,7 @@ function drain(): void {
     const id = view.getUint32(at + 4, true);
     const index = view.getUint16(at + 8, true);
     const flags = bytes[at + 10]!;
+    const slot = view.getUint32(at + 12, true);
     decoder.pos = at + kRequestHeader;
     const name = (flags & kHasName) !== 0 ? decoder.rawString() : names[index]!;
     let value: unknown;
@@ -181,10 +184,10 @@ function drain(): void {
     lastRingId = id;
     if (cancelled.size > 0 && cancelled.delete(id)) continue;
     if (decodeError !== undefined) {
-      responder.respond(id, Status.thrown, decodeError);
+      responder.respond(id, slot, Status.thrown, decodeError);
     } else {
       const fn = (flags & kHasName) !== 0 ? resolveFunction(index, name) : functions[index]!;
-      run(id, fn ?? null, name, value, (flags & kHasSignal) !== 0, taskStart);
+      run(id, slot, fn ?? null, name, value, (flags & kHasSignal) !== 0, taskStart);
     }
     const now = performance.now();
     recordService(now - taskStart);
@@ -275,7 +278,7 @@ function onMessage(message: TaskMessage | CancelMessage): void {
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);
     const start = performance.now();
-    run(message.id, fn, message.name, message.value, message.hasSignal, start);
+    run(message.id, message.slot, fn, message.name, message.value, message.hasSignal, start);
     recordService(performance.now() - start);
     responder.flush();
     return;
