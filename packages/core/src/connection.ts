@@ -272,7 +272,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   markConnected(): void {
     this.#connected = true;
     this.#processing = false;
-    if (this.#peerClosed) this.#owner?.peerClosed(this);
+    if (this.#peerClosed && !this.#userClosed) this.#owner?.peerClosed(this);
     this.#scheduleProcessing();
     this.#afterProcessing();
   }
@@ -340,7 +340,8 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     this.#active = false;
     if (errno < 0) this.#closeError ??= systemError(errno, 'read');
     if (this.#waitResolve !== null) this.#failWaiter(eofError());
-    if (this.#connected) this.#owner?.peerClosed(this);
+    // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
+    if (this.#connected && !this.#userClosed) this.#owner?.peerClosed(this);
     this.emit('end');
     this.#afterProcessing();
   }

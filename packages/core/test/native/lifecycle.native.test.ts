@@ -149,6 +149,28 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     await server.stop();
   });
 
+  it('59: a peer close after a local close() inside a running handler is not an onDisconnect', async () => {
+    let disconnects = 0;
+    const finished = deferred();
+    const server = startServer(
+      async (connection) => {
+        connection.reader.skip(connection.reader.len());
+        connection.close();
+        await new Promise((resolve) => connection.once('end', resolve));
+        finished.resolve();
+      },
+      { onDisconnect: () => disconnects++ },
+    );
+    const client = await rawClient(server.listener.port);
+    client.write('x');
+    await until(() => server.loop.connectionCount === 1, 'accepted');
+    client.destroy();
+    await finished.promise;
+    await until(() => server.loop.connectionCount === 0, 'finalized');
+    expect(disconnects).toBe(0);
+    await server.stop();
+  });
+
   it('60: onConnect that closes the connection: the client sees EOF, close callbacks run once', async () => {
     let callbacks = 0;
     let disconnects = 0;
