@@ -181,6 +181,28 @@ describeNative('bad input', () => {
     await server.stop();
   });
 
+  it('assembles frames larger than one read (1 MiB, 3 MiB) intact through native framing', async () => {
+    const frames: number[] = [];
+    const server = startServer(
+      (connection) => {
+        frames.push(connection.reader.len());
+        frameEcho(connection);
+      },
+      { framing: { lengthHeader: 4, maxFrameSize: 4 * 1024 * 1024 } },
+    );
+    const client = await dialConnection('tcp', server.listener.address);
+    for (const size of [1024 * 1024, 3 * 1024 * 1024, 10]) {
+      const message = frame(randomBytes(size));
+      client.writer.writeBinary(message);
+      client.writer.flush();
+      expect((await readExactly(client, message.length)).equals(message)).toBe(true);
+    }
+    // Only whole frames ever reached the handler.
+    expect(frames).toEqual([1024 * 1024 + 4, 3 * 1024 * 1024 + 4, 14]);
+    client.close();
+    await server.stop();
+  });
+
   it('assembles a frame dribbled one byte at a time into exactly one request', async () => {
     const requests: number[] = [];
     const server = startServer(
