@@ -4,15 +4,18 @@
  */
 import { LinkBuffer, type LinkBufferOptions } from '@netpoll/linkbuffer';
 import { NetpollError } from './errors';
+import { monotonicNow } from './timer-wheel';
 
 /** What the reader needs from its connection to wait. */
 export interface ReadWaitHost {
-  /** Starts a wait; the host resolves or rejects it (timeouts, EOF, close). */
-  startWait(n: number, resolve: () => void, reject: (error: Error) => void): void;
-  /** The error a wait should fail with right now, or null when waiting is possible. */
-  waitBlocker(n: number): Error | null;
-  /** True while a wait is pending. */
-  isWaiting(): boolean;
+  /** The read timeout in ms (0 = none). */
+  readTimeout(): number;
+  /** The error a new wait should fail with right now, or null when waiting is possible. */
+  waitBlocker(): Error | null;
+  /** Asks for `expireWait()` to be called at or after `deadline` (monotonic ms). */
+  armTimer(deadline: number): void;
+  /** The error of an expired wait (`ERR_NETPOLL_READ_TIMEOUT` with the remote address). */
+  timeoutError(): Error;
 }
 
 const kResolved: Promise<void> = Promise.resolve();
@@ -27,6 +30,10 @@ const kResolved: Promise<void> = Promise.resolve();
  */
 export class ConnectionReader extends LinkBuffer {
   readonly #host: ReadWaitHost;
+  #waitSize = 0;
+  #resolve: (() => void) | null = null;
+  #reject: ((error: Error) => void) | null = null;
+  #deadline = 0;
 
   /** @internal Created by the connection. */
   constructor(host: ReadWaitHost, options?: LinkBufferOptions) {
@@ -44,8 +51,7 @@ export class ConnectionReader extends LinkBuffer {
    */
   waitFor(n: number): Promise<void> {
     if (n <= this.len()) return kResolved;
-    const host = this.#host;
-    if (host.isWaiting()) {
+    if (this.#resolve !== null) {
       return Promise.reject(
         new NetpollError(
           'ERR_NETPOLL_CONCURRENT_ACCESS',
@@ -53,8 +59,50 @@ export class ConnectionReader extends LinkBuffer {
         ),
       );
     }
-    const blocker = host.waitBlocker(n);
+    const blocker = this.#host.waitBlocker();
     if (blocker !== null) return Promise.reject(blocker);
-    return new Promise<void>((resolve, reject) => host.startWait(n, resolve, reject));
+    return new Promise<void>((resolve, reject) => {
+      this.#waitSize = n;
+      this.#resolve = resolve;
+      this.#reject = reject;
+      const timeout = this.#host.readTimeout();
+      if (timeout > 0) {
+        this.#deadline = monotonicNow() + timeout;
+        this.#host.armTimer(this.#deadline);
+      }
+    });
+  }
+
+  /** @internal The pending wait's deadline (monotonic ms), or 0. */
+  get waitDeadline(): number {
+    return this.#deadline;
+  }
+
+  /** @internal New bytes arrived: resolves the pending wait when enough are buffered. */
+  wake(): void {
+    if (this.#resolve === null || this.len() < this.#waitSize) return;
+    const resolve = this.#resolve;
+    this.#clear();
+    resolve();
+  }
+
+  /** @internal Rejects the pending wait, if any. */
+  failWait(error: Error): void {
+    const reject = this.#reject;
+    if (reject === null) return;
+    this.#clear();
+    reject(error);
+  }
+
+  /** @internal Timer: rejects the pending wait when its deadline has passed. */
+  expireWait(now: number): void {
+    if (this.#deadline !== 0 && now >= this.#deadline) this.failWait(this.#host.timeoutError());
+  }
+
+  #clear(): void {
+    this.#resolve = null;
+    this.#reject = null;
+    this.#waitSize = 0;
+    this.#deadline = 0;
   }
 }

@@ -86,10 +86,6 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   #readTimeout: number;
   #writeTimeout: number;
   #idleTimeout = 0;
-  #waitSize = 0;
-  #waitResolve: (() => void) | null = null;
-  #waitReject: ((error: Error) => void) | null = null;
-  #readDeadline = 0;
   #writeDeadline = 0;
   #ackedAtArm = 0;
   #localAddress: string | null = null;
@@ -184,7 +180,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     if (this.#userClosed) return;
     this.#userClosed = true;
     this.#active = false;
-    this.#failWaiter(connectionClosedError('wait read'));
+    this.reader.failWait(connectionClosedError('wait read'));
     if (!this.#processing) this.#finalize();
   }
 
@@ -295,7 +291,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   destroy(): void {
     this.#userClosed = true;
     this.#active = false;
-    this.#failWaiter(connectionClosedError('wait read'));
+    this.reader.failWait(connectionClosedError('wait read'));
     this.#finalize();
   }
 
@@ -329,7 +325,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   onData(slab: Buffer, start: number, end: number, token: number): void {
     this.reader.appendRegion(slab, start, end, this.#reactor, token);
     this.#appended += end - start;
-    if (this.#waitResolve !== null && this.reader.len() >= this.#waitSize) this.#resolveWaiter();
+    this.reader.wake();
     this.#scheduleProcessing();
   }
 
@@ -339,7 +335,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     this.#peerClosed = true;
     this.#active = false;
     if (errno < 0) this.#closeError ??= systemError(errno, 'read');
-    if (this.#waitResolve !== null) this.#failWaiter(eofError());
+    this.reader.failWait(eofError());
     // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
     if (this.#connected && !this.#userClosed) this.#owner?.peerClosed(this);
     this.emit('end');
@@ -364,10 +360,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
 
   /** @internal Timer wheel. */
   onTimer(now: number): void {
-    if (this.#readDeadline !== 0 && now >= this.#readDeadline) {
-      this.#readDeadline = 0;
-      this.#failWaiter(readTimeoutError(this.remoteAddress));
-    }
+    this.reader.expireWait(now);
     if (this.#writeDeadline !== 0 && now >= this.#writeDeadline) this.#checkWriteTimeout(now);
     this.#rearm();
   }
@@ -375,16 +368,9 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   // ---- internals -------------------------------------------------------------------------------
 
   readonly #readHost: ReadWaitHost = {
-    isWaiting: () => this.#waitResolve !== null,
-    startWait: (n, resolve, reject) => {
-      this.#waitSize = n;
-      this.#waitResolve = resolve;
-      this.#waitReject = reject;
-      if (this.#readTimeout > 0) {
-        this.#readDeadline = monotonicNow() + this.#readTimeout;
-        this.#rearm();
-      }
-    },
+    readTimeout: () => this.#readTimeout,
+    armTimer: () => this.#rearm(),
+    timeoutError: () => readTimeoutError(this.remoteAddress),
     waitBlocker: () => {
       if (this.#closeError !== null && !this.#peerClosed) return this.#closeError;
       if (this.#userClosed) return connectionClosedError('wait read');
@@ -408,7 +394,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   };
 
   #rearm(): void {
-    let deadline = this.#readDeadline;
+    let deadline = this.reader.waitDeadline;
     if (this.#writeDeadline !== 0 && (deadline === 0 || this.#writeDeadline < deadline)) {
       deadline = this.#writeDeadline;
     }
@@ -428,30 +414,10 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     }
   }
 
-  #resolveWaiter(): void {
-    const resolve = this.#waitResolve!;
-    this.#clearWaiter();
-    resolve();
-  }
-
-  #failWaiter(error: Error): void {
-    const reject = this.#waitReject;
-    if (reject === null) return;
-    this.#clearWaiter();
-    reject(error);
-  }
-
-  #clearWaiter(): void {
-    this.#waitResolve = null;
-    this.#waitReject = null;
-    this.#waitSize = 0;
-    this.#readDeadline = 0;
-  }
-
   /** Closes the connection because of `error` and reports it to the owner. */
   #fail(error: Error): void {
     this.#closeError ??= error;
-    this.#failWaiter(error);
+    this.reader.failWait(error);
     if (this.#owner !== null) this.#owner.reportError(error, this);
     else if (this.listenerCount('error') > 0) this.emit('error', error);
     this.close();
@@ -550,7 +516,6 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
       output.dispose();
     });
     this.reader.close();
-    this.#readDeadline = 0;
     this.#writeDeadline = 0;
     this.#owner?.finalized(this);
     this.emit('close', this.#closeError);
