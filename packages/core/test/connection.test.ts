@@ -1,0 +1,141 @@
+/**
+ * Connection rules checked without the addon (fake binding, house style B.9): the processing loop,
+ * close ordering and the write submissions. Real-socket versions live in test/native/.
+ */
+import { Connection, type ConnectionOwner } from '../src/connection';
+import * as L from '../src/layout';
+import { kDefaultConnectionOptions } from '../src/options';
+import { Reactor } from '../src/reactor';
+import { createFakeBinding, type FakeBinding } from './helpers/fake-binding';
+
+const kFd = 9;
+
+function setup(owner: ConnectionOwner | null = null): {
+  binding: FakeBinding;
+  reactor: Reactor;
+  connection: Connection;
+  deliver(text: string): void;
+} {
+  const binding = createFakeBinding();
+  const reactor = new Reactor(binding);
+  const connection = new Connection(reactor, kFd, 'tcp', kDefaultConnectionOptions, owner);
+  let offset = 0;
+  return {
+    binding,
+    reactor,
+    connection,
+    deliver(text: string) {
+      const slab = Buffer.from(binding.slabs[0]!);
+      slab.write(text, offset, 'latin1');
+      binding.emitBatch([[L.kRecordData, 0, kFd, offset, text.length]]);
+      offset += text.length;
+    },
+  };
+}
+
+function owner(events: string[]): ConnectionOwner {
+  return {
+    reportError: (error) => events.push(`error:${error.message}`),
+    peerClosed: () => events.push('peer-closed'),
+    idle: () => events.push('idle'),
+    finalized: () => events.push('finalized'),
+  };
+}
+
+describe('Connection (fake binding)', () => {
+  it('re-runs the handler while input remains: 5 bytes, 1 per call, 5 calls', () => {
+    const { connection, deliver } = setup();
+    const seen: string[] = [];
+    connection.setOnRequest((c) => {
+      seen.push(String.fromCharCode(c.reader.readByte()));
+    });
+    deliver('hello');
+    expect(seen.join('')).toBe('hello');
+  });
+
+  it('does not spin on a handler that consumes nothing; more data runs it again', () => {
+    const { connection, deliver } = setup();
+    let calls = 0;
+    connection.setOnRequest(() => {
+      calls++;
+    });
+    deliver('ab');
+    expect(calls).toBe(1);
+    deliver('c');
+    expect(calls).toBe(2);
+    expect(connection.reader.len()).toBe(3);
+  });
+
+  it('runs an async handler serially: data arriving meanwhile waits for it', async () => {
+    const { connection, deliver } = setup();
+    const order: string[] = [];
+    let release!: () => void;
+    connection.setOnRequest(async (c) => {
+      const text = c.reader.readString(c.reader.len());
+      order.push(`start:${text}`);
+      if (text === 'a') await new Promise<void>((resolve) => (release = resolve));
+      order.push(`end:${text}`);
+    });
+    deliver('a');
+    deliver('b');
+    expect(order).toEqual(['start:a']);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['start:a', 'end:a', 'start:b', 'end:b']);
+  });
+
+  it('close() inside a handler runs close callbacks after it returns, newest first, once', () => {
+    const events: string[] = [];
+    const { connection, deliver, binding } = setup(owner(events));
+    connection.addCloseCallback(() => events.push('first'));
+    connection.addCloseCallback((c) => events.push(`second:${c.isActive()}`));
+    connection.setOnRequest((c) => {
+      c.reader.skip(1);
+      c.close();
+      c.close();
+      events.push('handler-returns');
+    });
+    deliver('x');
+    expect(events).toEqual(['handler-returns', 'second:false', 'first', 'finalized']);
+    expect(binding.processSubmissions()).toEqual([[L.kSubmitClose, 0, kFd, 0, 0]]);
+  });
+
+  it('flush() queues one write submission per chunk of outbound memory, no native call', () => {
+    const { connection, reactor, binding } = setup();
+    connection.writer.writeString('hello');
+    const calls = reactor.stats().jsToNativeCalls;
+    connection.writer.flush();
+    const entries = binding.processSubmissions();
+    expect(entries).toHaveLength(1);
+    const [op, slab, fd, offset, length] = entries[0]!;
+    expect([op, fd, length]).toEqual([L.kSubmitWrite, kFd, 5]);
+    expect(Buffer.from(binding.slabs[slab]!, offset, length).toString()).toBe('hello');
+    // The only native call was registering the outbound slab itself (once per reactor).
+    expect(reactor.stats().jsToNativeCalls - calls).toBeLessThanOrEqual(1);
+    expect(connection.pendingBytes).toBe(5);
+    binding.fdState()[kFd * L.kFdStateInts + L.kFdWritten] = 5;
+    expect(connection.pendingBytes).toBe(0);
+    expect(connection.writer.len()).toBe(0);
+  });
+
+  it('a peer hang-up makes the connection inactive and rejects a pending wait with EOF', async () => {
+    const events: string[] = [];
+    const { connection, binding } = setup(owner(events));
+    const waiting = connection.reader.waitFor(4);
+    binding.emitBatch([[L.kRecordHangup, 0, kFd, 0, 0]]);
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_NETPOLL_EOF' });
+    expect(connection.isActive()).toBe(false);
+    expect(events).toEqual(['peer-closed', 'finalized']);
+  });
+
+  it('a throwing handler closes the connection and reports the error', () => {
+    const events: string[] = [];
+    const { connection, deliver } = setup(owner(events));
+    connection.setOnRequest(() => {
+      throw new Error('boom');
+    });
+    deliver('x');
+    expect(connection.isActive()).toBe(false);
+    expect(events).toEqual(['error:boom', 'finalized']);
+  });
+});
