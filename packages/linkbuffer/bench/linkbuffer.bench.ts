@@ -8,9 +8,20 @@
  * uniformly random 1 B – 64 KiB (socket-read sized), from a fixed seed, so every contender parses
  * exactly the same bytes and boundaries. The chunk Buffers are made once, outside the timed loop.
  *
+ * Memory layout (BENCH_LAYOUT), the same for every contender: every chunk is a range of one large
+ * Buffer (a slab), as `@netpoll/core` receives socket reads.
+ * - `interleaved` (default): 64 bytes of other data sit between consecutive chunks, as when reads
+ *   of other connections land in the same slab in between. A frame that straddles two chunks
+ *   must then be copied to be handed out contiguously.
+ * - `slab`: the chunks lie back to back, as one connection's consecutive reads into a slab do.
+ *   LinkBuffer then returns a straddling frame as one view across the chunks without copying
+ *   (the other contenders do not look for this and copy as before), so this layout shows that
+ *   path instead of the copying one.
+ *
  * Contenders (each reads the header, takes the payload, touches its first and last byte):
- * - linkbuffer/appendRegion: each chunk is a borrowed region of the stream (no-op owner), which is
- *   how `@netpoll/core` feeds socket slabs; frames are read as in the README's quick start:
+ * - linkbuffer/appendRegion: each chunk is a borrowed region (no-op owner; in the slab layout a
+ *   range of the stream Buffer), which is how `@netpoll/core` feeds socket slabs; frames are
+ *   read as in the README's quick start:
  *   peekUint32BE(), skip(4), next(len), release().
  * - linkbuffer/appendRegion+peek(4): the same, with the header decoded from a peek(4) view, as a
  *   netpoll user writes it (Peek(4) then decode); shows what the allocation-free header saves.
@@ -19,7 +30,8 @@
  * - bl: BufferList append(chunk), readUInt32BE(0), slice(4, 4 + len), consume(4 + len).
  * - Buffer.concat: keeps the unparsed tail and concatenates the next chunk onto it.
  * - bound: copies only — a reference, not a parser: the in-place walk plus the straddling-payload
- *   copies that every contender has to make; the distance to it is buffer-management overhead.
+ *   copies that every contender has to make in the separate layout; the distance to it is
+ *   buffer-management overhead. (In the slab layout LinkBuffer skips those copies and passes it.)
  *
  * Each repeat times every contender once (a sample of `kPasses` passes), in rotating order; the
  * table shows medians over `kRepeats` of frames per CPU-second of this process (`process.cpuUsage`,
@@ -27,7 +39,8 @@
  * ratio against bl. A
  * separate, untimed sample per contender runs under V8's GCProfiler for bytes allocated per frame
  * on the JS heap and the garbage collections (count and pause). It prints; it never asserts.
- * Environment knobs: BENCH_FRAMES, BENCH_REPEATS, BENCH_PASSES, BENCH_SEED, BENCH_MAX_PAYLOAD.
+ * Environment knobs: BENCH_FRAMES, BENCH_REPEATS, BENCH_PASSES, BENCH_SEED, BENCH_MAX_PAYLOAD,
+ * BENCH_LAYOUT (`interleaved` or `slab`).
  */
 import { performance } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
@@ -43,6 +56,12 @@ const kRepeats = Number(process.env.BENCH_REPEATS ?? 9);
 const kSeed = Number(process.env.BENCH_SEED ?? 20_261_121);
 const kPasses = Number(process.env.BENCH_PASSES ?? 3);
 const kMaxPayload = Number(process.env.BENCH_MAX_PAYLOAD ?? 65_536);
+const kLayout = process.env.BENCH_LAYOUT ?? 'interleaved';
+if (kLayout !== 'interleaved' && kLayout !== 'slab') {
+  throw new Error(`BENCH_LAYOUT must be 'interleaved' or 'slab' (received ${kLayout})`);
+}
+/** Bytes of other data between consecutive chunks in the slab. */
+const kGap = kLayout === 'slab' ? 0 : 64;
 
 setFlagsFromString('--expose-gc');
 const forceGc = runInNewContext('gc') as () => void;
@@ -61,8 +80,10 @@ function prng(seed: number): () => number {
 
 interface Workload {
   readonly stream: Buffer;
-  readonly offsets: Uint32Array; // chunk i is stream[offsets[i], offsets[i + 1])
-  readonly chunks: Buffer[];
+  readonly offsets: Uint32Array; // chunk i holds stream[offsets[i], offsets[i + 1])
+  readonly slab: Buffer; // chunk i is slab[starts[i], starts[i] + its length)
+  readonly starts: Uint32Array;
+  readonly chunks: Buffer[]; // the same chunks as Buffers (views of the slab)
   readonly frames: number;
   readonly checksum: number;
 }
@@ -90,8 +111,22 @@ function makeWorkload(): Workload {
     const next = offsets[offsets.length - 1]! + 1 + Math.floor(random() * 65536);
     offsets.push(Math.min(next, total));
   }
-  const chunks = offsets.slice(1).map((end, i) => stream.subarray(offsets[i]!, end));
-  return { stream, offsets: Uint32Array.from(offsets), chunks, frames: kFrames, checksum };
+  // Chunk i sits at offsets[i] + i * kGap in the slab; the gaps hold other bytes (0xee).
+  const slab = Buffer.alloc(total + kGap * offsets.length, 0xee);
+  const starts = offsets.map((start, i) => start + i * kGap);
+  const chunks = offsets.slice(1).map((end, i) => {
+    stream.copy(slab, starts[i]!, offsets[i]!, end);
+    return slab.subarray(starts[i]!, starts[i]! + (end - offsets[i]!));
+  });
+  return {
+    stream,
+    offsets: Uint32Array.from(offsets),
+    slab,
+    starts: Uint32Array.from(starts),
+    chunks,
+    frames: kFrames,
+    checksum,
+  };
 }
 
 interface Outcome {
@@ -117,11 +152,12 @@ function drainLinkBuffer(buffer: LinkBuffer, outcome: Outcome, viaPeek: boolean)
   }
 }
 
-function feedRegions({ stream, offsets }: Workload, viaPeek: boolean): Outcome {
+function feedRegions({ slab, starts, chunks }: Workload, viaPeek: boolean): Outcome {
   const outcome = { frames: 0, checksum: 0 };
   const buffer = new LinkBuffer();
-  for (let i = 0; i + 1 < offsets.length; i++) {
-    buffer.appendRegion(stream, offsets[i]!, offsets[i + 1]!, noopOwner, i);
+  for (let i = 0; i < chunks.length; i++) {
+    // The slab is passed whole with the region's bounds, as @netpoll/core does.
+    buffer.appendRegion(slab, starts[i]!, starts[i]! + chunks[i]!.length, noopOwner, i);
     drainLinkBuffer(buffer, outcome, viaPeek);
   }
   buffer.close();
@@ -308,7 +344,7 @@ async function main(): Promise<void> {
   const mib = (workload.stream.length / 1048576).toFixed(1);
   console.log(
     `length-header frames: ${workload.frames} frames (16 B-${kMaxPayload} B log-uniform), ` +
-      `${mib} MiB, ${workload.chunks.length} chunks (1 B-64 KiB), ` +
+      `${mib} MiB, ${workload.chunks.length} chunks (1 B-64 KiB, ${kLayout} layout), ` +
       `${kRepeats} repeats of ${kPasses} passes, Node ${process.version}`,
   );
   const wall = (name: string) => median(timings.get(name)!.map((t) => t.framesPerSecond));

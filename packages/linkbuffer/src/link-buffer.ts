@@ -445,6 +445,8 @@ export class LinkBuffer {
       node.flags |= kExposed;
       return viewIn(node.memory, node.memoryOffset + start, this.#length);
     }
+    const span = this.#spanView(node, this.#length);
+    if (span !== null) return span;
     const out = Buffer.allocUnsafe(this.#length);
     this.#copyOut(0, out, 0, this.#length);
     return out;
@@ -880,6 +882,11 @@ export class LinkBuffer {
       this.#peekLength = 0;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
+    const span = this.#spanView(node, n);
+    if (span !== null) {
+      this.#consume(n, null, 0);
+      return span;
+    }
     let out: Buffer;
     if (n > kPooledCopyMin && n <= kMaxPooledSize) {
       const memory = this.#allocate(n);
@@ -891,6 +898,34 @@ export class LinkBuffer {
     }
     this.#consume(n, out, 0);
     return out;
+  }
+
+  /**
+   * A view of the `n` readable bytes from `node` (the read node, which holds fewer than `n`) when
+   * they lie back to back in one memory across the nodes that hold them, as consecutive reads
+   * into one slab do (netpoll gets the same effect by reading into one large node); the nodes
+   * are marked exposed. Else `null`, and nothing is marked. Does not consume.
+   */
+  #spanView(node: LinkNode, n: number): Buffer | null {
+    const memory = node.memory;
+    let end = node.memoryOffset + node.committedEnd;
+    let remaining = n - (node.committedEnd - node.readOffset);
+    let last = node.next!;
+    for (;;) {
+      const available = last.committedEnd - last.readOffset;
+      if (available > 0) {
+        if (last.memory !== memory || last.memoryOffset + last.readOffset !== end) return null;
+        if (available >= remaining) break;
+        remaining -= available;
+        end = last.memoryOffset + last.committedEnd;
+      }
+      last = last.next!;
+    }
+    for (let each = node; ; each = each.next!) {
+      each.flags |= kExposed;
+      if (each === last) break;
+    }
+    return viewIn(memory, node.memoryOffset + node.readOffset, n);
   }
 
   #peekSlow(n: number): Buffer {

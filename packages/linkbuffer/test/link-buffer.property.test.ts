@@ -20,7 +20,7 @@ type Operation =
   | { kind: 'ack'; fraction: number }
   | { kind: 'direct'; size: number; fraction: number }
   | { kind: 'flush' }
-  | { kind: 'region'; size: number }
+  | { kind: 'region'; size: number; pieces: number; shared: boolean }
   | { kind: 'append'; readable: number; reserved: number }
   | {
       kind: 'next' | 'peek' | 'skip' | 'readString' | 'readBinary' | 'read' | 'slice';
@@ -57,7 +57,12 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     fraction: fc.double({ min: 0, max: 1, noNaN: true }),
   }),
   fc.record({ kind: fc.constant('flush' as const) }),
-  fc.record({ kind: fc.constant('region' as const), size: size(90) }),
+  fc.record({
+    kind: fc.constant('region' as const),
+    size: size(90),
+    pieces: fc.integer({ min: 1, max: 3 }),
+    shared: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('append' as const), readable: size(50), reserved: size(20) }),
   {
     weight: 8,
@@ -124,6 +129,9 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
     releaseRegion: (token: number) => released.set(token, (released.get(token) ?? 0) + 1),
   };
   const held: Array<[Uint8Array, number[]]> = [];
+  // 150 operations of at most 90 bytes each fit; debug mode poisons each region as it goes back.
+  const sharedSlab = Buffer.alloc(150 * 90);
+  let sharedSlabAt = 0;
   const slices: Array<[LinkBuffer, number[]]> = [];
 
   const check = () => {
@@ -198,11 +206,21 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
         reserved = [];
         break;
       case 'region': {
-        const slab = nextBytes(op.size + 8);
-        const token = ++tokens;
-        buffer.appendRegion(slab, 4, 4 + op.size, owner, token);
-        if (reserved.length === 0) readable.push(...slab.subarray(4, 4 + op.size));
-        else reserved.push(...slab.subarray(4, 4 + op.size));
+        // Shared regions continue one slab, back to back (so cross-node reads may be views
+        // spanning them); the others sit alone in fresh memory. Each op appends `pieces` regions.
+        const slab = op.shared ? sharedSlab : Buffer.alloc(op.size + 8);
+        let start = op.shared ? sharedSlabAt : 4;
+        nextBytes(op.size).copy(slab, start);
+        if (op.shared) sharedSlabAt += op.size;
+        const end = start + op.size;
+        for (let piece = 1; piece <= op.pieces; piece++) {
+          const stop = piece === op.pieces ? end : start + Math.floor(op.size / op.pieces);
+          buffer.appendRegion(slab, start, stop, owner, ++tokens);
+          start = stop;
+        }
+        const bytes = slab.subarray(end - op.size, end);
+        if (reserved.length === 0) readable.push(...bytes);
+        else reserved.push(...bytes);
         break;
       }
       case 'append': {
