@@ -258,7 +258,6 @@ Napi::Value ReactorWrap::InitReactor(const Napi::CallbackInfo& info) {
     limits.max_batch_bytes = static_cast<size_t>(read("maxBatchBytes", 4 << 20));
     limits.read_size = static_cast<size_t>(read("readSize", 64 << 10));
   }
-  control.Data();
   runtime->control = static_cast<int32_t*>(control.Data());
   runtime->stats = static_cast<double*>(stats.Data());
   int status = runtime->reactor.Open(runtime->control, static_cast<int32_t*>(fd_state.Data()),

@@ -511,6 +511,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     reactor.detachStream(this.fd, this);
     const writer = this.writer;
     const output = this.#output;
+    output.detach();
     reactor.submitClose(this.fd, () => {
       writer.close();
       output.dispose();

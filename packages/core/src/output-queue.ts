@@ -25,6 +25,7 @@ export class OutputQueue {
   #acked = 0; // stream offset native confirmed written
   #skip = 0; // visitor state: bytes to pass over before the first new byte
   #holds: Hold[] | null = null;
+  #detached = false; // the fd was handed back: its counter may belong to a new connection
   readonly #visit = (buffer: Buffer, start: number, end: number): boolean => {
     let from = start;
     if (this.#skip > 0) {
@@ -67,6 +68,7 @@ export class OutputQueue {
 
   /** Skips and releases what native has written since the last call. */
   reclaim(): void {
+    if (this.#detached) return;
     const written = this.#reactor.written(this.#fd);
     const delta = (written - this.#acked) >>> 0;
     if (delta === 0 || delta > this.#submitted - this.#acked) return;
@@ -78,6 +80,11 @@ export class OutputQueue {
     if (holds !== null) {
       while (holds.length > 0 && holds[0]!.end <= this.#acked) this.#drop(holds.shift()!);
     }
+  }
+
+  /** Stops reading the fd's counters (the connection closed; the fd number may be reused). */
+  detach(): void {
+    this.#detached = true;
   }
 
   /** Frees held memory; call once native no longer references it (after close). */
