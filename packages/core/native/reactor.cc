@@ -141,8 +141,8 @@ int Reactor::ReleaseSlab(int index) {
   return 0;
 }
 
-int Reactor::Listen(const Endpoint& endpoint, int backlog) {
-  int fd = ListenSocket(endpoint, backlog);
+int Reactor::Listen(const Endpoint& endpoint, int backlog, bool reuse_port) {
+  int fd = ListenSocket(endpoint, backlog, reuse_port);
   if (fd < 0) return fd;
   auto* listener = new Connection();
   listener->fd = fd;

@@ -83,7 +83,7 @@ class Reactor {
 
   // Creates a listener that is registered but not yet accepting; call
   // SetReading(fd, true) to start accepting (EventLoop.serve).
-  int Listen(const Endpoint& endpoint, int backlog);
+  int Listen(const Endpoint& endpoint, int backlog, bool reuse_port = false);
   int Connect(const Endpoint& endpoint, const Framing& framing);
 
   // Sets the framing of a connection, or the framing a listener gives the

@@ -313,7 +313,7 @@ Napi::Value ReactorWrap::AddSlab(const Napi::CallbackInfo& info) {
 
 Napi::Value ReactorWrap::Listen(const Napi::CallbackInfo& info) {
   if (!runtime_->initialized) return Result(info, -EBADF);
-  int fd = runtime_->reactor.Listen(EndpointArgs(info, 0), IntArg(info, 3));
+  int fd = runtime_->reactor.Listen(EndpointArgs(info, 0), IntArg(info, 3), IntArg(info, 4) != 0);
   runtime_->UpdateRef();
   return Result(info, fd);
 }

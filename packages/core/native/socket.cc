@@ -117,7 +117,7 @@ int OpenFor(const Endpoint& endpoint, SocketAddressStorage* address, socklen_t* 
 
 }  // namespace
 
-int ListenSocket(const Endpoint& endpoint, int backlog) {
+int ListenSocket(const Endpoint& endpoint, int backlog, bool reuse_port) {
   SocketAddressStorage address;
   socklen_t length = 0;
   int domain = 0;
@@ -127,6 +127,12 @@ int ListenSocket(const Endpoint& endpoint, int backlog) {
     int on = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
       return FailAndClose(fd, NegativeErrno());
+#ifdef SO_REUSEPORT
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+      return FailAndClose(fd, NegativeErrno());
+#else
+    if (reuse_port) return FailAndClose(fd, -ENOTSUP);
+#endif
   }
   if (bind(fd, &address.base, length) == -1)
     return FailAndClose(fd, NegativeErrno());

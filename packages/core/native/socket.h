@@ -34,8 +34,9 @@ struct Endpoint {
   int port;
 };
 
-// Creates, binds and listens. TCP listeners get SO_REUSEADDR. Returns the fd.
-int ListenSocket(const Endpoint& endpoint, int backlog);
+// Creates, binds and listens. TCP listeners get SO_REUSEADDR, and SO_REUSEPORT when
+// `reuse_port` is set (one listener per worker thread on the same port). Returns the fd.
+int ListenSocket(const Endpoint& endpoint, int backlog, bool reuse_port);
 
 // Accepts one connection (accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC where
 // available). Returns the new fd, or -EAGAIN when none is pending.

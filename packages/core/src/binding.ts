@@ -36,8 +36,11 @@ export interface NativeBinding {
   addSlab(buffer: ArrayBuffer, inbound: boolean): number;
   /** Unregisters an outbound slab whose memory no pending write uses. */
   releaseSlab(index: number): number;
-  /** Creates a listener (not accepting yet). Returns the fd or -errno (syscall socket/bind/listen). */
-  listen(family: number, host: string, port: number, backlog: number): number;
+  /**
+   * Creates a listener (not accepting yet); `reusePort` 1 sets SO_REUSEPORT. Returns the fd or
+   * -errno (syscall socket/bind/listen).
+   */
+  listen(family: number, host: string, port: number, backlog: number, reusePort: number): number;
   /** Starts a non-blocking connect; completion arrives as a connect record. fd or -errno. */
   connect(family: number, host: string, port: number, headerSize: number, maxFrame: number): number;
   /** Framing of a connection, or of the connections a listener accepts. */

@@ -87,7 +87,13 @@ export function createListener(
   const reactor = getReactor();
   const host = parsed.network === 'unix' ? parsed.host : listenHost(parsed);
   reactor.countCall();
-  const fd = reactor.binding.listen(familyOf(parsed, host), host, parsed.port, resolved.backlog);
+  const fd = reactor.binding.listen(
+    familyOf(parsed, host),
+    host,
+    parsed.port,
+    resolved.backlog,
+    resolved.reusePort ? 1 : 0,
+  );
   if (fd < 0) throw systemError(fd, 'listen', address);
   let bound = parsed.host;
   if (parsed.network === 'tcp') {

@@ -103,6 +103,11 @@ export interface ResolvedDialOptions extends ResolvedConnectionOptions {
 export interface ListenerOptions {
   /** `listen()` backlog. Integer from 1 to 65535. Default 511 (Node's default). */
   backlog?: number;
+  /**
+   * Sets `SO_REUSEPORT` (TCP) so several listeners — typically one per worker thread, each with
+   * its own reactor — share one port and the kernel spreads connections (Linux). Default false.
+   */
+  reusePort?: boolean;
 }
 
 /** Options of `eventLoop.shutdown(options)`. */
@@ -147,6 +152,7 @@ export const kDefaultDialOptions: ResolvedDialOptions = Object.freeze({
 
 export const kDefaultListenerOptions: Readonly<Required<ListenerOptions>> = Object.freeze({
   backlog: 511,
+  reusePort: false,
 });
 
 export const kDefaultShutdownOptions: Readonly<Required<ShutdownOptions>> = Object.freeze({
@@ -279,8 +285,13 @@ export function resolveDialOptions(input: unknown): ResolvedDialOptions {
 /** Validates `createListener()` options once. */
 export function resolveListenerOptions(input: unknown): Readonly<Required<ListenerOptions>> {
   const object = optionsObject(input, 'options');
+  const reusePort = object.reusePort ?? false;
+  if (typeof reusePort !== 'boolean') {
+    throw new InvalidArgumentError('options.reusePort', 'a boolean', reusePort);
+  }
   return Object.freeze({
     backlog: integerOption(object.backlog, 'options.backlog', 1, 65535, 511),
+    reusePort,
   });
 }
 

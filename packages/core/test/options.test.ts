@@ -123,6 +123,13 @@ describe('resolveListenerOptions', () => {
     expect(resolveListenerOptions(undefined).backlog).toBe(511);
     expect(codeOf(() => resolveListenerOptions({ backlog: 0 }))).toBe('ERR_NETPOLL_OUT_OF_RANGE');
   });
+
+  it('defaults reusePort to false and rejects a non-boolean', () => {
+    expect(resolveListenerOptions({}).reusePort).toBe(false);
+    expect(() => resolveListenerOptions({ reusePort: 1 })).toThrow(
+      'options.reusePort must be a boolean (received 1)',
+    );
+  });
 });
 
 describe('resolveShutdownOptions', () => {

@@ -94,6 +94,17 @@ describeNative('dialer and errors (71–75)', () => {
     );
   });
 
+  it('reusePort lets two listeners share a port; without it the second bind fails', () => {
+    const first = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const second = createListener('tcp', `127.0.0.1:${first.port}`, { reusePort: true });
+    expect(second.port).toBe(first.port);
+    expect(() => createListener('tcp', `127.0.0.1:${first.port}`)).toThrow(
+      expect.objectContaining({ code: 'EADDRINUSE', syscall: 'listen' }),
+    );
+    second.close();
+    first.close();
+  });
+
   it('73: Unix sockets round-trip and ignore the dial timeout', async () => {
     const server = startServer(echoHandler, {}, 'unix');
     const client = await dialConnection('unix', server.listener.address, { timeout: 1 });
