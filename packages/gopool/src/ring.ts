@@ -47,9 +47,10 @@ export const Ctrl = {
   /** Response ring tail (event loop writes). */
   respTail: 64,
   /**
-   * Average time the thread spends per task, in nanoseconds (an exponentially weighted mean
-   * of task start to result; worker writes, event loop reads to decide whether to batch
-   * tasks onto one thread or spread them).
+   * Average time the thread is busy per task, in nanoseconds: an exponentially weighted
+   * mean of each call's synchronous run (an async task's awaits do not keep the thread
+   * busy, so they do not count). The worker writes it; the event loop reads it to batch,
+   * spread or hold back tasks.
    */
   serviceNs: 80,
 } as const;

@@ -25,6 +25,13 @@ import { type HandleSettings, SendResult, WorkerHandle } from './worker-handle';
  */
 const kSpreadNs = 50_000;
 
+/**
+ * Backlog above which a thread gets no more tasks until it catches up: 2 ms. It keeps
+ * expensive tasks in the pool's queue (any thread that frees up takes the next one) instead
+ * of lined up behind a long task; cheap tasks are bounded by concurrentTasksPerWorker first.
+ */
+const kMaxBacklogNs = 2_000_000;
+
 // `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more in
 // Node (an async resource per call).
 const kResolved = Promise.resolve();
@@ -109,7 +116,8 @@ export class Scheduler {
    * fullest thread that still has room: one wake-up then carries many of them, and on a
    * small machine a second thread would only compete with the event loop for a core.
    * Expensive ones (the thread's backlog would exceed {@link kSpreadNs}) go to the
-   * least-loaded thread, and a new thread is started while every thread is busy.
+   * least-loaded thread, a new thread is started while every thread is busy, and once every
+   * thread's backlog exceeds {@link kMaxBacklogNs} tasks wait in the pool's queue.
    */
   #dispatch(task: PoolTask): boolean {
     const limit = this.options.concurrentTasksPerWorker;
@@ -130,6 +138,10 @@ export class Scheduler {
       this.handles.length < this.options.maxThreads
     ) {
       best = this.spawn();
+    } else if (least !== undefined && least.inflight.size * least.serviceNs() >= kMaxBacklogNs) {
+      // Every thread already has a long backlog: wait in the pool's queue for the first one
+      // to free up, rather than behind a long task on a thread that may stay busy.
+      return false;
     }
     if (best === undefined) return false;
     let result: number;

@@ -193,8 +193,8 @@ export class WorkerHandle {
   }
 
   /**
-   * The thread's average time per task in nanoseconds, as it measured it (1 ms until it
-   * has run one).
+   * The thread's average busy time per task in nanoseconds, as it measured it (1 ms until
+   * it has run one).
    */
   serviceNs(): number {
     return Atomics.load(this.#ctrl, Ctrl.serviceNs);

@@ -104,7 +104,6 @@ function run(
   name: string,
   value: unknown,
   hasSignal: boolean,
-  start: number,
 ): void {
   if (fn === null) {
     responder.respond(id, slot, Status.noExport, name);
@@ -131,8 +130,8 @@ function run(
   ) {
     asyncPending++;
     (result as PromiseLike<unknown>).then(
-      (resolved) => settleAsync(id, slot, hasSignal, Status.ok, resolved, start),
-      (error: unknown) => settleAsync(id, slot, hasSignal, Status.thrown, error, start),
+      (resolved) => settleAsync(id, slot, hasSignal, Status.ok, resolved),
+      (error: unknown) => settleAsync(id, slot, hasSignal, Status.thrown, error),
     );
     return;
   }
@@ -146,12 +145,8 @@ function settleAsync(
   hasSignal: boolean,
   status: number,
   value: unknown,
-  start: number,
 ): void {
   asyncPending--;
-  // An async task counts from its start to its result: conservative (it may mostly have
-  // waited), which makes the pool spread such tasks rather than pile them on one thread.
-  recordService(performance.now() - start);
   if (hasSignal) running.delete(id);
   responder.respond(id, slot, status, value);
   responder.scheduleFlush();
@@ -187,7 +182,7 @@ function drain(): void {
       responder.respond(id, slot, Status.thrown, decodeError);
     } else {
       const fn = (flags & kHasName) !== 0 ? resolveFunction(index, name) : functions[index]!;
-      run(id, slot, fn ?? null, name, value, (flags & kHasSignal) !== 0, taskStart);
+      run(id, slot, fn ?? null, name, value, (flags & kHasSignal) !== 0);
     }
     const now = performance.now();
     recordService(now - taskStart);
@@ -278,7 +273,7 @@ function onMessage(message: TaskMessage | CancelMessage): void {
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);
     const start = performance.now();
-    run(message.id, message.slot, fn, message.name, message.value, message.hasSignal, start);
+    run(message.id, message.slot, fn, message.name, message.value, message.hasSignal);
     recordService(performance.now() - start);
     responder.flush();
     return;

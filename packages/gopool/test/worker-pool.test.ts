@@ -78,6 +78,20 @@ describe('WorkerPool: running tasks', () => {
     expect(new Set(ids).size).toBe(2);
   });
 
+  it('holds expensive tasks in the pool queue rather than behind a long task on a busy thread', async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2 });
+    // Both threads measure tasks of 20 ms (far above the 2 ms backlog rule); a few rounds,
+    // because a thread's average rises by less than 2× per task (long samples are capped).
+    for (let round = 0; round < 3; round++) {
+      await Promise.all([pool.run(20, { name: 'spin' }), pool.run(20, { name: 'spin' })]);
+    }
+    const long = pool.run<number>(300, { name: 'spinThreadId' });
+    const short = Array.from({ length: 4 }, () => pool.run<number>(20, { name: 'spinThreadId' }));
+    const shortIds = await Promise.all(short);
+    expect(new Set(shortIds).size).toBe(1);
+    expect(shortIds[0]).not.toBe(await long);
+  });
+
   it('batches cheap tasks onto one thread once it has measured them as cheap', async () => {
     const pool = makePool({ minThreads: 2, maxThreads: 2 });
     // Each round is a burst of 4; once the thread's average is low, the burst stays on it.
