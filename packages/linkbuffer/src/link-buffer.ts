@@ -179,7 +179,8 @@ export class LinkBuffer {
 
   /**
    * Consumes and returns the next `n` bytes. Inside one node the result is a view of node memory
-   * (no copy); across nodes it is one contiguous copy, from pooled memory recorded until
+   * (no copy), and so it is across nodes that lie back to back in one memory (consecutive regions
+   * of one slab); otherwise it is one contiguous copy, from pooled memory recorded until
    * `release()` when 1 KiB < n ≤ 8 MiB, else a plain allocation. Either way it is valid until the
    * next `release()`. `n <= 0` returns an empty Buffer and consumes nothing.
    * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed), `ERR_NETPOLL_INVALID_ARG`
@@ -433,8 +434,9 @@ export class LinkBuffer {
   }
 
   /**
-   * All readable bytes without consuming them: a view when they sit in one node, else a fresh
-   * copy (not pooled). Valid until `release()`. Throws `ERR_NETPOLL_CLOSED`.
+   * All readable bytes without consuming them: a view when they sit in one node or in nodes back
+   * to back in one memory, else a fresh copy (not pooled). Valid until `release()`.
+   * Throws `ERR_NETPOLL_CLOSED`.
    */
   bytes(): Buffer {
     this.#checkReadable('bytes');
