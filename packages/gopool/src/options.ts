@@ -76,9 +76,10 @@ export interface WorkerPoolOptions {
    */
   idleTimeout?: number;
   /**
-   * Tasks that may wait in the pool's queue once every thread has
-   * `concurrentTasksPerWorker` tasks. A non-negative integer or `Infinity`; `run()` rejects
-   * with `ERR_NETPOLL_GOPOOL_QUEUE_FULL` beyond it. Default: `Infinity`.
+   * Tasks that may wait in the pool's queue, not yet handed to a thread (every thread holds
+   * `concurrentTasksPerWorker` tasks or has a long backlog). A non-negative integer or
+   * `Infinity`; `run()` rejects with `ERR_NETPOLL_GOPOOL_QUEUE_FULL` beyond it.
+   * Default: `Infinity`.
    */
   maxQueue?: number;
   /**
