@@ -85,8 +85,9 @@ export interface WorkerPoolOptions {
   /**
    * Tasks handed to one thread at a time (waiting in its ring or running): the largest batch
    * a thread takes per wake-up. Cheap tasks are batched onto one thread up to this count;
-   * expensive ones are spread (see the README, "Batch, spread or hold back"). Async task functions run
-   * concurrently up to this count. A positive integer from 1 to 65536. Default: 256.
+   * expensive ones are spread or held back (see the README, "Batch, spread or hold back").
+   * Async task functions run concurrently up to this count. A positive integer from 1 to
+   * 65536. Default: 256.
    */
   concurrentTasksPerWorker?: number;
   /**

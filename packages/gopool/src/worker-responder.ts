@@ -49,9 +49,9 @@ export class Responder {
   }
 
   /**
-   * Encodes the result of task `id` (in `slot` of the pool's table) and commits it to the ring (not yet published). A result
-   * larger than a quarter of the ring goes by `postMessage`; one that cannot be encoded
-   * becomes a `dataClone` status.
+   * Encodes the result of task `id` (in `slot` of the pool's table) and commits it to the
+   * ring (not yet published). A result larger than a quarter of the ring goes by
+   * `postMessage`; one that cannot be encoded becomes a `dataClone` status.
    */
   respond(id: number, slot: number, status: number, value: unknown): void {
     const encoder = this.#encoder;
