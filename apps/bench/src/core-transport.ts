@@ -4,7 +4,8 @@ import type { LoadTransport } from './load-transport';
 /**
  * The default load client: @netpoll/core's Dialer. Input is handed to the
  * sink chunk by chunk straight from the reactor's slabs (no copy), then
- * skipped and released; requests are written zero-copy above 4 KiB.
+ * skipped and released; each request batch is copied into the reactor's
+ * outbound memory by `flush()` and leaves with one `writev` after the batch.
  */
 export const coreTransport: LoadTransport = async (address, sink) => {
   const connection =

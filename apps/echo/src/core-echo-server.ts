@@ -42,7 +42,7 @@ function echoFrames(connection: Connection): void {
   const { reader, writer } = connection;
   let length = reader.len();
   while (length >= 4) {
-    const frameSize = 4 + reader.peek(4).readUInt32BE(0);
+    const frameSize = 4 + reader.peekUint32BE();
     if (length < frameSize) break;
     writer.writeBinary(reader.next(frameSize));
     length -= frameSize;
