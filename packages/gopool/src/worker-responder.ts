@@ -135,6 +135,11 @@ export class Responder {
     ringBell(this.#poolCtrl, PoolCtrl.mainSleeping, PoolCtrl.bell);
   }
 
+  /** True while the event loop is parked waiting for results. */
+  mainParked(): boolean {
+    return Atomics.load(this.#poolCtrl, PoolCtrl.mainSleeping) === 1;
+  }
+
   /** Flushes in a microtask: async results settling together share one flush. */
   scheduleFlush(): void {
     if (this.#flushScheduled) return;
