@@ -3,7 +3,9 @@
 // Native test suite: the poller contract (either backend) and the reactor
 // engine over socketpairs and loopback sockets, without Node. Built by CMake
 // as netpoll_native_tests (-DNETPOLL_NATIVE_TESTS=ON); run it directly or via
-// ctest, also under -DNETPOLL_SANITIZE=ON (ASan + UBSan).
+// ctest, also under -DNETPOLL_SANITIZE=ON (ASan + UBSan). With the kqueue
+// backend it also runs kqueue_tests.cc, which checks the kqueue API itself
+// (the kernel's, libkqueue's or, on Linux, the test-only kqueue_shim).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -22,10 +25,19 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "layout.h"
 #include "poller.h"
 #include "reactor.h"
 #include "socket.h"
+#if NETPOLL_POLLER_KQUEUE
+#include "kqueue_tests.h"
+#endif
+
+namespace netpoll_test {
+int g_checks = 0;
+int g_failures = 0;
+}  // namespace netpoll_test
 
 namespace {
 
@@ -33,19 +45,6 @@ using netpoll::Poller;
 using netpoll::PollResult;
 using netpoll::Reactor;
 namespace L = netpoll::layout;
-
-int g_failures = 0;
-int g_checks = 0;
-
-#define CHECK(condition)                                                   \
-  do {                                                                     \
-    ++g_checks;                                                            \
-    if (!(condition)) {                                                    \
-      ++g_failures;                                                        \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-                   #condition);                                            \
-    }                                                                      \
-  } while (0)
 
 // Waits until `fd` is readable (the nested-poller fd signals pending events).
 bool WaitReadable(int fd, int timeout_ms = 2000) {
@@ -106,12 +105,119 @@ void TestPollerContract() {
 
   CHECK(poller.Remove(pair[0], netpoll::kPollReadable) == 0);
   CHECK(EventsFor(&poller, pair[0]) == 0);
-  // Adding the same fd twice fails with a negative errno.
   CHECK(poller.Add(pair[0], netpoll::kPollReadable) == 0);
-  CHECK(poller.Add(pair[0], netpoll::kPollReadable) < 0 || true);
+#if NETPOLL_POLLER_KQUEUE
+  // kqueue: EV_ADD of an existing (fd, filter) updates it.
+  CHECK(poller.Add(pair[0], netpoll::kPollReadable) == 0);
+#else
+  // epoll: adding a watched fd again fails.
+  CHECK(poller.Add(pair[0], netpoll::kPollReadable) == -EEXIST);
+#endif
   close(pair[0]);
   poller.Close();
   poller.Close();  // idempotent
+}
+
+// A connected loopback TCP pair (blocking sockets), or false.
+bool TcpPair(int* first, int* second) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in address {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  bool ok = listener >= 0 &&
+            bind(listener, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0 &&
+            listen(listener, 1) == 0 &&
+            getsockname(listener, reinterpret_cast<struct sockaddr*>(&address), &length) == 0;
+  *first = ok ? socket(AF_INET, SOCK_STREAM, 0) : -1;
+  ok = ok && *first >= 0 &&
+       connect(*first, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0;
+  *second = ok ? accept(listener, nullptr, nullptr) : -1;
+  if (listener >= 0) close(listener);
+  return ok && *second >= 0;
+}
+
+// The peer shut down its write side with data still buffered: the poller
+// reports readable and hang-up together before the data is read (epoll's
+// EPOLLRDHUP, kqueue's EV_EOF on EVFILT_READ), and keeps reporting both at
+// EOF (level-triggered) until the fd is removed.
+void TestPollerHangupWithData() {
+  for (bool tcp : {false, true}) {
+    Poller poller;
+    CHECK(poller.Open() == 0);
+    int pair[2] = {-1, -1};
+    if (tcp) {
+      CHECK(TcpPair(&pair[0], &pair[1]));
+    } else {
+      CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    }
+    CHECK(poller.Add(pair[0], netpoll::kPollReadable) == 0);
+    CHECK(write(pair[1], "ab", 2) == 2);
+    CHECK(shutdown(pair[1], SHUT_WR) == 0);
+    CHECK(WaitReadable(poller.fd()));
+    const uint32_t both = netpoll::kPollReadable | netpoll::kPollHangup;
+    CHECK((EventsFor(&poller, pair[0]) & both) == both);
+    char bytes[4] = {};
+    CHECK(read(pair[0], bytes, sizeof(bytes)) == 2 && memcmp(bytes, "ab", 2) == 0);
+    CHECK((EventsFor(&poller, pair[0]) & both) == both);
+    CHECK(read(pair[0], bytes, sizeof(bytes)) == 0);
+    CHECK(poller.Remove(pair[0], netpoll::kPollReadable) == 0);
+    CHECK(EventsFor(&poller, pair[0]) == 0);
+    close(pair[0]);
+    close(pair[1]);
+  }
+}
+
+// Readable and writable interest are independent: pending input is not
+// reported to a writable-only registration, and the reverse.
+void TestPollerIndependentInterest() {
+  Poller poller;
+  CHECK(poller.Open() == 0);
+  int pair[2];
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+  CHECK(write(pair[1], "x", 1) == 1);
+  CHECK(poller.Add(pair[0], netpoll::kPollWritable) == 0);
+  CHECK(EventsFor(&poller, pair[0]) == netpoll::kPollWritable);
+  CHECK(poller.Modify(pair[0], netpoll::kPollWritable, netpoll::kPollReadable) == 0);
+  CHECK(EventsFor(&poller, pair[0]) == netpoll::kPollReadable);
+  // Interest 0 is allowed; nothing is pending for this open, healthy fd.
+  CHECK(poller.Modify(pair[0], netpoll::kPollReadable, 0) == 0);
+  CHECK(EventsFor(&poller, pair[0]) == 0);
+  CHECK(poller.Remove(pair[0], 0) == 0);
+  // The peer goes away: a writable-only registration sees the hang-up.
+  CHECK(poller.Add(pair[0], netpoll::kPollWritable) == 0);
+  close(pair[1]);
+  CHECK(EventsFor(&poller, pair[0]) & netpoll::kPollHangup);
+  CHECK(poller.Remove(pair[0], netpoll::kPollWritable) == 0);
+  close(pair[0]);
+}
+
+// A refused non-blocking connect is reported to writable interest as a
+// hang-up, and the socket error is still there for the caller to read.
+void TestPollerRefusedConnect() {
+  Poller poller;
+  CHECK(poller.Open() == 0);
+  // A bound, non-listening socket reserves a port nobody accepts on.
+  int reserved = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in address {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  CHECK(bind(reserved, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0);
+  CHECK(getsockname(reserved, reinterpret_cast<struct sockaddr*>(&address), &length) == 0);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int status = connect(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address));
+  CHECK(status == -1 && (errno == EINPROGRESS || errno == ECONNREFUSED));
+  CHECK(poller.Add(fd, netpoll::kPollWritable) == 0);
+  CHECK(WaitReadable(poller.fd()));
+  CHECK(EventsFor(&poller, fd) & netpoll::kPollHangup);
+  int error = 0;
+  socklen_t error_length = sizeof(error);
+  CHECK(getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0);
+  CHECK(error == ECONNREFUSED || (status == -1 && errno == ECONNREFUSED));
+  CHECK(poller.Remove(fd, netpoll::kPollWritable) == 0);
+  close(fd);
+  close(reserved);
 }
 
 // A reactor plus its shared memory, as the JS side would allocate it.
@@ -334,6 +440,37 @@ void TestBackpressure() {
   CHECK(harness.reactor.Close(pair.listener) == 0);
 }
 
+// The peer resets a connection whose output is blocked while it is also
+// being read: both directions become ready at once (kqueue reports the read
+// and the write filter as two events), yet exactly one hang-up record is
+// emitted for the fd.
+void TestResetWhileBlocked() {
+  Harness harness;
+  Pair pair = Connect(&harness);
+  CHECK(harness.reactor.SetReading(pair.server, false) == 0);
+  const size_t flags = static_cast<size_t>(pair.client) * L::kFdStateInts + L::kFdFlags;
+  for (int round = 0; round < 400 && !(harness.fd_state[flags] & L::kFdFlagBackpressure); ++round) {
+    harness.Submit(L::kSubmitWrite, harness.outbound_index, pair.client, 0, 1 << 16);
+    harness.reactor.ProcessSubmissions();
+  }
+  CHECK(harness.fd_state[flags] & L::kFdFlagBackpressure);
+  // Closing with unread input makes the kernel send a reset.
+  CHECK(harness.reactor.Close(pair.server) == 0);
+  auto records = harness.DrainUntil([&](const std::vector<Harness::Record>& seen) {
+    return Harness::Has(seen, L::kRecordHangup, pair.client);
+  });
+  int hangups = 0;
+  for (const auto& record : records) {
+    if (record.kind == L::kRecordHangup && record.fd == pair.client) {
+      ++hangups;
+      CHECK(record.a == -ECONNRESET || record.a == -EPIPE);
+    }
+  }
+  CHECK(hangups == 1);
+  CHECK(harness.reactor.Close(pair.client) == 0);
+  CHECK(harness.reactor.Close(pair.listener) == 0);
+}
+
 void TestAcceptBackoff() {
   Harness harness;
   int listener = harness.reactor.Listen({netpoll::kFamilyIPv4, "127.0.0.1", 0}, 16);
@@ -406,20 +543,33 @@ int main() {
     void (*run)();
   };
   const Case cases[] = {
-      {"poller contract", TestPollerContract}, {"reactor echo", TestReactorEcho},
-      {"framing", TestFraming},                {"backpressure", TestBackpressure},
-      {"accept back-off", TestAcceptBackoff},  {"no fd leak", TestNoFdLeak},
+      {"poller contract", TestPollerContract},
+      {"poller hang-up with data pending", TestPollerHangupWithData},
+      {"poller independent interest", TestPollerIndependentInterest},
+      {"poller refused connect", TestPollerRefusedConnect},
+#if NETPOLL_POLLER_KQUEUE
+      {"kqueue filters and EV_EOF", netpoll_test::TestKqueueFilters},
+      {"kqueue change errors and receipts", netpoll_test::TestKqueueChangeErrors},
+      {"kqueue knotes vanish on close", netpoll_test::TestKqueueCloseForgets},
+      {"kqueue enable, disable, oneshot", netpoll_test::TestKqueueEnableOneshot},
+#endif
+      {"reactor echo", TestReactorEcho},
+      {"framing", TestFraming},
+      {"backpressure", TestBackpressure},
+      {"reset while blocked", TestResetWhileBlocked},
+      {"accept back-off", TestAcceptBackoff},
+      {"no fd leak", TestNoFdLeak},
   };
   int passed = 0;
   int failed = 0;
   for (const Case& test : cases) {
-    int before = g_failures;
+    int before = netpoll_test::g_failures;
     test.run();
-    bool ok = g_failures == before;
+    bool ok = netpoll_test::g_failures == before;
     std::printf("%s %s\n", ok ? "ok  " : "FAIL", test.name);
     (ok ? passed : failed)++;
   }
-  std::printf("%d checks, %d failed\n", g_checks, g_failures);
+  std::printf("%d checks, %d failed\n", netpoll_test::g_checks, netpoll_test::g_failures);
   // The plain closing line CI reads.
   std::printf("native: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
