@@ -3,11 +3,15 @@
  * for results, and the books (in flight, busy time, latency). Internal; `WorkerPool` is the
  * public face and `thread-events.ts` handles aborts, timeouts and thread exits.
  *
- * The event loop never blocks: while tasks are in flight it parks on `Atomics.waitAsync` on
- * one pool-wide bell. Tasks submitted in one tick are published to each thread with one
- * store and at most one `Atomics.notify`.
+ * The event loop never blocks: while tasks are in flight it polls the rings once per loop
+ * iteration for a short while, then parks on `Atomics.waitAsync` on one pool-wide bell.
+ * Tasks submitted in one tick are published to each thread with one store and at most one
+ * `Atomics.notify`.
  */
 import { performance } from 'node:perf_hooks';
+// The module's own reference: fake timers installed on the global object (as in a user's
+// tests) must not stop the pool from noticing results.
+import { setImmediate } from 'node:timers';
 import { Encoder } from './encoder';
 import { closedError, dataCloneError, moduleLoadError, queueFullError } from './errors';
 import { Fifo } from './fifo';
@@ -31,6 +35,9 @@ const kSpreadNs = 50_000;
  * of lined up behind a long task; cheap tasks are bounded by concurrentTasksPerWorker first.
  */
 const kMaxBacklogNs = 2_000_000;
+
+/** How long the event loop checks the rings once per iteration before parking: 50 µs. */
+const kPollMs = 0.05;
 
 // `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more in
 // Node (an async resource per call).
@@ -61,6 +68,7 @@ export class Scheduler {
   #now = 0; // Clock cached for the current burst of submissions or of settlements.
   #polling = false; // True while #poll settles and refills a batch (they share #now).
   #waiting = false;
+  #pollUntil = 0; // Until when #check keeps polling the rings before parking.
   #ended: Promise<void> | undefined;
   #endResolve: (() => void) | undefined;
 
@@ -193,17 +201,36 @@ export class Scheduler {
     this.#arm();
   };
 
-  /** Parks on the pool bell until a thread publishes results (never blocks the loop). */
+  /**
+   * Waits for results without ever blocking the loop: first by checking the rings once per
+   * loop iteration for up to {@link kPollMs} (results of cheap tasks arrive within that, and
+   * a parked event loop costs the thread a notify and itself a wake-up), then by parking on
+   * the pool bell with `Atomics.waitAsync`.
+   */
   #arm(): void {
     if (this.#waiting || this.inFlight === 0) return;
     this.#waiting = true;
+    this.#pollUntil = performance.now() + kPollMs;
+    setImmediate(this.#check);
+  }
+
+  readonly #check = (): void => {
+    if (this.#hasResponses()) this.#poll();
+    else if (performance.now() < this.#pollUntil) setImmediate(this.#check);
+    else this.#park();
+  };
+
+  #hasResponses(): boolean {
+    for (const handle of this.handles) if (handle.hasResponses()) return true;
+    return false;
+  }
+
+  #park(): void {
     const bell = Atomics.load(this.#poolCtrl, PoolCtrl.bell);
     Atomics.store(this.#poolCtrl, PoolCtrl.mainSleeping, 1);
     // Re-check after announcing sleep: a thread that published before it could see the flag
     // did not ring the bell.
-    let ready = false;
-    for (const handle of this.handles) if (handle.hasResponses()) ready = true;
-    if (!ready) {
+    if (!this.#hasResponses()) {
       const wait = Atomics.waitAsync(this.#poolCtrl, PoolCtrl.bell, bell);
       if (wait.async) {
         void wait.value.then(this.#poll);

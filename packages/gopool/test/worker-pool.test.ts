@@ -186,6 +186,17 @@ describe('WorkerPool: running tasks', () => {
     await waitFor(async () => (await pool.run<number>(null, { name: 'ticks' })) > first + 3);
   });
 
+  it('keeps working while the caller uses fake timers', async () => {
+    const pool = makePool();
+    await pool.run({ a: 0, b: 0 });
+    jest.useFakeTimers();
+    try {
+      await expect(pool.run({ a: 40, b: 2 })).resolves.toBe(42);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('reports queue size, in-flight tasks, counters and latency percentiles in stats()', async () => {
     const pool = makePool();
     await Promise.all(Array.from({ length: 100 }, () => pool.run({ a: 1, b: 1 })));
