@@ -88,7 +88,9 @@ constexpr int kStatWriteBlocked = 8;
 constexpr int kStatAcceptBackoffs = 9;
 constexpr int kStatHookFlushes = 10;
 constexpr int kStatSubmissions = 11;
-constexpr int kStatCount = 12;
+constexpr int kStatReadStalls = 12;   // connections parked: no inbound slab free
+constexpr int kStatReadResumes = 13;  // parked connections armed again
+constexpr int kStatCount = 14;
 
 }  // namespace layout
 }  // namespace netpoll

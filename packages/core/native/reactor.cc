@@ -57,6 +57,8 @@ void Reactor::Shutdown() {
     delete connection;
   }
   table_.clear();
+  stalled_.clear();
+  stalled_count_ = 0;
   active_count_ = 0;
   poller_.Close();
 }
@@ -85,6 +87,12 @@ int Reactor::Register(Connection* connection, uint32_t interest) {
 }
 
 void Reactor::Unregister(Connection* connection) {
+  // A connection that is no longer watched is never read again, so it
+  // cannot stay parked either.
+  if (connection->stalled) {
+    connection->stalled = false;
+    --stalled_count_;
+  }
   if (!connection->registered) return;
   poller_.Remove(connection->fd, connection->interest);
   connection->registered = false;
@@ -188,10 +196,13 @@ int Reactor::SetReading(int fd, bool reading) {
   if (connection == nullptr || connection->kind == kConnecting) return -EBADF;
   connection->reading = reading;
   if (connection->paused_accept) return 0;
-  uint32_t interest = connection->interest & ~kPollReadable;
-  if (reading) interest |= kPollReadable;
-  SetInterest(connection, interest);
+  // A stalled connection keeps its read interest off until a slab is free.
+  SetInterest(connection, (connection->interest & ~kPollReadable) | ReadInterest(connection));
   return 0;
+}
+
+uint32_t Reactor::ReadInterest(const Connection* connection) const {
+  return connection->reading && !connection->stalled ? static_cast<uint32_t>(kPollReadable) : 0u;
 }
 
 int Reactor::Close(int fd) {
@@ -250,6 +261,66 @@ int Reactor::EnsureSlab(size_t need) {
   return -1;
 }
 
+// True when some inbound slab of at least `need` bytes is unreferenced by
+// JS. Slabs used earlier in this batch count as free: JS has not seen their
+// records yet, and the next batch may reuse them.
+bool Reactor::AnyFreeSlab(size_t need) const {
+  for (size_t i = 0; i < slabs_.size(); ++i) {
+    const Slab& slab = slabs_[i];
+    if (slab.inbound && slab.length >= need && Ref(static_cast<int>(i)) == 0) return true;
+  }
+  return false;
+}
+
+// Parks a connection's reading: without read interest its level-triggered
+// readiness stops firing (no busy loop), and its data waits in the kernel.
+void Reactor::StallRead(Connection* connection, size_t need) {
+  connection->stall_need = need;
+  if (connection->stalled) return;
+  connection->stalled = true;
+  ++stalled_count_;
+  stalled_.push_back(connection->fd);
+  Count(kStatReadStalls);
+  SetInterest(connection, connection->interest & ~kPollReadable);
+}
+
+int Reactor::ResumeStalledReads() {
+  if (stalled_count_ == 0 || !open_) return 0;
+  // Each resumed read needs at least min_read bytes of a free slab, so the
+  // free memory bounds how many parked connections are armed at once: one
+  // released slab does not wake (and re-park) thousands of connections.
+  size_t largest = 0;
+  size_t budget = 0;
+  for (size_t i = 0; i < slabs_.size(); ++i) {
+    const Slab& slab = slabs_[i];
+    if (!slab.inbound || Ref(static_cast<int>(i)) != 0) continue;
+    if (slab.length > largest) largest = slab.length;
+    budget += slab.length / limits_.min_read;
+  }
+  if (budget == 0) return 0;
+  int resumed = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < stalled_.size(); ++i) {
+    const int fd = stalled_[i];
+    Connection* connection = Lookup(fd);
+    // Closed, hung up or already resumed (an fd number can be listed twice
+    // when it was reused): drop the entry.
+    if (connection == nullptr || !connection->stalled) continue;
+    if (budget == 0 || connection->stall_need > largest) {
+      stalled_[kept++] = fd;
+      continue;
+    }
+    --budget;
+    connection->stalled = false;
+    --stalled_count_;
+    ++resumed;
+    SetInterest(connection, connection->interest | ReadInterest(connection));
+  }
+  stalled_.resize(kept);
+  Count(kStatReadResumes, resumed);
+  return resumed;
+}
+
 int Reactor::Drain() {
   record_count_ = 0;
   batch_bytes_ = 0;
@@ -260,6 +331,7 @@ int Reactor::Drain() {
   if (current_slab_ >= 0 && Ref(current_slab_) == 0) {
     ResetSlab(&slabs_[static_cast<size_t>(current_slab_)]);
   }
+  if (stalled_count_ > 0) ResumeStalledReads();
   int count = poller_.Wait(results_.data(), limits_.max_events, 0);
   if (count <= 0) return 0;
   Count(kStatBatches);
@@ -373,8 +445,14 @@ void Reactor::ReadOnce(Connection* connection) {
     ReadIntoCarry(connection, frame_size);
     return;
   }
-  int slab_index = EnsureSlab(carried + limits_.min_read);
-  if (slab_index < 0) return;
+  const size_t need = carried + limits_.min_read;
+  int slab_index = EnsureSlab(need);
+  if (slab_index < 0) {
+    // Only slabs used earlier in this batch are free: the connection stays
+    // readable and is read in the next batch. Otherwise park it.
+    if (!AnyFreeSlab(need)) StallRead(connection, need);
+    return;
+  }
   Slab& slab = slabs_[static_cast<size_t>(slab_index)];
   uint8_t* start = slab.data + slab.offset;
   if (carried > 0) memcpy(start, connection->carry.data(), carried);
@@ -446,7 +524,10 @@ void Reactor::ReadIntoCarry(Connection* connection, size_t frame_size) {
   // Completing the frame needs a slab that can hold it whole; check first,
   // so a complete frame is never stranded in the carry without a readable
   // event to deliver it.
-  if (EnsureSlab(frame_size) < 0) return;
+  if (EnsureSlab(frame_size) < 0) {
+    if (!AnyFreeSlab(frame_size)) StallRead(connection, frame_size);
+    return;
+  }
   if (missing > limits_.read_size) missing = limits_.read_size;
   carry.resize(have + missing);
   ssize_t count = ReadSome(connection->fd, carry.data() + have, missing);

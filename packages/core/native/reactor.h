@@ -22,6 +22,16 @@
 // Outbound regions are only read, and JS keeps them alive until the per-fd
 // written counter shows they went out.
 //
+// Slab exhaustion: when a readable connection finds no inbound slab it may
+// use (every slab is referenced by JS), its read interest is dropped and it
+// joins a FIFO of stalled connections; its data stays in the kernel, so the
+// peer sees TCP backpressure and level-triggered readiness cannot spin. The
+// batch flag kBatchFlagNeedSlab asks JS for another slab (JS grows the pool
+// up to its memory cap). ResumeStalledReads(), run at the start of every
+// Drain() and from the loop hooks, arms stalled connections again once a
+// slab large enough is unreferenced, oldest first and no more than the free
+// memory can take.
+//
 // Thread rules: every method runs on the owning JS thread.
 
 #ifndef NETPOLL_NATIVE_REACTOR_H_
@@ -105,6 +115,14 @@ class Reactor {
   // connections. Returns the number processed.
   int ProcessSubmissions();
 
+  // Arms stalled connections again when an inbound slab they can use is no
+  // longer referenced by JS. Cheap when nothing is stalled. Returns the
+  // number of connections resumed.
+  int ResumeStalledReads();
+
+  // Connections whose reading is parked because no inbound slab was free.
+  int stalled_count() const { return stalled_count_; }
+
   // Accept back-off: a delay in ms when a listener is paused by EMFILE or
   // ENFILE and a timer should call ResumeAccept(), or 0.
   int TakeBackoffDelay();
@@ -122,6 +140,8 @@ class Reactor {
     bool blocked = false;        // EAGAIN seen; waiting for writable
     bool dirty = false;          // queued in dirty_ for this round
     bool paused_accept = false;  // listener backed off
+    bool stalled = false;        // read parked: no inbound slab was free
+    size_t stall_need = 0;       // slab bytes the parked read needs
     Framing framing;
     std::vector<uint8_t> carry;  // partial frame, framing only
     std::vector<struct iovec> pending;
@@ -147,6 +167,9 @@ class Reactor {
   bool HasRoom(int records) const;
   int EnsureSlab(size_t need);
   void ResetSlab(Slab* slab);
+  bool AnyFreeSlab(size_t need) const;
+  void StallRead(Connection* connection, size_t need);
+  uint32_t ReadInterest(const Connection* connection) const;
 
   void OnListenerReady(Connection* listener);
   void OnConnectReady(Connection* connection);
@@ -172,6 +195,8 @@ class Reactor {
   std::vector<Slab> slabs_;
   std::vector<PollResult> results_;
   std::vector<int> dirty_;
+  std::vector<int> stalled_;  // FIFO of parked fds (stale entries skipped)
+  int stalled_count_ = 0;
   int current_slab_ = -1;
   int record_count_ = 0;
   size_t batch_bytes_ = 0;

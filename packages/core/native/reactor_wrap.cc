@@ -80,7 +80,12 @@ struct LoopRuntime {
     UpdateRef();
   }
 
+  // Runs before the loop blocks (prepare) and after its I/O callbacks
+  // (check): sends late replies, and arms connections whose reading was
+  // parked for want of a slab once JS has released one (JS writes slab
+  // reference counts only; it never calls native to say so).
   void RunHook() {
+    if (reactor.stalled_count() > 0) reactor.ResumeStalledReads();
     if (control[layout::kHeaderSubmitCount] <= 0) return;
     stats[layout::kStatHookFlushes] += 1;
     reactor.ProcessSubmissions();

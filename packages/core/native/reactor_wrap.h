@@ -10,7 +10,8 @@
 // callback runs one batch (Drain → exactly one napi_make_callback into the
 // JS dispatcher → ProcessSubmissions). A uv_prepare and a uv_check hook
 // process submissions queued later (after awaits, timers) without a JS→C++
-// call. An async env cleanup hook closes every fd and the uv handles, so
+// call, and re-arm reads parked by slab exhaustion once JS has released
+// slab memory (the prepare hook runs before every blocking poll). An async env cleanup hook closes every fd and the uv handles, so
 // the addon unloads cleanly with its worker thread.
 //
 // Thread rules: every method runs on the env's JS thread.

@@ -323,7 +323,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
 
   /** @internal */
   onData(slab: Buffer, start: number, end: number, token: number): void {
-    this.reader.appendRegion(slab, start, end, this.#reactor, token);
+    this.reader.appendRegion(slab, start, end, this.#reactor.inbound, token);
     this.#appended += end - start;
     this.reader.wake();
     this.#scheduleProcessing();
@@ -356,6 +356,17 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   /** @internal */
   onFrameTooLarge(length: number): void {
     this.#fail(frameTooLargeError(length, this.#maxFrameSize));
+  }
+
+  /**
+   * @internal The reactor is at its inbound memory cap: a connection whose handler is idle drops
+   * the consumed slab region its reader still keeps. Connections without a handler are left
+   * alone: their user may still hold views until their own `release()`.
+   */
+  releaseIdleInput(): void {
+    if (this.#handler !== null && !this.#processing && !this.#finalized) {
+      this.reader.releaseConsumedTail();
+    }
   }
 
   /** @internal Timer wheel. */

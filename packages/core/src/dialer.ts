@@ -7,8 +7,9 @@ import { lookup } from 'node:dns';
 import { checkNetwork, familyOf, type Network, type ParsedAddress, parseAddress } from './address';
 import { Connection } from './connection';
 import { dialTimeoutError } from './errors';
+import { getReactor } from './get-reactor';
 import { type DialOptions, type ResolvedDialOptions, resolveDialOptions } from './options';
-import { getReactor, type Reactor, type ReactorStream } from './reactor';
+import type { Reactor, ReactorStream } from './reactor';
 import { systemError } from './system-error';
 import { monotonicNow, type TimerTarget } from './timer-wheel';
 
@@ -89,7 +90,7 @@ class PendingDial implements ReactorStream, TimerTarget {
     const framing = this.options.framing;
     const header = framing?.lengthHeader ?? 0;
     const maxFrame = framing?.maxFrameSize ?? 0;
-    if (framing !== null) this.reactor.ensureFrameCapacity(header + maxFrame);
+    if (framing !== null) this.reactor.inbound.ensureFrameCapacity(header + maxFrame);
     this.reactor.countCall();
     const fd = this.reactor.binding.connect(
       familyOf(this.parsed, ip),
@@ -154,4 +155,5 @@ class PendingDial implements ReactorStream, TimerTarget {
   }
   onDrain(): void {}
   onFrameTooLarge(): void {}
+  releaseIdleInput(): void {}
 }

@@ -8,6 +8,7 @@
  */
 import { Connection, type ConnectionOwner } from './connection';
 import { closedError, InvalidArgumentError } from './errors';
+import { getReactor } from './get-reactor';
 import type { Listener } from './listener';
 import {
   type EventLoopOptions,
@@ -17,7 +18,7 @@ import {
   resolveShutdownOptions,
   type ShutdownOptions,
 } from './options';
-import { getReactor, type Reactor, type ReactorListener } from './reactor';
+import type { Reactor, ReactorListener } from './reactor';
 import { systemError } from './system-error';
 
 interface Served {
@@ -90,7 +91,7 @@ export class EventLoop implements ConnectionOwner {
       const reactor = this.#reactor;
       const framing = this.options.framing;
       if (framing !== null) {
-        reactor.ensureFrameCapacity(framing.lengthHeader + framing.maxFrameSize);
+        reactor.inbound.ensureFrameCapacity(framing.lengthHeader + framing.maxFrameSize);
         reactor.countCall();
         reactor.binding.setFraming(listener.fd, framing.lengthHeader, framing.maxFrameSize);
       }

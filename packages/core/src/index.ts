@@ -14,6 +14,7 @@ export {
   TimeoutError,
 } from './errors';
 export { EventLoop } from './event-loop';
+export { configureReactor, getReactorStats } from './get-reactor';
 export { createListener, Listener } from './listener';
 export {
   type ConnectionOptions,
@@ -24,6 +25,7 @@ export {
   kDefaultEventLoopOptions,
   kDefaultFramingOptions,
   kDefaultListenerOptions,
+  kDefaultReactorOptions,
   kDefaultShutdownOptions,
   type ListenerOptions,
   type OnConnect,
@@ -31,12 +33,14 @@ export {
   type OnError,
   type OnPrepare,
   type OnRequest,
+  type ReactorOptions,
   type ResolvedDialOptions,
   type ResolvedEventLoopOptions,
   type ResolvedFramingOptions,
   resolveDialOptions,
   resolveEventLoopOptions,
+  resolveReactorOptions,
   type ShutdownOptions,
 } from './options';
-export { getReactorStats, type ReactorStats } from './reactor';
+export type { ReactorStats } from './reactor-stats';
 export { NetpollSystemError } from './system-error';

@@ -50,6 +50,8 @@ export const kStatNames = Object.freeze([
   'acceptBackoffs',
   'hookFlushes',
   'submissions',
+  'readStalls',
+  'readResumes',
 ] as const);
 export const kStatCount = kStatNames.length;
 

@@ -5,8 +5,9 @@
 import { unlinkSync } from 'node:fs';
 import { checkNetwork, familyOf, listenHost, type Network, parseAddress } from './address';
 import { closedError } from './errors';
+import { getReactor } from './get-reactor';
 import { type ListenerOptions, resolveListenerOptions } from './options';
-import { getReactor, type Reactor } from './reactor';
+import type { Reactor } from './reactor';
 import { systemError } from './system-error';
 
 /** A listening TCP or Unix socket owned by this thread's reactor. */

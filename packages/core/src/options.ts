@@ -3,7 +3,8 @@
  * the one validation pass each (house style B.6). Nothing here runs on the hot path.
  */
 import type { Connection } from './connection';
-import { InvalidArgumentError, OutOfRangeError } from './errors';
+import { InvalidArgumentError } from './errors';
+import { callbackOption, integerOption, optionsObject } from './option-checks';
 
 /** Native length-header framing: the reactor reports only complete frames. */
 export interface FramingOptions {
@@ -110,6 +111,26 @@ export interface ListenerOptions {
   reusePort?: boolean;
 }
 
+/** Options of `configureReactor(options)`: memory of this thread's reactor. */
+export interface ReactorOptions {
+  /**
+   * Size of each inbound slab allocated from now on, in bytes. Reads land in slabs, and a slab is
+   * reused only when nothing references any of its bytes. Grown automatically to hold a whole
+   * frame when native framing is used. Integer from 16384 to 268435456. Default 262144 (256 KiB).
+   */
+  inboundSlabSize?: number;
+  /**
+   * Cap on inbound slab memory, in bytes. While every slab is referenced (unconsumed input,
+   * views, slices, echoed views not yet written) the reactor allocates another slab as long as
+   * the total stays within this cap (and 512 slabs). Beyond it, connections with data waiting
+   * stop being read — the bytes stay in the kernel and the peer sees TCP backpressure — until
+   * slab memory is released; `getReactorStats().readStalls` counts these pauses. The two slabs
+   * allocated at start-up (and one per framing size) are always kept. Integer from 0 to
+   * 2^53 − 1. Default 134217728 (128 MiB).
+   */
+  maxInboundMemory?: number;
+}
+
 /** Options of `eventLoop.shutdown(options)`. */
 export interface ShutdownOptions {
   /**
@@ -155,49 +176,17 @@ export const kDefaultListenerOptions: Readonly<Required<ListenerOptions>> = Obje
   reusePort: false,
 });
 
+export const kDefaultReactorOptions: Readonly<Required<ReactorOptions>> = Object.freeze({
+  inboundSlabSize: 256 * 1024,
+  maxInboundMemory: 128 * 1024 * 1024,
+});
+
 export const kDefaultShutdownOptions: Readonly<Required<ShutdownOptions>> = Object.freeze({
   timeout: 5000,
 });
 
 const kMaxTimeout = 2 ** 31 - 1;
 const kMaxFrameSize = 256 * 1024 * 1024;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-/** Checks that `input` is undefined or a plain object and returns it as a record. */
-export function optionsObject(input: unknown, path: string): Record<string, unknown> {
-  if (input === undefined) return {};
-  if (!isPlainObject(input)) throw new InvalidArgumentError(path, 'a plain object', input);
-  return input;
-}
-
-/** An integer in [min, max]; `undefined` gives `fallback`. */
-export function integerOption(
-  value: unknown,
-  path: string,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new InvalidArgumentError(path, 'an integer', value);
-  }
-  if (value < min || value > max) {
-    throw new OutOfRangeError(path, `an integer from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-function callbackOption<T>(value: unknown, path: string): T | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'function') throw new InvalidArgumentError(path, 'a function', value);
-  return value as T;
-}
 
 /** Validates {@link FramingOptions}; `null`/`undefined` disables framing. */
 export function resolveFramingOptions(input: unknown, path: string): ResolvedFramingOptions | null {
@@ -292,6 +281,28 @@ export function resolveListenerOptions(input: unknown): Readonly<Required<Listen
   return Object.freeze({
     backlog: integerOption(object.backlog, 'options.backlog', 1, 65535, 511),
     reusePort,
+  });
+}
+
+/** Validates `configureReactor()` options once. */
+export function resolveReactorOptions(input: unknown): Readonly<Required<ReactorOptions>> {
+  const object = optionsObject(input, 'options');
+  const defaults = kDefaultReactorOptions;
+  return Object.freeze({
+    inboundSlabSize: integerOption(
+      object.inboundSlabSize,
+      'options.inboundSlabSize',
+      16 * 1024,
+      kMaxFrameSize,
+      defaults.inboundSlabSize,
+    ),
+    maxInboundMemory: integerOption(
+      object.maxInboundMemory,
+      'options.maxInboundMemory',
+      0,
+      Number.MAX_SAFE_INTEGER,
+      defaults.maxInboundMemory,
+    ),
   });
 }
 

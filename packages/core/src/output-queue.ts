@@ -97,7 +97,7 @@ export class OutputQueue {
 
   #drop(hold: Hold): void {
     if (hold.buffer !== null) this.#reactor.outbound.free(hold.buffer);
-    else this.#reactor.releaseRegion(hold.token);
+    else this.#reactor.inbound.releaseRegion(hold.token);
   }
 
   #submitChunk(buffer: Buffer, start: number, end: number): void {
@@ -106,11 +106,11 @@ export class OutputQueue {
     let slab = reactor.outbound.slabIndexOf(buffer);
     let offset = buffer.byteOffset + start;
     if (slab < 0) {
-      slab = reactor.inboundSlabIndexOf(buffer);
+      slab = reactor.inbound.indexOf(buffer);
       if (slab >= 0) {
         // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
         // native has written the bytes, so it is not reused for reads meanwhile.
-        reactor.retainSlab(slab);
+        reactor.inbound.retain(slab);
         this.#hold({ end: this.#submitted + length, buffer: null, token: slab });
       } else {
         // Memory native does not know (a zero-copy writeBinary of a user Buffer, or an appended

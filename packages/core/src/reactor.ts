@@ -1,20 +1,24 @@
 /**
- * The per-thread reactor: owns the shared memory, registers slabs, and runs the dispatcher — the
- * one JS function native calls once per batch (DESIGN.md §3).
+ * The per-thread reactor: owns the shared memory, runs the dispatcher — the one JS function
+ * native calls once per batch (DESIGN.md §3) — and queues writes and closes for native.
  *
  * Shared memory (layout in `./layout`):
  *   control  Int32Array  header | batch records (native→JS) | submissions (JS→native) | slab refs
  *   fdState  Int32Array  per fd: bytes written by native (mod 2^32), backpressure flag
  *   stats    Float64Array native counters (see `getReactorStats`)
  *
+ * Inbound slabs (reference counts, growth up to a memory cap) live in `./inbound-slabs`.
+ *
  * Hot-path rules: the dispatcher allocates nothing per record except what a LinkBuffer node
  * needs; writes and closes are queued as 4-int submissions that native executes after the batch
  * or from its prepare/check hooks, so no JS→native call is made per message.
  */
-import type { RegionOwner } from '@netpoll/linkbuffer';
-import { loadBinding, type NativeBinding } from './binding';
+import type { NativeBinding } from './binding';
+import { InboundSlabs } from './inbound-slabs';
 import * as L from './layout';
+import { kDefaultReactorOptions, type ReactorOptions } from './options';
 import { OutboundAllocator } from './outbound-allocator';
+import { type ReactorStats, snapshotStats } from './reactor-stats';
 import { systemError } from './system-error';
 import { TimerWheel } from './timer-wheel';
 
@@ -25,6 +29,8 @@ export interface ReactorStream {
   onDrain(): void;
   onConnectResult(errno: number): void;
   onFrameTooLarge(length: number): void;
+  /** The inbound pool is at its cap: drop slab references an idle stream no longer needs. */
+  releaseIdleInput(): void;
 }
 
 /** A listener as the dispatcher sees it. */
@@ -35,8 +41,10 @@ export interface ReactorListener {
 
 /** Reactor-wide sizes. */
 export interface ReactorConfig {
-  /** Inbound slab size in bytes (at least 64 KiB; grown to fit `maxFrameSize` + header). */
+  /** Inbound slab size in bytes (grown to fit `maxFrameSize` + header). */
   inboundSlabSize: number;
+  /** Cap of inbound slab memory grown on demand, in bytes (`ReactorOptions.maxInboundMemory`). */
+  maxInboundMemory: number;
   /** Outbound slab size in bytes. */
   outboundSlabSize: number;
   /** Events per batch. */
@@ -48,74 +56,38 @@ export interface ReactorConfig {
 }
 
 export const kDefaultReactorConfig: Readonly<ReactorConfig> = Object.freeze({
-  inboundSlabSize: 256 * 1024,
+  ...kDefaultReactorOptions,
   outboundSlabSize: 256 * 1024,
   maxEvents: 1024,
   maxBatchBytes: 4 * 1024 * 1024,
   readSize: 64 * 1024,
 });
 
-/** Counters of {@link getReactorStats}: all plain integers, always on. */
-export interface ReactorStats {
-  /** Batches drained (poll callbacks that found events). */
-  batches: number;
-  /** Readiness events handled. */
-  events: number;
-  /** Native→JS calls (one per batch that produced records). */
-  nativeToJsCalls: number;
-  /** JS→native calls of any kind (listen, connect, slab registration, pause/resume, …). */
-  jsToNativeCalls: number;
-  /** read() calls. */
-  reads: number;
-  bytesRead: number;
-  /** writev (sendmsg) calls. */
-  writevCalls: number;
-  bytesWritten: number;
-  accepts: number;
-  /** Writes that hit EAGAIN (backpressure episodes). */
-  writeBlocked: number;
-  /** Accept pauses because of EMFILE/ENFILE. */
-  acceptBackoffs: number;
-  /** Submission queues flushed by the prepare/check hooks (late replies). */
-  hookFlushes: number;
-  /** Submissions (writes + closes) executed by native. */
-  submissions: number;
-  /** Records dispatched to connections. */
-  records: number;
-  /** Inbound slabs registered (ArrayBuffers allocated for reads). */
-  inboundSlabs: number;
-  /** Outbound ArrayBuffers registered (shared slabs plus dedicated large buffers). */
-  outboundSlabs: number;
-}
-
 interface Graveyard {
   generation: number;
   release: () => void;
 }
 
-export class Reactor implements RegionOwner {
+export class Reactor {
   readonly binding: NativeBinding;
   readonly config: Readonly<ReactorConfig>;
   readonly timers = new TimerWheel();
   readonly outbound: OutboundAllocator;
+  /** Inbound slab memory; the owner of every slab region a reader holds. */
+  readonly inbound: InboundSlabs;
   readonly #control: Int32Array;
   readonly #fdState: Int32Array;
   readonly #stats: Float64Array;
   readonly #streams: Array<ReactorStream | undefined> = [];
   readonly #listeners: Array<ReactorListener | undefined> = [];
-  readonly #inbound: Array<Buffer | undefined> = [];
-  readonly #inboundIndex = new Map<ArrayBufferLike, number>();
-  #inboundSlabSize: number;
   #graveyard: Graveyard[] = [];
   #jsToNative = 0;
   #records = 0;
-  #inboundSlabs = 0;
   #outboundSlabs = 0;
 
   constructor(binding: NativeBinding, config: Readonly<ReactorConfig> = kDefaultReactorConfig) {
     this.binding = binding;
     this.config = config;
-    this.#inboundSlabSize = config.inboundSlabSize;
     this.#control = new Int32Array(new ArrayBuffer(L.kControlInts * 4));
     const maxFds = binding.maxFds();
     this.#fdState = new Int32Array(new ArrayBuffer(maxFds * L.kFdStateInts * 4));
@@ -131,6 +103,15 @@ export class Reactor implements RegionOwner {
       },
       config.outboundSlabSize,
     );
+    this.inbound = new InboundSlabs(
+      this.#control,
+      (memory) => {
+        this.#jsToNative++;
+        return this.binding.addSlab(memory, true);
+      },
+      config.inboundSlabSize,
+      config.maxInboundMemory,
+    );
     this.#jsToNative++;
     const status = binding.init(
       this.#control.buffer as ArrayBuffer,
@@ -144,8 +125,13 @@ export class Reactor implements RegionOwner {
       },
     );
     if (status < 0) throw systemError(status, 'epoll_create');
-    this.#addInboundSlab();
-    this.#addInboundSlab();
+    this.inbound.add();
+    this.inbound.add();
+  }
+
+  /** Applies {@link ReactorOptions} (already resolved) to slabs allocated from now on. */
+  configure(options: Readonly<Required<ReactorOptions>>): void {
+    this.inbound.configure(options.inboundSlabSize, options.maxInboundMemory);
   }
 
   // ---- registration -------------------------------------------------------------------------
@@ -169,16 +155,6 @@ export class Reactor implements RegionOwner {
 
   detachListener(fd: number, listener: ReactorListener): void {
     if (this.#listeners[fd] === listener) this.#listeners[fd] = undefined;
-  }
-
-  /**
-   * Makes sure inbound slabs can hold a whole frame of `frameBytes` (native framing needs a
-   * complete frame in one slab). Later slabs are allocated at the larger size.
-   */
-  ensureFrameCapacity(frameBytes: number): void {
-    if (frameBytes <= this.#inboundSlabSize) return;
-    this.#inboundSlabSize = frameBytes;
-    this.#addInboundSlab();
   }
 
   // ---- submissions (no native call) ---------------------------------------------------------
@@ -207,34 +183,13 @@ export class Reactor implements RegionOwner {
     return (this.#fdState[fd * L.kFdStateInts + L.kFdFlags]! & L.kFdFlagBackpressure) !== 0;
   }
 
-  /** The inbound slab index of a view into slab memory, or -1. */
-  inboundSlabIndexOf(view: Uint8Array): number {
-    return this.#inboundIndex.get(view.buffer) ?? -1;
-  }
-
-  /** Takes one reference on an inbound slab (released with `releaseRegion`). */
-  retainSlab(index: number): void {
-    this.#control[L.kSlabRefBase + index]!++;
-  }
-
-  /** RegionOwner: a reader dropped its last reference to an inbound slab region. */
-  releaseRegion(token: number): void {
-    this.#control[L.kSlabRefBase + token]!--;
-  }
-
   stats(): ReactorStats {
-    const stats = this.#stats;
-    const result: Record<string, number> = {};
-    L.kStatNames.forEach((name, index) => {
-      result[name] = stats[index]!;
-    });
-    return {
-      ...(result as unknown as ReactorStats),
+    return snapshotStats(this.#stats, {
       jsToNativeCalls: this.#jsToNative,
       records: this.#records,
-      inboundSlabs: this.#inboundSlabs,
+      inboundSlabs: this.inbound.count,
       outboundSlabs: this.#outboundSlabs,
-    };
+    });
   }
 
   #submit(word: number, fd: number, a: number, b: number): void {
@@ -278,21 +233,10 @@ export class Reactor implements RegionOwner {
     return index;
   }
 
-  #addInboundSlab(): void {
-    const memory = new ArrayBuffer(this.#inboundSlabSize);
-    this.#jsToNative++;
-    const index = this.binding.addSlab(memory, true);
-    if (index < 0) return;
-    this.#inbound[index] = Buffer.from(memory);
-    this.#inboundIndex.set(memory, index);
-    this.#inboundSlabs++;
-  }
-
   // ---- the dispatcher: one call per batch -----------------------------------------------------
 
   #dispatch(): void {
     const control = this.#control;
-    if ((control[L.kHeaderFlags]! & L.kBatchFlagNeedSlab) !== 0) this.#addInboundSlab();
     if (this.#graveyard.length > 0) this.#bury();
     const count = control[L.kHeaderRecordCount]!;
     this.#records += count;
@@ -308,6 +252,13 @@ export class Reactor implements RegionOwner {
         process.emitWarning(error as Error);
       }
     }
+    // Every slab is referenced: grow within the cap; at the cap, idle connections let go of the
+    // slab regions they no longer need. Native keeps the stalled reads parked until a slab is
+    // free (its loop hooks check the counts), so nothing spins meanwhile.
+    if ((control[L.kHeaderFlags]! & L.kBatchFlagNeedSlab) !== 0 && !this.inbound.grow()) {
+      const streams = this.#streams;
+      for (let i = 0; i < streams.length; i++) streams[i]?.releaseIdleInput();
+    }
   }
 
   #dispatchRecord(kind: number, slab: number, fd: number, a: number, b: number): void {
@@ -316,7 +267,7 @@ export class Reactor implements RegionOwner {
         const stream = this.#streams[fd];
         if (stream === undefined) return;
         this.#control[L.kSlabRefBase + slab]!++;
-        stream.onData(this.#inbound[slab]!, a, a + b, slab);
+        stream.onData(this.inbound.buffer(slab), a, a + b, slab);
         return;
       }
       case L.kRecordAccept: {
@@ -347,39 +298,4 @@ export class Reactor implements RegionOwner {
         return;
     }
   }
-}
-
-/**
- * The reactor is stored on the binding object (one per thread), not in a module variable, so that
- * copies of this module loaded twice in one thread (duplicate installs, test runners with module
- * registries) share the thread's single native reactor instead of failing to start a second one.
- */
-const kReactor = Symbol.for('netpoll.core.reactor');
-
-let current: Reactor | undefined;
-
-/**
- * The reactor of the calling thread, created on first use (this loads the addon). Each worker
- * thread gets its own. `binding` is for tests and advanced use.
- */
-export function getReactor(binding?: NativeBinding): Reactor {
-  if (current !== undefined) return current;
-  const native = binding ?? loadBinding();
-  const holder = native as unknown as Record<symbol, Reactor | undefined>;
-  current = holder[kReactor] ?? new Reactor(native);
-  holder[kReactor] = current;
-  return current;
-}
-
-/**
- * Debug counters of this thread's reactor (see {@link ReactorStats}). Cheap: reads plain numbers.
- * Throws `ERR_NETPOLL_CLOSED` never; creates the reactor if needed.
- */
-export function getReactorStats(): ReactorStats {
-  return getReactor().stats();
-}
-
-/** @internal Used by tests that assert a reactor exists without creating one. */
-export function peekReactor(): Reactor | undefined {
-  return current;
 }

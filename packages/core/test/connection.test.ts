@@ -53,6 +53,31 @@ describe('Connection (fake binding)', () => {
     expect(seen.join('')).toBe('hello');
   });
 
+  it('at the slab cap, an idle handler-driven connection lets go of its consumed last region', () => {
+    const { binding, connection, deliver } = setup();
+    connection.setOnRequest((c) => {
+      c.reader.skip(c.reader.len());
+    });
+    deliver('ping');
+    // The reader keeps its last (fully consumed) node, so slab 0 stays referenced ...
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    connection.releaseIdleInput();
+    // ... until the reactor, out of slabs, asks idle connections to drop it.
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
+    expect(connection.reader.len()).toBe(0);
+    deliver('pong');
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+  });
+
+  it('keeps the input of a connection without a handler (its user may hold views)', () => {
+    const { binding, connection, deliver } = setup();
+    deliver('data');
+    const view = connection.reader.next(4);
+    connection.releaseIdleInput();
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    expect(view.toString('latin1')).toBe('data');
+  });
+
   it('does not spin on a handler that consumes nothing; more data runs it again', () => {
     const { connection, deliver } = setup();
     let calls = 0;

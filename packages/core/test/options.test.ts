@@ -1,10 +1,12 @@
 import {
   kDefaultDialOptions,
   kDefaultEventLoopOptions,
+  kDefaultReactorOptions,
   resolveDialOptions,
   resolveEventLoopOptions,
   resolveFramingOptions,
   resolveListenerOptions,
+  resolveReactorOptions,
   resolveShutdownOptions,
 } from '../src/options';
 
@@ -136,5 +138,41 @@ describe('resolveShutdownOptions', () => {
   it('defaults timeout to 5000 and rejects a negative one', () => {
     expect(resolveShutdownOptions(undefined).timeout).toBe(5000);
     expect(codeOf(() => resolveShutdownOptions({ timeout: -1 }))).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+  });
+});
+
+describe('resolveReactorOptions', () => {
+  it('defaults to 256 KiB slabs and a 128 MiB cap, frozen', () => {
+    const resolved = resolveReactorOptions(undefined);
+    expect(resolved).toEqual({ inboundSlabSize: 256 * 1024, maxInboundMemory: 128 * 1024 * 1024 });
+    expect(resolved).toEqual(kDefaultReactorOptions);
+    expect(Object.isFrozen(resolved)).toBe(true);
+  });
+
+  it('rejects inboundSlabSize outside 16 KiB .. 256 MiB or not an integer', () => {
+    expect(resolveReactorOptions({ inboundSlabSize: 16384 }).inboundSlabSize).toBe(16384);
+    expect(codeOf(() => resolveReactorOptions({ inboundSlabSize: 16383 }))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(codeOf(() => resolveReactorOptions({ inboundSlabSize: 2 ** 28 + 1 }))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(codeOf(() => resolveReactorOptions({ inboundSlabSize: 'big' }))).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
+  });
+
+  it('rejects a negative or non-integer maxInboundMemory and accepts 0', () => {
+    expect(resolveReactorOptions({ maxInboundMemory: 0 }).maxInboundMemory).toBe(0);
+    expect(codeOf(() => resolveReactorOptions({ maxInboundMemory: -1 }))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(codeOf(() => resolveReactorOptions({ maxInboundMemory: 1.5 }))).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
+  });
+
+  it('rejects a non-object argument', () => {
+    expect(codeOf(() => resolveReactorOptions(null))).toBe('ERR_NETPOLL_INVALID_ARG');
   });
 });

@@ -1,5 +1,10 @@
 import * as L from '../src/layout';
-import { Reactor, type ReactorListener, type ReactorStream } from '../src/reactor';
+import {
+  kDefaultReactorConfig,
+  Reactor,
+  type ReactorListener,
+  type ReactorStream,
+} from '../src/reactor';
 import { createFakeBinding } from './helpers/fake-binding';
 
 function recordingStream(): ReactorStream & { events: string[] } {
@@ -12,6 +17,7 @@ function recordingStream(): ReactorStream & { events: string[] } {
     onDrain: () => events.push('drain'),
     onConnectResult: (errno) => events.push(`connect:${errno}`),
     onFrameTooLarge: (length) => events.push(`too-large:${length}`),
+    releaseIdleInput: () => events.push('release-idle'),
   };
 }
 
@@ -54,7 +60,7 @@ describe('Reactor dispatcher (fake binding)', () => {
     // One reference on slab 1 for the delivered region; none for the ignored one.
     expect(binding.control()[L.kSlabRefBase + 1]).toBe(1);
     expect(binding.control()[L.kSlabRefBase]).toBe(0);
-    reactor.releaseRegion(1);
+    reactor.inbound.releaseRegion(1);
     expect(binding.control()[L.kSlabRefBase + 1]).toBe(0);
     expect(reactor.stats().records).toBe(7);
   });
@@ -71,6 +77,39 @@ describe('Reactor dispatcher (fake binding)', () => {
     const reactor = new Reactor(binding);
     binding.emitBatch([], L.kBatchFlagNeedSlab);
     expect(reactor.stats().inboundSlabs).toBe(3);
+  });
+
+  it('grows the inbound pool only up to maxInboundMemory, then asks idle streams to let go', () => {
+    const binding = createFakeBinding();
+    const config = { ...kDefaultReactorConfig, inboundSlabSize: 16384, maxInboundMemory: 65536 };
+    const reactor = new Reactor(binding, config);
+    const stream = recordingStream();
+    reactor.attachStream(7, stream);
+    binding.emitBatch([], L.kBatchFlagNeedSlab);
+    binding.emitBatch([], L.kBatchFlagNeedSlab);
+    expect(reactor.stats().inboundSlabs).toBe(4);
+    expect(reactor.inbound.memory).toBe(65536);
+    expect(stream.events).toEqual([]);
+    // At the cap: no new slab, and every stream is asked to drop what it no longer needs.
+    binding.emitBatch([], L.kBatchFlagNeedSlab);
+    expect(reactor.stats().inboundSlabs).toBe(4);
+    expect(binding.calls.filter((call) => call === 'addSlab:in')).toHaveLength(4);
+    expect(stream.events).toEqual(['release-idle']);
+    // A larger cap set later lets it grow again; slabs keep the configured size.
+    reactor.configure({ inboundSlabSize: 32768, maxInboundMemory: 65536 + 32768 });
+    binding.emitBatch([], L.kBatchFlagNeedSlab);
+    expect(reactor.stats().inboundSlabs).toBe(5);
+    expect(binding.slabs.at(-1)?.byteLength).toBe(32768);
+  });
+
+  it('never configures slabs smaller than a frame capacity already asked for', () => {
+    const binding = createFakeBinding();
+    const reactor = new Reactor(binding);
+    reactor.inbound.ensureFrameCapacity(1024 * 1024 + 4);
+    expect(binding.slabs.at(-1)?.byteLength).toBe(1024 * 1024 + 4);
+    reactor.configure({ inboundSlabSize: 16384, maxInboundMemory: 2 ** 40 });
+    binding.emitBatch([], L.kBatchFlagNeedSlab);
+    expect(binding.slabs.at(-1)?.byteLength).toBe(1024 * 1024 + 4);
   });
 
   it('queues writes and closes as 4-int submissions without a native call', () => {

@@ -1,0 +1,117 @@
+/**
+ * The reactor's inbound slabs: the ArrayBuffers native `read()`s into, their reference counts in
+ * the shared control block, and the policy for growing the pool (DESIGN.md §3 "Reads land in
+ * slabs", "Lifetime: borrow, retain, release").
+ *
+ * A slab is reused by native only when its count is zero. Every LinkBuffer node over a slab
+ * region, every slice of one and every echoed view waiting to be written holds one reference.
+ * When native finds every slab referenced it sets `kBatchFlagNeedSlab`; the pool then grows by one
+ * slab while it stays within `maxInboundMemory` (and half of the native slab table, so outbound
+ * memory can always be registered). Beyond that, native parks the reading of the connections that
+ * have data waiting until a count drops to zero (reads stall; nothing spins, nothing is lost).
+ */
+import type { RegionOwner } from '@netpoll/linkbuffer';
+import * as L from './layout';
+
+/** At most this many inbound slabs: the other half of the native slab table is for outbound. */
+export const kMaxInboundSlabs = L.kMaxSlabs / 2;
+
+/** Registers an inbound ArrayBuffer with native (one JS→native call); a slab index or -errno. */
+export type RegisterInbound = (memory: ArrayBuffer) => number;
+
+export class InboundSlabs implements RegionOwner {
+  readonly #control: Int32Array;
+  readonly #register: RegisterInbound;
+  readonly #buffers: Array<Buffer | undefined> = [];
+  readonly #indexOf = new Map<ArrayBufferLike, number>();
+  #slabSize: number;
+  #frameBytes = 0; // the largest whole frame a slab must hold (native framing)
+  #maxMemory: number;
+  #memory = 0;
+  #count = 0;
+
+  /**
+   * @param control the shared control block (slab counts at `kSlabRefBase`).
+   * @param slabSize bytes per slab allocated from now on.
+   * @param maxMemory cap in bytes for growth on demand (see {@link InboundSlabs.grow}).
+   */
+  constructor(control: Int32Array, register: RegisterInbound, slabSize: number, maxMemory: number) {
+    this.#control = control;
+    this.#register = register;
+    this.#slabSize = slabSize;
+    this.#maxMemory = maxMemory;
+  }
+
+  /** Slabs registered. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Bytes of inbound slab memory registered. */
+  get memory(): number {
+    return this.#memory;
+  }
+
+  /**
+   * Changes the size of later slabs (never below a frame capacity already asked for) and the
+   * growth cap. Existing slabs stay.
+   */
+  configure(slabSize: number, maxMemory: number): void {
+    this.#slabSize = Math.max(slabSize, this.#frameBytes);
+    this.#maxMemory = maxMemory;
+  }
+
+  /** Adds a slab regardless of the cap (start-up, frame capacity). False when native is full. */
+  add(): boolean {
+    const memory = new ArrayBuffer(this.#slabSize);
+    const index = this.#register(memory);
+    if (index < 0) return false;
+    this.#buffers[index] = Buffer.from(memory);
+    this.#indexOf.set(memory, index);
+    this.#memory += memory.byteLength;
+    this.#count++;
+    return true;
+  }
+
+  /**
+   * Native found every slab referenced: adds one while the pool stays within the memory cap.
+   * Returns false when the cap (or the slab table) is reached; reads then stall until a slab is
+   * released.
+   */
+  grow(): boolean {
+    if (this.#count >= kMaxInboundSlabs) return false;
+    if (this.#memory + this.#slabSize > this.#maxMemory) return false;
+    return this.add();
+  }
+
+  /**
+   * Makes sure slabs can hold a whole frame of `frameBytes` (native framing needs a complete frame
+   * in one slab): later slabs are allocated at that size, and one is added now.
+   */
+  ensureFrameCapacity(frameBytes: number): void {
+    if (frameBytes > this.#frameBytes) this.#frameBytes = frameBytes;
+    if (frameBytes <= this.#slabSize) return;
+    this.#slabSize = frameBytes;
+    this.add();
+  }
+
+  /** The Buffer over slab `index` (for the dispatcher). */
+  buffer(index: number): Buffer {
+    return this.#buffers[index]!;
+  }
+
+  /** The slab index of a view into slab memory, or -1. */
+  indexOf(view: Uint8Array): number {
+    return this.#indexOf.get(view.buffer) ?? -1;
+  }
+
+  /** Takes one reference on slab `index` (dropped with `releaseRegion`). */
+  retain(index: number): void {
+    this.#control[L.kSlabRefBase + index]!++;
+  }
+
+  /** RegionOwner: a reader, slice or pending write dropped its reference to a slab region. */
+  releaseRegion(token: number): void {
+    this.#control[L.kSlabRefBase + token]!--;
+  }
+}
