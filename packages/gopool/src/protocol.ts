@@ -46,7 +46,11 @@ export interface WorkerInit {
   readonly filename: string;
 }
 
-/** A task sent by `postMessage` (too large for the ring, or with a transfer list). */
+/**
+ * A task sent by `postMessage`. Too large for the ring: `record` holds its encoded value
+ * (the same encoding as the ring, so values arrive exactly as they would through it).
+ * With a transfer list: `value` is structured-cloned and the list transferred.
+ */
 export interface TaskMessage {
   readonly type: 'task';
   readonly id: number;
@@ -54,6 +58,8 @@ export interface TaskMessage {
   readonly index: number;
   readonly name: string;
   readonly value: unknown;
+  /** The encoded value (from offset 0), transferred; set instead of `value`. */
+  readonly encoded: ArrayBuffer | undefined;
   readonly hasSignal: boolean;
 }
 
@@ -65,13 +71,18 @@ export interface CancelMessage {
   readonly ring: boolean;
 }
 
-/** A result sent by `postMessage` (too large for the ring). */
+/**
+ * A result sent by `postMessage` (too large for the ring): `encoded` holds it in the ring's
+ * encoding (transferred); `value` is a message string for the `dataClone` status.
+ */
 export interface ResultMessage {
   readonly type: 'result';
   readonly id: number;
   readonly slot: number;
   readonly status: number;
   readonly value: unknown;
+  /** The encoded value (from offset 0), transferred; set instead of `value`. */
+  readonly encoded: ArrayBuffer | undefined;
 }
 
 /** The task module failed to load; the thread stays idle until the pool terminates it. */

@@ -4,6 +4,7 @@
  * `WorkerPool`; works on the `Scheduler`'s books.
  */
 import { performance } from 'node:perf_hooks';
+import { Decoder } from './decoder';
 import {
   abortedError,
   moduleLoadError,
@@ -12,7 +13,7 @@ import {
   workerExitedError,
 } from './errors';
 import { kIdle, PoolState, type PoolTask, TaskState } from './pool-task';
-import type { WorkerMessage } from './protocol';
+import { Status, type WorkerMessage } from './protocol';
 import type { Scheduler } from './scheduler';
 import type { WorkerHandle } from './worker-handle';
 
@@ -56,7 +57,18 @@ export function onMessage(
 ): void {
   if (message.type === 'result') {
     const task = handle.inflight.get(message.slot, message.id);
-    if (task !== undefined) scheduler.onResult(task, message.status, message.value);
+    if (task !== undefined) {
+      let { status, value } = message;
+      if (message.encoded !== undefined) {
+        try {
+          value = new Decoder(Buffer.from(message.encoded)).value();
+        } catch (error) {
+          status = Status.thrown;
+          value = error;
+        }
+      }
+      scheduler.onResult(task, status, value);
+    }
     scheduler.pump();
   } else if (message.type === 'ready') {
     handle.ready = true;

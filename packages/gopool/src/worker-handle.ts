@@ -14,6 +14,7 @@ import {
   copyRecord,
   kHasName,
   kHasSignal,
+  kRequestHeader,
   kResponseHeader,
   type TaskMessage,
   type WorkerInit,
@@ -45,6 +46,13 @@ export interface HandleSettings {
   readonly ringSize: number;
   readonly resourceLimits: object | undefined;
   readonly poolCtrl: SharedArrayBuffer;
+}
+
+/** Copies the value part of the record in `encoder` (after header and name) into a new buffer. */
+function encodedValue(encoder: Encoder, name: string | undefined): ArrayBuffer {
+  const start = kRequestHeader + (name === undefined ? 0 : 4 + Buffer.byteLength(name));
+  const { buf } = encoder;
+  return (buf.buffer as ArrayBuffer).slice(buf.byteOffset + start, buf.byteOffset + encoder.pos);
 }
 
 /** Result of {@link WorkerHandle.send}. */
@@ -137,6 +145,7 @@ export class WorkerHandle {
    * ring has no room now. Throws what the encoder throws for an uncloneable value.
    */
   send(task: PoolTask, encoder: Encoder): number {
+    let encoded: ArrayBuffer | undefined;
     if (task.transferList === undefined) {
       const first = this.#knownNames[task.index] !== true;
       encoder.reset(0);
@@ -157,6 +166,9 @@ export class WorkerHandle {
         this.#track(task);
         return SendResult.sent;
       }
+      // Too large for the ring: send the encoded value itself, so the value arrives exactly
+      // as it would through the ring (a Buffer stays a Buffer, unlike structured clone).
+      encoded = encodedValue(encoder, first ? task.name : undefined);
     }
     const message: TaskMessage = {
       type: 'task',
@@ -164,10 +176,11 @@ export class WorkerHandle {
       slot: this.inflight.nextSlot(),
       index: task.index,
       name: task.name,
-      value: task.value,
+      value: encoded === undefined ? task.value : undefined,
+      encoded,
       hasSignal: task.signal !== undefined,
     };
-    this.worker.postMessage(message, task.transferList);
+    this.worker.postMessage(message, encoded === undefined ? task.transferList : [encoded]);
     this.wake();
     task.viaPort = true;
     this.#track(task);

@@ -5,7 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Encoder } from './encoder';
-import { copyRecord, Status } from './protocol';
+import { copyRecord, kResponseHeader, Status } from './protocol';
 import { align8, Ctrl, PoolCtrl, RingProducer, responseBase, ringBell } from './ring';
 
 // `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more.
@@ -72,7 +72,16 @@ export class Responder {
     }
     const length = align8(encoder.pos);
     if (length > this.#maxRecord) {
-      this.#post(id, slot, status, value);
+      // Too large for the ring: post the encoded value itself (transferred), so it arrives
+      // exactly as it would through the ring.
+      const { buf } = encoder;
+      const encoded = (buf.buffer as ArrayBuffer).slice(
+        buf.byteOffset + kResponseHeader,
+        buf.byteOffset + encoder.pos,
+      );
+      const finalStatus = buf[10]!; // dataClone when the value could not be encoded.
+      const message = { type: 'result', id, slot, status: finalStatus, value: undefined, encoded };
+      this.#port.postMessage(message, [encoded]);
       return;
     }
     encoder.ensure(length - encoder.pos);
@@ -89,21 +98,6 @@ export class Responder {
     if (!this.#blocked) {
       this.#blocked = true;
       Atomics.store(this.#ctrl, Ctrl.respBlocked, 1);
-    }
-  }
-
-  #post(id: number, slot: number, status: number, value: unknown): void {
-    try {
-      this.#port.postMessage({ type: 'result', id, slot, status, value });
-    } catch (error) {
-      const message = `the result of the task: ${(error as Error).message}`;
-      this.#port.postMessage({
-        type: 'result',
-        id,
-        slot,
-        status: Status.dataClone,
-        value: message,
-      });
     }
   }
 

@@ -295,7 +295,17 @@ function onMessage(message: TaskMessage | CancelMessage): void {
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);
     const start = performance.now();
-    run(message.id, message.slot, fn, message.name, message.value, message.hasSignal);
+    let value = message.value;
+    if (message.encoded !== undefined) {
+      try {
+        value = new Decoder(Buffer.from(message.encoded)).value();
+      } catch (error) {
+        responder.respond(message.id, message.slot, Status.thrown, error);
+        responder.flush();
+        return;
+      }
+    }
+    run(message.id, message.slot, fn, message.name, value, message.hasSignal);
     recordService(performance.now() - start);
     responder.flush();
     return;

@@ -126,6 +126,16 @@ describe('WorkerPool: running tasks', () => {
     const result = await pool.run<Buffer>(big, { name: 'bytes' });
     expect(result.length).toBe(10_000);
     expect(result.every((byte) => byte === 0xf8)).toBe(true);
+    // Same encoding as the ring, so types survive (structured clone would turn a Buffer
+    // into a plain Uint8Array).
+    const value = {
+      buffer: Buffer.alloc(5000, 1),
+      map: new Map([['k', 'v']]),
+      text: 'é'.repeat(2000),
+    };
+    const echoed = await pool.run<typeof value>(value, { name: 'echo' });
+    expect(Buffer.isBuffer(echoed.buffer)).toBe(true);
+    expect(echoed).toEqual(value);
     await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
   });
 
