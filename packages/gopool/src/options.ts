@@ -104,6 +104,14 @@ export interface WorkerPoolOptions {
    * with a transfer list, travel by `postMessage` instead. Default: 262144 (256 KiB).
    */
   ringSize?: number;
+  /**
+   * Microseconds the event loop keeps checking for results (once per loop iteration, never
+   * blocking) before it parks, and a thread keeps checking for new tasks after publishing
+   * results (at most 30). Polling saves the wake-ups that dominate the cost of small tasks
+   * on VMs; 0 parks at once (least CPU, more latency). An integer from 0 to 10000.
+   * Default: 50.
+   */
+  pollTime?: number;
 }
 
 /** {@link WorkerPoolOptions} with every field filled in; `filename` is a `file:` URL string. */
@@ -118,6 +126,7 @@ export interface ResolvedWorkerPoolOptions {
   readonly taskTimeout: number;
   readonly resourceLimits: Readonly<ResourceLimits> | undefined;
   readonly ringSize: number;
+  readonly pollTime: number;
 }
 
 const kCpus = Math.max(1, availableParallelism());
@@ -134,6 +143,7 @@ export const kDefaultWorkerPoolOptions: Omit<ResolvedWorkerPoolOptions, 'filenam
     taskTimeout: 0,
     resourceLimits: undefined,
     ringSize: 262144,
+    pollTime: 50,
   },
 );
 
@@ -282,5 +292,7 @@ export function resolveWorkerPoolOptions(input: unknown): ResolvedWorkerPoolOpti
         : integerIn(o.taskTimeout, 'options.taskTimeout', 0, 2147483647),
     resourceLimits: resolveResourceLimits(o.resourceLimits),
     ringSize,
+    pollTime:
+      o.pollTime === undefined ? d.pollTime : integerIn(o.pollTime, 'options.pollTime', 0, 10000),
   });
 }

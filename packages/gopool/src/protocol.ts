@@ -44,6 +44,8 @@ export interface WorkerInit {
   readonly poolCtrl: SharedArrayBuffer;
   readonly ringSize: number;
   readonly filename: string;
+  /** How long the thread checks for new tasks after publishing results (ms; 0: never). */
+  readonly lingerMs: number;
 }
 
 /**

@@ -36,9 +36,6 @@ const kSpreadNs = 50_000;
  */
 const kMaxBacklogNs = 2_000_000;
 
-/** How long the event loop checks the rings once per iteration before parking: 50 µs. */
-const kPollMs = 0.05;
-
 // `then()` on a settled promise queues a plain microtask; `queueMicrotask()` costs more in
 // Node (an async resource per call).
 const kResolved = Promise.resolve();
@@ -81,6 +78,7 @@ export class Scheduler {
       filename: options.filename,
       ringSize: options.ringSize,
       resourceLimits: options.resourceLimits,
+      lingerMs: Math.min(options.pollTime, 30) / 1000,
       poolCtrl,
     };
     for (let i = 0; i < options.minThreads; i++) this.spawn();
@@ -203,14 +201,18 @@ export class Scheduler {
 
   /**
    * Waits for results without ever blocking the loop: first by checking the rings once per
-   * loop iteration for up to {@link kPollMs} (results of cheap tasks arrive within that, and
+   * loop iteration for up to `pollTime` µs (results of cheap tasks arrive within that, and
    * a parked event loop costs the thread a notify and itself a wake-up), then by parking on
    * the pool bell with `Atomics.waitAsync`.
    */
   #arm(): void {
     if (this.#waiting || this.inFlight === 0) return;
     this.#waiting = true;
-    this.#pollUntil = performance.now() + kPollMs;
+    if (this.options.pollTime === 0) {
+      this.#park();
+      return;
+    }
+    this.#pollUntil = performance.now() + this.options.pollTime / 1000;
     setImmediate(this.#check);
   }
 

@@ -45,6 +45,7 @@ export interface HandleSettings {
   readonly filename: string;
   readonly ringSize: number;
   readonly resourceLimits: object | undefined;
+  readonly lingerMs: number;
   readonly poolCtrl: SharedArrayBuffer;
 }
 
@@ -123,6 +124,7 @@ export class WorkerHandle {
       poolCtrl: settings.poolCtrl,
       ringSize,
       filename: settings.filename,
+      lingerMs: settings.lingerMs,
     };
     this.worker = new Worker(settings.script, {
       workerData,

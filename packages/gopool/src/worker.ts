@@ -53,8 +53,6 @@ const kSyncWaitMs = 50;
 const kYieldAfterMs = 1;
 /** How long a pass of tiny tasks may publish results without waking a parked event loop. */
 const kNotifyAfterMs = 0.05;
-/** Longest spin before sleeping, while the event loop is awake (see linger()). */
-const kLingerMs = 0.03;
 let justPublished = false;
 const decoder = new Decoder(bytes);
 
@@ -250,9 +248,9 @@ function takeMessages(): boolean {
  * sleep saves a wake-up on both sides. Returns true when work arrived.
  */
 function linger(): boolean {
-  if (!justPublished) return false;
+  if (!justPublished || init.lingerMs === 0) return false;
   justPublished = false;
-  const until = performance.now() + kLingerMs;
+  const until = performance.now() + init.lingerMs;
   do {
     if (requests.hasData()) return true;
     if (responder.mainParked()) return false;

@@ -94,6 +94,7 @@ describe('resolveWorkerPoolOptions', () => {
       concurrentTasksPerWorker: 256,
       taskTimeout: 0,
       ringSize: 262144,
+      pollTime: 50,
     });
     expect(Object.isFrozen(resolved)).toBe(true);
     expect(Object.isFrozen(kDefaultWorkerPoolOptions)).toBe(true);
@@ -191,6 +192,16 @@ describe('resolveWorkerPoolOptions', () => {
       code: 'ERR_NETPOLL_OUT_OF_RANGE',
       message: 'options.ringSize must be a power of two (received 5000)',
     });
+  });
+
+  it('rejects a pollTime outside 0..10000 µs', () => {
+    expect(codeOf(() => resolveWorkerPoolOptions({ filename, pollTime: -1 })).code).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(codeOf(() => resolveWorkerPoolOptions({ filename, pollTime: 10_001 })).code).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(resolveWorkerPoolOptions({ filename, pollTime: 0 }).pollTime).toBe(0);
   });
 
   it('rejects resourceLimits that are not an object or hold a non-positive limit', () => {

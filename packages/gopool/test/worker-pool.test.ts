@@ -196,6 +196,15 @@ describe('WorkerPool: running tasks', () => {
     await waitFor(async () => (await pool.run<number>(null, { name: 'ticks' })) > first + 3);
   });
 
+  it('parks at once instead of polling when pollTime is 0', async () => {
+    const pool = makePool({ pollTime: 0, minThreads: 2, maxThreads: 2 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => pool.run<number>({ a: i, b: 1 })),
+    );
+    expect(results).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    for (let i = 0; i < 20; i++) await expect(pool.run({ a: i, b: i })).resolves.toBe(2 * i);
+  });
+
   it('keeps working while the caller uses fake timers', async () => {
     const pool = makePool();
     await pool.run({ a: 0, b: 0 });
