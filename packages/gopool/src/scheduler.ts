@@ -217,6 +217,11 @@ export class Scheduler {
   }
 
   readonly #check = (): void => {
+    if (this.inFlight === 0) {
+      // Everything settled another way (aborts, timeouts, a destroy): nothing to wait for.
+      this.#waiting = false;
+      return;
+    }
     if (this.#hasResponses()) this.#poll();
     else if (performance.now() < this.#pollUntil) setImmediate(this.#check);
     else this.#park();
