@@ -244,7 +244,9 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
 
   /**
    * Local address: `"ip:port"`, `"[ip6]:port"` or the Unix path. Looked up on first read (one
-   * native call) and cached; `''` when first read after the connection was finalized.
+   * native call) and cached; an address not read while the connection was open is looked up when
+   * it closes (before the fd goes), so it stays readable afterwards. `''` only when the kernel no
+   * longer knows it (a peer address after a reset, the peer's unnamed Unix socket).
    */
   get localAddress(): string {
     this.#localAddress ??= this.#address(0);
@@ -507,6 +509,9 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
 
   #finalize(): void {
     if (this.#finalized) return;
+    // The addresses live in the kernel socket: keep them before the fd is handed back.
+    this.#localAddress ??= this.#address(0);
+    this.#remoteAddress ??= this.#address(1);
     this.#finalized = true;
     this.#active = false;
     const callbacks = this.#closeCallbacks;
@@ -534,8 +539,6 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   }
 
   #address(peer: number): string {
-    // The fd is handed back at finalize; an address never read before then is unknown.
-    if (this.#finalized) return '';
     this.#reactor.countCall();
     const result = this.#reactor.binding.address(this.fd, peer);
     return typeof result === 'string' ? result : '';
