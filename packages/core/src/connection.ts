@@ -3,25 +3,27 @@
  * `connection_impl.go` / `connection_onevent.go`, Apache-2.0; re-designed, no code copied).
  *
  * State (netpoll §3.2): `active` until either side closes; `processing` while an `onRequest`
- * (or `onConnect`) runs — at most one per connection; `finalized` once close callbacks ran and the
- * fd was handed back to the reactor. The reactor calls the `on*` methods from its dispatcher.
+ * (or `onConnect`) runs — at most one per connection (`./request-runner`); `finalized` once close
+ * callbacks ran and the fd was handed back to the reactor. The output side (writable, drain, write
+ * timeout) lives in `./output-queue`. The reactor calls the `on*` methods from its dispatcher.
  */
 import { EventEmitter } from 'node:events';
 import { ConnectionReader, type ReadWaitHost } from './connection-reader';
+import { ConnectionSocket } from './connection-socket';
+import { ConnectionTimeouts } from './connection-timeouts';
 import { ConnectionWriter, type WriteHost } from './connection-writer';
 import {
   connectionClosedError,
   eofError,
   frameTooLargeError,
-  handlerFailedError,
   readTimeoutError,
   writeTimeoutError,
 } from './errors';
 import type { OnRequest, ResolvedConnectionOptions } from './options';
-import { OutputQueue } from './output-queue';
+import { type OutputHost, OutputQueue } from './output-queue';
 import type { Reactor, ReactorStream } from './reactor';
+import { asError, type RequestHost, RequestRunner } from './request-runner';
 import { systemError } from './system-error';
-import { monotonicNow, type TimerTarget } from './timer-wheel';
 
 /** How a connection reports to its owner (the EventLoop, or nothing for dialed connections). */
 export interface ConnectionOwner {
@@ -38,23 +40,7 @@ export interface ConnectionOwner {
 /** A close callback: runs once, newest first, with `isActive()` false. */
 export type CloseCallback = (connection: Connection) => unknown;
 
-type Thenable = {
-  then(onFulfilled: (value: unknown) => void, onRejected: (error: unknown) => void): unknown;
-};
-
-function isThenable(value: unknown): value is Thenable {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as Thenable).then === 'function'
-  );
-}
-
-function asError(value: unknown, callback: string): Error {
-  return value instanceof Error ? value : handlerFailedError(callback, value);
-}
-
-export class Connection extends EventEmitter implements ReactorStream, TimerTarget {
+export class Connection extends EventEmitter implements ReactorStream {
   /** The socket descriptor (valid until the connection is finalized). */
   readonly fd: number;
   /** `'tcp'` or `'unix'`. */
@@ -69,29 +55,16 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   readonly #reactor: Reactor;
   readonly #owner: ConnectionOwner | null;
   readonly #output: OutputQueue;
-  readonly #highWaterMark: number;
-  #handler: OnRequest | null = null;
+  readonly #requests: RequestRunner;
   #active = true;
   #userClosed = false;
   #peerClosed = false;
   #finalized = false;
-  #processing = false;
-  #connected = true;
-  #lengthBefore = 0;
-  #appended = 0;
-  #appendedBefore = 0;
   readonly #maxFrameSize: number;
   #closeCallbacks: CloseCallback[] = [];
   #closeError: Error | null = null;
-  #readTimeout: number;
-  #writeTimeout: number;
-  #idleTimeout = 0;
-  #writeDeadline = 0;
-  #ackedAtArm = 0;
-  #localAddress: string | null = null;
-  #remoteAddress: string | null = null;
-  #paused = false;
-  #drainWatch = false;
+  readonly #socket: ConnectionSocket;
+  readonly #timeouts: ConnectionTimeouts;
 
   /** @internal Connections are created by the EventLoop and `dialConnection`. */
   constructor(
@@ -106,13 +79,25 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     this.fd = fd;
     this.network = network;
     this.#owner = owner;
-    this.#readTimeout = options.readTimeout;
-    this.#writeTimeout = options.writeTimeout;
-    this.#highWaterMark = options.highWaterMark;
     this.#maxFrameSize = options.framing?.maxFrameSize ?? 0;
     this.reader = new ConnectionReader(this.#readHost);
     this.writer = new ConnectionWriter(this.#writeHost, { allocator: reactor.outbound });
-    this.#output = new OutputQueue(reactor, this.writer, fd);
+    this.#output = new OutputQueue(reactor, this.writer, fd, this.#outputHost, options);
+    this.#timeouts = new ConnectionTimeouts(
+      reactor.timers,
+      this.reader,
+      this.#output,
+      options.readTimeout,
+    );
+    const requestHost: RequestHost = {
+      connection: this,
+      reader: this.reader,
+      closing: () => this.#userClosed,
+      fail: (error) => this.#fail(error),
+      afterProcessing: () => this.#afterProcessing(),
+    };
+    this.#requests = new RequestRunner(requestHost);
+    this.#socket = new ConnectionSocket(reactor, fd, network === 'tcp');
     reactor.attachStream(fd, this);
     if (options.idleTimeout > 0) this.setIdleTimeout(options.idleTimeout);
   }
@@ -126,12 +111,12 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
 
   /** Read timeout of `reader.waitFor` in ms: 0 = forever, negative = unchanged. */
   setReadTimeout(timeout: number): void {
-    if (timeout >= 0) this.#readTimeout = timeout;
+    if (timeout >= 0) this.#timeouts.readTimeout = timeout;
   }
 
   /** Write timeout in ms (see `ConnectionOptions.writeTimeout`): 0 = none, negative = unchanged. */
   setWriteTimeout(timeout: number): void {
-    if (timeout >= 0) this.#writeTimeout = timeout;
+    if (timeout >= 0) this.#output.writeTimeout = timeout;
   }
 
   /**
@@ -139,15 +124,12 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
    * on a Unix socket it is a no-op. One JS→native call.
    */
   setIdleTimeout(timeout: number): void {
-    if (timeout < 1000 || this.network !== 'tcp' || this.#finalized) return;
-    this.#idleTimeout = timeout;
-    this.#reactor.countCall();
-    this.#reactor.binding.setKeepAlive(this.fd, Math.floor(timeout / 1000));
+    this.#socket.setIdleTimeout(timeout);
   }
 
   /** The keep-alive set by `setIdleTimeout`, in ms (0 = off). */
   get idleTimeout(): number {
-    return this.#idleTimeout;
+    return this.#socket.idleTimeout;
   }
 
   /**
@@ -155,14 +137,12 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
    * already buffered, processing starts at once.
    */
   setOnRequest(handler: OnRequest | null | undefined): void {
-    if (typeof handler !== 'function') return;
-    this.#handler = handler;
-    this.#scheduleProcessing();
+    if (typeof handler === 'function') this.#requests.setHandler(handler);
   }
 
   /** True when an `onRequest` handler is installed. */
   get hasHandler(): boolean {
-    return this.#handler !== null;
+    return this.#requests.handler !== null;
   }
 
   /** Registers a close callback (once each, newest first); `null`/`undefined` is ignored. */
@@ -181,28 +161,22 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     this.#userClosed = true;
     this.#active = false;
     this.reader.failWait(connectionClosedError('wait read'));
-    if (!this.#processing) this.#finalize();
+    if (!this.#requests.processing) this.#finalize();
   }
 
   /** Stops reading from the socket (input stays buffered; the peer sees TCP backpressure). */
   pauseRead(): void {
-    if (this.#paused || this.#finalized || this.#peerClosed) return;
-    this.#paused = true;
-    this.#reactor.countCall();
-    this.#reactor.binding.setReading(this.fd, 0);
+    if (!this.#peerClosed) this.#socket.setReading(false);
   }
 
   /** Resumes reading after `pauseRead()`. */
   resumeRead(): void {
-    if (!this.#paused || this.#finalized || this.#peerClosed) return;
-    this.#paused = false;
-    this.#reactor.countCall();
-    this.#reactor.binding.setReading(this.fd, 1);
+    if (!this.#peerClosed) this.#socket.setReading(true);
   }
 
   /** True between `pauseRead()` and `resumeRead()`. */
   get readPaused(): boolean {
-    return this.#paused;
+    return this.#socket.paused;
   }
 
   /**
@@ -211,30 +185,8 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
    * Reading it never makes a native call.
    */
   get writable(): boolean {
-    if (!this.#active) return false;
-    this.#output.reclaim();
-    if (this.#output.unsent < this.#highWaterMark) return true;
-    if (!this.#drainWatch) {
-      this.#drainWatch = true;
-      setImmediate(this.#watchDrain);
-    }
-    return false;
+    return this.#active && this.#output.writable();
   }
-
-  /**
-   * Native may not have seen the queued bytes yet; poll once per loop turn (no native call) until
-   * they are sent or native reports backpressure, after which its drain record takes over.
-   */
-  readonly #watchDrain = (): void => {
-    if (!this.#drainWatch || !this.#active) return;
-    this.#output.reclaim();
-    if (this.#output.unsent < this.#highWaterMark) {
-      this.#drainWatch = false;
-      this.emit('drain');
-    } else if (!this.#reactor.blocked(this.fd)) {
-      setImmediate(this.#watchDrain);
-    }
-  };
 
   /** Bytes flushed but not yet written by the kernel. */
   get pendingBytes(): number {
@@ -249,14 +201,12 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
    * longer knows it (a peer address after a reset, the peer's unnamed Unix socket).
    */
   get localAddress(): string {
-    this.#localAddress ??= this.#address(0);
-    return this.#localAddress;
+    return this.#socket.localAddress();
   }
 
   /** Remote address, same format as `localAddress`. */
   get remoteAddress(): string {
-    this.#remoteAddress ??= this.#address(1);
-    return this.#remoteAddress;
+    return this.#socket.remoteAddress();
   }
 
   /** The error that closed the connection (peer reset, frame too large, write timeout), if any. */
@@ -268,17 +218,15 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
 
   /** @internal Runs after `onConnect` returned: requests may start. */
   markConnected(): void {
-    this.#connected = true;
-    this.#processing = false;
+    this.#requests.markConnected();
     if (this.#peerClosed && !this.#userClosed) this.#owner?.peerClosed(this);
-    this.#scheduleProcessing();
+    this.#requests.schedule();
     this.#afterProcessing();
   }
 
   /** @internal Holds requests until `onConnect` returned. */
   markConnecting(): void {
-    this.#connected = false;
-    this.#processing = true;
+    this.#requests.markConnecting();
   }
 
   /**
@@ -286,7 +234,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
    * connections; flushed output still leaves before the fd closes).
    */
   get idle(): boolean {
-    return !this.#processing && this.reader.len() === 0;
+    return !this.#requests.processing && this.reader.len() === 0;
   }
 
   /** @internal Closes now even if a handler is running (shutdown timeout). */
@@ -302,23 +250,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
    * throw or rejection is reported to the owner and closes the connection.
    */
   runOnConnect(callback: () => unknown, done: (value: unknown) => void): void {
-    const failed = (error: unknown): void => {
-      this.#connected = true;
-      this.#processing = false;
-      this.#fail(asError(error, 'onConnect'));
-    };
-    let result: unknown;
-    try {
-      result = callback();
-    } catch (error) {
-      failed(error);
-      return;
-    }
-    if (isThenable(result)) {
-      result.then((value) => done(value), failed);
-    } else {
-      done(result);
-    }
+    this.#requests.runOnConnect(callback, done);
   }
 
   // ---- reactor callbacks -----------------------------------------------------------------------
@@ -326,9 +258,8 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   /** @internal */
   onData(slab: Buffer, start: number, end: number, token: number): void {
     this.reader.appendRegion(slab, start, end, this.#reactor.inbound, token);
-    this.#appended += end - start;
     this.reader.wake();
-    this.#scheduleProcessing();
+    this.#requests.dataArrived(end - start);
   }
 
   /** @internal Peer closed (errno 0) or failed. */
@@ -339,17 +270,14 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     if (errno < 0) this.#closeError ??= systemError(errno, 'read');
     this.reader.failWait(eofError());
     // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
-    if (this.#connected && !this.#userClosed) this.#owner?.peerClosed(this);
+    if (this.#requests.connected && !this.#userClosed) this.#owner?.peerClosed(this);
     this.emit('end');
     this.#afterProcessing();
   }
 
   /** @internal */
   onDrain(): void {
-    this.#output.reclaim();
-    this.#writeDeadline = 0;
-    this.#drainWatch = false;
-    this.emit('drain');
+    this.#output.onDrain();
   }
 
   /** @internal Dialed connections attach after connecting; never called on a Connection. */
@@ -366,23 +294,16 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
    * alone: their user may still hold views until their own `release()`.
    */
   releaseIdleInput(): void {
-    if (this.#handler !== null && !this.#processing && !this.#finalized) {
+    if (this.#requests.handler !== null && !this.#requests.processing && !this.#finalized) {
       this.reader.releaseConsumedTail();
     }
-  }
-
-  /** @internal Timer wheel. */
-  onTimer(now: number): void {
-    this.reader.expireWait(now);
-    if (this.#writeDeadline !== 0 && now >= this.#writeDeadline) this.#checkWriteTimeout(now);
-    this.#rearm();
   }
 
   // ---- internals -------------------------------------------------------------------------------
 
   readonly #readHost: ReadWaitHost = {
-    readTimeout: () => this.#readTimeout,
-    armTimer: () => this.#rearm(),
+    readTimeout: () => this.#timeouts.readTimeout,
+    armTimer: () => this.#timeouts.rearm(),
     timeoutError: () => readTimeoutError(this.remoteAddress),
     waitBlocker: () => {
       if (this.#closeError !== null && !this.#peerClosed) return this.#closeError;
@@ -396,36 +317,15 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     assertWritable: (when) => {
       if (!this.#active) throw connectionClosedError(when);
     },
-    submitOutput: () => {
-      this.#output.submit();
-      if (this.#writeTimeout > 0 && this.#writeDeadline === 0 && this.#output.unsent > 0) {
-        this.#writeDeadline = monotonicNow() + this.#writeTimeout;
-        this.#ackedAtArm = this.#output.acked;
-        this.#rearm();
-      }
-    },
+    submitOutput: () => this.#output.submit(),
   };
 
-  #rearm(): void {
-    let deadline = this.reader.waitDeadline;
-    if (this.#writeDeadline !== 0 && (deadline === 0 || this.#writeDeadline < deadline)) {
-      deadline = this.#writeDeadline;
-    }
-    if (deadline !== 0 && !this.#finalized) this.#reactor.timers.schedule(this, deadline);
-  }
-
-  #checkWriteTimeout(now: number): void {
-    this.#output.reclaim();
-    if (this.#output.unsent === 0) {
-      this.#writeDeadline = 0;
-    } else if (this.#reactor.blocked(this.fd) && this.#output.acked === this.#ackedAtArm) {
-      this.#writeDeadline = 0;
-      this.#fail(writeTimeoutError(this.remoteAddress));
-    } else {
-      this.#writeDeadline = now + this.#writeTimeout;
-      this.#ackedAtArm = this.#output.acked;
-    }
-  }
+  readonly #outputHost: OutputHost = {
+    active: () => this.#active,
+    drained: () => this.emit('drain'),
+    timedOut: () => this.#fail(writeTimeoutError(this.remoteAddress)),
+    armTimer: () => this.#timeouts.rearm(),
+  };
 
   /** Closes the connection because of `error` and reports it to the owner. */
   #fail(error: Error): void {
@@ -436,69 +336,11 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
     this.close();
   }
 
-  #scheduleProcessing(): void {
-    if (this.#processing || !this.#connected || this.#handler === null || this.#userClosed) return;
-    if (this.reader.len() === 0) return;
-    this.#processing = true;
-    this.#runHandlers();
-  }
-
-  /** netpoll's processing loop: serial, re-run while input remains, stop on close or no progress. */
-  #runHandlers(): void {
-    for (;;) {
-      const handler = this.#handler;
-      const length = this.reader.len();
-      if (handler === null || this.#userClosed || length === 0) break;
-      this.#lengthBefore = length;
-      this.#appendedBefore = this.#appended;
-      let result: unknown;
-      try {
-        result = handler(this, this.context);
-      } catch (error) {
-        this.#processing = false;
-        this.#fail(asError(error, 'onRequest'));
-        return;
-      }
-      if (isThenable(result)) {
-        result.then(this.#handlerSettled, this.#handlerRejected);
-        return;
-      }
-      this.reader.release();
-      if (!this.#madeProgress()) break;
-    }
-    this.#processing = false;
-    this.#afterProcessing();
-  }
-
-  readonly #handlerSettled = (): void => {
-    if (!this.reader.closed) this.reader.release();
-    if (!this.#madeProgress()) {
-      this.#processing = false;
-      this.#afterProcessing();
-      return;
-    }
-    this.#runHandlers();
-  };
-
-  /**
-   * A handler that neither consumed input nor saw new input arrive is not re-run until more data
-   * comes (netpoll would spin forever here; one JS thread must not).
-   */
-  #madeProgress(): boolean {
-    const arrived = this.#appended - this.#appendedBefore;
-    return arrived > 0 || this.reader.len() < this.#lengthBefore;
-  }
-
-  readonly #handlerRejected = (error: unknown): void => {
-    this.#processing = false;
-    this.#fail(asError(error, 'onRequest'));
-  };
-
   #afterProcessing(): void {
-    if (this.#processing || this.#finalized) return;
+    if (this.#requests.processing || this.#finalized) return;
     if (this.#userClosed) {
       this.#finalize();
-    } else if (this.#peerClosed && this.#connected && this.#owner !== null) {
+    } else if (this.#peerClosed && this.#requests.connected && this.#owner !== null) {
       // Server connections clean up on peer close (netpoll §3.5); dialed ones wait for close().
       this.#userClosed = true;
       this.#finalize();
@@ -510,8 +352,8 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
   #finalize(): void {
     if (this.#finalized) return;
     // The addresses live in the kernel socket: keep them before the fd is handed back.
-    this.#localAddress ??= this.#address(0);
-    this.#remoteAddress ??= this.#address(1);
+    this.#socket.release();
+    this.#timeouts.stop();
     this.#finalized = true;
     this.#active = false;
     const callbacks = this.#closeCallbacks;
@@ -533,14 +375,7 @@ export class Connection extends EventEmitter implements ReactorStream, TimerTarg
       output.dispose();
     });
     this.reader.close();
-    this.#writeDeadline = 0;
     this.#owner?.finalized(this);
     this.emit('close', this.#closeError);
-  }
-
-  #address(peer: number): string {
-    this.#reactor.countCall();
-    const result = this.#reactor.binding.address(this.fd, peer);
-    return typeof result === 'string' ? result : '';
   }
 }

@@ -1,11 +1,33 @@
 /**
- * Bookkeeping between a connection's writer and the reactor: which flushed bytes were handed to
- * native (`submitted`) and which native reports written (`acked`, from the per-fd counter).
- * Written bytes are skipped and released from the writer lazily — at the next flush, on `'drain'`
- * or when `writable` is read — so the hot path needs no completion callback.
+ * The output side of a connection between its writer and the reactor: which flushed bytes were
+ * handed to native (`submitted`) and which native reports written (`acked`, from the per-fd
+ * counter), plus what follows from them — `writable` against the high-water mark, `'drain'`, and
+ * the write timeout. Written bytes are skipped and released from the writer lazily — at the next
+ * flush, on `'drain'` or when `writable` is read — so the hot path needs no completion callback.
  */
 import type { LinkBuffer } from '@netpoll/linkbuffer';
 import type { Reactor } from './reactor';
+import { monotonicNow } from './timer-wheel';
+
+/** What the output side needs from its connection. */
+export interface OutputHost {
+  /** False once either side closed. */
+  active(): boolean;
+  /** Unsent output fell below the high-water mark: emit `'drain'`. */
+  drained(): void;
+  /** Output stayed under kernel backpressure past the write timeout: close the connection. */
+  timedOut(): void;
+  /** The write deadline changed: make sure the timer wheel calls back by then. */
+  armTimer(): void;
+}
+
+/** Sizes and limits of one connection's output. */
+export interface OutputLimits {
+  /** Unsent bytes at or above which `writable` is false. */
+  highWaterMark: number;
+  /** ms of kernel backpressure after which the connection fails (0 = none). */
+  writeTimeout: number;
+}
 
 /**
  * Memory held for bytes in flight that the writer does not own: a copy in outbound memory
@@ -18,9 +40,16 @@ interface Hold {
 }
 
 export class OutputQueue {
+  /** Write timeout in ms (0 = none); see `ConnectionOptions.writeTimeout`. */
+  writeTimeout: number;
   readonly #reactor: Reactor;
   readonly #writer: LinkBuffer;
   readonly #fd: number;
+  readonly #host: OutputHost;
+  readonly #highWaterMark: number;
+  #deadline = 0; // monotonic ms by which some output must have been written, or 0
+  #ackedAtArm = 0; // #acked when the deadline was armed
+  #drainWatch = false;
   #submitted = 0; // stream offset handed to native
   #acked = 0; // stream offset native confirmed written
   #skip = 0; // visitor state: bytes to pass over before the first new byte
@@ -41,10 +70,73 @@ export class OutputQueue {
     return true;
   };
 
-  constructor(reactor: Reactor, writer: LinkBuffer, fd: number) {
+  constructor(
+    reactor: Reactor,
+    writer: LinkBuffer,
+    fd: number,
+    host: OutputHost,
+    limits: OutputLimits,
+  ) {
     this.#reactor = reactor;
     this.#writer = writer;
     this.#fd = fd;
+    this.#host = host;
+    this.#highWaterMark = limits.highWaterMark;
+    this.writeTimeout = limits.writeTimeout;
+  }
+
+  /** The write deadline (monotonic ms), or 0. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /**
+   * False while at least `highWaterMark` submitted bytes are unsent. Starts watching for the
+   * drain: native may not have seen the bytes yet, so poll once per loop turn (no native call)
+   * until they are sent or native reports backpressure, after which its drain record takes over.
+   */
+  writable(): boolean {
+    this.reclaim();
+    if (this.unsent < this.#highWaterMark) return true;
+    if (!this.#drainWatch) {
+      this.#drainWatch = true;
+      setImmediate(this.#watchDrain);
+    }
+    return false;
+  }
+
+  readonly #watchDrain = (): void => {
+    if (!this.#drainWatch || !this.#host.active()) return;
+    this.reclaim();
+    if (this.unsent < this.#highWaterMark) {
+      this.#drainWatch = false;
+      this.#host.drained();
+    } else if (!this.#reactor.blocked(this.#fd)) {
+      setImmediate(this.#watchDrain);
+    }
+  };
+
+  /** Native wrote everything it held after backpressure (a drain record). */
+  onDrain(): void {
+    this.reclaim();
+    this.#deadline = 0;
+    this.#drainWatch = false;
+    this.#host.drained();
+  }
+
+  /** The timer wheel reached the write deadline: fail if no byte left since it was armed. */
+  checkTimeout(now: number): void {
+    if (this.#deadline === 0 || now < this.#deadline) return;
+    this.reclaim();
+    if (this.unsent === 0) {
+      this.#deadline = 0;
+    } else if (this.#reactor.blocked(this.#fd) && this.#acked === this.#ackedAtArm) {
+      this.#deadline = 0;
+      this.#host.timedOut();
+    } else {
+      this.#deadline = now + this.writeTimeout;
+      this.#ackedAtArm = this.#acked;
+    }
   }
 
   /** Bytes handed to native and not yet written. */
@@ -57,13 +149,19 @@ export class OutputQueue {
     return this.#acked;
   }
 
-  /** Queues every flushed byte of the writer not yet handed to native. */
+  /** Queues every flushed byte of the writer not yet handed to native; arms the write timeout. */
   submit(): void {
     this.reclaim();
     const pending = this.#submitted - this.#acked;
-    if (this.#writer.len() <= pending) return;
-    this.#skip = pending;
-    this.#writer.forEachChunk(this.#visit);
+    if (this.#writer.len() > pending) {
+      this.#skip = pending;
+      this.#writer.forEachChunk(this.#visit);
+    }
+    if (this.writeTimeout > 0 && this.#deadline === 0 && this.unsent > 0) {
+      this.#deadline = monotonicNow() + this.writeTimeout;
+      this.#ackedAtArm = this.#acked;
+      this.#host.armTimer();
+    }
   }
 
   /** Skips and releases what native has written since the last call. */
@@ -85,6 +183,7 @@ export class OutputQueue {
   /** Stops reading the fd's counters (the connection closed; the fd number may be reused). */
   detach(): void {
     this.#detached = true;
+    this.#deadline = 0;
   }
 
   /** Frees held memory; call once native no longer references it (after close). */
