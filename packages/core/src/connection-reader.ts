@@ -104,6 +104,11 @@ export class ConnectionReader extends LinkBuffer {
     resolve();
   }
 
+  /** @internal True while a `waitFor` is pending. */
+  get waiting(): boolean {
+    return this.#reject !== null;
+  }
+
   /** @internal Rejects the pending wait, if any. */
   failWait(error: Error): void {
     const reject = this.#reject;

@@ -160,7 +160,8 @@ export class Connection extends EventEmitter implements ReactorStream {
     if (this.#userClosed) return;
     this.#userClosed = true;
     this.#active = false;
-    this.reader.failWait(connectionClosedError('wait read'));
+    // Errors capture a stack: build one only when a wait is pending to receive it.
+    if (this.reader.waiting) this.reader.failWait(connectionClosedError('wait read'));
     if (!this.#requests.processing) this.#finalize();
   }
 
@@ -241,7 +242,8 @@ export class Connection extends EventEmitter implements ReactorStream {
   destroy(): void {
     this.#userClosed = true;
     this.#active = false;
-    this.reader.failWait(connectionClosedError('wait read'));
+    // Errors capture a stack: build one only when a wait is pending to receive it.
+    if (this.reader.waiting) this.reader.failWait(connectionClosedError('wait read'));
     this.#finalize();
   }
 
@@ -268,7 +270,7 @@ export class Connection extends EventEmitter implements ReactorStream {
     this.#peerClosed = true;
     this.#active = false;
     if (errno < 0) this.#closeError ??= systemError(errno, 'read');
-    this.reader.failWait(eofError());
+    if (this.reader.waiting) this.reader.failWait(eofError());
     // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
     if (this.#requests.connected && !this.#userClosed) this.#owner?.peerClosed(this);
     this.emit('end');

@@ -6,6 +6,7 @@
  * flush, on `'drain'` or when `writable` is read — so the hot path needs no completion callback.
  */
 import type { LinkBuffer } from '@netpoll/linkbuffer';
+import { HeldMemory } from './held-memory';
 import type { Reactor } from './reactor';
 import { monotonicNow } from './timer-wheel';
 
@@ -29,16 +30,6 @@ export interface OutputLimits {
   writeTimeout: number;
 }
 
-/**
- * Memory held for bytes in flight that the writer does not own: a copy in outbound memory
- * (`buffer`), or a pinned inbound slab (`token` ≥ 0) when a reader view is echoed zero-copy.
- */
-interface Hold {
-  end: number; // stream offset just past the held bytes
-  buffer: Buffer | null;
-  token: number;
-}
-
 export class OutputQueue {
   /** Write timeout in ms (0 = none); see `ConnectionOptions.writeTimeout`. */
   writeTimeout: number;
@@ -53,7 +44,7 @@ export class OutputQueue {
   #submitted = 0; // stream offset handed to native
   #acked = 0; // stream offset native confirmed written
   #skip = 0; // visitor state: bytes to pass over before the first new byte
-  #holds: Hold[] | null = null;
+  #held: HeldMemory | null = null; // created on the first write of memory the writer does not own
   #detached = false; // the fd was handed back: its counter may belong to a new connection
   readonly #visit = (buffer: Buffer, start: number, end: number): boolean => {
     let from = start;
@@ -174,10 +165,7 @@ export class OutputQueue {
     const writer = this.#writer;
     writer.skip(delta);
     writer.release();
-    const holds = this.#holds;
-    if (holds !== null) {
-      while (holds.length > 0 && holds[0]!.end <= this.#acked) this.#drop(holds.shift()!);
-    }
+    this.#held?.releaseUpTo(this.#acked);
   }
 
   /** Stops reading the fd's counters (the connection closed; the fd number may be reused). */
@@ -188,15 +176,7 @@ export class OutputQueue {
 
   /** Frees held memory; call once native no longer references it (after close). */
   dispose(): void {
-    const holds = this.#holds;
-    if (holds === null) return;
-    for (const hold of holds) this.#drop(hold);
-    this.#holds = null;
-  }
-
-  #drop(hold: Hold): void {
-    if (hold.buffer !== null) this.#reactor.outbound.free(hold.buffer);
-    else this.#reactor.inbound.releaseRegion(hold.token);
+    this.#held?.releaseAll();
   }
 
   #submitChunk(buffer: Buffer, start: number, end: number): void {
@@ -210,7 +190,7 @@ export class OutputQueue {
         // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
         // native has written the bytes, so it is not reused for reads meanwhile.
         reactor.inbound.retain(slab);
-        this.#hold({ end: this.#submitted + length, buffer: null, token: slab });
+        this.#hold(this.#submitted + length, null, slab);
       } else {
         // Memory native does not know (a zero-copy writeBinary of a user Buffer, or an appended
         // LinkBuffer from another allocator): copy it into outbound memory, freed once written.
@@ -218,15 +198,15 @@ export class OutputQueue {
         buffer.copy(memory, 0, start, end);
         slab = reactor.outbound.slabIndexOf(memory);
         offset = memory.byteOffset;
-        this.#hold({ end: this.#submitted + length, buffer: memory, token: -1 });
+        this.#hold(this.#submitted + length, memory, -1);
       }
     }
     reactor.submitWrite(this.#fd, slab, offset, length);
     this.#submitted += length;
   }
 
-  #hold(hold: Hold): void {
-    this.#holds ??= [];
-    this.#holds.push(hold);
+  #hold(end: number, buffer: Buffer | null, token: number): void {
+    this.#held ??= new HeldMemory(this.#reactor);
+    this.#held.push(end, buffer, token);
   }
 }
