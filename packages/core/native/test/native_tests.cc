@@ -205,7 +205,8 @@ void TestPollerRefusedConnect() {
   socklen_t length = sizeof(address);
   CHECK(bind(reserved, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0);
   CHECK(getsockname(reserved, reinterpret_cast<struct sockaddr*>(&address), &length) == 0);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);
   int status = connect(fd, reinterpret_cast<struct sockaddr*>(&address), sizeof(address));
   CHECK(status == -1 && (errno == EINPROGRESS || errno == ECONNREFUSED));
   CHECK(poller.Add(fd, netpoll::kPollWritable) == 0);
