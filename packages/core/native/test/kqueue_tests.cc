@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 
 #include "check.h"
 #include "kqueue_tests.h"
@@ -51,13 +52,33 @@ long Change(int kq, int fd, short filter, unsigned short flags, void* udata = nu
   return -1;
 }
 
+// A kqueue and a connected Unix socketpair; whatever is still open (>= 0)
+// is closed when the test ends.
+struct Fixture {
+  int kq = kqueue();
+  int pair[2] = {-1, -1};
+
+  Fixture() {
+    CHECK(kq >= 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+  }
+  ~Fixture() {
+    for (int fd : {pair[0], pair[1], kq}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  void CloseEnd(int end) {
+    close(pair[end]);
+    pair[end] = -1;
+  }
+};
+
 }  // namespace
 
 void TestKqueueFilters() {
-  int kq = kqueue();
-  CHECK(kq >= 0);
-  int pair[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+  Fixture fixture;
+  const int kq = fixture.kq;
+  const int* pair = fixture.pair;
   int read_tag = 0;
   int write_tag = 0;
   struct kevent changes[2];
@@ -103,19 +124,16 @@ void TestKqueueFilters() {
   CHECK(Change(kq, pair[0], EVFILT_WRITE, EV_ADD, &write_tag) == 0);
   count = Poll(kq, events, 8, 0);
   CHECK(count == 1 && events[0].filter == EVFILT_WRITE && !(events[0].flags & EV_EOF));
-  close(pair[1]);
+  fixture.CloseEnd(1);
   count = Poll(kq, events, 8, 1000);
   write_event = Find(events, count, pair[0], EVFILT_WRITE);
   CHECK(write_event != nullptr && (write_event->flags & EV_EOF) && write_event->udata == &write_tag);
-  close(pair[0]);
-  close(kq);
 }
 
 void TestKqueueChangeErrors() {
-  int kq = kqueue();
-  CHECK(kq >= 0);
-  int pair[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+  Fixture fixture;
+  const int kq = fixture.kq;
+  const int* pair = fixture.pair;
   int tag = 0;
   struct timespec zero {};
 
@@ -155,24 +173,18 @@ void TestKqueueChangeErrors() {
   count = Poll(kq, events, 4, 0);
   CHECK(count == 1 && events[0].filter == EVFILT_READ && events[0].data == 1 &&
         events[0].udata == &tag && !(events[0].flags & EV_ERROR));
-  close(pair[0]);
-  close(pair[1]);
-  close(kq);
 }
 
 void TestKqueueCloseForgets() {
-  int kq = kqueue();
-  CHECK(kq >= 0);
-  int first[2];
-  int second[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, first) == 0);
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, second) == 0);
-  const int number = first[0];
+  Fixture first;
+  Fixture second;
+  const int kq = first.kq;
+  const int number = first.pair[0];
   CHECK(Change(kq, number, EVFILT_READ, EV_ADD) == 0);
   // dup2 closes the registered file and puts another one at its number.
-  CHECK(dup2(second[0], number) == number);
-  CHECK(write(first[1], "a", 1) == -1 && errno == EPIPE);  // its peer sees it closed
-  CHECK(write(second[1], "b", 1) == 1);  // the new file at `number`
+  CHECK(dup2(second.pair[0], number) == number);
+  CHECK(write(first.pair[1], "a", 1) == -1 && errno == EPIPE);  // its peer sees it closed
+  CHECK(write(second.pair[1], "b", 1) == 1);                     // the new file at `number`
   struct kevent events[4];
   CHECK(Poll(kq, events, 4, 0) == 0);
   // The knote vanished with the file: deleting it fails, adding starts anew.
@@ -181,20 +193,15 @@ void TestKqueueCloseForgets() {
   int count = Poll(kq, events, 4, 1000);
   CHECK(count == 1 && events[0].ident == static_cast<uintptr_t>(number) && events[0].data == 1);
   // Closing the descriptor removes it too.
-  close(number);
-  CHECK(write(second[1], "c", 1) == 1);
+  first.CloseEnd(0);
+  CHECK(write(second.pair[1], "c", 1) == 1);
   CHECK(Poll(kq, events, 4, 0) == 0);
-  close(first[1]);
-  close(second[0]);
-  close(second[1]);
-  close(kq);
 }
 
 void TestKqueueEnableOneshot() {
-  int kq = kqueue();
-  CHECK(kq >= 0);
-  int pair[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+  Fixture fixture;
+  const int kq = fixture.kq;
+  const int* pair = fixture.pair;
   CHECK(write(pair[1], "x", 1) == 1);
   struct kevent events[4];
 
@@ -219,9 +226,6 @@ void TestKqueueEnableOneshot() {
   // The shim does not emulate edge-triggered knotes and says so.
   CHECK(Change(kq, pair[0], EVFILT_READ, EV_ADD | EV_CLEAR) == EINVAL);
 #endif
-  close(pair[0]);
-  close(pair[1]);
-  close(kq);
 }
 
 }  // namespace netpoll_test
