@@ -91,7 +91,8 @@ void Reactor::Unregister(Connection* connection) {
   // cannot stay parked either.
   if (connection->stalled) {
     connection->stalled = false;
-    --stalled_count_;
+    // The FIFO only holds stale entries now.
+    if (--stalled_count_ == 0) stalled_.clear();
   }
   if (!connection->registered) return;
   poller_.Remove(connection->fd, connection->interest);
@@ -279,9 +280,21 @@ void Reactor::StallRead(Connection* connection, size_t need) {
   if (connection->stalled) return;
   connection->stalled = true;
   ++stalled_count_;
+  // Entries of connections closed while parked are dropped lazily; keep
+  // them from piling up while no memory frees (and no resume runs).
+  if (stalled_.size() >= 2 * static_cast<size_t>(stalled_count_) + 64) DropStaleStalls();
   stalled_.push_back(connection->fd);
   Count(kStatReadStalls);
   SetInterest(connection, connection->interest & ~kPollReadable);
+}
+
+void Reactor::DropStaleStalls() {
+  size_t kept = 0;
+  for (int fd : stalled_) {
+    Connection* connection = Lookup(fd);
+    if (connection != nullptr && connection->stalled) stalled_[kept++] = fd;
+  }
+  stalled_.resize(kept);
 }
 
 int Reactor::ResumeStalledReads() {

@@ -169,6 +169,7 @@ class Reactor {
   void ResetSlab(Slab* slab);
   bool AnyFreeSlab(size_t need) const;
   void StallRead(Connection* connection, size_t need);
+  void DropStaleStalls();
   uint32_t ReadInterest(const Connection* connection) const;
 
   void OnListenerReady(Connection* listener);

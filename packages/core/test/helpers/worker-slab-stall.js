@@ -3,8 +3,8 @@
 //
 // Phase 1: the server keeps a slice of everything it receives, so every slab stays referenced
 // and reading must stall. The worker waits (loop turns, never time) until every connection is
-// parked, then counts reactor batches over 200 more loop turns: a busy loop would run about one
-// batch per turn. Phase 2: the slices are copied out and released; every byte must then arrive,
+// parked and the counters stay still, then counts reactor batches over 200 more loop turns: a
+// busy loop would run about one batch per turn. Phase 2: the slices are copied out and released; every byte must then arrive,
 // in order, on the right connection.
 
 const { parentPort, workerData } = require('node:worker_threads');
@@ -85,7 +85,16 @@ async function main() {
 
   const stats = () => core.getReactorStats();
   const parked = () => stats().readStalls - stats().readResumes;
-  await until(() => parked() === connections, 'every connection parked');
+  // Quiet: every connection parked, and no counter moved for 50 loop turns.
+  let last = '';
+  let quietTurns = 0;
+  await until(() => {
+    const now = stats();
+    const key = `${now.batches}/${now.reads}/${now.readStalls}/${now.readResumes}`;
+    quietTurns = key === last && parked() === connections ? quietTurns + 1 : 0;
+    last = key;
+    return quietTurns >= 50;
+  }, 'every connection parked and the reactor quiet');
   const before = stats();
   for (let i = 0; i < 200; i++) await turn();
   const after = stats();
