@@ -8,6 +8,7 @@
  * timeout) lives in `./output-queue`. The reactor calls the `on*` methods from its dispatcher.
  */
 import { EventEmitter } from 'node:events';
+import type { CloseCallback, ConnectionOwner } from './connection-owner';
 import { ConnectionReader, type ReadWaitHost } from './connection-reader';
 import { ConnectionSocket } from './connection-socket';
 import { ConnectionTimeouts } from './connection-timeouts';
@@ -24,21 +25,6 @@ import { type OutputHost, OutputQueue } from './output-queue';
 import type { Reactor, ReactorStream } from './reactor';
 import { asError, type RequestHost, RequestRunner } from './request-runner';
 import { systemError } from './system-error';
-
-/** How a connection reports to its owner (the EventLoop, or nothing for dialed connections). */
-export interface ConnectionOwner {
-  /** A callback failed or the connection failed with nobody to receive the error. */
-  reportError(error: Error, connection: Connection): void;
-  /** The peer closed or failed (before close callbacks). */
-  peerClosed(connection: Connection): void;
-  /** The handler loop went idle (used by graceful shutdown). */
-  idle(connection: Connection): void;
-  /** Close callbacks ran; the fd is gone. */
-  finalized(connection: Connection): void;
-}
-
-/** A close callback: runs once, newest first, with `isActive()` false. */
-export type CloseCallback = (connection: Connection) => unknown;
 
 export class Connection extends EventEmitter implements ReactorStream {
   /** The socket descriptor (valid until the connection is finalized). */

@@ -6,7 +6,8 @@
  * only) → close callbacks (newest first). A throwing or rejecting callback closes only its own
  * connection and reaches `onError`; nothing a peer or a handler does can crash the process.
  */
-import { Connection, type ConnectionOwner } from './connection';
+import { Connection } from './connection';
+import type { ConnectionOwner } from './connection-owner';
 import { closedError, InvalidArgumentError } from './errors';
 import { getReactor } from './get-reactor';
 import type { Listener } from './listener';

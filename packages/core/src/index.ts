@@ -1,6 +1,7 @@
 export type { Network } from './address';
 export { loadBinding, type NativeBinding, type NativeLimits } from './binding';
-export { type CloseCallback, Connection } from './connection';
+export { Connection } from './connection';
+export type { CloseCallback } from './connection-owner';
 export { ConnectionReader } from './connection-reader';
 export { ConnectionWriter } from './connection-writer';
 export { dialConnection } from './dialer';

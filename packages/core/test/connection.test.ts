@@ -2,7 +2,8 @@
  * Connection rules checked without the addon (fake binding, house style B.9): the processing loop,
  * close ordering and the write submissions. Real-socket versions live in test/native/.
  */
-import { Connection, type ConnectionOwner } from '../src/connection';
+import { Connection } from '../src/connection';
+import type { ConnectionOwner } from '../src/connection-owner';
 import * as L from '../src/layout';
 import { kDefaultConnectionOptions } from '../src/options';
 import { Reactor } from '../src/reactor';
