@@ -54,20 +54,58 @@ describe('Connection (fake binding)', () => {
     expect(seen.join('')).toBe('hello');
   });
 
-  it('at the slab cap, an idle handler-driven connection lets go of its consumed last region', () => {
+  it('lets go of its consumed last slab region as soon as the handler returns', () => {
     const { binding, connection, deliver } = setup();
+    const seen: string[] = [];
     connection.setOnRequest((c) => {
-      c.reader.skip(c.reader.len());
+      seen.push(c.reader.readString(c.reader.len()));
     });
     deliver('ping');
-    // The reader keeps its last (fully consumed) node, so slab 0 stays referenced ...
-    expect(binding.control()[L.kSlabRefBase]).toBe(1);
-    connection.releaseIdleInput();
-    // ... until the reactor, out of slabs, asks idle connections to drop it.
+    // A LinkBuffer keeps its last node even when fully read; the runner drops it, so an idle
+    // connection does not keep slab 0 referenced until its next request.
     expect(binding.control()[L.kSlabRefBase]).toBe(0);
     expect(connection.reader.len()).toBe(0);
     deliver('pong');
+    expect(seen).toEqual(['ping', 'pong']);
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
+    // At the slab cap the reactor asks idle connections again: nothing left to drop, still usable.
+    connection.releaseIdleInput();
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
+    deliver('again');
+    expect(seen).toEqual(['ping', 'pong', 'again']);
+  });
+
+  it('keeps the slab region while the handler leaves bytes unread', () => {
+    const { binding, connection, deliver } = setup();
+    connection.setOnRequest((c) => {
+      if (c.reader.len() >= 4) c.reader.skip(4);
+    });
+    deliver('abcdef');
+    expect(connection.reader.len()).toBe(2);
     expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    connection.releaseIdleInput();
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    deliver('gh');
+    expect(connection.reader.len()).toBe(0);
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
+  });
+
+  it('lets go of the last slab region once an async handler settles', async () => {
+    const { binding, connection, deliver } = setup();
+    let finish!: () => void;
+    const text: string[] = [];
+    connection.setOnRequest(async (c) => {
+      text.push(c.reader.readString(c.reader.len()));
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    });
+    deliver('slow');
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    finish();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(text).toEqual(['slow']);
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
   });
 
   it('keeps the input of a connection without a handler (its user may hold views)', () => {

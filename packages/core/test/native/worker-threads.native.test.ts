@@ -64,7 +64,10 @@ describeNative('debug mode (NETPOLL_DEBUG=1)', () => {
     );
     expect(report.error).toBeUndefined();
     expect(report.length).toBe('secret-bytes'.length);
-    expect(report.distinct).toHaveLength(1);
-    expect([0xdb, 0xdd]).toContain(report.distinct![0]);
+    // LinkBuffer poisons a released region with 0xDD; native poisons a slab it rewinds with 0xDB.
+    // The runner releases the consumed region right after the handler, so the slab may be rewound
+    // too and the kept view shows either or both — never the original bytes.
+    expect(report.distinct!.length).toBeGreaterThanOrEqual(1);
+    for (const byte of report.distinct!) expect([0xdb, 0xdd]).toContain(byte);
   });
 });
