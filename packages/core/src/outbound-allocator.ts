@@ -7,6 +7,11 @@
  * a slab whose count drops to zero is reused from its start. Requests above a quarter of a slab get
  * a dedicated ArrayBuffer that is registered on allocation and unregistered on free (one call each;
  * large writes only).
+ *
+ * A freed Buffer of a shared slab is kept (one per KiB of slab) and handed out again when the bump
+ * pointer comes back to the same offset for the same size — the usual case once a reused slab
+ * repeats the same node sizes — so steady writing creates no Buffer objects and the young
+ * generation sees less garbage (which otherwise makes V8 grow it, and the process RSS with it).
  */
 import type { NodeAllocator } from '@netpoll/linkbuffer';
 
@@ -22,7 +27,13 @@ interface OutboundSlab {
   readonly dedicated: boolean;
   offset: number;
   live: number;
+  /** Freed Buffers by `byteOffset >>> kSpareShift` (shared slabs only; empty for dedicated). */
+  readonly spare: Array<Buffer | null>;
 }
+
+/** One spare Buffer per 1 KiB of slab: distinct for every allocation of at least 1 KiB. */
+const kSpareShift = 10;
+const kNoSpare: Array<Buffer | null> = [];
 
 export class OutboundAllocator implements NodeAllocator {
   readonly #registry: SlabRegistry;
@@ -46,8 +57,17 @@ export class OutboundAllocator implements NodeAllocator {
     const aligned = (size + 7) & ~7;
     let slab = this.#current;
     if (slab === null || slab.offset + aligned > this.#slabSize) slab = this.#nextSlab();
-    const buffer = Buffer.from(slab.buffer, slab.offset, size);
-    slab.offset += aligned;
+    const offset = slab.offset;
+    const slot = offset >>> kSpareShift;
+    const spare = slab.spare[slot]!;
+    let buffer: Buffer;
+    if (spare !== null && spare.byteOffset === offset && spare.length === size) {
+      slab.spare[slot] = null;
+      buffer = spare;
+    } else {
+      buffer = Buffer.from(slab.buffer, offset, size);
+    }
+    slab.offset = offset + aligned;
     slab.live++;
     return buffer;
   }
@@ -55,6 +75,7 @@ export class OutboundAllocator implements NodeAllocator {
   free(buffer: Buffer): void {
     const slab = this.#bySlabMemory.get(buffer.buffer);
     if (slab === undefined) return;
+    if (!slab.dedicated) slab.spare[buffer.byteOffset >>> kSpareShift] = buffer;
     slab.live--;
     if (slab.live > 0) return;
     if (slab.dedicated) {
@@ -86,6 +107,7 @@ export class OutboundAllocator implements NodeAllocator {
       dedicated: false,
       offset: 0,
       live: 0,
+      spare: new Array<Buffer | null>(Math.ceil(this.#slabSize / (1 << kSpareShift))).fill(null),
     };
     this.#shared.push(slab);
     this.#bySlabMemory.set(buffer, slab);
@@ -101,6 +123,7 @@ export class OutboundAllocator implements NodeAllocator {
       dedicated: true,
       offset: size,
       live: 1,
+      spare: kNoSpare,
     };
     this.#bySlabMemory.set(buffer, slab);
     return Buffer.from(buffer, 0, size);

@@ -45,6 +45,29 @@ describe('OutboundAllocator', () => {
     expect(live.every((byte) => byte === 1)).toBe(true);
   });
 
+  it('hands a freed Buffer object back when a reused slab repeats the same size at its offset', () => {
+    const fake = registry();
+    const allocator = new OutboundAllocator(fake, 16384);
+    const first = allocator.allocate(1028);
+    const offset = first.byteOffset;
+    allocator.free(first);
+    // The slab is empty again, so the bump pointer restarts at its beginning: same offset, same size.
+    const again = allocator.allocate(1028);
+    expect(again).toBe(first);
+    expect(again.byteOffset).toBe(offset);
+    expect(again.length).toBe(1028);
+    // Another size at that offset gets a fresh Buffer of exactly that size.
+    allocator.free(again);
+    const other = allocator.allocate(500);
+    expect(other).not.toBe(first);
+    expect(other.length).toBe(500);
+    // A live Buffer is never handed out twice.
+    const next = allocator.allocate(1028);
+    expect(next).not.toBe(other);
+    expect(next.byteOffset).toBeGreaterThanOrEqual(other.byteOffset + 504);
+    expect(fake.registered).toHaveLength(1);
+  });
+
   it('gives large requests a dedicated registered buffer that is unregistered on free', () => {
     const fake = registry();
     const allocator = new OutboundAllocator(fake, 1024);
