@@ -5,7 +5,6 @@
 // a hang-up together with the last readable data (netpoll's RDHUP handling).
 
 #include <sys/epoll.h>
-#include <unistd.h>
 
 #include <cstdlib>
 
@@ -41,19 +40,9 @@ int Control(int epoll_fd, int operation, int fd, uint32_t interest) {
 
 }  // namespace
 
-Poller::~Poller() { Close(); }
-
 int Poller::Open() {
   fd_ = epoll_create1(EPOLL_CLOEXEC);
   return fd_ < 0 ? NegativeErrno() : 0;
-}
-
-void Poller::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-  free(scratch_);
-  scratch_ = nullptr;
-  scratch_capacity_ = 0;
 }
 
 int Poller::Add(int fd, uint32_t interest) {

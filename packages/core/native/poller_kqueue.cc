@@ -16,7 +16,6 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -79,19 +78,9 @@ int Change(int kqueue_fd, int fd, uint32_t previous, uint32_t interest) {
 
 }  // namespace
 
-Poller::~Poller() { Close(); }
-
 int Poller::Open() {
   fd_ = kqueue();
   return fd_ < 0 ? NegativeErrno() : 0;
-}
-
-void Poller::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-  free(scratch_);
-  scratch_ = nullptr;
-  scratch_capacity_ = 0;
 }
 
 int Poller::Add(int fd, uint32_t interest) {
