@@ -3,7 +3,7 @@
  * copy on the read path), plus `waitFor(n)`, the Node form of netpoll's blocking reads.
  */
 import { LinkBuffer, type LinkBufferOptions, type RegionOwner } from '@netpoll/linkbuffer';
-import { NetpollError } from './errors';
+import { InvalidArgumentError, NetpollError } from './errors';
 import { monotonicNow } from './timer-wheel';
 
 /** What the reader needs from its connection to wait. */
@@ -51,10 +51,14 @@ export class ConnectionReader extends LinkBuffer {
    * open and the bytes stay buffered), `ERR_NETPOLL_EOF` (the peer closed with fewer than `n`
    * bytes buffered), `ERR_NETPOLL_CONN_CLOSED` (closed locally), `ERR_NETPOLL_FRAME_TOO_LARGE`, or
    * `ERR_NETPOLL_CONCURRENT_ACCESS` when another `waitFor` is pending (one waiter per connection,
-   * as in netpoll). `n <= 0` resolves at once.
+   * as in netpoll). `n <= 0` resolves at once; an `n` that is not a safe integer rejects with
+   * `ERR_NETPOLL_INVALID_ARG` (it could never be satisfied).
    */
   waitFor(n: number): Promise<void> {
-    if (n <= this.len()) return kResolved;
+    if (n <= this.len() && Number.isSafeInteger(n)) return kResolved;
+    if (!Number.isSafeInteger(n)) {
+      return Promise.reject(new InvalidArgumentError('n', 'a safe integer', n));
+    }
     if (this.#resolve !== null) {
       return Promise.reject(
         new NetpollError(

@@ -17,6 +17,7 @@ import {
   connectionClosedError,
   eofError,
   frameTooLargeError,
+  InvalidArgumentError,
   readTimeoutError,
   writeTimeoutError,
 } from './errors';
@@ -132,10 +133,15 @@ export class Connection extends EventEmitter implements ReactorStream {
 
   /**
    * Installs the per-connection handler; `null`/`undefined` is ignored (netpoll). If input is
-   * already buffered, processing starts at once.
+   * already buffered, processing starts at once. Anything else that is not a function throws
+   * `ERR_NETPOLL_INVALID_ARG`.
    */
   setOnRequest(handler: OnRequest | null | undefined): void {
-    if (typeof handler === 'function') this.#requests.setHandler(handler);
+    if (handler === null || handler === undefined) return;
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError('handler', 'a function, null or undefined', handler);
+    }
+    this.#requests.setHandler(handler);
   }
 
   /** True when an `onRequest` handler is installed. */
@@ -143,10 +149,17 @@ export class Connection extends EventEmitter implements ReactorStream {
     return this.#requests.handler !== null;
   }
 
-  /** Registers a close callback (once each, newest first); `null`/`undefined` is ignored. */
+  /**
+   * Registers a close callback (once each, newest first); `null`/`undefined` is ignored (netpoll),
+   * and so is a registration after the callbacks have run. Anything else that is not a function
+   * throws `ERR_NETPOLL_INVALID_ARG`.
+   */
   addCloseCallback(callback: CloseCallback | null | undefined): void {
-    if (typeof callback !== 'function' || this.#finalized) return;
-    this.#closeCallbacks.push(callback);
+    if (callback === null || callback === undefined) return;
+    if (typeof callback !== 'function') {
+      throw new InvalidArgumentError('callback', 'a function, null or undefined', callback);
+    }
+    if (!this.#finalized) this.#closeCallbacks.push(callback);
   }
 
   /**

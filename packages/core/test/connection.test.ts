@@ -44,6 +44,37 @@ function owner(events: string[]): ConnectionOwner {
 }
 
 describe('Connection (fake binding)', () => {
+  it('ignores a null or undefined handler and close callback, and rejects other non-functions', () => {
+    const { connection, deliver } = setup();
+    connection.setOnRequest(null);
+    connection.setOnRequest(undefined);
+    connection.addCloseCallback(null);
+    connection.addCloseCallback(undefined);
+    expect(connection.hasHandler).toBe(false);
+    expect(() => connection.setOnRequest(5 as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_NETPOLL_INVALID_ARG',
+        message: 'handler must be a function, null or undefined (received 5)',
+      }),
+    );
+    expect(() => connection.addCloseCallback('x' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
+    );
+    deliver('ab');
+    expect(connection.reader.len()).toBe(2);
+  });
+
+  it('rejects waitFor(n) for an n that is not a safe integer, and resolves n <= 0 at once', async () => {
+    const { connection } = setup();
+    await expect(connection.reader.waitFor(0)).resolves.toBeUndefined();
+    await expect(connection.reader.waitFor(-3)).resolves.toBeUndefined();
+    for (const bad of [Number.NaN, 1.5, '4' as unknown as number, Number.POSITIVE_INFINITY]) {
+      await expect(connection.reader.waitFor(bad)).rejects.toMatchObject({
+        code: 'ERR_NETPOLL_INVALID_ARG',
+      });
+    }
+  });
+
   it('re-runs the handler while input remains: 5 bytes, 1 per call, 5 calls', () => {
     const { connection, deliver } = setup();
     const seen: string[] = [];
