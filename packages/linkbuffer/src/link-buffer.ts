@@ -274,18 +274,20 @@ export class LinkBuffer {
   }
 
   /**
-   * Returns the next 4 readable bytes as an unsigned 32-bit big-endian integer (0 – 4294967295)
-   * without consuming them, across node boundaries. Allocates nothing: no view, and the peek cache
-   * is neither used nor reset. An extension beyond netpoll (whose users decode `Peek(4)`): the
-   * length-header check of a framing loop.
-   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than 4 bytes are readable,
+   * Returns the 4 readable bytes at `offset` bytes past the read position (default 0) as an
+   * unsigned 32-bit big-endian integer (0 – 4294967295) without consuming anything, across node
+   * boundaries. Allocates nothing: no view, and the peek cache is neither used nor reset. An
+   * extension beyond netpoll (whose users decode `Peek(4)`): the length-header check of a framing
+   * loop; with `offset`, a handler can walk several buffered frames before consuming them at once.
+   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than `offset + 4` bytes are readable,
+   * `ERR_NETPOLL_INVALID_ARG` when `offset` is not an integer from 0 to 4294967295,
    * `ERR_NETPOLL_CLOSED`.
    */
-  peekUint32BE(): number {
+  peekUint32BE(offset = 0): number {
     const node = this.#read;
-    const start = node.readOffset;
-    if (start + 4 <= node.committedEnd) return uint32At(node.buf, start);
-    return this.#uint32Slow('peekUint32BE');
+    const start = node.readOffset + offset;
+    if (offset >>> 0 === offset && start + 4 <= node.committedEnd) return uint32At(node.buf, start);
+    return this.#uint32Slow('peekUint32BE', offset);
   }
 
   /**
@@ -303,20 +305,30 @@ export class LinkBuffer {
       this.#peekLength = 0;
       return uint32At(node.buf, start);
     }
-    const value = this.#uint32Slow('readUint32BE');
+    const value = this.#uint32Slow('readUint32BE', 0);
     this.#consume(4, null, 0);
     return value;
   }
 
   /** The big-endian uint32 at the read position when it is not inside the read node. */
-  #uint32Slow(method: string): number {
-    if (this.#length < 4) {
+  #uint32Slow(method: string, skip: number): number {
+    if (skip >>> 0 !== skip) {
+      throw new InvalidArgumentError('offset', 'an integer from 0 to 4294967295', skip);
+    }
+    if (this.#length < skip + 4) {
       this.#checkReadable(method);
-      throw new NotEnoughDataError(`${method}()`, 4, this.#length);
+      throw new NotEnoughDataError(`${method}()`, skip + 4, this.#length);
     }
     // Usually the read node is merely used up (after release()) and the value sits in the next.
     let node = this.#advanceRead();
     let offset = node.readOffset;
+    let remaining = skip;
+    while (remaining >= node.committedEnd - offset) {
+      remaining -= node.committedEnd - offset;
+      node = node.next!;
+      offset = node.readOffset;
+    }
+    offset += remaining;
     if (offset + 4 <= node.committedEnd) return uint32At(node.buf, offset);
     let value = 0;
     for (let i = 0; i < 4; i++) {

@@ -28,6 +28,52 @@ describe('peekUint32BE / readUint32BE', () => {
     expect(buffer.readByte()).toBe(0x2a);
   });
 
+  it('peekUint32BE(offset) reads at an offset past the read position, in and across nodes', () => {
+    // Frames of a pipelined batch: [len 2][ab][len 3][cde][len 0] spread over small nodes.
+    const bytes = [0, 0, 0, 2, 0x61, 0x62, 0, 0, 0, 3, 0x63, 0x64, 0x65, 0, 0, 0, 0];
+    const { buffer } = chained([
+      latin1(...bytes.slice(0, 5)),
+      latin1(...bytes.slice(5, 8)),
+      '',
+      latin1(...bytes.slice(8, 11)),
+      latin1(...bytes.slice(11)),
+    ]);
+    expect(buffer.peekUint32BE(0)).toBe(2);
+    expect(buffer.peekUint32BE(6)).toBe(3);
+    expect(buffer.peekUint32BE(13)).toBe(0);
+    expect(buffer.peekUint32BE(1)).toBe(0x000002 * 256 + 0x61);
+    expect(buffer.len()).toBe(17);
+    buffer.skip(6);
+    expect(buffer.peekUint32BE()).toBe(3);
+    expect(buffer.peekUint32BE(7)).toBe(0);
+    const single = new LinkBuffer();
+    put(single, latin1(9, 9, 0, 0, 1, 0, 7));
+    expect(single.peekUint32BE(2)).toBe(0x00000100);
+  });
+
+  it('peekUint32BE(offset) reports missing bytes and rejects offsets that are not integers from 0', () => {
+    const buffer = new LinkBuffer();
+    put(buffer, latin1(1, 2, 3, 4, 5, 6));
+    expect(buffer.peekUint32BE(2)).toBe(0x03040506);
+    try {
+      buffer.peekUint32BE(3);
+      throw new Error('expected NOT_ENOUGH');
+    } catch (error) {
+      expect(error).toBeInstanceOf(NotEnoughDataError);
+      expect(error).toMatchObject({
+        code: 'ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH',
+        requested: 7,
+        available: 6,
+      });
+    }
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 32]) {
+      expect(() => buffer.peekUint32BE(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
+      );
+    }
+    expect(buffer.len()).toBe(6);
+  });
+
   it('read across node boundaries, over empty and fully consumed nodes', () => {
     const { buffer } = chained(['x', latin1(0xde), latin1(0xad, 0xbe), latin1(0xef, 0x07)]);
     buffer.skip(1); // the read node is now fully consumed: the slow path must step past it
