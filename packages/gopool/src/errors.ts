@@ -49,21 +49,35 @@ export class NetpollError extends Error {
   }
 }
 
-/** Describes a received value for argument error messages, without dumping large objects. */
+/**
+ * Describes a received value for an argument-error message: `-1`, `"abc"`, `an array`,
+ * `an instance of Map`. Every @netpoll package formats received values the same way.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') {
-    return value.length > 32 ? `type string ('${value.slice(0, 29)}...')` : `'${value}'`;
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'string':
+      return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'boolean':
+      return String(value);
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+    default: {
+      if (Array.isArray(value)) return 'an array';
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === 'string' && name !== '' && name !== 'Object'
+        ? `an instance of ${name}`
+        : 'an object';
+    }
   }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return String(value);
-  }
-  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
-  if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-    return ctor ? `an instance of ${ctor}` : 'an object';
-  }
-  return `type ${typeof value}`;
 }
 
 /** `ERR_NETPOLL_INVALID_ARG`: an argument or option has the wrong type or shape. */

@@ -56,7 +56,7 @@ describe('errors', () => {
     const invalid = new InvalidArgumentError('options.cap', 'a number', 'x');
     expect(invalid).toBeInstanceOf(TypeError);
     expect(invalid.code).toBe('ERR_NETPOLL_INVALID_ARG');
-    expect(invalid.message).toBe("options.cap must be a number (received 'x')");
+    expect(invalid.message).toBe('options.cap must be a number (received "x")');
     const range = new OutOfRangeError('options.cap', 'an integer ≥ 1', 0);
     expect(range).toBeInstanceOf(RangeError);
     expect(range.code).toBe('ERR_NETPOLL_OUT_OF_RANGE');
@@ -76,12 +76,12 @@ describe('errors', () => {
 
   it('describes received values briefly', () => {
     expect(describeValue(null)).toBe('null');
-    expect(describeValue('s')).toBe("'s'");
-    expect(describeValue('z'.repeat(40))).toBe(`type string ('${'z'.repeat(29)}...')`);
+    expect(describeValue('s')).toBe('"s"');
+    expect(describeValue('z'.repeat(40))).toBe(`"${'z'.repeat(32)}…"`);
     expect(describeValue(3)).toBe('3');
-    expect(describeValue(() => 1)).toBe('function <anonymous>');
+    expect(describeValue(() => 1)).toBe('a function');
     expect(describeValue(new Map())).toBe('an instance of Map');
     expect(describeValue(Object.create(null))).toBe('an object');
-    expect(describeValue(Symbol('q'))).toBe('type symbol');
+    expect(describeValue(Symbol('q'))).toBe('Symbol(q)');
   });
 });

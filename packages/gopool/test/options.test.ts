@@ -44,7 +44,7 @@ describe('resolvePoolOptions', () => {
   it('rejects a cap that is not a number', () => {
     expect(codeOf(() => resolvePoolOptions({ cap: '1' }))).toMatchObject({
       code: 'ERR_NETPOLL_INVALID_ARG',
-      message: "options.cap must be a number (received '1')",
+      message: 'options.cap must be a number (received "1")',
     });
   });
 
@@ -107,7 +107,7 @@ describe('resolveWorkerPoolOptions', () => {
 
   it('requires filename to be an absolute path or a file: URL', () => {
     expect(codeOf(() => resolveWorkerPoolOptions({})).message).toBe(
-      'options.filename must be an absolute path or a file: URL (received type undefined)',
+      'options.filename must be an absolute path or a file: URL (received undefined)',
     );
     expect(codeOf(() => resolveWorkerPoolOptions({ filename: 'relative.js' })).code).toBe(
       'ERR_NETPOLL_INVALID_ARG',

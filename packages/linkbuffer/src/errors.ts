@@ -39,7 +39,10 @@ export function isNetpollError(value: unknown): value is Error & { readonly code
   );
 }
 
-/** Describes a received value for an argument-error message, e.g. `-1`, `'abc'`, `an object`. */
+/**
+ * Describes a received value for an argument-error message: `-1`, `"abc"`, `an array`,
+ * `an instance of Map`. Every @netpoll package formats received values the same way.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
@@ -48,16 +51,22 @@ export function describe(value: unknown): string {
     case 'string':
       return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
     case 'number':
-    case 'boolean':
+      return Object.is(value, -0) ? '-0' : String(value);
     case 'bigint':
+      return `${value}n`;
+    case 'boolean':
       return String(value);
-    case 'function':
-      return 'a function';
     case 'symbol':
       return value.toString();
-    default:
+    case 'function':
+      return 'a function';
+    default: {
       if (Array.isArray(value)) return 'an array';
-      return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === 'string' && name !== '' && name !== 'Object'
+        ? `an instance of ${name}`
+        : 'an object';
+    }
   }
 }
 

@@ -63,7 +63,10 @@ describe('errors', () => {
     expect(describeValue([1])).toBe('an array');
     expect(describeValue(() => 1)).toBe('a function');
     expect(describeValue(new Map())).toBe('an instance of Map');
-    expect(describeValue(Object.create(null))).toBe('an instance of Object');
+    expect(describeValue(Object.create(null))).toBe('an object');
+    expect(describeValue({})).toBe('an object');
+    expect(describeValue(-0)).toBe('-0');
+    expect(describeValue(12n)).toBe('12n');
     expect(describeValue('x'.repeat(40))).toBe(`"${'x'.repeat(32)}…"`);
     expect(describeValue(Symbol('s'))).toBe('Symbol(s)');
   });

@@ -53,8 +53,8 @@ function mark(error: Error, name: string, code: McacheErrorCode): void {
 }
 
 /**
- * Describes a received value for an error message: strings are quoted, numbers are printed
- * as they are (including `NaN` and `-0`), objects by their constructor name.
+ * Describes a received value for an argument-error message: `-1`, `"abc"`, `an array`,
+ * `an instance of Map`. Every @netpoll package formats received values the same way.
  */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -62,22 +62,23 @@ export function describe(value: unknown): string {
     case 'undefined':
       return 'undefined';
     case 'string':
-      return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+      return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
     case 'number':
       return Object.is(value, -0) ? '-0' : String(value);
     case 'bigint':
       return `${value}n`;
     case 'boolean':
-    case 'symbol':
       return String(value);
+    case 'symbol':
+      return value.toString();
     case 'function':
-      return `function ${value.name || '<anonymous>'}`;
+      return 'a function';
     default: {
-      const name = (value as object).constructor?.name;
-      if (typeof name === 'string' && name !== '' && name !== 'Object') {
-        return `an instance of ${name}`;
-      }
-      return 'an object';
+      if (Array.isArray(value)) return 'an array';
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === 'string' && name !== '' && name !== 'Object'
+        ? `an instance of ${name}`
+        : 'an object';
     }
   }
 }

@@ -82,10 +82,11 @@ describe('argument error messages', () => {
     [12n, '12n'],
     [true, 'true'],
     [Symbol('s'), 'Symbol(s)'],
-    [function named() {}, 'function named'],
+    [function named() {}, 'a function'],
+    [[1], 'an array'],
     [new Map(), 'an instance of Map'],
     [{}, 'an object'],
-    ['x'.repeat(50), JSON.stringify(`${'x'.repeat(37)}...`)],
+    ['x'.repeat(50), JSON.stringify(`${'x'.repeat(32)}…`)],
   ])('describe(%p) is %s', (value, text) => {
     expect(describeValue(value)).toBe(text);
   });

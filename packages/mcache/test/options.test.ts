@@ -96,7 +96,7 @@ describe('resolveBufferCacheOptions', () => {
       'rejects an array as options',
       [],
       'ERR_NETPOLL_INVALID_ARG',
-      'options must be an object or undefined (received an instance of Array)',
+      'options must be an object or undefined (received an array)',
     ],
     [
       'rejects an unknown option key',
