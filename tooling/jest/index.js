@@ -19,4 +19,4 @@ function createJestConfig(rootDir, overrides = {}) {
   };
 }
 
-module.exports = { createJestConfig };
+module.exports = { createJestConfig, readmeErrorCodes: require('./readme-error-codes').readmeErrorCodes };

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readmeErrorCodes } from '@netpoll/jest-config';
 import {
   connectionClosedError,
   describe as describeValue,
@@ -17,16 +17,11 @@ import {
 } from '../src/errors';
 import { NetpollSystemError, systemError } from '../src/system-error';
 
-/** Codes in the first column of the README's Errors table. */
-function readmeCodes(): string[] {
-  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-  const section = readme.split(/^## Errors$/m)[1]?.split(/^## /m)[0] ?? '';
-  return [...section.matchAll(/^\| `(ERR_[A-Z_]+)` *\|/gm)].map((match) => match[1]!);
-}
-
 describe('errors', () => {
   it('every code in src/errors.ts is in the README Errors table and vice versa', () => {
-    expect([...readmeCodes()].sort()).toEqual([...kCoreErrorCodes].sort());
+    expect([...readmeErrorCodes(join(__dirname, '..'))].sort()).toEqual(
+      [...kCoreErrorCodes].sort(),
+    );
   });
 
   it('every error carries its code, the netpoll marker and the right base class', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readmeErrorCodes } from '@netpoll/jest-config';
 import {
   InvalidArgumentError,
   isNetpollError,
@@ -23,14 +24,7 @@ function codesIn(text: string): Set<string> {
 describe('errors', () => {
   it('documents every code of src/errors.ts in the README Errors table, and nothing else', () => {
     const source = codesIn(readFileSync(join(root, 'src', 'errors.ts'), 'utf8'));
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.slice(
-      readme.indexOf('## Errors'),
-      readme.indexOf('\n## ', readme.indexOf('## Errors') + 1),
-    );
-    const rows = new Set(
-      [...section.matchAll(/^\| `(ERR_NETPOLL_[A-Z_]+)` +\|/gm)].map((m) => m[1]!),
-    );
+    const rows = readmeErrorCodes(root);
     expect([...rows].sort()).toEqual([...source].sort());
   });
 

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readmeErrorCodes } from '@netpoll/jest-config';
 import { describe as describeValue } from '../src/errors';
 import {
   AllocationFailedError,
@@ -11,16 +11,11 @@ import {
   OutOfRangeError,
 } from '../src/index';
 
-/** The codes in the first column of the README's Errors table. */
-function readmeCodes(): string[] {
-  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-  const section = readme.split(/^## Errors$/m)[1]!.split(/^## /m)[0]!;
-  return [...section.matchAll(/^\| `(ERR_[A-Z_]+)`\s*\|/gm)].map((match) => match[1]!);
-}
-
 describe('error registry', () => {
   it('lists every code of src/errors.ts in the README Errors table, and nothing else', () => {
-    expect([...readmeCodes()].sort()).toEqual([...kMcacheErrorCodes].sort());
+    expect([...readmeErrorCodes(join(__dirname, '..'))].sort()).toEqual(
+      [...kMcacheErrorCodes].sort(),
+    );
   });
 
   it('has no duplicate codes', () => {
