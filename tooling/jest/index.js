@@ -19,4 +19,7 @@ function createJestConfig(rootDir, overrides = {}) {
   };
 }
 
-module.exports = { createJestConfig, readmeErrorCodes: require('./readme-error-codes').readmeErrorCodes };
+module.exports = {
+  createJestConfig,
+  readmeErrorCodes: require('./readme-error-codes').readmeErrorCodes,
+};
