@@ -383,29 +383,7 @@ export class LinkBuffer {
     const out = new LinkBuffer(this.options);
     out.#readOnly = true;
     if (this.#checkRead('slice', n) === 0) return out;
-    let node = this.#read;
-    let remaining = n;
-    let tail = out.#write;
-    for (;;) {
-      const start = node.readOffset;
-      const take = Math.min(node.committedEnd - start, remaining);
-      if (take > 0) {
-        const reference = referNode(node, start, start + take);
-        reference.committedEnd = start + take;
-        reference.mallocEnd = start + take;
-        reference.capacityEnd = start + take;
-        tail.next = reference;
-        tail = reference;
-        node.readOffset = start + take;
-        node.flags |= kExposed;
-        remaining -= take;
-        if (remaining === 0) break;
-      }
-      node = node.next!;
-    }
-    this.#read = node;
-    this.#length -= n;
-    this.#peekLength = 0;
+    const tail = this.#referAfter(out.#write, n, true);
     out.#flush = tail;
     out.#write = tail;
     out.#length = n;
@@ -669,6 +647,41 @@ export class LinkBuffer {
     node.mallocEnd += written;
     this.#mallocSize += written;
     return written;
+  }
+
+  /**
+   * Consumes the next `n` readable bytes of `source` and appends them to this buffer's
+   * reservation (readable after `flush()`), without creating any view: `writeBinary(source.next(n))`
+   * in one step, for proxies and echoes. 4096 bytes or fewer are copied into node memory; above,
+   * the source nodes are shared without copying, reference-counted as by `slice()`, so the bytes
+   * stay valid after `source` is released or closed. Earlier views from `source` stay valid until
+   * its next `release()`. Returns `n` (0 for `n <= 0`). An extension beyond netpoll, whose users
+   * write `Append(reader.Slice(n))`. Throws `ERR_NETPOLL_INVALID_ARG` (a non-LinkBuffer, this
+   * buffer itself, a non-integer `n`), `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed or
+   * written), `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (either buffer).
+   */
+  writeFrom(source: LinkBuffer, n: number): number {
+    if (!(source instanceof LinkBuffer) || source === this) {
+      throw new InvalidArgumentError('source', 'a LinkBuffer other than the destination', source);
+    }
+    this.#checkWritable('writeFrom');
+    if (source.#checkRead('writeFrom', n) === 0) return 0;
+    if (n > kBinaryInplaceThreshold) {
+      const write = this.#write;
+      const spare = write.next;
+      const last = source.#referAfter(write, n, false);
+      last.next = spare;
+      this.#write = last;
+    } else {
+      let node = this.#write;
+      if ((node.flags & kWritable) === 0 || node.mallocEnd + n > node.capacityEnd) {
+        node = this.#growth(n);
+      }
+      source.#consume(n, node.buf, node.mallocEnd);
+      node.mallocEnd += n;
+    }
+    this.#mallocSize += n;
+    return n;
   }
 
   /**
@@ -1034,6 +1047,38 @@ export class LinkBuffer {
     this.#read = node;
     this.#length -= n;
     this.#peekLength = 0;
+  }
+
+  /**
+   * Consumes `n` readable bytes (the caller checked `n <= #length`) by linking zero-copy
+   * references to them after `tail` (each referenced root's count goes up by one), readable or
+   * reserved; returns the last reference. The referenced nodes count as exposed.
+   */
+  #referAfter(tail: LinkNode, n: number, readable: boolean): LinkNode {
+    let node = this.#read;
+    let remaining = n;
+    let last = tail;
+    for (;;) {
+      const start = node.readOffset;
+      const take = Math.min(node.committedEnd - start, remaining);
+      if (take > 0) {
+        const reference = referNode(node, start, start + take);
+        reference.committedEnd = readable ? start + take : start;
+        reference.mallocEnd = start + take;
+        reference.capacityEnd = start + take;
+        last.next = reference;
+        last = reference;
+        node.readOffset = start + take;
+        node.flags |= kExposed;
+        remaining -= take;
+        if (remaining === 0) break;
+      }
+      node = node.next!;
+    }
+    this.#read = node;
+    this.#length -= n;
+    this.#peekLength = 0;
+    return last;
   }
 
   /** Copies `n` readable bytes starting `skip` bytes past the read position, without consuming. */

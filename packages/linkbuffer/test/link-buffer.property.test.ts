@@ -22,6 +22,8 @@ type Operation =
   | { kind: 'flush' }
   | { kind: 'region'; size: number; pieces: number; shared: boolean }
   | { kind: 'append'; readable: number; reserved: number }
+  | { kind: 'writeFrom'; readable: number; size: number; regions: boolean }
+  | { kind: 'drainTo'; size: number }
   | {
       kind: 'next' | 'peek' | 'skip' | 'readString' | 'readBinary' | 'read' | 'slice';
       size: number;
@@ -64,6 +66,16 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     shared: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('append' as const), readable: size(50), reserved: size(20) }),
+  fc.record({
+    kind: fc.constant('writeFrom' as const),
+    readable: fc.oneof(size(60), fc.integer({ min: 4097, max: 6000 })),
+    size: fc.oneof(size(60), fc.integer({ min: 4097, max: 6000 })),
+    regions: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('drainTo' as const),
+    size: fc.oneof({ weight: 3, arbitrary: size(60) }, fc.integer({ min: 4097, max: 4200 })),
+  }),
   {
     weight: 8,
     arbitrary: fc.record({
@@ -234,6 +246,47 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
         if (reserved.length === 0) readable.push(...flushed);
         else reserved.push(...flushed);
         reserved.push(...pending);
+        break;
+      }
+      case 'writeFrom': {
+        // A source of `op.readable` bytes (allocated nodes, or borrowed regions of fresh memory
+        // in three pieces); `op.size` of them move over, and the source is closed at once: moved
+        // bytes must not depend on it (zero-copy above 4096 bytes keeps a reference).
+        const source = new LinkBuffer(buffer.options);
+        const bytes = nextBytes(op.readable);
+        if (op.regions && op.readable > 0) {
+          const memory = Buffer.from(bytes);
+          const third = Math.floor(op.readable / 3);
+          source.appendRegion(memory, 0, third, owner, ++tokens);
+          source.appendRegion(memory, third, 2 * third, owner, ++tokens);
+          source.appendRegion(memory, 2 * third, op.readable, owner, ++tokens);
+        } else {
+          source.writeBinary(bytes);
+          source.flush();
+        }
+        if (op.size > op.readable) {
+          expectNotEnough(() => buffer.writeFrom(source, op.size));
+          expect(source.len()).toBe(op.readable);
+        } else {
+          expect(buffer.writeFrom(source, op.size)).toBe(op.size);
+          expect(source.len()).toBe(op.readable - op.size);
+          reserved.push(...bytes.subarray(0, op.size));
+        }
+        source.close();
+        break;
+      }
+      case 'drainTo': {
+        // This buffer as the source: the moved bytes leave it, views it handed out stay valid.
+        const sink = new LinkBuffer(buffer.options);
+        if (op.size > readable.length) {
+          expectNotEnough(() => sink.writeFrom(buffer, op.size));
+        } else {
+          sink.writeFrom(buffer, op.size);
+          sink.flush();
+          expect([...sink.bytes()]).toEqual(take(op.size));
+          checkHeld(false);
+        }
+        sink.close();
         break;
       }
       case 'next':
