@@ -10,7 +10,12 @@ export {
   OutOfRangeError,
   ReadOnlyError,
 } from './errors';
-export { type ChunkVisitor, kBinaryInplaceThreshold, LinkBuffer } from './link-buffer';
+export {
+  type ChunkVisitor,
+  kBinaryInplaceThreshold,
+  kWriteFromCopyMax,
+  LinkBuffer,
+} from './link-buffer';
 export { kMaxPooledSize, kMcacheNodeAllocator, type NodeAllocator } from './node-allocator';
 export {
   kDefaultLinkBufferOptions,

@@ -61,6 +61,12 @@ import { viewIn, viewOf } from './view';
 
 /** `writeBinary()` links the caller's memory instead of copying above this size (bytes). */
 export const kBinaryInplaceThreshold = 4096;
+
+/**
+ * `writeFrom` copies at most this many bytes (with a plain loop, which allocates nothing); larger
+ * moves share the source nodes. Small copies keep tiny pieces from forming chains of tiny nodes.
+ */
+export const kWriteFromCopyMax = 64;
 /** Cross-node `next()` copies larger than this (and ≤ 8 MiB) use pooled, recorded memory. */
 const kPooledCopyMin = 1024;
 /** After `flush()`, a tail node with more capacity than this takes no new reservations. */
@@ -651,12 +657,13 @@ export class LinkBuffer {
 
   /**
    * Consumes the next `n` readable bytes of `source` and appends them to this buffer's
-   * reservation (readable after `flush()`), without creating any view: `writeBinary(source.next(n))`
-   * in one step, for proxies and echoes. 4096 bytes or fewer are copied into node memory; above,
-   * the source nodes are shared without copying, reference-counted as by `slice()`, so the bytes
-   * stay valid after `source` is released or closed. Earlier views from `source` stay valid until
-   * its next `release()`. Returns `n` (0 for `n <= 0`). An extension beyond netpoll, whose users
-   * write `Append(reader.Slice(n))`. Throws `ERR_NETPOLL_INVALID_ARG` (a non-LinkBuffer, this
+   * reservation (readable after `flush()`) without allocating: `writeBinary(source.next(n))` in
+   * one step and with no view object, for proxies and echoes. Above 64 bytes the source nodes are
+   * shared without copying, reference-counted as by `slice()`, so the bytes stay valid after
+   * `source` is released or closed (and its memory stays in use until this buffer releases them);
+   * 64 bytes or fewer are copied. Earlier views from `source` stay valid until its next
+   * `release()`. Returns `n` (0 for `n <= 0`). An extension beyond netpoll, whose users write
+   * `Append(reader.Slice(n))`. Throws `ERR_NETPOLL_INVALID_ARG` (a non-LinkBuffer, this
    * buffer itself, a non-integer `n`), `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed or
    * written), `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (either buffer).
    */
@@ -666,7 +673,7 @@ export class LinkBuffer {
     }
     this.#checkWritable('writeFrom');
     if (source.#checkRead('writeFrom', n) === 0) return 0;
-    if (n > kBinaryInplaceThreshold) {
+    if (n > kWriteFromCopyMax) {
       const write = this.#write;
       const spare = write.next;
       const last = source.#referAfter(write, n, false);
@@ -1212,6 +1219,12 @@ function copyFrom(
   target: Uint8Array,
   at: number,
 ): void {
+  if (end - start <= kWriteFromCopyMax) {
+    // A few bytes: a loop costs less than the view `set()` needs, and allocates nothing.
+    const buf = node.buf;
+    for (let i = start, to = at; i < end; i++, to++) target[to] = buf[i]!;
+    return;
+  }
   target.set(new Uint8Array(node.memory, node.memoryOffset + start, end - start), at);
 }
 

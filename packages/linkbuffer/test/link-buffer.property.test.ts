@@ -68,13 +68,13 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({ kind: fc.constant('append' as const), readable: size(50), reserved: size(20) }),
   fc.record({
     kind: fc.constant('writeFrom' as const),
-    readable: fc.oneof(size(60), fc.integer({ min: 4097, max: 6000 })),
-    size: fc.oneof(size(60), fc.integer({ min: 4097, max: 6000 })),
+    readable: fc.oneof(size(100), fc.integer({ min: 4097, max: 6000 })),
+    size: fc.oneof(size(100), fc.integer({ min: 4097, max: 6000 })),
     regions: fc.boolean(),
   }),
   fc.record({
     kind: fc.constant('drainTo' as const),
-    size: fc.oneof({ weight: 3, arbitrary: size(60) }, fc.integer({ min: 4097, max: 4200 })),
+    size: fc.oneof({ weight: 3, arbitrary: size(100) }, fc.integer({ min: 4097, max: 4200 })),
   }),
   {
     weight: 8,

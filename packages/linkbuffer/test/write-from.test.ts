@@ -3,7 +3,7 @@
  * view — a copy up to 4096 bytes, shared (reference-counted) nodes above.
  */
 import { ClosedError, InvalidArgumentError, isNetpollError } from '../src/errors';
-import { inspectLinkBuffer, kBinaryInplaceThreshold, LinkBuffer } from '../src/link-buffer';
+import { inspectLinkBuffer, kWriteFromCopyMax, LinkBuffer } from '../src/link-buffer';
 import { CountingAllocator } from './helpers/counting-allocator';
 import { put, text } from './helpers/fill';
 
@@ -25,11 +25,11 @@ function codeOf(call: () => unknown): unknown {
 }
 
 describe('LinkBuffer.writeFrom', () => {
-  it('copies up to 4096 bytes: later changes to the source memory do not show', () => {
-    const memory = Buffer.alloc(kBinaryInplaceThreshold, 0x41);
+  it('copies up to 64 bytes: later changes to the source memory do not show', () => {
+    const memory = Buffer.alloc(kWriteFromCopyMax, 0x41);
     const { source, released } = regionSource(memory);
     const sink = new LinkBuffer();
-    expect(sink.writeFrom(source, kBinaryInplaceThreshold)).toBe(kBinaryInplaceThreshold);
+    expect(sink.writeFrom(source, kWriteFromCopyMax)).toBe(kWriteFromCopyMax);
     memory.fill(0x42);
     sink.flush();
     expect(sink.bytes().every((byte) => byte === 0x41)).toBe(true);
@@ -38,8 +38,8 @@ describe('LinkBuffer.writeFrom', () => {
     expect(released()).toBe(1);
   });
 
-  it('shares nodes above 4096 bytes: the bytes outlive the closed source, released once at the end', () => {
-    const size = kBinaryInplaceThreshold + 1;
+  it('shares nodes above 64 bytes: the bytes outlive the closed source, released once at the end', () => {
+    const size = kWriteFromCopyMax + 1;
     const memory = Buffer.alloc(size + 10, 0x41);
     const { source, released } = regionSource(memory);
     const sink = new LinkBuffer();
@@ -89,19 +89,25 @@ describe('LinkBuffer.writeFrom', () => {
     source.close();
   });
 
-  it('allocates nothing when the reservation node has room (the echo path)', () => {
+  it('allocates no memory: small moves copy into the reservation node, larger ones add references', () => {
     const allocator = new CountingAllocator();
     const sink = new LinkBuffer({ allocator, nodeSize: 4096 });
     sink.malloc(1);
     sink.mallocAck(0);
     const before = allocator.allocations;
     const nodes = inspectLinkBuffer(sink).nodes;
-    const source = new LinkBuffer();
+    const source = new LinkBuffer({ allocator });
     put(source, 'z'.repeat(3000));
-    sink.writeFrom(source, 1000);
-    sink.writeFrom(source, 2000);
-    expect(allocator.allocations).toBe(before);
+    const sourceAllocations = allocator.allocations - before;
+    sink.writeFrom(source, 10);
+    sink.writeFrom(source, kWriteFromCopyMax);
     expect(inspectLinkBuffer(sink).nodes).toBe(nodes);
+    sink.writeFrom(source, 2000);
+    expect(inspectLinkBuffer(sink).nodes).toBe(nodes + 1);
+    expect(allocator.allocations - before).toBe(sourceAllocations);
+    source.close();
+    sink.flush();
+    expect(text(sink.next(2074))).toBe('z'.repeat(2074));
     sink.close();
     expect(allocator.live.size).toBe(0);
   });
