@@ -7,19 +7,16 @@
  * Knobs: BENCH_REQUESTS (default 200000), BENCH_CONNECTIONS (default 100), BENCH_SIZE (payload
  * bytes, default 1024), BENCH_PIPELINE (default 1), BENCH_INTERVAL (sampling bytes, default 64).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { type Connection, createListener, EventLoop, getReactorStats } from '@netpoll/core';
+import { ensureNativeTools, loadgenPath, runLoadgen } from './native-tools';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 200000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const size = Number(process.env.BENCH_SIZE ?? 1024);
 const pipeline = Number(process.env.BENCH_PIPELINE ?? 1);
 const interval = Number(process.env.BENCH_INTERVAL ?? 64);
-const loadgen = join(__dirname, '..', '..', 'build-native-loadgen', 'netpoll_loadgen');
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -40,11 +37,7 @@ function echoFrames(connection: Connection): void {
 }
 
 function load(port: number, total: number): Promise<void> {
-  const args = [String(port), String(connections), String(total), String(pipeline), String(size)];
-  const child = spawn(loadgen, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`loadgen ${code}`)))),
-  );
+  return runLoadgen(port, { connections, total, pipeline, size, cpu: null });
 }
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
@@ -68,8 +61,8 @@ function collect(node: ProfileNode, sites: Map<string, number>): number {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(loadgen)) {
-    console.log(`build the load generator first (pnpm bench builds it): ${loadgen} missing`);
+  if (!ensureNativeTools()) {
+    console.log(`the load generator ${loadgenPath} could not be built (Linux, cmake, g++)`);
     return;
   }
   const loop = new EventLoop(echoFrames, { framing: { lengthHeader: 4, maxFrameSize: 1 << 20 } });

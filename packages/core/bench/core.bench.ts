@@ -1,111 +1,141 @@
 /**
- * Server CPU per request: `@netpoll/core` echo against an idiomatic `node:net` echo, side by side
+ * Server CPU per request: `@netpoll/core` echo against the plain C epoll echo server (the floor of
+ * DESIGN.md §6, bench/c-echo), an idiomatic `node:net` echo and a hand-optimised one, side by side
  * in one run (DESIGN.md §6 method). Each server runs in a child process pinned to CPU 0 (taskset
- * when available); the load generator runs on CPU 1: `bench/loadgen` (a small C++ epoll client,
- * built here with cmake on first use; BENCH_CLIENT=c, the default on Linux) or node:net clients in
- * this process (BENCH_CLIENT=node). 1 KiB length-header ping-pong. Server CPU comes from /proc/<pid>/stat over the measured window; the table shows
- * medians over the repeats and the ratio core/net. Also prints core's reactor counters per
- * request (native→JS calls, JS→native calls, slabs). It prints; it never asserts.
+ * when available); the load generator runs on CPU 1: `bench/loadgen` (a small C++ epoll client;
+ * BENCH_CLIENT=c, the default on Linux) or node:net clients in this process (BENCH_CLIENT=node).
+ * Both C tools are built with cmake (native-tools.ts). 1 KiB length-header ping-pong.
+ * Server CPU comes from /proc/<pid>/stat over the measured window; the table shows medians over the
+ * repeats, the ratio to idiomatic node:net and the ratio to the C floor. Also prints core's reactor
+ * counters per request (native→JS calls, JS→native calls, slabs). It prints; it never asserts.
  * Knobs: BENCH_CONNECTIONS (default 100), BENCH_REQUESTS (per repeat, default 200000),
- * BENCH_REPEATS (default 5), BENCH_PIPELINE (frames in flight per connection, default 1).
+ * BENCH_REPEATS (default 5), BENCH_PIPELINE (frames in flight per connection, default 1),
+ * BENCH_IMPLS (comma-separated servers, default `c,net,net-batched,core`).
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import {
+  cEchoPath,
+  ensureNativeTools,
+  exited,
+  hasTaskset,
+  pinned,
+  pinSelf,
+  runLoadgen,
+  stopChild,
+  track,
+} from './native-tools';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const requestsPerRepeat = Number(process.env.BENCH_REQUESTS ?? 200000);
 const repeats = Number(process.env.BENCH_REPEATS ?? 5);
 const pipeline = Number(process.env.BENCH_PIPELINE ?? 1);
 const payloadSize = 1024;
-const packageRoot = join(__dirname, '..', '..');
-const loadgenBuild = join(packageRoot, 'build-native-loadgen');
-const loadgen = join(loadgenBuild, 'netpoll_loadgen');
+const maxFrameSize = 1 << 20;
 
-/** Builds bench/loadgen with cmake when needed; returns false when that is not possible. */
-function ensureLoadgen(): boolean {
-  if (process.platform !== 'linux') return false;
-  if (existsSync(loadgen)) return true;
-  try {
-    execFileSync(
-      'cmake',
-      [
-        '-S',
-        packageRoot,
-        '-B',
-        loadgenBuild,
-        '-DNETPOLL_ADDON=OFF',
-        '-DNETPOLL_BENCH_TOOLS=ON',
-        '-DCMAKE_BUILD_TYPE=Release',
-      ],
-      { stdio: 'ignore' },
-    );
-    execFileSync('cmake', ['--build', loadgenBuild, '--target', 'netpoll_loadgen'], {
-      stdio: 'ignore',
-    });
-    return existsSync(loadgen);
-  } catch {
-    return false;
+const labels = {
+  c: 'plain C epoll (floor)',
+  net: 'node:net idiomatic',
+  'net-batched': 'node:net hand-optimised',
+  core: '@netpoll/core',
+} as const;
+type Impl = keyof typeof labels;
+
+function isImpl(name: string): name is Impl {
+  return Object.hasOwn(labels, name);
+}
+
+/** BENCH_IMPLS, validated; the table keeps the order of `labels`. */
+function selectedImpls(): Impl[] {
+  const names = (process.env.BENCH_IMPLS ?? Object.keys(labels).join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!isImpl(name)) {
+      throw new Error(
+        `BENCH_IMPLS must list some of ${Object.keys(labels).join(', ')} (received ${name})`,
+      );
+    }
   }
+  return (Object.keys(labels) as Impl[]).filter((impl) => names.includes(impl));
 }
 
-function loadWithC(port: number, total: number, pin: boolean): Promise<void> {
-  const args = [
-    String(port),
-    String(connections),
-    String(total),
-    String(pipeline),
-    String(payloadSize),
-  ];
-  const child = pin
-    ? spawn('taskset', ['-c', '1', loadgen, ...args], { stdio: 'inherit' })
-    : spawn(loadgen, args, { stdio: 'inherit' });
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`loadgen exited with ${code}`)),
-    ),
-  );
-}
 const ticksPerSecond = 100;
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
+/** A running echo server: its process, port, and core's reactor counters (null for the others). */
 interface Server {
   child: ChildProcess;
   port: number;
-  request(message: string): Promise<Record<string, unknown>>;
+  stats(): Promise<Record<string, number> | null>;
 }
 
-async function startServer(impl: string, pin: boolean): Promise<Server> {
+/** Rejects when `child` exits before `ready` settles. */
+function untilReady<T>(child: ChildProcess, impl: Impl, ready: Promise<T>): Promise<T> {
+  const early = exited(child).then((code) => {
+    throw new Error(`${impl} server exited with ${code ?? child.signalCode} before it listened`);
+  });
+  return Promise.race([ready, early]);
+}
+
+/** The C floor: prints its port on stdout; exits on SIGTERM or when its stdin closes. */
+async function startCServer(cpu: number | null): Promise<Server> {
+  const [command, args] = pinned(cpu, cEchoPath, [String(maxFrameSize)]);
+  const child = track(spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] }));
+  let output = '';
+  const port = await untilReady(
+    child,
+    'c',
+    new Promise<number>((resolve) =>
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('\n')) resolve(Number(output.trim()));
+      }),
+    ),
+  );
+  return { child, port, stats: () => Promise.resolve(null) };
+}
+
+/** core and the node:net servers: bench/echo-server.ts over IPC. */
+async function startNodeServer(impl: Impl, cpu: number | null): Promise<Server> {
   const script = join(__dirname, 'echo-server.js');
-  const child = pin
-    ? fork(script, [impl], { execPath: 'taskset', execArgv: ['-c', '0', process.execPath] })
-    : fork(script, [impl]);
-  const port = await new Promise<number>((resolve) =>
-    child.once('message', (message: { port: number }) => resolve(message.port)),
+  const child = track(
+    cpu === null
+      ? fork(script, [impl])
+      : fork(script, [impl], {
+          execPath: 'taskset',
+          execArgv: ['-c', String(cpu), process.execPath],
+        }),
+  );
+  const port = await untilReady(
+    child,
+    impl,
+    new Promise<number>((resolve) =>
+      child.once('message', (message: { port: number }) => resolve(message.port)),
+    ),
   );
   return {
     child,
     port,
-    request: (message) =>
+    stats: () =>
       new Promise((resolve) => {
-        child.once('message', (reply: Record<string, unknown>) => resolve(reply));
-        child.send(message);
+        child.once('message', (reply: { stats: Record<string, number> | null }) =>
+          resolve(reply.stats),
+        );
+        child.send('stats');
       }),
   };
+}
+
+function startServer(impl: Impl, cpu: number | null): Promise<Server> {
+  return impl === 'c' ? startCServer(cpu) : startNodeServer(impl, cpu);
 }
 
 async function load(port: number, total: number): Promise<void> {
@@ -151,57 +181,84 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** Runs one repeat of one server: warm-up, then the measured window. */
+async function measure(
+  impl: Impl,
+  cpu: number | null,
+  drive: (port: number, total: number) => Promise<void>,
+): Promise<{ microseconds: number; counters: Record<string, number> | null }> {
+  const server = await startServer(impl, cpu);
+  try {
+    await drive(server.port, 2000); // warm-up
+    const before = cpuSeconds(server.child.pid!);
+    const statsBefore = await server.stats();
+    await drive(server.port, requestsPerRepeat);
+    const after = cpuSeconds(server.child.pid!);
+    const statsAfter = await server.stats();
+    let counters: Record<string, number> | null = null;
+    if (statsBefore !== null && statsAfter !== null) {
+      counters = {};
+      for (const key of Object.keys(statsAfter)) {
+        counters[key] = (statsAfter[key]! - statsBefore[key]!) / requestsPerRepeat;
+      }
+    }
+    return { microseconds: ((after - before) * 1e6) / requestsPerRepeat, counters };
+  } finally {
+    await stopChild(server.child);
+  }
+}
+
+/** `value / base` with two decimals, or a dash when the base was not measured. */
+function ratio(value: number, base: number | undefined): string {
+  return base === undefined ? '—' : (value / base).toFixed(2);
+}
+
 async function main(): Promise<void> {
   const pin = hasTaskset();
-  if (pin) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  const useC = (process.env.BENCH_CLIENT ?? 'c') === 'c' && ensureLoadgen();
+  // This process (and the node:net clients of BENCH_CLIENT=node) stays off the server's CPU.
+  if (pin) pinSelf(1);
+  const tools = ensureNativeTools();
+  const useC = (process.env.BENCH_CLIENT ?? 'c') === 'c' && tools;
   const drive = (port: number, total: number): Promise<void> =>
-    useC ? loadWithC(port, total, pin) : load(port, total);
-  const impls = ['net', 'net-batched', 'core'];
-  const samples: Record<string, number[]> = { net: [], 'net-batched': [], core: [] };
+    useC
+      ? runLoadgen(port, { connections, total, pipeline, size: payloadSize, cpu: pin ? 1 : null })
+      : load(port, total);
+  let impls = selectedImpls();
+  if (!tools && impls.includes('c')) {
+    console.log(`the C floor is skipped: ${cEchoPath} could not be built (Linux, cmake, g++)`);
+    impls = impls.filter((impl) => impl !== 'c');
+  }
+  const samples = new Map<Impl, number[]>(impls.map((impl) => [impl, []]));
   let counters: Record<string, number> = {};
   for (let repeat = 0; repeat < repeats; repeat++) {
     // Rotate the order so no contender always runs first.
     const order = impls.map((_, index) => impls[(index + repeat) % impls.length]!);
     for (const impl of order) {
-      const server = await startServer(impl, pin);
-      await drive(server.port, 2000); // warm-up
-      const before = cpuSeconds(server.child.pid!);
-      const statsBefore = (await server.request('stats')).stats as Record<string, number> | null;
-      await drive(server.port, requestsPerRepeat);
-      const after = cpuSeconds(server.child.pid!);
-      const statsAfter = (await server.request('stats')).stats as Record<string, number> | null;
-      samples[impl]!.push(((after - before) * 1e6) / requestsPerRepeat);
-      if (statsBefore !== null && statsAfter !== null) {
-        counters = {};
-        for (const key of Object.keys(statsAfter)) {
-          counters[key] = (statsAfter[key]! - statsBefore[key]!) / requestsPerRepeat;
-        }
-      }
-      server.child.send('stop');
-      await new Promise((resolve) => server.child.once('exit', resolve));
+      const result = await measure(impl, pin ? 0 : null, drive);
+      samples.get(impl)!.push(result.microseconds);
+      if (result.counters !== null) counters = result.counters;
     }
   }
-  const net = median(samples.net!);
+  const medians = new Map([...samples].map(([impl, values]) => [impl, median(values)]));
   console.log(
     `server CPU per 1 KiB request, ${connections} connections, pipeline ${pipeline}, ` +
       `${requestsPerRepeat} requests x ${repeats} repeats, ${useC ? 'C' : 'node:net'} load generator` +
       `${pin ? ', pinned' : ''}`,
   );
-  console.log('| server | µs/request (median) | samples | ratio vs net |');
-  console.log('| --- | --- | --- | --- |');
-  const labels: Record<string, string> = {
-    net: 'node:net idiomatic',
-    'net-batched': 'node:net hand-optimised',
-    core: '@netpoll/core',
-  };
+  console.log('| server | µs/request (median) | samples | ratio vs net | vs C floor |');
+  console.log('| --- | --- | --- | --- | --- |');
   for (const impl of impls) {
-    const value = median(samples[impl]!);
-    const list = samples[impl]!.map((v) => v.toFixed(1)).join(' ');
+    const value = medians.get(impl)!;
+    const list = samples
+      .get(impl)!
+      .map((v) => v.toFixed(1))
+      .join(' ');
     console.log(
-      `| ${labels[impl]} | ${value.toFixed(2)} | ${list} | ${(value / net).toFixed(2)} |`,
+      `| ${labels[impl]} | ${value.toFixed(2)} | ${list} | ${ratio(value, medians.get('net'))} | ` +
+        `${ratio(value, medians.get('c'))} |`,
     );
   }
+  if (!impls.includes('core')) return;
   console.log('core counters per request (last repeat):');
   for (const key of [
     'batches',
@@ -216,4 +273,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

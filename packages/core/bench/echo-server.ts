@@ -1,8 +1,9 @@
 /**
  * Benchmark echo server (child process of core.bench.ts): length-header echo on 127.0.0.1 with
  * `@netpoll/core` (native framing), an idiomatic `node:net` server (`net`) or a hand-optimised one
- * (`net-batched`: one write per read). Prints its port, answers
- * 'stats' messages over IPC with `getReactorStats()` (core) and exits on 'stop'.
+ * (`net-batched`: one write per read). Sends its port, answers
+ * 'stats' messages over IPC with `getReactorStats()` (core), and exits on SIGTERM or when the
+ * IPC channel to the bench closes. The C floor (bench/c-echo) is a separate executable.
  */
 import { createServer, type Socket } from 'node:net';
 import { createListener, EventLoop, getReactorStats } from '@netpoll/core';
@@ -55,12 +56,10 @@ function startNet(batched: boolean): Promise<number> {
 async function main(): Promise<void> {
   const port = impl === 'core' ? startCore() : await startNet(impl === 'net-batched');
   process.on('message', (message: string) => {
-    if (message === 'stats') {
-      process.send?.({ stats: impl === 'core' ? getReactorStats() : null });
-    } else if (message === 'stop') {
-      process.exit(0);
-    }
+    if (message === 'stats') process.send?.({ stats: impl === 'core' ? getReactorStats() : null });
   });
+  // The bench stops this process with SIGTERM; if the bench itself dies, the IPC channel closes.
+  process.on('disconnect', () => process.exit(0));
   process.send?.({ port });
 }
 
