@@ -7,7 +7,8 @@
  * Both C tools are built with cmake (native-tools.ts). 1 KiB length-header ping-pong.
  * Server CPU comes from /proc/<pid>/stat over the measured window; the table shows medians over the
  * repeats, the ratio to idiomatic node:net and the ratio to the C floor. Also prints core's reactor
- * counters per request (native→JS calls, JS→native calls, slabs). It prints; it never asserts.
+ * counters per request (native→JS calls, JS→native calls, slabs). Every server first has to pass a
+ * byte-exact echo check (verify-echo.ts). It prints; it never asserts on figures.
  * Knobs: BENCH_CONNECTIONS (default 100), BENCH_REQUESTS (per repeat, default 200000),
  * BENCH_REPEATS (default 5), BENCH_PIPELINE (frames in flight per connection, default 1),
  * BENCH_IMPLS (comma-separated servers, default `c,net,net-batched,core`).
@@ -27,6 +28,7 @@ import {
   stopChild,
   track,
 } from './native-tools';
+import { verifyEcho } from './verify-echo';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const requestsPerRepeat = Number(process.env.BENCH_REQUESTS ?? 200000);
@@ -181,7 +183,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Runs one repeat of one server: warm-up, then the measured window. */
+/** Runs one repeat of one server: echo check, warm-up, then the measured window. */
 async function measure(
   impl: Impl,
   cpu: number | null,
@@ -189,6 +191,7 @@ async function measure(
 ): Promise<{ microseconds: number; counters: Record<string, number> | null }> {
   const server = await startServer(impl, cpu);
   try {
+    await verifyEcho(labels[impl], server.port);
     await drive(server.port, 2000); // warm-up
     const before = cpuSeconds(server.child.pid!);
     const statsBefore = await server.stats();
