@@ -12,10 +12,11 @@ import type { EchoAddress } from './listen-address';
 /**
  * Length-header echo on @netpoll/core. The reactor frames natively, so the
  * handler only ever sees complete frames; it walks their headers with
- * `peekUint32BE(offset)` (no allocation) and answers all of them with one
- * `writeBinary` of the consumed bytes and one `flush()` — the replies leave
- * with one `writev` after the batch, as the hand-optimised node:net server
- * answers a chunk with one `write`.
+ * `peekUint32BE(offset)` and answers all of them with one `writeFrom` of the
+ * consumed bytes (no view object: the reader's slab regions are shared with
+ * the writer, so the reply is sent straight from where it was read) and one
+ * `flush()` — no JS allocation per request. The replies leave with one `writev` after the
+ * batch, as the hand-optimised node:net server answers a chunk with one `write`.
  */
 export async function startCoreEchoServer(
   address: EchoAddress,
@@ -49,7 +50,7 @@ function echoFrames(connection: Connection): void {
     if (frameEnd > length) break;
     end = frameEnd;
   }
-  if (end > 0) writer.writeBinary(reader.next(end));
+  if (end > 0) writer.writeFrom(reader, end);
   writer.flush();
 }
 

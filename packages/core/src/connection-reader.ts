@@ -2,7 +2,8 @@
  * `connection.reader`: a LinkBuffer whose nodes are regions of the reactor's inbound slabs (no
  * copy on the read path), plus `waitFor(n)`, the Node form of netpoll's blocking reads.
  */
-import { LinkBuffer, type LinkBufferOptions, type RegionOwner } from '@netpoll/linkbuffer';
+import { LinkBuffer, type LinkBufferOptions } from '@netpoll/linkbuffer';
+import { releaseConsumedTail } from './consumed-tail';
 import { InvalidArgumentError, NetpollError } from './errors';
 import { monotonicNow } from './timer-wheel';
 
@@ -19,10 +20,6 @@ export interface ReadWaitHost {
 }
 
 const kResolved: Promise<void> = Promise.resolve();
-
-/** One byte of memory nothing ever needs back, for {@link ConnectionReader.releaseConsumedTail}. */
-const kTailSentinel = Buffer.alloc(1);
-const kNoOwner: RegionOwner = { releaseRegion: () => {} };
 
 /**
  * The input side of a connection. Every LinkBuffer reader method works synchronously on buffered
@@ -82,17 +79,11 @@ export class ConnectionReader extends LinkBuffer {
   }
 
   /**
-   * @internal Lets go of the last slab region once everything was read. A LinkBuffer keeps its
-   * last node even when it is fully consumed (the node new bytes would follow), so an idle
-   * connection would keep the slab of its last message referenced until more data came. Appending
-   * and consuming one byte of static memory hands that role to memory nobody needs back. Only
-   * for an empty buffer whose views are already void (the handler's `release()` ran).
+   * @internal Lets go of the last slab region once everything was read (see `./consumed-tail`).
+   * Only for an empty buffer whose views are already void (the handler's `release()` ran).
    */
   releaseConsumedTail(): void {
-    if (this.closed || this.len() !== 0) return;
-    this.appendRegion(kTailSentinel, 0, 1, kNoOwner, 0);
-    this.skip(1);
-    this.release();
+    releaseConsumedTail(this);
   }
 
   /** @internal The pending wait's deadline (monotonic ms), or 0. */

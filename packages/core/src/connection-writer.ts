@@ -53,6 +53,16 @@ export class ConnectionWriter extends LinkBuffer {
     super.writeByte(byte);
   }
 
+  /**
+   * Moves `n` bytes of another LinkBuffer (typically this or another connection's reader) into
+   * the reservation without a view: the echo/proxy path, with no JS allocation up to 4 KiB.
+   * Above, the reader's slab regions are shared and stay pinned until native has written them.
+   */
+  override writeFrom(source: LinkBuffer, n: number): number {
+    this.#host.assertWritable('when write from');
+    return super.writeFrom(source, n);
+  }
+
   override writeDirect(data: Uint8Array, remainCap: number): void {
     this.#host.assertWritable('when write direct');
     super.writeDirect(data, remainCap);

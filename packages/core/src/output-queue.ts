@@ -6,6 +6,7 @@
  * flush, on `'drain'` or when `writable` is read — so the hot path needs no completion callback.
  */
 import type { LinkBuffer } from '@netpoll/linkbuffer';
+import { releaseConsumedTail } from './consumed-tail';
 import { HeldMemory } from './held-memory';
 import type { Reactor } from './reactor';
 import { monotonicNow } from './timer-wheel';
@@ -46,6 +47,8 @@ export class OutputQueue {
   #skip = 0; // visitor state: bytes to pass over before the first new byte
   #held: HeldMemory | null = null; // created on the first write of memory the writer does not own
   #detached = false; // the fd was handed back: its counter may belong to a new connection
+  #watched = false; // listed with the reactor, which settles this queue after native wrote
+  #sharesInbound = false; // some submitted bytes are inbound slab regions (writeFrom, echoed views)
   readonly #visit = (buffer: Buffer, start: number, end: number): boolean => {
     let from = start;
     if (this.#skip > 0) {
@@ -148,6 +151,10 @@ export class OutputQueue {
       this.#skip = pending;
       this.#writer.forEachChunk(this.#visit);
     }
+    if (!this.#watched && this.unsent > 0) {
+      this.#watched = true;
+      this.#reactor.watchOutput(this);
+    }
     if (this.writeTimeout > 0 && this.#deadline === 0 && this.unsent > 0) {
       this.#deadline = monotonicNow() + this.writeTimeout;
       this.#ackedAtArm = this.#acked;
@@ -166,6 +173,27 @@ export class OutputQueue {
     writer.skip(delta);
     writer.release();
     this.#held?.releaseUpTo(this.#acked);
+  }
+
+  /**
+   * Called by the reactor at the start of each batch while output is in flight: releases what
+   * native wrote, and once everything is sent, lets go of the writer's last node if it shares an
+   * inbound slab region, so a connection that goes quiet does not keep a slab pinned. Returns
+   * true when nothing is left in flight (the reactor stops calling).
+   */
+  settle(): boolean {
+    if (this.#detached) {
+      this.#watched = false;
+      return true;
+    }
+    this.reclaim();
+    if (this.unsent > 0) return false;
+    if (this.#sharesInbound) {
+      this.#sharesInbound = false;
+      releaseConsumedTail(this.#writer);
+    }
+    this.#watched = false;
+    return true;
   }
 
   /** Stops reading the fd's counters (the connection closed; the fd number may be reused). */
@@ -191,6 +219,7 @@ export class OutputQueue {
         // native has written the bytes, so it is not reused for reads meanwhile.
         reactor.inbound.retain(slab);
         this.#hold(this.#submitted + length, null, slab);
+        this.#sharesInbound = true;
       } else {
         // Memory native does not know (a zero-copy writeBinary of a user Buffer, or an appended
         // LinkBuffer from another allocator): copy it into outbound memory, freed once written.

@@ -18,6 +18,7 @@ import { InboundSlabs } from './inbound-slabs';
 import * as L from './layout';
 import { kDefaultReactorOptions, type ReactorOptions } from './options';
 import { OutboundAllocator } from './outbound-allocator';
+import type { OutputQueue } from './output-queue';
 import { type ReactorStats, snapshotStats } from './reactor-stats';
 import { systemError } from './system-error';
 import { TimerWheel } from './timer-wheel';
@@ -80,6 +81,9 @@ export class Reactor {
   readonly #stats: Float64Array;
   readonly #streams: Array<ReactorStream | undefined> = [];
   readonly #listeners: Array<ReactorListener | undefined> = [];
+  /** Output queues with bytes handed to native and not yet confirmed written. */
+  #inFlight: OutputQueue[] = [];
+  #inFlightSpare: OutputQueue[] = [];
   #graveyard: Graveyard[] = [];
   #jsToNative = 0;
   #records = 0;
@@ -173,6 +177,14 @@ export class Reactor {
     this.#graveyard.push({ generation: this.#control[L.kHeaderProcessedGen]!, release });
   }
 
+  /**
+   * Lists an output queue that handed bytes to native; from the next batch on the dispatcher
+   * settles it (releases what was written) until nothing of it is in flight.
+   */
+  watchOutput(queue: OutputQueue): void {
+    this.#inFlight.push(queue);
+  }
+
   /** Bytes native has written on `fd` since it was registered, modulo 2^32. */
   written(fd: number): number {
     return this.#fdState[fd * L.kFdStateInts + L.kFdWritten]! >>> 0;
@@ -238,6 +250,7 @@ export class Reactor {
   #dispatch(): void {
     const control = this.#control;
     if (this.#graveyard.length > 0) this.#bury();
+    if (this.#inFlight.length > 0) this.#settleOutputs();
     const count = control[L.kHeaderRecordCount]!;
     this.#records += count;
     for (let i = 0; i < count; i++) {
@@ -259,6 +272,24 @@ export class Reactor {
       const streams = this.#streams;
       for (let i = 0; i < streams.length; i++) streams[i]?.releaseIdleInput();
     }
+  }
+
+  /**
+   * Native wrote after the previous batch: release the written output of every listed queue now,
+   * rather than at that connection's next flush, so memory the bytes held (outbound nodes,
+   * pinned inbound slabs) is free for this batch's reads. Two arrays swap roles, so settling
+   * allocates nothing; a queue that is still sending is kept for the next batch.
+   */
+  #settleOutputs(): void {
+    const queues = this.#inFlight;
+    const kept = this.#inFlightSpare;
+    this.#inFlight = kept;
+    this.#inFlightSpare = queues;
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i]!;
+      if (!queue.settle()) kept.push(queue);
+    }
+    while (queues.length > 0) queues.pop();
   }
 
   #dispatchRecord(kind: number, slab: number, fd: number, a: number, b: number): void {

@@ -72,6 +72,7 @@ describeNative('connection writing (49–54)', () => {
       ['writeByte', () => writer.writeByte(1)],
       ['writeDirect', () => writer.writeDirect(Buffer.from('x'), 0)],
       ['append', () => writer.append(null)],
+      ['writeFrom', () => writer.writeFrom(connection.reader, 0)],
       ['flush', () => writer.flush()],
     ];
     for (const [name, call] of calls) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dialConnection, getReactorStats } from '../../src';
+import { type Connection, dialConnection, getReactorStats } from '../../src';
 import { describeNative, echoHandler, readExactly, startServer } from '../helpers/native';
 
 describeNative('echo over real sockets', () => {
@@ -44,6 +44,32 @@ describeNative('echo over real sockets', () => {
     client.resumeRead();
     const echoed = await readExactly(client, payload.length);
     expect(echoed.equals(payload)).toBe(true);
+    client.close();
+    await server.stop();
+  });
+
+  it('echoes with writer.writeFrom(reader): small copies and large shared slab regions, pinned while output is blocked', async () => {
+    const forward = (connection: Connection) => {
+      connection.writer.writeFrom(connection.reader, connection.reader.len());
+      connection.writer.flush();
+    };
+    const server = startServer(forward);
+    const client = await dialConnection('tcp', server.listener.address);
+    const small = randomBytes(1000);
+    client.writer.writeBinary(small);
+    client.writer.flush();
+    expect((await readExactly(client, small.length)).equals(small)).toBe(true);
+    // 8 MiB while the client does not read: the server's output blocks with the reader's slab
+    // regions shared into its writer, and reading goes on into other slabs meanwhile.
+    client.pauseRead();
+    const payload = randomBytes(8 * 1024 * 1024);
+    for (let offset = 0; offset < payload.length; offset += 256 * 1024) {
+      client.writer.writeBinary(payload.subarray(offset, offset + 256 * 1024));
+      client.writer.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    client.resumeRead();
+    expect((await readExactly(client, payload.length)).equals(payload)).toBe(true);
     client.close();
     await server.stop();
   });
