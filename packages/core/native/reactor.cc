@@ -153,6 +153,16 @@ int Reactor::ReleaseSlab(int index) {
 int Reactor::Listen(const Endpoint& endpoint, int backlog, bool reuse_port) {
   int fd = ListenSocket(endpoint, backlog, reuse_port);
   if (fd < 0) return fd;
+  return RegisterListener(fd);
+}
+
+int Reactor::AdoptListener(int fd) {
+  int copy = DuplicateListenSocket(fd);
+  if (copy < 0) return copy;
+  return RegisterListener(copy);
+}
+
+int Reactor::RegisterListener(int fd) {
   auto* listener = new Connection();
   listener->fd = fd;
   listener->kind = kListener;

@@ -94,6 +94,14 @@ class Reactor {
   // Creates a listener that is registered but not yet accepting; call
   // SetReading(fd, true) to start accepting (EventLoop.serve).
   int Listen(const Endpoint& endpoint, int backlog, bool reuse_port = false);
+
+  // Registers a duplicate of a listening socket owned by someone else (for
+  // example another thread's reactor) as a listener of this reactor, not yet
+  // accepting. The duplicate belongs to this reactor: Close() and Shutdown()
+  // close it and never touch `fd`. Several reactors adopting one socket share
+  // its accept queue; a reactor that loses the race for a connection gets
+  // EAGAIN and waits for the next readiness. Returns the new fd or -errno.
+  int AdoptListener(int fd);
   int Connect(const Endpoint& endpoint, const Framing& framing);
 
   // Sets the framing of a connection, or the framing a listener gives the
@@ -172,6 +180,7 @@ class Reactor {
   void DropStaleStalls();
   uint32_t ReadInterest(const Connection* connection) const;
 
+  int RegisterListener(int fd);
   void OnListenerReady(Connection* listener);
   void OnConnectReady(Connection* connection);
   void OnStreamReady(Connection* connection, uint32_t events);

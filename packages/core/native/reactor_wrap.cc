@@ -182,6 +182,7 @@ ReactorWrap::ReactorWrap(Napi::Env env, Napi::Object exports) : runtime_(new Loo
                            InstanceMethod("init", &ReactorWrap::InitReactor),
                            InstanceMethod("addSlab", &ReactorWrap::AddSlab),
                            InstanceMethod("listen", &ReactorWrap::Listen),
+                           InstanceMethod("adoptListener", &ReactorWrap::AdoptListener),
                            InstanceMethod("connect", &ReactorWrap::Connect),
                            InstanceMethod("setReading", &ReactorWrap::SetReading),
                            InstanceMethod("setFraming", &ReactorWrap::SetFraming),
@@ -319,6 +320,13 @@ Napi::Value ReactorWrap::AddSlab(const Napi::CallbackInfo& info) {
 Napi::Value ReactorWrap::Listen(const Napi::CallbackInfo& info) {
   if (!runtime_->initialized) return Result(info, -EBADF);
   int fd = runtime_->reactor.Listen(EndpointArgs(info, 0), IntArg(info, 3), IntArg(info, 4) != 0);
+  runtime_->UpdateRef();
+  return Result(info, fd);
+}
+
+Napi::Value ReactorWrap::AdoptListener(const Napi::CallbackInfo& info) {
+  if (!runtime_->initialized) return Result(info, -EBADF);
+  int fd = runtime_->reactor.AdoptListener(IntArg(info, 0));
   runtime_->UpdateRef();
   return Result(info, fd);
 }

@@ -36,6 +36,7 @@ class ReactorWrap : public Napi::Addon<ReactorWrap> {
   Napi::Value InitReactor(const Napi::CallbackInfo& info);
   Napi::Value AddSlab(const Napi::CallbackInfo& info);
   Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value AdoptListener(const Napi::CallbackInfo& info);
   Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value SetReading(const Napi::CallbackInfo& info);
   Napi::Value SetFraming(const Napi::CallbackInfo& info);

@@ -140,6 +140,17 @@ int ListenSocket(const Endpoint& endpoint, int backlog, bool reuse_port) {
   return fd;
 }
 
+int DuplicateListenSocket(int fd) {
+  int accepting = 0;
+  socklen_t length = sizeof(accepting);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == -1)
+    return NegativeErrno();
+  if (accepting == 0) return -EINVAL;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy == -1) return NegativeErrno();
+  return copy;
+}
+
 int AcceptSocket(int listen_fd) {
 #if defined(__linux__)
   int fd = RetryOnInterrupt([&] {

@@ -38,6 +38,13 @@ struct Endpoint {
 // `reuse_port` is set (one listener per worker thread on the same port). Returns the fd.
 int ListenSocket(const Endpoint& endpoint, int backlog, bool reuse_port);
 
+// Duplicates a listening socket (F_DUPFD_CLOEXEC) so another reactor in this
+// process can accept from the same accept queue through a descriptor it owns
+// and closes on its own. The copy shares the open file description, so it is
+// non-blocking too. Returns the new fd, -ENOTSOCK, or -EINVAL when `fd` is not
+// a listening socket.
+int DuplicateListenSocket(int fd);
+
 // Accepts one connection (accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC where
 // available). Returns the new fd, or -EAGAIN when none is pending.
 int AcceptSocket(int listen_fd);

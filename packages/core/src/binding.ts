@@ -41,6 +41,12 @@ export interface NativeBinding {
    * -errno (syscall socket/bind/listen).
    */
   listen(family: number, host: string, port: number, backlog: number, reusePort: number): number;
+  /**
+   * Registers a duplicate of the listening socket `fd` (which stays owned by its creator) as a
+   * listener of this thread's reactor, not accepting yet. The duplicate shares the accept queue;
+   * this reactor owns and closes it. Returns the new fd or -errno (`-EINVAL`: not listening).
+   */
+  adoptListener(fd: number): number;
   /** Starts a non-blocking connect; completion arrives as a connect record. fd or -errno. */
   connect(family: number, host: string, port: number, headerSize: number, maxFrame: number): number;
   /** Framing of a connection, or of the connections a listener accepts. */

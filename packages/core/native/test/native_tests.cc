@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -698,6 +699,81 @@ void TestNoFdLeak() {
   CHECK(CountOpenFds() == baseline);
 }
 
+// Two reactors share one listening socket, as worker reactors do for a Unix
+// listener: the second adopts a duplicate (its own descriptor, same accept
+// queue). Each connection is accepted by exactly one of them (the loser of the
+// race sees EAGAIN), the owner closing its descriptor leaves the duplicate
+// accepting, and each reactor closes only the descriptors it owns.
+void TestAdoptListener() {
+  const int baseline = CountOpenFds();
+  {
+    Harness owner;
+    Harness adopter;
+    const std::string path = "/tmp/netpoll-adopt-" + std::to_string(getpid()) + ".sock";
+    unlink(path.c_str());
+    const int listener = owner.reactor.Listen({netpoll::kFamilyUnix, path, 0}, 64);
+    CHECK(listener >= 0);
+    int pair[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    CHECK(adopter.reactor.AdoptListener(pair[0]) == -EINVAL);  // not listening
+    CHECK(adopter.reactor.AdoptListener(-1) == -EBADF);
+    close(pair[0]);
+    close(pair[1]);
+    const int adopted = adopter.reactor.AdoptListener(listener);
+    CHECK(adopted >= 0 && adopted != listener);
+    CHECK(owner.reactor.SetReading(listener, true) == 0);
+    CHECK(adopter.reactor.SetReading(adopted, true) == 0);
+
+    // Both accept from the one queue: 20 connections, each accepted once.
+    constexpr int kClients = 20;
+    std::vector<int> clients;
+    for (int i = 0; i < kClients; ++i) {
+      int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un address{};
+      address.sun_family = AF_UNIX;
+      std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+      CHECK(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+      clients.push_back(fd);
+    }
+    int accepted_by[2] = {0, 0};
+    Harness* harnesses[2] = {&owner, &adopter};
+    const int listeners[2] = {listener, adopted};
+    for (int round = 0; round < 400 && accepted_by[0] + accepted_by[1] < kClients; ++round) {
+      for (int side = 0; side < 2; ++side) {
+        Reactor& reactor = harnesses[side]->reactor;
+        if (!WaitReadable(reactor.poll_fd(), 5)) continue;
+        int count = reactor.Drain();
+        for (int i = 0; i < count; ++i) {
+          const int32_t* record =
+              harnesses[side]->control.data() + L::kRecordBase + i * L::kRecordInts;
+          if ((record[0] & 0xff) != L::kRecordAccept) continue;
+          CHECK(record[2] == listeners[side]);
+          ++accepted_by[side];
+        }
+      }
+    }
+    CHECK(accepted_by[0] + accepted_by[1] == kClients);
+    for (int fd : clients) close(fd);
+
+    // The owner closes its descriptor; the duplicate still accepts.
+    CHECK(owner.reactor.Close(listener) == 0);
+    CHECK(fcntl(adopted, F_GETFD) != -1);
+    int late = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+    CHECK(connect(late, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    auto records = adopter.DrainUntil([&](const std::vector<Harness::Record>& seen) {
+      return Harness::Has(seen, L::kRecordAccept);
+    });
+    CHECK(Harness::Has(records, L::kRecordAccept));
+    close(late);
+    CHECK(adopter.reactor.Close(adopted) == 0);
+    unlink(path.c_str());
+  }
+  CHECK(CountOpenFds() == baseline);
+}
+
 }  // namespace
 
 int main() {
@@ -724,6 +800,7 @@ int main() {
       {"read stall on exhausted slabs, then resume", TestReadStallResume},
       {"accept back-off", TestAcceptBackoff},
       {"no fd leak", TestNoFdLeak},
+      {"adopted listener shares the accept queue", TestAdoptListener},
   };
   int passed = 0;
   int failed = 0;

@@ -48,6 +48,7 @@ export function createFakeBinding(maxFds = 64): FakeBinding {
       return 0;
     },
     listen: () => 10,
+    adoptListener: () => 12,
     connect: () => 11,
     setFraming: () => 0,
     setReading: (fd, reading) => {
