@@ -24,6 +24,9 @@ export const kCoreErrorCodes = Object.freeze([
   'ERR_NETPOLL_HANDLER_FAILED',
   'ERR_NETPOLL_BINDING_LOAD',
   'ERR_NETPOLL_UNSUPPORTED_PLATFORM',
+  'ERR_NETPOLL_HANDLER_LOAD',
+  'ERR_NETPOLL_REACTOR_CRASHED',
+  'ERR_NETPOLL_REUSE_PORT_REQUIRED',
 ] as const);
 
 /** A code from {@link kCoreErrorCodes}. */
@@ -163,4 +166,41 @@ export function frameTooLargeError(length: number, maxFrameSize: number): Netpol
 /** `ERR_NETPOLL_HANDLER_FAILED`: wraps a non-Error thrown by a user callback (`cause` = the value). */
 export function handlerFailedError(callback: string, cause: unknown): NetpollError {
   return new NetpollError('ERR_NETPOLL_HANDLER_FAILED', `${callback} failed`, { cause });
+}
+
+/**
+ * `ERR_NETPOLL_HANDLER_LOAD`: a reactor worker could not use the handler module at `handler`
+ * (it failed to load, or does not export an `onRequest` function); `cause` holds the load error.
+ */
+export function handlerLoadError(handler: string, reason: string, cause?: unknown): NetpollError {
+  return new NetpollError(
+    'ERR_NETPOLL_HANDLER_LOAD',
+    `handler module ${handler} ${reason}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** `ERR_NETPOLL_REACTOR_CRASHED`: a reactor worker died outside a shutdown; `cause` says why. */
+export function reactorCrashedError(
+  reactor: number,
+  reason: string,
+  cause?: unknown,
+): NetpollError {
+  return new NetpollError(
+    'ERR_NETPOLL_REACTOR_CRASHED',
+    `reactor ${reactor} crashed: ${reason}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * `ERR_NETPOLL_REUSE_PORT_REQUIRED`: a TCP listener served by several reactors on Linux was
+ * created without `reusePort`, so the other reactors cannot bind the same port.
+ */
+export function reusePortRequiredError(address: string, reactors: number): NetpollError {
+  return new NetpollError(
+    'ERR_NETPOLL_REUSE_PORT_REQUIRED',
+    `listener ${address} is served by ${reactors} reactors, which each bind it with SO_REUSEPORT: ` +
+      "create it with createListener('tcp', address, { reusePort: true })",
+  );
 }

@@ -12,6 +12,7 @@ import { closedError, InvalidArgumentError } from './errors';
 import { getReactor } from './get-reactor';
 import type { Listener } from './listener';
 import {
+  checkOnRequestArgument,
   type EventLoopOptions,
   type OnRequest,
   type ResolvedEventLoopOptions,
@@ -20,51 +21,79 @@ import {
   type ShutdownOptions,
 } from './options';
 import type { Reactor, ReactorListener } from './reactor';
+import { ReactorGroup } from './reactor-group';
 import { systemError } from './system-error';
 
 interface Served {
   listener: Listener;
   resolve: () => void;
   reject: (error: Error) => void;
+  /** Settles once every reactor accepts on the listener (or serving it failed). */
+  accepting: Promise<void>;
 }
 
 export class EventLoop implements ConnectionOwner {
   /** The resolved options (frozen). */
   readonly options: ResolvedEventLoopOptions;
   readonly #onRequest: OnRequest | null;
-  readonly #reactor: Reactor;
+  /** This thread's reactor, or `null` when worker reactors serve (`options.handler` set). */
+  readonly #reactor: Reactor | null;
+  readonly #group: ReactorGroup | null;
   readonly #served = new Set<Served>();
   readonly #connections = new Set<Connection>();
   #shutdown: Promise<void> | null = null;
   #stopping = false;
   #drained: (() => void) | null = null;
+  #countCells: Int32Array | null = null;
+  #countIndex = 0;
 
   /**
    * @param onRequest the per-connection handler (may be `null`, as in netpoll's stream examples
    *   that only use `onConnect`). It receives the connection and its context; it may return a
    *   promise, and the next call for that connection waits for it.
+   *   With `options.handler` it must be `null`: the callbacks come from the handler module, which
+   *   each worker reactor loads (README "Multi-core").
    * @param options see {@link EventLoopOptions}; validated here, once.
    * Throws `ERR_NETPOLL_INVALID_ARG` / `ERR_NETPOLL_OUT_OF_RANGE`, and loads the addon on first use
-   * (`ERR_NETPOLL_BINDING_LOAD`).
+   * (`ERR_NETPOLL_BINDING_LOAD`). With a handler module, no thread starts before `serve()`.
    */
   constructor(onRequest: OnRequest | null, options?: EventLoopOptions) {
-    if (onRequest !== null && onRequest !== undefined && typeof onRequest !== 'function') {
-      throw new InvalidArgumentError('onRequest', 'a function or null', onRequest);
-    }
     this.options = resolveEventLoopOptions(options);
-    this.#onRequest = onRequest ?? null;
-    this.#reactor = getReactor();
+    this.#onRequest = checkOnRequestArgument(onRequest, this.options);
+    const multi = this.options.handler !== null;
+    this.#group = multi ? new ReactorGroup(this.options) : null;
+    this.#reactor = multi ? null : getReactor();
   }
 
-  /** Open connections accepted by this loop. */
+  /**
+   * Open connections accepted by this loop. With worker reactors: the sum over all of them, read
+   * from shared memory each reactor updates as it accepts and finalizes connections.
+   */
   get connectionCount(): number {
-    return this.#connections.size;
+    return this.#group === null ? this.#connections.size : this.#group.connectionCount;
+  }
+
+  /** Thread ids of the worker reactors now serving (empty without a handler module). */
+  get reactorThreadIds(): number[] {
+    return this.#group === null ? [] : this.#group.threadIds;
+  }
+
+  /**
+   * @internal A reactor worker's loop publishes its connection count in `cells[index]` (shared
+   * memory the main thread sums), updated on every accept and finalize.
+   */
+  shareConnectionCount(cells: Int32Array, index: number): void {
+    this.#countCells = cells;
+    this.#countIndex = index;
+    Atomics.store(cells, index, this.#connections.size);
   }
 
   /**
    * Starts accepting on `listener`. The promise resolves when `shutdown()` stops the loop and
    * rejects with `ERR_NETPOLL_CLOSED` when the listener is closed from outside. Throws
-   * (rejects) `ERR_NETPOLL_CLOSED` after `shutdown()`.
+   * (rejects) `ERR_NETPOLL_CLOSED` after `shutdown()`. With worker reactors it starts them on
+   * first use and also rejects with `ERR_NETPOLL_HANDLER_LOAD`, `ERR_NETPOLL_REACTOR_CRASHED` (a
+   * reactor died while starting) or `ERR_NETPOLL_REUSE_PORT_REQUIRED`; the listener stays open.
    */
   serve(listener: Listener): Promise<void> {
     if (this.#stopping) return Promise.reject(closedError('event loop'));
@@ -77,42 +106,103 @@ export class EventLoop implements ConnectionOwner {
       }
     }
     return new Promise<void>((resolve, reject) => {
-      const served: Served = { listener, resolve, reject };
+      const served: Served = { listener, resolve, reject, accepting: Promise.resolve() };
       this.#served.add(served);
-      listener.setCloseHook(() => {
-        this.#served.delete(served);
-        this.#reactor.detachListener(listener.fd, handle);
-        if (!this.#stopping) reject(closedError('listener'));
-        else resolve();
-      });
-      const handle: ReactorListener = {
-        onAccept: (fd) => this.#accept(fd, listener),
-        onAcceptError: (errno) => this.#report(systemError(errno, 'accept'), null),
-      };
-      const reactor = this.#reactor;
-      const framing = this.options.framing;
-      if (framing !== null) {
-        reactor.inbound.ensureFrameCapacity(framing.lengthHeader + framing.maxFrameSize);
-        reactor.countCall();
-        reactor.binding.setFraming(listener.fd, framing.lengthHeader, framing.maxFrameSize);
-      }
-      reactor.attachListener(listener.fd, handle);
-      reactor.countCall();
-      reactor.binding.setReading(listener.fd, 1);
+      if (this.#group !== null) this.#serveInGroup(served, this.#group);
+      else this.#serveHere(served, this.#reactor!);
     });
+  }
+
+  #serveHere({ listener, resolve, reject }: Served, reactor: Reactor): void {
+    const handle: ReactorListener = {
+      onAccept: (fd) => this.#accept(fd, listener, reactor),
+      onAcceptError: (errno) => this.#report(systemError(errno, 'accept'), null),
+    };
+    listener.setCloseHook(() => {
+      this.#forget(listener);
+      reactor.detachListener(listener.fd, handle);
+      if (!this.#stopping) reject(closedError('listener'));
+      else resolve();
+    });
+    const framing = this.options.framing;
+    if (framing !== null) {
+      reactor.inbound.ensureFrameCapacity(framing.lengthHeader + framing.maxFrameSize);
+      reactor.countCall();
+      reactor.binding.setFraming(listener.fd, framing.lengthHeader, framing.maxFrameSize);
+    }
+    reactor.attachListener(listener.fd, handle);
+    reactor.countCall();
+    reactor.binding.setReading(listener.fd, 1);
+  }
+
+  /** The worker reactors accept; this thread keeps the listener and settles the promise. */
+  #serveInGroup(served: Served, group: ReactorGroup): void {
+    const { listener, resolve, reject } = served;
+    let id: number | null = null;
+    let closed = false;
+    listener.setCloseHook(() => {
+      closed = true;
+      this.#forget(listener);
+      if (id !== null) group.detach(id);
+      if (!this.#stopping) reject(closedError('listener'));
+      else resolve();
+    });
+    const attaching = group.attach(listener);
+    served.accepting = attaching.then(() => undefined);
+    served.accepting.catch(() => {});
+    attaching.then(
+      (attached) => {
+        if (closed) group.detach(attached);
+        else id = attached;
+      },
+      (error: Error) => {
+        if (closed) return;
+        this.#forget(listener);
+        listener.setCloseHook(null);
+        reject(error);
+      },
+    );
+  }
+
+  /**
+   * Resolves once every reactor accepts on `listener`: at once for a single-thread loop (serve()
+   * starts accepting synchronously); with worker reactors, after they started and each one
+   * listens. Connections that arrive earlier wait in the listen backlog, they are not lost. Rejects
+   * with the error `serve()` rejects with when serving fails, and with `ERR_NETPOLL_INVALID_ARG`
+   * when this loop does not serve `listener`.
+   */
+  whenAccepting(listener: Listener): Promise<void> {
+    for (const served of this.#served) {
+      if (served.listener === listener) return served.accepting;
+    }
+    return Promise.reject(
+      new InvalidArgumentError('listener', 'a listener this loop serves', listener),
+    );
+  }
+
+  #forget(listener: Listener): void {
+    for (const served of this.#served) {
+      if (served.listener === listener) this.#served.delete(served);
+    }
   }
 
   /**
    * Graceful stop (netpoll §3.6, plus a deadline): stops accepting and closes the listeners, closes
    * idle connections, lets running handlers finish for up to `options.timeout` ms, then closes the
-   * rest. Resolves when every connection is closed; a second call returns the same promise.
+   * rest. Resolves when every connection is closed — with worker reactors, when every reactor has
+   * drained and its thread has exited. A second call returns the same promise.
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     if (this.#shutdown !== null) return this.#shutdown;
     const { timeout } = resolveShutdownOptions(options);
     this.#stopping = true;
+    for (const served of [...this.#served]) served.listener.close();
+    const group = this.#group;
+    if (group !== null) {
+      this.#shutdown = group.shutdown(timeout);
+      return this.#shutdown;
+    }
     this.#shutdown = new Promise<void>((resolve) => {
-      for (const served of [...this.#served]) served.listener.close();
       let timer: NodeJS.Timeout | null = null;
       this.#drained = () => {
         if (timer !== null) clearTimeout(timer);
@@ -159,14 +249,20 @@ export class EventLoop implements ConnectionOwner {
   /** @internal */
   finalized(connection: Connection): void {
     this.#connections.delete(connection);
+    if (this.#countCells !== null) {
+      Atomics.store(this.#countCells, this.#countIndex, this.#connections.size);
+    }
     if (this.#connections.size === 0) this.#drained?.();
   }
 
   // ---- accept path ----------------------------------------------------------------------------
 
-  #accept(fd: number, listener: Listener): void {
-    const connection = new Connection(this.#reactor, fd, listener.network, this.options, this);
+  #accept(fd: number, listener: Listener, reactor: Reactor): void {
+    const connection = new Connection(reactor, fd, listener.network, this.options, this);
     this.#connections.add(connection);
+    if (this.#countCells !== null) {
+      Atomics.store(this.#countCells, this.#countIndex, this.#connections.size);
+    }
     if (this.#onRequest !== null) connection.setOnRequest(this.#onRequest);
     const { onPrepare, onConnect } = this.options;
     if (onPrepare !== null) {

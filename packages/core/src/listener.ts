@@ -19,15 +19,26 @@ export class Listener {
   /** The listening fd. */
   readonly fd: number;
   readonly #reactor: Reactor;
+  readonly #ownsPath: boolean;
   #closed = false;
   #onClose: (() => void) | null = null;
 
-  /** @internal Use {@link createListener}. */
-  constructor(reactor: Reactor, network: 'tcp' | 'unix', fd: number, address: string) {
+  /**
+   * @internal Use {@link createListener}. `ownsPath` false: `close()` leaves the Unix socket path
+   * in place (a reactor worker's duplicate of a listener the main thread owns).
+   */
+  constructor(
+    reactor: Reactor,
+    network: 'tcp' | 'unix',
+    fd: number,
+    address: string,
+    ownsPath = true,
+  ) {
     this.#reactor = reactor;
     this.network = network;
     this.fd = fd;
     this.address = address;
+    this.#ownsPath = ownsPath;
   }
 
   /** The port of a TCP listener (0 for Unix). */
@@ -51,7 +62,7 @@ export class Listener {
     this.#closed = true;
     this.#reactor.countCall();
     this.#reactor.binding.close(this.fd);
-    if (this.network === 'unix') {
+    if (this.network === 'unix' && this.#ownsPath) {
       try {
         unlinkSync(this.address);
       } catch {

@@ -7,12 +7,15 @@ import {
   eofError,
   frameTooLargeError,
   handlerFailedError,
+  handlerLoadError,
   InvalidArgumentError,
   isNetpollError,
   kCoreErrorCodes,
   NetpollError,
   OutOfRangeError,
+  reactorCrashedError,
   readTimeoutError,
+  reusePortRequiredError,
   writeTimeoutError,
 } from '../src/errors';
 import { NetpollSystemError, systemError } from '../src/system-error';
@@ -36,6 +39,9 @@ describe('errors', () => {
       [frameTooLargeError(10, 5), 'ERR_NETPOLL_FRAME_TOO_LARGE', Error],
       [handlerFailedError('onRequest', 'x'), 'ERR_NETPOLL_HANDLER_FAILED', Error],
       [new NetpollError('ERR_NETPOLL_CLOSED', 'closed'), 'ERR_NETPOLL_CLOSED', Error],
+      [handlerLoadError('/a/h.js', 'failed'), 'ERR_NETPOLL_HANDLER_LOAD', Error],
+      [reactorCrashedError(1, 'exit'), 'ERR_NETPOLL_REACTOR_CRASHED', Error],
+      [reusePortRequiredError('127.0.0.1:1', 2), 'ERR_NETPOLL_REUSE_PORT_REQUIRED', Error],
     ];
     for (const [error, code, base] of cases) {
       expect(error).toBeInstanceOf(base);

@@ -1,4 +1,6 @@
+import { pathToFileURL } from 'node:url';
 import {
+  checkOnRequestArgument,
   kDefaultDialOptions,
   kDefaultEventLoopOptions,
   kDefaultReactorOptions,
@@ -69,6 +71,94 @@ describe('resolveEventLoopOptions', () => {
     const onError = (): void => {};
     expect(resolveEventLoopOptions({ onError }).onError).toBe(onError);
     expect(typeof resolveEventLoopOptions({}).onError).toBe('function');
+  });
+});
+
+describe('resolveEventLoopOptions: reactors and handler', () => {
+  const handler = '/srv/app/handler.js';
+
+  it('defaults to one reactor in the calling thread (no handler)', () => {
+    const resolved = resolveEventLoopOptions({});
+    expect(resolved.reactors).toBe(1);
+    expect(resolved.handler).toBeNull();
+  });
+
+  it('rejects a non-integer reactors', () => {
+    expect(() => resolveEventLoopOptions({ reactors: 2.5, handler })).toThrow(
+      'options.reactors must be an integer (received 2.5)',
+    );
+    expect(codeOf(() => resolveEventLoopOptions({ reactors: '2', handler }))).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
+  });
+
+  it('rejects reactors outside 1 .. 256', () => {
+    expect(codeOf(() => resolveEventLoopOptions({ reactors: 0, handler }))).toBe(
+      'ERR_NETPOLL_OUT_OF_RANGE',
+    );
+    expect(() => resolveEventLoopOptions({ reactors: 257, handler })).toThrow(
+      'options.reactors must be an integer from 1 to 256 (received 257)',
+    );
+    expect(resolveEventLoopOptions({ reactors: 256, handler }).reactors).toBe(256);
+  });
+
+  it('requires a handler module when reactors > 1', () => {
+    expect(() => resolveEventLoopOptions({ reactors: 2 })).toThrow(
+      'options.handler must be the handler module (absolute path or file: URL) when ' +
+        'options.reactors > 1 (received undefined)',
+    );
+  });
+
+  it('accepts an absolute path, a file: URL string and a file: URL object', () => {
+    expect(resolveEventLoopOptions({ reactors: 2, handler }).handler).toBe(handler);
+    const url = pathToFileURL(handler);
+    expect(resolveEventLoopOptions({ handler: url.href }).handler).toBe(handler);
+    expect(resolveEventLoopOptions({ handler: url }).handler).toBe(handler);
+    // One reactor with a handler module runs one worker (same semantics as any N).
+    expect(resolveEventLoopOptions({ reactors: 1, handler }).handler).toBe(handler);
+  });
+
+  it.each([
+    ['a relative path', './handler.js'],
+    ['a bare name', 'handler'],
+    ['an http: URL', 'http://example.com/handler.js'],
+    ['an http: URL object', new URL('http://example.com/handler.js')],
+    ['a number', 5],
+  ])('rejects %s as handler', (_name, value) => {
+    expect(() => resolveEventLoopOptions({ handler: value })).toThrow(
+      /^options\.handler must be an absolute path or a file: URL of the handler module/,
+    );
+    expect(codeOf(() => resolveEventLoopOptions({ handler: value }))).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
+  });
+
+  it.each(['onPrepare', 'onConnect', 'onDisconnect', 'onError'])(
+    'rejects a function %s when a handler module is set',
+    (name) => {
+      expect(() => resolveEventLoopOptions({ reactors: 3, handler, [name]: () => {} })).toThrow(
+        `options.${name} must be exported by the handler module instead when options.handler ` +
+          'is set (each reactor thread loads its own copy) (received a function)',
+      );
+    },
+  );
+
+  it('rejects a non-null onRequest argument when a handler module is set', () => {
+    const withHandler = resolveEventLoopOptions({ reactors: 2, handler });
+    expect(() => checkOnRequestArgument(() => {}, withHandler)).toThrow(
+      'onRequest must be null when options.handler is set (export onRequest from the handler ' +
+        'module instead) (received a function)',
+    );
+    expect(checkOnRequestArgument(null, withHandler)).toBeNull();
+    expect(checkOnRequestArgument(undefined, withHandler)).toBeNull();
+  });
+
+  it('rejects a non-function onRequest argument without a handler module', () => {
+    expect(codeOf(() => checkOnRequestArgument('x', resolveEventLoopOptions({})))).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
+    const onRequest = (): void => {};
+    expect(checkOnRequestArgument(onRequest, resolveEventLoopOptions({}))).toBe(onRequest);
   });
 });
 

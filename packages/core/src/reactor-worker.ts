@@ -1,0 +1,168 @@
+/**
+ * The body of one reactor worker thread, started by {@link ReactorGroup} with `new Worker()`:
+ * loads the handler module, runs one single-thread {@link EventLoop} on this thread's reactor (its
+ * own addon instance, epoll/kqueue fd and slabs), serves the listeners the main thread attaches,
+ * and shuts down gracefully when told. It does nothing when imported anywhere else.
+ */
+import { pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
+import { handlerLoadError, reusePortRequiredError } from './errors';
+import { EventLoop } from './event-loop';
+import { getReactor } from './get-reactor';
+import { createListener, Listener } from './listener';
+import type { OnConnect, OnDisconnect, OnError, OnPrepare, OnRequest } from './options';
+import {
+  type FromReactorWorker,
+  fromWire,
+  kReactorWorkerMarker,
+  type ListenerSpec,
+  type ReactorWorkerSetup,
+  type ToReactorWorker,
+  toWire,
+} from './reactor-messages';
+import { systemError } from './system-error';
+
+interface Handler {
+  onRequest: OnRequest;
+  onPrepare: OnPrepare | null;
+  onConnect: OnConnect | null;
+  onDisconnect: OnDisconnect | null;
+  onError: OnError | null;
+}
+
+const kOptionalExports = ['onPrepare', 'onConnect', 'onDisconnect', 'onError'] as const;
+
+/**
+ * Imports the handler module (CommonJS or ESM) and picks its callbacks: named exports, else the
+ * properties of its default export. Throws `ERR_NETPOLL_HANDLER_LOAD` naming the path.
+ */
+async function loadHandler(path: string): Promise<Handler> {
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw handlerLoadError(path, `could not be loaded: ${(error as Error)?.message}`, error);
+  }
+  const fallback = namespace.default;
+  const source =
+    typeof namespace.onRequest !== 'function' && typeof fallback === 'object' && fallback !== null
+      ? (fallback as Record<string, unknown>)
+      : namespace;
+  if (typeof source.onRequest !== 'function') {
+    throw handlerLoadError(path, 'does not export an onRequest function');
+  }
+  const handler: Handler = {
+    onRequest: source.onRequest as OnRequest,
+    onPrepare: null,
+    onConnect: null,
+    onDisconnect: null,
+    onError: null,
+  };
+  for (const name of kOptionalExports) {
+    const value = source[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'function') {
+      throw handlerLoadError(path, `exports ${name}, which is not a function`);
+    }
+    (handler as unknown as Record<string, unknown>)[name] = value;
+  }
+  return handler;
+}
+
+class ReactorWorker {
+  readonly #setup: ReactorWorkerSetup;
+  readonly #loop: EventLoop;
+  readonly #listeners = new Map<number, Listener>();
+
+  constructor(setup: ReactorWorkerSetup, handler: Handler) {
+    this.#setup = setup;
+    this.#loop = new EventLoop(handler.onRequest, {
+      ...setup.options,
+      onPrepare: handler.onPrepare,
+      onConnect: handler.onConnect,
+      onDisconnect: handler.onDisconnect,
+      onError: handler.onError,
+    });
+    this.#loop.shareConnectionCount(new Int32Array(setup.counts), setup.index);
+  }
+
+  handle(message: ToReactorWorker): void {
+    switch (message.type) {
+      case 'attach': {
+        const id = message.listener.id;
+        try {
+          this.#attach(message.listener);
+          post({ type: 'attached', id });
+        } catch (error) {
+          post({ type: 'attach-failed', id, error: toWire(error) });
+        }
+        return;
+      }
+      case 'detach':
+        this.#listeners.get(message.id)?.close();
+        this.#listeners.delete(message.id);
+        return;
+      case 'shutdown':
+        void this.#loop.shutdown({ timeout: message.timeout }).then(() => {
+          post({ type: 'drained' });
+          parentPort?.close();
+        });
+        return;
+      case 'report':
+        // Errors of the group (a crashed sibling reactor) reach the handler module's onError.
+        try {
+          this.#loop.options.onError(fromWire(message.error), null);
+        } catch {
+          // An error hook that throws has nowhere left to report to.
+        }
+        return;
+    }
+  }
+
+  #attach(spec: ListenerSpec): void {
+    let listener: Listener;
+    if (spec.reusePort && this.#setup.index > 0) {
+      try {
+        listener = createListener('tcp', spec.address, { reusePort: true });
+      } catch (error) {
+        // The only socket bound to this address is the main thread's: it lacks SO_REUSEPORT.
+        if ((error as { code?: string }).code === 'EADDRINUSE') {
+          throw reusePortRequiredError(spec.address, this.#setup.reactors);
+        }
+        throw error;
+      }
+    } else {
+      const reactor = getReactor();
+      reactor.countCall();
+      const fd = reactor.binding.adoptListener(spec.fd);
+      if (fd < 0) throw systemError(fd, 'dup', spec.address);
+      listener = new Listener(reactor, spec.network, fd, spec.address, false);
+    }
+    this.#listeners.set(spec.id, listener);
+    // The main thread owns the outcome of serve(); here a close is always one it asked for.
+    this.#loop.serve(listener).catch(() => {});
+  }
+}
+
+function post(message: FromReactorWorker): void {
+  parentPort?.postMessage(message);
+}
+
+async function run(setup: ReactorWorkerSetup): Promise<void> {
+  let handler: Handler;
+  try {
+    handler = await loadHandler(setup.handler);
+  } catch (error) {
+    post({ type: 'failed', error: toWire(error) });
+    parentPort?.close();
+    return;
+  }
+  const worker = new ReactorWorker(setup, handler);
+  parentPort?.on('message', (message: ToReactorWorker) => worker.handle(message));
+  post({ type: 'ready', threadId });
+}
+
+const data = workerData as { marker?: unknown; setup?: ReactorWorkerSetup } | null;
+if (!isMainThread && data?.marker === kReactorWorkerMarker && data.setup !== undefined) {
+  void run(data.setup);
+}

@@ -1,0 +1,278 @@
+/**
+ * Multi-core serving: `new EventLoop(null, { reactors: N, handler })` runs N reactors, one per
+ * worker thread, against real sockets. The fixture handler (test/fixtures/thread-echo-handler.js)
+ * answers each frame with the id of the thread that ran it, so the tests see which reactor
+ * served which connection.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createListener, EventLoop, getReactorStats, type Listener } from '../../src';
+import { openFdCount } from '../helpers/fds';
+import { FrameClient, patternPayload } from '../helpers/frame-client';
+import { deferred, describeNative, tempSocketPath, until } from '../helpers/native';
+
+const kFixtures = join(__dirname, '..', 'fixtures');
+const kHandler = join(kFixtures, 'thread-echo-handler.js');
+const kLinux = process.platform === 'linux';
+
+interface ReactorEvent {
+  type: 'slow' | 'error';
+  threadId: number;
+  code?: string;
+  message?: string;
+  cause?: string;
+}
+
+/** Threads of this process (Linux); elsewhere the thread checks use the loop's own view. */
+function threadCount(): number {
+  return kLinux ? readdirSync('/proc/self/task').length : 0;
+}
+
+/** Loops a failed test may leave running; shut down after each test. */
+const loops: EventLoop[] = [];
+
+function startLoop(listener: Listener, reactors = 3): { loop: EventLoop; served: Promise<void> } {
+  const loop = new EventLoop(null, { reactors, handler: kHandler, framing: { lengthHeader: 4 } });
+  loops.push(loop);
+  const served = loop.serve(listener);
+  served.catch(() => {});
+  return { loop, served };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+describeNative('EventLoop with worker reactors', () => {
+  const events: ReactorEvent[] = [];
+  let waiting: { type: ReactorEvent['type']; resolve: (event: ReactorEvent) => void } | null = null;
+  /** Resolves with the next event of `type` the fixture handler posts (from any reactor). */
+  const nextEvent = (type: ReactorEvent['type']): Promise<ReactorEvent> =>
+    new Promise((resolve) => {
+      waiting = { type, resolve };
+    });
+  const channel = new BroadcastChannel('netpoll-test-reactor-events');
+  const control = new BroadcastChannel('netpoll-test-reactor-control');
+  let baselineThreads = 0;
+
+  beforeAll(async () => {
+    expect(existsSync(join(__dirname, '..', '..', 'dist', 'reactor-worker.js'))).toBe(true);
+    channel.onmessage = (message) => {
+      const event = (message as MessageEvent).data as ReactorEvent;
+      events.push(event);
+      if (waiting?.type === event.type) waiting.resolve(event);
+    };
+    // Start what is started lazily once per process (this thread's reactor, libuv's thread pool),
+    // so thread and fd counts compare like with like.
+    getReactorStats();
+    await readFile(__filename);
+    baselineThreads = threadCount();
+  });
+
+  afterEach(async () => {
+    await Promise.all(loops.splice(0).map((loop) => loop.shutdown({ timeout: 100 })));
+  });
+
+  afterAll(() => {
+    channel.close();
+    control.close();
+  });
+
+  it('spreads TCP connections over the reactors; every echo is byte-exact', async () => {
+    const fdsBefore = openFdCount();
+    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const { loop, served } = startLoop(listener);
+    await loop.whenAccepting(listener);
+    const reactors = loop.reactorThreadIds;
+    expect(reactors).toHaveLength(3);
+    expect(new Set(reactors).size).toBe(3);
+    if (kLinux) expect(threadCount()).toBeGreaterThanOrEqual(baselineThreads + 3);
+
+    const clients = await Promise.all(
+      Array.from({ length: 48 }, () => FrameClient.open(listener.port)),
+    );
+    await until(() => loop.connectionCount === 48, 'all 48 connections counted');
+    const answers = await Promise.all(
+      clients.map((client, i) => client.request(patternPayload(i, 1000 + i * 37))),
+    );
+    const threads = new Set<number>();
+    answers.forEach((answer, i) => {
+      expect(answer.payload.equals(patternPayload(i, 1000 + i * 37))).toBe(true);
+      expect(reactors).toContain(answer.threadId);
+      threads.add(answer.threadId);
+    });
+    // SO_REUSEPORT hashes the 48 four-tuples over 3 sockets (Linux); elsewhere the reactors race
+    // on one accept queue.
+    if (kLinux) expect(threads.size).toBeGreaterThanOrEqual(2);
+
+    await Promise.all(clients.map((client) => client.close()));
+    await until(() => loop.connectionCount === 0, 'connections finalized');
+    await loop.shutdown({ timeout: 1000 });
+    await served;
+    expect(loop.reactorThreadIds).toEqual([]);
+    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    expect(listener.closed).toBe(true);
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+
+  it('serves a Unix socket from all reactors through one shared accept queue', async () => {
+    const fdsBefore = openFdCount();
+    const path = tempSocketPath();
+    const listener = createListener('unix', path);
+    const { loop, served } = startLoop(listener);
+    await loop.whenAccepting(listener);
+    const reactors = loop.reactorThreadIds;
+    const clients = await Promise.all(Array.from({ length: 24 }, () => FrameClient.open(path)));
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(
+        clients.map((client, i) => client.request(patternPayload(i + round, 300 + i))),
+      );
+      answers.forEach((answer, i) => {
+        expect(answer.payload.equals(patternPayload(i + round, 300 + i))).toBe(true);
+        expect(reactors).toContain(answer.threadId);
+      });
+    }
+    await Promise.all(clients.map((client) => client.close()));
+    await loop.shutdown({ timeout: 1000 });
+    await served;
+    // Only the main thread's listener owns the path; the reactors' duplicates leave it alone
+    // until then.
+    expect(existsSync(path)).toBe(false);
+    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    expect(openFdCount()).toBe(fdsBefore);
+  });
+
+  it('shuts down gracefully: stops accepting, closes idle connections, waits for handlers', async () => {
+    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const { loop, served } = startLoop(listener, 2);
+    await loop.whenAccepting(listener);
+    const idle = await FrameClient.open(listener.port);
+    const busy = await FrameClient.open(listener.port);
+    await until(() => loop.connectionCount === 2, 'both connections accepted');
+    const started = nextEvent('slow');
+    const answer = busy.request('slow');
+    await started; // the handler is mid-await
+
+    let finished = false;
+    const stopped = loop.shutdown({ timeout: 20000 }).then(() => {
+      finished = true;
+    });
+    await idle.closed; // the idle connection is closed by the shutdown
+    await served; // the listener is closed at once
+    expect(finished).toBe(false); // the handler still holds its connection
+    expect(loop.connectionCount).toBe(1);
+
+    control.postMessage('release');
+    const reply = await answer;
+    expect(reply.payload.toString()).toBe('slow');
+    await busy.closed; // closed once its handler returned
+    await stopped;
+    expect(loop.connectionCount).toBe(0);
+    expect(loop.reactorThreadIds).toEqual([]);
+    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+  });
+
+  it('replaces a crashed reactor and reports ERR_NETPOLL_REACTOR_CRASHED to onError', async () => {
+    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const { loop, served } = startLoop(listener);
+    await loop.whenAccepting(listener);
+    const original = loop.reactorThreadIds;
+    // Find two connections served by different reactors.
+    const clients: FrameClient[] = [];
+    const owner = new Map<FrameClient, number>();
+    while (new Set(owner.values()).size < 2 && clients.length < 64) {
+      const client = await FrameClient.open(listener.port);
+      clients.push(client);
+      owner.set(client, (await client.request('who')).threadId);
+    }
+    const victim = clients[0]!;
+    const survivor = clients.find((client) => owner.get(client) !== owner.get(victim))!;
+    const reported = nextEvent('error');
+    void victim.request('crash');
+    await victim.closed; // the crashed reactor's connections are closed by its env cleanup
+    const report = await reported;
+    expect(report.code).toBe('ERR_NETPOLL_REACTOR_CRASHED');
+    expect(report.message).toContain('fixture crash');
+    expect(report.cause).toBe('fixture crash');
+
+    // The other reactors never noticed, and a new reactor took the crashed one's place.
+    const again = await survivor.request(patternPayload(7, 2048));
+    expect(again.payload.equals(patternPayload(7, 2048))).toBe(true);
+    const now = loop.reactorThreadIds;
+    expect(now).toHaveLength(3);
+    expect(now).not.toContain(owner.get(victim));
+    expect(now).toContain(report.threadId);
+    expect(original).not.toContain(report.threadId);
+    const fresh = await Promise.all(
+      Array.from({ length: 12 }, () => FrameClient.open(listener.port)),
+    );
+    for (const [i, client] of fresh.entries()) {
+      const answer = await client.request(patternPayload(i, 64));
+      expect(answer.payload.equals(patternPayload(i, 64))).toBe(true);
+      expect(now).toContain(answer.threadId);
+    }
+
+    await Promise.all([...clients.slice(1), ...fresh].map((client) => client.close()));
+    await loop.shutdown({ timeout: 1000 });
+    await served;
+    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+  });
+
+  it('rejects serve() with ERR_NETPOLL_HANDLER_LOAD naming a missing handler module', async () => {
+    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const missing = join(kFixtures, 'no-such-handler.js');
+    const loop = new EventLoop(null, { reactors: 2, handler: missing });
+    const error = await rejection(loop.serve(listener));
+    expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
+    expect(error.message).toContain(missing);
+    expect(loop.reactorThreadIds).toEqual([]);
+    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    // The listener stays the caller's, still open, and can be served by another loop.
+    expect(listener.closed).toBe(false);
+    listener.close();
+    await loop.shutdown();
+  });
+
+  it('rejects a handler module without onRequest, given as a file: URL', async () => {
+    const listener = createListener('unix', tempSocketPath());
+    const handler = pathToFileURL(join(kFixtures, 'no-on-request-handler.js'));
+    const loop = new EventLoop(null, { reactors: 2, handler });
+    const error = await rejection(loop.serve(listener));
+    expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
+    expect(error.message).toContain('no-on-request-handler.js does not export an onRequest');
+    listener.close();
+    await loop.shutdown();
+    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+  });
+
+  (kLinux ? it : it.skip)(
+    'rejects a TCP listener created without reusePort with ERR_NETPOLL_REUSE_PORT_REQUIRED',
+    async () => {
+      const listener = createListener('tcp', '127.0.0.1:0');
+      const { loop, served } = startLoop(listener, 2);
+      const error = await rejection(served);
+      expect(error.code).toBe('ERR_NETPOLL_REUSE_PORT_REQUIRED');
+      expect(error.message).toContain(listener.address);
+      expect(listener.closed).toBe(false);
+      listener.close();
+      await loop.shutdown();
+      if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    },
+  );
+
+  it('shutdown before serve() starts no thread and resolves', async () => {
+    const loop = new EventLoop(null, { reactors: 4, handler: kHandler });
+    const done = deferred();
+    void loop.shutdown().then(done.resolve);
+    await done.promise;
+    expect(loop.reactorThreadIds).toEqual([]);
+    expect(loop.connectionCount).toBe(0);
+  });
+});
