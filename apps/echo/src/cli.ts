@@ -11,11 +11,14 @@ import { type EchoAddress, formatAddress, parseAddress } from './listen-address'
 import { startEchoServer } from './start-echo-server';
 
 const kUsage = `usage: cli.js serve --listen tcp://HOST:PORT | unix:PATH --impl ${kEchoImplementations.join(' | ')}
-                    [--max-frame-size BYTES] [--shutdown-timeout MS] [--stats-signal]
+                    [--max-frame-size BYTES] [--shutdown-timeout MS] [--reactors N]
+                    [--stats-signal]
 
 Runs a length-header echo server (4-byte big-endian length, then the payload;
 every frame is answered with an identical frame). Prints "listening on <address>"
 when ready and exits 0 after a graceful shutdown on SIGINT or SIGTERM.
+--reactors N (core only, 1-256, default 1): run N reactors, one per worker thread;
+TCP connections are spread by SO_REUSEPORT (Linux), Unix ones share one accept queue.
 --stats-signal: on SIGUSR2, print the server's counters as one JSON line
 {"event":"stats",...} (used by apps/bench).`;
 
@@ -24,6 +27,7 @@ interface ServeCommand {
   readonly implementation: EchoImplementation;
   readonly maxFrameSize: number;
   readonly shutdownTimeout: number;
+  readonly reactors: number;
   readonly statsSignal: boolean;
 }
 
@@ -38,6 +42,7 @@ export function parseServeCommand(argv: readonly string[]): ServeCommand {
       impl: { type: 'string', default: 'core' },
       'max-frame-size': { type: 'string', default: String(kDefaultMaxFrameSize) },
       'shutdown-timeout': { type: 'string', default: '5000' },
+      reactors: { type: 'string', default: '1' },
       'stats-signal': { type: 'boolean', default: false },
     },
   });
@@ -58,6 +63,7 @@ export function parseServeCommand(argv: readonly string[]): ServeCommand {
     implementation,
     maxFrameSize: parseCount(values['max-frame-size'], '--max-frame-size'),
     shutdownTimeout: parseCount(values['shutdown-timeout'], '--shutdown-timeout'),
+    reactors: parseReactors(values.reactors, implementation),
     statsSignal: values['stats-signal'],
   };
 }
@@ -68,6 +74,19 @@ function parseCount(text: string, flag: string): number {
     throw new TypeError(`${flag} must be a non-negative integer (received ${text})`);
   }
   return value;
+}
+
+function parseReactors(text: string, implementation: EchoImplementation): number {
+  const reactors = parseCount(text, '--reactors');
+  if (reactors < 1 || reactors > 256) {
+    throw new RangeError(`--reactors must be from 1 to 256 (received ${text})`);
+  }
+  if (reactors > 1 && implementation !== 'core') {
+    throw new TypeError(
+      `--reactors applies to --impl core only (received --impl ${implementation})`,
+    );
+  }
+  return reactors;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -81,6 +100,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const server: EchoServer = await startEchoServer(command.implementation, command.address, {
     maxFrameSize: command.maxFrameSize,
+    reactors: command.reactors,
   });
   process.stdout.write(`listening on ${formatAddress(server.address)}\n`);
   let stopping = false;

@@ -1,63 +1,58 @@
-import { unlinkSync } from 'node:fs';
-import {
-  type Connection,
-  createListener,
-  EventLoop,
-  getReactorStats,
-  type Listener,
-} from '@netpoll/core';
+import { existsSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { createListener, EventLoop, getReactorStats, type Listener } from '@netpoll/core';
+import { onError, onRequest } from './core-echo-handler';
 import type { EchoServer, EchoServerOptions } from './echo-server';
 import type { EchoAddress } from './listen-address';
 
 /**
- * Length-header echo on @netpoll/core. The reactor frames natively, so the
- * handler only ever sees complete frames; it walks their headers with
- * `peekUint32BE(offset)` and answers all of them with one `writeFrom` of the
- * consumed bytes (no view object: the reader's slab regions are shared with
- * the writer, so the reply is sent straight from where it was read) and one
- * `flush()` — no JS allocation per request. The replies leave with one `writev` after the
- * batch, as the hand-optimised node:net server answers a chunk with one `write`.
+ * Length-header echo on @netpoll/core (the handler is `./core-echo-handler`). With
+ * `options.reactors` > 1 the loop runs that many reactors, one per worker thread, each loading the
+ * handler module; a TCP listener is then created with `reusePort` so the kernel spreads
+ * connections over them (Linux).
  */
 export async function startCoreEchoServer(
   address: EchoAddress,
   options: EchoServerOptions,
 ): Promise<EchoServer> {
-  const loop = new EventLoop(echoFrames, {
-    framing: { lengthHeader: 4, maxFrameSize: Math.max(options.maxFrameSize, 1) },
-    // A misbehaving peer closes only its own connection; nothing to log for the echo server.
-    onError: () => undefined,
-  });
-  const listener = listen(address);
+  const reactors = options.reactors ?? 1;
+  const framing = { lengthHeader: 4 as const, maxFrameSize: Math.max(options.maxFrameSize, 1) };
+  const loop =
+    reactors === 1
+      ? new EventLoop(onRequest, { framing, onError })
+      : new EventLoop(null, { framing, reactors, handler: handlerModule() });
+  const listener = listen(address, reactors > 1);
   const served = loop.serve(listener);
   // serve() settles only when the loop stops; a listener closed from outside is not fatal here.
   served.catch(() => undefined);
+  await Promise.race([loop.whenAccepting(listener), served]);
   return {
     address: boundAddress(address, listener),
     close: async (timeout) => {
       await loop.shutdown({ timeout });
       await served.catch(() => undefined);
     },
-    stats: () => ({ ...getReactorStats() }),
+    // With worker reactors the reactor counters live in the workers; report what the loop sums.
+    stats: (): Readonly<Record<string, number>> => {
+      if (reactors === 1) return { ...getReactorStats() };
+      return { reactors, connections: loop.connectionCount };
+    },
   };
 }
 
-function echoFrames(connection: Connection): void {
-  const { reader, writer } = connection;
-  const length = reader.len();
-  let end = 0;
-  while (length - end >= 4) {
-    const frameEnd = end + 4 + reader.peekUint32BE(end);
-    if (frameEnd > length) break;
-    end = frameEnd;
-  }
-  if (end > 0) writer.writeFrom(reader, end);
-  writer.flush();
+/**
+ * The compiled handler module the worker reactors load: next to this file in dist/; from the
+ * TypeScript sources (ts-jest) the built copy in ../dist.
+ */
+function handlerModule(): string {
+  const here = join(__dirname, 'core-echo-handler.js');
+  return existsSync(here) ? here : join(__dirname, '..', 'dist', 'core-echo-handler.js');
 }
 
-function listen(address: EchoAddress): Listener {
+function listen(address: EchoAddress, reusePort: boolean): Listener {
   if (address.network === 'tcp') {
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-    return createListener('tcp', `${host}:${address.port}`);
+    return createListener('tcp', `${host}:${address.port}`, { reusePort });
   }
   try {
     unlinkSync(address.path);

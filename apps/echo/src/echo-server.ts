@@ -8,6 +8,11 @@ export type EchoImplementation = (typeof kEchoImplementations)[number];
 export interface EchoServerOptions {
   /** Largest payload accepted, in bytes; a larger header closes that connection. */
   readonly maxFrameSize: number;
+  /**
+   * Reactors, one per worker thread (`@netpoll/core` only; 1 to 256). Default 1: the server runs in
+   * the calling thread.
+   */
+  readonly reactors?: number;
 }
 
 /**

@@ -9,6 +9,11 @@ export async function startEchoServer(
   address: EchoAddress,
   options: EchoServerOptions,
 ): Promise<EchoServer> {
+  if ((options.reactors ?? 1) !== 1 && implementation !== 'core') {
+    throw new RangeError(
+      `--reactors applies to --impl core only (received --impl ${implementation})`,
+    );
+  }
   switch (implementation) {
     case 'core':
       return startCoreEchoServer(address, options);

@@ -33,6 +33,31 @@ describe('echo CLI', () => {
     },
   );
 
+  it('serves with --reactors 2: frames from many connections echo byte-exact, then exits 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [kCli, 'serve', '--listen', 'tcp://127.0.0.1:0', '--impl', 'core', '--reactors', '2'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = once(child, 'exit');
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const address = parseAddress(/^listening on (.+)$/.exec(line)![1]!);
+    const clients = await Promise.all(
+      Array.from({ length: 16 }, () => FrameClient.connect(address)),
+    );
+    await Promise.all(
+      clients.map(async (client, i) => {
+        const request = frame(Buffer.alloc(100 + i * 50, i + 1));
+        client.socket.write(request);
+        expect((await client.receive(request.length)).equals(request)).toBe(true);
+      }),
+    );
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+    for (const client of clients) client.socket.destroy();
+  });
+
   it('exits 2 with the usage on bad flags', async () => {
     const child = spawn(process.execPath, [kCli, 'serve', '--impl', 'core'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,8 +80,26 @@ describe('parseServeCommand', () => {
       implementation: 'core',
       maxFrameSize: 4 * 1024 * 1024,
       shutdownTimeout: 5000,
+      reactors: 1,
       statsSignal: false,
     });
+  });
+
+  it('parses --reactors and rejects 0, 257, a fraction, and a non-core implementation', () => {
+    const base = ['serve', '--listen', 'unix:/s'];
+    expect(parseServeCommand([...base, '--reactors', '4']).reactors).toBe(4);
+    expect(() => parseServeCommand([...base, '--reactors', '0'])).toThrow(
+      '--reactors must be from 1 to 256 (received 0)',
+    );
+    expect(() => parseServeCommand([...base, '--reactors', '257'])).toThrow(
+      '--reactors must be from 1 to 256 (received 257)',
+    );
+    expect(() => parseServeCommand([...base, '--reactors', '1.5'])).toThrow(
+      '--reactors must be a non-negative integer (received 1.5)',
+    );
+    expect(() => parseServeCommand([...base, '--impl', 'net', '--reactors', '2'])).toThrow(
+      '--reactors applies to --impl core only (received --impl net)',
+    );
   });
 
   it('rejects an unknown implementation and a malformed size', () => {
