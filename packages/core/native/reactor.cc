@@ -139,6 +139,7 @@ int Reactor::AddSlab(uint8_t* data, size_t length, bool inbound) {
     index = static_cast<int>(slabs_.size()) - 1;
   }
   if (inbound && current_slab_ < 0) current_slab_ = index;
+  if (inbound && (smallest_inbound_ == 0 || length < smallest_inbound_)) smallest_inbound_ = length;
   return index;
 }
 
@@ -256,18 +257,29 @@ void Reactor::ResetSlab(Slab* slab) {
 }
 
 int Reactor::EnsureSlab(size_t need) {
-  if (current_slab_ >= 0) {
-    Slab& current = slabs_[static_cast<size_t>(current_slab_)];
-    if (current.length - current.offset >= need) return current_slab_;
-  }
+  const Slab* current =
+      current_slab_ >= 0 ? &slabs_[static_cast<size_t>(current_slab_)] : nullptr;
+  const bool fits = current != nullptr && current->length - current->offset >= need;
+  // Reads go on filling the current slab, unless it is a large one (kept for whole large
+  // frames) and a smaller slab is free: ordinary reads use the smallest free slab that fits
+  // (the oldest among equals), so the pages of a large slab stay untouched, and out of RSS,
+  // unless large frames arrive.
+  if (fits && current->length <= smallest_inbound_) return current_slab_;
+  int best = -1;
   for (size_t i = 0; i < slabs_.size(); ++i) {
-    Slab& slab = slabs_[i];
+    const Slab& slab = slabs_[i];
     if (!slab.inbound || slab.used_in_batch || slab.length < need) continue;
     if (Ref(static_cast<int>(i)) != 0) continue;
-    ResetSlab(&slab);
-    current_slab_ = static_cast<int>(i);
+    if (best < 0 || slab.length < slabs_[static_cast<size_t>(best)].length) {
+      best = static_cast<int>(i);
+    }
+  }
+  if (best >= 0 && (!fits || slabs_[static_cast<size_t>(best)].length < current->length)) {
+    ResetSlab(&slabs_[static_cast<size_t>(best)]);
+    current_slab_ = best;
     return current_slab_;
   }
+  if (fits) return current_slab_;
   control_[kHeaderFlags] |= kBatchFlagNeedSlab;
   return -1;
 }

@@ -208,6 +208,7 @@ class Reactor {
   std::vector<int> stalled_;  // FIFO of parked fds (stale entries skipped)
   int stalled_count_ = 0;
   int current_slab_ = -1;
+  size_t smallest_inbound_ = 0;  // length of the smallest inbound slab (0: none yet)
   int record_count_ = 0;
   size_t batch_bytes_ = 0;
   int active_count_ = 0;

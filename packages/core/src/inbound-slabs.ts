@@ -7,7 +7,9 @@
  * region, every slice of one and every echoed view waiting to be written holds one reference.
  * When native finds every slab referenced it sets `kBatchFlagNeedSlab`; the pool then grows by one
  * slab while it stays within `maxInboundMemory` (and half of the native slab table, so outbound
- * memory can always be registered). Beyond that, native parks the reading of the connections that
+ * memory can always be registered). Slabs have the configured size, except those that hold whole
+ * large frames for native framing (see `ensureFrameCapacity`); native prefers the smallest free
+ * slab, so those large ones are touched only when needed. Beyond that, native parks the reading of the connections that
  * have data waiting until a count drops to zero (reads stall; nothing spins, nothing is lost).
  */
 import type { RegionOwner } from '@netpoll/linkbuffer';
@@ -57,13 +59,13 @@ export class InboundSlabs implements RegionOwner {
    * growth cap. Existing slabs stay.
    */
   configure(slabSize: number, maxMemory: number): void {
-    this.#slabSize = Math.max(slabSize, this.#frameBytes);
+    this.#slabSize = slabSize;
     this.#maxMemory = maxMemory;
   }
 
   /** Adds a slab regardless of the cap (start-up, frame capacity). False when native is full. */
-  add(): boolean {
-    const memory = new ArrayBuffer(this.#slabSize);
+  add(size = this.#slabSize): boolean {
+    const memory = new ArrayBuffer(size);
     const index = this.#register(memory);
     if (index < 0) return false;
     this.#buffers[index] = Buffer.from(memory);
@@ -74,25 +76,31 @@ export class InboundSlabs implements RegionOwner {
   }
 
   /**
-   * Native found every slab referenced: adds one while the pool stays within the memory cap.
-   * Returns false when the cap (or the slab table) is reached; reads then stall until a slab is
-   * released.
+   * Native found every slab it could use referenced: adds one while the pool stays within the
+   * memory cap — of the configured size, or of the frame capacity when no slab that large is free
+   * (only such a slab can take a whole large frame; native reads ordinary data into the smallest
+   * free slab, so a frame-sized slab is usually free unless a large frame holds it). Returns false
+   * when the cap (or the slab table) is reached; reads then stall until a slab is released.
    */
   grow(): boolean {
     if (this.#count >= kMaxInboundSlabs) return false;
-    if (this.#memory + this.#slabSize > this.#maxMemory) return false;
-    return this.add();
+    const size =
+      this.#frameBytes > this.#slabSize && !this.#freeSlabOf(this.#frameBytes)
+        ? this.#frameBytes
+        : this.#slabSize;
+    if (this.#memory + size > this.#maxMemory) return false;
+    return this.add(size);
   }
 
   /**
-   * Makes sure slabs can hold a whole frame of `frameBytes` (native framing needs a complete frame
-   * in one slab): later slabs are allocated at that size, and one is added now.
+   * Makes sure a slab can hold a whole frame of `frameBytes` (native framing needs a complete
+   * frame in one slab): adds one of that size now when none is that large, and lets `grow()` add
+   * another when every slab that large is in use. Ordinary slabs keep their configured size.
    */
   ensureFrameCapacity(frameBytes: number): void {
-    if (frameBytes > this.#frameBytes) this.#frameBytes = frameBytes;
-    if (frameBytes <= this.#slabSize) return;
-    this.#slabSize = frameBytes;
-    this.add();
+    if (frameBytes <= this.#frameBytes) return;
+    this.#frameBytes = frameBytes;
+    if (frameBytes > this.#slabSize && !this.#hasSlabOf(frameBytes)) this.add(frameBytes);
   }
 
   /** The Buffer over slab `index` (for the dispatcher). */
@@ -108,6 +116,22 @@ export class InboundSlabs implements RegionOwner {
   /** Takes one reference on slab `index` (dropped with `releaseRegion`). */
   retain(index: number): void {
     this.#control[L.kSlabRefBase + index]!++;
+  }
+
+  #hasSlabOf(size: number): boolean {
+    for (const buffer of this.#buffers)
+      if (buffer !== undefined && buffer.length >= size) return true;
+    return false;
+  }
+
+  #freeSlabOf(size: number): boolean {
+    const buffers = this.#buffers;
+    for (let index = 0; index < buffers.length; index++) {
+      const buffer = buffers[index];
+      if (buffer === undefined || buffer.length < size) continue;
+      if (this.#control[L.kSlabRefBase + index] === 0) return true;
+    }
+    return false;
   }
 
   /** RegionOwner: a reader, slice or pending write dropped its reference to a slab region. */

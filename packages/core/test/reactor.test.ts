@@ -102,14 +102,28 @@ describe('Reactor dispatcher (fake binding)', () => {
     expect(binding.slabs.at(-1)?.byteLength).toBe(32768);
   });
 
-  it('never configures slabs smaller than a frame capacity already asked for', () => {
+  it('keeps one slab per frame capacity and grows with ordinary slabs while a large one is free', () => {
     const binding = createFakeBinding();
-    const reactor = new Reactor(binding);
+    const config = { ...kDefaultReactorConfig, inboundSlabSize: 16384, maxInboundMemory: 2 ** 40 };
+    const reactor = new Reactor(binding, config);
     reactor.inbound.ensureFrameCapacity(1024 * 1024 + 4);
     expect(binding.slabs.at(-1)?.byteLength).toBe(1024 * 1024 + 4);
-    reactor.configure({ inboundSlabSize: 16384, maxInboundMemory: 2 ** 40 });
+    // Asking again (a second listener with the same or a smaller frame size) adds nothing.
+    reactor.inbound.ensureFrameCapacity(1024 * 1024 + 4);
+    reactor.inbound.ensureFrameCapacity(65536);
+    expect(reactor.stats().inboundSlabs).toBe(3);
+    binding.emitBatch([], L.kBatchFlagNeedSlab);
+    expect(binding.slabs.at(-1)?.byteLength).toBe(16384);
+    // With the frame-sized slab referenced, growth must produce one that can take a whole frame.
+    const large = binding.slabs.findIndex((slab) => slab.byteLength === 1024 * 1024 + 4);
+    reactor.inbound.retain(large);
     binding.emitBatch([], L.kBatchFlagNeedSlab);
     expect(binding.slabs.at(-1)?.byteLength).toBe(1024 * 1024 + 4);
+    reactor.inbound.releaseRegion(large);
+    // A later configure() changes ordinary slabs only.
+    reactor.configure({ inboundSlabSize: 32768, maxInboundMemory: 2 ** 40 });
+    binding.emitBatch([], L.kBatchFlagNeedSlab);
+    expect(binding.slabs.at(-1)?.byteLength).toBe(32768);
   });
 
   it('queues writes and closes as 4-int submissions without a native call', () => {

@@ -699,6 +699,45 @@ void TestNoFdLeak() {
   CHECK(CountOpenFds() == baseline);
 }
 
+// Ordinary reads use the smallest free slab, so a slab sized for whole large
+// frames (native framing) is touched only when nothing smaller is free, and
+// reading moves back to the small slab as soon as it is free again.
+void TestSmallestSlabFirst() {
+  Harness harness(1 << 16, 0);
+  std::vector<uint8_t> large(1 << 20);
+  std::vector<uint8_t> small(8 << 10);
+  const int large_index = harness.reactor.AddSlab(large.data(), large.size(), true);
+  const int small_index = harness.reactor.AddSlab(small.data(), small.size(), true);
+  CHECK(large_index >= 0 && small_index > large_index);
+  Pair pair = Connect(&harness);
+  auto read_slab = [&](size_t bytes, int offset) {
+    harness.Write(pair.client, std::string(bytes, 'x'), offset);
+    auto records = harness.DrainUntil([&](const std::vector<Harness::Record>& seen) {
+      return Harness::Has(seen, L::kRecordData, pair.server);
+    });
+    int slab = -1;
+    int start = -1;
+    for (const auto& record : records) {
+      if (record.kind != L::kRecordData || record.fd != pair.server) continue;
+      CHECK(record.b == static_cast<int>(bytes));
+      slab = record.slab;
+      start = record.a;
+    }
+    return std::make_pair(slab, start);
+  };
+  // The large slab was registered first, yet the read lands in the small one.
+  CHECK(read_slab(5000, 0) == std::make_pair(small_index, 0));
+  // JS still references the small slab, whose tail is below the 4 KiB minimum read.
+  harness.control[L::kSlabRefBase + small_index] = 1;
+  CHECK(read_slab(100, 8000).first == large_index);
+  // Once the small slab is free again, reading moves back to it (from its start).
+  harness.control[L::kSlabRefBase + small_index] = 0;
+  CHECK(read_slab(100, 16000) == std::make_pair(small_index, 0));
+  CHECK(harness.reactor.Close(pair.server) == 0);
+  CHECK(harness.reactor.Close(pair.client) == 0);
+  CHECK(harness.reactor.Close(pair.listener) == 0);
+}
+
 // Two reactors share one listening socket, as worker reactors do for a Unix
 // listener: the second adopts a duplicate (its own descriptor, same accept
 // queue). Each connection is accepted by exactly one of them (the loser of the
@@ -798,6 +837,7 @@ int main() {
       {"backpressure", TestBackpressure},
       {"reset while blocked", TestResetWhileBlocked},
       {"read stall on exhausted slabs, then resume", TestReadStallResume},
+      {"smallest free slab first", TestSmallestSlabFirst},
       {"accept back-off", TestAcceptBackoff},
       {"no fd leak", TestNoFdLeak},
       {"adopted listener shares the accept queue", TestAdoptListener},
