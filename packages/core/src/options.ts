@@ -134,8 +134,9 @@ export interface ListenerOptions {
 export interface ReactorOptions {
   /**
    * Size of each inbound slab allocated from now on, in bytes. Reads land in slabs, and a slab is
-   * reused only when nothing references any of its bytes. Grown automatically to hold a whole
-   * frame when native framing is used. Integer from 16384 to 268435456. Default 262144 (256 KiB).
+   * reused only when nothing references any of its bytes. With native framing, frames larger than
+   * this get a slab of their own size (one is kept; ordinary reads prefer the smaller slabs).
+   * Integer from 16384 to 268435456. Default 262144 (256 KiB).
    */
   inboundSlabSize?: number;
   /**
