@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { createListener, EventLoop, getReactorStats, type Listener } from '../../src';
 import { openFdCount } from '../helpers/fds';
 import { FrameClient, patternPayload } from '../helpers/frame-client';
-import { deferred, describeNative, tempSocketPath, until } from '../helpers/native';
+import { deferred, describeNative, tempSocketPath } from '../helpers/native';
 
 const kFixtures = join(__dirname, '..', 'fixtures');
 const kHandler = join(kFixtures, 'thread-echo-handler.js');
@@ -30,6 +30,9 @@ function threadCount(): number {
   return kLinux ? readdirSync('/proc/self/task').length : 0;
 }
 
+/** Threads of this process before any reactor started (set in beforeAll). */
+let baselineThreads = 0;
+
 /** Loops a failed test may leave running; shut down after each test. */
 const loops: EventLoop[] = [];
 
@@ -39,6 +42,29 @@ function startLoop(listener: Listener, reactors = 3): { loop: EventLoop; served:
   const served = loop.serve(listener);
   served.catch(() => {});
   return { loop, served };
+}
+
+/**
+ * Resolves once `predicate()` holds, checking every few ms for up to 10 s: the reactors update
+ * the counts from other threads, so the number of this thread's loop turns says nothing.
+ */
+async function eventually(predicate: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`condition never became true: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/**
+ * Every reactor thread has exited: the loop lists none, and the process is back to the threads it
+ * had before the suite. shutdown() resolves only after each worker's 'exit' (Node emits it after
+ * joining the thread); the OS count is polled because the runner process may briefly run helper
+ * threads of its own, which is not what this checks.
+ */
+async function noThreadLeft(loop?: EventLoop): Promise<void> {
+  if (loop !== undefined) expect(loop.reactorThreadIds).toEqual([]);
+  if (kLinux) await eventually(() => threadCount() === baselineThreads, 'threads back to baseline');
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
@@ -60,7 +86,6 @@ describeNative('EventLoop with worker reactors', () => {
     });
   const channel = new BroadcastChannel('netpoll-test-reactor-events');
   const control = new BroadcastChannel('netpoll-test-reactor-control');
-  let baselineThreads = 0;
 
   beforeAll(async () => {
     expect(existsSync(join(__dirname, '..', '..', 'dist', 'reactor-worker.js'))).toBe(true);
@@ -98,7 +123,7 @@ describeNative('EventLoop with worker reactors', () => {
     const clients = await Promise.all(
       Array.from({ length: 48 }, () => FrameClient.open(listener.port)),
     );
-    await until(() => loop.connectionCount === 48, 'all 48 connections counted');
+    await eventually(() => loop.connectionCount === 48, 'all 48 connections counted');
     const answers = await Promise.all(
       clients.map((client, i) => client.request(patternPayload(i, 1000 + i * 37))),
     );
@@ -113,11 +138,11 @@ describeNative('EventLoop with worker reactors', () => {
     if (kLinux) expect(threads.size).toBeGreaterThanOrEqual(2);
 
     await Promise.all(clients.map((client) => client.close()));
-    await until(() => loop.connectionCount === 0, 'connections finalized');
+    await eventually(() => loop.connectionCount === 0, 'connections finalized');
     await loop.shutdown({ timeout: 1000 });
     await served;
     expect(loop.reactorThreadIds).toEqual([]);
-    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    await noThreadLeft();
     expect(listener.closed).toBe(true);
     expect(openFdCount()).toBe(fdsBefore);
   });
@@ -145,7 +170,7 @@ describeNative('EventLoop with worker reactors', () => {
     // Only the main thread's listener owns the path; the reactors' duplicates leave it alone
     // until then.
     expect(existsSync(path)).toBe(false);
-    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    await noThreadLeft();
     expect(openFdCount()).toBe(fdsBefore);
   });
 
@@ -155,7 +180,7 @@ describeNative('EventLoop with worker reactors', () => {
     await loop.whenAccepting(listener);
     const idle = await FrameClient.open(listener.port);
     const busy = await FrameClient.open(listener.port);
-    await until(() => loop.connectionCount === 2, 'both connections accepted');
+    await eventually(() => loop.connectionCount === 2, 'both connections accepted');
     const started = nextEvent('slow');
     const answer = busy.request('slow');
     await started; // the handler is mid-await
@@ -176,7 +201,7 @@ describeNative('EventLoop with worker reactors', () => {
     await stopped;
     expect(loop.connectionCount).toBe(0);
     expect(loop.reactorThreadIds).toEqual([]);
-    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    await noThreadLeft();
   });
 
   it('replaces a crashed reactor and reports ERR_NETPOLL_REACTOR_CRASHED to onError', async () => {
@@ -222,7 +247,27 @@ describeNative('EventLoop with worker reactors', () => {
     await Promise.all([...clients.slice(1), ...fresh].map((client) => client.close()));
     await loop.shutdown({ timeout: 1000 });
     await served;
-    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    await noThreadLeft();
+  });
+
+  it('loads an ES module handler whose callbacks are its default export', async () => {
+    const path = tempSocketPath();
+    const listener = createListener('unix', path);
+    const loop = new EventLoop(null, {
+      reactors: 2,
+      handler: join(kFixtures, 'default-export-handler.mjs'),
+      framing: { lengthHeader: 4 },
+    });
+    loops.push(loop);
+    const served = loop.serve(listener);
+    await loop.whenAccepting(listener);
+    const client = await FrameClient.open(path);
+    const answer = await client.request(patternPayload(3, 5000));
+    expect(answer.payload.equals(patternPayload(3, 5000))).toBe(true);
+    expect(loop.reactorThreadIds).toContain(answer.threadId);
+    await client.close();
+    await loop.shutdown({ timeout: 1000 });
+    await served;
   });
 
   it('rejects serve() with ERR_NETPOLL_HANDLER_LOAD naming a missing handler module', async () => {
@@ -233,7 +278,7 @@ describeNative('EventLoop with worker reactors', () => {
     expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
     expect(error.message).toContain(missing);
     expect(loop.reactorThreadIds).toEqual([]);
-    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    await noThreadLeft();
     // The listener stays the caller's, still open, and can be served by another loop.
     expect(listener.closed).toBe(false);
     listener.close();
@@ -249,7 +294,7 @@ describeNative('EventLoop with worker reactors', () => {
     expect(error.message).toContain('no-on-request-handler.js does not export an onRequest');
     listener.close();
     await loop.shutdown();
-    if (kLinux) expect(threadCount()).toBe(baselineThreads);
+    await noThreadLeft();
   });
 
   (kLinux ? it : it.skip)(
@@ -263,7 +308,7 @@ describeNative('EventLoop with worker reactors', () => {
       expect(listener.closed).toBe(false);
       listener.close();
       await loop.shutdown();
-      if (kLinux) expect(threadCount()).toBe(baselineThreads);
+      await noThreadLeft();
     },
   );
 
