@@ -61,7 +61,7 @@ export class EventLoop implements ConnectionOwner {
     this.options = resolveEventLoopOptions(options);
     this.#onRequest = checkOnRequestArgument(onRequest, this.options);
     const multi = this.options.handler !== null;
-    this.#group = multi ? new ReactorGroup(this.options) : null;
+    this.#group = multi ? new ReactorGroup(this.options, (error) => this.#dead(error)) : null;
     this.#reactor = multi ? null : getReactor();
   }
 
@@ -93,7 +93,8 @@ export class EventLoop implements ConnectionOwner {
    * rejects with `ERR_NETPOLL_CLOSED` when the listener is closed from outside. Throws
    * (rejects) `ERR_NETPOLL_CLOSED` after `shutdown()`. With worker reactors it starts them on
    * first use and also rejects with `ERR_NETPOLL_HANDLER_LOAD`, `ERR_NETPOLL_REACTOR_CRASHED` (a
-   * reactor died while starting) or `ERR_NETPOLL_REUSE_PORT_REQUIRED`; the listener stays open.
+   * reactor died while starting, or every reactor died for good) or
+   * `ERR_NETPOLL_REUSE_PORT_REQUIRED`; the listener stays open.
    */
   serve(listener: Listener): Promise<void> {
     if (this.#stopping) return Promise.reject(closedError('event loop'));
@@ -178,6 +179,15 @@ export class EventLoop implements ConnectionOwner {
     return Promise.reject(
       new InvalidArgumentError('listener', 'a listener this loop serves', listener),
     );
+  }
+
+  /** Every worker reactor is gone for good: nothing serves the listeners any more. */
+  #dead(error: Error): void {
+    for (const served of [...this.#served]) {
+      this.#served.delete(served);
+      served.listener.setCloseHook(null);
+      served.reject(error);
+    }
   }
 
   #forget(listener: Listener): void {

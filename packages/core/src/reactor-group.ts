@@ -21,151 +21,18 @@
  * the replacement loads the handler again, serves every current listener, and then receives the
  * `ERR_NETPOLL_REACTOR_CRASHED` error in its `onError`. Connections of the crashed reactor are
  * closed by its env cleanup; the other reactors never notice. A replacement that fails to start
- * is reported and not retried.
+ * is reported and not retried, and a reactor replaced 5 times within 60 s is not replaced again.
+ * When no reactor is left, the loop's `serve()` promises reject with the last error.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { reactorCrashedError } from './errors';
 import type { Listener } from './listener';
 import type { ResolvedEventLoopOptions } from './options';
-import {
-  type FromReactorWorker,
-  fromWire,
-  kReactorWorkerMarker,
-  type ListenerSpec,
-  type ReactorWorkerSetup,
-  type ToReactorWorker,
-  toWire,
-} from './reactor-messages';
+import type { ListenerSpec } from './reactor-messages';
+import { ReactorSlot } from './reactor-slot';
 
-/**
- * The compiled worker body. Next to this file in `dist/`; when this module runs from TypeScript
- * sources (ts-jest), the built copy in `../dist` is used, as workers cannot load `.ts` files.
- */
-function workerScript(): string {
-  const here = join(__dirname, 'reactor-worker.js');
-  return existsSync(here) ? here : join(__dirname, '..', 'dist', 'reactor-worker.js');
-}
-
-interface Deferred {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-/** One reactor worker as the main thread sees it. */
-class ReactorSlot {
-  readonly index: number;
-  /** Resolves once the handler module is loaded; rejects with the start failure. */
-  readonly ready: Promise<void>;
-  /** Resolves when the thread has exited; never rejects. */
-  readonly exited: Promise<void>;
-  readonly #worker: Worker;
-  readonly #attaches = new Map<number, Deferred>();
-  #state: 'starting' | 'ready' | 'gone' = 'starting';
-  #stopping = false;
-  #uncaught: Error | null = null;
-  threadId = -1;
-
-  constructor(setup: ReactorWorkerSetup, onCrash: (slot: ReactorSlot, error: Error) => void) {
-    this.index = setup.index;
-    const worker = new Worker(workerScript(), {
-      workerData: { marker: kReactorWorkerMarker, setup },
-    });
-    this.#worker = worker;
-    let started!: Deferred;
-    this.ready = new Promise<void>((resolve, reject) => {
-      started = { resolve, reject };
-    });
-    // A start failure is reported by the group's start promise; never as an unhandled rejection.
-    this.ready.catch(() => {});
-    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (message: FromReactorWorker) => {
-      switch (message.type) {
-        case 'ready':
-          this.threadId = message.threadId;
-          this.#state = 'ready';
-          started.resolve();
-          return;
-        case 'failed':
-          this.#state = 'gone';
-          started.reject(fromWire(message.error));
-          void worker.terminate();
-          return;
-        case 'attached':
-          this.#attaches.get(message.id)?.resolve();
-          this.#attaches.delete(message.id);
-          return;
-        case 'attach-failed':
-          this.#attaches.get(message.id)?.reject(fromWire(message.error));
-          this.#attaches.delete(message.id);
-          return;
-        case 'drained':
-          // Every connection of this reactor is closed: end the thread even if the handler
-          // module left timers or handles behind.
-          void worker.terminate();
-          return;
-      }
-    });
-    worker.on('error', (error) => {
-      this.#uncaught = error;
-    });
-    worker.once('exit', (code) => {
-      const wasReady = this.#state === 'ready';
-      this.#state = 'gone';
-      const reason =
-        this.#uncaught === null
-          ? `its thread exited with code ${code}`
-          : `uncaught exception: ${this.#uncaught.message}`;
-      const error = reactorCrashedError(this.index, reason, this.#uncaught ?? undefined);
-      started.reject(error);
-      for (const attach of this.#attaches.values()) attach.reject(error);
-      this.#attaches.clear();
-      if (wasReady && !this.#stopping) onCrash(this, error);
-    });
-  }
-
-  get alive(): boolean {
-    return this.#state === 'ready';
-  }
-
-  /** Starts serving `spec` in this reactor; rejects with the worker's error. */
-  attach(spec: ListenerSpec): Promise<void> {
-    if (!this.alive) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.#attaches.set(spec.id, { resolve, reject });
-      this.#post({ type: 'attach', listener: spec });
-    });
-  }
-
-  detach(id: number): void {
-    if (this.alive) this.#post({ type: 'detach', id });
-  }
-
-  /** Hands `error` to this reactor's handler `onError`. */
-  report(error: Error): void {
-    this.#post({ type: 'report', error: toWire(error) });
-  }
-
-  /** Graceful stop: waits for the start, drains the reactor, and waits for the thread to exit. */
-  async stop(timeout: number): Promise<void> {
-    this.#stopping = true;
-    await this.ready.catch(() => {});
-    if (this.alive) this.#post({ type: 'shutdown', timeout });
-    await this.exited;
-  }
-
-  /** Abrupt stop (the group failed to start). */
-  terminate(): Promise<void> {
-    this.#stopping = true;
-    void this.#worker.terminate();
-    return this.exited;
-  }
-
-  #post(message: ToReactorWorker): void {
-    this.#worker.postMessage(message);
-  }
-}
+/** Replacements of one reactor allowed within {@link kRestartWindow} ms. */
+const kMaxRestarts = 5;
+const kRestartWindow = 60_000;
 
 /** The N worker reactors of one EventLoop (see the file header). */
 export class ReactorGroup {
@@ -174,12 +41,19 @@ export class ReactorGroup {
   readonly #countView: Int32Array;
   readonly #slots: ReactorSlot[] = [];
   readonly #listeners = new Map<number, ListenerSpec>();
+  readonly #restarts: number[][] = [];
+  readonly #onDead: (error: Error) => void;
   #started: Promise<void> | null = null;
   #stopping = false;
   #nextId = 1;
 
-  constructor(options: ResolvedEventLoopOptions) {
+  /**
+   * @param onDead called when every reactor is gone for good (crashed past the restart limit, or
+   *   its replacement failed to start); the loop then rejects its `serve()` promises with `error`.
+   */
+  constructor(options: ResolvedEventLoopOptions, onDead: (error: Error) => void) {
     this.#options = options;
+    this.#onDead = onDead;
     this.#counts = new SharedArrayBuffer(options.reactors * 4);
     this.#countView = new Int32Array(this.#counts);
   }
@@ -282,6 +156,23 @@ export class ReactorGroup {
       this.#report(error, null);
       return;
     }
+    // A reactor that keeps crashing (a handler failing on every start, say) is not restarted in
+    // a tight loop: past kMaxRestarts within kRestartWindow ms its slot stays empty.
+    const now = Date.now();
+    const recent = (this.#restarts[slot.index] ?? []).filter((time) => now - time < kRestartWindow);
+    if (recent.length >= kMaxRestarts) {
+      this.#restarts[slot.index] = recent;
+      const final = reactorCrashedError(
+        slot.index,
+        `${recent.length + 1} crashes within ${kRestartWindow / 1000} s; not replaced`,
+        error,
+      );
+      this.#report(final, null);
+      this.#checkAlive(final);
+      return;
+    }
+    recent.push(now);
+    this.#restarts[slot.index] = recent;
     const replacement = this.#spawn(slot.index);
     this.#slots[slot.index] = replacement;
     replacement.ready
@@ -291,11 +182,17 @@ export class ReactorGroup {
       .then(
         () => this.#report(error, replacement),
         (failure: Error) => {
-          void replacement.terminate();
           this.#report(error, null);
           this.#report(failure, null);
+          void replacement.terminate().then(() => this.#checkAlive(failure));
         },
       );
+  }
+
+  /** With no reactor left (and none coming), nothing serves: tell the loop. */
+  #checkAlive(error: Error): void {
+    if (this.#stopping || this.#slots.some((slot) => slot.alive || slot.starting)) return;
+    this.#onDead(error);
   }
 
   /** To `preferred`'s handler onError, else any live reactor's, else the default (stderr). */

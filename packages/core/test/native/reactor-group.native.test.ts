@@ -270,6 +270,44 @@ describeNative('EventLoop with worker reactors', () => {
     await served;
   });
 
+  it('stops replacing a reactor that crashes 6 times within a minute; serve() then rejects', async () => {
+    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const { loop, served } = startLoop(listener, 1);
+    await loop.whenAccepting(listener);
+    const logged: unknown[] = [];
+    const consoleError = jest.spyOn(console, 'error').mockImplementation((...args) => {
+      logged.push(args[1]);
+    });
+    try {
+      const seen = new Set<number>();
+      for (let crash = 1; crash <= 5; crash++) {
+        const client = await FrameClient.open(listener.port);
+        seen.add((await client.request('who')).threadId);
+        const reported = nextEvent('error');
+        void client.request('crash');
+        const report = await reported; // sent by the replacement once it serves the listener
+        expect(report.code).toBe('ERR_NETPOLL_REACTOR_CRASHED');
+        expect(loop.reactorThreadIds).toEqual([report.threadId]);
+      }
+      expect(seen.size).toBe(5); // every crash was answered by a new thread
+      const last = await FrameClient.open(listener.port);
+      void last.request('crash');
+      const error = await rejection(served);
+      expect(error.code).toBe('ERR_NETPOLL_REACTOR_CRASHED');
+      expect(error.message).toBe('reactor 0 crashed: 6 crashes within 60 s; not replaced');
+      // No reactor is left to hand it to: it went to the default onError (console.error).
+      expect((logged[0] as Error).message).toBe(error.message);
+      expect(loop.reactorThreadIds).toEqual([]);
+      last.socket.destroy();
+    } finally {
+      consoleError.mockRestore();
+    }
+    expect(listener.closed).toBe(false);
+    listener.close();
+    await loop.shutdown({ timeout: 100 });
+    await noThreadLeft(loop);
+  });
+
   it('rejects serve() with ERR_NETPOLL_HANDLER_LOAD naming a missing handler module', async () => {
     const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
     const missing = join(kFixtures, 'no-such-handler.js');

@@ -1,0 +1,150 @@
+/**
+ * One reactor worker as the main thread of a `ReactorGroup` (`./reactor-group`) sees it: starts the worker
+ * (`./reactor-worker`), tracks its state (starting → ready → gone), turns its messages into
+ * promises, and tells the group when a ready reactor died outside a stop.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { reactorCrashedError } from './errors';
+import {
+  type FromReactorWorker,
+  fromWire,
+  kReactorWorkerMarker,
+  type ListenerSpec,
+  type ReactorWorkerSetup,
+  type ToReactorWorker,
+  toWire,
+} from './reactor-messages';
+
+/**
+ * The compiled worker body. Next to this file in `dist/`; when this module runs from TypeScript
+ * sources (ts-jest), the built copy in `../dist` is used, as workers cannot load `.ts` files.
+ */
+function workerScript(): string {
+  const here = join(__dirname, 'reactor-worker.js');
+  return existsSync(here) ? here : join(__dirname, '..', 'dist', 'reactor-worker.js');
+}
+
+interface Deferred {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** One reactor worker as the main thread sees it. */
+export class ReactorSlot {
+  readonly index: number;
+  /** Resolves once the handler module is loaded; rejects with the start failure. */
+  readonly ready: Promise<void>;
+  /** Resolves when the thread has exited; never rejects. */
+  readonly exited: Promise<void>;
+  readonly #worker: Worker;
+  readonly #attaches = new Map<number, Deferred>();
+  #state: 'starting' | 'ready' | 'gone' = 'starting';
+  #stopping = false;
+  #uncaught: Error | null = null;
+  threadId = -1;
+
+  constructor(setup: ReactorWorkerSetup, onCrash: (slot: ReactorSlot, error: Error) => void) {
+    this.index = setup.index;
+    const worker = new Worker(workerScript(), {
+      workerData: { marker: kReactorWorkerMarker, setup },
+    });
+    this.#worker = worker;
+    let started!: Deferred;
+    this.ready = new Promise<void>((resolve, reject) => {
+      started = { resolve, reject };
+    });
+    // A start failure is reported by the group's start promise; never as an unhandled rejection.
+    this.ready.catch(() => {});
+    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (message: FromReactorWorker) => {
+      switch (message.type) {
+        case 'ready':
+          this.threadId = message.threadId;
+          this.#state = 'ready';
+          started.resolve();
+          return;
+        case 'failed':
+          this.#state = 'gone';
+          started.reject(fromWire(message.error));
+          void worker.terminate();
+          return;
+        case 'attached':
+          this.#attaches.get(message.id)?.resolve();
+          this.#attaches.delete(message.id);
+          return;
+        case 'attach-failed':
+          this.#attaches.get(message.id)?.reject(fromWire(message.error));
+          this.#attaches.delete(message.id);
+          return;
+        case 'drained':
+          // Every connection of this reactor is closed: end the thread even if the handler
+          // module left timers or handles behind.
+          void worker.terminate();
+          return;
+      }
+    });
+    worker.on('error', (error) => {
+      this.#uncaught = error;
+    });
+    worker.once('exit', (code) => {
+      const wasReady = this.#state === 'ready';
+      this.#state = 'gone';
+      const reason =
+        this.#uncaught === null
+          ? `its thread exited with code ${code}`
+          : `uncaught exception: ${this.#uncaught.message}`;
+      const error = reactorCrashedError(this.index, reason, this.#uncaught ?? undefined);
+      started.reject(error);
+      for (const attach of this.#attaches.values()) attach.reject(error);
+      this.#attaches.clear();
+      if (wasReady && !this.#stopping) onCrash(this, error);
+    });
+  }
+
+  get alive(): boolean {
+    return this.#state === 'ready';
+  }
+
+  get starting(): boolean {
+    return this.#state === 'starting';
+  }
+
+  /** Starts serving `spec` in this reactor; rejects with the worker's error. */
+  attach(spec: ListenerSpec): Promise<void> {
+    if (!this.alive) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#attaches.set(spec.id, { resolve, reject });
+      this.#post({ type: 'attach', listener: spec });
+    });
+  }
+
+  detach(id: number): void {
+    if (this.alive) this.#post({ type: 'detach', id });
+  }
+
+  /** Hands `error` to this reactor's handler `onError`. */
+  report(error: Error): void {
+    this.#post({ type: 'report', error: toWire(error) });
+  }
+
+  /** Graceful stop: waits for the start, drains the reactor, and waits for the thread to exit. */
+  async stop(timeout: number): Promise<void> {
+    this.#stopping = true;
+    await this.ready.catch(() => {});
+    if (this.alive) this.#post({ type: 'shutdown', timeout });
+    await this.exited;
+  }
+
+  /** Abrupt stop (the group failed to start). */
+  terminate(): Promise<void> {
+    this.#stopping = true;
+    void this.#worker.terminate();
+    return this.exited;
+  }
+
+  #post(message: ToReactorWorker): void {
+    this.#worker.postMessage(message);
+  }
+}
