@@ -44,6 +44,8 @@ export class ReactorGroup {
   readonly #restarts: number[][] = [];
   readonly #onDead: (error: Error) => void;
   #started: Promise<void> | null = null;
+  /** Set once every reactor is gone for good; later attaches reject with it. */
+  #deadError: Error | null = null;
   #stopping = false;
   #nextId = 1;
 
@@ -80,6 +82,7 @@ export class ReactorGroup {
    */
   async attach(listener: Listener): Promise<number> {
     await this.#start();
+    if (this.#deadError !== null) throw this.#deadError;
     const spec: ListenerSpec = {
       id: this.#nextId++,
       network: listener.network,
@@ -192,6 +195,7 @@ export class ReactorGroup {
   /** With no reactor left (and none coming), nothing serves: tell the loop. */
   #checkAlive(error: Error): void {
     if (this.#stopping || this.#slots.some((slot) => slot.alive || slot.starting)) return;
+    this.#deadError = error;
     this.#onDead(error);
   }
 

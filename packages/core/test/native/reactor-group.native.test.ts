@@ -298,6 +298,10 @@ describeNative('EventLoop with worker reactors', () => {
       // No reactor is left to hand it to: it went to the default onError (console.error).
       expect((logged[0] as Error).message).toBe(error.message);
       expect(loop.reactorThreadIds).toEqual([]);
+      // Nothing can serve another listener either.
+      const other = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+      expect((await rejection(loop.serve(other))).message).toBe(error.message);
+      other.close();
       last.socket.destroy();
     } finally {
       consoleError.mockRestore();
