@@ -11,21 +11,10 @@
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
 const core = require('../../dist/index.js');
+const { until } = require('./loop-turns');
 
 const kSlab = 16 * 1024;
 core.configureReactor({ inboundSlabSize: kSlab, maxInboundMemory: 4 * kSlab });
-
-function turn() {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function until(predicate, what) {
-  for (let i = 0; i < 200000; i++) {
-    if (predicate()) return;
-    await turn();
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 function connect(port) {
   return new Promise((resolve, reject) => {

@@ -10,22 +10,11 @@
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
 const core = require('../../dist/index.js');
+const { turn, until } = require('./loop-turns');
 
 const kSlab = 16 * 1024;
 const kMaxFrame = 100 * 1024;
 core.configureReactor({ inboundSlabSize: kSlab, maxInboundMemory: 4 * kSlab });
-
-function turn() {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function until(predicate, what) {
-  for (let i = 0; i < 200000; i++) {
-    if (predicate()) return;
-    await turn();
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 // The bytes client `id` sends: a pattern whose period (251) is prime to every chunk size, so a
 // reordered or repeated chunk shows. With framing, the pattern is cut into length-prefixed frames

@@ -2,6 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { type Connection, dialConnection, getReactorStats } from '../../src';
 import { describeNative, echoHandler, readExactly, startServer } from '../helpers/native';
 
+/**
+ * Sends `size` random bytes in 256 KiB flushes, one per loop turn, while `client` does not read,
+ * so the server's echo meets kernel backpressure and keeps its output (and the slab memory that
+ * output refers to) while it reads on. Returns the payload; the client reads again afterwards.
+ */
+async function sendWhilePaused(client: Connection, size: number): Promise<Buffer> {
+  client.pauseRead();
+  const payload = randomBytes(size);
+  for (let offset = 0; offset < payload.length; offset += 256 * 1024) {
+    client.writer.writeBinary(payload.subarray(offset, offset + 256 * 1024));
+    client.writer.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  client.resumeRead();
+  return payload;
+}
+
 describeNative('echo over real sockets', () => {
   it.each(['tcp', 'unix'] as const)('round-trips bytes over %s', async (network) => {
     const server = startServer(echoHandler, {}, network);
@@ -34,14 +51,7 @@ describeNative('echo over real sockets', () => {
   it('echoes reader views zero-copy and keeps their slabs pinned while output is blocked', async () => {
     const server = startServer(echoHandler);
     const client = await dialConnection('tcp', server.listener.address);
-    client.pauseRead();
-    const payload = randomBytes(8 * 1024 * 1024);
-    for (let offset = 0; offset < payload.length; offset += 256 * 1024) {
-      client.writer.writeBinary(payload.subarray(offset, offset + 256 * 1024));
-      client.writer.flush();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    client.resumeRead();
+    const payload = await sendWhilePaused(client, 8 * 1024 * 1024);
     const echoed = await readExactly(client, payload.length);
     expect(echoed.equals(payload)).toBe(true);
     client.close();
@@ -61,14 +71,7 @@ describeNative('echo over real sockets', () => {
     expect((await readExactly(client, small.length)).equals(small)).toBe(true);
     // 8 MiB while the client does not read: the server's output blocks with the reader's slab
     // regions shared into its writer, and reading goes on into other slabs meanwhile.
-    client.pauseRead();
-    const payload = randomBytes(8 * 1024 * 1024);
-    for (let offset = 0; offset < payload.length; offset += 256 * 1024) {
-      client.writer.writeBinary(payload.subarray(offset, offset + 256 * 1024));
-      client.writer.flush();
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    client.resumeRead();
+    const payload = await sendWhilePaused(client, 8 * 1024 * 1024);
     expect((await readExactly(client, payload.length)).equals(payload)).toBe(true);
     client.close();
     await server.stop();

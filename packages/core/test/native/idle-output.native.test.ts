@@ -3,9 +3,8 @@
  * written it: a connection that goes quiet after its reply must not keep a slab pinned. Runs in
  * a worker thread whose reactor has 4 slabs of 16 KiB (see helpers/worker-idle-echo.js).
  */
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { describeNative } from '../helpers/native';
+import { runWorker } from '../helpers/run-worker';
 
 interface Report {
   error?: string;
@@ -16,23 +15,12 @@ interface Report {
   resumesWhileStreaming: number;
 }
 
-function runWorker(workerData: { quiet: number; streamBytes: number }): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-idle-echo.js'), {
-      workerData,
-    });
-    let report: Report | undefined;
-    worker.on('message', (message: Report) => {
-      report = message;
-    });
-    worker.on('error', reject);
-    worker.on('exit', () => (report ? resolve(report) : reject(new Error('no report'))));
-  });
-}
-
 describeNative('output sharing inbound slabs', () => {
   it('quiet connections release the slab regions their writeFrom replies shared', async () => {
-    const report = await runWorker({ quiet: 24, streamBytes: 1024 * 1024 });
+    const report = await runWorker<Report>('worker-idle-echo.js', {
+      quiet: 24,
+      streamBytes: 1024 * 1024,
+    });
     expect(report.error).toBeUndefined();
     expect(report.intact).toEqual(new Array(24).fill(true));
     expect(report.streamIntact).toBe(true);

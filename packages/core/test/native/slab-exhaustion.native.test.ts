@@ -4,9 +4,8 @@
  * in order once the memory is released. Each case runs in a worker thread, whose fresh reactor
  * is configured with 4 slabs of 16 KiB (see helpers/worker-slab-stall.js).
  */
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { describeNative } from '../helpers/native';
+import { runWorker } from '../helpers/run-worker';
 
 interface Report {
   error?: string;
@@ -18,22 +17,12 @@ interface Report {
   inboundSlabs: number;
 }
 
-function runWorker(workerData: {
+function runStallWorker(workerData: {
   connections: number;
   bytes: number;
   framing: boolean;
 }): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-slab-stall.js'), {
-      workerData,
-    });
-    let report: Report | undefined;
-    worker.on('message', (message: Report) => {
-      report = message;
-    });
-    worker.on('error', reject);
-    worker.on('exit', () => (report ? resolve(report) : reject(new Error('no report'))));
-  });
+  return runWorker<Report>('worker-slab-stall.js', workerData);
 }
 
 const kSlab = 16 * 1024;
@@ -45,7 +34,7 @@ describeNative('inbound slab exhaustion', () => {
   it(
     'parks reads at the memory cap without spinning, then delivers every byte in order',
     async () => {
-      const report = await runWorker({ connections: 8, bytes: 256 * 1024, framing: false });
+      const report = await runStallWorker({ connections: 8, bytes: 256 * 1024, framing: false });
       expect(report.error).toBeUndefined();
       // The pool grew from 2 slabs to the cap (64 KiB = 4 slabs) and no further.
       expect(report.inboundSlabs).toBe(4);
@@ -64,7 +53,7 @@ describeNative('inbound slab exhaustion', () => {
   it(
     'does the same with native framing, including frames larger than one read',
     async () => {
-      const report = await runWorker({ connections: 6, bytes: 400 * 1024, framing: true });
+      const report = await runStallWorker({ connections: 6, bytes: 400 * 1024, framing: true });
       expect(report.error).toBeUndefined();
       // Two start-up slabs plus one sized for a whole 100 KiB frame; the cap allows no more.
       expect(report.inboundSlabs).toBe(3);

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { getReactorStats } from '../../src';
 import { openFdCount } from '../helpers/fds';
 import { describeNative } from '../helpers/native';
+import { runWorker } from '../helpers/run-worker';
 
 interface Report {
   id: number;
@@ -15,25 +16,14 @@ interface Report {
   error?: string;
 }
 
-function runWorker(id: number, leaveOpen: boolean): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-echo.js'), {
-      workerData: { id, rounds: 200, leaveOpen },
-    });
-    let report: Report | undefined;
-    worker.on('message', (message: Report) => {
-      report = message;
-      if (leaveOpen) void worker.terminate();
-    });
-    worker.on('error', reject);
-    worker.on('exit', () => (report ? resolve(report) : reject(new Error('no report'))));
-  });
+function runEchoWorker(id: number, leaveOpen: boolean): Promise<Report> {
+  return runWorker<Report>('worker-echo.js', { id, rounds: 200, leaveOpen }, leaveOpen);
 }
 
 describeNative('worker threads', () => {
   it('runs three reactors at once, one per worker, each with its own state', async () => {
     const mainAccepts = getReactorStats().accepts;
-    const reports = await Promise.all([1, 2, 3].map((id) => runWorker(id, false)));
+    const reports = await Promise.all([1, 2, 3].map((id) => runEchoWorker(id, false)));
     for (const report of reports) {
       expect(report.error).toBeUndefined();
       expect(report.echoed).toBe(200);
@@ -45,7 +35,7 @@ describeNative('worker threads', () => {
 
   it('closes every fd of a worker that exits with a listener and connections still open', async () => {
     const before = openFdCount();
-    const reports = await Promise.all([4, 5, 6].map((id) => runWorker(id, true)));
+    const reports = await Promise.all([4, 5, 6].map((id) => runEchoWorker(id, true)));
     for (const report of reports) expect(report.echoed).toBe(200);
     expect(openFdCount()).toBe(before);
   });

@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Runs `test/helpers/<script>` in a worker thread with `workerData` and resolves with the last
+ * message it posted once it exited (rejects when it failed or posted nothing). With
+ * `terminateOnReport`, the worker is terminated as soon as it reports (a worker that leaves
+ * connections open on purpose would not exit by itself).
+ */
+export function runWorker<Report>(
+  script: string,
+  workerData: unknown,
+  terminateOnReport = false,
+): Promise<Report> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(join(__dirname, script), { workerData });
+    let report: Report | undefined;
+    worker.on('message', (message: Report) => {
+      report = message;
+      if (terminateOnReport) void worker.terminate();
+    });
+    worker.on('error', reject);
+    worker.on('exit', () => (report ? resolve(report) : reject(new Error('no report'))));
+  });
+}
