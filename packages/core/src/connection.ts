@@ -21,7 +21,8 @@ import {
   readTimeoutError,
   writeTimeoutError,
 } from './errors';
-import type { OnRequest, ResolvedConnectionOptions } from './options';
+import type { OnRequest } from './event-loop-options';
+import type { ResolvedConnectionOptions } from './options';
 import { type OutputHost, OutputQueue } from './output-queue';
 import type { Reactor, ReactorStream } from './reactor';
 import { asError, type RequestHost, RequestRunner } from './request-runner';

@@ -9,17 +9,16 @@
 import { Connection } from './connection';
 import type { ConnectionOwner } from './connection-owner';
 import { closedError, InvalidArgumentError } from './errors';
-import { getReactor } from './get-reactor';
-import type { Listener } from './listener';
 import {
   checkOnRequestArgument,
   type EventLoopOptions,
   type OnRequest,
   type ResolvedEventLoopOptions,
   resolveEventLoopOptions,
-  resolveShutdownOptions,
-  type ShutdownOptions,
-} from './options';
+} from './event-loop-options';
+import { getReactor } from './get-reactor';
+import type { Listener } from './listener';
+import { resolveShutdownOptions, type ShutdownOptions } from './options';
 import type { Reactor, ReactorListener } from './reactor';
 import { ReactorGroup } from './reactor-group';
 import { systemError } from './system-error';

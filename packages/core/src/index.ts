@@ -15,31 +15,33 @@ export {
   TimeoutError,
 } from './errors';
 export { EventLoop } from './event-loop';
-export { configureReactor, getReactorStats } from './get-reactor';
-export { createListener, Listener } from './listener';
 export {
-  type ConnectionOptions,
-  type DialOptions,
   type EventLoopOptions,
-  type FramingOptions,
-  kDefaultDialOptions,
   kDefaultEventLoopOptions,
-  kDefaultFramingOptions,
-  kDefaultListenerOptions,
-  kDefaultReactorOptions,
-  kDefaultShutdownOptions,
-  type ListenerOptions,
   type OnConnect,
   type OnDisconnect,
   type OnError,
   type OnPrepare,
   type OnRequest,
+  type ResolvedEventLoopOptions,
+  resolveEventLoopOptions,
+} from './event-loop-options';
+export { configureReactor, getReactorStats } from './get-reactor';
+export { createListener, Listener } from './listener';
+export {
+  type ConnectionOptions,
+  type DialOptions,
+  type FramingOptions,
+  kDefaultDialOptions,
+  kDefaultFramingOptions,
+  kDefaultListenerOptions,
+  kDefaultReactorOptions,
+  kDefaultShutdownOptions,
+  type ListenerOptions,
   type ReactorOptions,
   type ResolvedDialOptions,
-  type ResolvedEventLoopOptions,
   type ResolvedFramingOptions,
   resolveDialOptions,
-  resolveEventLoopOptions,
   resolveReactorOptions,
   type ShutdownOptions,
 } from './options';

@@ -25,8 +25,8 @@
  * When no reactor is left, the loop's `serve()` promises reject with the last error.
  */
 import { reactorCrashedError } from './errors';
+import type { ResolvedEventLoopOptions } from './event-loop-options';
 import type { Listener } from './listener';
-import type { ResolvedEventLoopOptions } from './options';
 import type { ListenerSpec } from './reactor-messages';
 import { ReactorSlot } from './reactor-slot';
 

@@ -8,9 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { handlerLoadError, reusePortRequiredError } from './errors';
 import { EventLoop } from './event-loop';
+import type { OnConnect, OnDisconnect, OnError, OnPrepare, OnRequest } from './event-loop-options';
 import { getReactor } from './get-reactor';
 import { createListener, Listener } from './listener';
-import type { OnConnect, OnDisconnect, OnError, OnPrepare, OnRequest } from './options';
 import {
   type FromReactorWorker,
   fromWire,

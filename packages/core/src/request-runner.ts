@@ -11,7 +11,7 @@
 import type { Connection } from './connection';
 import type { ConnectionReader } from './connection-reader';
 import { handlerFailedError } from './errors';
-import type { OnRequest } from './options';
+import type { OnRequest } from './event-loop-options';
 
 /** What the runner needs from its connection. */
 export interface RequestHost {

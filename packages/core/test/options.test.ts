@@ -1,11 +1,13 @@
 import { pathToFileURL } from 'node:url';
 import {
   checkOnRequestArgument,
-  kDefaultDialOptions,
   kDefaultEventLoopOptions,
+  resolveEventLoopOptions,
+} from '../src/event-loop-options';
+import {
+  kDefaultDialOptions,
   kDefaultReactorOptions,
   resolveDialOptions,
-  resolveEventLoopOptions,
   resolveFramingOptions,
   resolveListenerOptions,
   resolveReactorOptions,
