@@ -1,6 +1,6 @@
 /**
- * JS heap allocations per request on the server echo path (the handler of apps/echo: walk the
- * buffered frames with `peekUint32BE(offset)`, `writeFrom(reader, n)`, `flush()`), measured with V8's
+ * JS heap allocations per request on the server echo path (the handler of apps/echo under native
+ * framing: `writeFrom(reader, reader.len())`, `flush()`), measured with V8's
  * sampling heap profiler (objects collected by minor and major GCs included) over N ping-pong
  * requests from the C load generator, plus the number of scavenges seen by a `gc` observer.
  * Prints bytes per request and the top allocation sites; it never asserts.
@@ -26,14 +26,7 @@ interface ProfileNode {
 
 function echoFrames(connection: Connection): void {
   const { reader, writer } = connection;
-  const length = reader.len();
-  let end = 0;
-  while (length - end >= 4) {
-    const frameEnd = end + 4 + reader.peekUint32BE(end);
-    if (frameEnd > length) break;
-    end = frameEnd;
-  }
-  if (end > 0) writer.writeFrom(reader, end);
+  writer.writeFrom(reader, reader.len());
   writer.flush();
 }
 
