@@ -229,6 +229,14 @@ ssize_t ReadSome(int fd, void* buffer, size_t length) {
 }
 
 ssize_t WriteVector(int fd, const struct iovec* vectors, int count) {
+#ifdef MSG_NOSIGNAL
+  if (count == 1) {
+    ssize_t sent = RetryOnInterrupt([&] {
+      return send(fd, vectors[0].iov_base, vectors[0].iov_len, MSG_NOSIGNAL);
+    });
+    return sent < 0 ? NegativeErrno() : sent;
+  }
+#endif
   struct msghdr message {};
   message.msg_iov = const_cast<struct iovec*>(vectors);
   message.msg_iovlen = count;

@@ -26,6 +26,7 @@ export class InboundSlabs implements RegionOwner {
   readonly #register: RegisterInbound;
   readonly #buffers: Array<Buffer | undefined> = [];
   readonly #indexOf = new Map<ArrayBufferLike, number>();
+  readonly #bySlab = new Map<Buffer, number>();
   #slabSize: number;
   #frameBytes = 0; // the largest whole frame a slab must hold (native framing)
   #maxMemory: number;
@@ -68,7 +69,9 @@ export class InboundSlabs implements RegionOwner {
     const memory = new ArrayBuffer(size);
     const index = this.#register(memory);
     if (index < 0) return false;
-    this.#buffers[index] = Buffer.from(memory);
+    const buffer = Buffer.from(memory);
+    this.#buffers[index] = buffer;
+    this.#bySlab.set(buffer, index);
     this.#indexOf.set(memory, index);
     this.#memory += memory.byteLength;
     this.#count++;
@@ -106,6 +109,14 @@ export class InboundSlabs implements RegionOwner {
   /** The Buffer over slab `index` (for the dispatcher). */
   buffer(index: number): Buffer {
     return this.#buffers[index]!;
+  }
+
+  /**
+   * The index of slab `buffer` when it is one of the slab Buffers handed out with records (what
+   * reader nodes and the regions they share hold), or -1. An identity lookup: no getter.
+   */
+  slabOf(buffer: Buffer): number {
+    return this.#bySlab.get(buffer) ?? -1;
   }
 
   /** The slab index of a view into slab memory, or -1. */

@@ -49,7 +49,7 @@ export class OutputQueue {
   #detached = false; // the fd was handed back: its counter may belong to a new connection
   #watched = false; // listed with the reactor, which settles this queue after native wrote
   #sharesInbound = false; // some submitted bytes are inbound slab regions (writeFrom, echoed views)
-  readonly #visit = (buffer: Buffer, start: number, end: number): boolean => {
+  readonly #visit = (buffer: Buffer, start: number, end: number, retained: boolean): boolean => {
     let from = start;
     if (this.#skip > 0) {
       const length = end - start;
@@ -60,7 +60,7 @@ export class OutputQueue {
       from += this.#skip;
       this.#skip = 0;
     }
-    this.#submitChunk(buffer, from, end);
+    this.#submitChunk(buffer, from, end, retained);
     return true;
   };
 
@@ -207,13 +207,30 @@ export class OutputQueue {
     this.#held?.releaseAll();
   }
 
-  #submitChunk(buffer: Buffer, start: number, end: number): void {
+  /**
+   * Queues `buffer[start, end)` for native. Memory the writer retains until it is written (its
+   * outbound nodes, and inbound slab regions it shares through `writeFrom` or `append`) goes as
+   * it is: the writer releases it only after native has written it (see `reclaim`). A reader view
+   * written zero-copy is pinned in its slab until written; any other memory is copied into outbound
+   * memory first, as native writes only registered slabs.
+   */
+  #submitChunk(buffer: Buffer, start: number, end: number, retained: boolean): void {
     const reactor = this.#reactor;
     const length = end - start;
-    let slab = reactor.outbound.slabIndexOf(buffer);
-    let offset = buffer.byteOffset + start;
+    let slab = -1;
+    let offset = start;
+    if (retained) {
+      slab = reactor.inbound.slabOf(buffer);
+      if (slab >= 0) {
+        this.#sharesInbound = true;
+      } else {
+        slab = reactor.outbound.slabIndexOf(buffer);
+        offset = buffer.byteOffset + start;
+      }
+    }
     if (slab < 0) {
       slab = reactor.inbound.indexOf(buffer);
+      offset = buffer.byteOffset + start;
       if (slab >= 0) {
         // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
         // native has written the bytes, so it is not reused for reads meanwhile.
@@ -221,8 +238,9 @@ export class OutputQueue {
         this.#hold(this.#submitted + length, null, slab);
         this.#sharesInbound = true;
       } else {
-        // Memory native does not know (a zero-copy writeBinary of a user Buffer, or an appended
-        // LinkBuffer from another allocator): copy it into outbound memory, freed once written.
+        // Memory native does not know, or may not stay valid (a zero-copy writeBinary of a user
+        // Buffer, a LinkBuffer appended from another allocator): copy it into outbound memory,
+        // freed once written.
         const memory = reactor.outbound.allocate(length);
         buffer.copy(memory, 0, start, end);
         slab = reactor.outbound.slabIndexOf(memory);

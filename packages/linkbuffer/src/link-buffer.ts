@@ -82,8 +82,18 @@ const kClosedNode = new LinkNode();
  * return value continues).
  * The triple is valid until the next consuming read or `release()` of the buffer; the visitor
  * must not call methods of the buffer it is visiting.
+ *
+ * `retained` is true when the buffer itself keeps the chunk's memory alive until it releases the
+ * chunk: memory from its allocator, a region lent through `appendRegion`, or a shared (sliced,
+ * `writeFrom`) part of either. It is false for caller memory inserted zero-copy (`writeBinary` of
+ * a large view, `writeDirect`), which the caller must keep unchanged until it is sent.
  */
-export type ChunkVisitor = (buffer: Buffer, start: number, end: number) => unknown;
+export type ChunkVisitor = (
+  buffer: Buffer,
+  start: number,
+  end: number,
+  retained: boolean,
+) => unknown;
 
 /** Internal state summary for tests and debugging (see {@link inspectLinkBuffer}). */
 export interface LinkBufferSnapshot {
@@ -486,7 +496,8 @@ export class LinkBuffer {
         node.flags |= kExposed;
         count++;
         remaining -= end - start;
-        if (visitor(node.buf, start, end) === false || remaining === 0) break;
+        const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
+        if (visitor(node.buf, start, end, retained) === false || remaining === 0) break;
       }
       node = node.next!;
     }

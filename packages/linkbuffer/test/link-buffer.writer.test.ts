@@ -4,7 +4,7 @@
  */
 import { defaultCache } from '@netpoll/mcache';
 import { InvalidArgumentError, OutOfRangeError } from '../src/errors';
-import { inspectLinkBuffer, LinkBuffer } from '../src/link-buffer';
+import { inspectLinkBuffer, kBinaryInplaceThreshold, LinkBuffer } from '../src/link-buffer';
 import { kMcacheNodeAllocator } from '../src/node-allocator';
 import { kPoisonByte } from '../src/options';
 import { CountingAllocator } from './helpers/counting-allocator';
@@ -357,5 +357,30 @@ describe('LinkBuffer writer (conformance 21–35)', () => {
     expect(allocator.live.size).toBe(0);
     expect(allocator.frees).toBe(allocator.allocations);
     expect(inspectLinkBuffer(buffer).nodes).toBe(0);
+  });
+
+  it('forEachChunk tells retained memory (allocated, lent, shared) from caller memory inserted zero-copy', () => {
+    const lent = Buffer.alloc(100, 0x61);
+    const source = new LinkBuffer();
+    source.appendRegion(lent, 0, 100, { releaseRegion: () => {} }, 0);
+    const caller = Buffer.alloc(kBinaryInplaceThreshold + 1, 0x62);
+    const buffer = new LinkBuffer();
+    buffer.writeString('head'); // allocated node
+    buffer.writeFrom(source, 100); // shares the lent region
+    buffer.writeBinary(caller); // zero-copy: the caller's memory
+    buffer.malloc(4).write('tail', 'latin1');
+    buffer.writeDirect(Buffer.from('direct'), 4); // inserted before the 4 reserved bytes
+    buffer.flush();
+    const seen: Array<[string, boolean]> = [];
+    buffer.forEachChunk((memory, start, end, retained) => {
+      seen.push([text(memory.subarray(start, Math.min(end, start + 6))), retained]);
+    });
+    expect(seen).toEqual([
+      ['head', true],
+      ['aaaaaa', true],
+      ['bbbbbb', false],
+      ['direct', false],
+      ['tail', true],
+    ]);
   });
 });
