@@ -75,15 +75,24 @@ export function acquireNode(
   flags: number,
   like: LinkNode | null,
 ): LinkNode {
+  return like !== null && like.buf === buf
+    ? acquireNodeIn(buf, like.memory, like.memoryOffset, start, end, flags)
+    : acquireNodeIn(buf, buf.buffer, buf.byteOffset, start, end, flags);
+}
+
+/** {@link acquireNode} with `buf.buffer` and `buf.byteOffset` already known. */
+export function acquireNodeIn(
+  buf: Buffer,
+  memory: ArrayBufferLike,
+  memoryOffset: number,
+  start: number,
+  end: number,
+  flags: number,
+): LinkNode {
   const node = nodePool.pop() ?? new LinkNode();
   node.buf = buf;
-  if (like !== null && like.buf === buf) {
-    node.memory = like.memory;
-    node.memoryOffset = like.memoryOffset;
-  } else {
-    node.memory = buf.buffer;
-    node.memoryOffset = buf.byteOffset;
-  }
+  node.memory = memory;
+  node.memoryOffset = memoryOffset;
   node.base = start;
   node.readOffset = start;
   node.committedEnd = start;

@@ -40,6 +40,7 @@ import {
 } from './errors';
 import {
   acquireNode,
+  acquireNodeIn,
   kAllocated,
   kBorrowed,
   kEmptyBuffer,
@@ -143,6 +144,11 @@ export class LinkBuffer {
   #peekCache: Buffer = kEmptyBuffer; // reusable cross-node peek() copy
   #peekPooled = false; // whether #peekCache came from the allocator
   #peekLength = 0; // bytes of #peekCache that mirror the readable data
+  // The Buffer of the last appendRegion and its getters, read once: a reader is fed regions of
+  // the same few slabs, and the getters are calls into the runtime.
+  #regionBuffer: Buffer = kEmptyBuffer;
+  #regionMemory: ArrayBufferLike = kEmptyBuffer.buffer;
+  #regionOffset = 0;
 
   static {
     snapshotOf = (buffer) => buffer.#snapshot();
@@ -834,7 +840,19 @@ export class LinkBuffer {
       owner.releaseRegion(token);
       return;
     }
-    const node = acquireNode(buffer, start, end, kBorrowed, this.#write);
+    if (buffer !== this.#regionBuffer) {
+      this.#regionBuffer = buffer;
+      this.#regionMemory = buffer.buffer;
+      this.#regionOffset = buffer.byteOffset;
+    }
+    const node = acquireNodeIn(
+      buffer,
+      this.#regionMemory,
+      this.#regionOffset,
+      start,
+      end,
+      kBorrowed,
+    );
     node.owner = owner;
     node.token = token;
     node.mallocEnd = end;
@@ -859,6 +877,8 @@ export class LinkBuffer {
     if (this.#closed) return;
     this.#releaseRange(this.#head, null);
     this.#dropScratch();
+    this.#regionBuffer = kEmptyBuffer;
+    this.#regionMemory = kEmptyBuffer.buffer;
     this.#markClosed();
   }
 
