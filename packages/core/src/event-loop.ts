@@ -21,6 +21,7 @@ import type { Listener } from './listener';
 import { resolveShutdownOptions, type ShutdownOptions } from './options';
 import type { Reactor, ReactorListener } from './reactor';
 import { ReactorGroup } from './reactor-group';
+import type { ReactorStats } from './reactor-stats';
 import { systemError } from './system-error';
 
 interface Served {
@@ -75,6 +76,17 @@ export class EventLoop implements ConnectionOwner {
   /** Thread ids of the worker reactors now serving (empty without a handler module). */
   get reactorThreadIds(): number[] {
     return this.#group === null ? [] : this.#group.threadIds;
+  }
+
+  /**
+   * Debug counters ({@link ReactorStats}) of the reactors serving this loop: with worker reactors
+   * one entry per reactor, by index (`null` for one that is not serving: still starting, or gone;
+   * none before the first `serve()` starts them); otherwise one entry, this thread's reactor
+   * (shared with every other loop and dial of the thread, as `getReactorStats()`).
+   */
+  reactorStats(): Promise<Array<ReactorStats | null>> {
+    if (this.#group !== null) return this.#group.stats();
+    return Promise.resolve([this.#reactor!.stats()]);
   }
 
   /**

@@ -18,6 +18,8 @@ export class Listener {
   readonly address: string;
   /** The listening fd. */
   readonly fd: number;
+  /** The `listen()` backlog it was created with (reactor workers bind their sockets alike). */
+  readonly backlog: number;
   readonly #reactor: Reactor;
   readonly #ownsPath: boolean;
   #closed = false;
@@ -32,12 +34,14 @@ export class Listener {
     network: 'tcp' | 'unix',
     fd: number,
     address: string,
+    backlog: number,
     ownsPath = true,
   ) {
     this.#reactor = reactor;
     this.network = network;
     this.fd = fd;
     this.address = address;
+    this.backlog = backlog;
     this.#ownsPath = ownsPath;
   }
 
@@ -113,5 +117,5 @@ export function createListener(
     const local = reactor.binding.address(fd, 0);
     bound = typeof local === 'string' ? local : address;
   }
-  return new Listener(reactor, parsed.network, fd, bound);
+  return new Listener(reactor, parsed.network, fd, bound, resolved.backlog);
 }

@@ -29,6 +29,7 @@ import type { ResolvedEventLoopOptions } from './event-loop-options';
 import type { Listener } from './listener';
 import type { ListenerSpec } from './reactor-messages';
 import { ReactorSlot } from './reactor-slot';
+import type { ReactorStats } from './reactor-stats';
 
 /** Replacements of one reactor allowed within {@link kRestartWindow} ms. */
 const kMaxRestarts = 5;
@@ -76,6 +77,14 @@ export class ReactorGroup {
   }
 
   /**
+   * The debug counters of every reactor, by reactor index; `null` for a reactor that is not
+   * serving (not started yet, or gone). One message round trip per reactor.
+   */
+  stats(): Promise<Array<ReactorStats | null>> {
+    return Promise.all(this.#slots.map((slot) => slot.stats()));
+  }
+
+  /**
    * Starts the reactors on first use, then makes every reactor serve `listener`. Resolves with an
    * id for {@link detach}; rejects with `ERR_NETPOLL_HANDLER_LOAD` (the handler module), a start
    * crash (`ERR_NETPOLL_REACTOR_CRASHED`), `ERR_NETPOLL_REUSE_PORT_REQUIRED` or a system error.
@@ -88,6 +97,7 @@ export class ReactorGroup {
       network: listener.network,
       address: listener.address,
       fd: listener.fd,
+      backlog: listener.backlog,
       reusePort: listener.network === 'tcp' && process.platform === 'linux',
     };
     this.#listeners.set(spec.id, spec);

@@ -6,6 +6,7 @@
  */
 import { kCoreErrorCodes, NetpollError } from './errors';
 import type { ResolvedConnectionOptions } from './options';
+import type { ReactorStats } from './reactor-stats';
 import { systemError } from './system-error';
 
 /** Marks the `workerData` of a reactor worker, so importing its module elsewhere is inert. */
@@ -20,6 +21,8 @@ export interface ListenerSpec {
   readonly address: string;
   /** The main thread's listening fd (workers adopt a duplicate of it). */
   readonly fd: number;
+  /** Its `listen()` backlog, for the sockets reactors 1 … N−1 bind with `SO_REUSEPORT`. */
+  readonly backlog: number;
   /**
    * True: reactor 0 adopts `fd`, the others bind their own `SO_REUSEPORT` socket to `address`
    * (TCP on Linux). False: every reactor adopts `fd` and they share one accept queue.
@@ -55,6 +58,7 @@ export type ToReactorWorker =
   | { readonly type: 'attach'; readonly listener: ListenerSpec }
   | { readonly type: 'detach'; readonly id: number }
   | { readonly type: 'shutdown'; readonly timeout: number }
+  | { readonly type: 'stats'; readonly id: number }
   | { readonly type: 'report'; readonly error: WireError };
 
 /** Worker → main thread. */
@@ -63,6 +67,7 @@ export type FromReactorWorker =
   | { readonly type: 'failed'; readonly error: WireError }
   | { readonly type: 'attached'; readonly id: number }
   | { readonly type: 'attach-failed'; readonly id: number; readonly error: WireError }
+  | { readonly type: 'stats'; readonly id: number; readonly stats: ReactorStats }
   | { readonly type: 'drained' };
 
 function field<T>(value: unknown, key: string, type: 'string' | 'number'): T | undefined {

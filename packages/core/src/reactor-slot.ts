@@ -16,6 +16,7 @@ import {
   type ToReactorWorker,
   toWire,
 } from './reactor-messages';
+import type { ReactorStats } from './reactor-stats';
 
 /**
  * The compiled worker body. Next to this file in `dist/`; when this module runs from TypeScript
@@ -40,6 +41,8 @@ export class ReactorSlot {
   readonly exited: Promise<void>;
   readonly #worker: Worker;
   readonly #attaches = new Map<number, Deferred>();
+  readonly #statsRequests = new Map<number, (stats: ReactorStats | null) => void>();
+  #nextStatsId = 1;
   #state: 'starting' | 'ready' | 'gone' = 'starting';
   #stopping = false;
   #uncaught: Error | null = null;
@@ -78,6 +81,10 @@ export class ReactorSlot {
           this.#attaches.get(message.id)?.reject(fromWire(message.error));
           this.#attaches.delete(message.id);
           return;
+        case 'stats':
+          this.#statsRequests.get(message.id)?.(message.stats);
+          this.#statsRequests.delete(message.id);
+          return;
         case 'drained':
           // Every connection of this reactor is closed: end the thread even if the handler
           // module left timers or handles behind.
@@ -99,6 +106,8 @@ export class ReactorSlot {
       started.reject(error);
       for (const attach of this.#attaches.values()) attach.reject(error);
       this.#attaches.clear();
+      for (const answer of this.#statsRequests.values()) answer(null);
+      this.#statsRequests.clear();
       if (wasReady && !this.#stopping) onCrash(this, error);
     });
   }
@@ -122,6 +131,16 @@ export class ReactorSlot {
 
   detach(id: number): void {
     if (this.alive) this.#post({ type: 'detach', id });
+  }
+
+  /** This reactor's debug counters, or `null` when it is not serving (or exits first). */
+  stats(): Promise<ReactorStats | null> {
+    if (!this.alive) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const id = this.#nextStatsId++;
+      this.#statsRequests.set(id, resolve);
+      this.#post({ type: 'stats', id });
+    });
   }
 
   /** Hands `error` to this reactor's handler `onError`. */

@@ -17,7 +17,7 @@ export interface ReactorStats {
   /** read() calls. */
   reads: number;
   bytesRead: number;
-  /** writev (sendmsg) calls. */
+  /** Write system calls: `send` for one contiguous chunk, `sendmsg` (writev) for several. */
   writevCalls: number;
   bytesWritten: number;
   accepts: number;

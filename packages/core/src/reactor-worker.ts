@@ -9,7 +9,7 @@ import { isMainThread, parentPort, threadId, workerData } from 'node:worker_thre
 import { handlerLoadError, reusePortRequiredError } from './errors';
 import { EventLoop } from './event-loop';
 import type { OnConnect, OnDisconnect, OnError, OnPrepare, OnRequest } from './event-loop-options';
-import { getReactor } from './get-reactor';
+import { getReactor, getReactorStats } from './get-reactor';
 import { createListener, Listener } from './listener';
 import {
   type FromReactorWorker,
@@ -108,6 +108,9 @@ class ReactorWorker {
           parentPort?.close();
         });
         return;
+      case 'stats':
+        post({ type: 'stats', id: message.id, stats: getReactorStats() });
+        return;
       case 'report':
         // Errors of the group (a crashed sibling reactor) reach the handler module's onError.
         try {
@@ -123,7 +126,10 @@ class ReactorWorker {
     let listener: Listener;
     if (spec.reusePort && this.#setup.index > 0) {
       try {
-        listener = createListener('tcp', spec.address, { reusePort: true });
+        listener = createListener('tcp', spec.address, {
+          reusePort: true,
+          backlog: spec.backlog,
+        });
       } catch (error) {
         // The only socket bound to this address is the main thread's: it lacks SO_REUSEPORT.
         if ((error as { code?: string }).code === 'EADDRINUSE') {
@@ -136,7 +142,7 @@ class ReactorWorker {
       reactor.countCall();
       const fd = reactor.binding.adoptListener(spec.fd);
       if (fd < 0) throw systemError(fd, 'dup', spec.address);
-      listener = new Listener(reactor, spec.network, fd, spec.address, false);
+      listener = new Listener(reactor, spec.network, fd, spec.address, spec.backlog, false);
     }
     this.#listeners.set(spec.id, listener);
     // The main thread owns the outcome of serve(); here a close is always one it asked for.

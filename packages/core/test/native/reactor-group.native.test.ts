@@ -4,6 +4,7 @@
  * answers each frame with the id of the thread that ran it, so the tests see which reactor
  * served which connection.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -145,6 +146,42 @@ describeNative('EventLoop with worker reactors', () => {
     await noThreadLeft();
     expect(listener.closed).toBe(true);
     expect(openFdCount()).toBe(fdsBefore);
+  });
+
+  it("reports every reactor's counters, and the reactors' own sockets take the listener's backlog", async () => {
+    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true, backlog: 77 });
+    expect(listener.backlog).toBe(77);
+    const { loop, served } = startLoop(listener);
+    expect(await loop.reactorStats()).toEqual([null, null, null]); // still starting
+    await loop.whenAccepting(listener);
+    if (kLinux) {
+      // `ss` prints a listening socket's backlog as its Send-Q: the main thread's socket (which
+      // reactor 0 adopts) and the two SO_REUSEPORT sockets of reactors 1 and 2.
+      const lines = execFileSync('ss', ['-ltnH', `sport = :${listener.port}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      expect(lines.map((line) => line.trim().split(/\s+/)[2])).toEqual(['77', '77', '77']);
+    }
+    const clients = await Promise.all(
+      Array.from({ length: 12 }, () => FrameClient.open(listener.port)),
+    );
+    for (const [i, client] of clients.entries()) {
+      const answer = await client.request(patternPayload(i, 500));
+      expect(answer.payload.equals(patternPayload(i, 500))).toBe(true);
+    }
+    const stats = await loop.reactorStats();
+    expect(stats).toHaveLength(3);
+    const live = stats.filter((entry) => entry !== null);
+    expect(live).toHaveLength(3);
+    const sum = (key: 'accepts' | 'bytesRead' | 'bytesWritten'): number =>
+      live.reduce((total, entry) => total + entry[key], 0);
+    expect(sum('accepts')).toBe(12);
+    expect(sum('bytesRead')).toBe(12 * (4 + 500));
+    expect(sum('bytesWritten')).toBe(12 * (8 + 500));
+    await Promise.all(clients.map((client) => client.close()));
+    await loop.shutdown({ timeout: 1000 });
+    await served;
+    expect(await loop.reactorStats()).toEqual([null, null, null]);
   });
 
   it('serves a Unix socket from all reactors through one shared accept queue', async () => {
