@@ -48,7 +48,13 @@ export interface ReactorConfig {
   maxInboundMemory: number;
   /** Outbound slab size in bytes. */
   outboundSlabSize: number;
-  /** Events per batch. */
+  /**
+   * Events per batch. Small on purpose: a batch reads every ready socket, runs the handlers, then
+   * writes every reply, so a socket's kernel state and its bytes must survive in cache from its
+   * read to its write. With 64 events at 1000 connections that working set fits in L2; measured
+   * here (paired runs, 1000 conns, 1 KiB ping-pong) 5 % less CPU per request than 1024, no
+   * change at 100 connections. It costs one native→JS call per 64 events.
+   */
   maxEvents: number;
   /** Bytes read per batch. */
   maxBatchBytes: number;
@@ -59,7 +65,7 @@ export interface ReactorConfig {
 export const kDefaultReactorConfig: Readonly<ReactorConfig> = Object.freeze({
   ...kDefaultReactorOptions,
   outboundSlabSize: 256 * 1024,
-  maxEvents: 1024,
+  maxEvents: 64,
   maxBatchBytes: 4 * 1024 * 1024,
   readSize: 64 * 1024,
 });
