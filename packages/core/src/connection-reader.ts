@@ -3,7 +3,6 @@
  * copy on the read path), plus `waitFor(n)`, the Node form of netpoll's blocking reads.
  */
 import { LinkBuffer, type LinkBufferOptions } from '@netpoll/linkbuffer';
-import { releaseConsumedTail } from './consumed-tail';
 import { InvalidArgumentError, NetpollError } from './errors';
 import { monotonicNow } from './timer-wheel';
 
@@ -76,14 +75,6 @@ export class ConnectionReader extends LinkBuffer {
         this.#host.armTimer(this.#deadline);
       }
     });
-  }
-
-  /**
-   * @internal Lets go of the last slab region once everything was read (see `./consumed-tail`).
-   * Only for an empty buffer whose views are already void (the handler's `release()` ran).
-   */
-  releaseConsumedTail(): void {
-    releaseConsumedTail(this);
   }
 
   /** @internal The pending wait's deadline (monotonic ms), or 0. */

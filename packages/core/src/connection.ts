@@ -309,7 +309,7 @@ export class Connection extends EventEmitter implements ReactorStream {
    */
   releaseIdleInput(): void {
     if (this.#requests.handler !== null && !this.#requests.processing && !this.#finalized) {
-      this.reader.releaseConsumedTail();
+      this.reader.trim();
     }
   }
 

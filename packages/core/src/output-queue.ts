@@ -6,7 +6,6 @@
  * flush, on `'drain'` or when `writable` is read — so the hot path needs no completion callback.
  */
 import type { LinkBuffer } from '@netpoll/linkbuffer';
-import { releaseConsumedTail } from './consumed-tail';
 import { HeldMemory } from './held-memory';
 import type { Reactor } from './reactor';
 import { monotonicNow } from './timer-wheel';
@@ -190,7 +189,7 @@ export class OutputQueue {
     if (this.unsent > 0) return false;
     if (this.#sharesInbound) {
       this.#sharesInbound = false;
-      releaseConsumedTail(this.#writer);
+      this.#writer.trim();
     }
     this.#watched = false;
     return true;

@@ -155,7 +155,7 @@ export class RequestRunner {
     // The reader keeps its last slab region even when everything was read; dropping it now lets
     // the slab be reused while this connection waits for its next request, instead of every idle
     // connection pinning a slab of its own (memory grows with the connection count otherwise).
-    reader.releaseConsumedTail();
+    reader.trim();
     this.#processing = false;
     host.afterProcessing();
   }
@@ -164,7 +164,7 @@ export class RequestRunner {
     const reader = this.#host.reader;
     if (!reader.closed) reader.release();
     if (!this.#madeProgress()) {
-      reader.releaseConsumedTail();
+      reader.trim();
       this.#processing = false;
       this.#host.afterProcessing();
       return;

@@ -20,7 +20,7 @@ export const kExposed = 8;
 
 /** A zero-length Buffer shared by empty nodes and empty results. Never written to. */
 export const kEmptyBuffer: Buffer = Buffer.alloc(0);
-const kEmptyMemory: ArrayBufferLike = kEmptyBuffer.buffer;
+export const kEmptyMemory: ArrayBufferLike = kEmptyBuffer.buffer;
 
 /**
  * One link of the chain. Offsets index `buf` directly and always satisfy

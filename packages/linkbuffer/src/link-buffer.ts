@@ -44,6 +44,7 @@ import {
   kAllocated,
   kBorrowed,
   kEmptyBuffer,
+  kEmptyMemory,
   kExposed,
   kWritable,
   LinkNode,
@@ -77,6 +78,11 @@ const kMinPeekCache = 64;
 
 /** The node every cursor points at once a buffer is closed: empty, never writable, never freed. */
 const kClosedNode = new LinkNode();
+
+/** A node over no memory: what an empty buffer's cursors point at. */
+function emptyNode(): LinkNode {
+  return acquireNodeIn(kEmptyBuffer, kEmptyMemory, 0, 0, 0, 0);
+}
 
 /**
  * Visits one readable chunk: `buffer[start, end)`. Return `false` to stop early (any other
@@ -147,7 +153,7 @@ export class LinkBuffer {
   // The Buffer of the last appendRegion and its getters, read once: a reader is fed regions of
   // the same few slabs, and the getters are calls into the runtime.
   #regionBuffer: Buffer = kEmptyBuffer;
-  #regionMemory: ArrayBufferLike = kEmptyBuffer.buffer;
+  #regionMemory: ArrayBufferLike = kEmptyMemory;
   #regionOffset = 0;
 
   static {
@@ -163,11 +169,7 @@ export class LinkBuffer {
     this.#allocator = this.options.allocator;
     this.#nodeSize = this.options.nodeSize;
     this.#poison = this.options.debug ? kPoisonByte : -1;
-    const empty = acquireNode(kEmptyBuffer, 0, 0, 0, null);
-    this.#head = empty;
-    this.#read = empty;
-    this.#flush = empty;
-    this.#write = empty;
+    this.#head = this.#read = this.#flush = this.#write = emptyNode();
   }
 
   // ---- sizes ----------------------------------------------------------------------------------
@@ -518,6 +520,24 @@ export class LinkBuffer {
    */
   release(): void {
     if (!this.#closed) this.#releaseConsumed();
+  }
+
+  /**
+   * `release()`, and then, if nothing is readable or reserved, also the last node, which
+   * `release()` keeps because later bytes would follow it: the buffer then holds no memory at all
+   * (no allocator memory, no lent region, no spare capacity). A connection that goes quiet uses it
+   * so its reader does not keep the region of its last message — and a whole slab with it. Views
+   * handed out earlier end here, as with `release()`. No-op after `close()`. An extension beyond
+   * netpoll.
+   */
+  trim(): void {
+    if (this.#closed) return;
+    this.#releaseConsumed();
+    if (this.#length !== 0 || this.#mallocSize !== 0) return;
+    const head = this.#head;
+    if (head.buf === kEmptyBuffer && head.next === null) return;
+    this.#releaseRange(head, null);
+    this.#head = this.#read = this.#flush = this.#write = emptyNode();
   }
 
   /** `release()` for an open buffer; internal callers use it so subclass overrides stay out. */
@@ -878,7 +898,7 @@ export class LinkBuffer {
     this.#releaseRange(this.#head, null);
     this.#dropScratch();
     this.#regionBuffer = kEmptyBuffer;
-    this.#regionMemory = kEmptyBuffer.buffer;
+    this.#regionMemory = kEmptyMemory;
     this.#markClosed();
   }
 

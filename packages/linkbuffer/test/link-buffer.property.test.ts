@@ -34,6 +34,7 @@ type Operation =
         | 'peekUint32BE'
         | 'readUint32BE'
         | 'release'
+        | 'trim'
         | 'bytes'
         | 'chunks'
         | 'closeSlice';
@@ -97,6 +98,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       'peekUint32BE' as const,
       'readUint32BE' as const,
       'release' as const,
+      'trim' as const,
       'bytes' as const,
       'chunks' as const,
       'closeSlice' as const,
@@ -372,6 +374,10 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
       case 'release':
         checkHeld(true);
         buffer.release();
+        break;
+      case 'trim':
+        checkHeld(true);
+        buffer.trim();
         break;
       case 'bytes': {
         const all = buffer.bytes();
