@@ -27,6 +27,8 @@ export class InboundSlabs implements RegionOwner {
   readonly #buffers: Array<Buffer | undefined> = [];
   readonly #indexOf = new Map<ArrayBufferLike, number>();
   readonly #bySlab = new Map<Buffer, number>();
+  #lastSlab: Buffer | null = null; // the last slabOf hit: replies mostly come from one slab
+  #lastIndex = -1;
   #slabSize: number;
   #frameBytes = 0; // the largest whole frame a slab must hold (native framing)
   #maxMemory: number;
@@ -116,7 +118,12 @@ export class InboundSlabs implements RegionOwner {
    * reader nodes and the regions they share hold), or -1. An identity lookup: no getter.
    */
   slabOf(buffer: Buffer): number {
-    return this.#bySlab.get(buffer) ?? -1;
+    if (buffer === this.#lastSlab) return this.#lastIndex;
+    const index = this.#bySlab.get(buffer);
+    if (index === undefined) return -1;
+    this.#lastSlab = buffer;
+    this.#lastIndex = index;
+    return index;
   }
 
   /** The slab index of a view into slab memory, or -1. */
