@@ -13,10 +13,11 @@ import type { ConnectionReader } from './connection-reader';
 import { handlerFailedError } from './errors';
 import type { OnRequest } from './event-loop-options';
 
-/** What the runner needs from its connection. */
+/**
+ * What the runner needs from its connection (the Connection itself implements it: no host object
+ * or closures per connection).
+ */
 export interface RequestHost {
-  /** The connection handed to callbacks. */
-  readonly connection: Connection;
   readonly reader: ConnectionReader;
   /** True once the connection was closed locally: no handler may start any more. */
   closing(): boolean;
@@ -44,7 +45,7 @@ export function asError(value: unknown, callback: string): Error {
 }
 
 export class RequestRunner {
-  readonly #host: RequestHost;
+  readonly #host: RequestHost & Connection;
   #handler: OnRequest | null = null;
   #processing = false; // a handler (or onConnect) owns the connection
   #connected = true; // onConnect returned (or there is none)
@@ -52,7 +53,7 @@ export class RequestRunner {
   #lengthBefore = 0; // reader length when the current call started
   #appendedBefore = 0; // #appended when the current call started
 
-  constructor(host: RequestHost) {
+  constructor(host: RequestHost & Connection) {
     this.#host = host;
   }
 
@@ -139,7 +140,7 @@ export class RequestRunner {
       this.#appendedBefore = this.#appended;
       let result: unknown;
       try {
-        result = handler(host.connection, host.connection.context);
+        result = handler(host, host.context);
       } catch (error) {
         this.#processing = false;
         host.fail(asError(error, 'onRequest'));
