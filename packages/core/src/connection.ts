@@ -230,7 +230,7 @@ export class Connection
     this.#requests.markConnected();
     if (this.#peerClosed && !this.#userClosed) this.#owner?.peerClosed(this);
     this.#requests.schedule();
-    this.#afterProcessing();
+    this.afterProcessing();
   }
 
   /** @internal Holds requests until `onConnect` returned. */
@@ -282,7 +282,7 @@ export class Connection
     // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
     if (this.#requests.connected && !this.#userClosed) this.#owner?.peerClosed(this);
     this.emit('end');
-    this.#afterProcessing();
+    this.afterProcessing();
   }
 
   /** @internal */
@@ -295,7 +295,7 @@ export class Connection
 
   /** @internal */
   onFrameTooLarge(length: number): void {
-    this.#fail(frameTooLargeError(length, this.#maxFrameSize));
+    this.fail(frameTooLargeError(length, this.#maxFrameSize));
   }
 
   /**
@@ -360,7 +360,7 @@ export class Connection
 
   /** @internal OutputHost: output stayed blocked past the write timeout. */
   timedOut(): void {
-    this.#fail(writeTimeoutError(this.remoteAddress));
+    this.fail(writeTimeoutError(this.remoteAddress));
   }
 
   /** @internal RequestHost: true once closed locally (no handler may start). */
@@ -368,18 +368,11 @@ export class Connection
     return this.#userClosed;
   }
 
-  /** @internal RequestHost: a callback threw or rejected: close and report. */
+  /**
+   * @internal RequestHost (and the connection's own failures): closes the connection because of
+   * `error` and reports it to the owner.
+   */
   fail(error: Error): void {
-    this.#fail(error);
-  }
-
-  /** @internal RequestHost: processing stopped: run the close/idle follow-ups. */
-  afterProcessing(): void {
-    this.#afterProcessing();
-  }
-
-  /** Closes the connection because of `error` and reports it to the owner. */
-  #fail(error: Error): void {
     this.#closeError ??= error;
     this.reader.failWait(error);
     if (this.#owner !== null) this.#owner.reportError(error, this);
@@ -387,7 +380,8 @@ export class Connection
     this.close();
   }
 
-  #afterProcessing(): void {
+  /** @internal RequestHost: processing stopped: run the close/idle follow-ups. */
+  afterProcessing(): void {
     if (this.#requests.processing || this.#finalized) return;
     if (this.#userClosed) {
       this.#finalize();

@@ -26,7 +26,6 @@ export class InboundSlabs implements RegionOwner {
   readonly #register: RegisterInbound;
   readonly #buffers: Array<Buffer | undefined> = [];
   readonly #indexOf = new Map<ArrayBufferLike, number>();
-  readonly #bySlab = new Map<Buffer, number>();
   #lastSlab: Buffer | null = null; // the last slabOf hit: replies mostly come from one slab
   #lastIndex = -1;
   #slabSize: number;
@@ -71,9 +70,7 @@ export class InboundSlabs implements RegionOwner {
     const memory = new ArrayBuffer(size);
     const index = this.#register(memory);
     if (index < 0) return false;
-    const buffer = Buffer.from(memory);
-    this.#buffers[index] = buffer;
-    this.#bySlab.set(buffer, index);
+    this.#buffers[index] = Buffer.from(memory);
     this.#indexOf.set(memory, index);
     this.#memory += memory.byteLength;
     this.#count++;
@@ -115,12 +112,14 @@ export class InboundSlabs implements RegionOwner {
 
   /**
    * The index of slab `buffer` when it is one of the slab Buffers handed out with records (what
-   * reader nodes and the regions they share hold), or -1. An identity lookup: no getter.
+   * reader nodes and the regions they share hold; it starts at offset 0 of its slab), or -1 for
+   * any other Buffer, views of slab memory included. The last hit is remembered, so the usual
+   * case is one comparison and no `buffer.buffer` getter.
    */
   slabOf(buffer: Buffer): number {
     if (buffer === this.#lastSlab) return this.#lastIndex;
-    const index = this.#bySlab.get(buffer);
-    if (index === undefined) return -1;
+    const index = this.indexOf(buffer);
+    if (index < 0 || this.#buffers[index] !== buffer) return -1;
     this.#lastSlab = buffer;
     this.#lastIndex = index;
     return index;

@@ -216,38 +216,41 @@ export class OutputQueue {
   #submitChunk(buffer: Buffer, start: number, end: number, retained: boolean): void {
     const reactor = this.#reactor;
     const length = end - start;
-    let slab = -1;
-    let offset = start;
     if (retained) {
-      slab = reactor.inbound.slabOf(buffer);
-      if (slab >= 0) {
+      const shared = reactor.inbound.slabOf(buffer);
+      if (shared >= 0) {
+        // A slab region the writer shares (writeFrom, append): slab Buffers start at offset 0.
         this.#sharesInbound = true;
-      } else {
-        slab = reactor.outbound.slabIndexOf(buffer);
-        offset = buffer.byteOffset + start;
+        this.#queue(shared, start, length);
+        return;
+      }
+      const own = reactor.outbound.slabIndexOf(buffer);
+      if (own >= 0) {
+        this.#queue(own, buffer.byteOffset + start, length);
+        return;
       }
     }
-    if (slab < 0) {
-      slab = reactor.inbound.indexOf(buffer);
-      offset = buffer.byteOffset + start;
-      if (slab >= 0) {
-        // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
-        // native has written the bytes, so it is not reused for reads meanwhile.
-        reactor.inbound.retain(slab);
-        this.#hold(this.#submitted + length, null, slab);
-        this.#sharesInbound = true;
-      } else {
-        // Memory native does not know, or may not stay valid (a zero-copy writeBinary of a user
-        // Buffer, a LinkBuffer appended from another allocator): copy it into outbound memory,
-        // freed once written.
-        const memory = reactor.outbound.allocate(length);
-        buffer.copy(memory, 0, start, end);
-        slab = reactor.outbound.slabIndexOf(memory);
-        offset = memory.byteOffset;
-        this.#hold(this.#submitted + length, memory, -1);
-      }
+    const viewed = reactor.inbound.indexOf(buffer);
+    if (viewed >= 0) {
+      // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
+      // native has written the bytes, so it is not reused for reads meanwhile.
+      reactor.inbound.retain(viewed);
+      this.#hold(this.#submitted + length, null, viewed);
+      this.#sharesInbound = true;
+      this.#queue(viewed, buffer.byteOffset + start, length);
+      return;
     }
-    reactor.submitWrite(this.#fd, slab, offset, length);
+    // Memory native does not know, or that may not stay valid (a zero-copy writeBinary of a user
+    // Buffer, a LinkBuffer appended from another allocator): copy it into outbound memory, freed
+    // once written.
+    const memory = reactor.outbound.allocate(length);
+    buffer.copy(memory, 0, start, end);
+    this.#hold(this.#submitted + length, memory, -1);
+    this.#queue(reactor.outbound.slabIndexOf(memory), memory.byteOffset, length);
+  }
+
+  #queue(slab: number, offset: number, length: number): void {
+    this.#reactor.submitWrite(this.#fd, slab, offset, length);
     this.#submitted += length;
   }
 
