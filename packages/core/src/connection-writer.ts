@@ -1,9 +1,14 @@
 /**
- * `connection.writer`: a LinkBuffer whose nodes live in the reactor's outbound slabs. `flush()`
- * commits the bytes and queues them for the reactor (no JS→native call): native `writev`s them
- * after the current batch, or from its loop hook when the flush happened later (after an await).
+ * `connection.writer`: netpoll's Writer. Its bytes live in a LinkBuffer whose nodes are in the
+ * reactor's outbound slabs; `flush()` commits them and queues them for the reactor (no JS→native
+ * call): native `writev`s them after the current batch, or from its loop hook when the flush
+ * happened later (after an await).
+ *
+ * It is write-only on purpose, like netpoll's `Writer` interface: flushed bytes stay in the
+ * LinkBuffer until native has sent them, so reading, skipping or closing it would drop or corrupt
+ * queued output. Only the connection's output queue consumes it.
  */
-import { LinkBuffer, type LinkBufferOptions } from '@netpoll/linkbuffer';
+import type { LinkBuffer } from '@netpoll/linkbuffer';
 
 /** What the writer needs from its connection. */
 export interface WriteHost {
@@ -14,63 +19,80 @@ export interface WriteHost {
 }
 
 /**
- * The output side of a connection: netpoll's Writer. Every writer method throws
- * `ERR_NETPOLL_CONN_CLOSED` once either side has closed (netpoll §1.2), so a handler never writes
- * into a dead connection by accident. `flush()` never blocks: backpressure shows in
- * `connection.writable` and the `'drain'` event.
+ * The output side of a connection. Every method throws `ERR_NETPOLL_CONN_CLOSED` once either side
+ * has closed (netpoll §1.2), so a handler never writes into a dead connection by accident; the
+ * other errors are the LinkBuffer method's of the same name. `flush()` never blocks: backpressure
+ * shows in `connection.writable` and the `'drain'` event.
  */
-export class ConnectionWriter extends LinkBuffer {
+export class ConnectionWriter {
   readonly #host: WriteHost;
+  readonly #buffer: LinkBuffer;
 
-  /** @internal Created by the connection. */
-  constructor(host: WriteHost, options?: LinkBufferOptions) {
-    super(options);
+  /** @internal Created by the connection over the LinkBuffer its output queue sends from. */
+  constructor(host: WriteHost, buffer: LinkBuffer) {
     this.#host = host;
+    this.#buffer = buffer;
   }
 
-  override malloc(n: number): Buffer {
+  /** Bytes reserved (written) and not yet flushed. */
+  mallocLen(): number {
+    return this.#buffer.mallocLen();
+  }
+
+  /** Reserves `n` bytes and returns them as a view to fill (LinkBuffer `malloc`). */
+  malloc(n: number): Buffer {
     this.#host.assertWritable('when malloc');
-    return super.malloc(n);
+    return this.#buffer.malloc(n);
   }
 
-  override mallocAck(n: number): void {
+  /** Keeps only the first `n` reserved bytes (LinkBuffer `mallocAck`). */
+  mallocAck(n: number): void {
     this.#host.assertWritable('when malloc ack');
-    super.mallocAck(n);
+    this.#buffer.mallocAck(n);
   }
 
-  override writeBinary(data: Uint8Array): number {
+  /**
+   * Appends `data` and returns its length. Up to 4 KiB it is copied. Above, a view of a reader's
+   * memory on the same reactor is sent zero-copy, its slab pinned until written; any other memory
+   * is copied into outbound memory at `flush()`.
+   */
+  writeBinary(data: Uint8Array): number {
     this.#host.assertWritable('when write binary');
-    return super.writeBinary(data);
+    return this.#buffer.writeBinary(data);
   }
 
-  override writeString(text: string): number {
+  /** Encodes `text` as UTF-8 into outbound memory and returns the byte count. */
+  writeString(text: string): number {
     this.#host.assertWritable('when write string');
-    return super.writeString(text);
+    return this.#buffer.writeString(text);
   }
 
-  override writeByte(byte: number): void {
+  /** Appends one byte (`byte & 0xff`). */
+  writeByte(byte: number): void {
     this.#host.assertWritable('when write byte');
-    super.writeByte(byte);
+    this.#buffer.writeByte(byte);
   }
 
   /**
    * Moves `n` bytes of another LinkBuffer (typically this or another connection's reader) into
-   * the reservation without a view: the echo/proxy path, with no JS allocation up to 4 KiB.
-   * Above, the reader's slab regions are shared and stay pinned until native has written them.
+   * the reservation without a view: the echo/proxy path, with no JS allocation. Above 64 bytes
+   * the reader's slab regions are shared and stay pinned until native has written them.
    */
-  override writeFrom(source: LinkBuffer, n: number): number {
+  writeFrom(source: LinkBuffer, n: number): number {
     this.#host.assertWritable('when write from');
-    return super.writeFrom(source, n);
+    return this.#buffer.writeFrom(source, n);
   }
 
-  override writeDirect(data: Uint8Array, remainCap: number): void {
+  /** Inserts `data` into the reservation so that `remainCap` reserved bytes follow it. */
+  writeDirect(data: Uint8Array, remainCap: number): void {
     this.#host.assertWritable('when write direct');
-    super.writeDirect(data, remainCap);
+    this.#buffer.writeDirect(data, remainCap);
   }
 
-  override append(writer: LinkBuffer | null | undefined): void {
+  /** Splices a LinkBuffer's bytes onto the output without copying, then closes it. */
+  append(buffer: LinkBuffer | null | undefined): void {
     this.#host.assertWritable('when append');
-    super.append(writer);
+    this.#buffer.append(buffer);
   }
 
   /**
@@ -78,9 +100,9 @@ export class ConnectionWriter extends LinkBuffer {
    * one `writev` after the current batch (or at the next loop hook). Throws
    * `ERR_NETPOLL_CONN_CLOSED` when the connection is closed.
    */
-  override flush(): void {
+  flush(): void {
     this.#host.assertWritable('when flush');
-    super.flush();
+    this.#buffer.flush();
     this.#host.submitOutput();
   }
 }

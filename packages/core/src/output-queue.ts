@@ -201,8 +201,9 @@ export class OutputQueue {
     this.#deadline = 0;
   }
 
-  /** Frees held memory; call once native no longer references it (after close). */
+  /** Frees the writer's memory and held memory; call once native no longer references it. */
   dispose(): void {
+    this.#writer.close();
     this.#held?.releaseAll();
   }
 

@@ -2,6 +2,7 @@
  * Connection rules checked without the addon (fake binding, house style B.9): the processing loop,
  * close ordering and the write submissions. Real-socket versions live in test/native/.
  */
+import { LinkBuffer } from '@netpoll/linkbuffer';
 import { Connection } from '../src/connection';
 import type { ConnectionOwner } from '../src/connection-owner';
 import * as L from '../src/layout';
@@ -210,7 +211,30 @@ describe('Connection (fake binding)', () => {
     expect(connection.pendingBytes).toBe(5);
     binding.fdState()[kFd * L.kFdStateInts + L.kFdWritten] = 5;
     expect(connection.pendingBytes).toBe(0);
-    expect(connection.writer.len()).toBe(0);
+    connection.writer.writeString('world');
+    connection.writer.flush();
+    const [next] = binding.processSubmissions();
+    expect(Buffer.from(binding.slabs[next![1]]!, next![3], next![4]).toString()).toBe('world');
+  });
+
+  it('connection.writer is write-only: no LinkBuffer read, skip, release or close', () => {
+    const { connection } = setup();
+    const writer = connection.writer as unknown as Record<string, unknown>;
+    expect(connection.writer).not.toBeInstanceOf(LinkBuffer);
+    for (const method of [
+      'next',
+      'skip',
+      'readBinary',
+      'slice',
+      'release',
+      'trim',
+      'close',
+      'len',
+    ]) {
+      expect(writer[method]).toBeUndefined();
+    }
+    connection.writer.writeString('abc');
+    expect(connection.writer.mallocLen()).toBe(3);
   });
 
   it('a peer hang-up makes the connection inactive and rejects a pending wait with EOF', async () => {
