@@ -19,6 +19,7 @@ import {
   eofError,
   frameTooLargeError,
   InvalidArgumentError,
+  readerClosedError,
   readTimeoutError,
   writeTimeoutError,
 } from './errors';
@@ -266,6 +267,12 @@ export class Connection
 
   /** @internal */
   onData(slab: Buffer, start: number, end: number, token: number): void {
+    if (this.reader.closed) {
+      // User code closed the reader: the bytes are dropped and the slab region let go.
+      this.#reactor.inbound.releaseRegion(token);
+      if (!this.#userClosed) this.fail(readerClosedError());
+      return;
+    }
     this.reader.appendRegion(slab, start, end, this.#reactor.inbound, token);
     this.reader.wake();
     this.#requests.dataArrived(end - start);
@@ -382,7 +389,9 @@ export class Connection
   /** @internal RequestHost: processing stopped: run the close/idle follow-ups. */
   afterProcessing(): void {
     if (this.#requests.processing || this.#finalized) return;
-    if (this.#userClosed) {
+    if (!this.#userClosed && this.reader.closed) {
+      this.fail(readerClosedError()); // a handler closed the reader: report it now, not at new data
+    } else if (this.#userClosed) {
       this.#finalize();
     } else if (this.#peerClosed && this.#requests.connected && this.#owner !== null) {
       // Server connections clean up on peer close (netpoll §3.5); dialed ones wait for close().

@@ -127,6 +127,18 @@ export function closedError(what: string): NetpollError {
   return new NetpollError('ERR_NETPOLL_CLOSED', `${what} is closed`);
 }
 
+/**
+ * `ERR_NETPOLL_CLOSED`: user code closed `connection.reader` (its `close()`, or `append()` into
+ * another buffer), so input has nowhere to go; the connection is closed with this error.
+ */
+export function readerClosedError(): NetpollError {
+  return new NetpollError(
+    'ERR_NETPOLL_CLOSED',
+    'connection.reader was closed by user code (close(), or append() into another buffer), so ' +
+      'its connection is closed; move input with writer.writeFrom(reader, n) or reader.slice(n)',
+  );
+}
+
 /** `ERR_NETPOLL_CONN_CLOSED`: netpoll's "connection has been closed" with the operation. */
 export function connectionClosedError(when: string): NetpollError {
   return new NetpollError('ERR_NETPOLL_CONN_CLOSED', `connection has been closed ${when}`);

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { type Connection, createListener, dialConnection, EventLoop } from '../../src';
 import { deferred, describeNative, startServer, until } from '../helpers/native';
+import { runWorker } from '../helpers/run-worker';
 
 function rawClient(port: number): Promise<Socket> {
   return new Promise((resolve) => {
@@ -296,6 +297,24 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     healthy.close();
     await server.stop();
   });
+
+  it('66: user code that closes connection.reader closes that connection with ERR_NETPOLL_CLOSED and leaks no slab', async () => {
+    const report = await runWorker<{
+      error?: string;
+      serverErrors: string[];
+      appended: string;
+      clientErrors: (string | null)[];
+      healthyIntact: boolean;
+    }>('worker-reader-closed.js', null, true);
+    expect(report.error).toBeUndefined();
+    // reader.close() and writer.append(reader) inside onRequest: reported once each, at once.
+    expect(report.serverErrors).toEqual(['ERR_NETPOLL_CLOSED', 'ERR_NETPOLL_CLOSED']);
+    expect(report.appended).toBe('!a');
+    // A dialed connection whose reader was closed fails when its next bytes arrive.
+    expect(report.clientErrors).toEqual(new Array(16).fill('ERR_NETPOLL_CLOSED'));
+    // Their slab regions were let go: 256 KiB still echo through 64 KiB of inbound memory.
+    expect(report.healthyIntact).toBe(true);
+  }, 60000);
 
   it('67: onPrepare that closes: no onConnect and no onRequest ever run', async () => {
     const events: string[] = [];
