@@ -77,6 +77,16 @@ export class ConnectionReader extends LinkBuffer {
     });
   }
 
+  /**
+   * LinkBuffer's `release()`; when nothing is left to read it also drops the last slab region
+   * (`trim()`), so a reader that has consumed everything pins no inbound slab — a dialed
+   * connection waiting for its next reply, say. Views end here either way.
+   */
+  override release(): void {
+    if (this.len() === 0) this.trim();
+    else super.release();
+  }
+
   /** @internal The pending wait's deadline (monotonic ms), or 0. */
   get waitDeadline(): number {
     return this.#deadline;

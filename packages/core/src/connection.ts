@@ -239,11 +239,20 @@ export class Connection
   }
 
   /**
-   * @internal True when no handler runs and no input is buffered (graceful shutdown closes such
-   * connections; flushed output still leaves before the fd closes).
+   * @internal True when no handler runs, no input is buffered and all flushed output has been
+   * written: graceful shutdown closes such connections (closing one with output still queued
+   * would cut it off if the peer reads slowly).
    */
   get idle(): boolean {
-    return !this.#requests.processing && this.reader.len() === 0;
+    return !this.#requests.processing && this.reader.len() === 0 && this.pendingBytes === 0;
+  }
+
+  /**
+   * @internal Graceful shutdown: once every flushed byte is written, `drained()` tells the owner,
+   * which closes the connection if it is idle by then.
+   */
+  awaitOutputSent(): void {
+    if (this.pendingBytes > 0) this.#output.watchEmpty();
   }
 
   /** @internal Closes now even if a handler is running (shutdown timeout). */
@@ -267,8 +276,9 @@ export class Connection
 
   /** @internal */
   onData(slab: Buffer, start: number, end: number, token: number): void {
-    if (this.reader.closed) {
-      // User code closed the reader: the bytes are dropped and the slab region let go.
+    if (this.#userClosed || this.reader.closed) {
+      // Closed locally (a handler may still run), or user code closed the reader: nobody can
+      // read these bytes, so they are dropped and the slab region let go at once.
       this.#reactor.inbound.releaseRegion(token);
       if (!this.#userClosed) this.fail(readerClosedError());
       return;
@@ -287,7 +297,7 @@ export class Connection
     if (this.reader.waiting) this.reader.failWait(eofError());
     // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
     if (this.#requests.connected && !this.#userClosed) this.#owner?.peerClosed(this);
-    this.emit('end');
+    this.#emitSafely('end');
     this.afterProcessing();
   }
 
@@ -361,7 +371,8 @@ export class Connection
 
   /** @internal OutputHost: unsent output fell below the high-water mark. */
   drained(): void {
-    this.emit('drain');
+    this.#emitSafely('drain');
+    if (this.#owner !== null && !this.#requests.processing && this.#active) this.#owner.idle(this);
   }
 
   /** @internal OutputHost: output stayed blocked past the write timeout. */
@@ -381,9 +392,30 @@ export class Connection
   fail(error: Error): void {
     this.#closeError ??= error;
     this.reader.failWait(error);
+    this.#report(error);
+    this.close();
+    // close() returns early when user code closed first (close(), then a throw): finish here.
+    if (!this.#requests.processing) this.#finalize();
+  }
+
+  /** Hands an error to the owner's onError, or to a dialed connection's 'error' listeners. */
+  #report(error: Error): void {
     if (this.#owner !== null) this.#owner.reportError(error, this);
     else if (this.listenerCount('error') > 0) this.emit('error', error);
-    this.close();
+  }
+
+  /**
+   * Emits a lifecycle event; a listener that throws is reported like a failing handler, so it
+   * cannot stop the connection's own state changes (or `close()`, which never throws).
+   */
+  #emitSafely(event: 'end' | 'close' | 'drain', value?: unknown): void {
+    try {
+      this.emit(event, value);
+    } catch (error) {
+      const failure = asError(error, `'${event}' listener`);
+      if (this.#owner === null && this.listenerCount('error') === 0) process.emitWarning(failure);
+      else this.#report(failure);
+    }
   }
 
   /** @internal RequestHost: processing stopped: run the close/idle follow-ups. */
@@ -425,6 +457,6 @@ export class Connection
     reactor.submitClose(this.fd, () => output.dispose());
     this.reader.close();
     this.#owner?.finalized(this);
-    this.emit('close', this.#closeError);
+    this.#emitSafely('close', this.#closeError);
   }
 }

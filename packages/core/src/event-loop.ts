@@ -230,9 +230,7 @@ export class EventLoop implements ConnectionOwner {
         this.#drained = null;
         resolve();
       };
-      for (const connection of [...this.#connections]) {
-        if (connection.idle) connection.close();
-      }
+      for (const connection of [...this.#connections]) this.#closeWhenIdle(connection);
       if (this.#connections.size === 0) {
         this.#drained();
         return;
@@ -264,7 +262,16 @@ export class EventLoop implements ConnectionOwner {
 
   /** @internal */
   idle(connection: Connection): void {
-    if (this.#stopping && connection.idle) connection.close();
+    if (this.#stopping) this.#closeWhenIdle(connection);
+  }
+
+  /**
+   * Graceful shutdown: closes an idle connection now; one whose only work left is queued output
+   * is closed from `idle()` once that output is written (or by the timeout).
+   */
+  #closeWhenIdle(connection: Connection): void {
+    if (connection.idle) connection.close();
+    else connection.awaitOutputSent();
   }
 
   /** @internal */

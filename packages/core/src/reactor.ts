@@ -70,6 +70,9 @@ export const kDefaultReactorConfig: Readonly<ReactorConfig> = Object.freeze({
   readSize: 64 * 1024,
 });
 
+/** Loop turns `#buryLater` waits at most for native to process a close (it takes one or two). */
+const kBuryTurns = 8;
+
 interface Graveyard {
   generation: number;
   release: () => void;
@@ -91,6 +94,8 @@ export class Reactor {
   #inFlight: OutputQueue[] = [];
   #inFlightSpare: OutputQueue[] = [];
   #graveyard: Graveyard[] = [];
+  #buryScheduled = false;
+  #buryTurns = 0;
   #jsToNative = 0;
   #records = 0;
   #outboundSlabs = 0;
@@ -181,7 +186,29 @@ export class Reactor {
   submitClose(fd: number, release: () => void): void {
     this.#submit(L.kSubmitClose, fd, 0, 0);
     this.#graveyard.push({ generation: this.#control[L.kHeaderProcessedGen]!, release });
+    if (!this.#buryScheduled) {
+      this.#buryScheduled = true;
+      setImmediate(this.#buryLater);
+    }
   }
+
+  /**
+   * Releases the memory of closed connections once native has processed their close, even when
+   * no batch or submission follows: other connections' reads may be parked until that memory
+   * (a writer's shared inbound regions) is free. Native processes the queue at its next loop
+   * hook, so this re-checks for a turn or two; it stops after kBuryTurns turns regardless (the
+   * next batch or submission buries what is left).
+   */
+  readonly #buryLater = (): void => {
+    this.#buryScheduled = false;
+    if (this.#graveyard.length > 0) this.#bury();
+    if (this.#graveyard.length === 0) {
+      this.#buryTurns = 0;
+    } else if (++this.#buryTurns < kBuryTurns) {
+      this.#buryScheduled = true;
+      setImmediate(this.#buryLater);
+    }
+  };
 
   /**
    * Lists an output queue that handed bytes to native; from the next batch on the dispatcher

@@ -107,6 +107,42 @@ describe('Connection (fake binding)', () => {
     expect(seen).toEqual(['ping', 'pong', 'again']);
   });
 
+  it('without a handler, reader.release() after reading everything lets go of the slab region', () => {
+    const { binding, connection, deliver } = setup();
+    deliver('reply');
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    expect(connection.reader.readString(3)).toBe('rep');
+    connection.reader.release(); // bytes left: the region stays
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    expect(connection.reader.readString(2)).toBe('ly');
+    connection.reader.release();
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
+    deliver('next');
+    expect(connection.reader.readString(4)).toBe('next');
+  });
+
+  it('drops bytes that arrive after a local close() while a handler still runs', async () => {
+    const events: string[] = [];
+    const { binding, connection, deliver } = setup(owner(events));
+    let finish!: () => void;
+    connection.setOnRequest((c) => {
+      c.reader.skip(c.reader.len());
+      c.close();
+      return new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    });
+    deliver('first');
+    expect(binding.control()[L.kSlabRefBase]).toBe(1); // the region of 'first', still the handler's
+    deliver('late bytes');
+    expect(connection.reader.len()).toBe(0);
+    expect(binding.control()[L.kSlabRefBase]).toBe(1); // the late bytes' reference was dropped
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['finalized']);
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
+  });
+
   it('keeps the slab region while the handler leaves bytes unread', () => {
     const { binding, connection, deliver } = setup();
     connection.setOnRequest((c) => {

@@ -6,15 +6,20 @@
 // 1. Server handlers that close their reader ('!c') or append it into the writer ('!a').
 // 2. Dialed clients that close their own reader, then receive an 8 KiB echo.
 // 3. A healthy client echoes 256 KiB through the same reactor.
+// 4. A peer that never reads makes its echo pin every slab (writeFrom shares the regions), so a
+//    second client's read is parked; the server closes the first connection, and with no other
+//    event on the reactor the parked read must resume (the closed writer's memory is freed).
 
 const { parentPort } = require('node:worker_threads');
+const net = require('node:net');
 const core = require('../../dist/index.js');
-const { until } = require('./loop-turns');
+const { turn, until } = require('./loop-turns');
 
 core.configureReactor({ inboundSlabSize: 16 * 1024, maxInboundMemory: 64 * 1024 });
 
 async function main() {
   const serverErrors = [];
+  let newest = null;
   const loop = new core.EventLoop(
     (connection) => {
       const { reader, writer } = connection;
@@ -30,7 +35,12 @@ async function main() {
       writer.writeFrom(reader, reader.len());
       writer.flush();
     },
-    { onError: (error) => serverErrors.push(error.code) },
+    {
+      onError: (error) => serverErrors.push(error.code),
+      onConnect: (connection) => {
+        newest = connection;
+      },
+    },
   );
   const listener = core.createListener('tcp', '127.0.0.1:0');
   const served = loop.serve(listener);
@@ -78,6 +88,36 @@ async function main() {
     return received.reduce((sum, chunk) => sum + chunk.length, 0) >= sent.length;
   }, 'the healthy echo of 256 KiB');
   healthy.close();
+
+  // 4. A pins every slab with echo output it never reads; B is parked; the server closes A.
+  const connect = () =>
+    new Promise((resolve) => {
+      const socket = net.connect(listener.port, '127.0.0.1', () => resolve(socket));
+    });
+  const stats = () => core.getReactorStats();
+  const stallsBefore = stats().readStalls;
+  newest = null;
+  const hog = await connect();
+  hog.pause();
+  hog.on('error', () => {});
+  hog.write(Buffer.alloc(16 << 20, 0x41));
+  await until(
+    () => newest !== null && stats().readStalls > stallsBefore,
+    'the hog pinned every slab and its reads parked',
+  );
+  const hogServerSide = newest;
+  const parked = await connect();
+  let parkedEcho = 0;
+  parked.on('data', (chunk) => {
+    parkedEcho += chunk.length;
+  });
+  parked.write(Buffer.alloc(1000, 0x42));
+  for (let i = 0; i < 200; i++) await turn();
+  const echoedWhileHogged = parkedEcho;
+  hogServerSide.close();
+  await until(() => parkedEcho >= 1000, 'the parked echo after the hog was closed');
+  hog.destroy();
+  parked.destroy();
   await loop.shutdown({ timeout: 1000 });
   await served;
   parentPort.postMessage({
@@ -85,6 +125,8 @@ async function main() {
     appended,
     clientErrors,
     healthyIntact: Buffer.concat(received).equals(sent),
+    echoedWhileHogged,
+    parkedEcho,
   });
 }
 

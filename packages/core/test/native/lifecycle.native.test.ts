@@ -298,13 +298,15 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     await server.stop();
   });
 
-  it('66: user code that closes connection.reader closes that connection with ERR_NETPOLL_CLOSED and leaks no slab', async () => {
+  it('66: user code that closes connection.reader closes that connection with ERR_NETPOLL_CLOSED and leaks no slab; a closed connection frees its slabs at once', async () => {
     const report = await runWorker<{
       error?: string;
       serverErrors: string[];
       appended: string;
       clientErrors: (string | null)[];
       healthyIntact: boolean;
+      echoedWhileHogged: number;
+      parkedEcho: number;
     }>('worker-reader-closed.js', null, true);
     expect(report.error).toBeUndefined();
     // reader.close() and writer.append(reader) inside onRequest: reported once each, at once.
@@ -314,7 +316,83 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     expect(report.clientErrors).toEqual(new Array(16).fill('ERR_NETPOLL_CLOSED'));
     // Their slab regions were let go: 256 KiB still echo through 64 KiB of inbound memory.
     expect(report.healthyIntact).toBe(true);
+    // Closing a connection whose echo pinned every slab frees them without any further event:
+    // the parked read resumes (before, it waited for an unrelated batch or submission).
+    expect(report.echoedWhileHogged).toBe(0);
+    expect(report.parkedEcho).toBe(1000);
   }, 60000);
+
+  it('66: close() and then a throw or rejection in onRequest still closes the connection', async () => {
+    const errors: string[] = [];
+    let closeCallbacks = 0;
+    const server = startServer(
+      (connection) => {
+        connection.addCloseCallback(() => closeCallbacks++);
+        const mode = connection.reader.readString(1);
+        connection.close();
+        if (mode === 's') connection.writer.writeString('too late'); // throws CONN_CLOSED
+        return Promise.reject(new Error('after close'));
+      },
+      { onError: (error) => errors.push((error as { code?: string }).code ?? error.message) },
+    );
+    const sync = await rawClient(server.listener.port);
+    const async = await rawClient(server.listener.port);
+    const syncClosed = closed(sync);
+    const asyncClosed = closed(async);
+    sync.write('s');
+    async.write('a');
+    await syncClosed;
+    await asyncClosed;
+    await until(() => server.loop.connectionCount === 0, 'both server connections finalized');
+    expect(closeCallbacks).toBe(2);
+    expect(errors.sort()).toEqual(['ERR_NETPOLL_CONN_CLOSED', 'after close']);
+    await server.stop();
+  });
+
+  it('60: onConnect that closes and then throws: reported, and the connection is closed', async () => {
+    const errors: string[] = [];
+    const server = startServer(() => undefined, {
+      onConnect: (connection) => {
+        connection.close();
+        throw new Error('unauthorized');
+      },
+      onError: (error) => errors.push(error.message),
+    });
+    const client = await rawClient(server.listener.port);
+    await closed(client);
+    await until(() => server.loop.connectionCount === 0, 'the server connection finalized');
+    expect(errors).toEqual(['unauthorized']);
+    await server.stop();
+  });
+
+  it('throwing end and close listeners are reported; the connection still closes', async () => {
+    const errors: string[] = [];
+    let closes = 0;
+    const server = startServer(null, {
+      onConnect: (connection) => {
+        connection.on('end', () => {
+          throw new Error('end listener');
+        });
+        connection.on('close', () => {
+          closes++;
+          throw new Error('close listener');
+        });
+        return undefined;
+      },
+      onError: (error) => errors.push(error.message),
+    });
+    const first = await rawClient(server.listener.port);
+    first.end();
+    await until(() => closes === 1, 'the first connection closed after its peer did');
+    const second = await rawClient(server.listener.port);
+    await until(() => server.loop.connectionCount === 1, 'the second connection registered');
+    const secondClosed = closed(second);
+    await server.stop(); // close() inside shutdown must not throw
+    await secondClosed;
+    expect(closes).toBe(2);
+    expect(server.loop.connectionCount).toBe(0);
+    expect(errors).toEqual(['end listener', 'close listener', 'close listener']);
+  });
 
   it('67: onPrepare that closes: no onConnect and no onRequest ever run', async () => {
     const events: string[] = [];
@@ -375,6 +453,39 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     const late = createListener('tcp', '127.0.0.1:0');
     await expect(server.loop.serve(late)).rejects.toMatchObject({ code: 'ERR_NETPOLL_CLOSED' });
     late.close();
+  });
+
+  it('69: shutdown lets flushed output reach a reading peer in full before closing', async () => {
+    const size = 8 * 1024 * 1024;
+    const replied = deferred();
+    const server = startServer((connection) => {
+      connection.reader.skip(connection.reader.len());
+      connection.writer.writeBinary(Buffer.alloc(size, 0x61));
+      connection.writer.flush();
+      replied.resolve();
+    });
+    const client = await dialConnection('tcp', server.listener.address);
+    client.writer.writeString('go');
+    client.writer.flush();
+    await replied.promise;
+    const stopped = server.stop(); // 1 s timeout: far more than 8 MiB over loopback needs
+    let received = 0;
+    let ended = '';
+    for (;;) {
+      try {
+        await client.reader.waitFor(1);
+      } catch (error) {
+        ended = (error as { code?: string }).code ?? '';
+        break;
+      }
+      received += client.reader.len();
+      client.reader.skip(client.reader.len());
+      client.reader.release();
+    }
+    await stopped;
+    expect(ended).toBe('ERR_NETPOLL_EOF');
+    expect(received).toBe(size);
+    client.close();
   });
 
   it('rejects serving the same listener twice', async () => {
