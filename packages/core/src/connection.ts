@@ -257,10 +257,7 @@ export class Connection
 
   /** @internal Closes now even if a handler is running (shutdown timeout). */
   destroy(): void {
-    this.#userClosed = true;
-    this.#active = false;
-    // Errors capture a stack: build one only when a wait is pending to receive it.
-    if (this.reader.waiting) this.reader.failWait(connectionClosedError('wait read'));
+    this.close();
     this.#finalize();
   }
 
@@ -312,17 +309,6 @@ export class Connection
   /** @internal */
   onFrameTooLarge(length: number): void {
     this.fail(frameTooLargeError(length, this.#maxFrameSize));
-  }
-
-  /**
-   * @internal The reactor is at its inbound memory cap: a connection whose handler is idle drops
-   * the consumed slab region its reader still keeps. Connections without a handler are left
-   * alone: their user may still hold views until their own `release()`.
-   */
-  releaseIdleInput(): void {
-    if (this.#requests.handler !== null && !this.#requests.processing && !this.#finalized) {
-      this.reader.trim();
-    }
   }
 
   // ---- internals -------------------------------------------------------------------------------

@@ -155,5 +155,4 @@ class PendingDial implements ReactorStream, TimerTarget {
   }
   onDrain(): void {}
   onFrameTooLarge(): void {}
-  releaseIdleInput(): void {}
 }

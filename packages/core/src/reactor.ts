@@ -30,8 +30,6 @@ export interface ReactorStream {
   onDrain(): void;
   onConnectResult(errno: number): void;
   onFrameTooLarge(length: number): void;
-  /** The inbound pool is at its cap: drop slab references an idle stream no longer needs. */
-  releaseIdleInput(): void;
 }
 
 /** A listener as the dispatcher sees it. */
@@ -298,13 +296,10 @@ export class Reactor {
         process.emitWarning(error as Error);
       }
     }
-    // Every slab is referenced: grow within the cap; at the cap, idle connections let go of the
-    // slab regions they no longer need. Native keeps the stalled reads parked until a slab is
-    // free (its loop hooks check the counts), so nothing spins meanwhile.
-    if ((control[L.kHeaderFlags]! & L.kBatchFlagNeedSlab) !== 0 && !this.inbound.grow()) {
-      const streams = this.#streams;
-      for (let i = 0; i < streams.length; i++) streams[i]?.releaseIdleInput();
-    }
+    // Every slab is referenced: grow within the cap. At the cap native keeps the stalled reads
+    // parked until a slab is free (readers that have read everything hold none: their release()
+    // drops the last region; its loop hooks check the counts), so nothing spins meanwhile.
+    if ((control[L.kHeaderFlags]! & L.kBatchFlagNeedSlab) !== 0) this.inbound.grow();
   }
 
   /**

@@ -150,22 +150,16 @@ export class RequestRunner {
         result.then(this.#settled, this.#rejected);
         return;
       }
-      reader.release();
+      reader.release(); // with everything read, this also drops the last slab region
       if (!this.#madeProgress()) break;
     }
-    // The reader keeps its last slab region even when everything was read; dropping it now lets
-    // the slab be reused while this connection waits for its next request, instead of every idle
-    // connection pinning a slab of its own (memory grows with the connection count otherwise).
-    reader.trim();
     this.#processing = false;
     host.afterProcessing();
   }
 
   readonly #settled = (): void => {
-    const reader = this.#host.reader;
-    if (!reader.closed) reader.release();
+    this.#host.reader.release();
     if (!this.#madeProgress()) {
-      reader.trim();
       this.#processing = false;
       this.#host.afterProcessing();
       return;

@@ -93,15 +93,12 @@ describe('Connection (fake binding)', () => {
       seen.push(c.reader.readString(c.reader.len()));
     });
     deliver('ping');
-    // A LinkBuffer keeps its last node even when fully read; the runner drops it, so an idle
-    // connection does not keep slab 0 referenced until its next request.
+    // A LinkBuffer keeps its last node even when fully read; the reader's release() after the
+    // handler drops it, so an idle connection does not keep slab 0 referenced.
     expect(binding.control()[L.kSlabRefBase]).toBe(0);
     expect(connection.reader.len()).toBe(0);
     deliver('pong');
     expect(seen).toEqual(['ping', 'pong']);
-    expect(binding.control()[L.kSlabRefBase]).toBe(0);
-    // At the slab cap the reactor asks idle connections again: nothing left to drop, still usable.
-    connection.releaseIdleInput();
     expect(binding.control()[L.kSlabRefBase]).toBe(0);
     deliver('again');
     expect(seen).toEqual(['ping', 'pong', 'again']);
@@ -151,8 +148,6 @@ describe('Connection (fake binding)', () => {
     deliver('abcdef');
     expect(connection.reader.len()).toBe(2);
     expect(binding.control()[L.kSlabRefBase]).toBe(1);
-    connection.releaseIdleInput();
-    expect(binding.control()[L.kSlabRefBase]).toBe(1);
     deliver('gh');
     expect(connection.reader.len()).toBe(0);
     expect(binding.control()[L.kSlabRefBase]).toBe(0);
@@ -176,13 +171,18 @@ describe('Connection (fake binding)', () => {
     expect(binding.control()[L.kSlabRefBase]).toBe(0);
   });
 
-  it('keeps the input of a connection without a handler (its user may hold views)', () => {
+  it('keeps the input of a connection without a handler until its user releases it', () => {
     const { binding, connection, deliver } = setup();
     deliver('data');
     const view = connection.reader.next(4);
-    connection.releaseIdleInput();
-    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    deliver('more'); // a batch with other records does not take the region away
+    expect(binding.control()[L.kSlabRefBase]).toBe(2);
     expect(view.toString('latin1')).toBe('data');
+    connection.reader.release(); // 'more' is still unread: only the first region goes
+    expect(binding.control()[L.kSlabRefBase]).toBe(1);
+    connection.reader.skip(4);
+    connection.reader.release();
+    expect(binding.control()[L.kSlabRefBase]).toBe(0);
   });
 
   it('does not spin on a handler that consumes nothing; more data runs it again', () => {

@@ -17,7 +17,6 @@ function recordingStream(): ReactorStream & { events: string[] } {
     onDrain: () => events.push('drain'),
     onConnectResult: (errno) => events.push(`connect:${errno}`),
     onFrameTooLarge: (length) => events.push(`too-large:${length}`),
-    releaseIdleInput: () => events.push('release-idle'),
   };
 }
 
@@ -79,7 +78,7 @@ describe('Reactor dispatcher (fake binding)', () => {
     expect(reactor.stats().inboundSlabs).toBe(3);
   });
 
-  it('grows the inbound pool only up to maxInboundMemory, then asks idle streams to let go', () => {
+  it('grows the inbound pool only up to maxInboundMemory', () => {
     const binding = createFakeBinding();
     const config = { ...kDefaultReactorConfig, inboundSlabSize: 16384, maxInboundMemory: 65536 };
     const reactor = new Reactor(binding, config);
@@ -90,11 +89,11 @@ describe('Reactor dispatcher (fake binding)', () => {
     expect(reactor.stats().inboundSlabs).toBe(4);
     expect(reactor.inbound.memory).toBe(65536);
     expect(stream.events).toEqual([]);
-    // At the cap: no new slab, and every stream is asked to drop what it no longer needs.
+    // At the cap: no new slab.
     binding.emitBatch([], L.kBatchFlagNeedSlab);
     expect(reactor.stats().inboundSlabs).toBe(4);
     expect(binding.calls.filter((call) => call === 'addSlab:in')).toHaveLength(4);
-    expect(stream.events).toEqual(['release-idle']);
+    expect(stream.events).toEqual([]);
     // A larger cap set later lets it grow again; slabs keep the configured size.
     reactor.configure({ inboundSlabSize: 32768, maxInboundMemory: 65536 + 32768 });
     binding.emitBatch([], L.kBatchFlagNeedSlab);

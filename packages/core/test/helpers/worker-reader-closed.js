@@ -101,17 +101,28 @@ async function main() {
   hog.pause();
   hog.on('error', () => {});
   hog.write(Buffer.alloc(16 << 20, 0x41));
-  await until(
-    () => newest !== null && stats().readStalls > stallsBefore,
-    'the hog pinned every slab and its reads parked',
-  );
+  const parkedCount = () => stats().readStalls - stats().readResumes;
+  // Quiet: the hog's reads are parked and no counter moved for 50 loop turns, so its unsent echo
+  // holds every slab and nothing will free one by itself.
+  let last = '';
+  let quietTurns = 0;
+  await until(() => {
+    const now = stats();
+    const key = `${now.reads}/${now.readStalls}/${now.readResumes}/${now.bytesWritten}`;
+    const parked = newest !== null && now.readStalls > stallsBefore && parkedCount() >= 1;
+    quietTurns = parked && key === last ? quietTurns + 1 : 0;
+    last = key;
+    return quietTurns >= 50;
+  }, 'the hog pinned every slab and the reactor went quiet');
   const hogServerSide = newest;
+  const parkedBefore = parkedCount();
   const parked = await connect();
   let parkedEcho = 0;
   parked.on('data', (chunk) => {
     parkedEcho += chunk.length;
   });
   parked.write(Buffer.alloc(1000, 0x42));
+  await until(() => parkedCount() > parkedBefore, "the second client's read parked");
   for (let i = 0; i < 200; i++) await turn();
   const echoedWhileHogged = parkedEcho;
   hogServerSide.close();
