@@ -84,7 +84,8 @@ export const kDefaultEventLoopOptions: ResolvedEventLoopOptions = Object.freeze(
 });
 
 const kMaxReactors = 256;
-const kCallbackOptions = ['onPrepare', 'onConnect', 'onDisconnect', 'onError'] as const;
+/** The optional callbacks, as options and as a handler module's exports. */
+export const kCallbackOptions = ['onPrepare', 'onConnect', 'onDisconnect', 'onError'] as const;
 
 /** An absolute path or `file:` URL (string or URL) → an absolute path; `null` when absent. */
 function handlerOption(value: unknown): string | null {

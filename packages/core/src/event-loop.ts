@@ -244,8 +244,8 @@ export class EventLoop implements ConnectionOwner {
 
   // ---- ConnectionOwner ------------------------------------------------------------------------
 
-  /** @internal */
-  reportError(error: Error, connection: Connection): void {
+  /** @internal Also used by a reactor worker for errors of its group (`connection` null). */
+  reportError(error: Error, connection: Connection | null): void {
     this.#report(error, connection);
   }
 

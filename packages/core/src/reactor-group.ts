@@ -38,7 +38,6 @@ const kRestartWindow = 60_000;
 /** The N worker reactors of one EventLoop (see the file header). */
 export class ReactorGroup {
   readonly #options: ResolvedEventLoopOptions;
-  readonly #counts: SharedArrayBuffer;
   readonly #countView: Int32Array;
   readonly #slots: ReactorSlot[] = [];
   readonly #listeners = new Map<number, ListenerSpec>();
@@ -57,8 +56,7 @@ export class ReactorGroup {
   constructor(options: ResolvedEventLoopOptions, onDead: (error: Error) => void) {
     this.#options = options;
     this.#onDead = onDead;
-    this.#counts = new SharedArrayBuffer(options.reactors * 4);
-    this.#countView = new Int32Array(this.#counts);
+    this.#countView = new Int32Array(new SharedArrayBuffer(options.reactors * 4));
   }
 
   /**
@@ -157,7 +155,7 @@ export class ReactorGroup {
           framing: options.framing,
           highWaterMark: options.highWaterMark,
         },
-        counts: this.#counts,
+        counts: this.#countView.buffer as SharedArrayBuffer,
       },
       (slot, error) => this.#crashed(slot, error),
     );
@@ -211,10 +209,7 @@ export class ReactorGroup {
 
   /** To `preferred`'s handler onError, else any live reactor's, else the default (stderr). */
   #report(error: Error, preferred: ReactorSlot | null): void {
-    const target =
-      preferred?.alive === true
-        ? preferred
-        : this.#slots.find((slot) => slot.alive && slot !== preferred);
+    const target = preferred?.alive === true ? preferred : this.#slots.find((slot) => slot.alive);
     if (target !== undefined) target.report(error);
     else this.#options.onError(error, null);
   }

@@ -8,7 +8,14 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { handlerLoadError, reusePortRequiredError } from './errors';
 import { EventLoop } from './event-loop';
-import type { OnConnect, OnDisconnect, OnError, OnPrepare, OnRequest } from './event-loop-options';
+import {
+  kCallbackOptions,
+  type OnConnect,
+  type OnDisconnect,
+  type OnError,
+  type OnPrepare,
+  type OnRequest,
+} from './event-loop-options';
 import { getReactor, getReactorStats } from './get-reactor';
 import { createListener, Listener } from './listener';
 import {
@@ -29,8 +36,6 @@ interface Handler {
   onDisconnect: OnDisconnect | null;
   onError: OnError | null;
 }
-
-const kOptionalExports = ['onPrepare', 'onConnect', 'onDisconnect', 'onError'] as const;
 
 /**
  * Imports the handler module (CommonJS or ESM) and picks its callbacks: named exports, else the
@@ -58,7 +63,7 @@ async function loadHandler(path: string): Promise<Handler> {
     onDisconnect: null,
     onError: null,
   };
-  for (const name of kOptionalExports) {
+  for (const name of kCallbackOptions) {
     const value = source[name];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'function') {
@@ -113,11 +118,7 @@ class ReactorWorker {
         return;
       case 'report':
         // Errors of the group (a crashed sibling reactor) reach the handler module's onError.
-        try {
-          this.#loop.options.onError(fromWire(message.error), null);
-        } catch {
-          // An error hook that throws has nowhere left to report to.
-        }
+        this.#loop.reportError(fromWire(message.error), null);
         return;
     }
   }
