@@ -263,8 +263,12 @@ int Reactor::EnsureSlab(size_t need) {
   // Reads go on filling the current slab, unless it is a large one (kept for whole large
   // frames) and a smaller slab is free: ordinary reads use the smallest free slab that fits
   // (the oldest among equals), so the pages of a large slab stay untouched, and out of RSS,
-  // unless large frames arrive.
-  if (fits && current->length <= smallest_inbound_) return current_slab_;
+  // unless large frames arrive. One scan per batch finds out whether such a slab exists (slabs
+  // are released only by JS, between batches), not one per read.
+  if (fits && (current->length <= smallest_inbound_ ||
+               (no_smaller_for_ != 0 && need >= no_smaller_for_))) {
+    return current_slab_;
+  }
   int best = -1;
   for (size_t i = 0; i < slabs_.size(); ++i) {
     const Slab& slab = slabs_[i];
@@ -279,7 +283,10 @@ int Reactor::EnsureSlab(size_t need) {
     current_slab_ = best;
     return current_slab_;
   }
-  if (fits) return current_slab_;
+  if (fits) {
+    if (no_smaller_for_ == 0 || need < no_smaller_for_) no_smaller_for_ = need;
+    return current_slab_;
+  }
   control_[kHeaderFlags] |= kBatchFlagNeedSlab;
   return -1;
 }
@@ -363,6 +370,7 @@ int Reactor::Drain() {
   control_[kHeaderRecordCount] = 0;
   if (!open_) return 0;
   for (Slab& slab : slabs_) slab.used_in_batch = false;
+  no_smaller_for_ = 0;  // JS may have released slabs since the last batch
   if (current_slab_ >= 0 && Ref(current_slab_) == 0) {
     ResetSlab(&slabs_[static_cast<size_t>(current_slab_)]);
   }

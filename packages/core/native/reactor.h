@@ -209,6 +209,9 @@ class Reactor {
   int stalled_count_ = 0;
   int current_slab_ = -1;
   size_t smallest_inbound_ = 0;  // length of the smallest inbound slab (0: none yet)
+  // This batch found no free slab smaller than the current one for reads needing at least this
+  // many bytes (0: not scanned yet).
+  size_t no_smaller_for_ = 0;
   int record_count_ = 0;
   size_t batch_bytes_ = 0;
   int active_count_ = 0;

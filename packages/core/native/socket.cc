@@ -230,23 +230,18 @@ ssize_t ReadSome(int fd, void* buffer, size_t length) {
 
 ssize_t WriteVector(int fd, const struct iovec* vectors, int count) {
 #ifdef MSG_NOSIGNAL
-  if (count == 1) {
-    ssize_t sent = RetryOnInterrupt([&] {
-      return send(fd, vectors[0].iov_base, vectors[0].iov_len, MSG_NOSIGNAL);
-    });
-    return sent < 0 ? NegativeErrno() : sent;
-  }
+  const int flags = MSG_NOSIGNAL;
+#else
+  const int flags = 0;  // SO_NOSIGPIPE is set on the socket instead
 #endif
   struct msghdr message {};
   message.msg_iov = const_cast<struct iovec*>(vectors);
   message.msg_iovlen = count;
-#ifdef MSG_NOSIGNAL
-  const int flags = MSG_NOSIGNAL;
-#else
-  const int flags = 0;
-#endif
-  ssize_t written =
-      RetryOnInterrupt([&] { return sendmsg(fd, &message, flags); });
+  // One chunk (a typical reply) needs no message header: plain send().
+  ssize_t written = RetryOnInterrupt([&] {
+    return count == 1 ? send(fd, vectors[0].iov_base, vectors[0].iov_len, flags)
+                      : sendmsg(fd, &message, flags);
+  });
   return written < 0 ? NegativeErrno() : written;
 }
 
