@@ -8,7 +8,7 @@ import {
   kEchoImplementations,
 } from './echo-server';
 import { type EchoAddress, formatAddress, parseAddress } from './listen-address';
-import { startEchoServer } from './start-echo-server';
+import { checkReactors, startEchoServer } from './start-echo-server';
 
 const kUsage = `usage: cli.js serve --listen tcp://HOST:PORT | unix:PATH --impl ${kEchoImplementations.join(' | ')}
                     [--max-frame-size BYTES] [--shutdown-timeout MS] [--reactors N]
@@ -81,11 +81,7 @@ function parseReactors(text: string, implementation: EchoImplementation): number
   if (reactors < 1 || reactors > 256) {
     throw new RangeError(`--reactors must be from 1 to 256 (received ${text})`);
   }
-  if (reactors > 1 && implementation !== 'core') {
-    throw new TypeError(
-      `--reactors applies to --impl core only (received --impl ${implementation})`,
-    );
-  }
+  checkReactors(implementation, reactors); // here too, so a bad command line fails before listening
   return reactors;
 }
 

@@ -8,8 +8,8 @@ import type { Connection } from '@netpoll/core';
 /**
  * Answers every frame buffered on `connection`. The reactor frames natively, so the reader only
  * ever holds complete frames, and echoing them all is one `writeFrom` of everything buffered (no
- * view object: the reader's slab regions are shared with the writer, so the reply is sent straight
- * from where it was read) and one `flush()` — no JS allocation per request. The replies leave with
+ * view object: above 64 bytes the reader's slab regions are shared with the writer, so the reply
+ * is sent straight from where it was read; smaller ones are copied) and one `flush()` — no JS allocation per request. The replies leave with
  * one `writev` after the batch, as the hand-optimised node:net server answers a chunk with one
  * `write`.
  */

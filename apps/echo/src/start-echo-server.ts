@@ -3,17 +3,22 @@ import type { EchoImplementation, EchoServer, EchoServerOptions } from './echo-s
 import type { EchoAddress } from './listen-address';
 import { startNetEchoServer } from './net-echo-server';
 
+/** Throws when several reactors are asked of an implementation that has only one. */
+export function checkReactors(implementation: EchoImplementation, reactors: number): void {
+  if (reactors !== 1 && implementation !== 'core') {
+    throw new RangeError(
+      `--reactors applies to --impl core only (received --impl ${implementation})`,
+    );
+  }
+}
+
 /** Starts the echo server `implementation` on `address`. */
 export async function startEchoServer(
   implementation: EchoImplementation,
   address: EchoAddress,
   options: EchoServerOptions,
 ): Promise<EchoServer> {
-  if ((options.reactors ?? 1) !== 1 && implementation !== 'core') {
-    throw new RangeError(
-      `--reactors applies to --impl core only (received --impl ${implementation})`,
-    );
-  }
+  checkReactors(implementation, options.reactors ?? 1);
   switch (implementation) {
     case 'core':
       return startCoreEchoServer(address, options);

@@ -69,6 +69,9 @@ export const kBinaryInplaceThreshold = 4096;
  * moves share the source nodes. Small copies keep tiny pieces from forming chains of tiny nodes.
  */
 export const kWriteFromCopyMax = 64;
+
+/** Copies of at most this many bytes between nodes use a plain loop instead of a view + `set()`. */
+const kLoopCopyMax = 64;
 /** Cross-node `next()` copies larger than this (and ≤ 8 MiB) use pooled, recorded memory. */
 const kPooledCopyMin = 1024;
 /** After `flush()`, a tail node with more capacity than this takes no new reservations. */
@@ -524,7 +527,7 @@ export class LinkBuffer {
 
   /**
    * `release()`, and then, if nothing is readable or reserved, also the last node, which
-   * `release()` keeps because later bytes would follow it: the buffer then holds no memory at all
+   * `release()` keeps because later bytes would follow it: the buffer then holds no node memory
    * (no allocator memory, no lent region, no spare capacity). A connection that goes quiet uses it
    * so its reader does not keep the region of its last message — and a whole slab with it. Views
    * handed out earlier end here, as with `release()`. No-op after `close()`. An extension beyond
@@ -694,8 +697,8 @@ export class LinkBuffer {
 
   /**
    * Consumes the next `n` readable bytes of `source` and appends them to this buffer's
-   * reservation (readable after `flush()`) without allocating: `writeBinary(source.next(n))` in
-   * one step and with no view object, for proxies and echoes. Above 64 bytes the source nodes are
+   * reservation (readable after `flush()`) without a view object: `writeBinary(source.next(n))` in
+   * one step, for proxies and echoes (like any write, it takes a new node when the tail is full). Above 64 bytes the source nodes are
    * shared without copying, reference-counted as by `slice()`, so the bytes stay valid after
    * `source` is released or closed (and its memory stays in use until this buffer releases them);
    * 64 bytes or fewer are copied. Earlier views from `source` stay valid until its next
@@ -899,6 +902,7 @@ export class LinkBuffer {
     this.#dropScratch();
     this.#regionBuffer = kEmptyBuffer;
     this.#regionMemory = kEmptyMemory;
+    this.#regionOffset = 0;
     this.#markClosed();
   }
 
@@ -1270,7 +1274,7 @@ function copyFrom(
   target: Uint8Array,
   at: number,
 ): void {
-  if (end - start <= kWriteFromCopyMax) {
+  if (end - start <= kLoopCopyMax) {
     // A few bytes: a loop costs less than the view `set()` needs, and allocates nothing.
     const buf = node.buf;
     for (let i = start, to = at; i < end; i++, to++) target[to] = buf[i]!;

@@ -253,7 +253,7 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
       case 'writeFrom': {
         // A source of `op.readable` bytes (allocated nodes, or borrowed regions of fresh memory
         // in three pieces); `op.size` of them move over, and the source is closed at once: moved
-        // bytes must not depend on it (zero-copy above 4096 bytes keeps a reference).
+        // bytes must not depend on it (sharing above 64 bytes keeps a reference).
         const source = new LinkBuffer(buffer.options);
         const bytes = nextBytes(op.readable);
         if (op.regions && op.readable > 0) {

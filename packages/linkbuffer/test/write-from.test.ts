@@ -1,6 +1,6 @@
 /**
  * `writeFrom(source, n)`: moving bytes from one LinkBuffer into another's reservation without a
- * view — a copy up to 4096 bytes, shared (reference-counted) nodes above.
+ * view — a copy up to 64 bytes (`kWriteFromCopyMax`), shared (reference-counted) nodes above.
  */
 import { ClosedError, InvalidArgumentError, isNetpollError } from '../src/errors';
 import { inspectLinkBuffer, kWriteFromCopyMax, LinkBuffer } from '../src/link-buffer';
