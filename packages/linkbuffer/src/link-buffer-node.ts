@@ -63,24 +63,15 @@ export class LinkNode {
 const kNodePoolLimit = 4096;
 const nodePool: LinkNode[] = [];
 
-/**
- * Takes a cleared node record from the free list (or makes one) over `buf[start, end)`. `like` is
- * a node that may hold the same Buffer (the tail, when regions of one slab arrive in a row, or
- * the source of a reference): its cached memory is reused instead of reading the getters again.
- */
-export function acquireNode(
-  buf: Buffer,
-  start: number,
-  end: number,
-  flags: number,
-  like: LinkNode | null,
-): LinkNode {
-  return like !== null && like.buf === buf
-    ? acquireNodeIn(buf, like.memory, like.memoryOffset, start, end, flags)
-    : acquireNodeIn(buf, buf.buffer, buf.byteOffset, start, end, flags);
+/** Takes a cleared node record from the free list (or makes one) over `buf[start, end)`. */
+export function acquireNode(buf: Buffer, start: number, end: number, flags: number): LinkNode {
+  return acquireNodeIn(buf, buf.buffer, buf.byteOffset, start, end, flags);
 }
 
-/** {@link acquireNode} with `buf.buffer` and `buf.byteOffset` already known. */
+/**
+ * {@link acquireNode} with `buf.buffer` and `buf.byteOffset` already known (the getters are calls
+ * into the runtime): a reference reuses its source's, a region its buffer's cached ones.
+ */
 export function acquireNodeIn(
   buf: Buffer,
   memory: ArrayBufferLike,
@@ -106,7 +97,7 @@ export function acquireNodeIn(
 /** Makes a reference node over `[start, end)` of `source`'s memory, counting against its root. */
 export function referNode(source: LinkNode, start: number, end: number): LinkNode {
   const root = source.origin ?? source;
-  const node = acquireNode(source.buf, start, end, 0, source);
+  const node = acquireNodeIn(source.buf, source.memory, source.memoryOffset, start, end, 0);
   node.origin = root;
   root.refs++;
   return node;

@@ -1180,7 +1180,7 @@ export class LinkBuffer {
       const next = node.next;
       if (next === null) {
         const memory = this.#allocate(Math.max(n, this.#nodeSize));
-        const fresh = acquireNode(memory, 0, memory.length, kWritable | kAllocated, null);
+        const fresh = acquireNode(memory, 0, memory.length, kWritable | kAllocated);
         fresh.allocator = this.#allocator;
         node.next = fresh;
         node = fresh;
@@ -1197,7 +1197,7 @@ export class LinkBuffer {
     const buffer = Buffer.isBuffer(data)
       ? data
       : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const node = acquireNode(buffer, 0, buffer.length, 0, this.#write);
+    const node = acquireNode(buffer, 0, buffer.length, 0);
     node.mallocEnd = buffer.length;
     return node;
   }
