@@ -13,7 +13,7 @@
 const { parentPort } = require('node:worker_threads');
 const net = require('node:net');
 const core = require('../../dist/index.js');
-const { turn, until } = require('./loop-turns');
+const { turn, until, untilQuiet } = require('./loop-turns');
 
 core.configureReactor({ inboundSlabSize: 16 * 1024, maxInboundMemory: 64 * 1024 });
 
@@ -102,18 +102,13 @@ async function main() {
   hog.on('error', () => {});
   hog.write(Buffer.alloc(16 << 20, 0x41));
   const parkedCount = () => stats().readStalls - stats().readResumes;
-  // Quiet: the hog's reads are parked and no counter moved for 50 loop turns, so its unsent echo
-  // holds every slab and nothing will free one by itself.
-  let last = '';
-  let quietTurns = 0;
-  await until(() => {
-    const now = stats();
-    const key = `${now.reads}/${now.readStalls}/${now.readResumes}/${now.bytesWritten}`;
-    const parked = newest !== null && now.readStalls > stallsBefore && parkedCount() >= 1;
-    quietTurns = parked && key === last ? quietTurns + 1 : 0;
-    last = key;
-    return quietTurns >= 50;
-  }, 'the hog pinned every slab and the reactor went quiet');
+  // Quiet with the hog's reads parked: its unsent echo holds every slab, and nothing will free one
+  // by itself.
+  await untilQuiet(
+    stats,
+    () => newest !== null && stats().readStalls > stallsBefore && parkedCount() >= 1,
+    'the hog pinned every slab and the reactor went quiet',
+  );
   const hogServerSide = newest;
   const parkedBefore = parkedCount();
   const parked = await connect();

@@ -10,7 +10,7 @@
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
 const core = require('../../dist/index.js');
-const { turn, until } = require('./loop-turns');
+const { turn, until, untilQuiet } = require('./loop-turns');
 
 const kSlab = 16 * 1024;
 const kMaxFrame = 100 * 1024;
@@ -74,16 +74,11 @@ async function main() {
 
   const stats = () => core.getReactorStats();
   const parked = () => stats().readStalls - stats().readResumes;
-  // Quiet: every connection parked, and no counter moved for 50 loop turns.
-  let last = '';
-  let quietTurns = 0;
-  await until(() => {
-    const now = stats();
-    const key = `${now.batches}/${now.reads}/${now.readStalls}/${now.readResumes}`;
-    quietTurns = key === last && parked() === connections ? quietTurns + 1 : 0;
-    last = key;
-    return quietTurns >= 50;
-  }, 'every connection parked and the reactor quiet');
+  await untilQuiet(
+    stats,
+    () => parked() === connections,
+    'every connection parked and the reactor quiet',
+  );
   const before = stats();
   for (let i = 0; i < 200; i++) await turn();
   const after = stats();
