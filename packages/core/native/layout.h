@@ -56,6 +56,8 @@ constexpr int kControlInts = kSlabRefBase + kMaxSlabs;
 //   kRecordFrameTooLarge   fd, announced length (as uint32)
 //   kRecordAcceptError     listener fd, -errno
 //   kRecordAcceptPaused    listener fd, -errno (EMFILE/ENFILE; backing off)
+//   kRecordLingerDone      fd: a lingering close finished; the fd is closed
+//   kRecordInputEnd        fd: the input budget of EndInput was read
 constexpr int kRecordData = 1;
 constexpr int kRecordAccept = 2;
 constexpr int kRecordConnect = 3;
@@ -64,10 +66,13 @@ constexpr int kRecordDrain = 5;
 constexpr int kRecordFrameTooLarge = 6;
 constexpr int kRecordAcceptError = 7;
 constexpr int kRecordAcceptPaused = 8;
+constexpr int kRecordLingerDone = 9;
+constexpr int kRecordInputEnd = 10;
 
 // Submission ops (word 0 low byte; slab index in bits 8..31):
 //   kSubmitWrite   fd, offset, length of a registered memory region
-//   kSubmitClose   fd (pending writes are attempted once, then close)
+//   kSubmitClose   fd, linger ms: a lingering close (see Reactor::Close);
+//                  0 closes at once (pending writes are attempted once)
 constexpr int kSubmitWrite = 1;
 constexpr int kSubmitClose = 2;
 
@@ -75,6 +80,7 @@ constexpr int kFdStateInts = 2;
 constexpr int kFdWritten = 0;
 constexpr int kFdFlags = 1;
 constexpr int kFdFlagBackpressure = 1 << 0;
+constexpr int kFdFlagLingering = 1 << 1;  // the fd is open until a linger-done record
 
 constexpr int kStatBatches = 0;
 constexpr int kStatEvents = 1;
@@ -90,7 +96,10 @@ constexpr int kStatHookFlushes = 10;
 constexpr int kStatSubmissions = 11;
 constexpr int kStatReadStalls = 12;   // connections parked: no inbound slab free
 constexpr int kStatReadResumes = 13;  // parked connections armed again
-constexpr int kStatCount = 14;
+constexpr int kStatLingering = 14;    // gauge: lingering closes in progress
+constexpr int kStatLingerCloses = 15;  // lingering closes started
+constexpr int kStatLingerExpired = 16;  // lingering closes cut off at their deadline
+constexpr int kStatCount = 17;
 
 }  // namespace layout
 }  // namespace netpoll

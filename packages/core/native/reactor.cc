@@ -6,6 +6,8 @@
 
 #include "reactor.h"
 
+#include <time.h>
+
 #include <climits>
 #include <cstring>
 
@@ -22,6 +24,15 @@ constexpr int kBackoffDelays[] = {10, 50, 100, 200, 500, 1000};
 constexpr int kBackoffSteps = sizeof(kBackoffDelays) / sizeof(int);
 constexpr int kMaxIovecs = 1024;  // IOV_MAX on Linux and macOS
 constexpr uint8_t kPoisonByte = 0xDB;
+constexpr size_t kDiscardSize = 64 << 10;  // scratch for input read while lingering
+constexpr int kDiscardReads = 4;           // discarding reads per event (the rest: next batch)
+constexpr int kBacklogSweep = 4096;        // connections a closing listener accepts at most
+
+uint64_t NowMs() {
+  struct timespec now {};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000u + static_cast<uint64_t>(now.tv_nsec) / 1000000u;
+}
 
 uint32_t ReadLength(const uint8_t* bytes, int header_size) {
   uint32_t length = 0;
@@ -59,6 +70,8 @@ void Reactor::Shutdown() {
   table_.clear();
   stalled_.clear();
   stalled_count_ = 0;
+  lingering_.clear();
+  lingering_count_ = 0;
   active_count_ = 0;
   poller_.Close();
 }
@@ -214,17 +227,205 @@ int Reactor::SetReading(int fd, bool reading) {
 }
 
 uint32_t Reactor::ReadInterest(const Connection* connection) const {
-  return connection->reading && !connection->stalled ? static_cast<uint32_t>(kPollReadable) : 0u;
+  const bool wanted = connection->reading && !connection->stalled && !connection->peer_eof &&
+                      connection->read_budget != 0;
+  return wanted ? static_cast<uint32_t>(kPollReadable) : 0u;
 }
 
-int Reactor::Close(int fd) {
+// Sets the interest of a connection that may have been unregistered by a
+// hang-up (its peer closed only its write side, and output for it is queued).
+void Reactor::Watch(Connection* connection, uint32_t interest) {
+  if (connection->registered) {
+    SetInterest(connection, interest);
+  } else if (poller_.Add(connection->fd, interest) == 0) {
+    connection->registered = true;
+    connection->interest = interest;
+  }
+}
+
+int Reactor::Close(int fd, int linger_ms) {
   Connection* connection = Lookup(fd);
   if (connection == nullptr) return -EBADF;
-  if (connection->kind == kStream && !connection->blocked) {
-    FlushOutput(connection);
+  if (connection->kind == kListener) {
+    if (linger_ms > 0) SweepBacklog(connection, linger_ms);
+    Destroy(connection);
+    return 0;
+  }
+  if (connection->lingering) {
+    // A second close of a lingering connection (a shutdown deadline) cuts it off.
+    if (linger_ms <= 0) FinishLinger(connection, true, false);
+    return 0;
+  }
+  if (connection->kind == kStream) {
+    if (!connection->blocked && !connection->failed) FlushOutput(connection);
+    if (linger_ms > 0 && OwesPeer(connection)) {
+      StartLinger(connection, linger_ms);
+      return 0;
+    }
   }
   Destroy(connection);
   return 0;
+}
+
+int Reactor::EndInput(int fd) {
+  Connection* connection = Lookup(fd);
+  if (connection == nullptr || connection->kind != kStream) return -EBADF;
+  if (connection->read_budget >= 0) return static_cast<int>(connection->read_budget);
+  int unread = 0;
+  if (!connection->peer_eof && !connection->failed && !connection->lingering) {
+    unread = UnreadBytes(fd);
+    if (unread < 0) unread = 0;
+  }
+  connection->read_budget = unread;
+  if (unread == 0) SetInterest(connection, connection->interest & ~kPollReadable);
+  return unread;
+}
+
+void Reactor::ConsumeBudget(Connection* connection, size_t count) {
+  if (connection->read_budget < 0) return;
+  const int64_t left = connection->read_budget - static_cast<int64_t>(count);
+  connection->read_budget = left > 0 ? left : 0;
+  if (connection->read_budget > 0) return;
+  SetInterest(connection, connection->interest & ~kPollReadable);
+  Emit(kRecordInputEnd, 0, connection->fd, 0, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Lingering close
+// ---------------------------------------------------------------------------
+
+// True when closing now could lose or reset bytes the peer is owed (see
+// reactor.h). After the peer's EOF nothing more can arrive, so only output
+// still queued here counts: the kernel delivers what it holds after close().
+bool Reactor::OwesPeer(Connection* connection) const {
+  if (connection->failed) return false;
+  if (connection->blocked) return true;
+  if (connection->peer_eof) return false;
+  if (UnacknowledgedBytes(connection->fd) > 0) return true;
+  return UnreadBytes(connection->fd) > 0;
+}
+
+void Reactor::StartLinger(Connection* connection, int linger_ms) {
+  if (connection->stalled) {
+    connection->stalled = false;
+    if (--stalled_count_ == 0) stalled_.clear();
+  }
+  if (lingering_count_ == 0) lingering_.clear();  // only stale entries were left
+  connection->lingering = true;
+  connection->carry.clear();
+  connection->carry.shrink_to_fit();
+  connection->linger_deadline = NowMs() + static_cast<uint64_t>(linger_ms);
+  ++lingering_count_;
+  lingering_.push_back(connection->fd);
+  stats_[kStatLingering] = lingering_count_;
+  Count(kStatLingerCloses);
+  fd_state_[connection->fd * kFdStateInts + kFdFlags] |= kFdFlagLingering;
+  if (!connection->blocked) ShutWrite(connection);
+  if (!connection->lingering) return;
+  Watch(connection, (connection->peer_eof ? 0u : static_cast<uint32_t>(kPollReadable)) |
+                        (connection->blocked ? static_cast<uint32_t>(kPollWritable) : 0u));
+}
+
+void Reactor::ShutWrite(Connection* connection) {
+  connection->write_shut = true;
+  // ENOTCONN: the peer reset the connection meanwhile; nothing is owed any more.
+  if (ShutdownWrite(connection->fd) < 0) FinishLinger(connection, false, false);
+}
+
+void Reactor::OnLingerReady(Connection* connection, uint32_t events) {
+  if (connection->blocked) {
+    int status = FlushOutput(connection);
+    if (status < 0 && !IsWouldBlock(status)) {
+      FinishLinger(connection, false, true);
+      return;
+    }
+  }
+  if (!connection->blocked && !connection->write_shut) {
+    ShutWrite(connection);
+    if (!connection->lingering) return;
+  }
+  if (!connection->peer_eof && (events & (kPollReadable | kPollHangup | kPollError))) {
+    if (discard_.empty()) discard_.resize(kDiscardSize);
+    for (int i = 0; i < kDiscardReads; ++i) {
+      ssize_t count = ReadSome(connection->fd, discard_.data(), discard_.size());
+      if (count == 0) {
+        connection->peer_eof = true;
+        break;
+      }
+      if (count < 0) {
+        if (IsWouldBlock(static_cast<int>(count))) break;
+        FinishLinger(connection, false, true);
+        return;
+      }
+    }
+  }
+  if (connection->peer_eof && !connection->blocked) {
+    FinishLinger(connection, false, true);
+    return;
+  }
+  Watch(connection, (connection->peer_eof ? 0u : static_cast<uint32_t>(kPollReadable)) |
+                        (connection->blocked ? static_cast<uint32_t>(kPollWritable) : 0u));
+}
+
+// Closes lingering connections whose deadline passed, and those whose peer
+// acknowledged every byte and the FIN (it reads EOF after all of them, even
+// if a reset follows for bytes it sends later).
+void Reactor::SweepLingering() {
+  const uint64_t now = NowMs();
+  size_t kept = 0;
+  for (size_t i = 0; i < lingering_.size(); ++i) {
+    const int fd = lingering_[i];
+    Connection* connection = Lookup(fd);
+    if (connection == nullptr || !connection->lingering) continue;
+    if (!HasRoom(1)) {
+      lingering_[kept++] = fd;
+      continue;
+    }
+    if (now >= connection->linger_deadline) {
+      FinishLinger(connection, true, true);
+    } else if (connection->write_shut && !connection->blocked &&
+               UnacknowledgedBytes(fd) == 0) {
+      FinishLinger(connection, false, true);
+    } else {
+      lingering_[kept++] = fd;
+    }
+  }
+  lingering_.resize(kept);
+}
+
+void Reactor::FinishLinger(Connection* connection, bool expired, bool emit) {
+  connection->lingering = false;
+  --lingering_count_;
+  stats_[kStatLingering] = lingering_count_;
+  if (expired) Count(kStatLingerExpired);
+  const int fd = connection->fd;
+  fd_state_[fd * kFdStateInts + kFdFlags] &= ~kFdFlagLingering;
+  Destroy(connection);
+  if (emit) Emit(kRecordLingerDone, 0, fd, 0, 0);
+}
+
+// A listener closing gracefully: connections already in its backlog would be
+// reset by close(); accept them and close them lingering instead (nothing of
+// theirs is read, so their peers see EOF).
+void Reactor::SweepBacklog(Connection* listener, int linger_ms) {
+  for (int i = 0; i < kBacklogSweep; ++i) {
+    int fd = AcceptSocket(listener->fd);
+    if (fd == -ECONNABORTED || fd == -EPROTO) continue;
+    if (fd < 0) return;
+    auto* connection = new Connection();
+    connection->fd = fd;
+    connection->kind = kStream;
+    if (Register(connection, 0) < 0) {
+      CloseSocket(fd);
+      delete connection;
+      continue;
+    }
+    if (OwesPeer(connection)) {
+      StartLinger(connection, linger_ms);
+    } else {
+      Destroy(connection);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -375,8 +576,12 @@ int Reactor::Drain() {
     ResetSlab(&slabs_[static_cast<size_t>(current_slab_)]);
   }
   if (stalled_count_ > 0) ResumeStalledReads();
+  if (lingering_count_ > 0) SweepLingering();
   int count = poller_.Wait(results_.data(), limits_.max_events, 0);
-  if (count <= 0) return 0;
+  if (count <= 0) {
+    control_[kHeaderRecordCount] = record_count_;
+    return record_count_;
+  }
   Count(kStatBatches);
   Count(kStatEvents, count);
   for (int i = 0; i < count; ++i) {
@@ -450,12 +655,27 @@ void Reactor::OnConnectReady(Connection* connection) {
 }
 
 void Reactor::Hangup(Connection* connection, int error) {
-  Unregister(connection);
+  const bool reported = connection->peer_eof || connection->failed;
   connection->carry.clear();
-  Emit(kRecordHangup, 0, connection->fd, error, 0);
+  if (error == 0) {
+    connection->peer_eof = true;
+  } else {
+    connection->failed = true;
+  }
+  if (error == 0 && connection->blocked) {
+    // The peer closed its write side only: output queued for it still drains.
+    SetInterest(connection, kPollWritable);
+  } else {
+    Unregister(connection);
+  }
+  if (!reported) Emit(kRecordHangup, 0, connection->fd, error, 0);
 }
 
 void Reactor::OnStreamReady(Connection* connection, uint32_t events) {
+  if (connection->lingering) {
+    OnLingerReady(connection, events);
+    return;
+  }
   if ((events & kPollWritable) && connection->blocked) {
     int status = FlushOutput(connection);
     if (status < 0 && !IsWouldBlock(status)) {
@@ -465,7 +685,7 @@ void Reactor::OnStreamReady(Connection* connection, uint32_t events) {
     if (status == 0) Emit(kRecordDrain, 0, connection->fd, 0, 0);
   }
   if (!connection->registered) return;
-  if ((events & kPollReadable) && connection->reading) {
+  if ((events & kPollReadable) && ReadInterest(connection) != 0) {
     if (batch_bytes_ < limits_.max_batch_bytes) ReadOnce(connection);
     return;
   }
@@ -501,6 +721,9 @@ void Reactor::ReadOnce(Connection* connection) {
   if (carried > 0) memcpy(start, connection->carry.data(), carried);
   size_t want = slab.length - slab.offset - carried;
   if (want > limits_.read_size) want = limits_.read_size;
+  if (connection->read_budget > 0 && want > static_cast<size_t>(connection->read_budget)) {
+    want = static_cast<size_t>(connection->read_budget);
+  }
   ssize_t count = ReadSome(connection->fd, start + carried, want);
   Count(kStatReads);
   if (count < 0) {
@@ -520,9 +743,10 @@ void Reactor::ReadOnce(Connection* connection) {
     Emit(kRecordData, slab_index, connection->fd, static_cast<int>(slab.offset),
          static_cast<int>(total));
     slab.offset += total;
-    return;
+  } else {
+    EmitFrames(connection, slab_index, total);
   }
-  EmitFrames(connection, slab_index, total);
+  ConsumeBudget(connection, static_cast<size_t>(count));
 }
 
 void Reactor::EmitFrames(Connection* connection, int slab_index, size_t total) {
@@ -572,6 +796,9 @@ void Reactor::ReadIntoCarry(Connection* connection, size_t frame_size) {
     return;
   }
   if (missing > limits_.read_size) missing = limits_.read_size;
+  if (connection->read_budget > 0 && missing > static_cast<size_t>(connection->read_budget)) {
+    missing = static_cast<size_t>(connection->read_budget);
+  }
   carry.resize(have + missing);
   ssize_t count = ReadSome(connection->fd, carry.data() + have, missing);
   Count(kStatReads);
@@ -587,7 +814,10 @@ void Reactor::ReadIntoCarry(Connection* connection, size_t frame_size) {
   carry.resize(have + static_cast<size_t>(count));
   Count(kStatBytesRead, static_cast<double>(count));
   batch_bytes_ += static_cast<size_t>(count);
-  if (carry.size() < frame_size) return;
+  if (carry.size() < frame_size) {
+    ConsumeBudget(connection, static_cast<size_t>(count));
+    return;
+  }
   int slab_index = EnsureSlab(frame_size);
   Slab& slab = slabs_[static_cast<size_t>(slab_index)];
   memcpy(slab.data + slab.offset, carry.data(), frame_size);
@@ -598,6 +828,7 @@ void Reactor::ReadIntoCarry(Connection* connection, size_t frame_size) {
   slab.offset += frame_size;
   carry.clear();
   carry.shrink_to_fit();
+  ConsumeBudget(connection, static_cast<size_t>(count));
 }
 
 // ---------------------------------------------------------------------------
@@ -639,7 +870,7 @@ int Reactor::FlushOutput(Connection* connection) {
     if (!connection->blocked) Count(kStatWriteBlocked);
     connection->blocked = true;
     *flags |= kFdFlagBackpressure;
-    SetInterest(connection, connection->interest | kPollWritable);
+    Watch(connection, connection->interest | kPollWritable);
     return -EAGAIN;
   }
   pending.clear();
@@ -663,10 +894,10 @@ int Reactor::ProcessSubmissions() {
     Connection* connection = Lookup(entry[1]);
     if (connection == nullptr) continue;
     if (op == kSubmitClose) {
-      Close(connection->fd);
+      Close(connection->fd, entry[2]);
       continue;
     }
-    if (op != kSubmitWrite || connection->kind != kStream) continue;
+    if (op != kSubmitWrite || connection->kind != kStream || connection->lingering) continue;
     // Defensive bounds check: a bad descriptor is dropped, never written.
     if (slab_index < 0 || static_cast<size_t>(slab_index) >= slabs_.size()) continue;
     const Slab& slab = slabs_[static_cast<size_t>(slab_index)];

@@ -32,6 +32,17 @@
 // slab large enough is unreferenced, oldest first and no more than the free
 // memory can take.
 //
+// Lingering close: a close asked for by JS keeps the fd open while closing
+// it at once could lose or reset bytes the peer is owed: output still
+// queued here, bytes the peer has not acknowledged, or unread input (closing
+// with unread input makes the kernel send RST, and the peer's kernel then
+// drops what it had not delivered yet). The connection finishes writing,
+// shuts down its write side (the peer reads EOF after the last byte), reads
+// and discards input, and closes once the peer's EOF arrives, the peer has
+// acknowledged everything including the FIN, or the linger deadline passes.
+// JS has forgotten the connection by then; it learns that the fd is closed
+// from a kRecordLingerDone record (and the fd's kFdFlagLingering bit).
+//
 // Thread rules: every method runs on the owning JS thread.
 
 #ifndef NETPOLL_NATIVE_REACTOR_H_
@@ -112,8 +123,24 @@ class Reactor {
   // a listener. 0 or -errno.
   int SetReading(int fd, bool reading);
 
-  // Closes an fd now: pending output is attempted once first. 0 or -EBADF.
-  int Close(int fd);
+  // Closes an fd. A stream connection with output the peer is owed (see
+  // "Lingering close" above) lingers for up to `linger_ms` before its fd
+  // closes; with `linger_ms` 0, or nothing owed, pending output is attempted
+  // once and the fd closes now (a lingering connection is cut off). A
+  // listener closed with `linger_ms` > 0 first accepts the connections
+  // waiting in its backlog and closes them lingering, so their peers see
+  // EOF, not a reset. 0 or -EBADF.
+  int Close(int fd, int linger_ms = 0);
+
+  // Graceful shutdown of a connection's input: from now on JS gets only the
+  // bytes that had arrived in the kernel by this call (framing may hold back
+  // a partial frame), then reading stops for good and a kRecordInputEnd
+  // record follows. Returns the byte budget (0: reading stopped already, no
+  // record follows) or -errno.
+  int EndInput(int fd);
+
+  // Lingering closes in progress.
+  int lingering_count() const { return lingering_count_; }
 
   // One batch: fills the record area and the header. Returns the number of
   // records; the caller calls JS when it is > 0 or a flag is set.
@@ -149,6 +176,12 @@ class Reactor {
     bool dirty = false;          // queued in dirty_ for this round
     bool paused_accept = false;  // listener backed off
     bool stalled = false;        // read parked: no inbound slab was free
+    bool peer_eof = false;       // read returned 0: the peer sends nothing more
+    bool failed = false;         // the socket reported an error (reset)
+    bool lingering = false;      // closed by JS, finishing what the peer is owed
+    bool write_shut = false;     // shutdown(SHUT_WR) done while lingering
+    int64_t read_budget = -1;    // bytes JS may still get after EndInput, -1 = any
+    uint64_t linger_deadline = 0;  // monotonic ms
     size_t stall_need = 0;       // slab bytes the parked read needs
     Framing framing;
     std::vector<uint8_t> carry;  // partial frame, framing only
@@ -188,6 +221,17 @@ class Reactor {
   void ReadIntoCarry(Connection* connection, size_t frame_size);
   void EmitFrames(Connection* connection, int slab_index, size_t total);
   void Hangup(Connection* connection, int error);
+  void ConsumeBudget(Connection* connection, size_t count);
+  void Watch(Connection* connection, uint32_t interest);
+
+  // Lingering close (see the file comment).
+  bool OwesPeer(Connection* connection) const;
+  void StartLinger(Connection* connection, int linger_ms);
+  void OnLingerReady(Connection* connection, uint32_t events);
+  void ShutWrite(Connection* connection);
+  void FinishLinger(Connection* connection, bool expired, bool emit);
+  void SweepLingering();
+  void SweepBacklog(Connection* listener, int linger_ms);
 
   // Writes pending output. Returns 0, -EAGAIN (blocked) or another -errno.
   int FlushOutput(Connection* connection);
@@ -206,6 +250,9 @@ class Reactor {
   std::vector<PollResult> results_;
   std::vector<int> dirty_;
   std::vector<int> stalled_;  // FIFO of parked fds (stale entries skipped)
+  std::vector<int> lingering_;  // fds of lingering connections (stale entries skipped)
+  std::vector<uint8_t> discard_;  // input read and dropped while lingering
+  int lingering_count_ = 0;
   int stalled_count_ = 0;
   int current_slab_ = -1;
   size_t smallest_inbound_ = 0;  // length of the smallest inbound slab (0: none yet)

@@ -29,6 +29,8 @@ struct LoopRuntime {
   uv_prepare_t prepare{};
   uv_check_t check{};
   uv_timer_t timer{};
+  uv_timer_t linger_timer{};  // runs batches while closes linger (deadlines, acknowledgements)
+  bool linger_timer_active = false;
   napi_ref dispatcher = nullptr;
   napi_async_context async_context = nullptr;
   std::vector<napi_ref> memory_refs;
@@ -45,7 +47,19 @@ struct LoopRuntime {
     } else {
       uv_unref(handle);
     }
+    // Lingering closes end on a deadline or on the peer's acknowledgement,
+    // neither of which makes the epoll fd readable: sweep them every tick.
+    const bool lingering = reactor.lingering_count() > 0;
+    if (lingering && !linger_timer_active) {
+      uv_timer_start(&linger_timer, OnLingerTimer, kLingerTickMs, kLingerTickMs);
+      linger_timer_active = true;
+    } else if (!lingering && linger_timer_active) {
+      uv_timer_stop(&linger_timer);
+      linger_timer_active = false;
+    }
   }
+
+  static constexpr uint64_t kLingerTickMs = 10;
 
   void ScheduleBackoff() {
     int delay = reactor.TakeBackoffDelay();
@@ -101,6 +115,9 @@ struct LoopRuntime {
   static void OnCheck(uv_check_t* handle) {
     static_cast<LoopRuntime*>(handle->data)->RunHook();
   }
+  static void OnLingerTimer(uv_timer_t* handle) {
+    static_cast<LoopRuntime*>(handle->data)->RunBatch();
+  }
   static void OnTimer(uv_timer_t* handle) {
     auto* self = static_cast<LoopRuntime*>(handle->data);
     self->reactor.ResumeAccept();
@@ -121,11 +138,13 @@ struct LoopRuntime {
     uv_prepare_stop(&self->prepare);
     uv_check_stop(&self->check);
     uv_timer_stop(&self->timer);
-    self->open_handles = 4;
+    uv_timer_stop(&self->linger_timer);
+    self->open_handles = 5;
     uv_close(reinterpret_cast<uv_handle_t*>(&self->poll), OnClosed);
     uv_close(reinterpret_cast<uv_handle_t*>(&self->prepare), OnClosed);
     uv_close(reinterpret_cast<uv_handle_t*>(&self->check), OnClosed);
     uv_close(reinterpret_cast<uv_handle_t*>(&self->timer), OnClosed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->linger_timer), OnClosed);
   }
 
   static void OnClosed(uv_handle_t* handle) {
@@ -189,6 +208,9 @@ ReactorWrap::ReactorWrap(Napi::Env env, Napi::Object exports) : runtime_(new Loo
                            InstanceMethod("releaseSlab", &ReactorWrap::ReleaseSlab),
                            InstanceMethod("setKeepAlive", &ReactorWrap::SetKeepAlive),
                            InstanceMethod("close", &ReactorWrap::Close),
+                           InstanceMethod("endInput", &ReactorWrap::EndInput),
+                           InstanceMethod("unacknowledgedBytes",
+                                          &ReactorWrap::UnacknowledgedBytes),
                            InstanceMethod("flush", &ReactorWrap::Flush),
                            InstanceMethod("address", &ReactorWrap::Address),
                        });
@@ -231,6 +253,10 @@ Napi::Value ReactorWrap::Layout(const Napi::CallbackInfo& info) {
   set("kRecordFrameTooLarge", kRecordFrameTooLarge);
   set("kRecordAcceptError", kRecordAcceptError);
   set("kRecordAcceptPaused", kRecordAcceptPaused);
+  set("kRecordLingerDone", kRecordLingerDone);
+  set("kRecordInputEnd", kRecordInputEnd);
+  set("kFdFlagBackpressure", kFdFlagBackpressure);
+  set("kFdFlagLingering", kFdFlagLingering);
   set("kSubmitWrite", kSubmitWrite);
   set("kSubmitClose", kSubmitClose);
   set("kFdStateInts", kFdStateInts);
@@ -286,16 +312,19 @@ Napi::Value ReactorWrap::InitReactor(const Napi::CallbackInfo& info) {
   uv_prepare_init(loop, &runtime->prepare);
   uv_check_init(loop, &runtime->check);
   uv_timer_init(loop, &runtime->timer);
+  uv_timer_init(loop, &runtime->linger_timer);
   runtime->poll.data = runtime;
   runtime->prepare.data = runtime;
   runtime->check.data = runtime;
   runtime->timer.data = runtime;
+  runtime->linger_timer.data = runtime;
   uv_poll_start(&runtime->poll, UV_READABLE, LoopRuntime::OnPoll);
   uv_prepare_start(&runtime->prepare, LoopRuntime::OnPrepare);
   uv_check_start(&runtime->check, LoopRuntime::OnCheck);
   uv_unref(reinterpret_cast<uv_handle_t*>(&runtime->prepare));
   uv_unref(reinterpret_cast<uv_handle_t*>(&runtime->check));
   uv_unref(reinterpret_cast<uv_handle_t*>(&runtime->timer));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&runtime->linger_timer));
   runtime->initialized = true;
   runtime->UpdateRef();
   return Result(info, 0);
@@ -362,9 +391,17 @@ Napi::Value ReactorWrap::SetKeepAlive(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ReactorWrap::Close(const Napi::CallbackInfo& info) {
-  int status = runtime_->reactor.Close(IntArg(info, 0));
+  int status = runtime_->reactor.Close(IntArg(info, 0), IntArg(info, 1));
   runtime_->UpdateRef();
   return Result(info, status);
+}
+
+Napi::Value ReactorWrap::EndInput(const Napi::CallbackInfo& info) {
+  return Result(info, runtime_->reactor.EndInput(IntArg(info, 0)));
+}
+
+Napi::Value ReactorWrap::UnacknowledgedBytes(const Napi::CallbackInfo& info) {
+  return Result(info, netpoll::UnacknowledgedBytes(IntArg(info, 0)));
 }
 
 Napi::Value ReactorWrap::Flush(const Napi::CallbackInfo& info) {

@@ -43,6 +43,8 @@ class ReactorWrap : public Napi::Addon<ReactorWrap> {
   Napi::Value ReleaseSlab(const Napi::CallbackInfo& info);
   Napi::Value SetKeepAlive(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value EndInput(const Napi::CallbackInfo& info);
+  Napi::Value UnacknowledgedBytes(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Address(const Napi::CallbackInfo& info);
 

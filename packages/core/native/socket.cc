@@ -10,9 +10,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/sockios.h>
+#endif
 
 #include <cstring>
 
@@ -271,6 +275,29 @@ int SocketAddress(int fd, bool peer, std::string* out) {
     }
   }
   return -EAFNOSUPPORT;
+}
+
+int ShutdownWrite(int fd) { return shutdown(fd, SHUT_WR) == -1 ? NegativeErrno() : 0; }
+
+int UnacknowledgedBytes(int fd) {
+  int count = 0;
+#if defined(__linux__)
+  if (ioctl(fd, SIOCOUTQ, &count) == -1) return NegativeErrno();
+#elif defined(SO_NWRITE)
+  socklen_t length = sizeof(count);
+  if (getsockopt(fd, SOL_SOCKET, SO_NWRITE, &count, &length) == -1) return NegativeErrno();
+#elif defined(FIONWRITE)
+  if (ioctl(fd, FIONWRITE, &count) == -1) return NegativeErrno();
+#else
+  (void)fd;
+#endif
+  return count;
+}
+
+int UnreadBytes(int fd) {
+  int count = 0;
+  if (ioctl(fd, FIONREAD, &count) == -1) return NegativeErrno();
+  return count;
 }
 
 int CloseSocket(int fd) { return close(fd) == -1 ? NegativeErrno() : 0; }

@@ -74,6 +74,19 @@ ssize_t WriteVector(int fd, const struct iovec* vectors, int count);
 // path. Returns the family (SocketFamily) or -errno.
 int SocketAddress(int fd, bool peer, std::string* out);
 
+// shutdown(SHUT_WR): the peer reads EOF after the bytes already queued.
+// Returns 0 or -errno.
+int ShutdownWrite(int fd);
+
+// Bytes this end queued and the peer has not acknowledged yet (Linux
+// SIOCOUTQ: for TCP, unacknowledged bytes and a FIN not yet acknowledged; for
+// Unix sockets, bytes the peer has not read). Platforms without such a count
+// report unsent bytes (SO_NWRITE, FIONWRITE) or 0. Returns the count or -errno.
+int UnacknowledgedBytes(int fd);
+
+// Bytes received and not yet read (FIONREAD). Returns the count or -errno.
+int UnreadBytes(int fd);
+
 // close() once; EINTR is not retried (the fd is gone either way on Linux).
 int CloseSocket(int fd);
 

@@ -55,8 +55,20 @@ export interface NativeBinding {
   setReading(fd: number, reading: number): number;
   /** TCP keep-alive idle = interval = `seconds`; 0 disables. */
   setKeepAlive(fd: number, seconds: number): number;
-  /** Closes an fd at once (pending output attempted once). */
-  close(fd: number): number;
+  /**
+   * Closes an fd. With `lingerMs` > 0 a connection that owes its peer bytes (queued output,
+   * unacknowledged output, unread input) lingers up to that long, and a listener first accepts
+   * its backlog and closes those connections lingering; 0 closes at once (pending output
+   * attempted once). 0 or -errno.
+   */
+  close(fd: number, lingerMs?: number): number;
+  /**
+   * Limits a connection's input to the bytes already in the kernel; a kRecordInputEnd record
+   * follows once they are read. Returns that byte count (0: no record follows) or -errno.
+   */
+  endInput(fd: number): number;
+  /** Bytes of `fd` the peer has not acknowledged (Linux SIOCOUTQ), or -errno. For tests. */
+  unacknowledgedBytes(fd: number): number;
   /** Processes the submission queue now (used only when it is full). Returns entries processed. */
   flush(): number;
   /** Local (`peer` 0) or remote (`peer` 1) address as text, or -errno. */

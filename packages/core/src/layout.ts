@@ -27,6 +27,8 @@ export const kRecordDrain = 5;
 export const kRecordFrameTooLarge = 6;
 export const kRecordAcceptError = 7;
 export const kRecordAcceptPaused = 8;
+export const kRecordLingerDone = 9;
+export const kRecordInputEnd = 10;
 
 export const kSubmitWrite = 1;
 export const kSubmitClose = 2;
@@ -35,6 +37,7 @@ export const kFdStateInts = 2;
 export const kFdWritten = 0;
 export const kFdFlags = 1;
 export const kFdFlagBackpressure = 1;
+export const kFdFlagLingering = 2;
 
 /** Indices of the native counters in the stats Float64Array. */
 export const kStatNames = Object.freeze([
@@ -52,6 +55,9 @@ export const kStatNames = Object.freeze([
   'submissions',
   'readStalls',
   'readResumes',
+  'lingering',
+  'lingerCloses',
+  'lingerExpired',
 ] as const);
 export const kStatCount = kStatNames.length;
 

@@ -36,6 +36,12 @@ export interface ReactorStats {
   readStalls: number;
   /** Parked connections armed again after slab memory was released. */
   readResumes: number;
+  /** Closes lingering now (finishing output, waiting for the peer's EOF or acknowledgement). */
+  lingering: number;
+  /** Closes that lingered because closing at once could have lost or reset bytes. */
+  lingerCloses: number;
+  /** Lingering closes cut off at their deadline (the peer neither read nor closed in time). */
+  lingerExpired: number;
   /** Records dispatched to connections. */
   records: number;
   /** Inbound slabs registered (ArrayBuffers allocated for reads). */

@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "check.h"
+#include "close_tests.h"
+#include "harness.h"
 #include "layout.h"
 #include "poller.h"
 #include "reactor.h"
@@ -45,15 +47,14 @@ namespace {
 using netpoll::Poller;
 using netpoll::PollResult;
 using netpoll::Reactor;
+using netpoll_test::Connect;
+using netpoll_test::CountOpenFds;
+using netpoll_test::Harness;
+using netpoll_test::ListenPort;
+using netpoll_test::Pair;
+using netpoll_test::TcpPair;
+using netpoll_test::WaitReadable;
 namespace L = netpoll::layout;
-
-// Waits until `fd` is readable (the nested-poller fd signals pending events).
-bool WaitReadable(int fd, int timeout_ms = 2000) {
-  struct pollfd entry {};
-  entry.fd = fd;
-  entry.events = POLLIN;
-  return poll(&entry, 1, timeout_ms) == 1;
-}
 
 uint32_t EventsFor(Poller* poller, int fd) {
   PollResult results[16];
@@ -63,14 +64,6 @@ uint32_t EventsFor(Poller* poller, int fd) {
     if (results[i].fd == fd) events |= results[i].events;
   }
   return events;
-}
-
-int CountOpenFds() {
-  int count = 0;
-  for (int fd = 0; fd < 4096; ++fd) {
-    if (fcntl(fd, F_GETFD) != -1) ++count;
-  }
-  return count;
 }
 
 void TestPollerContract() {
@@ -119,24 +112,6 @@ void TestPollerContract() {
   poller.Close();  // idempotent
 }
 
-// A connected loopback TCP pair (blocking sockets), or false.
-bool TcpPair(int* first, int* second) {
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address {};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  bool ok = listener >= 0 &&
-            bind(listener, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0 &&
-            listen(listener, 1) == 0 &&
-            getsockname(listener, reinterpret_cast<struct sockaddr*>(&address), &length) == 0;
-  *first = ok ? socket(AF_INET, SOCK_STREAM, 0) : -1;
-  ok = ok && *first >= 0 &&
-       connect(*first, reinterpret_cast<struct sockaddr*>(&address), sizeof(address)) == 0;
-  *second = ok ? accept(listener, nullptr, nullptr) : -1;
-  if (listener >= 0) close(listener);
-  return ok && *second >= 0;
-}
 
 // The peer shut down its write side with data still buffered: the poller
 // reports readable and hang-up together before the data is read (epoll's
@@ -220,110 +195,6 @@ void TestPollerRefusedConnect() {
   CHECK(poller.Remove(fd, netpoll::kPollWritable) == 0);
   close(fd);
   close(reserved);
-}
-
-// A reactor plus its shared memory, as the JS side would allocate it.
-struct Harness {
-  std::vector<int32_t> control = std::vector<int32_t>(L::kControlInts, 0);
-  std::vector<int32_t> fd_state;
-  std::vector<double> stats = std::vector<double>(L::kStatCount, 0);
-  std::vector<std::vector<uint8_t>> slabs;
-  std::vector<uint8_t> outbound = std::vector<uint8_t>(1 << 16);
-  int outbound_index = -1;
-  Reactor reactor;
-
-  explicit Harness(size_t slab_size = 1 << 16, int slab_count = 2) {
-    fd_state.assign(8192 * L::kFdStateInts, 0);
-    netpoll::ReactorLimits limits;
-    CHECK(reactor.Open(control.data(), fd_state.data(), 8192, stats.data(), limits) == 0);
-    slabs.resize(static_cast<size_t>(slab_count));
-    for (auto& slab : slabs) {
-      slab.resize(slab_size);
-      CHECK(reactor.AddSlab(slab.data(), slab.size(), true) >= 0);
-    }
-    outbound_index = reactor.AddSlab(outbound.data(), outbound.size(), false);
-    CHECK(outbound_index >= 0);
-  }
-
-  struct Record {
-    int kind, slab, fd, a, b;
-  };
-
-  // Drains until `done(records)` or 200 polls; returns every record seen.
-  std::vector<Record> DrainUntil(const std::function<bool(const std::vector<Record>&)>& done) {
-    std::vector<Record> records;
-    for (int round = 0; round < 200 && !done(records); ++round) {
-      reactor.ProcessSubmissions();
-      if (!WaitReadable(reactor.poll_fd(), 50)) continue;
-      int count = reactor.Drain();
-      for (int i = 0; i < count; ++i) {
-        const int32_t* record = control.data() + L::kRecordBase + i * L::kRecordInts;
-        Record entry{record[0] & 0xff, static_cast<int>(static_cast<uint32_t>(record[0]) >> 8),
-                     record[1], record[2], record[3]};
-        records.push_back(entry);
-      }
-    }
-    return records;
-  }
-
-  static bool Has(const std::vector<Record>& records, int kind, int fd = -1) {
-    for (const Record& record : records) {
-      if (record.kind == kind && (fd < 0 || record.fd == fd)) return true;
-    }
-    return false;
-  }
-
-  void Submit(int op, int slab, int fd, int offset, int length) {
-    int index = control[L::kHeaderSubmitCount]++;
-    int32_t* entry = control.data() + L::kSubmitBase + index * L::kRecordInts;
-    entry[0] = op | (slab << 8);
-    entry[1] = fd;
-    entry[2] = offset;
-    entry[3] = length;
-  }
-
-  // Copies `text` into outbound memory at `offset` and queues it for `fd`.
-  void Write(int fd, const std::string& text, int offset = 0) {
-    memcpy(outbound.data() + offset, text.data(), text.size());
-    Submit(L::kSubmitWrite, outbound_index, fd, offset, static_cast<int>(text.size()));
-  }
-};
-
-int ListenPort(int fd) {
-  std::string address;
-  CHECK(netpoll::SocketAddress(fd, false, &address) == netpoll::kFamilyIPv4);
-  return std::atoi(address.substr(address.rfind(':') + 1).c_str());
-}
-
-struct Pair {
-  int listener, client, server;
-};
-
-Pair Connect(Harness* harness, const netpoll::Framing& framing = {}) {
-  Pair pair{};
-  pair.listener = harness->reactor.Listen({netpoll::kFamilyIPv4, "127.0.0.1", 0}, 16);
-  CHECK(pair.listener >= 0);
-  CHECK(harness->reactor.SetFraming(pair.listener, framing) == 0);
-  CHECK(harness->reactor.SetReading(pair.listener, true) == 0);
-  pair.client = harness->reactor.Connect(
-      {netpoll::kFamilyIPv4, "127.0.0.1", ListenPort(pair.listener)}, {});
-  CHECK(pair.client >= 0);
-  auto records = harness->DrainUntil([&](const std::vector<Harness::Record>& seen) {
-    return Harness::Has(seen, L::kRecordAccept) && Harness::Has(seen, L::kRecordConnect);
-  });
-  pair.server = -1;
-  for (const auto& record : records) {
-    if (record.kind == L::kRecordAccept) pair.server = record.fd;
-    if (record.kind == L::kRecordConnect) CHECK(record.a == 0);
-  }
-  CHECK(pair.server >= 0);
-  // Accepted and dialed TCP sockets have TCP_NODELAY (conformance item 54).
-  for (int fd : {pair.server, pair.client}) {
-    int on = 0;
-    socklen_t length = sizeof(on);
-    CHECK(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &length) == 0 && on != 0);
-  }
-  return pair;
 }
 
 void TestReactorEcho() {
@@ -841,6 +712,14 @@ int main() {
       {"accept back-off", TestAcceptBackoff},
       {"no fd leak", TestNoFdLeak},
       {"adopted listener shares the accept queue", TestAdoptListener},
+      {"close with unread input resets (the failure lingering avoids)",
+       netpoll_test::TestCloseWithUnreadInputResets},
+      {"lingering close delivers everything, then EOF", netpoll_test::TestLingerDeliversEverything},
+      {"lingering close ends on acknowledgement", netpoll_test::TestLingerEndsOnAcknowledgement},
+      {"lingering close deadline", netpoll_test::TestLingerDeadline},
+      {"end-of-input budget", netpoll_test::TestEndInputBudget},
+      {"listener close sweeps its backlog", netpoll_test::TestListenerCloseSweepsBacklog},
+      {"output drains after the peer's EOF", netpoll_test::TestOutputDrainsAfterPeerEof},
   };
   int passed = 0;
   int failed = 0;

@@ -60,6 +60,11 @@ export function createFakeBinding(maxFds = 64): FakeBinding {
       calls.push(`close:${fd}`);
       return 0;
     },
+    endInput: (fd) => {
+      calls.push(`endInput:${fd}`);
+      return 0;
+    },
+    unacknowledgedBytes: () => 0,
     flush() {
       calls.push('flush');
       fake.processSubmissions();
