@@ -320,8 +320,24 @@ void Reactor::StartLinger(Connection* connection, int linger_ms) {
   stats_[kStatLingering] = lingering_count_;
   Count(kStatLingerCloses);
   fd_state_[connection->fd * kFdStateInts + kFdFlags] |= kFdFlagLingering;
-  if (!connection->blocked) ShutWrite(connection);
-  if (!connection->lingering) return;
+  if (connection->blocked) {
+    // JS frees the connection's output memory once this close is processed (it may be shared
+    // slab memory other reads wait for): send from a copy from now on.
+    std::vector<struct iovec>& pending = connection->pending;
+    size_t bytes = 0;
+    for (size_t i = connection->pending_head; i < pending.size(); ++i) bytes += pending[i].iov_len;
+    connection->linger_output.resize(bytes);
+    size_t offset = 0;
+    for (size_t i = connection->pending_head; i < pending.size(); ++i) {
+      memcpy(connection->linger_output.data() + offset, pending[i].iov_base, pending[i].iov_len);
+      offset += pending[i].iov_len;
+    }
+    pending.assign(1, {connection->linger_output.data(), bytes});
+    connection->pending_head = 0;
+  } else {
+    ShutWrite(connection);
+    if (!connection->lingering) return;
+  }
   Watch(connection, (connection->peer_eof ? 0u : static_cast<uint32_t>(kPollReadable)) |
                         (connection->blocked ? static_cast<uint32_t>(kPollWritable) : 0u));
 }

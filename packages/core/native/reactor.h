@@ -40,8 +40,10 @@
 // shuts down its write side (the peer reads EOF after the last byte), reads
 // and discards input, and closes once the peer's EOF arrives, the peer has
 // acknowledged everything including the FIN, or the linger deadline passes.
-// JS has forgotten the connection by then; it learns that the fd is closed
-// from a kRecordLingerDone record (and the fd's kFdFlagLingering bit).
+// Output still queued is copied out of JS memory when the linger starts, so
+// a slow peer never keeps slabs pinned. JS has forgotten the connection by
+// then; it learns that the fd is closed from a kRecordLingerDone record (and
+// the fd's kFdFlagLingering bit).
 //
 // Thread rules: every method runs on the owning JS thread.
 
@@ -182,6 +184,7 @@ class Reactor {
     bool write_shut = false;     // shutdown(SHUT_WR) done while lingering
     int64_t read_budget = -1;    // bytes JS may still get after EndInput, -1 = any
     uint64_t linger_deadline = 0;  // monotonic ms
+    std::vector<uint8_t> linger_output;  // queued output copied out of JS memory
     size_t stall_need = 0;       // slab bytes the parked read needs
     Framing framing;
     std::vector<uint8_t> carry;  // partial frame, framing only

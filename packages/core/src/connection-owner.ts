@@ -10,10 +10,10 @@ export interface ConnectionOwner {
   reportError(error: Error, connection: Connection): void;
   /** The peer closed or failed (before close callbacks). */
   peerClosed(connection: Connection): void;
-  /** The handler loop went idle (used by graceful shutdown). */
-  idle(connection: Connection): void;
-  /** Close callbacks ran; the fd is gone. */
+  /** Close callbacks ran; the reactor closes the fd (maybe lingering first). */
   finalized(connection: Connection): void;
+  /** The reactor closed the fd: nothing of the connection is left. */
+  released(connection: Connection): void;
 }
 
 /** A close callback: runs once, newest first, with `isActive()` false. */

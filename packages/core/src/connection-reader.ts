@@ -16,6 +16,8 @@ export interface ReadWaitHost {
   armTimer(deadline: number): void;
   /** The error of an expired wait (`ERR_NETPOLL_READ_TIMEOUT` with the remote address). */
   timeoutError(): Error;
+  /** `release()` left nothing to read (a peer that closed may now close the connection). */
+  inputConsumed(): void;
 }
 
 const kResolved: Promise<void> = Promise.resolve();
@@ -83,8 +85,12 @@ export class ConnectionReader extends LinkBuffer {
    * connection waiting for its next reply, say. Views end here either way.
    */
   override release(): void {
-    if (this.len() === 0) this.trim();
-    else super.release();
+    if (this.len() === 0) {
+      this.trim();
+      this.#host.inputConsumed();
+    } else {
+      super.release();
+    }
   }
 
   /** @internal The pending wait's deadline (monotonic ms), or 0. */

@@ -3,9 +3,11 @@
  * `connection_impl.go` / `connection_onevent.go`, Apache-2.0; re-designed, no code copied).
  *
  * State (netpoll §3.2): `active` until either side closes; `processing` while an `onRequest`
- * (or `onConnect`) runs — at most one per connection (`./request-runner`); `finalized` once close
- * callbacks ran and the fd was handed back to the reactor. The output side (writable, drain, write
- * timeout) lives in `./output-queue`. The reactor calls the `on*` methods from its dispatcher.
+ * (or `onConnect`) runs — at most one per connection (`./request-runner`); `held` while user code
+ * holds work in flight (`hold()`); `finalized` once close callbacks ran and the fd was handed back
+ * to the reactor, which closes it at once or lingers until the peer has what it is owed (see
+ * `ConnectionOptions.lingerTimeout`). The output side (writable, drain, write timeout) lives in
+ * `./output-queue`. The reactor calls the `on*` methods from its dispatcher.
  */
 import { EventEmitter } from 'node:events';
 import { LinkBuffer } from '@netpoll/linkbuffer';
@@ -24,7 +26,7 @@ import {
   writeTimeoutError,
 } from './errors';
 import type { OnRequest } from './event-loop-options';
-import type { ResolvedConnectionOptions } from './options';
+import type { ResolvedConnectionOptions, ResolvedDialOptions } from './options';
 import { type OutputHost, OutputQueue } from './output-queue';
 import type { Reactor, ReactorStream } from './reactor';
 import { asError, type RequestHost, RequestRunner } from './request-runner';
@@ -32,6 +34,8 @@ import { systemError } from './system-error';
 
 /** Bytes of a writer node unless a single write needs more (see the constructor). */
 const kWriterNodeSize = 1024;
+
+const kReleased = (): void => {};
 
 export class Connection
   extends EventEmitter
@@ -55,8 +59,15 @@ export class Connection
   #active = true;
   #userClosed = false;
   #peerClosed = false;
+  #writeClosed = false; // closed locally, or the peer reset: no more writes
   #finalized = false;
+  #hardClose = false; // destroy(): no lingering close
+  #holds = 0; // work in flight that graceful shutdown and a peer's EOF wait for
+  #draining = false; // graceful shutdown began
+  #inputEnded = false; // graceful shutdown: everything that arrived before it was read
   readonly #maxFrameSize: number;
+  readonly #lingerTimeout: number;
+  readonly #allowHalfOpen: boolean;
   #closeCallbacks: CloseCallback[] = [];
   #closeError: Error | null = null;
   readonly #socket: ConnectionSocket;
@@ -76,6 +87,8 @@ export class Connection
     this.network = network;
     this.#owner = owner;
     this.#maxFrameSize = options.framing?.maxFrameSize ?? 0;
+    this.#lingerTimeout = options.lingerTimeout;
+    this.#allowHalfOpen = (options as Partial<ResolvedDialOptions>).allowHalfOpen === true;
     this.reader = new ConnectionReader(this);
     // 1 KiB writer nodes (LinkBuffer's default is 4 KiB): a node lives from its first write until
     // native has sent all of it, which under ping-pong is one round trip per reply it holds, so a
@@ -160,14 +173,49 @@ export class Connection
   }
 
   /**
+   * Marks work in flight whose result this connection will write later — a `WorkerPool` task, a
+   * timer, a database callback — without holding up its next `onRequest` (a returned promise
+   * would serialize the connection). Graceful shutdown (`eventLoop.shutdown`) waits, up to its
+   * timeout, until every hold is released before closing the connection; a server connection
+   * whose peer closed its side (`'end'`) stays open for writing until then too. Returns the
+   * release function (calling it again does nothing). On a closed connection it holds nothing.
+   */
+  hold(): () => void {
+    if (this.#finalized) return kReleased;
+    this.#holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.#holds === 0 && !this.#requests.processing) this.afterProcessing();
+    };
+  }
+
+  /**
+   * `hold()` for the lifetime of `work`: released when it settles. Returns a promise of the same
+   * outcome.
+   */
+  track<T>(work: PromiseLike<T>): Promise<T> {
+    const release = this.hold();
+    return Promise.resolve(work).finally(release);
+  }
+
+  /** Holds taken with `hold()`/`track()` and not yet released. */
+  get holds(): number {
+    return this.#holds;
+  }
+
+  /**
    * Closes the connection. Idempotent; never throws. A pending `waitFor` rejects with
-   * `ERR_NETPOLL_CONN_CLOSED`; flushed output is attempted once by native before the fd closes;
-   * close callbacks run after a running `onRequest` returns.
+   * `ERR_NETPOLL_CONN_CLOSED`; close callbacks run after a running `onRequest` returns. Flushed
+   * output is not lost: when the peer is still owed bytes the socket lingers (see
+   * `ConnectionOptions.lingerTimeout`) after the connection is finalized.
    */
   close(): void {
     if (this.#userClosed) return;
     this.#userClosed = true;
     this.#active = false;
+    this.#writeClosed = true;
     // Errors capture a stack: build one only when a wait is pending to receive it.
     if (this.reader.waiting) this.reader.failWait(connectionClosedError('wait read'));
     if (!this.#requests.processing) this.#finalize();
@@ -194,7 +242,7 @@ export class Connection
    * Reading it never makes a native call.
    */
   get writable(): boolean {
-    return this.#active && this.#output.writable();
+    return !this.#writeClosed && this.#output.writable();
   }
 
   /** Bytes flushed but not yet written by the kernel. */
@@ -239,24 +287,26 @@ export class Connection
   }
 
   /**
-   * @internal True when no handler runs, no input is buffered and all flushed output has been
-   * written: graceful shutdown closes such connections (closing one with output still queued
-   * would cut it off if the peer reads slowly).
+   * @internal Graceful shutdown of this connection: from now on only input that had arrived in
+   * the kernel is read; once it is, no handler runs and no hold is left, the connection closes
+   * (lingering, so replies already written reach the peer). Input the handler could not complete
+   * (a partial request) is dropped with it.
    */
-  get idle(): boolean {
-    return !this.#requests.processing && this.reader.len() === 0 && this.pendingBytes === 0;
+  drain(): void {
+    if (this.#draining || this.#finalized) return;
+    this.#draining = true;
+    if (this.#userClosed || this.#peerClosed) {
+      this.#inputEnded = true;
+    } else {
+      this.#reactor.countCall();
+      if (this.#reactor.binding.endInput(this.fd) <= 0) this.#inputEnded = true;
+    }
+    if (!this.#requests.processing) this.afterProcessing();
   }
 
-  /**
-   * @internal Graceful shutdown: once every flushed byte is written, `drained()` tells the owner,
-   * which closes the connection if it is idle by then.
-   */
-  awaitOutputSent(): void {
-    if (this.pendingBytes > 0) this.#output.watchEmpty();
-  }
-
-  /** @internal Closes now even if a handler is running (shutdown timeout). */
+  /** @internal Closes now, without lingering, even if a handler is running (shutdown deadline). */
   destroy(): void {
+    this.#hardClose = true;
     this.close();
     this.#finalize();
   }
@@ -290,7 +340,10 @@ export class Connection
     if (this.#peerClosed) return;
     this.#peerClosed = true;
     this.#active = false;
-    if (errno < 0) this.#closeError ??= systemError(errno, 'read');
+    if (errno < 0) {
+      this.#closeError ??= systemError(errno, 'read');
+      this.#writeClosed = true;
+    }
     if (this.reader.waiting) this.reader.failWait(eofError());
     // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
     if (this.#requests.connected && !this.#userClosed) this.#owner?.peerClosed(this);
@@ -309,6 +362,12 @@ export class Connection
   /** @internal */
   onFrameTooLarge(length: number): void {
     this.fail(frameTooLargeError(length, this.#maxFrameSize));
+  }
+
+  /** @internal Graceful shutdown: the input that had arrived before it has been read. */
+  onInputEnd(): void {
+    this.#inputEnded = true;
+    if (!this.#requests.processing) this.afterProcessing();
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -340,9 +399,18 @@ export class Connection
     return null;
   }
 
-  /** @internal WriteHost: throws `ERR_NETPOLL_CONN_CLOSED` once either side closed. */
+  /**
+   * @internal WriteHost: throws `ERR_NETPOLL_CONN_CLOSED` once closed locally or reset by the
+   * peer. After the peer's clean EOF writes go on until the connection closes (a reply to a
+   * request read before the EOF).
+   */
   assertWritable(when: string): void {
-    if (!this.#active) throw connectionClosedError(when);
+    if (this.#writeClosed) throw connectionClosedError(when);
+  }
+
+  /** @internal ReadWaitHost: user code released the reader with nothing left in it. */
+  inputConsumed(): void {
+    if (this.#peerClosed && !this.#requests.processing) this.afterProcessing();
   }
 
   /** @internal WriteHost: queues the flushed bytes for native. */
@@ -350,15 +418,14 @@ export class Connection
     this.#output.submit();
   }
 
-  /** @internal OutputHost: false once either side closed (`isActive()`). */
+  /** @internal OutputHost: false once no more output can be written. */
   active(): boolean {
-    return this.#active;
+    return !this.#writeClosed;
   }
 
   /** @internal OutputHost: unsent output fell below the high-water mark. */
   drained(): void {
     this.#emitSafely('drain');
-    if (this.#owner !== null && !this.#requests.processing && this.#active) this.#owner.idle(this);
   }
 
   /** @internal OutputHost: output stayed blocked past the write timeout. */
@@ -404,20 +471,34 @@ export class Connection
     }
   }
 
-  /** @internal RequestHost: processing stopped: run the close/idle follow-ups. */
+  /** @internal RequestHost: processing stopped: run the close follow-ups. */
   afterProcessing(): void {
     if (this.#requests.processing || this.#finalized) return;
     if (!this.#userClosed && this.reader.closed) {
       this.fail(readerClosedError()); // a handler closed the reader: report it now, not at new data
     } else if (this.#userClosed) {
       this.#finalize();
-    } else if (this.#peerClosed && this.#requests.connected && this.#owner !== null) {
-      // Server connections clean up on peer close (netpoll §3.5); dialed ones wait for close().
+    } else if (this.#holds > 0) {
+      // Work in flight will still write: a peer's EOF or a shutdown waits for it.
+    } else if (this.#peerClosed && this.#closesOnPeerEnd()) {
       this.#userClosed = true;
+      this.#writeClosed = true;
       this.#finalize();
-    } else if (this.#owner !== null) {
-      this.#owner.idle(this);
+    } else if (this.#draining && this.#inputEnded) {
+      // Everything that arrived before the shutdown was handled; what is still buffered is a
+      // request the handler could not complete (it made no progress on it).
+      this.close();
     }
+  }
+
+  /**
+   * Server connections clean up once the peer closed (netpoll §3.5), after `onConnect`; dialed
+   * ones too (Go netpoll closes them on hang-up), once their buffered input is consumed, unless
+   * `allowHalfOpen` keeps them for `close()`.
+   */
+  #closesOnPeerEnd(): boolean {
+    if (this.#owner !== null) return this.#requests.connected;
+    return !this.#allowHalfOpen && this.reader.len() === 0;
   }
 
   #finalize(): void {
@@ -440,9 +521,15 @@ export class Connection
     reactor.detachStream(this.fd, this);
     const output = this.#output;
     output.detach();
-    reactor.submitClose(this.fd, () => output.dispose());
+    const owner = this.#owner;
+    reactor.submitClose(
+      this.fd,
+      this.#hardClose ? 0 : this.#lingerTimeout,
+      () => output.dispose(),
+      owner === null ? undefined : () => owner.released(this),
+    );
     this.reader.close();
-    this.#owner?.finalized(this);
+    owner?.finalized(this);
     this.#emitSafely('close', this.#closeError);
   }
 }

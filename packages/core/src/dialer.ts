@@ -145,7 +145,7 @@ class PendingDial implements ReactorStream, TimerTarget {
   #release(): void {
     if (this.#fd < 0) return;
     this.reactor.detachStream(this.#fd, this);
-    this.reactor.submitClose(this.#fd, () => {});
+    this.reactor.submitClose(this.#fd, 0, () => {});
     this.#fd = -1;
   }
 
@@ -155,4 +155,5 @@ class PendingDial implements ReactorStream, TimerTarget {
   }
   onDrain(): void {}
   onFrameTooLarge(): void {}
+  onInputEnd(): void {}
 }

@@ -6,6 +6,7 @@
  * only) → close callbacks (newest first). A throwing or rejecting callback closes only its own
  * connection and reaches `onError`; nothing a peer or a handler does can crash the process.
  */
+import { AbortError, onAbort } from './abort';
 import { Connection } from './connection';
 import type { ConnectionOwner } from './connection-owner';
 import { closedError, InvalidArgumentError } from './errors';
@@ -17,7 +18,7 @@ import {
   resolveEventLoopOptions,
 } from './event-loop-options';
 import { getReactor } from './get-reactor';
-import type { Listener } from './listener';
+import { Listener } from './listener';
 import { resolveShutdownOptions, type ShutdownOptions } from './options';
 import type { Reactor, ReactorListener } from './reactor';
 import { ReactorGroup } from './reactor-group';
@@ -41,6 +42,8 @@ export class EventLoop implements ConnectionOwner {
   readonly #group: ReactorGroup | null;
   readonly #served = new Set<Served>();
   readonly #connections = new Set<Connection>();
+  /** Finalized connections whose fd the reactor has not closed yet (a lingering close). */
+  readonly #closing = new Set<Connection>();
   #shutdown: Promise<void> | null = null;
   #stopping = false;
   #drained: (() => void) | null = null;
@@ -108,6 +111,11 @@ export class EventLoop implements ConnectionOwner {
    * `ERR_NETPOLL_REUSE_PORT_REQUIRED`; the listener stays open.
    */
   serve(listener: Listener): Promise<void> {
+    if (!(listener instanceof Listener)) {
+      return Promise.reject(
+        new InvalidArgumentError('listener', 'a Listener from createListener()', listener),
+      );
+    }
     if (this.#stopping) return Promise.reject(closedError('event loop'));
     if (listener.closed) return Promise.reject(closedError('listener'));
     for (const served of this.#served) {
@@ -116,6 +124,11 @@ export class EventLoop implements ConnectionOwner {
           new InvalidArgumentError('listener', 'a listener this loop does not serve yet', listener),
         );
       }
+    }
+    if (listener.served) {
+      return Promise.reject(
+        new InvalidArgumentError('listener', 'a listener no other loop serves', listener),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       const served: Served = { listener, resolve, reject, accepting: Promise.resolve() };
@@ -208,38 +221,80 @@ export class EventLoop implements ConnectionOwner {
   }
 
   /**
-   * Graceful stop (netpoll §3.6, plus a deadline): stops accepting and closes the listeners, closes
-   * idle connections, lets running handlers finish for up to `options.timeout` ms, then closes the
-   * rest. Resolves when every connection is closed — with worker reactors, when every reactor has
-   * drained and its thread has exited. A second call returns the same promise.
+   * Graceful stop (netpoll §3.6, plus a deadline) that loses nothing that arrived before it:
+   * stops accepting and closes the listeners (connections already in their backlog are closed
+   * lingering, unread, so their peers read EOF rather than a reset); on every connection, reads
+   * only the input that had arrived by now, lets handlers and held work (`connection.hold()`)
+   * finish, then closes it lingering, so every reply written reaches the peer, whole, followed by
+   * EOF. At `options.timeout` ms whatever is left is closed at once. Resolves when every socket
+   * is closed — with worker reactors, when every reactor has drained and its thread has exited.
+   * `options.signal` aborting cuts the graceful phase short like the timeout, and the promise
+   * then rejects with an `AbortError` once everything is closed. A second call returns the same
+   * promise.
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
     if (this.#shutdown !== null) return this.#shutdown;
-    const { timeout } = resolveShutdownOptions(options);
+    const { timeout, signal } = resolveShutdownOptions(options);
     this.#stopping = true;
-    for (const served of [...this.#served]) served.listener.close();
+    for (const served of [...this.#served]) served.listener.close(timeout);
     const group = this.#group;
     if (group !== null) {
-      this.#shutdown = group.shutdown(timeout);
+      this.#shutdown = this.#shutdownGroup(group, timeout, signal);
       return this.#shutdown;
     }
-    this.#shutdown = new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
-      this.#drained = () => {
-        if (timer !== null) clearTimeout(timer);
+    const reactor = this.#reactor!;
+    this.#shutdown = new Promise<void>((resolve, reject) => {
+      let forced = false;
+      let aborted = false;
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        stopListening();
         this.#drained = null;
-        resolve();
+        if (aborted) reject(new AbortError(signal?.reason));
+        else resolve();
       };
-      for (const connection of [...this.#connections]) this.#closeWhenIdle(connection);
-      if (this.#connections.size === 0) {
-        this.#drained();
-        return;
-      }
-      timer = setTimeout(() => {
+      const force = (): void => {
+        forced = true;
         for (const connection of [...this.#connections]) connection.destroy();
-      }, timeout);
+        for (const connection of [...this.#closing]) reactor.forceClose(connection.fd);
+        this.#drained?.();
+      };
+      this.#drained = () => {
+        if (this.#connections.size > 0 || this.#closing.size > 0) return;
+        // Connections swept from a listener's backlog linger in native only.
+        if (forced) finish();
+        else reactor.whenLingerDone(finish);
+      };
+      const timer = setTimeout(force, timeout);
+      const stopListening = onAbort(signal, () => {
+        aborted = true;
+        force();
+      });
+      for (const connection of [...this.#connections]) connection.drain();
+      this.#drained?.();
     });
     return this.#shutdown;
+  }
+
+  async #shutdownGroup(
+    group: ReactorGroup,
+    timeout: number,
+    signal: AbortSignal | null,
+  ): Promise<void> {
+    let aborted = false;
+    const stopListening = onAbort(signal, () => {
+      aborted = true;
+      group.cutShort();
+    });
+    try {
+      await group.shutdown(timeout);
+    } finally {
+      stopListening();
+    }
+    if (aborted) throw new AbortError(signal?.reason);
   }
 
   // ---- ConnectionOwner ------------------------------------------------------------------------
@@ -261,26 +316,18 @@ export class EventLoop implements ConnectionOwner {
   }
 
   /** @internal */
-  idle(connection: Connection): void {
-    if (this.#stopping) this.#closeWhenIdle(connection);
-  }
-
-  /**
-   * Graceful shutdown: closes an idle connection now; one whose only work left is queued output
-   * is closed from `idle()` once that output is written (or by the timeout).
-   */
-  #closeWhenIdle(connection: Connection): void {
-    if (connection.idle) connection.close();
-    else connection.awaitOutputSent();
-  }
-
-  /** @internal */
   finalized(connection: Connection): void {
     this.#connections.delete(connection);
+    this.#closing.add(connection);
     if (this.#countCells !== null) {
       Atomics.store(this.#countCells, this.#countIndex, this.#connections.size);
     }
-    if (this.#connections.size === 0) this.#drained?.();
+  }
+
+  /** @internal */
+  released(connection: Connection): void {
+    this.#closing.delete(connection);
+    this.#drained?.();
   }
 
   // ---- accept path ----------------------------------------------------------------------------

@@ -60,6 +60,8 @@ export const kStatNames = Object.freeze([
   'lingerExpired',
 ] as const);
 export const kStatCount = kStatNames.length;
+/** Index of the `lingering` gauge (closes lingering now). */
+export const kStatLingering = kStatNames.indexOf('lingering');
 
 /** Socket families of `native/socket.h`. */
 export const kFamilyUnix = 1;

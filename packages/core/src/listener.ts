@@ -6,7 +6,7 @@ import { unlinkSync } from 'node:fs';
 import { checkNetwork, familyOf, listenHost, type Network, parseAddress } from './address';
 import { closedError } from './errors';
 import { getReactor } from './get-reactor';
-import { type ListenerOptions, resolveListenerOptions } from './options';
+import { kDefaultConnectionOptions, type ListenerOptions, resolveListenerOptions } from './options';
 import type { Reactor } from './reactor';
 import { systemError } from './system-error';
 
@@ -56,16 +56,23 @@ export class Listener {
     return this.#closed;
   }
 
+  /** @internal True while an EventLoop serves it. */
+  get served(): boolean {
+    return this.#onClose !== null;
+  }
+
   /**
-   * Stops listening and closes the fd; a Unix socket path is unlinked. Idempotent. An EventLoop
-   * serving it sees the close (its `serve()` promise rejects with `ERR_NETPOLL_CLOSED` unless the
-   * close came from `shutdown()`).
+   * Stops listening and closes the fd; a Unix socket path is unlinked. Idempotent. Connections
+   * already waiting in the backlog are accepted and closed unread, lingering (up to 5000 ms, or
+   * `lingerTimeout` when given — `eventLoop.shutdown` passes its timeout), so their peers read
+   * EOF instead of a reset. An EventLoop serving it sees the close (its `serve()` promise rejects
+   * with `ERR_NETPOLL_CLOSED` unless the close came from `shutdown()`).
    */
-  close(): void {
+  close(lingerTimeout = kDefaultConnectionOptions.lingerTimeout): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#reactor.countCall();
-    this.#reactor.binding.close(this.fd);
+    this.#reactor.binding.close(this.fd, lingerTimeout);
     if (this.network === 'unix' && this.#ownsPath) {
       try {
         unlinkSync(this.address);

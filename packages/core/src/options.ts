@@ -4,6 +4,7 @@
  * build on them in `./event-loop-options`. Nothing here runs on the hot path.
  */
 import { InvalidArgumentError } from './errors';
+import { signalOption } from './abort';
 import { integerOption, optionsObject } from './option-checks';
 
 /** Native length-header framing: the reactor reports only complete frames. */
@@ -42,6 +43,15 @@ export interface ConnectionOptions {
    * reports backpressure; `'drain'` follows when everything is sent. Default 1048576 (1 MiB).
    */
   highWaterMark?: number;
+  /**
+   * How long a closed connection may keep its socket open to finish what its peer is owed, in
+   * ms: output still queued, bytes the peer has not acknowledged, or unread input (closing with
+   * unread input would make the kernel reset the connection, and the peer would lose replies it
+   * had not read yet). Such a close writes the rest, shuts down the write side (the peer reads
+   * EOF after the last byte), discards input, and closes the socket when the peer closes or has
+   * acknowledged everything, or at this deadline. 0 closes at once. Default 5000.
+   */
+  lingerTimeout?: number;
 }
 
 /** Resolved {@link ConnectionOptions}. */
@@ -51,17 +61,26 @@ export interface ResolvedConnectionOptions {
   readonly idleTimeout: number;
   readonly framing: ResolvedFramingOptions | null;
   readonly highWaterMark: number;
+  readonly lingerTimeout: number;
 }
 
 /** Options of `dialConnection(network, address, options)`. */
 export interface DialOptions extends ConnectionOptions {
   /** Limit in ms for DNS lookup plus connect; 0 means none (netpoll: ≤ 0). Default 0. */
   timeout?: number;
+  /**
+   * Keeps the connection open after the peer closed its side (`'end'`), until `close()`: the
+   * connection may still write. By default a dialed connection closes itself once the peer has
+   * closed and its buffered input is consumed (read or released), like a server connection; its
+   * close callbacks and `'close'` follow. Default false.
+   */
+  allowHalfOpen?: boolean;
 }
 
 /** Resolved {@link DialOptions}. */
 export interface ResolvedDialOptions extends ResolvedConnectionOptions {
   readonly timeout: number;
+  readonly allowHalfOpen: boolean;
 }
 
 /** Options of `createListener(network, address, options)`. */
@@ -103,6 +122,17 @@ export interface ShutdownOptions {
    * Default 5000.
    */
   timeout?: number;
+  /**
+   * Aborting it cuts the graceful phase short, like the timeout: what is left is closed at once
+   * and the promise rejects with an `AbortError` (`code: 'ABORT_ERR'`, `cause` = the reason).
+   */
+  signal?: AbortSignal;
+}
+
+/** Resolved {@link ShutdownOptions}. */
+export interface ResolvedShutdownOptions {
+  readonly timeout: number;
+  readonly signal: AbortSignal | null;
 }
 
 export const kDefaultFramingOptions: ResolvedFramingOptions = Object.freeze({
@@ -116,11 +146,13 @@ export const kDefaultConnectionOptions: ResolvedConnectionOptions = Object.freez
   idleTimeout: 0,
   framing: null,
   highWaterMark: 1024 * 1024,
+  lingerTimeout: 5000,
 });
 
 export const kDefaultDialOptions: ResolvedDialOptions = Object.freeze({
   ...kDefaultConnectionOptions,
   timeout: 0,
+  allowHalfOpen: false,
 });
 
 export const kDefaultListenerOptions: Readonly<Required<ListenerOptions>> = Object.freeze({
@@ -133,8 +165,9 @@ export const kDefaultReactorOptions: Readonly<Required<ReactorOptions>> = Object
   maxInboundMemory: 128 * 1024 * 1024,
 });
 
-export const kDefaultShutdownOptions: Readonly<Required<ShutdownOptions>> = Object.freeze({
+export const kDefaultShutdownOptions: ResolvedShutdownOptions = Object.freeze({
   timeout: 5000,
+  signal: null,
 });
 
 const kMaxTimeout = 2 ** 31 - 1;
@@ -197,15 +230,27 @@ export function resolveConnectionFields(
       2 ** 31 - 1,
       defaults.highWaterMark,
     ),
+    lingerTimeout: integerOption(
+      object.lingerTimeout,
+      `${path}.lingerTimeout`,
+      0,
+      kMaxTimeout,
+      defaults.lingerTimeout,
+    ),
   };
 }
 
 /** Validates `dialConnection()` options once. */
 export function resolveDialOptions(input: unknown): ResolvedDialOptions {
   const object = optionsObject(input, 'options');
+  const allowHalfOpen = object.allowHalfOpen ?? false;
+  if (typeof allowHalfOpen !== 'boolean') {
+    throw new InvalidArgumentError('options.allowHalfOpen', 'a boolean', allowHalfOpen);
+  }
   return Object.freeze({
     ...resolveConnectionFields(object, 'options'),
     timeout: integerOption(object.timeout, 'options.timeout', 0, kMaxTimeout, 0),
+    allowHalfOpen,
   });
 }
 
@@ -245,9 +290,10 @@ export function resolveReactorOptions(input: unknown): Readonly<Required<Reactor
 }
 
 /** Validates `shutdown()` options. */
-export function resolveShutdownOptions(input: unknown): Readonly<Required<ShutdownOptions>> {
+export function resolveShutdownOptions(input: unknown): ResolvedShutdownOptions {
   const object = optionsObject(input, 'options');
   return Object.freeze({
     timeout: integerOption(object.timeout, 'options.timeout', 0, kMaxTimeout, 5000),
+    signal: signalOption(object.signal, 'options.signal'),
   });
 }

@@ -41,7 +41,6 @@ export class OutputQueue {
   #deadline = 0; // monotonic ms by which some output must have been written, or 0
   #ackedAtArm = 0; // #acked when the deadline was armed
   #drainWatch = false;
-  #emptyWatch = false; // graceful shutdown: report the drain only once nothing is unsent
   #submitted = 0; // stream offset handed to native
   #acked = 0; // stream offset native confirmed written
   #skip = 0; // visitor state: bytes to pass over before the first new byte
@@ -99,22 +98,10 @@ export class OutputQueue {
     return false;
   }
 
-  /**
-   * Calls the host's `drained()` once every submitted byte is written (graceful shutdown): polls
-   * once per loop turn while native may not have seen the bytes yet, then relies on native's
-   * drain record if they meet backpressure.
-   */
-  watchEmpty(): void {
-    this.#emptyWatch = true;
-    if (this.#drainWatch) return;
-    this.#drainWatch = true;
-    setImmediate(this.#watchDrain);
-  }
-
   readonly #watchDrain = (): void => {
     if (!this.#drainWatch || !this.#host.active()) return;
     this.reclaim();
-    if (this.unsent < (this.#emptyWatch ? 1 : this.#highWaterMark)) {
+    if (this.unsent < this.#highWaterMark) {
       this.#drainWatch = false;
       this.#host.drained();
     } else if (!this.#reactor.blocked(this.#fd)) {

@@ -58,6 +58,7 @@ export type ToReactorWorker =
   | { readonly type: 'attach'; readonly listener: ListenerSpec }
   | { readonly type: 'detach'; readonly id: number }
   | { readonly type: 'shutdown'; readonly timeout: number }
+  | { readonly type: 'cut-short' }
   | { readonly type: 'stats'; readonly id: number }
   | { readonly type: 'report'; readonly error: WireError };
 

@@ -156,6 +156,11 @@ export class ReactorSlot {
     await this.exited;
   }
 
+  /** A shutdown in progress closes what is left now, as at its deadline. */
+  cutShort(): void {
+    if (this.alive) this.#post({ type: 'cut-short' });
+  }
+
   /** Abrupt stop (the group failed to start). */
   terminate(): Promise<void> {
     this.#stopping = true;

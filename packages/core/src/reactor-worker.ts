@@ -78,6 +78,7 @@ class ReactorWorker {
   readonly #setup: ReactorWorkerSetup;
   readonly #loop: EventLoop;
   readonly #listeners = new Map<number, Listener>();
+  readonly #cutShort = new AbortController();
 
   constructor(setup: ReactorWorkerSetup, handler: Handler) {
     this.#setup = setup;
@@ -107,11 +108,18 @@ class ReactorWorker {
         this.#listeners.get(message.id)?.close();
         this.#listeners.delete(message.id);
         return;
-      case 'shutdown':
-        void this.#loop.shutdown({ timeout: message.timeout }).then(() => {
+      case 'shutdown': {
+        const drained = (): void => {
           post({ type: 'drained' });
           parentPort?.close();
-        });
+        };
+        // An abort (the main thread's signal) still ends with everything closed.
+        const signal = this.#cutShort.signal;
+        void this.#loop.shutdown({ timeout: message.timeout, signal }).then(drained, drained);
+        return;
+      }
+      case 'cut-short':
+        this.#cutShort.abort();
         return;
       case 'stats':
         post({ type: 'stats', id: message.id, stats: getReactorStats() });

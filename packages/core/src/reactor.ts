@@ -16,7 +16,7 @@
 import type { NativeBinding } from './binding';
 import { InboundSlabs } from './inbound-slabs';
 import * as L from './layout';
-import { kDefaultReactorOptions, type ReactorOptions } from './options';
+import { kDefaultConnectionOptions, kDefaultReactorOptions, type ReactorOptions } from './options';
 import { OutboundAllocator } from './outbound-allocator';
 import type { OutputQueue } from './output-queue';
 import { type ReactorStats, snapshotStats } from './reactor-stats';
@@ -30,6 +30,8 @@ export interface ReactorStream {
   onDrain(): void;
   onConnectResult(errno: number): void;
   onFrameTooLarge(length: number): void;
+  /** The input budget of `endInput` was read: no more input will come. */
+  onInputEnd(): void;
 }
 
 /** A listener as the dispatcher sees it. */
@@ -73,8 +75,12 @@ const kBuryTurns = 8;
 
 interface Graveyard {
   generation: number;
+  fd: number;
   release: () => void;
+  closed: () => void;
 }
+
+const kNothing = (): void => {};
 
 export class Reactor {
   readonly binding: NativeBinding;
@@ -92,6 +98,9 @@ export class Reactor {
   #inFlight: OutputQueue[] = [];
   #inFlightSpare: OutputQueue[] = [];
   #graveyard: Graveyard[] = [];
+  /** `closed` callbacks of connections whose fd native keeps open while the close lingers. */
+  readonly #lingering = new Map<number, () => void>();
+  #lingerWaiters: Array<() => void> = [];
   #buryScheduled = false;
   #buryTurns = 0;
   #jsToNative = 0;
@@ -178,12 +187,15 @@ export class Reactor {
   }
 
   /**
-   * Queues a close; native attempts pending output once, then closes the fd. `release` runs once
-   * native has processed the queue (the writer's memory is no longer referenced then).
+   * Queues a close. With `lingerMs` > 0 native keeps the fd open while the peer is still owed
+   * bytes (see `ConnectionOptions.lingerTimeout`), else it attempts pending output once and closes.
+   * `release` runs once native has processed the close (it no longer references the writer's
+   * memory: a lingering close sends from its own copy); `closed` once the fd is closed.
    */
-  submitClose(fd: number, release: () => void): void {
-    this.#submit(L.kSubmitClose, fd, 0, 0);
-    this.#graveyard.push({ generation: this.#control[L.kHeaderProcessedGen]!, release });
+  submitClose(fd: number, lingerMs: number, release: () => void, closed = kNothing): void {
+    this.#submit(L.kSubmitClose, fd, lingerMs, 0);
+    const generation = this.#control[L.kHeaderProcessedGen]!;
+    this.#graveyard.push({ generation, fd, release, closed });
     if (!this.#buryScheduled) {
       this.#buryScheduled = true;
       setImmediate(this.#buryLater);
@@ -219,6 +231,38 @@ export class Reactor {
   /** Bytes native has written on `fd` since it was registered, modulo 2^32. */
   written(fd: number): number {
     return this.#fdState[fd * L.kFdStateInts + L.kFdWritten]! >>> 0;
+  }
+
+  /** Closes lingering in native now (connections closed by JS, and swept listener backlogs). */
+  get lingering(): number {
+    return this.#stats[L.kStatLingering]!;
+  }
+
+  /** Calls `callback` once no close lingers any more (at once when none does). */
+  whenLingerDone(callback: () => void): void {
+    if (this.lingering === 0) callback();
+    else this.#lingerWaiters.push(callback);
+  }
+
+  /**
+   * Cuts off the lingering close of `fd` (a shutdown deadline): native closes it now. A no-op
+   * when it is no longer lingering.
+   */
+  forceClose(fd: number): void {
+    const closed = this.#lingering.get(fd);
+    if (closed !== undefined) {
+      this.#lingering.delete(fd);
+      this.submitClose(fd, 0, kNothing, closed);
+      return;
+    }
+    // Closed but not yet processed by native: the fd is still ours, a second close cuts it off.
+    const generation = this.#control[L.kHeaderProcessedGen]!;
+    for (const entry of this.#graveyard) {
+      if (entry.fd === fd && entry.generation === generation) {
+        this.#submit(L.kSubmitClose, fd, 0, 0);
+        return;
+      }
+    }
   }
 
   /** True while native holds unsent output for `fd` after EAGAIN. */
@@ -259,13 +303,37 @@ export class Reactor {
     let kept = 0;
     for (let i = 0; i < graveyard.length; i++) {
       const entry = graveyard[i]!;
-      if (entry.generation !== generation) {
-        entry.release();
-      } else {
+      if (entry.generation === generation) {
         graveyard[kept++] = entry;
+        continue;
+      }
+      entry.release();
+      if ((this.#fdState[entry.fd * L.kFdStateInts + L.kFdFlags]! & L.kFdFlagLingering) !== 0) {
+        // Native processed the close and lingers: the fd stays open until a linger-done record
+        // (the flag is clear once it finished).
+        this.#lingering.set(entry.fd, entry.closed);
+      } else {
+        entry.closed();
       }
     }
     graveyard.length = kept;
+    if (this.#lingerWaiters.length > 0) this.#checkLingerDone();
+  }
+
+  #lingerDone(fd: number): void {
+    const closed = this.#lingering.get(fd);
+    if (closed !== undefined) {
+      this.#lingering.delete(fd);
+      closed();
+    }
+    if (this.#lingerWaiters.length > 0) this.#checkLingerDone();
+  }
+
+  #checkLingerDone(): void {
+    if (this.lingering !== 0) return;
+    const waiters = this.#lingerWaiters;
+    this.#lingerWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   #registerOutbound(buffer: ArrayBuffer): number {
@@ -332,8 +400,9 @@ export class Reactor {
       case L.kRecordAccept: {
         const listener = this.#listeners[a];
         if (listener === undefined) {
-          // Nobody serves that listener any more: drop the connection.
-          this.#submit(L.kSubmitClose, fd, 0, 0);
+          // Nobody serves that listener any more: close the connection unread, lingering so its
+          // peer reads EOF, not a reset.
+          this.#submit(L.kSubmitClose, fd, kDefaultConnectionOptions.lingerTimeout, 0);
           return;
         }
         listener.onAccept(fd);
@@ -354,6 +423,12 @@ export class Reactor {
       case L.kRecordAcceptError:
       case L.kRecordAcceptPaused:
         this.#listeners[fd]?.onAcceptError(a, kind === L.kRecordAcceptPaused);
+        return;
+      case L.kRecordLingerDone:
+        this.#lingerDone(fd);
+        return;
+      case L.kRecordInputEnd:
+        this.#streams[fd]?.onInputEnd();
         return;
     }
   }

@@ -39,8 +39,8 @@ function owner(events: string[]): ConnectionOwner {
   return {
     reportError: (error) => events.push(`error:${error.message}`),
     peerClosed: () => events.push('peer-closed'),
-    idle: () => events.push('idle'),
     finalized: () => events.push('finalized'),
+    released: () => events.push('released'),
   };
 }
 
@@ -229,7 +229,8 @@ describe('Connection (fake binding)', () => {
     });
     deliver('x');
     expect(events).toEqual(['handler-returns', 'second:false', 'first', 'finalized']);
-    expect(binding.processSubmissions()).toEqual([[L.kSubmitClose, 0, kFd, 0, 0]]);
+    // The close lingers for the default lingerTimeout if the peer is owed bytes.
+    expect(binding.processSubmissions()).toEqual([[L.kSubmitClose, 0, kFd, 5000, 0]]);
   });
 
   it('flush() queues one write submission per chunk of outbound memory, no native call', () => {

@@ -17,6 +17,7 @@ function recordingStream(): ReactorStream & { events: string[] } {
     onDrain: () => events.push('drain'),
     onConnectResult: (errno) => events.push(`connect:${errno}`),
     onFrameTooLarge: (length) => events.push(`too-large:${length}`),
+    onInputEnd: () => events.push('input-end'),
   };
 }
 
@@ -68,7 +69,7 @@ describe('Reactor dispatcher (fake binding)', () => {
     const binding = createFakeBinding();
     new Reactor(binding);
     binding.emitBatch([[L.kRecordAccept, 0, 12, 5, 0]]);
-    expect(binding.processSubmissions()).toEqual([[L.kSubmitClose, 0, 12, 0, 0]]);
+    expect(binding.processSubmissions()).toEqual([[L.kSubmitClose, 0, 12, 5000, 0]]);
   });
 
   it('adds an inbound slab when native reports that every slab is pinned', () => {
@@ -131,13 +132,13 @@ describe('Reactor dispatcher (fake binding)', () => {
     const callsBefore = reactor.stats().jsToNativeCalls;
     reactor.submitWrite(9, 4, 128, 1024);
     let released = false;
-    reactor.submitClose(9, () => {
+    reactor.submitClose(9, 250, () => {
       released = true;
     });
     expect(reactor.stats().jsToNativeCalls).toBe(callsBefore);
     expect(binding.processSubmissions()).toEqual([
       [L.kSubmitWrite, 4, 9, 128, 1024],
-      [L.kSubmitClose, 0, 9, 0, 0],
+      [L.kSubmitClose, 0, 9, 250, 0],
     ]);
     // The writer memory of a closed connection is released only after native processed the close.
     expect(released).toBe(false);

@@ -8,6 +8,7 @@
 
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "harness.h"
@@ -146,6 +147,9 @@ void TestLingerDeliversEverything() {
   OweThePeer(&harness, peer);
   const int baseline = CountOpenFds();
   CHECK(harness.reactor.Close(peer.server, 10000) == 0);
+  // JS frees and reuses the output memory once the close is processed: the lingering close
+  // sends from its own copy.
+  std::fill(harness.outbound.begin(), harness.outbound.end(), 0);
   CHECK(harness.reactor.lingering_count() == 1);
   CHECK(harness.stats[L::kStatLingering] == 1);
   CHECK(harness.fd_state[static_cast<size_t>(peer.server) * L::kFdStateInts + L::kFdFlags] &

@@ -99,7 +99,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     await server.stop();
   });
 
-  it('58: data sent just before a peer close is handled; the handler sees isActive() false and cannot write', async () => {
+  it('58: data sent just before a peer close is handled; the handler sees isActive() false and its reply still reaches the half-closed peer', async () => {
     const seen = deferred<{ data: string; active: boolean; writeCode: string }>();
     const server = startServer(
       (connection) => {
@@ -107,6 +107,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
         let writeCode = '';
         try {
           connection.writer.writeString('reply');
+          connection.writer.flush();
         } catch (error) {
           writeCode = (error as { code: string }).code;
         }
@@ -118,12 +119,15 @@ describeNative('lifecycle and callbacks (55–70)', () => {
       },
     );
     const client = await rawClient(server.listener.port);
-    client.end('last words');
-    expect(await seen.promise).toEqual({
-      data: 'last words',
-      active: false,
-      writeCode: 'ERR_NETPOLL_CONN_CLOSED',
+    let received = '';
+    client.on('data', (chunk) => {
+      received += chunk.toString('latin1');
     });
+    const ended = new Promise<void>((resolve) => client.on('end', () => resolve()));
+    client.end('last words');
+    expect(await seen.promise).toEqual({ data: 'last words', active: false, writeCode: '' });
+    await ended;
+    expect(received).toBe('reply');
     await server.stop();
   });
 
@@ -219,29 +223,41 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     await server.stop();
   });
 
-  it('64: server connections clean up on peer close; dialed ones without handlers only on close()', async () => {
+  it('64: server and dialed connections clean up on peer close; with allowHalfOpen a dialed one waits for close()', async () => {
     let serverCallbacks = 0;
-    const accepted = deferred<Connection>();
+    const accepted: Connection[] = [];
     const server = startServer(null, {
       onConnect: (connection) => {
         connection.addCloseCallback(() => {
           serverCallbacks++;
         });
-        accepted.resolve(connection);
+        accepted.push(connection);
       },
     });
+    // Default: the dialed connection closes itself once the peer closed (nothing buffered).
     const client = await dialConnection('tcp', server.listener.address);
-    let clientCallbacks = 0;
-    client.addCloseCallback(() => {
-      clientCallbacks++;
+    const events: string[] = [];
+    client.addCloseCallback(() => events.push('callback'));
+    client.on('end', () => events.push('end'));
+    const clientClosed = new Promise<unknown>((resolve) => client.on('close', resolve));
+    await until(() => accepted.length === 1, 'accepted');
+    accepted[0]!.close();
+    expect(await clientClosed).toBeNull();
+    expect(events).toEqual(['end', 'callback']);
+    // allowHalfOpen: 'end' only; close callbacks wait for close().
+    const halfOpen = await dialConnection('tcp', server.listener.address, { allowHalfOpen: true });
+    let halfOpenCallbacks = 0;
+    halfOpen.addCloseCallback(() => {
+      halfOpenCallbacks++;
     });
-    const serverSide = await accepted.promise;
-    serverSide.close();
-    await until(() => !client.isActive(), 'client sees the hang-up');
-    expect(clientCallbacks).toBe(0);
-    client.close();
-    expect(clientCallbacks).toBe(1);
-    expect(serverCallbacks).toBe(1);
+    await until(() => accepted.length === 2, 'accepted');
+    accepted[1]!.close();
+    await until(() => !halfOpen.isActive(), 'client sees the hang-up');
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(halfOpenCallbacks).toBe(0);
+    halfOpen.close();
+    expect(halfOpenCallbacks).toBe(1);
+    expect(serverCallbacks).toBe(2);
     await server.stop();
   });
 
