@@ -20,7 +20,8 @@ export class AbortError extends Error {
 /** An `AbortSignal`, or `null` for `undefined`; anything else throws `ERR_NETPOLL_INVALID_ARG`. */
 export function signalOption(value: unknown, path: string): AbortSignal | null {
   if (value === undefined) return null;
-  if (!(value instanceof AbortSignal)) throw new InvalidArgumentError(path, 'an AbortSignal', value);
+  if (!(value instanceof AbortSignal))
+    throw new InvalidArgumentError(path, 'an AbortSignal', value);
   return value;
 }
 

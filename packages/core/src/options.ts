@@ -3,8 +3,9 @@
  * types, defaults and the one validation pass each (house style B.6); the `EventLoop` options
  * build on them in `./event-loop-options`. Nothing here runs on the hot path.
  */
-import { InvalidArgumentError } from './errors';
+
 import { signalOption } from './abort';
+import { InvalidArgumentError } from './errors';
 import { integerOption, optionsObject } from './option-checks';
 
 /** Native length-header framing: the reactor reports only complete frames. */
