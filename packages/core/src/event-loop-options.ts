@@ -7,7 +7,7 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Connection } from './connection';
 import { InvalidArgumentError } from './errors';
-import { callbackOption, integerOption, optionsObject } from './option-checks';
+import { callbackOption, checkKnownKeys, integerOption, optionsObject } from './option-checks';
 import {
   type ConnectionOptions,
   kDefaultConnectionOptions,
@@ -84,6 +84,7 @@ export const kDefaultEventLoopOptions: ResolvedEventLoopOptions = Object.freeze(
 });
 
 const kMaxReactors = 256;
+const kEventLoopKeys = Object.keys(kDefaultEventLoopOptions);
 /** The optional callbacks, as options and as a handler module's exports. */
 export const kCallbackOptions = ['onPrepare', 'onConnect', 'onDisconnect', 'onError'] as const;
 
@@ -110,6 +111,7 @@ function handlerOption(value: unknown): string | null {
  */
 export function resolveEventLoopOptions(input: unknown): ResolvedEventLoopOptions {
   const object = optionsObject(input, 'options');
+  checkKnownKeys(object, kEventLoopKeys, 'options');
   const reactors = integerOption(object.reactors, 'options.reactors', 1, kMaxReactors, 1);
   const handler = handlerOption(object.handler);
   if (reactors > 1 && handler === null) {
