@@ -105,6 +105,15 @@ export function timeoutOption(value: unknown, path: string, fallback?: number): 
   return checkInteger(value, path, 0, kMaxTimeout);
 }
 
+/**
+ * The argument of `setReadTimeout`/`setWriteTimeout`: a timeout as {@link timeoutOption}, or a
+ * negative integer, which leaves the setting unchanged (netpoll's rule) and gives `null`.
+ */
+export function timeoutSetting(value: unknown, path: string): number | null {
+  if (Number.isInteger(value) && (value as number) < 0) return null;
+  return timeoutOption(value, path);
+}
+
 /** A function or nothing: `undefined`/`null` give `null`. */
 export function callbackOption<T>(value: unknown, path: string): T | null {
   if (value === undefined || value === null) return null;
