@@ -152,7 +152,7 @@ describe('TimerWheel', () => {
     wheel.schedule(
       {
         onTimer: () => {
-          throw new Error('user onError threw');
+          throw new Error("an 'error' listener threw");
         },
       },
       20,
@@ -160,7 +160,7 @@ describe('TimerWheel', () => {
     wheel.schedule({ onTimer: () => fired.push('same slot') }, 20);
     wheel.schedule({ onTimer: () => fired.push('later') }, 100);
     now = 20;
-    expect(() => jest.advanceTimersByTime(20)).toThrow('user onError threw');
+    expect(() => jest.advanceTimersByTime(20)).toThrow("an 'error' listener threw");
     expect(fired).toEqual(['same slot']);
     now = 100;
     jest.advanceTimersByTime(80);
