@@ -44,8 +44,9 @@ export class ConnectionTimeouts implements TimerTarget {
     this.rearm();
   }
 
-  /** The connection closed: nothing is scheduled any more. */
+  /** The connection closed: nothing is scheduled any more, and its entry leaves the wheel now. */
   stop(): void {
     this.#stopped = true;
+    this.#timers.cancel(this);
   }
 }

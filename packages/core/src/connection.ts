@@ -26,6 +26,7 @@ import {
   writeTimeoutError,
 } from './errors';
 import type { OnRequest } from './event-loop-options';
+import { timeoutOption, timeoutSetting } from './option-checks';
 import type { ResolvedConnectionOptions, ResolvedDialOptions } from './options';
 import { type OutputHost, OutputQueue } from './output-queue';
 import type { Reactor, ReactorStream } from './reactor';
@@ -118,22 +119,33 @@ export class Connection
     return this.#active;
   }
 
-  /** Read timeout of `reader.waitFor` in ms: 0 = forever, negative = unchanged. */
+  /**
+   * Read timeout of `reader.waitFor` in ms, an integer up to 2147483647: 0 = forever, a negative
+   * integer = unchanged (netpoll). Anything else throws `ERR_NETPOLL_INVALID_ARG` /
+   * `ERR_NETPOLL_OUT_OF_RANGE`, as the `readTimeout` option does.
+   */
   setReadTimeout(timeout: number): void {
-    if (timeout >= 0) this.#timeouts.readTimeout = timeout;
-  }
-
-  /** Write timeout in ms (see `ConnectionOptions.writeTimeout`): 0 = none, negative = unchanged. */
-  setWriteTimeout(timeout: number): void {
-    if (timeout >= 0) this.#output.writeTimeout = timeout;
+    const checked = timeoutSetting(timeout, 'timeout');
+    if (checked !== null) this.#timeouts.readTimeout = checked;
   }
 
   /**
-   * TCP keep-alive, as netpoll: idle = interval = ⌊timeout / 1000⌋ s. Under 1000 ms, negative, or
-   * on a Unix socket it is a no-op. One JS→native call.
+   * Write timeout in ms (see `ConnectionOptions.writeTimeout`), an integer up to 2147483647:
+   * 0 = none, a negative integer = unchanged. Anything else throws like `setReadTimeout`.
+   */
+  setWriteTimeout(timeout: number): void {
+    const checked = timeoutSetting(timeout, 'timeout');
+    if (checked !== null) this.#output.writeTimeout = checked;
+  }
+
+  /**
+   * TCP keep-alive, as netpoll: idle = interval = ⌊timeout / 1000⌋ s; an integer from 0 to
+   * 2147483647 ms, as the `idleTimeout` option (else `ERR_NETPOLL_INVALID_ARG` /
+   * `ERR_NETPOLL_OUT_OF_RANGE`). Under 1000 ms, or on a Unix socket, it is a no-op. One JS→native
+   * call.
    */
   setIdleTimeout(timeout: number): void {
-    this.#socket.setIdleTimeout(timeout);
+    this.#socket.setIdleTimeout(timeoutOption(timeout, 'timeout'));
   }
 
   /** The keep-alive set by `setIdleTimeout`, in ms (0 = off). */

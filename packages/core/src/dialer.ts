@@ -1,7 +1,8 @@
 /**
  * The dialer: netpoll's `DialConnection` (`net_dialer.go`). Host names are resolved with
  * `dns.lookup`; the connect is non-blocking and completes through the reactor (a connect record),
- * so dialing costs no thread and no per-dial Node timer (the reactor's timer wheel holds timeouts).
+ * so dialing costs no thread and no per-dial Node timer (the reactor's timer wheel holds timeouts;
+ * a dial leaves it as soon as it connects or fails).
  */
 import { lookup } from 'node:dns';
 import { checkNetwork, familyOf, type Network, type ParsedAddress, parseAddress } from './address';
@@ -120,7 +121,7 @@ class PendingDial implements ReactorStream, TimerTarget {
       return;
     }
     this.#done = true;
-    this.#deadline = 0;
+    this.#stopTimer();
     this.reactor.detachStream(this.#fd, this);
     this.resolve(new Connection(this.reactor, this.#fd, this.parsed.network, this.options, null));
   }
@@ -136,9 +137,16 @@ class PendingDial implements ReactorStream, TimerTarget {
 
   #finish(error: Error): void {
     this.#done = true;
-    this.#deadline = 0;
+    this.#stopTimer();
     this.#release();
     this.reject(error);
+  }
+
+  /** The dial is over: leave the timer wheel now rather than at the deadline. */
+  #stopTimer(): void {
+    if (this.#deadline === 0) return;
+    this.#deadline = 0;
+    this.reactor.timers.cancel(this);
   }
 
   /** Gives the pending socket back to the reactor (closed after the current batch). */

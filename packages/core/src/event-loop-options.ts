@@ -7,7 +7,7 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Connection } from './connection';
 import { InvalidArgumentError } from './errors';
-import { callbackOption, integerOption, optionsObject } from './option-checks';
+import { callbackOption, checkKnownKeys, integerOption, optionsObject } from './option-checks';
 import {
   type ConnectionOptions,
   kDefaultConnectionOptions,
@@ -84,24 +84,34 @@ export const kDefaultEventLoopOptions: ResolvedEventLoopOptions = Object.freeze(
 });
 
 const kMaxReactors = 256;
+const kEventLoopKeys = Object.keys(kDefaultEventLoopOptions);
 /** The optional callbacks, as options and as a handler module's exports. */
 export const kCallbackOptions = ['onPrepare', 'onConnect', 'onDisconnect', 'onError'] as const;
 
-/** An absolute path or `file:` URL (string or URL) → an absolute path; `null` when absent. */
+/**
+ * An absolute path or `file:` URL (string or URL) → an absolute path; `null` when absent. A path
+ * with a NUL byte (also `%00` in a URL) can name no file, so it is refused here rather than when
+ * the reactors fail to load it.
+ */
 function handlerOption(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   const expected = 'an absolute path or a file: URL of the handler module';
+  let path: string;
   if (value instanceof URL || (typeof value === 'string' && value.startsWith('file:'))) {
     try {
-      return fileURLToPath(value);
+      path = fileURLToPath(value);
     } catch {
       throw new InvalidArgumentError('options.handler', expected, value);
     }
-  }
-  if (typeof value !== 'string' || !isAbsolute(value)) {
+  } else if (typeof value !== 'string' || !isAbsolute(value)) {
     throw new InvalidArgumentError('options.handler', expected, value);
+  } else {
+    path = value;
   }
-  return value;
+  if (path.includes('\0')) {
+    throw new InvalidArgumentError('options.handler', `${expected}, without NUL bytes`, value);
+  }
+  return path;
 }
 
 /**
@@ -110,6 +120,7 @@ function handlerOption(value: unknown): string | null {
  */
 export function resolveEventLoopOptions(input: unknown): ResolvedEventLoopOptions {
   const object = optionsObject(input, 'options');
+  checkKnownKeys(object, kEventLoopKeys, 'options');
   const reactors = integerOption(object.reactors, 'options.reactors', 1, kMaxReactors, 1);
   const handler = handlerOption(object.handler);
   if (reactors > 1 && handler === null) {

@@ -6,7 +6,7 @@
 
 import { signalOption } from './abort';
 import { InvalidArgumentError } from './errors';
-import { integerOption, optionsObject } from './option-checks';
+import { checkKnownKeys, integerOption, optionsObject, timeoutOption } from './option-checks';
 
 /** Native length-header framing: the reactor reports only complete frames. */
 export interface FramingOptions {
@@ -171,13 +171,20 @@ export const kDefaultShutdownOptions: ResolvedShutdownOptions = Object.freeze({
   signal: null,
 });
 
-const kMaxTimeout = 2 ** 31 - 1;
 const kMaxFrameSize = 256 * 1024 * 1024;
+
+// The keys each resolver knows: exactly those of its defaults.
+const kFramingKeys = Object.keys(kDefaultFramingOptions);
+const kDialKeys = Object.keys(kDefaultDialOptions);
+const kListenerKeys = Object.keys(kDefaultListenerOptions);
+const kReactorKeys = Object.keys(kDefaultReactorOptions);
+const kShutdownKeys = Object.keys(kDefaultShutdownOptions);
 
 /** Validates {@link FramingOptions}; `null`/`undefined` disables framing. */
 export function resolveFramingOptions(input: unknown, path: string): ResolvedFramingOptions | null {
   if (input === undefined || input === null) return null;
   const object = optionsObject(input, path);
+  checkKnownKeys(object, kFramingKeys, path);
   const header = object.lengthHeader;
   if (header !== undefined && header !== 1 && header !== 2 && header !== 4) {
     throw new InvalidArgumentError(`${path}.lengthHeader`, '1, 2 or 4', header);
@@ -202,27 +209,9 @@ export function resolveConnectionFields(
 ): ResolvedConnectionOptions {
   const defaults = kDefaultConnectionOptions;
   return {
-    readTimeout: integerOption(
-      object.readTimeout,
-      `${path}.readTimeout`,
-      0,
-      kMaxTimeout,
-      defaults.readTimeout,
-    ),
-    writeTimeout: integerOption(
-      object.writeTimeout,
-      `${path}.writeTimeout`,
-      0,
-      kMaxTimeout,
-      defaults.writeTimeout,
-    ),
-    idleTimeout: integerOption(
-      object.idleTimeout,
-      `${path}.idleTimeout`,
-      0,
-      kMaxTimeout,
-      defaults.idleTimeout,
-    ),
+    readTimeout: timeoutOption(object.readTimeout, `${path}.readTimeout`, defaults.readTimeout),
+    writeTimeout: timeoutOption(object.writeTimeout, `${path}.writeTimeout`, defaults.writeTimeout),
+    idleTimeout: timeoutOption(object.idleTimeout, `${path}.idleTimeout`, defaults.idleTimeout),
     framing: resolveFramingOptions(object.framing, `${path}.framing`),
     highWaterMark: integerOption(
       object.highWaterMark,
@@ -231,11 +220,9 @@ export function resolveConnectionFields(
       2 ** 31 - 1,
       defaults.highWaterMark,
     ),
-    lingerTimeout: integerOption(
+    lingerTimeout: timeoutOption(
       object.lingerTimeout,
       `${path}.lingerTimeout`,
-      0,
-      kMaxTimeout,
       defaults.lingerTimeout,
     ),
   };
@@ -244,13 +231,14 @@ export function resolveConnectionFields(
 /** Validates `dialConnection()` options once. */
 export function resolveDialOptions(input: unknown): ResolvedDialOptions {
   const object = optionsObject(input, 'options');
+  checkKnownKeys(object, kDialKeys, 'options');
   const allowHalfOpen = object.allowHalfOpen ?? false;
   if (typeof allowHalfOpen !== 'boolean') {
     throw new InvalidArgumentError('options.allowHalfOpen', 'a boolean', allowHalfOpen);
   }
   return Object.freeze({
     ...resolveConnectionFields(object, 'options'),
-    timeout: integerOption(object.timeout, 'options.timeout', 0, kMaxTimeout, 0),
+    timeout: timeoutOption(object.timeout, 'options.timeout', kDefaultDialOptions.timeout),
     allowHalfOpen,
   });
 }
@@ -258,12 +246,19 @@ export function resolveDialOptions(input: unknown): ResolvedDialOptions {
 /** Validates `createListener()` options once. */
 export function resolveListenerOptions(input: unknown): Readonly<Required<ListenerOptions>> {
   const object = optionsObject(input, 'options');
-  const reusePort = object.reusePort ?? false;
+  checkKnownKeys(object, kListenerKeys, 'options');
+  const reusePort = object.reusePort ?? kDefaultListenerOptions.reusePort;
   if (typeof reusePort !== 'boolean') {
     throw new InvalidArgumentError('options.reusePort', 'a boolean', reusePort);
   }
   return Object.freeze({
-    backlog: integerOption(object.backlog, 'options.backlog', 1, 65535, 511),
+    backlog: integerOption(
+      object.backlog,
+      'options.backlog',
+      1,
+      65535,
+      kDefaultListenerOptions.backlog,
+    ),
     reusePort,
   });
 }
@@ -271,6 +266,7 @@ export function resolveListenerOptions(input: unknown): Readonly<Required<Listen
 /** Validates `configureReactor()` options once. */
 export function resolveReactorOptions(input: unknown): Readonly<Required<ReactorOptions>> {
   const object = optionsObject(input, 'options');
+  checkKnownKeys(object, kReactorKeys, 'options');
   const defaults = kDefaultReactorOptions;
   return Object.freeze({
     inboundSlabSize: integerOption(
@@ -293,8 +289,9 @@ export function resolveReactorOptions(input: unknown): Readonly<Required<Reactor
 /** Validates `shutdown()` options. */
 export function resolveShutdownOptions(input: unknown): ResolvedShutdownOptions {
   const object = optionsObject(input, 'options');
+  checkKnownKeys(object, kShutdownKeys, 'options');
   return Object.freeze({
-    timeout: integerOption(object.timeout, 'options.timeout', 0, kMaxTimeout, 5000),
+    timeout: timeoutOption(object.timeout, 'options.timeout', kDefaultShutdownOptions.timeout),
     signal: signalOption(object.signal, 'options.signal'),
   });
 }

@@ -4,8 +4,11 @@
  *
  * A hashed wheel: `kSlots` buckets of `tickMs` each. A target is put in the bucket of its deadline;
  * when the wheel reaches that bucket, targets whose deadline has passed get `onTimer(now)`, the
- * others (deadlines more than one turn away) wait for the next turn. Targets keep their own
- * deadlines, so cancelling is just clearing the field (the wheel skips them lazily).
+ * others (deadlines more than one turn away) wait for the next turn. A target has at most one
+ * entry, at its earliest deadline; it keeps its own deadlines and re-schedules itself from
+ * `onTimer` when a later one is left. `cancel()` removes an entry at once (a finished dial, a
+ * closed connection); an entry whose deadline merely became void is skipped by its target when
+ * it fires.
  *
  *   slot:   0     1     2   …   511
  *          [ ]  [a,b]  [ ]      [c]      cursor → advances one slot per tick
@@ -17,6 +20,12 @@ export interface TimerTarget {
 }
 
 const kSlots = 512;
+/**
+ * The furthest ahead an entry is kept, in ms (about 49.7 days; timeouts are at most 2^31 − 1 ms).
+ * A later, infinite or NaN deadline — a caller's bug — is visited at this horizon instead, and
+ * the target re-schedules itself there if its own deadline is still ahead.
+ */
+const kHorizonMs = 2 ** 32;
 
 /** Monotonic milliseconds. */
 export function monotonicNow(): number {
@@ -25,9 +34,11 @@ export function monotonicNow(): number {
 
 export class TimerWheel {
   readonly #tickMs: number;
+  readonly #horizonTicks: number;
   readonly #slots: Array<Map<TimerTarget, number>> = [];
+  /** The tick of each scheduled target's entry, so `cancel` finds its slot at once. */
+  readonly #ticks = new Map<TimerTarget, number>();
   #cursorTick = 0;
-  #count = 0;
   #timer: NodeJS.Timeout | null = null;
   readonly #now: () => number;
 
@@ -37,30 +48,60 @@ export class TimerWheel {
    */
   constructor(tickMs = 10, now: () => number = monotonicNow) {
     this.#tickMs = tickMs;
+    this.#horizonTicks = Math.ceil(kHorizonMs / tickMs);
     this.#now = now;
     for (let i = 0; i < kSlots; i++) this.#slots.push(new Map());
   }
 
-  /** Number of scheduled entries (including lazily cancelled ones). */
+  /** Number of scheduled targets. */
   get size(): number {
-    return this.#count;
+    return this.#ticks.size;
   }
 
-  /** Calls `target.onTimer()` at or after `deadline` (ms, same clock as `now`). */
+  /**
+   * Calls `target.onTimer()` at or after `deadline` (ms, same clock as `now`). A target already
+   * scheduled keeps the earlier of its two deadlines. Never throws: a deadline past the horizon,
+   * `Infinity` or `NaN` is visited at the horizon; a past or `-Infinity` one at the next tick.
+   */
   schedule(target: TimerTarget, deadline: number): void {
     if (this.#timer === null) this.#cursorTick = Math.floor(this.#now() / this.#tickMs);
-    const tick = Math.max(Math.ceil(deadline / this.#tickMs), this.#cursorTick);
-    const slot = this.#slots[tick % kSlots]!;
-    const previous = slot.get(target);
-    if (previous === undefined) this.#count++;
-    if (previous === undefined || previous > deadline) slot.set(target, deadline);
+    const horizonTick = this.#cursorTick + this.#horizonTicks;
+    let due = deadline;
+    let tick = Math.ceil(deadline / this.#tickMs);
+    if (!(tick <= horizonTick)) {
+      // NaN, +Infinity or absurdly far: come back at the horizon.
+      tick = horizonTick;
+      due = horizonTick * this.#tickMs;
+    } else if (tick < this.#cursorTick) {
+      tick = this.#cursorTick;
+    }
+    const previous = this.#ticks.get(target);
+    if (previous !== undefined) {
+      const slot = this.#slots[previous % kSlots]!;
+      if (slot.get(target)! <= due) return;
+      slot.delete(target);
+    }
+    this.#slots[tick % kSlots]!.set(target, due);
+    this.#ticks.set(target, tick);
     if (this.#timer === null) this.#arm();
+  }
+
+  /** Removes `target`'s entry, if any (two map deletions); the Node timer stops when none is left. */
+  cancel(target: TimerTarget): void {
+    const tick = this.#ticks.get(target);
+    if (tick === undefined) return;
+    this.#ticks.delete(target);
+    this.#slots[tick % kSlots]!.delete(target);
+    if (this.#ticks.size === 0 && this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
   }
 
   /** Stops the Node timer and drops every entry. */
   clear(): void {
     for (const slot of this.#slots) slot.clear();
-    this.#count = 0;
+    this.#ticks.clear();
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
@@ -77,20 +118,24 @@ export class TimerWheel {
     const target = Math.floor(now / this.#tickMs);
     // Visit at most one full turn of slots; later deadlines stay for the next turn.
     const last = Math.min(target, this.#cursorTick + kSlots);
+    let failure: { error: unknown } | null = null;
     for (let tick = this.#cursorTick; tick <= last; tick++) {
       const slot = this.#slots[tick % kSlots]!;
       if (slot.size === 0) continue;
       for (const [entry, deadline] of slot) {
         if (deadline > now) continue;
         slot.delete(entry);
-        this.#count--;
-        entry.onTimer(now);
+        this.#ticks.delete(entry);
+        try {
+          entry.onTimer(now);
+        } catch (error) {
+          // A throwing target (user code it calls) must not stop the others or the wheel.
+          failure ??= { error };
+        }
       }
     }
     this.#cursorTick = target;
-    if (this.#count > 0) {
-      this.#timer = setTimeout(() => this.#advance(), this.#tickMs);
-      this.#timer.unref();
-    }
+    if (this.#ticks.size > 0 && this.#timer === null) this.#arm();
+    if (failure !== null) throw failure.error;
   }
 }

@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { InvalidArgumentError } from '../src/errors';
 import {
   checkOnRequestArgument,
   kDefaultEventLoopOptions,
@@ -266,5 +267,131 @@ describe('resolveReactorOptions', () => {
 
   it('rejects a non-object argument', () => {
     expect(codeOf(() => resolveReactorOptions(null))).toBe('ERR_NETPOLL_INVALID_ARG');
+  });
+});
+
+/** The error a call throws (fails the test when it returns). */
+function thrown(call: () => unknown): Error & { code?: string } {
+  try {
+    call();
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a throw');
+}
+
+function expectUnknownKey(call: () => unknown, message: string): void {
+  const error = thrown(call);
+  expect(error).toBeInstanceOf(InvalidArgumentError);
+  expect(error).toBeInstanceOf(TypeError);
+  expect(error.code).toBe('ERR_NETPOLL_INVALID_ARG');
+  expect(error.message).toBe(message);
+  expect(error.stack?.split('\n')[0]).toBe(`InvalidArgumentError: ${message}`);
+}
+
+describe('unknown option keys', () => {
+  it('resolveEventLoopOptions refuses a misspelt key and names the close one', () => {
+    expectUnknownKey(
+      () => resolveEventLoopOptions({ readTimout: 10 }),
+      'options.readTimout is not a known option (did you mean readTimeout?)',
+    );
+  });
+
+  it('resolveFramingOptions refuses a nested misspelt key by its full path', () => {
+    expectUnknownKey(
+      () => resolveEventLoopOptions({ framing: { lengthHeadr: 4 } }),
+      'options.framing.lengthHeadr is not a known option (did you mean lengthHeader?)',
+    );
+    expectUnknownKey(
+      () => resolveFramingOptions({ maxframesize: 10 }, 'options.framing'),
+      'options.framing.maxframesize is not a known option (did you mean maxFrameSize?)',
+    );
+  });
+
+  it('resolveDialOptions refuses a key of another options object, without a suggestion', () => {
+    expectUnknownKey(
+      () => resolveDialOptions({ backlog: 5 }),
+      'options.backlog is not a known option',
+    );
+    expectUnknownKey(
+      () => resolveDialOptions({ Timeout: 5 }),
+      'options.Timeout is not a known option (did you mean timeout?)',
+    );
+  });
+
+  it('resolveListenerOptions refuses an unknown key even when its value is undefined', () => {
+    expectUnknownKey(
+      () => resolveListenerOptions({ reuseport: undefined }),
+      'options.reuseport is not a known option (did you mean reusePort?)',
+    );
+  });
+
+  it('resolveReactorOptions refuses a misspelt key', () => {
+    expectUnknownKey(
+      () => resolveReactorOptions({ inboundSlabsize: 16384 }),
+      'options.inboundSlabsize is not a known option (did you mean inboundSlabSize?)',
+    );
+  });
+
+  it('resolveShutdownOptions refuses a misspelt key', () => {
+    expectUnknownKey(
+      () => resolveShutdownOptions({ timout: 100 }),
+      'options.timout is not a known option (did you mean timeout?)',
+    );
+  });
+
+  it('suggests the smallest distance within max(2, ⌊length / 3⌋), first listed on a tie', () => {
+    // 'writeTimeOut': equal to writeTimeout ignoring case.
+    expectUnknownKey(
+      () => resolveEventLoopOptions({ writeTimeOut: 1 }),
+      'options.writeTimeOut is not a known option (did you mean writeTimeout?)',
+    );
+    // 'idleTimeoutt' (12 characters, limit 4) is 1 edit from idleTimeout, 5 from readTimeout.
+    expectUnknownKey(
+      () => resolveEventLoopOptions({ idleTimeoutt: 1 }),
+      'options.idleTimeoutt is not a known option (did you mean idleTimeout?)',
+    );
+    // 'onErr' (5 characters, limit 2) is 2 edits from onError: close; 'xyz' is close to nothing.
+    expectUnknownKey(
+      () => resolveEventLoopOptions({ onErr: () => {} }),
+      'options.onErr is not a known option (did you mean onError?)',
+    );
+    expectUnknownKey(
+      () => resolveEventLoopOptions({ xyz: 1 }),
+      'options.xyz is not a known option',
+    );
+    // 'idealTimeout' (limit 4) is 3 edits from both readTimeout and idleTimeout: the first listed.
+    expectUnknownKey(
+      () => resolveEventLoopOptions({ idealTimeout: 1 }),
+      'options.idealTimeout is not a known option (did you mean readTimeout?)',
+    );
+  });
+
+  it('accepts the resolved options of a loop as input (how reactor workers build their loops)', () => {
+    const resolved = resolveEventLoopOptions({
+      readTimeout: 5,
+      framing: { lengthHeader: 2 },
+      reactors: 2,
+      handler: '/srv/app/handler.js',
+    });
+    // reactor-worker.ts: new EventLoop(onRequest, { ...setup.options, onPrepare, … }).
+    const forWorker = {
+      readTimeout: resolved.readTimeout,
+      writeTimeout: resolved.writeTimeout,
+      idleTimeout: resolved.idleTimeout,
+      framing: resolved.framing,
+      highWaterMark: resolved.highWaterMark,
+      onPrepare: null,
+      onConnect: null,
+      onDisconnect: null,
+      onError: null,
+    };
+    expect(resolveEventLoopOptions(forWorker).framing).toEqual({
+      lengthHeader: 2,
+      maxFrameSize: 65535,
+    });
+    expect(resolveEventLoopOptions({ ...resolved, handler: null, reactors: 1 })).toMatchObject({
+      readTimeout: 5,
+    });
   });
 });

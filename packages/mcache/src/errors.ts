@@ -154,3 +154,19 @@ export class AllocationFailedError extends RangeError {
 export function tooManyMallocArguments(count: number): InvalidArgumentError {
   return new InvalidArgumentError('malloc arguments', 'at most 2 (size, capacity)', count);
 }
+
+/**
+ * `ERR_NETPOLL_INVALID_ARG` for an option key no option has (an `InvalidArgumentError`):
+ * `options.maxPoolSize is not a known option (did you mean maxPooledSize?)`, without the
+ * parenthesis when `suggestion` is `null`.
+ */
+export function unknownOptionError(path: string, suggestion: string | null): InvalidArgumentError {
+  const error = new InvalidArgumentError(path, 'a known option', undefined);
+  error.message =
+    suggestion === null
+      ? `${path} is not a known option`
+      : `${path} is not a known option (did you mean ${suggestion}?)`;
+  // The stack's first line was formatted with the constructor's message: take it again.
+  Error.captureStackTrace(error, unknownOptionError);
+  return error;
+}

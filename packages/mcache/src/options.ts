@@ -2,7 +2,7 @@
  * Options of `BufferCache`: the interface, the frozen defaults, and the one validating resolver
  * the constructor calls (house style B.6). Nothing on the hot path validates options again.
  */
-import { InvalidArgumentError, OutOfRangeError } from './errors';
+import { InvalidArgumentError, OutOfRangeError, unknownOptionError } from './errors';
 
 /** The largest size class any cache may pool, and the largest slab it may carve: 1 GiB. */
 export const kMaxClassSize = 2 ** 30;
@@ -52,7 +52,7 @@ export const kDefaultBufferCacheOptions: ResolvedBufferCacheOptions = Object.fre
   debug: false,
 });
 
-const kKnownOptions: ReadonlySet<string> = new Set(Object.keys(kDefaultBufferCacheOptions));
+const kKnownOptions: readonly string[] = Object.freeze(Object.keys(kDefaultBufferCacheOptions));
 
 /** Tells whether `NETPOLL_DEBUG=1` is set in the environment right now. */
 export function isDebugEnvironment(): boolean {
@@ -73,6 +73,49 @@ function powerOfTwoSize(path: string, value: unknown, min: number): number {
   return value;
 }
 
+/** Edit distance (insertions, deletions, substitutions) between `a` and `b`. */
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The known key closest to `key`: equal ignoring case, else the smallest edit distance within
+ * max(2, ⌊key.length / 3⌋); the first in `known` order on a tie. `null` when none is that close.
+ */
+function closestKey(key: string, known: readonly string[]): string | null {
+  const lower = key.toLowerCase();
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === lower ? 0 : levenshtein(key, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
+ * Refuses keys of `input` that are not in `known`, so a typo never silently falls back to a
+ * default: `ERR_NETPOLL_INVALID_ARG`, `options.maxPoolSize is not a known option (did you mean
+ * maxPooledSize?)`, without the parenthesis when no known key is close.
+ */
+export function checkKnownKeys(input: object, known: readonly string[], path: string): void {
+  for (const key of Object.keys(input)) {
+    if (!known.includes(key)) throw unknownOptionError(`${path}.${key}`, closestKey(key, known));
+  }
+}
+
 /**
  * Validates `input` (undefined or a plain object of `BufferCacheOptions`), merges it onto the
  * defaults and returns a frozen result. It never keeps a reference to `input`.
@@ -89,15 +132,7 @@ export function resolveBufferCacheOptions(input: unknown): ResolvedBufferCacheOp
     throw new InvalidArgumentError('options', 'an object or undefined', input);
   }
   const options = input as Record<string, unknown>;
-  for (const key of Object.keys(options)) {
-    if (!kKnownOptions.has(key)) {
-      throw new InvalidArgumentError(
-        `options.${key}`,
-        `absent (known options: ${[...kKnownOptions].join(', ')})`,
-        options[key],
-      );
-    }
-  }
+  checkKnownKeys(options, kKnownOptions, 'options');
   const defaults = kDefaultBufferCacheOptions;
 
   const maxPooledSize =

@@ -72,6 +72,18 @@ describe('resolveBufferCacheOptions', () => {
     expect(resolveBufferCacheOptions(undefined).debug).toBe(false);
   });
 
+  it('reports an unknown key with a stack whose first line is its message', () => {
+    let caught: unknown;
+    try {
+      resolveBufferCacheOptions({ maxpooledsize: 1024 });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as Error).stack?.split('\n')[0]).toBe(
+      'InvalidArgumentError: options.maxpooledsize is not a known option (did you mean maxPooledSize?)',
+    );
+  });
+
   it('accepts maxBytesPerClass 0 and maxPooledSize 1', () => {
     expect(resolveBufferCacheOptions({ maxBytesPerClass: 0, maxPooledSize: 1 })).toMatchObject({
       maxBytesPerClass: 0,
@@ -99,10 +111,28 @@ describe('resolveBufferCacheOptions', () => {
       'options must be an object or undefined (received an array)',
     ],
     [
-      'rejects an unknown option key',
+      'rejects a misspelt option key and names the close one',
       { maxPoolSize: 1 },
       'ERR_NETPOLL_INVALID_ARG',
-      'options.maxPoolSize must be absent (known options: maxPooledSize, maxBytesPerClass, slabSize, debug) (received 1)',
+      'options.maxPoolSize is not a known option (did you mean maxPooledSize?)',
+    ],
+    [
+      'rejects an option key that differs only in case and names the known one',
+      { SlabSize: 1024 },
+      'ERR_NETPOLL_INVALID_ARG',
+      'options.SlabSize is not a known option (did you mean slabSize?)',
+    ],
+    [
+      'rejects an unknown option key without a suggestion when none is close',
+      { capacity: 1 },
+      'ERR_NETPOLL_INVALID_ARG',
+      'options.capacity is not a known option',
+    ],
+    [
+      'rejects an unknown option key whose value is undefined',
+      { debg: undefined },
+      'ERR_NETPOLL_INVALID_ARG',
+      'options.debg is not a known option (did you mean debug?)',
     ],
     [
       'rejects a maxPooledSize that is not a number',
