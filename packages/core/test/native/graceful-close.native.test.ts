@@ -1,0 +1,262 @@
+/**
+ * Nothing written is lost when a connection ends: replies produced after `onRequest` returned
+ * (held work) survive a graceful shutdown, a close with output still queued delivers it whole
+ * before EOF even to a peer that keeps sending, a listener's backlog is closed without resets,
+ * and a dialed connection whose peer closed gives its fd back.
+ */
+import { connect, type Socket } from 'node:net';
+import {
+  type Connection,
+  createListener,
+  dialConnection,
+  EventLoop,
+  getReactorStats,
+} from '../../src';
+import { openFdCount } from '../helpers/fds';
+import { deferred, describeNative, startServer, type TestServer, until } from '../helpers/native';
+
+const kFraming = { lengthHeader: 4 as const, maxFrameSize: 1 << 20 };
+
+function frame(payload: Buffer): Buffer {
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(payload.length);
+  return Buffer.concat([header, payload]);
+}
+
+/** A node:net peer that records everything it receives and how the stream ended. */
+class Peer {
+  readonly socket: Socket;
+  readonly chunks: Buffer[] = [];
+  ended = false;
+  error: string | null = null;
+  readonly finished: Promise<void>;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.chunks.push(chunk));
+    this.finished = new Promise((resolve) => {
+      socket.on('end', () => {
+        this.ended = true;
+        resolve();
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        this.error = error.code ?? error.message;
+        resolve();
+      });
+    });
+  }
+
+  static open(port: number): Promise<Peer> {
+    return new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new Peer(socket)));
+    });
+  }
+
+  get received(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  /** The frames received, and whatever trailing bytes do not form a whole frame. */
+  frames(): { frames: Buffer[]; partial: number } {
+    const data = this.received;
+    const frames: Buffer[] = [];
+    let offset = 0;
+    while (data.length - offset >= 4) {
+      const length = data.readUInt32BE(offset);
+      if (data.length - offset - 4 < length) break;
+      frames.push(data.subarray(offset + 4, offset + 4 + length));
+      offset += 4 + length;
+    }
+    return { frames, partial: data.length - offset };
+  }
+}
+
+describeNative('graceful close', () => {
+  const cleanup: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  function serve(...args: Parameters<typeof startServer>): TestServer {
+    const server = startServer(...args);
+    // A second shutdown() returns the first one's promise, which a test may have aborted.
+    cleanup.push(() =>
+      server.loop
+        .shutdown({ timeout: 0 })
+        .catch(() => {})
+        .then(() => server.served),
+    );
+    return server;
+  }
+
+  it('shutdown waits for replies produced after onRequest returned (hold), without serializing the connection', async () => {
+    const arrived: number[] = [];
+    const server = serve(
+      (connection) => {
+        const { reader } = connection;
+        while (reader.len() >= 8) {
+          reader.skip(4);
+          const id = reader.readUint32BE();
+          arrived.push(id);
+          const release = connection.hold();
+          // A reply computed elsewhere (a worker, a database) comes back later.
+          setTimeout(
+            () => {
+              connection.writer.writeBinary(frame(Buffer.from(`reply-${id}`)));
+              connection.writer.flush();
+              release();
+            },
+            30 + 10 * id,
+          );
+        }
+      },
+      { framing: kFraming },
+    );
+    const peer = await Peer.open(server.listener.port);
+    cleanup.push(() => peer.socket.destroy());
+    for (let id = 0; id < 5; id++) {
+      const body = Buffer.alloc(4);
+      body.writeUInt32BE(id);
+      peer.socket.write(frame(body));
+    }
+    // All five run concurrently: none waited for an earlier reply.
+    await until(() => arrived.length === 5, 'five requests in flight');
+    expect(peer.chunks).toHaveLength(0);
+    await server.loop.shutdown({ timeout: 2000 });
+    await peer.finished;
+    const { frames, partial } = peer.frames();
+    expect(frames.map((body) => body.toString())).toEqual([
+      'reply-0',
+      'reply-1',
+      'reply-2',
+      'reply-3',
+      'reply-4',
+    ]);
+    expect(partial).toBe(0);
+    expect(peer.ended).toBe(true);
+    expect(peer.error).toBeNull();
+  });
+
+  it('track() holds the connection until its promise settles', async () => {
+    const held = deferred<Connection>();
+    const server = serve((connection) => {
+      connection.reader.skip(connection.reader.len());
+      void connection.track(
+        new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() => {
+          connection.writer.writeString('late');
+          connection.writer.flush();
+        }),
+      );
+      held.resolve(connection);
+    });
+    const peer = await Peer.open(server.listener.port);
+    cleanup.push(() => peer.socket.destroy());
+    peer.socket.write('x');
+    const connection = await held.promise;
+    expect(connection.holds).toBe(1);
+    await server.loop.shutdown({ timeout: 2000 });
+    await peer.finished;
+    expect(peer.received.toString()).toBe('late');
+    expect(connection.holds).toBe(0);
+  });
+
+  it('a close with replies still queued delivers them whole, then EOF, to a peer that keeps sending', async () => {
+    const kFrames = 64;
+    const payload = Buffer.alloc(64 << 10);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    const server = serve(null, {
+      onConnect: (connection) => {
+        for (let i = 0; i < kFrames; i++) {
+          payload.writeUInt32BE(i, 0);
+          connection.writer.writeBinary(frame(payload));
+        }
+        connection.writer.flush();
+        connection.close(); // 4 MiB still queued: more than the kernel takes at once
+      },
+    });
+    const peer = await Peer.open(server.listener.port);
+    cleanup.push(() => peer.socket.destroy());
+    peer.socket.pause();
+    // The peer does not read for a while and keeps sending after the server's close.
+    const sender = setInterval(() => {
+      if (!peer.ended && peer.error === null) peer.socket.write(Buffer.alloc(1024, 7));
+    }, 2);
+    cleanup.push(() => clearInterval(sender));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    peer.socket.resume();
+    await peer.finished;
+    clearInterval(sender);
+    expect(peer.error).toBeNull();
+    expect(peer.ended).toBe(true);
+    const { frames, partial } = peer.frames();
+    expect(partial).toBe(0);
+    expect(frames).toHaveLength(kFrames);
+    frames.forEach((body, i) => {
+      expect(body.readUInt32BE(0)).toBe(i);
+      expect(body.subarray(4).equals(payload.subarray(4))).toBe(true);
+    });
+    await until(() => getReactorStats().lingering === 0, 'the lingering close finished');
+  });
+
+  it('closing a listener closes its backlog without resets', async () => {
+    const listener = createListener('tcp', '127.0.0.1:0', { backlog: 16 });
+    const peers = await Promise.all([0, 1, 2].map(() => Peer.open(listener.port)));
+    for (const peer of peers) peer.socket.write('a request nobody reads');
+    listener.close();
+    await Promise.all(peers.map((peer) => peer.finished));
+    for (const peer of peers) {
+      expect(peer.error).toBeNull();
+      expect(peer.ended).toBe(true);
+      peer.socket.destroy();
+    }
+  });
+
+  it('a dialed connection whose peer closed closes itself and gives its fd back (no CLOSE-WAIT)', async () => {
+    const server = serve(null, { onConnect: (connection) => connection.close() });
+    const before = openFdCount();
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, () => dialConnection('tcp', server.listener.address)),
+    );
+    await Promise.all(
+      clients.map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            if (client.closeError !== null || !client.isActive()) resolve();
+            client.on('close', () => resolve());
+          }),
+      ),
+    );
+    await until(() => openFdCount() <= before, 'every dialed fd closed');
+    expect(openFdCount()).toBeLessThanOrEqual(before);
+  });
+
+  it('a shutdown signal cuts the graceful phase short and rejects with an AbortError', async () => {
+    const server = serve((connection) => {
+      connection.reader.skip(connection.reader.len());
+      connection.hold(); // never released
+    }, {});
+    const peer = await Peer.open(server.listener.port);
+    cleanup.push(() => peer.socket.destroy());
+    peer.socket.write('x');
+    await until(() => server.loop.connectionCount === 1, 'accepted');
+    const controller = new AbortController();
+    const stopping = server.loop.shutdown({ timeout: 60000, signal: controller.signal });
+    const reason = new Error('deploy cancelled');
+    controller.abort(reason);
+    await expect(stopping).rejects.toMatchObject({
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+      cause: reason,
+    });
+    expect(server.loop.connectionCount).toBe(0);
+    await peer.finished;
+  });
+
+  it('an EventLoop shut down with nothing to drain resolves at once', async () => {
+    const loop = new EventLoop(() => {});
+    const listener = createListener('tcp', '127.0.0.1:0');
+    const served = loop.serve(listener);
+    await loop.shutdown({ timeout: 10000 });
+    await served;
+  });
+});
