@@ -99,7 +99,7 @@ describeNative('dialer and errors (71–75)', () => {
     expect(() => dialConnection('udp' as Network, '127.0.0.1:1')).toThrow(
       expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
     );
-    expect(() => createListener('udp' as Network, '127.0.0.1:1')).toThrow(
+    expect(() => closeAfterTest(createListener('udp' as Network, '127.0.0.1:1'))).toThrow(
       expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
     );
   });
@@ -110,7 +110,7 @@ describeNative('dialer and errors (71–75)', () => {
       createListener('tcp', `127.0.0.1:${first.port}`, { reusePort: true }),
     );
     expect(second.port).toBe(first.port);
-    expect(() => createListener('tcp', `127.0.0.1:${first.port}`)).toThrow(
+    expect(() => closeAfterTest(createListener('tcp', `127.0.0.1:${first.port}`))).toThrow(
       expect.objectContaining({ code: 'EADDRINUSE', syscall: 'listen' }),
     );
     second.close();
