@@ -1,3 +1,6 @@
+/** Per-test (and per-hook) time limit the configuration sets, in ms. */
+export const kTestTimeoutMs: number;
+
 /** The jest configuration every workspace package uses (see index.js). */
 export function createJestConfig(
   rootDir: string,

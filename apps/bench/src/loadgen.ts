@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { parseAddress } from '@netpoll/app-echo';
+import { parseAddress, wantsHelp } from '@netpoll/app-echo';
+import { type ClientName, kLoadUsage, type LoadCommand, parseLoadCommand } from './commands';
 import { coreTransport } from './core-transport';
 import { encodeFrames, FrameCounter } from './frame-counter';
 import { LatencyHistogram } from './histogram';
@@ -99,47 +99,33 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      connect: { type: 'string' },
-      client: { type: 'string', default: 'core' },
-      connections: { type: 'string', default: '100' },
-      depth: { type: 'string', default: '1' },
-      payload: { type: 'string', default: '1024' },
-      warmup: { type: 'string', default: '1000' },
-      duration: { type: 'string', default: '5000' },
-    },
-  });
-  if (values.connect === undefined) throw new TypeError('--connect is required');
-  const transport = loadTransport(values.client);
+async function main(argv: readonly string[]): Promise<void> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${kLoadUsage}\n`);
+    return;
+  }
+  let command: LoadCommand;
+  try {
+    command = parseLoadCommand(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${kLoadUsage}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const emit = (line: object): void => {
     process.stdout.write(`${JSON.stringify(line)}\n`);
   };
-  const result = await runLoad(
-    transport,
-    values.connect,
-    {
-      connections: Number(values.connections),
-      depth: Number(values.depth),
-      payloadSize: Number(values.payload),
-      warmupMs: Number(values.warmup),
-      durationMs: Number(values.duration),
-    },
-    emit,
-  );
+  const result = await runLoad(loadTransport(command.client), command.connect, command, emit);
   emit({ event: 'result', ...result });
   process.exit(0);
 }
 
-function loadTransport(name: string): LoadTransport {
-  if (name === 'net') return netTransport;
-  if (name === 'core') return coreTransport;
-  throw new TypeError(`--client must be core or net (received ${name})`);
+function loadTransport(name: ClientName): LoadTransport {
+  return name === 'net' ? netTransport : coreTransport;
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
+  main(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(
       `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

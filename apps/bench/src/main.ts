@@ -1,54 +1,36 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { type EchoBenchOptions, kScenarios, type RunResult, runOnce } from './echo-bench';
+import { wantsHelp } from '@netpoll/app-echo';
+import { type BenchCommand, kBenchUsage, parseBenchCommand } from './commands';
+import { type EchoBenchOptions, type RunResult, runOnce } from './echo-bench';
 import { renderReport, summarize } from './report';
 
-const kUsage = `usage: main.js [--impls core,net,net-batched] [--scenarios 0,1,2] [--repeats 5]
-               [--duration MS] [--warmup MS] [--payload BYTES] [--client core|net] [--json FILE]
-
-Runs the length-header echo benchmark: each server implementation from
-apps/echo pinned to CPU 0, this package's load generator pinned to CPU 1,
-implementations interleaved within every repeat, medians reported with
-ratios against node:net ("net") from the same run.`;
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      impls: { type: 'string', default: 'core,net,net-batched' },
-      scenarios: { type: 'string', default: '0,1,2' },
-      repeats: { type: 'string', default: '5' },
-      duration: { type: 'string', default: '5000' },
-      warmup: { type: 'string', default: '1000' },
-      payload: { type: 'string', default: '1024' },
-      client: { type: 'string', default: 'core' },
-      json: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${kUsage}\n`);
+async function main(argv: readonly string[]): Promise<void> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${kBenchUsage}\n`);
     return;
   }
-  const implementations = values.impls.split(',');
-  const scenarios = values.scenarios.split(',').map((index) => {
-    const scenario = kScenarios[Number(index)];
-    if (scenario === undefined) throw new RangeError(`--scenarios has no scenario ${index}`);
-    return scenario;
-  });
+  let command: BenchCommand;
+  try {
+    command = parseBenchCommand(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${kBenchUsage}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const options: EchoBenchOptions = {
     echoCli: require.resolve('@netpoll/app-echo/cli'),
     loadgen: require.resolve('./loadgen'),
-    client: values.client,
-    payloadSize: Number(values.payload),
-    warmupMs: Number(values.warmup),
-    durationMs: Number(values.duration),
+    client: command.client,
+    payloadSize: command.payloadSize,
+    warmupMs: command.warmupMs,
+    durationMs: command.durationMs,
   };
   const results: RunResult[] = [];
-  const repeats = Number(values.repeats);
+  const { repeats } = command;
   for (let repeat = 1; repeat <= repeats; repeat++) {
-    for (const scenario of scenarios) {
-      for (const implementation of implementations) {
+    for (const scenario of command.scenarios) {
+      for (const implementation of command.implementations) {
         const result = await runOnce(implementation, scenario, options);
         results.push(result);
         process.stderr.write(
@@ -60,12 +42,14 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`${renderReport(summarize(results), 'net')}\n`);
-  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(results, null, 2));
+  if (command.json !== undefined) writeFileSync(command.json, JSON.stringify(results, null, 2));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

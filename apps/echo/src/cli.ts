@@ -7,20 +7,40 @@ import {
   kDefaultMaxFrameSize,
   kEchoImplementations,
 } from './echo-server';
+import { parseChoiceFlag, parseIntegerFlag, wantsHelp } from './flags';
 import { type EchoAddress, formatAddress, parseAddress } from './listen-address';
 import { checkReactors, startEchoServer } from './start-echo-server';
 
-const kUsage = `usage: cli.js serve --listen tcp://HOST:PORT | unix:PATH --impl ${kEchoImplementations.join(' | ')}
+/** `--max-frame-size` range: @netpoll/core's native framing takes 1 byte to 256 MiB. */
+export const kMaxFrameSizeRange = [1, 256 * 1024 * 1024] as const;
+/** `--shutdown-timeout` range, in ms (@netpoll/core's timeout range). */
+export const kShutdownTimeoutRange = [0, 2_147_483_647] as const;
+/** `--reactors` range. */
+export const kReactorsRange = [1, 256] as const;
+
+const kUsage = `usage: cli.js serve --listen tcp://HOST:PORT | unix:PATH [--impl ${kEchoImplementations.join(' | ')}]
                     [--max-frame-size BYTES] [--shutdown-timeout MS] [--reactors N]
                     [--stats-signal]
+       cli.js --help
 
 Runs a length-header echo server (4-byte big-endian length, then the payload;
 every frame is answered with an identical frame). Prints "listening on <address>"
-when ready and exits 0 after a graceful shutdown on SIGINT or SIGTERM.
---reactors N (core only, 1-256, default 1): run N reactors, one per worker thread;
-TCP connections are spread by SO_REUSEPORT (Linux), Unix ones share one accept queue.
---stats-signal: on SIGUSR2, print the server's counters as one JSON line
-{"event":"stats",...} (used by apps/bench).`;
+when ready and exits 0 after a graceful shutdown on SIGINT or SIGTERM. A bad flag
+exits 2 with a message naming it.
+
+  --listen ADDRESS          tcp://HOST:PORT (port 0: any free port) or unix:PATH
+  --impl NAME               core (default): @netpoll/core; net: idiomatic node:net,
+                            one write per frame; net-batched: one write per chunk
+  --max-frame-size BYTES    largest payload accepted, ${kMaxFrameSizeRange[0]} to ${kMaxFrameSizeRange[1]}
+                            (default ${kDefaultMaxFrameSize}); a larger header closes that connection
+  --shutdown-timeout MS     grace time for open connections on SIGINT/SIGTERM,
+                            ${kShutdownTimeoutRange[0]} to ${kShutdownTimeoutRange[1]} (default 5000)
+  --reactors N              core only, ${kReactorsRange[0]} to ${kReactorsRange[1]} (default 1): run N reactors, one per
+                            worker thread; TCP connections are spread by SO_REUSEPORT
+                            (Linux), Unix ones share one accept queue
+  --stats-signal            on SIGUSR2, print the server's counters as one JSON line
+                            {"event":"stats",...} (used by apps/bench)
+  --help, -h                print this and exit 0`;
 
 interface ServeCommand {
   readonly address: EchoAddress;
@@ -31,7 +51,7 @@ interface ServeCommand {
   readonly statsSignal: boolean;
 }
 
-/** Parses `serve` flags; throws a TypeError or RangeError that names the flag. */
+/** Parses `serve` flags; throws a TypeError or RangeError that names the flag and what it accepts. */
 export function parseServeCommand(argv: readonly string[]): ServeCommand {
   const { positionals, values } = parseArgs({
     args: [...argv],
@@ -52,40 +72,32 @@ export function parseServeCommand(argv: readonly string[]): ServeCommand {
     );
   }
   if (values.listen === undefined) throw new TypeError('--listen is required');
-  const implementation = values.impl as EchoImplementation;
-  if (!kEchoImplementations.includes(implementation)) {
-    throw new TypeError(
-      `--impl must be one of ${kEchoImplementations.join(', ')} (received ${values.impl})`,
-    );
-  }
+  const implementation = parseChoiceFlag(values.impl, '--impl', kEchoImplementations);
+  const reactors = parseIntegerFlag(values.reactors, '--reactors', ...kReactorsRange);
+  checkReactors(implementation, reactors); // here too, so a bad command line fails before listening
   return {
     address: parseAddress(values.listen),
     implementation,
-    maxFrameSize: parseCount(values['max-frame-size'], '--max-frame-size'),
-    shutdownTimeout: parseCount(values['shutdown-timeout'], '--shutdown-timeout'),
-    reactors: parseReactors(values.reactors, implementation),
+    maxFrameSize: parseIntegerFlag(
+      values['max-frame-size'],
+      '--max-frame-size',
+      ...kMaxFrameSizeRange,
+    ),
+    shutdownTimeout: parseIntegerFlag(
+      values['shutdown-timeout'],
+      '--shutdown-timeout',
+      ...kShutdownTimeoutRange,
+    ),
+    reactors,
     statsSignal: values['stats-signal'],
   };
 }
 
-function parseCount(text: string, flag: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
-    throw new TypeError(`${flag} must be a non-negative integer (received ${text})`);
-  }
-  return value;
-}
-
-function parseReactors(text: string, implementation: EchoImplementation): number {
-  const reactors = parseCount(text, '--reactors');
-  if (reactors < 1 || reactors > 256) {
-    throw new RangeError(`--reactors must be from 1 to 256 (received ${text})`);
-  }
-  checkReactors(implementation, reactors); // here too, so a bad command line fails before listening
-  return reactors;
-}
-
 async function main(argv: readonly string[]): Promise<void> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${kUsage}\n`);
+    return;
+  }
   let command: ServeCommand;
   try {
     command = parseServeCommand(argv);

@@ -1,7 +1,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createListener, EventLoop, getReactorStats, type Listener } from '@netpoll/core';
-import { onError, onRequest } from './core-echo-handler';
+import { backpressure, onError, onRequest } from './core-echo-handler';
 import type { EchoServer, EchoServerOptions } from './echo-server';
 import type { EchoAddress } from './listen-address';
 
@@ -32,10 +32,15 @@ export async function startCoreEchoServer(
       await loop.shutdown({ timeout });
       await served.catch(() => undefined);
     },
-    // With worker reactors the reactor counters live in the workers; report what the loop sums.
+    // With worker reactors the reactor and handler counters live in the workers; report what
+    // the loop sums.
     stats: (): Readonly<Record<string, number>> => {
-      if (reactors === 1) return { ...getReactorStats() };
-      return { reactors, connections: loop.connectionCount };
+      if (reactors > 1) return { reactors, connections: loop.connectionCount };
+      return {
+        ...getReactorStats(),
+        backpressurePauses: backpressure.pauses,
+        backpressureResumes: backpressure.resumes,
+      };
     },
   };
 }

@@ -24,7 +24,12 @@ export interface EchoServer {
   readonly address: EchoAddress;
   /** Stops accepting, lets connections finish for up to `timeout` ms, then closes the rest. */
   close(timeout: number): Promise<void>;
-  /** Counters the implementation keeps (reactor counters for core; none for node:net). */
+  /**
+   * Counters the implementation keeps: `backpressurePauses` / `backpressureResumes` (reading
+   * paused because replies were not being read, and resumed on `'drain'`), plus the reactor
+   * counters for core. Core's are this thread's (with one reactor); with several reactors only
+   * `reactors` and `connections`.
+   */
   stats(): Readonly<Record<string, number>>;
 }
 

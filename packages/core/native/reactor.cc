@@ -383,9 +383,10 @@ void Reactor::OnLingerReady(Connection* connection, uint32_t events) {
                         (connection->blocked ? static_cast<uint32_t>(kPollWritable) : 0u));
 }
 
-// Closes lingering connections whose deadline passed, and those whose peer
-// acknowledged every byte and the FIN (it reads EOF after all of them, even
-// if a reset follows for bytes it sends later).
+// Closes lingering connections whose deadline passed. (A peer that has
+// acknowledged everything, FIN included, is not closed early: if it is still
+// sending, its next write would meet a reset, and a peer that fails on that
+// write may never read the replies and the EOF it already holds.)
 void Reactor::SweepLingering() {
   const uint64_t now = NowMs();
   size_t kept = 0;
@@ -399,9 +400,6 @@ void Reactor::SweepLingering() {
     }
     if (now >= connection->linger_deadline) {
       FinishLinger(connection, true, true);
-    } else if (connection->write_shut && !connection->blocked &&
-               UnacknowledgedBytes(fd) == 0) {
-      FinishLinger(connection, false, true);
     } else {
       lingering_[kept++] = fd;
     }

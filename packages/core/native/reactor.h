@@ -38,8 +38,8 @@
 // with unread input makes the kernel send RST, and the peer's kernel then
 // drops what it had not delivered yet). The connection finishes writing,
 // shuts down its write side (the peer reads EOF after the last byte), reads
-// and discards input, and closes once the peer's EOF arrives, the peer has
-// acknowledged everything including the FIN, or the linger deadline passes.
+// and discards input, and closes once the peer's EOF arrives (or an error),
+// or the linger deadline passes.
 // Output still queued is copied out of JS memory when the linger starts, so
 // a slow peer never keeps slabs pinned. JS has forgotten the connection by
 // then; it learns that the fd is closed from a kRecordLingerDone record (and

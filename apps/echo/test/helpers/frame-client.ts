@@ -12,14 +12,16 @@ export function frame(payload: Buffer): Buffer {
 /** A plain node:net client that collects everything the server sends. */
 export class FrameClient {
   readonly socket: Socket;
-  #received = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #length = 0;
   #waiters: Array<() => void> = [];
   closed: Promise<unknown>;
 
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      this.#received = Buffer.concat([this.#received, chunk]);
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
       for (const waiter of this.#waiters.splice(0)) waiter();
     });
     this.closed = once(socket, 'close');
@@ -37,9 +39,10 @@ export class FrameClient {
 
   /** Resolves once at least `length` bytes have arrived, and returns them all. */
   async receive(length: number): Promise<Buffer> {
-    while (this.#received.length < length) {
+    while (this.#length < length) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
-    return this.#received;
+    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks)];
+    return this.#chunks[0] ?? Buffer.alloc(0);
   }
 }

@@ -184,24 +184,29 @@ void TestLingerDeliversEverything() {
   CHECK(harness.reactor.Close(peer.listener) == 0);
 }
 
-// A peer that reads everything but never closes: once it has acknowledged
-// every byte and the FIN, the close completes without waiting for the
-// deadline.
-void TestLingerEndsOnAcknowledgement() {
+// A peer that reads everything but never closes, and keeps sending: it
+// reads every byte and EOF, and gets no reset while the close lingers; the
+// close ends at its deadline.
+void TestLingerKeepsASendingPeerWhole() {
   Harness harness;
   RawPeer peer = Accept(&harness);
   OweThePeer(&harness, peer);
-  CHECK(harness.reactor.Close(peer.server, 60000) == 0);
+  CHECK(harness.reactor.Close(peer.server, 300) == 0);
   Received received;
+  int sent_after_eof = 0;
   auto records = harness.TickUntil([&](const std::vector<Harness::Record>& seen) {
     received.Poll(peer.client);
+    if (received.eof && send(peer.client, "more", 4, MSG_DONTWAIT | MSG_NOSIGNAL) == 4) {
+      ++sent_after_eof;
+    }
     return Harness::Has(seen, L::kRecordLingerDone, peer.server);
   });
   CHECK(Harness::Has(records, L::kRecordLingerDone, peer.server));
-  received.Poll(peer.client);
   CHECK(received.eof);
+  CHECK(received.error == 0);
   CHECK(received.bytes == 16 * kChunk);
-  CHECK(harness.stats[L::kStatLingerExpired] == 0);
+  CHECK(sent_after_eof > 0);  // every write after EOF succeeded until the deadline
+  CHECK(harness.stats[L::kStatLingerExpired] == 1);
   close(peer.client);
   CHECK(harness.reactor.Close(peer.listener) == 0);
 }

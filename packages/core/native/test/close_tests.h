@@ -11,7 +11,7 @@ namespace netpoll_test {
 
 void TestCloseWithUnreadInputResets();
 void TestLingerDeliversEverything();
-void TestLingerEndsOnAcknowledgement();
+void TestLingerKeepsASendingPeerWhole();
 void TestLingerDeadline();
 void TestEndInputBudget();
 void TestListenerCloseSweepsBacklog();

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -110,15 +111,18 @@ struct Harness {
     return records;
   }
 
-  // Like DrainUntil, but drains every `tick_ms` whether or not the poll fd is
-  // readable (lingering closes end on deadlines and acknowledgements, which
-  // raise no event), for up to `rounds` ticks.
+  // Like DrainUntil, but drains at least every `tick_ms` whether or not the
+  // poll fd is readable (lingering closes end on deadlines, which raise no
+  // event), for up to `limit_ms` of wall-clock time.
   std::vector<Record> TickUntil(const std::function<bool(const std::vector<Record>&)>& done,
-                                int rounds = 300, int tick_ms = 10) {
+                                int limit_ms = 3000, int tick_ms = 10) {
     std::vector<Record> records;
-    for (int round = 0; round < rounds && !done(records); ++round) {
+    const auto start = std::chrono::steady_clock::now();
+    while (!done(records) && std::chrono::steady_clock::now() - start <
+                                 std::chrono::milliseconds(limit_ms)) {
       reactor.ProcessSubmissions();
-      WaitReadable(reactor.poll_fd(), tick_ms);
+      // A readable poll fd returns at once: keep the rounds paced.
+      if (WaitReadable(reactor.poll_fd(), tick_ms)) usleep(1000);
       int count = reactor.Drain();
       for (int i = 0; i < count; ++i) {
         const int32_t* record = control.data() + L::kRecordBase + i * L::kRecordInts;

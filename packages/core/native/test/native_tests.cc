@@ -715,7 +715,7 @@ int main() {
       {"close with unread input resets (the failure lingering avoids)",
        netpoll_test::TestCloseWithUnreadInputResets},
       {"lingering close delivers everything, then EOF", netpoll_test::TestLingerDeliversEverything},
-      {"lingering close ends on acknowledgement", netpoll_test::TestLingerEndsOnAcknowledgement},
+      {"lingering close keeps a peer that keeps sending whole", netpoll_test::TestLingerKeepsASendingPeerWhole},
       {"lingering close deadline", netpoll_test::TestLingerDeadline},
       {"end-of-input budget", netpoll_test::TestEndInputBudget},
       {"listener close sweeps its backlog", netpoll_test::TestListenerCloseSweepsBacklog},

@@ -3,6 +3,7 @@
  * the fixture handler's answers `[threadId u32][length u32][payload]` (test/fixtures).
  */
 import { connect, type Socket } from 'node:net';
+import { destroyAfterTest } from '@netpoll/jest-config/cleanup';
 
 export interface Answer {
   threadId: number;
@@ -34,11 +35,12 @@ export class FrameClient {
     socket.on('error', () => {});
   }
 
-  /** Connects to a TCP port on 127.0.0.1 or a Unix socket path. */
+  /** Connects to a TCP port on 127.0.0.1 or a Unix socket path; destroyed after the test. */
   static open(target: number | string): Promise<FrameClient> {
     return new Promise((resolve, reject) => {
-      const socket =
-        typeof target === 'number' ? connect(target, '127.0.0.1') : connect({ path: target });
+      const socket = destroyAfterTest(
+        typeof target === 'number' ? connect(target, '127.0.0.1') : connect({ path: target }),
+      );
       socket.once('connect', () => resolve(new FrameClient(socket)));
       socket.once('error', reject);
     });

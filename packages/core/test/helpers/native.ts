@@ -1,10 +1,13 @@
 /**
  * Helpers for real-socket tests: addon presence, temporary Unix paths, echo servers, and
- * promise-based waiting (never sleep-and-hope).
+ * promise-based waiting (never sleep-and-hope). Everything a test opens is closed after it, pass
+ * or fail: `startServer` registers its own cleanup; wrap what else you open in `closeAfterTest`
+ * (connections, listeners), `destroyAfterTest` (node:net sockets) or `afterTest(fn)`.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterTest } from '@netpoll/jest-config/cleanup';
 import {
   type Connection,
   createListener,
@@ -12,6 +15,8 @@ import {
   type EventLoopOptions,
   type Listener,
 } from '../../src';
+
+export { afterTest, closeAfterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
 
 /** True when the addon has been built (native tests need it). */
 export const kAddonBuilt = existsSync(
@@ -51,7 +56,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts an EventLoop on a fresh TCP (default) or Unix listener. */
+/**
+ * Starts an EventLoop on a fresh TCP (default) or Unix listener. It is shut down after the test
+ * even when the test fails before its own `stop()`.
+ */
 export function startServer(
   onRequest: ((connection: Connection, context: unknown) => unknown) | null,
   options?: EventLoopOptions,
@@ -60,6 +68,12 @@ export function startServer(
   const loop = new EventLoop(onRequest, options);
   const listener = createListener(network, network === 'tcp' ? '127.0.0.1:0' : tempSocketPath());
   const served = loop.serve(listener);
+  afterTest(async () => {
+    // A second shutdown() returns the first one's promise, which a test may have aborted.
+    await loop.shutdown({ timeout: 1000 }).catch(() => undefined);
+    await served.catch(() => undefined); // a test may have closed the listener on purpose
+    listener.close();
+  });
   return {
     loop,
     listener,

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { afterTest } from '@netpoll/jest-config/cleanup';
 
 /**
  * Runs `test/helpers/<script>` in a worker thread with `workerData` and resolves with the last
  * message it posted once it exited (rejects when it failed or posted nothing). With
  * `terminateOnReport`, the worker is terminated as soon as it reports (a worker that leaves
- * connections open on purpose would not exit by itself).
+ * connections open on purpose would not exit by itself). A worker still running when the test
+ * ends (it failed or timed out) is terminated.
  */
 export function runWorker<Report>(
   script: string,
@@ -14,6 +16,7 @@ export function runWorker<Report>(
 ): Promise<Report> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(join(__dirname, script), { workerData });
+    afterTest(() => worker.terminate());
     let report: Report | undefined;
     worker.on('message', (message: Report) => {
       report = message;

@@ -3,24 +3,15 @@
  * connection looks them up before its fd is handed back (one native call per address not yet read).
  */
 import { type Connection, dialConnection, getReactorStats } from '../../src';
+// startServer shuts its loop down after each test and closeAfterTest closes the dialed
+// connections, so a failing expectation cannot leave either open.
 import {
+  closeAfterTest,
   deferred,
   describeNative,
   echoHandler,
-  startServer as startTestServer,
-  type TestServer,
+  startServer,
 } from '../helpers/native';
-
-// Servers are stopped after each test, so a failing expectation cannot leave one open.
-const servers: TestServer[] = [];
-const startServer: typeof startTestServer = (...args) => {
-  const server = startTestServer(...args);
-  servers.push(server);
-  return server;
-};
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.stop();
-});
 
 interface Seen {
   local: string;
@@ -39,7 +30,7 @@ function addressesOf(connection: Connection): Seen {
 describeNative('connection addresses after close', () => {
   it('a dialed connection closed locally still reports both addresses', async () => {
     const server = startServer(echoHandler);
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     client.close();
     const calls = getReactorStats().jsToNativeCalls;
     const seen = addressesOf(client);
@@ -66,13 +57,13 @@ describeNative('connection addresses after close', () => {
         if (accepted === 2) connection.close();
       },
     });
-    const first = await dialConnection('tcp', server.listener.address);
+    const first = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const firstLocal = first.localAddress;
     first.close(); // the peer of the server connection closes
     const peer = await fromPeerClose.promise;
     expect(peer).toEqual({ local: server.listener.address, remote: firstLocal, active: false });
 
-    const second = await dialConnection('tcp', server.listener.address);
+    const second = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const secondLocal = second.localAddress;
     const local = await fromLocalClose.promise;
     expect(local).toEqual({ local: server.listener.address, remote: secondLocal, active: false });
@@ -81,7 +72,7 @@ describeNative('connection addresses after close', () => {
 
   it('a Unix connection reports the socket path as its remote address after close', async () => {
     const server = startServer(echoHandler, undefined, 'unix');
-    const client = await dialConnection('unix', server.listener.address);
+    const client = closeAfterTest(await dialConnection('unix', server.listener.address));
     client.close();
     expect(client.remoteAddress).toBe(server.listener.address);
   });

@@ -6,7 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { type Connection, dialConnection } from '../../src';
-import { deferred, describeNative, readExactly, startServer, until } from '../helpers/native';
+import {
+  afterTest,
+  closeAfterTest,
+  deferred,
+  describeNative,
+  destroyAfterTest,
+  readExactly,
+  startServer,
+  until,
+} from '../helpers/native';
 
 const kMaxFrame = 64 * 1024;
 
@@ -36,7 +45,7 @@ function framedServer(errors: Error[] = []) {
 
 function rawClient(port: number): Promise<Socket> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    const socket = destroyAfterTest(connect(port, '127.0.0.1', () => resolve(socket)));
     socket.on('error', () => {});
   });
 }
@@ -46,7 +55,7 @@ function closed(socket: Socket): Promise<void> {
 }
 
 async function assertStillServing(port: number): Promise<void> {
-  const client = await dialConnection('tcp', `127.0.0.1:${port}`);
+  const client = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${port}`));
   const message = frame(Buffer.from('still alive'));
   client.writer.writeBinary(message);
   client.writer.flush();
@@ -173,6 +182,7 @@ describeNative('bad input', () => {
       client.resume();
       setImmediate(() => client.pause());
     }, 2);
+    afterTest(() => clearInterval(timer));
     await finished;
     clearInterval(timer);
     expect(ordered).toBe(true);
@@ -190,7 +200,7 @@ describeNative('bad input', () => {
       },
       { framing: { lengthHeader: 4, maxFrameSize: 4 * 1024 * 1024 } },
     );
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     for (const size of [1024 * 1024, 3 * 1024 * 1024, 10]) {
       const message = frame(randomBytes(size));
       client.writer.writeBinary(message);

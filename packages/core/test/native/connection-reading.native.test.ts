@@ -4,7 +4,16 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 import { type Connection, dialConnection, getReactorStats, isNetpollError } from '../../src';
-import { deferred, describeNative, startServer, type TestServer, until } from '../helpers/native';
+import {
+  afterTest,
+  closeAfterTest,
+  deferred,
+  describeNative,
+  destroyAfterTest,
+  startServer,
+  type TestServer,
+  until,
+} from '../helpers/native';
 
 /** A server whose accepted connections are handed to the test, plus a raw node:net peer. */
 async function acceptedPair(options = {}): Promise<{
@@ -14,7 +23,7 @@ async function acceptedPair(options = {}): Promise<{
 }> {
   const accepted = deferred<Connection>();
   const server = startServer(null, { ...options, onConnect: (c) => accepted.resolve(c) });
-  const peer = connect(server.listener.port, '127.0.0.1');
+  const peer = destroyAfterTest(connect(server.listener.port, '127.0.0.1'));
   const connection = await accepted.promise;
   return { server, connection, peer };
 }
@@ -83,9 +92,10 @@ describeNative('connection reading (39–48)', () => {
 
   it('43: after a peer close buffered bytes stay readable, then waitFor fails with ERR_NETPOLL_EOF', async () => {
     const peerServer = createServer((socket) => socket.end('abc'));
+    afterTest(() => new Promise((resolve) => peerServer.close(resolve)));
     await new Promise<void>((resolve) => peerServer.listen(0, '127.0.0.1', resolve));
     const port = (peerServer.address() as { port: number }).port;
-    const connection = await dialConnection('tcp', `127.0.0.1:${port}`);
+    const connection = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${port}`));
     await until(() => !connection.isActive(), 'peer close observed');
     await connection.reader.waitFor(3);
     expect(connection.reader.next(3).toString()).toBe('abc');

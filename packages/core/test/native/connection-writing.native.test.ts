@@ -5,12 +5,25 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type Connection, dialConnection } from '../../src';
-import { deferred, describeNative, until } from '../helpers/native';
+import {
+  afterTest,
+  closeAfterTest,
+  deferred,
+  describeNative,
+  destroyAfterTest,
+  until,
+} from '../helpers/native';
 
-/** A node:net peer that hands its socket to the test (paused: it reads nothing until resumed). */
+/**
+ * A node:net peer that hands its socket to the test (paused: it reads nothing until resumed).
+ * The server and its socket are closed after the test.
+ */
 async function rawPeer(): Promise<{ server: Server; port: number; socket: Promise<Socket> }> {
   const accepted = deferred<Socket>();
-  const server = createServer({ pauseOnConnect: true }, (socket) => accepted.resolve(socket));
+  const server = createServer({ pauseOnConnect: true }, (socket) =>
+    accepted.resolve(destroyAfterTest(socket)),
+  );
+  afterTest(() => new Promise((resolve) => server.close(resolve)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as { port: number }).port, socket: accepted.promise };
 }
@@ -31,7 +44,9 @@ function collect(socket: Socket, length: number): Promise<Buffer> {
 describeNative('connection writing (49–54)', () => {
   it('49: output stuck under backpressure past writeTimeout closes with ERR_NETPOLL_WRITE_TIMEOUT', async () => {
     const peer = await rawPeer();
-    const connection = await dialConnection('tcp', `127.0.0.1:${peer.port}`, { writeTimeout: 50 });
+    const connection = closeAfterTest(
+      await dialConnection('tcp', `127.0.0.1:${peer.port}`, { writeTimeout: 50 }),
+    );
     await peer.socket;
     const closed = deferred<Error | null>();
     connection.on('close', (error: Error | null) => closed.resolve(error));
@@ -47,7 +62,7 @@ describeNative('connection writing (49–54)', () => {
 
   it('50: a second concurrent waitFor fails with ERR_NETPOLL_CONCURRENT_ACCESS', async () => {
     const peer = await rawPeer();
-    const connection = await dialConnection('tcp', `127.0.0.1:${peer.port}`);
+    const connection = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${peer.port}`));
     const first = connection.reader.waitFor(1);
     await expect(connection.reader.waitFor(1)).rejects.toMatchObject({
       code: 'ERR_NETPOLL_CONCURRENT_ACCESS',
@@ -61,7 +76,7 @@ describeNative('connection writing (49–54)', () => {
 
   it('51: after close every writer call fails with ERR_NETPOLL_CONN_CLOSED', async () => {
     const peer = await rawPeer();
-    const connection = await dialConnection('tcp', `127.0.0.1:${peer.port}`);
+    const connection = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${peer.port}`));
     const writer = connection.writer;
     connection.close();
     const calls: Array<[string, () => unknown]> = [
@@ -90,7 +105,7 @@ describeNative('connection writing (49–54)', () => {
 
   it('52: 64 rounds of malloc(256 KiB) + flush to a slow reader complete through the writable path', async () => {
     const peer = await rawPeer();
-    const connection = await dialConnection('tcp', `127.0.0.1:${peer.port}`);
+    const connection = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${peer.port}`));
     const socket = await peer.socket;
     const size = 256 * 1024;
     const rounds = 64;
@@ -114,7 +129,7 @@ describeNative('connection writing (49–54)', () => {
 
   it('53: a Buffer can be reused right after flush without corrupting what is sent', async () => {
     const peer = await rawPeer();
-    const connection = await dialConnection('tcp', `127.0.0.1:${peer.port}`);
+    const connection = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${peer.port}`));
     const socket = await peer.socket;
     const payload = randomBytes(64 * 1024);
     const expected = Buffer.from(payload);
@@ -130,7 +145,9 @@ describeNative('connection writing (49–54)', () => {
 
   it('54: setIdleTimeout enables keep-alive for ≥ 1000 ms and is a no-op below', async () => {
     const peer = await rawPeer();
-    const connection: Connection = await dialConnection('tcp', `127.0.0.1:${peer.port}`);
+    const connection: Connection = closeAfterTest(
+      await dialConnection('tcp', `127.0.0.1:${peer.port}`),
+    );
     connection.setIdleTimeout(500);
     expect(connection.idleTimeout).toBe(0);
     connection.setIdleTimeout(2500);

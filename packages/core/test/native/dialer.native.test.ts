@@ -12,14 +12,23 @@ import {
   NetpollSystemError,
   type Network,
 } from '../../src';
-import { describeNative, echoHandler, readExactly, startServer } from '../helpers/native';
+import {
+  afterTest,
+  closeAfterTest,
+  describeNative,
+  echoHandler,
+  readExactly,
+  startServer,
+} from '../helpers/native';
 
 describeNative('dialer and errors (71–75)', () => {
   it('71: dialConnection returns an active connection; host names are resolved', async () => {
     const server = startServer(echoHandler);
-    const client = await dialConnection('tcp', `localhost:${server.listener.port}`, {
-      timeout: 5000,
-    });
+    const client = closeAfterTest(
+      await dialConnection('tcp', `localhost:${server.listener.port}`, {
+        timeout: 5000,
+      }),
+    );
     expect(client.isActive()).toBe(true);
     expect(client.remoteAddress).toBe(server.listener.address);
     expect(client.localAddress).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -31,7 +40,7 @@ describeNative('dialer and errors (71–75)', () => {
   });
 
   it('71: every resolved address is tried in turn until one connects', async () => {
-    const listener = createListener('tcp', '127.0.0.2:0');
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.2:0'));
     // The first address refuses (nothing listens on 127.0.0.1 at that port), the second accepts.
     jest.doMock('node:dns', () => ({
       ...jest.requireActual('node:dns'),
@@ -50,7 +59,7 @@ describeNative('dialer and errors (71–75)', () => {
       dial = (require('../../src/dialer') as typeof import('../../src/dialer')).dialConnection;
     });
     jest.dontMock('node:dns');
-    const client = await dial('tcp', `two-addresses.test:${listener.port}`);
+    const client = closeAfterTest(await dial('tcp', `two-addresses.test:${listener.port}`));
     expect(client.remoteAddress).toBe(listener.address);
     client.close();
     listener.close();
@@ -59,10 +68,13 @@ describeNative('dialer and errors (71–75)', () => {
   it('71: a dial that cannot complete in time fails with ERR_NETPOLL_DIAL_TIMEOUT', async () => {
     // A listener that is never served and has a backlog of 1: once its accept queue is full the
     // kernel drops further SYNs, so those connects stay pending.
-    const listener = createListener('tcp', '127.0.0.1:0', { backlog: 1 });
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { backlog: 1 }));
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, () => dialConnection('tcp', listener.address, { timeout: 100 })),
     );
+    afterTest(() => {
+      for (const result of results) if (result.status === 'fulfilled') result.value.close();
+    });
     const timeouts = results.filter(
       (result) => result.status === 'rejected' && result.reason.code === 'ERR_NETPOLL_DIAL_TIMEOUT',
     );
@@ -70,12 +82,10 @@ describeNative('dialer and errors (71–75)', () => {
     const reason = (timeouts[0] as PromiseRejectedResult).reason;
     expect(reason.timeout).toBe(true);
     expect(reason.message).toContain('i/o timeout');
-    for (const result of results) if (result.status === 'fulfilled') result.value.close();
-    listener.close();
   });
 
   it('72: a refused connect is a system error with code, negative errno and syscall', async () => {
-    const listener = createListener('tcp', '127.0.0.1:0');
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
     const address = listener.address;
     listener.close();
     const error = await dialConnection('tcp', address).catch((e: unknown) => e);
@@ -89,16 +99,18 @@ describeNative('dialer and errors (71–75)', () => {
     expect(() => dialConnection('udp' as Network, '127.0.0.1:1')).toThrow(
       expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
     );
-    expect(() => createListener('udp' as Network, '127.0.0.1:1')).toThrow(
+    expect(() => closeAfterTest(createListener('udp' as Network, '127.0.0.1:1'))).toThrow(
       expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
     );
   });
 
   it('reusePort lets two listeners share a port; without it the second bind fails', () => {
-    const first = createListener('tcp', '127.0.0.1:0', { reusePort: true });
-    const second = createListener('tcp', `127.0.0.1:${first.port}`, { reusePort: true });
+    const first = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
+    const second = closeAfterTest(
+      createListener('tcp', `127.0.0.1:${first.port}`, { reusePort: true }),
+    );
     expect(second.port).toBe(first.port);
-    expect(() => createListener('tcp', `127.0.0.1:${first.port}`)).toThrow(
+    expect(() => closeAfterTest(createListener('tcp', `127.0.0.1:${first.port}`))).toThrow(
       expect.objectContaining({ code: 'EADDRINUSE', syscall: 'listen' }),
     );
     second.close();
@@ -107,7 +119,9 @@ describeNative('dialer and errors (71–75)', () => {
 
   it('73: Unix sockets round-trip and ignore the dial timeout', async () => {
     const server = startServer(echoHandler, {}, 'unix');
-    const client = await dialConnection('unix', server.listener.address, { timeout: 1 });
+    const client = closeAfterTest(
+      await dialConnection('unix', server.listener.address, { timeout: 1 }),
+    );
     client.writer.writeString('unix!');
     client.writer.flush();
     expect((await readExactly(client, 5)).toString()).toBe('unix!');
@@ -117,7 +131,7 @@ describeNative('dialer and errors (71–75)', () => {
   });
 
   it('75: error texts follow netpoll', async () => {
-    const listener = createListener('tcp', '127.0.0.1:0');
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
     const error = await dialConnection('tcp', listener.address.replace(/:\d+$/, ':1')).catch(
       (e: unknown) => e,
     );
@@ -128,13 +142,14 @@ describeNative('dialer and errors (71–75)', () => {
   it('70: out of fds, accept backs off without spinning and resumes when fds are free', async () => {
     const script = join(__dirname, '..', 'helpers', 'emfile-child.js');
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(
+      const child = execFile(
         '/bin/sh',
         ['-c', `ulimit -n 64 && exec "${process.execPath}" "${script}"`],
         { timeout: 60000 },
         (error, stdout, stderr) =>
           error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
       );
+      afterTest(() => child.kill('SIGKILL'));
     });
     const result = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
     expect(result.backoffs).toBeGreaterThanOrEqual(1);

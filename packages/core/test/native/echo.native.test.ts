@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { type Connection, dialConnection, getReactorStats } from '../../src';
-import { describeNative, echoHandler, readExactly, startServer } from '../helpers/native';
+import {
+  closeAfterTest,
+  describeNative,
+  echoHandler,
+  readExactly,
+  startServer,
+} from '../helpers/native';
 
 /**
  * Sends `size` random bytes in 256 KiB flushes, one per loop turn, while `client` does not read,
@@ -22,7 +28,7 @@ async function sendWhilePaused(client: Connection, size: number): Promise<Buffer
 describeNative('echo over real sockets', () => {
   it.each(['tcp', 'unix'] as const)('round-trips bytes over %s', async (network) => {
     const server = startServer(echoHandler, {}, network);
-    const client = await dialConnection(network, server.listener.address);
+    const client = closeAfterTest(await dialConnection(network, server.listener.address));
     expect(client.isActive()).toBe(true);
     for (let i = 0; i < 20; i++) {
       const payload = randomBytes(1 + i * 97);
@@ -38,7 +44,7 @@ describeNative('echo over real sockets', () => {
 
   it('moves 4 MiB in one flush intact (EAGAIN path, then drain)', async () => {
     const server = startServer(echoHandler);
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const payload = randomBytes(4 * 1024 * 1024);
     client.writer.writeBinary(payload);
     client.writer.flush();
@@ -50,7 +56,7 @@ describeNative('echo over real sockets', () => {
 
   it('echoes reader views zero-copy and keeps their slabs pinned while output is blocked', async () => {
     const server = startServer(echoHandler);
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const payload = await sendWhilePaused(client, 8 * 1024 * 1024);
     const echoed = await readExactly(client, payload.length);
     expect(echoed.equals(payload)).toBe(true);
@@ -64,7 +70,7 @@ describeNative('echo over real sockets', () => {
       connection.writer.flush();
     };
     const server = startServer(forward);
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const small = randomBytes(1000);
     client.writer.writeBinary(small);
     client.writer.flush();
@@ -79,7 +85,7 @@ describeNative('echo over real sockets', () => {
 
   it('keeps the steady state at one native→JS call per batch and no JS→native call per message', async () => {
     const server = startServer(echoHandler);
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const payload = Buffer.alloc(1024, 7);
     // Warm up so every slab and outbound buffer exists.
     for (let i = 0; i < 1500; i++) {
@@ -114,7 +120,7 @@ describeNative('late replies', () => {
       connection.writer.writeBinary(data);
       connection.writer.flush();
     });
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const payload = Buffer.from('later');
     // Warm-up: outbound slabs exist afterwards.
     client.writer.writeBinary(payload);

@@ -13,7 +13,7 @@ import {
   getReactorStats,
 } from '../../src';
 import { openFdCount } from '../helpers/fds';
-import { deferred, describeNative, startServer, type TestServer, until } from '../helpers/native';
+import { deferred, describeNative, startServer, until } from '../helpers/native';
 
 const kFraming = { lengthHeader: 4 as const, maxFrameSize: 1 << 20 };
 
@@ -77,17 +77,8 @@ describeNative('graceful close', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  function serve(...args: Parameters<typeof startServer>): TestServer {
-    const server = startServer(...args);
-    // A second shutdown() returns the first one's promise, which a test may have aborted.
-    cleanup.push(() =>
-      server.loop
-        .shutdown({ timeout: 0 })
-        .catch(() => {})
-        .then(() => server.served),
-    );
-    return server;
-  }
+  // startServer shuts its loop down after each test.
+  const serve = startServer;
 
   it('shutdown waits for replies produced after onRequest returned (hold), without serializing the connection', async () => {
     const arrived: number[] = [];

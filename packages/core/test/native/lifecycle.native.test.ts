@@ -5,12 +5,20 @@
  */
 import { connect, type Socket } from 'node:net';
 import { type Connection, createListener, dialConnection, EventLoop } from '../../src';
-import { deferred, describeNative, startServer, until } from '../helpers/native';
+import {
+  afterTest,
+  closeAfterTest,
+  deferred,
+  describeNative,
+  destroyAfterTest,
+  startServer,
+  until,
+} from '../helpers/native';
 import { runWorker } from '../helpers/run-worker';
 
 function rawClient(port: number): Promise<Socket> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    const socket = destroyAfterTest(connect(port, '127.0.0.1', () => resolve(socket)));
   });
 }
 
@@ -188,7 +196,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
       },
       onDisconnect: () => disconnects++,
     });
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     await expect(client.reader.waitFor(1)).rejects.toMatchObject({ code: 'ERR_NETPOLL_EOF' });
     client.close();
     await until(() => server.loop.connectionCount === 0, 'server side closed');
@@ -235,7 +243,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
       },
     });
     // Default: the dialed connection closes itself once the peer closed (nothing buffered).
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const events: string[] = [];
     client.addCloseCallback(() => events.push('callback'));
     client.on('end', () => events.push('end'));
@@ -245,7 +253,9 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     expect(await clientClosed).toBeNull();
     expect(events).toEqual(['end', 'callback']);
     // allowHalfOpen: 'end' only; close callbacks wait for close().
-    const halfOpen = await dialConnection('tcp', server.listener.address, { allowHalfOpen: true });
+    const halfOpen = closeAfterTest(
+      await dialConnection('tcp', server.listener.address, { allowHalfOpen: true }),
+    );
     let halfOpenCallbacks = 0;
     halfOpen.addCloseCallback(() => {
       halfOpenCallbacks++;
@@ -264,7 +274,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
   it('65: setOnRequest with input already buffered starts at once; null handlers are ignored', async () => {
     const accepted = deferred<Connection>();
     const server = startServer(null, { onConnect: (c) => accepted.resolve(c) });
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const serverSide = await accepted.promise;
     serverSide.writer.writeString('queued');
     serverSide.writer.flush();
@@ -295,7 +305,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     );
     const thrower = await rawClient(server.listener.port);
     const rejecter = await rawClient(server.listener.port);
-    const healthy = await dialConnection('tcp', server.listener.address);
+    const healthy = closeAfterTest(await dialConnection('tcp', server.listener.address));
     const throwerClosed = closed(thrower);
     const rejecterClosed = closed(rejecter);
     thrower.write('throw');
@@ -466,7 +476,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     await busyClosed;
     await expect(server.served).resolves.toBeUndefined();
     expect(server.loop.connectionCount).toBe(0);
-    const late = createListener('tcp', '127.0.0.1:0');
+    const late = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
     await expect(server.loop.serve(late)).rejects.toMatchObject({ code: 'ERR_NETPOLL_CLOSED' });
     late.close();
   });
@@ -480,7 +490,7 @@ describeNative('lifecycle and callbacks (55–70)', () => {
       connection.writer.flush();
       replied.resolve();
     });
-    const client = await dialConnection('tcp', server.listener.address);
+    const client = closeAfterTest(await dialConnection('tcp', server.listener.address));
     client.writer.writeString('go');
     client.writer.flush();
     await replied.promise;
@@ -506,7 +516,8 @@ describeNative('lifecycle and callbacks (55–70)', () => {
 
   it('rejects serving the same listener twice', async () => {
     const loop = new EventLoop(null);
-    const listener = createListener('tcp', '127.0.0.1:0');
+    afterTest(() => loop.shutdown({ timeout: 1000 }));
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
     const served = loop.serve(listener);
     await expect(loop.serve(listener)).rejects.toMatchObject({ code: 'ERR_NETPOLL_INVALID_ARG' });
     await loop.shutdown();
@@ -515,7 +526,8 @@ describeNative('lifecycle and callbacks (55–70)', () => {
 
   it('70: serve() rejects with ERR_NETPOLL_CLOSED when the listener is closed from outside', async () => {
     const loop = new EventLoop(null);
-    const listener = createListener('tcp', '127.0.0.1:0');
+    afterTest(() => loop.shutdown({ timeout: 1000 }));
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
     const served = loop.serve(listener);
     listener.close();
     listener.close();

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { createListener, EventLoop, getReactorStats, type Listener } from '../../src';
 import { openFdCount } from '../helpers/fds';
 import { FrameClient, patternPayload } from '../helpers/frame-client';
-import { deferred, describeNative, tempSocketPath } from '../helpers/native';
+import { closeAfterTest, deferred, describeNative, tempSocketPath } from '../helpers/native';
 
 const kFixtures = join(__dirname, '..', 'fixtures');
 const kHandler = join(kFixtures, 'thread-echo-handler.js');
@@ -34,7 +34,7 @@ function threadCount(): number {
 /** Threads of this process before any reactor started (set in beforeAll). */
 let baselineThreads = 0;
 
-/** Loops a failed test may leave running; shut down after each test. */
+/** Loops a failed test may leave running; shut down after each test (listeners are closed too). */
 const loops: EventLoop[] = [];
 
 function startLoop(listener: Listener, reactors = 3): { loop: EventLoop; served: Promise<void> } {
@@ -113,7 +113,7 @@ describeNative('EventLoop with worker reactors', () => {
 
   it('spreads TCP connections over the reactors; every echo is byte-exact', async () => {
     const fdsBefore = openFdCount();
-    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
     const { loop, served } = startLoop(listener);
     await loop.whenAccepting(listener);
     const reactors = loop.reactorThreadIds;
@@ -149,7 +149,9 @@ describeNative('EventLoop with worker reactors', () => {
   });
 
   it("reports every reactor's counters, and the reactors' own sockets take the listener's backlog", async () => {
-    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true, backlog: 77 });
+    const listener = closeAfterTest(
+      createListener('tcp', '127.0.0.1:0', { reusePort: true, backlog: 77 }),
+    );
     expect(listener.backlog).toBe(77);
     const { loop, served } = startLoop(listener);
     expect(await loop.reactorStats()).toEqual([null, null, null]); // still starting
@@ -187,7 +189,7 @@ describeNative('EventLoop with worker reactors', () => {
   it('serves a Unix socket from all reactors through one shared accept queue', async () => {
     const fdsBefore = openFdCount();
     const path = tempSocketPath();
-    const listener = createListener('unix', path);
+    const listener = closeAfterTest(createListener('unix', path));
     const { loop, served } = startLoop(listener);
     await loop.whenAccepting(listener);
     const reactors = loop.reactorThreadIds;
@@ -212,7 +214,7 @@ describeNative('EventLoop with worker reactors', () => {
   });
 
   it('shuts down gracefully: stops accepting, closes idle connections, waits for handlers', async () => {
-    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
     const { loop, served } = startLoop(listener, 2);
     await loop.whenAccepting(listener);
     const idle = await FrameClient.open(listener.port);
@@ -242,7 +244,7 @@ describeNative('EventLoop with worker reactors', () => {
   });
 
   it('replaces a crashed reactor and reports ERR_NETPOLL_REACTOR_CRASHED to onError', async () => {
-    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
     const { loop, served } = startLoop(listener);
     await loop.whenAccepting(listener);
     const original = loop.reactorThreadIds;
@@ -289,7 +291,7 @@ describeNative('EventLoop with worker reactors', () => {
 
   it('loads an ES module handler whose callbacks are its default export', async () => {
     const path = tempSocketPath();
-    const listener = createListener('unix', path);
+    const listener = closeAfterTest(createListener('unix', path));
     const loop = new EventLoop(null, {
       reactors: 2,
       handler: join(kFixtures, 'default-export-handler.mjs'),
@@ -308,7 +310,7 @@ describeNative('EventLoop with worker reactors', () => {
   });
 
   it('stops replacing a reactor that crashes 6 times within a minute; serve() then rejects', async () => {
-    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
     const { loop, served } = startLoop(listener, 1);
     await loop.whenAccepting(listener);
     const logged: unknown[] = [];
@@ -336,7 +338,7 @@ describeNative('EventLoop with worker reactors', () => {
       expect((logged[0] as Error).message).toBe(error.message);
       expect(loop.reactorThreadIds).toEqual([]);
       // Nothing can serve another listener either.
-      const other = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+      const other = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
       expect((await rejection(loop.serve(other))).message).toBe(error.message);
       other.close();
       last.socket.destroy();
@@ -350,9 +352,10 @@ describeNative('EventLoop with worker reactors', () => {
   });
 
   it('rejects serve() with ERR_NETPOLL_HANDLER_LOAD naming a missing handler module', async () => {
-    const listener = createListener('tcp', '127.0.0.1:0', { reusePort: true });
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
     const missing = join(kFixtures, 'no-such-handler.js');
     const loop = new EventLoop(null, { reactors: 2, handler: missing });
+    loops.push(loop);
     const error = await rejection(loop.serve(listener));
     expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
     expect(error.message).toContain(missing);
@@ -365,9 +368,10 @@ describeNative('EventLoop with worker reactors', () => {
   });
 
   it('rejects a handler module without onRequest, given as a file: URL', async () => {
-    const listener = createListener('unix', tempSocketPath());
+    const listener = closeAfterTest(createListener('unix', tempSocketPath()));
     const handler = pathToFileURL(join(kFixtures, 'no-on-request-handler.js'));
     const loop = new EventLoop(null, { reactors: 2, handler });
+    loops.push(loop);
     const error = await rejection(loop.serve(listener));
     expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
     expect(error.message).toContain('no-on-request-handler.js does not export an onRequest');
@@ -379,7 +383,7 @@ describeNative('EventLoop with worker reactors', () => {
   (kLinux ? it : it.skip)(
     'rejects a TCP listener created without reusePort with ERR_NETPOLL_REUSE_PORT_REQUIRED',
     async () => {
-      const listener = createListener('tcp', '127.0.0.1:0');
+      const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
       const { loop, served } = startLoop(listener, 2);
       const error = await rejection(served);
       expect(error.code).toBe('ERR_NETPOLL_REUSE_PORT_REQUIRED');
@@ -393,6 +397,7 @@ describeNative('EventLoop with worker reactors', () => {
 
   it('shutdown before serve() starts no thread and resolves', async () => {
     const loop = new EventLoop(null, { reactors: 4, handler: kHandler });
+    loops.push(loop);
     const done = deferred();
     void loop.shutdown().then(done.resolve);
     await done.promise;

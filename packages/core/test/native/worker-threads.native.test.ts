@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { getReactorStats } from '../../src';
 import { openFdCount } from '../helpers/fds';
-import { describeNative } from '../helpers/native';
+import { afterTest, describeNative } from '../helpers/native';
 import { runWorker } from '../helpers/run-worker';
 
 interface Report {
@@ -48,6 +48,7 @@ describeNative('debug mode (NETPOLL_DEBUG=1)', () => {
         const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-poison.js'), {
           env: { ...process.env, NETPOLL_DEBUG: '1' },
         });
+        afterTest(() => worker.terminate());
         worker.once('message', resolve);
         worker.once('error', reject);
       },
