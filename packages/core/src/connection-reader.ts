@@ -3,7 +3,9 @@
  * copy on the read path), plus `waitFor(n)`, the Node form of netpoll's blocking reads.
  */
 import { LinkBuffer, type LinkBufferOptions } from '@netpoll/linkbuffer';
+import { AbortError, onAbort, signalOption } from './abort';
 import { InvalidArgumentError, NetpollError } from './errors';
+import { checkKnownKeys, optionsObject } from './option-checks';
 import { monotonicNow } from './timer-wheel';
 
 /** What the reader needs from its connection to wait. */
@@ -18,9 +20,21 @@ export interface ReadWaitHost {
   timeoutError(): Error;
   /** `release()` left nothing to read (a peer that closed may now close the connection). */
   inputConsumed(): void;
+  /** A read wait began or input was released: the connection re-checks its input limit. */
+  inputWanted(): void;
 }
 
 const kResolved: Promise<void> = Promise.resolve();
+const kWaitKeys = ['signal'];
+
+/** Options of `reader.waitFor(n, options)`. */
+export interface WaitOptions {
+  /**
+   * Aborting it ends the wait: the promise rejects with an `AbortError` (`code: 'ABORT_ERR'`,
+   * `cause` = the reason); the connection and the buffered bytes stay.
+   */
+  signal?: AbortSignal;
+}
 
 /**
  * The input side of a connection. Every LinkBuffer reader method works synchronously on buffered
@@ -49,10 +63,12 @@ export class ConnectionReader extends LinkBuffer {
    * open and the bytes stay buffered), `ERR_NETPOLL_EOF` (the peer closed with fewer than `n`
    * bytes buffered), `ERR_NETPOLL_CONN_CLOSED` (closed locally), `ERR_NETPOLL_FRAME_TOO_LARGE`, or
    * `ERR_NETPOLL_CONCURRENT_ACCESS` when another `waitFor` is pending (one waiter per connection,
-   * as in netpoll). `n <= 0` resolves at once; an `n` that is not a safe integer rejects with
-   * `ERR_NETPOLL_INVALID_ARG` (it could never be satisfied).
+   * as in netpoll), or an `AbortError` when `options.signal` aborts. `n <= 0` resolves at once; an
+   * `n` that is not a safe integer rejects with `ERR_NETPOLL_INVALID_ARG` (it could never be
+   * satisfied).
    */
-  waitFor(n: number): Promise<void> {
+  waitFor(n: number, options?: WaitOptions): Promise<void> {
+    if (options !== undefined) return this.#waitWithOptions(n, options);
     if (n <= this.len() && Number.isSafeInteger(n)) return kResolved;
     if (!Number.isSafeInteger(n)) {
       return Promise.reject(new InvalidArgumentError('n', 'a safe integer', n));
@@ -71,12 +87,32 @@ export class ConnectionReader extends LinkBuffer {
       this.#waitSize = n;
       this.#resolve = resolve;
       this.#reject = reject;
+      this.#host.inputWanted();
       const timeout = this.#host.readTimeout();
       if (timeout > 0) {
         this.#deadline = monotonicNow() + timeout;
         this.#host.armTimer(this.#deadline);
       }
     });
+  }
+
+  #waitWithOptions(n: number, options: WaitOptions): Promise<void> {
+    let signal: AbortSignal | null;
+    try {
+      const object = optionsObject(options, 'options');
+      checkKnownKeys(object, kWaitKeys, 'options');
+      signal = signalOption(object.signal, 'options.signal');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    const wait = this.waitFor(n);
+    if (signal === null || !this.waiting) return wait;
+    const reject = this.#reject;
+    const stop = onAbort(signal, () => {
+      if (this.#reject === reject) this.failWait(new AbortError(signal.reason));
+    });
+    return wait.finally(stop);
   }
 
   /**
@@ -90,7 +126,13 @@ export class ConnectionReader extends LinkBuffer {
       this.#host.inputConsumed();
     } else {
       super.release();
+      this.#host.inputWanted();
     }
+  }
+
+  /** @internal Bytes the pending wait needs (0: none). */
+  get waitSize(): number {
+    return this.#waitSize;
   }
 
   /** @internal The pending wait's deadline (monotonic ms), or 0. */

@@ -6,12 +6,17 @@
  */
 import type { Reactor } from './reactor';
 
+/** Why reading is paused: bits, reading resumes when none is left. */
+export const kPauseUser = 1; // pauseRead()
+export const kPauseInput = 2; // unconsumed input reached readHighWaterMark
+export const kPauseOutput = 4; // unsent output reached highWaterMark
+
 export class ConnectionSocket {
   readonly #reactor: Reactor;
   readonly #fd: number;
   readonly #tcp: boolean;
   #idleTimeout = 0;
-  #paused = false;
+  #paused = 0; // kPause* bits
   #released = false;
   #local: string | null = null;
   #remote: string | null = null;
@@ -27,9 +32,14 @@ export class ConnectionSocket {
     return this.#idleTimeout;
   }
 
-  /** True between `pauseRead()` and `resumeRead()`. */
+  /** True while reading is paused for any reason. */
   get paused(): boolean {
-    return this.#paused;
+    return this.#paused !== 0;
+  }
+
+  /** True while reading is paused for `reason` (a kPause* bit). */
+  pausedFor(reason: number): boolean {
+    return (this.#paused & reason) !== 0;
   }
 
   /** TCP keep-alive: idle = interval = ⌊ms / 1000⌋ s; under 1000 ms or on Unix a no-op. */
@@ -40,12 +50,21 @@ export class ConnectionSocket {
     this.#reactor.binding.setKeepAlive(this.#fd, Math.floor(timeout / 1000));
   }
 
-  /** Pauses (false) or resumes (true) reading; no-op when unchanged or released. */
-  setReading(reading: boolean): void {
-    if (this.#paused !== reading || this.#released) return;
-    this.#paused = !reading;
-    this.#reactor.countCall();
-    this.#reactor.binding.setReading(this.#fd, reading ? 1 : 0);
+  /**
+   * Sets or clears one reason to pause reading (a kPause* bit); native is told only when reading
+   * starts or stops. Returns false when nothing changed (or released).
+   */
+  pause(reason: number, paused: boolean): boolean {
+    if (this.#released) return false;
+    const before = this.#paused;
+    const after = paused ? before | reason : before & ~reason;
+    if (after === before) return false;
+    this.#paused = after;
+    if ((before === 0) !== (after === 0)) {
+      this.#reactor.countCall();
+      this.#reactor.binding.setReading(this.#fd, after === 0 ? 1 : 0);
+    }
+    return true;
   }
 
   /** `"ip:port"`, `"[ip6]:port"` or the Unix path of this end. */

@@ -8,7 +8,7 @@
  * LinkBuffer until native has sent them, so reading, skipping or closing it would drop or corrupt
  * queued output. Only the connection's output queue consumes it.
  */
-import type { LinkBuffer } from '@netpoll/linkbuffer';
+import { LinkBuffer } from '@netpoll/linkbuffer';
 
 /** What the writer needs from its connection. */
 export interface WriteHost {
@@ -16,6 +16,11 @@ export interface WriteHost {
   assertWritable(when: string): void;
   /** Queues the flushed bytes not yet handed to native. */
   submitOutput(): void;
+  /**
+   * True while the socket pushes back (native met EAGAIN): output written now will wait, so it
+   * must not keep slab memory of the reader pinned meanwhile.
+   */
+  outputBlocked(): boolean;
 }
 
 /**
@@ -76,11 +81,21 @@ export class ConnectionWriter {
   /**
    * Moves `n` bytes of another LinkBuffer (typically this or another connection's reader) into
    * the reservation without a view: the echo/proxy path, with no JS allocation. Above 64 bytes
-   * the reader's slab regions are shared and stay pinned until native has written them.
+   * the reader's slab regions are shared and stay pinned until native has written them — unless
+   * the socket pushes back: then the bytes are copied, so a peer that does not read cannot keep
+   * the reactor's inbound slabs pinned.
    */
   writeFrom(source: LinkBuffer, n: number): number {
     this.#host.assertWritable('when write from');
-    return this.#buffer.writeFrom(source, n);
+    const copy =
+      this.#host.outputBlocked() &&
+      source instanceof LinkBuffer &&
+      Number.isSafeInteger(n) &&
+      n > 0 &&
+      n <= source.len();
+    // Anything else (not blocked, or arguments writeFrom refuses) takes the shared path.
+    if (!copy) return this.#buffer.writeFrom(source, n);
+    return source.read(this.#buffer.malloc(n));
   }
 
   /** Inserts `data` into the reservation so that `remainCap` reserved bytes follow it. */

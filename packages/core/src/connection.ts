@@ -10,12 +10,14 @@
  * `./output-queue`. The reactor calls the `on*` methods from its dispatcher.
  */
 import { EventEmitter } from 'node:events';
+import { type InspectOptions, inspect } from 'node:util';
 import { LinkBuffer } from '@netpoll/linkbuffer';
 import type { CloseCallback, ConnectionOwner } from './connection-owner';
 import { ConnectionReader, type ReadWaitHost } from './connection-reader';
-import { ConnectionSocket } from './connection-socket';
+import { ConnectionSocket, kPauseInput, kPauseOutput, kPauseUser } from './connection-socket';
 import { ConnectionTimeouts } from './connection-timeouts';
 import { ConnectionWriter, type WriteHost } from './connection-writer';
+import { backpressureChannel, connectionCloseChannel } from './diagnostics';
 import {
   connectionClosedError,
   eofError,
@@ -69,6 +71,7 @@ export class Connection
   readonly #maxFrameSize: number;
   readonly #lingerTimeout: number;
   readonly #allowHalfOpen: boolean;
+  readonly #readHighWaterMark: number;
   #closeCallbacks: CloseCallback[] = [];
   #closeError: Error | null = null;
   readonly #socket: ConnectionSocket;
@@ -89,6 +92,7 @@ export class Connection
     this.#owner = owner;
     this.#maxFrameSize = options.framing?.maxFrameSize ?? 0;
     this.#lingerTimeout = options.lingerTimeout;
+    this.#readHighWaterMark = options.readHighWaterMark;
     this.#allowHalfOpen = (options as Partial<ResolvedDialOptions>).allowHalfOpen === true;
     this.reader = new ConnectionReader(this);
     // 1 KiB writer nodes (LinkBuffer's default is 4 KiB): a node lives from its first write until
@@ -233,17 +237,53 @@ export class Connection
     if (!this.#requests.processing) this.#finalize();
   }
 
+  /**
+   * `await using connection = await dialConnection(…)`: closes the connection (lingering as
+   * `close()` does) and resolves once it is finalized — after a running `onRequest` returned.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.#finalized) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+    this.close();
+    return closed;
+  }
+
+  /** What `util.inspect` (and `console.log`) shows: the connection's state, not its internals. */
+  [inspect.custom](depth: number, options: InspectOptions): string {
+    const state = {
+      fd: this.fd,
+      network: this.network,
+      localAddress: this.localAddress,
+      remoteAddress: this.remoteAddress,
+      active: this.#active,
+      closed: this.#finalized,
+      bufferedBytes: this.reader.closed ? 0 : this.reader.len(),
+      pendingBytes: this.#finalized ? 0 : this.pendingBytes,
+      holds: this.#holds,
+      readPaused: this.readPaused,
+    };
+    if (depth < 0) return '[Connection]';
+    return `Connection ${inspect(state, { ...options, depth: 0 })}`;
+  }
+
   /** Stops reading from the socket (input stays buffered; the peer sees TCP backpressure). */
   pauseRead(): void {
-    if (!this.#peerClosed) this.#socket.setReading(false);
+    if (!this.#peerClosed) this.#socket.pause(kPauseUser, true);
   }
 
-  /** Resumes reading after `pauseRead()`. */
+  /**
+   * Resumes reading after `pauseRead()` — unless the connection holds back reading itself: while
+   * `readHighWaterMark` bytes of input wait unconsumed or `highWaterMark` bytes of output wait
+   * unsent, it resumes once they drop below.
+   */
   resumeRead(): void {
-    if (!this.#peerClosed) this.#socket.setReading(true);
+    if (!this.#peerClosed) this.#socket.pause(kPauseUser, false);
   }
 
-  /** True between `pauseRead()` and `resumeRead()`. */
+  /**
+   * True while the socket is not read: after `pauseRead()`, or while the connection holds back
+   * reading because input waits unconsumed or output unsent above their high-water marks.
+   */
   get readPaused(): boolean {
     return this.#socket.paused;
   }
@@ -342,9 +382,11 @@ export class Connection
       if (!this.#userClosed) this.fail(readerClosedError());
       return;
     }
-    this.reader.appendRegion(slab, start, end, this.#reactor.inbound, token);
-    this.reader.wake();
+    const reader = this.reader;
+    reader.appendRegion(slab, start, end, this.#reactor.inbound, token);
+    reader.wake();
     this.#requests.dataArrived(end - start);
+    if (reader.len() >= this.#readHighWaterMark) this.inputWanted();
   }
 
   /** @internal Peer closed (errno 0) or failed. */
@@ -422,7 +464,39 @@ export class Connection
 
   /** @internal ReadWaitHost: user code released the reader with nothing left in it. */
   inputConsumed(): void {
+    if (this.#socket.pausedFor(kPauseInput)) this.#throttle(kPauseInput, false);
     if (this.#peerClosed && !this.#requests.processing) this.afterProcessing();
+  }
+
+  /**
+   * @internal ReadWaitHost (and new input): reading stops while unconsumed input reaches the
+   * read high-water mark — or what a pending `waitFor(n)` needs, if more — and resumes below it.
+   */
+  inputWanted(): void {
+    const reader = this.reader;
+    const limit = Math.max(this.#readHighWaterMark, reader.waitSize);
+    if (reader.len() >= limit) this.#throttle(kPauseInput, true);
+    else if (this.#socket.pausedFor(kPauseInput)) this.#throttle(kPauseInput, false);
+  }
+
+  /**
+   * @internal OutputHost: unsent output reached the high-water mark: stop reading (more input
+   * would only queue more output for a peer that does not read it) until it drains.
+   */
+  outputFull(): void {
+    this.#throttle(kPauseOutput, true);
+  }
+
+  /** Sets or clears a reason the connection holds back reading, and publishes the change. */
+  #throttle(reason: number, paused: boolean): void {
+    if (!this.#socket.pause(reason, paused) || !backpressureChannel.hasSubscribers) return;
+    const name = reason === kPauseInput ? 'input' : 'output';
+    backpressureChannel.publish({ connection: this, reason: name, paused });
+  }
+
+  /** @internal WriteHost: native met EAGAIN on this socket and holds output for it. */
+  outputBlocked(): boolean {
+    return this.#reactor.blocked(this.fd);
   }
 
   /** @internal WriteHost: queues the flushed bytes for native. */
@@ -437,6 +511,7 @@ export class Connection
 
   /** @internal OutputHost: unsent output fell below the high-water mark. */
   drained(): void {
+    if (this.#socket.pausedFor(kPauseOutput)) this.#throttle(kPauseOutput, false);
     this.#emitSafely('drain');
   }
 
@@ -542,6 +617,9 @@ export class Connection
     );
     this.reader.close();
     owner?.finalized(this);
+    if (connectionCloseChannel.hasSubscribers) {
+      connectionCloseChannel.publish({ connection: this, error: this.#closeError });
+    }
     this.#emitSafely('close', this.#closeError);
   }
 }

@@ -5,8 +5,10 @@
  * a dial leaves it as soon as it connects or fails).
  */
 import { lookup } from 'node:dns';
+import { AbortError, onAbort } from './abort';
 import { checkNetwork, familyOf, type Network, type ParsedAddress, parseAddress } from './address';
 import { Connection } from './connection';
+import { publishOpen } from './diagnostics';
 import { dialTimeoutError } from './errors';
 import { getReactor } from './get-reactor';
 import { type DialOptions, type ResolvedDialOptions, resolveDialOptions } from './options';
@@ -22,7 +24,9 @@ import { monotonicNow, type TimerTarget } from './timer-wheel';
  * `options.timeout` (ms, 0 = none) limits DNS lookup plus connect for TCP and rejects with
  * `ERR_NETPOLL_DIAL_TIMEOUT` (`timeout: true`); unix dials ignore it (netpoll). A refused connect
  * rejects with a {@link NetpollSystemError} (`code: 'ECONNREFUSED'`, negative `errno`,
- * `syscall: 'connect'`). Bad arguments throw `ERR_NETPOLL_INVALID_ARG`/`_OUT_OF_RANGE` synchronously.
+ * `syscall: 'connect'`). `options.signal` aborting rejects with an `AbortError` (`code:
+ * 'ABORT_ERR'`) and closes the socket. Bad arguments throw `ERR_NETPOLL_INVALID_ARG`/
+ * `_OUT_OF_RANGE` synchronously.
  */
 export function dialConnection(
   network: Network,
@@ -32,6 +36,8 @@ export function dialConnection(
   const parsed = parseAddress(checkNetwork(network), address);
   const resolved = resolveDialOptions(options);
   const reactor = getReactor();
+  const signal = resolved.signal;
+  if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
   return new Promise<Connection>((resolve, reject) => {
     const dial = new PendingDial(reactor, parsed, address, resolved, resolve, reject);
     dial.start();
@@ -43,6 +49,7 @@ class PendingDial implements ReactorStream, TimerTarget {
   #done = false;
   #deadline = 0;
   #candidates: string[] = [];
+  #stopListening: () => void = () => {};
 
   constructor(
     private readonly reactor: Reactor,
@@ -54,6 +61,9 @@ class PendingDial implements ReactorStream, TimerTarget {
   ) {}
 
   start(): void {
+    this.#stopListening = onAbort(this.options.signal, () => {
+      if (!this.#done) this.#finish(new AbortError(this.options.signal?.reason));
+    });
     const timeout = this.parsed.network === 'unix' ? 0 : this.options.timeout;
     if (timeout > 0) {
       this.#deadline = monotonicNow() + timeout;
@@ -122,8 +132,17 @@ class PendingDial implements ReactorStream, TimerTarget {
     }
     this.#done = true;
     this.#stopTimer();
+    this.#stopListening();
     this.reactor.detachStream(this.#fd, this);
-    this.resolve(new Connection(this.reactor, this.#fd, this.parsed.network, this.options, null));
+    const connection = new Connection(
+      this.reactor,
+      this.#fd,
+      this.parsed.network,
+      this.options,
+      null,
+    );
+    publishOpen(connection, 'client');
+    this.resolve(connection);
   }
 
   onTimer(now: number): void {
@@ -138,6 +157,7 @@ class PendingDial implements ReactorStream, TimerTarget {
   #finish(error: Error): void {
     this.#done = true;
     this.#stopTimer();
+    this.#stopListening();
     this.#release();
     this.reject(error);
   }

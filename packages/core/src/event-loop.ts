@@ -6,9 +6,11 @@
  * only) → close callbacks (newest first). A throwing or rejecting callback closes only its own
  * connection and reaches `onError`; nothing a peer or a handler does can crash the process.
  */
+import { type InspectOptions, inspect } from 'node:util';
 import { AbortError, onAbort } from './abort';
 import { Connection } from './connection';
 import type { ConnectionOwner } from './connection-owner';
+import { publishAcceptError, publishOpen } from './diagnostics';
 import { closedError, InvalidArgumentError } from './errors';
 import {
   checkOnRequestArgument,
@@ -141,7 +143,11 @@ export class EventLoop implements ConnectionOwner {
   #serveHere({ listener, resolve, reject }: Served, reactor: Reactor): void {
     const handle: ReactorListener = {
       onAccept: (fd) => this.#accept(fd, listener, reactor),
-      onAcceptError: (errno) => this.#report(systemError(errno, 'accept'), null),
+      onAcceptError: (errno) => {
+        const error = systemError(errno, 'accept');
+        publishAcceptError(error, listener);
+        this.#report(error, null);
+      },
     };
     listener.setCloseHook(() => {
       this.#forget(listener);
@@ -297,6 +303,23 @@ export class EventLoop implements ConnectionOwner {
     if (aborted) throw new AbortError(signal?.reason);
   }
 
+  /** `await using loop = new EventLoop(…)`: a graceful `shutdown()` with its default timeout. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  /** What `util.inspect` shows: the loop's state, not its internals. */
+  [inspect.custom](depth: number, options: InspectOptions): string {
+    if (depth < 0) return '[EventLoop]';
+    const state = {
+      reactors: this.#group === null ? 0 : this.options.reactors,
+      listeners: [...this.#served].map((served) => served.listener.address),
+      connections: this.connectionCount,
+      stopping: this.#stopping,
+    };
+    return `EventLoop ${inspect(state, { ...options, depth: 1 })}`;
+  }
+
   // ---- ConnectionOwner ------------------------------------------------------------------------
 
   /** @internal Also used by a reactor worker for errors of its group (`connection` null). */
@@ -335,6 +358,7 @@ export class EventLoop implements ConnectionOwner {
   #accept(fd: number, listener: Listener, reactor: Reactor): void {
     const connection = new Connection(reactor, fd, listener.network, this.options, this);
     this.#connections.add(connection);
+    publishOpen(connection, 'server');
     if (this.#countCells !== null) {
       Atomics.store(this.#countCells, this.#countIndex, this.#connections.size);
     }

@@ -3,6 +3,7 @@
  * when `createListener` returns; it accepts once an EventLoop serves it.
  */
 import { unlinkSync } from 'node:fs';
+import { type InspectOptions, inspect } from 'node:util';
 import { checkNetwork, familyOf, listenHost, type Network, parseAddress } from './address';
 import { closedError } from './errors';
 import { getReactor } from './get-reactor';
@@ -83,6 +84,24 @@ export class Listener {
     const onClose = this.#onClose;
     this.#onClose = null;
     onClose?.();
+  }
+
+  /** `using listener = createListener(…)`: `close()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `await using listener = createListener(…)`: `close()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /** What `util.inspect` shows. */
+  [inspect.custom](depth: number, options: InspectOptions): string {
+    if (depth < 0) return '[Listener]';
+    const state = { network: this.network, address: this.address, closed: this.#closed };
+    return `Listener ${inspect(state, { ...options, depth: 0 })}`;
   }
 
   /** @internal Set by the EventLoop serving this listener. */

@@ -45,6 +45,14 @@ export interface ConnectionOptions {
    */
   highWaterMark?: number;
   /**
+   * Unconsumed input in bytes at or above which the connection stops reading its socket (the peer
+   * sees TCP backpressure) until the handler consumes some; a pending `reader.waitFor(n)` raises
+   * it to `n`. With reading stopped at `highWaterMark` of unsent output too, one connection whose
+   * peer sends without reading cannot take the reactor's inbound memory from the others.
+   * Default 1048576 (1 MiB).
+   */
+  readHighWaterMark?: number;
+  /**
    * How long a closed connection may keep its socket open to finish what its peer is owed, in
    * ms: output still queued, bytes the peer has not acknowledged, or unread input (closing with
    * unread input would make the kernel reset the connection, and the peer would lose replies it
@@ -62,6 +70,7 @@ export interface ResolvedConnectionOptions {
   readonly idleTimeout: number;
   readonly framing: ResolvedFramingOptions | null;
   readonly highWaterMark: number;
+  readonly readHighWaterMark: number;
   readonly lingerTimeout: number;
 }
 
@@ -76,12 +85,18 @@ export interface DialOptions extends ConnectionOptions {
    * close callbacks and `'close'` follow. Default false.
    */
   allowHalfOpen?: boolean;
+  /**
+   * Aborting it gives up the dial: the promise rejects with an `AbortError` (`code: 'ABORT_ERR'`,
+   * `cause` = the reason) and the socket is closed. A connection already returned is not affected.
+   */
+  signal?: AbortSignal;
 }
 
 /** Resolved {@link DialOptions}. */
 export interface ResolvedDialOptions extends ResolvedConnectionOptions {
   readonly timeout: number;
   readonly allowHalfOpen: boolean;
+  readonly signal: AbortSignal | null;
 }
 
 /** Options of `createListener(network, address, options)`. */
@@ -147,6 +162,7 @@ export const kDefaultConnectionOptions: ResolvedConnectionOptions = Object.freez
   idleTimeout: 0,
   framing: null,
   highWaterMark: 1024 * 1024,
+  readHighWaterMark: 1024 * 1024,
   lingerTimeout: 5000,
 });
 
@@ -154,6 +170,7 @@ export const kDefaultDialOptions: ResolvedDialOptions = Object.freeze({
   ...kDefaultConnectionOptions,
   timeout: 0,
   allowHalfOpen: false,
+  signal: null,
 });
 
 export const kDefaultListenerOptions: Readonly<Required<ListenerOptions>> = Object.freeze({
@@ -220,6 +237,13 @@ export function resolveConnectionFields(
       2 ** 31 - 1,
       defaults.highWaterMark,
     ),
+    readHighWaterMark: integerOption(
+      object.readHighWaterMark,
+      `${path}.readHighWaterMark`,
+      1,
+      2 ** 31 - 1,
+      defaults.readHighWaterMark,
+    ),
     lingerTimeout: timeoutOption(
       object.lingerTimeout,
       `${path}.lingerTimeout`,
@@ -240,6 +264,7 @@ export function resolveDialOptions(input: unknown): ResolvedDialOptions {
     ...resolveConnectionFields(object, 'options'),
     timeout: timeoutOption(object.timeout, 'options.timeout', kDefaultDialOptions.timeout),
     allowHalfOpen,
+    signal: signalOption(object.signal, 'options.signal'),
   });
 }
 

@@ -16,6 +16,8 @@ export interface OutputHost {
   active(): boolean;
   /** Unsent output fell below the high-water mark: emit `'drain'`. */
   drained(): void;
+  /** Unsent output reached the high-water mark (reading should stop until `drained()`). */
+  outputFull(): void;
   /** Output stayed under kernel backpressure past the write timeout: close the connection. */
   timedOut(): void;
   /** The write deadline changed: make sure the timer wheel calls back by then. */
@@ -154,6 +156,10 @@ export class OutputQueue {
       this.#watched = true;
       this.#reactor.watchOutput(this);
     }
+    if (this.unsent >= this.#highWaterMark) {
+      this.#host.outputFull();
+      this.writable(); // starts the drain watch that ends the pause
+    }
     if (this.writeTimeout > 0 && this.#deadline === 0 && this.unsent > 0) {
       this.#deadline = monotonicNow() + this.writeTimeout;
       this.#ackedAtArm = this.#acked;
@@ -232,7 +238,8 @@ export class OutputQueue {
       }
     }
     const viewed = reactor.inbound.indexOf(buffer);
-    if (viewed >= 0) {
+    // Under backpressure a view would stay pinned while the peer does not read: copy it instead.
+    if (viewed >= 0 && !reactor.blocked(this.#fd)) {
       // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
       // native has written the bytes, so it is not reused for reads meanwhile.
       reactor.inbound.retain(viewed);

@@ -159,6 +159,7 @@ export class ReactorGroup {
           idleTimeout: options.idleTimeout,
           framing: options.framing,
           highWaterMark: options.highWaterMark,
+          readHighWaterMark: options.readHighWaterMark,
           lingerTimeout: options.lingerTimeout,
         },
         counts: this.#countView.buffer as SharedArrayBuffer,
