@@ -143,6 +143,13 @@ export class LinkBuffer {
   #flush: LinkNode; // last committed node
   #write: LinkNode; // tail where reservations go
   #length = 0; // readable bytes
+  // forEachNewChunk's cursor. New readable bytes always join the tail, so the unvisited ones are
+  // the last min(#fresh, #length): writers add to #fresh, consuming reads leave it alone (no cost
+  // on the read paths). #cursor/#cursorEnd: the node and offset just past the last visited byte,
+  // meaningful only while #fresh < #length (a visited byte is still readable, so its node is live).
+  #fresh = 0;
+  #cursor: LinkNode = kClosedNode;
+  #cursorEnd = 0;
   #mallocSize = 0; // reserved, not yet flushed bytes
   #closed = false;
   #readOnly = false;
@@ -414,6 +421,7 @@ export class LinkBuffer {
     out.#flush = tail;
     out.#write = tail;
     out.#length = n;
+    out.#fresh = n;
     this.#releaseConsumed();
     return out;
   }
@@ -494,6 +502,66 @@ export class LinkBuffer {
   forEachChunk(visitor: ChunkVisitor, maxChunks = Number.POSITIVE_INFINITY): number {
     this.#checkReadable('forEachChunk');
     return this.#walkChunks(visitor, maxChunks);
+  }
+
+  /**
+   * Calls `visitor(buffer, start, end, retained)` for the readable bytes that no earlier call of
+   * this method visited, in order, chunk by chunk, and moves this method's cursor past them: each
+   * flushed byte is visited at most once, and a call costs O(new chunks), however many visited
+   * chunks are still readable (a writer draining into a socket hands each flushed chunk to the
+   * kernel once without walking what is already queued). Does not consume and allocates nothing.
+   * Returns the number of chunks visited (0 when nothing is new).
+   *
+   * The cursor follows the bytes, not the nodes, so it stays right across `append`, `writeFrom`,
+   * `writeDirect`, `malloc`/`mallocAck` and `trim()`: bytes flushed into a node it already visited
+   * part of are visited from where it stopped. Visited bytes are consumed as usual (`skip(k)` once
+   * they are sent, then `release()`). When a consuming read goes past the cursor, the bytes it
+   * consumed are never visited and the next call starts at the read position. `forEachChunk` and
+   * other readers neither use nor move the cursor.
+   *
+   * A visitor returning `false` stops the walk after that chunk, which counts as visited; so does
+   * the chunk during which the visitor throws. The visitor must not call methods of this buffer.
+   * The triples are valid as for {@link LinkBuffer.forEachChunk}. An extension beyond netpoll.
+   * Throws `ERR_NETPOLL_INVALID_ARG` (not a function), `ERR_NETPOLL_CLOSED`.
+   */
+  forEachNewChunk(visitor: ChunkVisitor): number {
+    if (typeof visitor !== 'function') {
+      throw new InvalidArgumentError('visitor', 'a function', visitor);
+    }
+    this.#checkReadable('forEachNewChunk');
+    let fresh = this.#fresh;
+    let node: LinkNode;
+    let start: number;
+    if (fresh < this.#length) {
+      if (fresh === 0) return 0;
+      // Some visited bytes are still readable, so the node holding the last one is not released.
+      node = this.#cursor;
+      start = this.#cursorEnd;
+    } else {
+      // Nothing visited is readable any more: every readable byte is new. (#fresh may exceed
+      // #length; the loop below stores the exact count.)
+      fresh = this.#length;
+      if (fresh === 0) return 0;
+      node = this.#read;
+      start = node.readOffset;
+    }
+    let count = 0;
+    for (;;) {
+      const end = node.committedEnd;
+      if (end > start) {
+        node.flags |= kExposed;
+        fresh -= end - start;
+        count++;
+        this.#fresh = fresh;
+        this.#cursor = node;
+        this.#cursorEnd = end;
+        const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
+        if (visitor(node.buf, start, end, retained) === false || fresh === 0) break;
+      }
+      node = node.next!;
+      start = node.readOffset;
+    }
+    return count;
   }
 
   #walkChunks(visitor: ChunkVisitor, maxChunks: number): number {
@@ -625,6 +693,7 @@ export class LinkBuffer {
     }
     this.#flush = write;
     this.#length += this.#mallocSize;
+    this.#fresh += this.#mallocSize;
     this.#mallocSize = 0;
     if (write.capacityEnd - write.base > kSealCapacity) write.flags &= ~kWritable;
   }
@@ -822,6 +891,7 @@ export class LinkBuffer {
     if (this.#mallocSize === 0) {
       this.#flush = flush;
       this.#length += readable;
+      this.#fresh += readable;
       this.#mallocSize = reserved;
       return;
     }
@@ -884,6 +954,7 @@ export class LinkBuffer {
       node.committedEnd = end;
       this.#flush = node;
       this.#length += end - start;
+      this.#fresh += end - start;
     } else {
       this.#mallocSize += end - start;
     }
@@ -1228,6 +1299,8 @@ export class LinkBuffer {
     this.#write = kClosedNode;
     this.#length = 0;
     this.#mallocSize = 0;
+    this.#fresh = 0;
+    this.#cursor = kClosedNode;
   }
 
   #snapshot(): LinkBufferSnapshot {
