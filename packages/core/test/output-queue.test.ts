@@ -1,10 +1,12 @@
 /**
- * The output queue's submissions (fake binding, house style B.9): each flushed chunk goes to
- * native exactly once, and a flush does not walk the output already queued, however much of it
- * the peer has left unread.
+ * The output path without the addon (fake binding, house style B.9): each flushed chunk goes to
+ * native exactly once, a flush does not walk the output already queued, however much of it the
+ * peer has left unread, and the connection writer's integer writes reach native as big-endian bytes.
  */
 import { type ChunkVisitor, LinkBuffer } from '@netpoll/linkbuffer';
+import { Connection } from '../src/connection';
 import * as L from '../src/layout';
+import { kDefaultConnectionOptions } from '../src/options';
 import { type OutputHost, OutputQueue } from '../src/output-queue';
 import { Reactor } from '../src/reactor';
 import { createFakeBinding, type FakeBinding } from './helpers/fake-binding';
@@ -38,6 +40,21 @@ const host: OutputHost = {
   armTimer: () => {},
 };
 
+/** Captures native's view of the submission queue, including flushes forced by a full queue. */
+function captureSubmissions(binding: FakeBinding): () => Buffer[] {
+  const entries: Array<[op: number, slab: number, fd: number, a: number, b: number]> = [];
+  binding.flush = () => {
+    entries.push(...binding.processSubmissions());
+    return 0;
+  };
+  return () => {
+    entries.push(...binding.processSubmissions());
+    return entries
+      .filter(([op, , fd]) => op === L.kSubmitWrite && fd === kFd)
+      .map(([, slab, , offset, length]) => Buffer.from(binding.slabs[slab]!, offset, length));
+  };
+}
+
 function setup(): {
   binding: FakeBinding;
   writer: CountingWriter;
@@ -48,12 +65,7 @@ function setup(): {
   written(total: number): void;
 } {
   const binding = createFakeBinding();
-  const entries: Array<[op: number, slab: number, fd: number, a: number, b: number]> = [];
-  // A full submission queue makes the reactor call flush(): keep what native would have seen.
-  binding.flush = () => {
-    entries.push(...binding.processSubmissions());
-    return 0;
-  };
+  const submitted = captureSubmissions(binding);
   const reactor = new Reactor(binding);
   const writer = new CountingWriter({ allocator: reactor.outbound, nodeSize: 1024 });
   const queue = new OutputQueue(reactor, writer, kFd, host, {
@@ -64,12 +76,7 @@ function setup(): {
     binding,
     writer,
     queue,
-    submitted() {
-      entries.push(...binding.processSubmissions());
-      return entries
-        .filter(([op, , fd]) => op === L.kSubmitWrite && fd === kFd)
-        .map(([, slab, , offset, length]) => Buffer.from(binding.slabs[slab]!, offset, length));
-    },
+    submitted,
     written(total) {
       binding.fdState()[kFd * L.kFdStateInts + L.kFdWritten] = total;
     },
@@ -93,9 +100,8 @@ describe('OutputQueue submissions (fake binding)', () => {
       queue.submit();
     }
     const writes = submitted();
-    expect(Buffer.concat(writes)).toEqual(
-      Buffer.concat(Array.from({ length: flushes }, (_, index) => payload(index))),
-    );
+    const expected = Buffer.concat(Array.from({ length: flushes }, (_, index) => payload(index)));
+    expect(Buffer.concat(writes).equals(expected)).toBe(true);
     // One chunk visited per submitted write, not the whole unsent queue again at every flush.
     expect(writer.visits).toBe(writes.length);
     expect(writes.length).toBe(flushes);
@@ -126,5 +132,44 @@ describe('OutputQueue submissions (fake binding)', () => {
     expect(writes[3]).toEqual(payload(3));
     expect(writes[4]!.toString('latin1')).toBe('tail');
     expect(writer.visits).toBe(5);
+  });
+});
+
+describe('ConnectionWriter integer writes (fake binding)', () => {
+  it('send big-endian bytes and fail with ERR_NETPOLL_CONN_CLOSED once the connection closed', () => {
+    const binding = createFakeBinding();
+    const submitted = captureSubmissions(binding);
+    const connection = new Connection(
+      new Reactor(binding),
+      kFd,
+      'tcp',
+      kDefaultConnectionOptions,
+      null,
+    );
+    const { writer } = connection;
+    writer.writeUint16BE(0x0102);
+    writer.writeUint32BE(0x03040506);
+    writer.writeBigUint64BE(0x0708090a0b0c0d0en);
+    expect(writer.mallocLen()).toBe(14);
+    writer.flush();
+    expect([...Buffer.concat(submitted())]).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    ]);
+    expect(() => writer.writeUint16BE(65536)).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }),
+    );
+    connection.close();
+    for (const [write, when] of [
+      [() => writer.writeUint16BE(1), 'when write uint16'],
+      [() => writer.writeUint32BE(1), 'when write uint32'],
+      [() => writer.writeBigUint64BE(1n), 'when write uint64'],
+    ] as const) {
+      expect(write).toThrow(
+        expect.objectContaining({
+          code: 'ERR_NETPOLL_CONN_CLOSED',
+          message: `connection has been closed ${when}`,
+        }),
+      );
+    }
   });
 });

@@ -107,6 +107,22 @@ export class OutOfRangeError extends RangeError {
 }
 
 /**
+ * The error for `value`, which failed a check for an integer within some range: an
+ * {@link OutOfRangeError} when it is a safe integer (only the range is wrong), else an
+ * {@link InvalidArgumentError} (another type, a BigInt, NaN, ±Infinity, a fraction, or an integer
+ * beyond ±(2^53 - 1)). Both messages read `${path} must be ${expected} (received …)`.
+ */
+export function integerError(
+  path: string,
+  expected: string,
+  value: unknown,
+): InvalidArgumentError | OutOfRangeError {
+  return Number.isSafeInteger(value)
+    ? new OutOfRangeError(path, expected, value)
+    : new InvalidArgumentError(path, expected, value);
+}
+
+/**
  * `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH`: a read asked for more bytes than are readable. Nothing was
  * consumed. `requested` and `available` are byte counts at the time of the call.
  */

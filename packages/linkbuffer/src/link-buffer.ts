@@ -31,6 +31,18 @@
  * - A Buffer this class hands out aliases node memory only while the node's root holds a count.
  */
 import {
+  bigUint64At,
+  checkBigUint64,
+  checkUint16,
+  checkUint32,
+  kIntegerScratch,
+  putBigUint64,
+  putUint16,
+  putUint32,
+  uint16At,
+  uint32At,
+} from './big-endian';
+import {
   ClosedError,
   DelimiterNotFoundError,
   InvalidArgumentError,
@@ -305,74 +317,6 @@ export class LinkBuffer {
     this.#length--;
     this.#peekLength = 0;
     return node.buf[node.readOffset++]!;
-  }
-
-  /**
-   * Returns the 4 readable bytes at `offset` bytes past the read position (default 0) as an
-   * unsigned 32-bit big-endian integer (0 – 4294967295) without consuming anything, across node
-   * boundaries. Allocates nothing: no view, and the peek cache is neither used nor reset. An
-   * extension beyond netpoll (whose users decode `Peek(4)`): the length-header check of a framing
-   * loop; with `offset`, a handler can walk several buffered frames before consuming them at once.
-   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than `offset + 4` bytes are readable,
-   * `ERR_NETPOLL_INVALID_ARG` when `offset` is not an integer from 0 to 4294967295,
-   * `ERR_NETPOLL_CLOSED`.
-   */
-  peekUint32BE(offset = 0): number {
-    const node = this.#read;
-    const start = node.readOffset + offset;
-    if (offset >>> 0 === offset && start + 4 <= node.committedEnd) return uint32At(node.buf, start);
-    return this.#uint32Slow('peekUint32BE', offset);
-  }
-
-  /**
-   * Consumes the next 4 readable bytes and returns them as an unsigned 32-bit big-endian integer
-   * (0 – 4294967295), across node boundaries, allocating nothing: `peekUint32BE()` + `skip(4)`.
-   * An extension beyond netpoll. Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed)
-   * when fewer than 4 bytes are readable, `ERR_NETPOLL_CLOSED`.
-   */
-  readUint32BE(): number {
-    const node = this.#read;
-    const start = node.readOffset;
-    if (start + 4 <= node.committedEnd) {
-      node.readOffset = start + 4;
-      this.#length -= 4;
-      this.#peekLength = 0;
-      return uint32At(node.buf, start);
-    }
-    const value = this.#uint32Slow('readUint32BE', 0);
-    this.#consume(4, null, 0);
-    return value;
-  }
-
-  /** The big-endian uint32 at the read position when it is not inside the read node. */
-  #uint32Slow(method: string, skip: number): number {
-    if (skip >>> 0 !== skip) {
-      throw new InvalidArgumentError('offset', 'an integer from 0 to 4294967295', skip);
-    }
-    if (this.#length < skip + 4) {
-      this.#checkReadable(method);
-      throw new NotEnoughDataError(`${method}()`, skip + 4, this.#length);
-    }
-    // Usually the read node is merely used up (after release()) and the value sits in the next.
-    let node = this.#advanceRead();
-    let offset = node.readOffset;
-    let remaining = skip;
-    while (remaining >= node.committedEnd - offset) {
-      remaining -= node.committedEnd - offset;
-      node = node.next!;
-      offset = node.readOffset;
-    }
-    offset += remaining;
-    if (offset + 4 <= node.committedEnd) return uint32At(node.buf, offset);
-    let value = 0;
-    for (let i = 0; i < 4; i++) {
-      while (offset >= node.committedEnd) {
-        node = node.next!;
-        offset = node.readOffset;
-      }
-      value = value * 256 + node.buf[offset++]!;
-    }
-    return value;
   }
 
   /**
@@ -977,6 +921,165 @@ export class LinkBuffer {
     this.#markClosed();
   }
 
+  // ---- big-endian integers (extensions beyond netpoll) ----------------------------------------
+
+  /**
+   * Returns the 4 readable bytes at `offset` bytes past the read position (default 0) as an
+   * unsigned 32-bit big-endian integer (0 – 4294967295) without consuming anything, across node
+   * boundaries. Allocates nothing: no view, and the peek cache is neither used nor reset. An
+   * extension beyond netpoll (whose users decode `Peek(4)`): the length-header check of a framing
+   * loop; with `offset`, a handler can walk several buffered frames before consuming them at once.
+   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than `offset + 4` bytes are readable,
+   * `ERR_NETPOLL_INVALID_ARG` when `offset` is not an integer from 0 to 4294967295,
+   * `ERR_NETPOLL_CLOSED`.
+   */
+  peekUint32BE(offset = 0): number {
+    if (typeof offset === 'number' && offset >>> 0 === offset) {
+      const node = this.#read;
+      const start = node.readOffset + offset;
+      if (start + 4 <= node.committedEnd) return uint32At(node.buf, start);
+    }
+    return uint32At(this.#gather('peekUint32BE', offset, 4), 0);
+  }
+
+  /** As {@link LinkBuffer.peekUint32BE} for the 2 bytes at `offset`: 0 – 65535. */
+  peekUint16BE(offset = 0): number {
+    if (typeof offset === 'number' && offset >>> 0 === offset) {
+      const node = this.#read;
+      const start = node.readOffset + offset;
+      if (start + 2 <= node.committedEnd) return uint16At(node.buf, start);
+    }
+    return uint16At(this.#gather('peekUint16BE', offset, 2), 0);
+  }
+
+  /**
+   * As {@link LinkBuffer.peekUint32BE} for the 8 bytes at `offset`, as a BigInt from 0n to
+   * 2^64 - 1 (no Buffer or view is allocated; the BigInt itself is).
+   */
+  peekBigUint64BE(offset = 0): bigint {
+    if (typeof offset === 'number' && offset >>> 0 === offset) {
+      const node = this.#read;
+      const start = node.readOffset + offset;
+      if (start + 8 <= node.committedEnd) return bigUint64At(node.buf, start);
+    }
+    return bigUint64At(this.#gather('peekBigUint64BE', offset, 8), 0);
+  }
+
+  /**
+   * Consumes the next 4 readable bytes and returns them as an unsigned 32-bit big-endian integer
+   * (0 – 4294967295), across node boundaries, allocating nothing: `peekUint32BE()` + `skip(4)`.
+   * An extension beyond netpoll. Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed)
+   * when fewer than 4 bytes are readable, `ERR_NETPOLL_CLOSED`.
+   */
+  readUint32BE(): number {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 4 <= node.committedEnd) {
+      node.readOffset = start + 4;
+      this.#length -= 4;
+      this.#peekLength = 0;
+      return uint32At(node.buf, start);
+    }
+    return uint32At(this.#take('readUint32BE', 4), 0);
+  }
+
+  /** As {@link LinkBuffer.readUint32BE} for the next 2 bytes: 0 – 65535. */
+  readUint16BE(): number {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 2 <= node.committedEnd) {
+      node.readOffset = start + 2;
+      this.#length -= 2;
+      this.#peekLength = 0;
+      return uint16At(node.buf, start);
+    }
+    return uint16At(this.#take('readUint16BE', 2), 0);
+  }
+
+  /** As {@link LinkBuffer.readUint32BE} for the next 8 bytes, as a BigInt from 0n to 2^64 - 1. */
+  readBigUint64BE(): bigint {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 8 <= node.committedEnd) {
+      node.readOffset = start + 8;
+      this.#length -= 8;
+      this.#peekLength = 0;
+      return bigUint64At(node.buf, start);
+    }
+    return bigUint64At(this.#take('readBigUint64BE', 8), 0);
+  }
+
+  /**
+   * Stores `value` as 4 big-endian bytes in reserved space (readable after `flush()`), like
+   * `malloc(4)` plus the bytes: the 4 bytes are contiguous, in a new node when the tail has less
+   * room. Allocates nothing but that node. Throws `ERR_NETPOLL_INVALID_ARG` when `value` is not
+   * an integer, `ERR_NETPOLL_OUT_OF_RANGE` when it is outside 0 – 4294967295,
+   * `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
+   */
+  writeUint32BE(value: number): void {
+    checkUint32(value);
+    const node = this.#claim('writeUint32BE', 4);
+    putUint32(node.buf, node.mallocEnd - 4, value);
+  }
+
+  /** As {@link LinkBuffer.writeUint32BE} for 2 bytes: `value` from 0 to 65535. */
+  writeUint16BE(value: number): void {
+    checkUint16(value);
+    const node = this.#claim('writeUint16BE', 2);
+    putUint16(node.buf, node.mallocEnd - 2, value);
+  }
+
+  /**
+   * As {@link LinkBuffer.writeUint32BE} for 8 bytes: `value` a BigInt from 0n to 2^64 - 1
+   * (`ERR_NETPOLL_INVALID_ARG` for a number or any other type).
+   */
+  writeBigUint64BE(value: bigint): void {
+    checkBigUint64(value);
+    const node = this.#claim('writeBigUint64BE', 8);
+    putBigUint64(node.buf, node.mallocEnd - 8, value);
+  }
+
+  /**
+   * The `size` readable bytes at `offset` past the read position, gathered into the integer
+   * scratch array when they are not inside the read node. Does not consume. Throws the coded
+   * errors of the `peek*` integer methods.
+   */
+  #gather(method: string, offset: number, size: number): Uint8Array {
+    if (typeof offset !== 'number' || offset >>> 0 !== offset) {
+      throw new InvalidArgumentError('offset', 'an integer from 0 to 4294967295', offset);
+    }
+    if (this.#length < offset + size) {
+      this.#checkReadable(method);
+      throw new NotEnoughDataError(`${method}()`, offset + size, this.#length);
+    }
+    // Usually the read node is merely used up (after release()) and the bytes sit in the next.
+    this.#advanceRead();
+    this.#copyOut(offset, kIntegerScratch, 0, size);
+    return kIntegerScratch;
+  }
+
+  /** Consumes the next `size` readable bytes into the integer scratch array (`read*` methods). */
+  #take(method: string, size: number): Uint8Array {
+    if (this.#length < size) {
+      this.#checkReadable(method);
+      throw new NotEnoughDataError(`${method}()`, size, this.#length);
+    }
+    this.#consume(size, kIntegerScratch, 0);
+    return kIntegerScratch;
+  }
+
+  /** Reserves `size` contiguous bytes at the tail and returns their node (they end at `mallocEnd`). */
+  #claim(method: string, size: number): LinkNode {
+    let node = this.#write;
+    if ((node.flags & kWritable) === 0 || node.mallocEnd + size > node.capacityEnd) {
+      this.#checkWritable(method);
+      node = this.#growth(size);
+    }
+    node.mallocEnd += size;
+    this.#mallocSize += size;
+    return node;
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   /** Moves `read` past fully consumed nodes, never past `flush`, and returns it. */
@@ -1354,14 +1457,6 @@ function copyFrom(
     return;
   }
   target.set(new Uint8Array(node.memory, node.memoryOffset + start, end - start), at);
-}
-
-/** The big-endian uint32 at `buffer[at, at + 4)`; the caller checked the bounds. */
-function uint32At(buffer: Buffer, at: number): number {
-  // The top byte is multiplied rather than shifted so values of 2^31 and above stay positive.
-  return (
-    buffer[at]! * 0x1000000 + ((buffer[at + 1]! << 16) | (buffer[at + 2]! << 8) | buffer[at + 3]!)
-  );
 }
 
 /** Index of `byte` in `buffer[from, end)`, or -1, without scanning past `end`. */

@@ -41,7 +41,8 @@ type Operation =
         | 'closeSlice';
     }
   | { kind: 'until'; delimiter: number }
-  | { kind: 'newChunks'; stopAfter: number };
+  | { kind: 'newChunks'; stopAfter: number }
+  | { kind: 'writeInt' | 'peekInt' | 'readInt'; width: 2 | 4 | 8; offset: number };
 
 const size = (max: number) => fc.integer({ min: 0, max });
 const operation: fc.Arbitrary<Operation> = fc.oneof(
@@ -107,6 +108,11 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     ),
   }),
   fc.record({ kind: fc.constant('until' as const), delimiter: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({
+    kind: fc.constantFrom('writeInt' as const, 'peekInt' as const, 'readInt' as const),
+    width: fc.constantFrom(2 as const, 4 as const, 8 as const),
+    offset: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, size(12)),
+  }),
   {
     // stopAfter 0 visits everything new; k > 0 makes the visitor return false at the k-th chunk.
     weight: 3,
@@ -404,6 +410,42 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
           joined.push(...memory.subarray(start, end));
         });
         expect(joined).toEqual(readable);
+        break;
+      }
+      case 'writeInt': {
+        const bytes = nextBytes(op.width);
+        if (op.width === 2) buffer.writeUint16BE(bytes.readUInt16BE(0));
+        else if (op.width === 4) buffer.writeUint32BE(bytes.readUInt32BE(0));
+        else buffer.writeBigUint64BE(bytes.readBigUInt64BE(0));
+        reserved.push(...bytes);
+        break;
+      }
+      case 'peekInt':
+      case 'readInt': {
+        // peekInt reads at op.offset; readInt consumes from the read position.
+        const offset = op.kind === 'peekInt' ? op.offset : 0;
+        const read = () => {
+          if (op.kind === 'peekInt') {
+            if (op.width === 2) return buffer.peekUint16BE(offset);
+            return op.width === 4 ? buffer.peekUint32BE(offset) : buffer.peekBigUint64BE(offset);
+          }
+          if (op.width === 2) return buffer.readUint16BE();
+          return op.width === 4 ? buffer.readUint32BE() : buffer.readBigUint64BE();
+        };
+        if (readable.length < offset + op.width) {
+          expectNotEnough(read);
+          break;
+        }
+        const bytes = Buffer.from(readable.slice(offset, offset + op.width));
+        const expected =
+          op.width === 2
+            ? bytes.readUInt16BE(0)
+            : op.width === 4
+              ? bytes.readUInt32BE(0)
+              : bytes.readBigUInt64BE(0);
+        expect(read()).toBe(expected);
+        if (op.kind === 'readInt') take(op.width);
+        checkHeld(false);
         break;
       }
       case 'newChunks': {
