@@ -46,6 +46,7 @@ import {
   ClosedError,
   DelimiterNotFoundError,
   InvalidArgumentError,
+  integerError,
   NotEnoughDataError,
   OutOfRangeError,
   ReadOnlyError,
@@ -235,7 +236,7 @@ export class LinkBuffer {
   next(n: number): Buffer {
     const node = this.#read;
     const start = node.readOffset;
-    if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
+    if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.readOffset = start + n;
       node.flags |= kExposed;
       this.#length -= n;
@@ -254,7 +255,7 @@ export class LinkBuffer {
   peek(n: number): Buffer {
     const node = this.#read;
     const start = node.readOffset;
-    if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
+    if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.flags |= kExposed;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
@@ -264,7 +265,12 @@ export class LinkBuffer {
   /** Consumes `n` bytes without copying. `n <= 0` is a no-op. Errors as {@link LinkBuffer.next}. */
   skip(n: number): void {
     const node = this.#read;
-    if (n === (n | 0) && n > 0 && node.readOffset + n <= node.committedEnd) {
+    if (
+      typeof n === 'number' &&
+      n === (n | 0) &&
+      n > 0 &&
+      node.readOffset + n <= node.committedEnd
+    ) {
       node.readOffset += n;
       this.#length -= n;
       this.#peekLength = 0;
@@ -280,7 +286,7 @@ export class LinkBuffer {
   readString(n: number): string {
     const node = this.#read;
     const start = node.readOffset;
-    if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
+    if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.readOffset = start + n;
       this.#length -= n;
       this.#peekLength = 0;
@@ -322,11 +328,13 @@ export class LinkBuffer {
   /**
    * Consumes bytes up to and including the first `delimiter` (a byte 0–255), with
    * {@link LinkBuffer.next}'s view-or-copy rules. Never waits: when no delimiter is readable it
-   * throws `ERR_NETPOLL_LINKBUFFER_DELIMITER_NOT_FOUND` and consumes nothing.
+   * throws `ERR_NETPOLL_LINKBUFFER_DELIMITER_NOT_FOUND` and consumes nothing. Throws
+   * `ERR_NETPOLL_OUT_OF_RANGE` for an integer outside 0–255, `ERR_NETPOLL_INVALID_ARG` for anything
+   * else that is not an integer, `ERR_NETPOLL_CLOSED`.
    */
   until(delimiter: number): Buffer {
-    if (delimiter !== (delimiter & 0xff)) {
-      throw new InvalidArgumentError('delimiter', 'an integer from 0 to 255', delimiter);
+    if (typeof delimiter !== 'number' || delimiter !== (delimiter & 0xff)) {
+      throw integerError('delimiter', 'an integer from 0 to 255', delimiter);
     }
     this.#checkReadable('until');
     const index = this.#indexOf(delimiter, 0);
@@ -337,13 +345,15 @@ export class LinkBuffer {
   /**
    * Offset (from the read position) of the first `byte` at or after offset `skip` among the
    * readable bytes, or -1. Does not consume. `skip` lets a caller scan only bytes it has not
-   * scanned yet. Throws `ERR_NETPOLL_INVALID_ARG` for a byte outside 0–255 or a bad `skip`.
+   * scanned yet. Throws `ERR_NETPOLL_OUT_OF_RANGE` for a byte outside 0–255 or a negative `skip`,
+   * `ERR_NETPOLL_INVALID_ARG` for either when it is not an integer, `ERR_NETPOLL_CLOSED`.
    */
   indexByte(byte: number, skip = 0): number {
-    if (byte !== (byte & 0xff))
-      throw new InvalidArgumentError('byte', 'an integer from 0 to 255', byte);
+    if (typeof byte !== 'number' || byte !== (byte & 0xff)) {
+      throw integerError('byte', 'an integer from 0 to 255', byte);
+    }
     if (!Number.isSafeInteger(skip) || skip < 0) {
-      throw new InvalidArgumentError('skip', 'a non-negative integer', skip);
+      throw integerError('skip', 'a non-negative integer', skip);
     }
     this.#checkReadable('indexByte');
     return this.#indexOf(byte, skip);
@@ -427,8 +437,11 @@ export class LinkBuffer {
    * Views of the readable nodes, in order, at most `maxChunks` of them (default all), without
    * consuming (netpoll `GetBytes`). Each is valid until `release()`. Allocates the array and one
    * view per chunk; see {@link LinkBuffer.forEachChunk} for the allocation-free form.
+   * Throws `ERR_NETPOLL_INVALID_ARG`/`ERR_NETPOLL_OUT_OF_RANGE` unless `maxChunks` is a
+   * non-negative integer or `Infinity`, `ERR_NETPOLL_CLOSED`.
    */
   getBytes(maxChunks = Number.POSITIVE_INFINITY): Buffer[] {
+    checkMaxChunks(maxChunks);
     this.#checkReadable('getBytes');
     const views: Buffer[] = [];
     this.#walkChunks((buffer, start, end) => {
@@ -441,9 +454,15 @@ export class LinkBuffer {
    * Calls `visitor(buffer, start, end)` for each non-empty readable chunk in order, up to
    * `maxChunks` (default all) or until it returns `false`, without consuming and without
    * allocating. Returns the number of chunks visited. This is the iovec source for a writev; after
-   * sending `k` bytes, call `skip(k)` and `release()`. Throws `ERR_NETPOLL_CLOSED`.
+   * sending `k` bytes, call `skip(k)` and `release()`. Throws `ERR_NETPOLL_INVALID_ARG` (a
+   * visitor that is not a function, a `maxChunks` that is not an integer or `Infinity`),
+   * `ERR_NETPOLL_OUT_OF_RANGE` (a negative `maxChunks`), `ERR_NETPOLL_CLOSED`.
    */
   forEachChunk(visitor: ChunkVisitor, maxChunks = Number.POSITIVE_INFINITY): number {
+    if (typeof visitor !== 'function') {
+      throw new InvalidArgumentError('visitor', 'a function', visitor);
+    }
+    checkMaxChunks(maxChunks);
     this.#checkReadable('forEachChunk');
     return this.#walkChunks(visitor, maxChunks);
   }
@@ -580,7 +599,13 @@ export class LinkBuffer {
   malloc(n: number): Buffer {
     const node = this.#write;
     const start = node.mallocEnd;
-    if (n === (n | 0) && n > 0 && (node.flags & kWritable) !== 0 && start + n <= node.capacityEnd) {
+    if (
+      typeof n === 'number' &&
+      n === (n | 0) &&
+      n > 0 &&
+      (node.flags & kWritable) !== 0 &&
+      start + n <= node.capacityEnd
+    ) {
       node.mallocEnd = start + n;
       this.#mallocSize += n;
       return viewIn(node.memory, node.memoryOffset + start, n);
@@ -643,10 +668,14 @@ export class LinkBuffer {
   }
 
   /**
-   * Stores one byte (`byte & 0xff`) in reserved space (readable after `flush()`).
-   * Throws `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
+   * Stores one byte in reserved space (readable after `flush()`). Throws
+   * `ERR_NETPOLL_OUT_OF_RANGE` for an integer outside 0–255, `ERR_NETPOLL_INVALID_ARG` for
+   * anything else that is not an integer, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   writeByte(byte: number): void {
+    if (typeof byte !== 'number' || byte !== (byte & 0xff)) {
+      throw integerError('byte', 'an integer from 0 to 255', byte);
+    }
     let node = this.#write;
     if ((node.flags & kWritable) === 0 || node.mallocEnd >= node.capacityEnd) {
       this.#checkWritable('writeByte');
@@ -851,8 +880,9 @@ export class LinkBuffer {
    * reserved; otherwise they join the reservation and become readable at the next `flush()`.
    * `owner.releaseRegion(token)` is called exactly once, when this node and every slice of it are
    * released (or at once for an empty region). The owner must keep the bytes unchanged until then.
-   * Throws `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_OUT_OF_RANGE`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`,
-   * `ERR_NETPOLL_CLOSED` (the region is then not taken and the owner is not called).
+   * `token` is any number; the buffer only hands it back. Throws `ERR_NETPOLL_INVALID_ARG`,
+   * `ERR_NETPOLL_OUT_OF_RANGE`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (the
+   * region is then not taken and the owner is not called).
    */
   appendRegion(
     buffer: Buffer,
@@ -863,7 +893,14 @@ export class LinkBuffer {
   ): void {
     if (this.#closed || this.#readOnly) this.#checkWritable('appendRegion');
     if (!Buffer.isBuffer(buffer)) throw new InvalidArgumentError('buffer', 'a Buffer', buffer);
-    if (start !== start >>> 0 || end !== end >>> 0 || start > end || end > buffer.length) {
+    if (
+      typeof start !== 'number' ||
+      typeof end !== 'number' ||
+      start !== start >>> 0 ||
+      end !== end >>> 0 ||
+      start > end ||
+      end > buffer.length
+    ) {
       throwRegionBoundsError(buffer, start, end);
     }
     if (typeof owner?.releaseRegion !== 'function') {
@@ -873,6 +910,7 @@ export class LinkBuffer {
         owner,
       );
     }
+    if (typeof token !== 'number') throw new InvalidArgumentError('token', 'a number', token);
     if (start === end) {
       owner.releaseRegion(token);
       return;
@@ -930,8 +968,8 @@ export class LinkBuffer {
    * extension beyond netpoll (whose users decode `Peek(4)`): the length-header check of a framing
    * loop; with `offset`, a handler can walk several buffered frames before consuming them at once.
    * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than `offset + 4` bytes are readable,
-   * `ERR_NETPOLL_INVALID_ARG` when `offset` is not an integer from 0 to 4294967295,
-   * `ERR_NETPOLL_CLOSED`.
+   * `ERR_NETPOLL_OUT_OF_RANGE` when `offset` is an integer outside 0 – 4294967295,
+   * `ERR_NETPOLL_INVALID_ARG` when it is not an integer, `ERR_NETPOLL_CLOSED`.
    */
   peekUint32BE(offset = 0): number {
     if (typeof offset === 'number' && offset >>> 0 === offset) {
@@ -1046,7 +1084,7 @@ export class LinkBuffer {
    */
   #gather(method: string, offset: number, size: number): Uint8Array {
     if (typeof offset !== 'number' || offset >>> 0 !== offset) {
-      throw new InvalidArgumentError('offset', 'an integer from 0 to 4294967295', offset);
+      throw integerError('offset', 'an integer from 0 to 4294967295', offset);
     }
     if (this.#length < offset + size) {
       this.#checkReadable(method);
@@ -1422,6 +1460,16 @@ export class LinkBuffer {
       closed: this.#closed,
       readOnly: this.#readOnly,
     };
+  }
+}
+
+/** Throws unless `maxChunks` is a non-negative integer or `Infinity` (the default: all chunks). */
+function checkMaxChunks(maxChunks: number): void {
+  if (
+    maxChunks !== Number.POSITIVE_INFINITY &&
+    !(Number.isSafeInteger(maxChunks) && maxChunks >= 0)
+  ) {
+    throw integerError('maxChunks', 'a non-negative integer or Infinity', maxChunks);
   }
 }
 

@@ -142,12 +142,15 @@ describe('big-endian integer reads', () => {
     it(`${width.name}: peek rejects an offset that is not an integer from 0 to 4294967295`, () => {
       const buffer = new LinkBuffer();
       put(buffer, latin1(width.bytes));
-      for (const bad of [1.5, Number.NaN, '1', 1n, null]) {
+      for (const bad of [1.5, Number.NaN, '1', 1n, null, 2 ** 53]) {
         expectError(
           () => width.peek(buffer, bad as number),
           InvalidArgumentError,
           'ERR_NETPOLL_INVALID_ARG',
         );
+      }
+      for (const bad of [-1, 2 ** 32]) {
+        expectError(() => width.peek(buffer, bad), OutOfRangeError, 'ERR_NETPOLL_OUT_OF_RANGE');
       }
       expect(buffer.len()).toBe(width.bytes.length);
     });

@@ -368,13 +368,27 @@ describe('LinkBuffer reader (conformance 1–20)', () => {
       () => buffer.peek(Number.NaN),
       () => buffer.skip('1' as unknown as number),
       () => buffer.readBinary(Number.POSITIVE_INFINITY),
-      () => buffer.indexByte(256),
-      () => buffer.indexByte(10, -1),
-      () => buffer.until(-1),
+      () => buffer.indexByte(2.5),
+      () => buffer.indexByte(10, 0.5),
+      () => buffer.until('\n' as unknown as number),
       () => buffer.read('abc' as unknown as Uint8Array),
     ]) {
       expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }));
       expect(attempt).toThrow(TypeError);
+    }
+    expect(buffer.len()).toBe(3);
+  });
+
+  it('reader methods reject integer bytes outside 0–255 and a negative skip with OUT_OF_RANGE', () => {
+    const buffer = new LinkBuffer();
+    put(buffer, 'abc');
+    for (const attempt of [
+      () => buffer.indexByte(256),
+      () => buffer.indexByte(10, -1),
+      () => buffer.until(-1),
+    ]) {
+      expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }));
+      expect(attempt).toThrow(RangeError);
     }
     expect(buffer.len()).toBe(3);
   });
