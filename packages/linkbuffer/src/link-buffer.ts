@@ -229,9 +229,10 @@ export class LinkBuffer {
    * (no copy), and so it is across nodes that lie back to back in one memory (consecutive regions
    * of one slab); otherwise it is one contiguous copy, from pooled memory recorded until
    * `release()` when 1 KiB < n ≤ 8 MiB, else a plain allocation. Either way it is valid until the
-   * next `release()`. `n <= 0` returns an empty Buffer and consumes nothing.
-   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed), `ERR_NETPOLL_INVALID_ARG`
-   * (non-integer), `ERR_NETPOLL_CLOSED`.
+   * next `release()`. `n = 0` returns an empty Buffer and consumes nothing.
+   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed), `ERR_NETPOLL_OUT_OF_RANGE`
+   * (negative; netpoll treats it as 0), `ERR_NETPOLL_INVALID_ARG` (not a safe integer),
+   * `ERR_NETPOLL_CLOSED`.
    */
   next(n: number): Buffer {
     const node = this.#read;
@@ -262,7 +263,7 @@ export class LinkBuffer {
     return this.#peekSlow(n);
   }
 
-  /** Consumes `n` bytes without copying. `n <= 0` is a no-op. Errors as {@link LinkBuffer.next}. */
+  /** Consumes `n` bytes without copying. `n = 0` is a no-op. Errors as {@link LinkBuffer.next}. */
   skip(n: number): void {
     const node = this.#read;
     if (
@@ -281,7 +282,7 @@ export class LinkBuffer {
 
   /**
    * Consumes and returns the next `n` bytes as a UTF-8 decoded string (always a copy; safe after
-   * `release()`). `n <= 0` returns `''`. Errors as {@link LinkBuffer.next}.
+   * `release()`). `n = 0` returns `''`. Errors as {@link LinkBuffer.next}.
    */
   readString(n: number): string {
     const node = this.#read;
@@ -300,7 +301,7 @@ export class LinkBuffer {
 
   /**
    * Consumes the next `n` bytes into a new Buffer the caller owns (always a copy, never pooled;
-   * safe after `release()`). `n <= 0` returns an empty Buffer. Errors as {@link LinkBuffer.next}.
+   * safe after `release()`). `n = 0` returns an empty Buffer. Errors as {@link LinkBuffer.next}.
    */
   readBinary(n: number): Buffer {
     if (this.#checkRead('readBinary', n) === 0) return Buffer.alloc(0);
@@ -364,7 +365,7 @@ export class LinkBuffer {
    * this buffer's memory (zero copy; each referenced root's count goes up by one). Then calls
    * `release()` on this buffer, so earlier views from it become invalid. The slice keeps the
    * bytes alive after this buffer is released or rewritten; its consumer must `release()` or
-   * `close()` it so the memory can go back. `n <= 0` returns an empty read-only buffer without
+   * `close()` it so the memory can go back. `n = 0` returns an empty read-only buffer without
    * releasing this one. Errors as {@link LinkBuffer.next}.
    */
   slice(n: number): LinkBuffer {
@@ -592,9 +593,9 @@ export class LinkBuffer {
   /**
    * Reserves `n` contiguous bytes at the tail and returns them (never split across nodes; a node
    * of at least `max(n, nodeSize)` is added when the tail lacks room). Not zeroed, not readable
-   * until `flush()`. The view is valid until the next `flush()`/`mallocAck()`. `n <= 0` returns
-   * an empty Buffer. Throws `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`,
-   * `ERR_NETPOLL_CLOSED`.
+   * until `flush()`. The view is valid until the next `flush()`/`mallocAck()`. `n = 0` returns
+   * an empty Buffer. Throws `ERR_NETPOLL_OUT_OF_RANGE` (negative; netpoll treats it as 0),
+   * `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   malloc(n: number): Buffer {
     const node = this.#write;
@@ -610,9 +611,9 @@ export class LinkBuffer {
       this.#mallocSize += n;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
-    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('n', 'an integer', n);
+    if (!Number.isSafeInteger(n) || n < 0) throw integerError('n', 'a non-negative integer', n);
     this.#checkWritable('malloc');
-    if (n <= 0) return kEmptyBuffer;
+    if (n === 0) return kEmptyBuffer;
     const target = this.#growth(n);
     const from = target.mallocEnd;
     target.mallocEnd = from + n;
@@ -744,10 +745,11 @@ export class LinkBuffer {
    * shared without copying, reference-counted as by `slice()`, so the bytes stay valid after
    * `source` is released or closed (and its memory stays in use until this buffer releases them);
    * 64 bytes or fewer are copied. Earlier views from `source` stay valid until its next
-   * `release()`. Returns `n` (0 for `n <= 0`). An extension beyond netpoll, whose users write
+   * `release()`. Returns `n`. An extension beyond netpoll, whose users write
    * `Append(reader.Slice(n))`. Throws `ERR_NETPOLL_INVALID_ARG` (a non-LinkBuffer, this
-   * buffer itself, a non-integer `n`), `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed or
-   * written), `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (either buffer).
+   * buffer itself, a non-integer `n`), `ERR_NETPOLL_OUT_OF_RANGE` (a negative `n`),
+   * `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed or written),
+   * `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (either buffer).
    */
   writeFrom(source: LinkBuffer, n: number): number {
     if (!(source instanceof LinkBuffer) || source === this) {
@@ -777,19 +779,20 @@ export class LinkBuffer {
    * Inserts `data` without copying into the region already reserved by `malloc()`, so that
    * `remainCap` reserved bytes follow it (`malloc(32)` then `writeDirect(x, 30)` puts `x` after
    * the first 2 reserved bytes). The node holding the insertion point is split. An empty `data`
-   * or a negative `remainCap` is a no-op. The caller must not modify `data` until it is sent.
-   * Throws `ERR_NETPOLL_OUT_OF_RANGE` when `remainCap > mallocLen()`, `ERR_NETPOLL_INVALID_ARG`,
-   * `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
+   * is a no-op. The caller must not modify `data` until it is sent. Throws
+   * `ERR_NETPOLL_OUT_OF_RANGE` when `remainCap` is negative (netpoll ignores the call) or above
+   * `mallocLen()`, `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`,
+   * `ERR_NETPOLL_CLOSED`.
    */
   writeDirect(data: Uint8Array, remainCap: number): void {
     if (!(data instanceof Uint8Array)) {
       throw new InvalidArgumentError('data', 'a Uint8Array or Buffer', data);
     }
-    if (!Number.isSafeInteger(remainCap)) {
-      throw new InvalidArgumentError('remainCap', 'an integer', remainCap);
+    if (!Number.isSafeInteger(remainCap) || remainCap < 0) {
+      throw integerError('remainCap', 'a non-negative integer', remainCap);
     }
     this.#checkWritable('writeDirect');
-    if (data.length === 0 || remainCap < 0) return;
+    if (data.length === 0) return;
     if (remainCap > this.#mallocSize) {
       throw new OutOfRangeError(
         'remainCap',
@@ -1131,11 +1134,9 @@ export class LinkBuffer {
 
   /** Validates a read size; returns 0 for "nothing to do" or `n`. Throws the coded errors. */
   #checkRead(method: string, n: number): number {
-    if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-      throw new InvalidArgumentError('n', 'an integer', n);
-    }
+    if (!Number.isSafeInteger(n) || n < 0) throw integerError('n', 'a non-negative integer', n);
     this.#checkReadable(method);
-    if (n <= 0) return 0;
+    if (n === 0) return 0;
     if (n > this.#length) throw new NotEnoughDataError(`${method}(${n})`, n, this.#length);
     return n;
   }

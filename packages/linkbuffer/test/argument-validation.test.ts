@@ -89,6 +89,21 @@ describe('argument validation', () => {
     });
   }
 
+  it('a negative size, count or offset is OUT_OF_RANGE (netpoll treats a negative size as 0)', () => {
+    for (const [name, call] of Object.entries(sizeCalls)) {
+      const { buffer, unchanged } = filled();
+      for (const value of [-1, -(2 ** 53 - 1)]) {
+        expect({ name, value, code: codeOf(() => call(buffer, value)) }).toEqual({
+          name,
+          value,
+          code: 'ERR_NETPOLL_OUT_OF_RANGE',
+        });
+      }
+      expect(() => call(buffer, -1)).toThrow(RangeError);
+      unchanged();
+    }
+  });
+
   it('a byte to write, find or cut at must be an integer from 0 to 255', () => {
     const byteCalls: Record<string, (buffer: LinkBuffer, value: number) => unknown> = {
       writeByte: (buffer, byte) => buffer.writeByte(byte),
