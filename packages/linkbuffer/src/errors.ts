@@ -83,13 +83,18 @@ export class LinkBufferError extends Error {
 
 /**
  * `ERR_NETPOLL_INVALID_ARG`: an argument or option has the wrong type or shape. Message format:
- * `${path} must be ${expected} (received ${describe(actual)})`.
+ * `${path} must be ${expected} (received ${describe(actual)})`; given only a message, that message
+ * (for the argument errors this format cannot say, such as an unknown option key).
  */
 export class InvalidArgumentError extends TypeError {
   declare readonly code: 'ERR_NETPOLL_INVALID_ARG';
 
-  constructor(path: string, expected: string, actual: unknown) {
-    super(`${path} must be ${expected} (received ${describe(actual)})`);
+  constructor(path: string, expected: string, actual: unknown);
+  constructor(message: string);
+  constructor(path: string, expected?: string, actual?: unknown) {
+    super(
+      expected === undefined ? path : `${path} must be ${expected} (received ${describe(actual)})`,
+    );
     this.name = 'InvalidArgumentError';
     mark(this, 'ERR_NETPOLL_INVALID_ARG');
   }
