@@ -78,6 +78,24 @@ export class ConnectionWriter {
     this.#buffer.writeByte(byte);
   }
 
+  /** Appends `value` (0–65535) as 2 big-endian bytes (LinkBuffer `writeUint16BE`). */
+  writeUint16BE(value: number): void {
+    this.#host.assertWritable('when write uint16');
+    this.#buffer.writeUint16BE(value);
+  }
+
+  /** Appends `value` (0–4294967295) as 4 big-endian bytes (LinkBuffer `writeUint32BE`). */
+  writeUint32BE(value: number): void {
+    this.#host.assertWritable('when write uint32');
+    this.#buffer.writeUint32BE(value);
+  }
+
+  /** Appends `value` (a BigInt, 0n–2^64-1) as 8 big-endian bytes (LinkBuffer `writeBigUint64BE`). */
+  writeBigUint64BE(value: bigint): void {
+    this.#host.assertWritable('when write uint64');
+    this.#buffer.writeBigUint64BE(value);
+  }
+
   /**
    * Moves `n` bytes of another LinkBuffer (typically this or another connection's reader) into
    * the reservation without a view: the echo/proxy path, with no JS allocation. Above 64 bytes

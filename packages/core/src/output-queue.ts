@@ -45,24 +45,12 @@ export class OutputQueue {
   #drainWatch = false;
   #submitted = 0; // stream offset handed to native
   #acked = 0; // stream offset native confirmed written
-  #skip = 0; // visitor state: bytes to pass over before the first new byte
   #held: HeldMemory | null = null; // created on the first write of memory the writer does not own
   #detached = false; // the fd was handed back: its counter may belong to a new connection
   #watched = false; // listed with the reactor, which settles this queue after native wrote
   #sharesInbound = false; // some submitted bytes are inbound slab regions (writeFrom, echoed views)
-  readonly #visit = (buffer: Buffer, start: number, end: number, retained: boolean): boolean => {
-    let from = start;
-    if (this.#skip > 0) {
-      const length = end - start;
-      if (this.#skip >= length) {
-        this.#skip -= length;
-        return true;
-      }
-      from += this.#skip;
-      this.#skip = 0;
-    }
-    this.#submitChunk(buffer, from, end, retained);
-    return true;
+  readonly #visit = (buffer: Buffer, start: number, end: number, retained: boolean): void => {
+    this.#submitChunk(buffer, start, end, retained);
   };
 
   constructor(
@@ -144,14 +132,15 @@ export class OutputQueue {
     return this.#acked;
   }
 
-  /** Queues every flushed byte of the writer not yet handed to native; arms the write timeout. */
+  /**
+   * Queues every flushed byte of the writer not yet handed to native; arms the write timeout.
+   * The writer's chunk cursor (`forEachNewChunk`) starts where the previous submission stopped,
+   * so a flush costs O(new chunks) however much unsent output is queued. `reclaim()` only skips
+   * written bytes, which were all submitted, so it never moves the read position past the cursor.
+   */
   submit(): void {
     this.reclaim();
-    const pending = this.#submitted - this.#acked;
-    if (this.#writer.len() > pending) {
-      this.#skip = pending;
-      this.#writer.forEachChunk(this.#visit);
-    }
+    this.#writer.forEachNewChunk(this.#visit);
     if (!this.#watched && this.unsent > 0) {
       this.#watched = true;
       this.#reactor.watchOutput(this);

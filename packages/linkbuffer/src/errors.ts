@@ -83,13 +83,18 @@ export class LinkBufferError extends Error {
 
 /**
  * `ERR_NETPOLL_INVALID_ARG`: an argument or option has the wrong type or shape. Message format:
- * `${path} must be ${expected} (received ${describe(actual)})`.
+ * `${path} must be ${expected} (received ${describe(actual)})`; given only a message, that message
+ * (for the argument errors this format cannot say, such as an unknown option key).
  */
 export class InvalidArgumentError extends TypeError {
   declare readonly code: 'ERR_NETPOLL_INVALID_ARG';
 
-  constructor(path: string, expected: string, actual: unknown) {
-    super(`${path} must be ${expected} (received ${describe(actual)})`);
+  constructor(path: string, expected: string, actual: unknown);
+  constructor(message: string);
+  constructor(path: string, expected?: string, actual?: unknown) {
+    super(
+      expected === undefined ? path : `${path} must be ${expected} (received ${describe(actual)})`,
+    );
     this.name = 'InvalidArgumentError';
     mark(this, 'ERR_NETPOLL_INVALID_ARG');
   }
@@ -104,6 +109,22 @@ export class OutOfRangeError extends RangeError {
     this.name = 'OutOfRangeError';
     mark(this, 'ERR_NETPOLL_OUT_OF_RANGE');
   }
+}
+
+/**
+ * The error for `value`, which failed a check for an integer within some range: an
+ * {@link OutOfRangeError} when it is a safe integer (only the range is wrong), else an
+ * {@link InvalidArgumentError} (another type, a BigInt, NaN, ±Infinity, a fraction, or an integer
+ * beyond ±(2^53 - 1)). Both messages read `${path} must be ${expected} (received …)`.
+ */
+export function integerError(
+  path: string,
+  expected: string,
+  value: unknown,
+): InvalidArgumentError | OutOfRangeError {
+  return Number.isSafeInteger(value)
+    ? new OutOfRangeError(path, expected, value)
+    : new InvalidArgumentError(path, expected, value);
 }
 
 /**

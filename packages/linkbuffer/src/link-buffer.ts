@@ -31,9 +31,22 @@
  * - A Buffer this class hands out aliases node memory only while the node's root holds a count.
  */
 import {
+  bigUint64At,
+  checkBigUint64,
+  checkUint16,
+  checkUint32,
+  kIntegerScratch,
+  putBigUint64,
+  putUint16,
+  putUint32,
+  uint16At,
+  uint32At,
+} from './big-endian';
+import {
   ClosedError,
   DelimiterNotFoundError,
   InvalidArgumentError,
+  integerError,
   NotEnoughDataError,
   OutOfRangeError,
   ReadOnlyError,
@@ -143,6 +156,13 @@ export class LinkBuffer {
   #flush: LinkNode; // last committed node
   #write: LinkNode; // tail where reservations go
   #length = 0; // readable bytes
+  // forEachNewChunk's cursor. New readable bytes always join the tail, so the unvisited ones are
+  // the last min(#fresh, #length): writers add to #fresh, consuming reads leave it alone (no cost
+  // on the read paths). #cursor/#cursorEnd: the node and offset just past the last visited byte,
+  // meaningful only while #fresh < #length (a visited byte is still readable, so its node is live).
+  #fresh = 0;
+  #cursor: LinkNode = kClosedNode;
+  #cursorEnd = 0;
   #mallocSize = 0; // reserved, not yet flushed bytes
   #closed = false;
   #readOnly = false;
@@ -209,14 +229,15 @@ export class LinkBuffer {
    * (no copy), and so it is across nodes that lie back to back in one memory (consecutive regions
    * of one slab); otherwise it is one contiguous copy, from pooled memory recorded until
    * `release()` when 1 KiB < n ≤ 8 MiB, else a plain allocation. Either way it is valid until the
-   * next `release()`. `n <= 0` returns an empty Buffer and consumes nothing.
-   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed), `ERR_NETPOLL_INVALID_ARG`
-   * (non-integer), `ERR_NETPOLL_CLOSED`.
+   * next `release()`. `n = 0` returns an empty Buffer and consumes nothing.
+   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed), `ERR_NETPOLL_OUT_OF_RANGE`
+   * (negative; netpoll treats it as 0), `ERR_NETPOLL_INVALID_ARG` (not a safe integer),
+   * `ERR_NETPOLL_CLOSED`.
    */
   next(n: number): Buffer {
     const node = this.#read;
     const start = node.readOffset;
-    if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
+    if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.readOffset = start + n;
       node.flags |= kExposed;
       this.#length -= n;
@@ -235,17 +256,22 @@ export class LinkBuffer {
   peek(n: number): Buffer {
     const node = this.#read;
     const start = node.readOffset;
-    if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
+    if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.flags |= kExposed;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
     return this.#peekSlow(n);
   }
 
-  /** Consumes `n` bytes without copying. `n <= 0` is a no-op. Errors as {@link LinkBuffer.next}. */
+  /** Consumes `n` bytes without copying. `n = 0` is a no-op. Errors as {@link LinkBuffer.next}. */
   skip(n: number): void {
     const node = this.#read;
-    if (n === (n | 0) && n > 0 && node.readOffset + n <= node.committedEnd) {
+    if (
+      typeof n === 'number' &&
+      n === (n | 0) &&
+      n > 0 &&
+      node.readOffset + n <= node.committedEnd
+    ) {
       node.readOffset += n;
       this.#length -= n;
       this.#peekLength = 0;
@@ -256,12 +282,12 @@ export class LinkBuffer {
 
   /**
    * Consumes and returns the next `n` bytes as a UTF-8 decoded string (always a copy; safe after
-   * `release()`). `n <= 0` returns `''`. Errors as {@link LinkBuffer.next}.
+   * `release()`). `n = 0` returns `''`. Errors as {@link LinkBuffer.next}.
    */
   readString(n: number): string {
     const node = this.#read;
     const start = node.readOffset;
-    if (n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
+    if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.readOffset = start + n;
       this.#length -= n;
       this.#peekLength = 0;
@@ -275,7 +301,7 @@ export class LinkBuffer {
 
   /**
    * Consumes the next `n` bytes into a new Buffer the caller owns (always a copy, never pooled;
-   * safe after `release()`). `n <= 0` returns an empty Buffer. Errors as {@link LinkBuffer.next}.
+   * safe after `release()`). `n = 0` returns an empty Buffer. Errors as {@link LinkBuffer.next}.
    */
   readBinary(n: number): Buffer {
     if (this.#checkRead('readBinary', n) === 0) return Buffer.alloc(0);
@@ -301,81 +327,15 @@ export class LinkBuffer {
   }
 
   /**
-   * Returns the 4 readable bytes at `offset` bytes past the read position (default 0) as an
-   * unsigned 32-bit big-endian integer (0 – 4294967295) without consuming anything, across node
-   * boundaries. Allocates nothing: no view, and the peek cache is neither used nor reset. An
-   * extension beyond netpoll (whose users decode `Peek(4)`): the length-header check of a framing
-   * loop; with `offset`, a handler can walk several buffered frames before consuming them at once.
-   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than `offset + 4` bytes are readable,
-   * `ERR_NETPOLL_INVALID_ARG` when `offset` is not an integer from 0 to 4294967295,
-   * `ERR_NETPOLL_CLOSED`.
-   */
-  peekUint32BE(offset = 0): number {
-    const node = this.#read;
-    const start = node.readOffset + offset;
-    if (offset >>> 0 === offset && start + 4 <= node.committedEnd) return uint32At(node.buf, start);
-    return this.#uint32Slow('peekUint32BE', offset);
-  }
-
-  /**
-   * Consumes the next 4 readable bytes and returns them as an unsigned 32-bit big-endian integer
-   * (0 – 4294967295), across node boundaries, allocating nothing: `peekUint32BE()` + `skip(4)`.
-   * An extension beyond netpoll. Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed)
-   * when fewer than 4 bytes are readable, `ERR_NETPOLL_CLOSED`.
-   */
-  readUint32BE(): number {
-    const node = this.#read;
-    const start = node.readOffset;
-    if (start + 4 <= node.committedEnd) {
-      node.readOffset = start + 4;
-      this.#length -= 4;
-      this.#peekLength = 0;
-      return uint32At(node.buf, start);
-    }
-    const value = this.#uint32Slow('readUint32BE', 0);
-    this.#consume(4, null, 0);
-    return value;
-  }
-
-  /** The big-endian uint32 at the read position when it is not inside the read node. */
-  #uint32Slow(method: string, skip: number): number {
-    if (skip >>> 0 !== skip) {
-      throw new InvalidArgumentError('offset', 'an integer from 0 to 4294967295', skip);
-    }
-    if (this.#length < skip + 4) {
-      this.#checkReadable(method);
-      throw new NotEnoughDataError(`${method}()`, skip + 4, this.#length);
-    }
-    // Usually the read node is merely used up (after release()) and the value sits in the next.
-    let node = this.#advanceRead();
-    let offset = node.readOffset;
-    let remaining = skip;
-    while (remaining >= node.committedEnd - offset) {
-      remaining -= node.committedEnd - offset;
-      node = node.next!;
-      offset = node.readOffset;
-    }
-    offset += remaining;
-    if (offset + 4 <= node.committedEnd) return uint32At(node.buf, offset);
-    let value = 0;
-    for (let i = 0; i < 4; i++) {
-      while (offset >= node.committedEnd) {
-        node = node.next!;
-        offset = node.readOffset;
-      }
-      value = value * 256 + node.buf[offset++]!;
-    }
-    return value;
-  }
-
-  /**
    * Consumes bytes up to and including the first `delimiter` (a byte 0–255), with
    * {@link LinkBuffer.next}'s view-or-copy rules. Never waits: when no delimiter is readable it
-   * throws `ERR_NETPOLL_LINKBUFFER_DELIMITER_NOT_FOUND` and consumes nothing.
+   * throws `ERR_NETPOLL_LINKBUFFER_DELIMITER_NOT_FOUND` and consumes nothing. Throws
+   * `ERR_NETPOLL_OUT_OF_RANGE` for an integer outside 0–255, `ERR_NETPOLL_INVALID_ARG` for anything
+   * else that is not an integer, `ERR_NETPOLL_CLOSED`.
    */
   until(delimiter: number): Buffer {
-    if (delimiter !== (delimiter & 0xff)) {
-      throw new InvalidArgumentError('delimiter', 'an integer from 0 to 255', delimiter);
+    if (typeof delimiter !== 'number' || delimiter !== (delimiter & 0xff)) {
+      throw integerError('delimiter', 'an integer from 0 to 255', delimiter);
     }
     this.#checkReadable('until');
     const index = this.#indexOf(delimiter, 0);
@@ -386,13 +346,15 @@ export class LinkBuffer {
   /**
    * Offset (from the read position) of the first `byte` at or after offset `skip` among the
    * readable bytes, or -1. Does not consume. `skip` lets a caller scan only bytes it has not
-   * scanned yet. Throws `ERR_NETPOLL_INVALID_ARG` for a byte outside 0–255 or a bad `skip`.
+   * scanned yet. Throws `ERR_NETPOLL_OUT_OF_RANGE` for a byte outside 0–255 or a negative `skip`,
+   * `ERR_NETPOLL_INVALID_ARG` for either when it is not an integer, `ERR_NETPOLL_CLOSED`.
    */
   indexByte(byte: number, skip = 0): number {
-    if (byte !== (byte & 0xff))
-      throw new InvalidArgumentError('byte', 'an integer from 0 to 255', byte);
+    if (typeof byte !== 'number' || byte !== (byte & 0xff)) {
+      throw integerError('byte', 'an integer from 0 to 255', byte);
+    }
     if (!Number.isSafeInteger(skip) || skip < 0) {
-      throw new InvalidArgumentError('skip', 'a non-negative integer', skip);
+      throw integerError('skip', 'a non-negative integer', skip);
     }
     this.#checkReadable('indexByte');
     return this.#indexOf(byte, skip);
@@ -403,7 +365,7 @@ export class LinkBuffer {
    * this buffer's memory (zero copy; each referenced root's count goes up by one). Then calls
    * `release()` on this buffer, so earlier views from it become invalid. The slice keeps the
    * bytes alive after this buffer is released or rewritten; its consumer must `release()` or
-   * `close()` it so the memory can go back. `n <= 0` returns an empty read-only buffer without
+   * `close()` it so the memory can go back. `n = 0` returns an empty read-only buffer without
    * releasing this one. Errors as {@link LinkBuffer.next}.
    */
   slice(n: number): LinkBuffer {
@@ -414,6 +376,7 @@ export class LinkBuffer {
     out.#flush = tail;
     out.#write = tail;
     out.#length = n;
+    out.#fresh = n;
     this.#releaseConsumed();
     return out;
   }
@@ -475,8 +438,11 @@ export class LinkBuffer {
    * Views of the readable nodes, in order, at most `maxChunks` of them (default all), without
    * consuming (netpoll `GetBytes`). Each is valid until `release()`. Allocates the array and one
    * view per chunk; see {@link LinkBuffer.forEachChunk} for the allocation-free form.
+   * Throws `ERR_NETPOLL_INVALID_ARG`/`ERR_NETPOLL_OUT_OF_RANGE` unless `maxChunks` is a
+   * non-negative integer or `Infinity`, `ERR_NETPOLL_CLOSED`.
    */
   getBytes(maxChunks = Number.POSITIVE_INFINITY): Buffer[] {
+    checkMaxChunks(maxChunks);
     this.#checkReadable('getBytes');
     const views: Buffer[] = [];
     this.#walkChunks((buffer, start, end) => {
@@ -489,11 +455,77 @@ export class LinkBuffer {
    * Calls `visitor(buffer, start, end)` for each non-empty readable chunk in order, up to
    * `maxChunks` (default all) or until it returns `false`, without consuming and without
    * allocating. Returns the number of chunks visited. This is the iovec source for a writev; after
-   * sending `k` bytes, call `skip(k)` and `release()`. Throws `ERR_NETPOLL_CLOSED`.
+   * sending `k` bytes, call `skip(k)` and `release()`. Throws `ERR_NETPOLL_INVALID_ARG` (a
+   * visitor that is not a function, a `maxChunks` that is not an integer or `Infinity`),
+   * `ERR_NETPOLL_OUT_OF_RANGE` (a negative `maxChunks`), `ERR_NETPOLL_CLOSED`.
    */
   forEachChunk(visitor: ChunkVisitor, maxChunks = Number.POSITIVE_INFINITY): number {
+    if (typeof visitor !== 'function') {
+      throw new InvalidArgumentError('visitor', 'a function', visitor);
+    }
+    checkMaxChunks(maxChunks);
     this.#checkReadable('forEachChunk');
     return this.#walkChunks(visitor, maxChunks);
+  }
+
+  /**
+   * Calls `visitor(buffer, start, end, retained)` for the readable bytes that no earlier call of
+   * this method visited, in order, chunk by chunk, and moves this method's cursor past them: each
+   * flushed byte is visited at most once, and a call costs O(new chunks), however many visited
+   * chunks are still readable (a writer draining into a socket hands each flushed chunk to the
+   * kernel once without walking what is already queued). Does not consume and allocates nothing.
+   * Returns the number of chunks visited (0 when nothing is new).
+   *
+   * The cursor follows the bytes, not the nodes, so it stays right across `append`, `writeFrom`,
+   * `writeDirect`, `malloc`/`mallocAck` and `trim()`: bytes flushed into a node it already visited
+   * part of are visited from where it stopped. Visited bytes are consumed as usual (`skip(k)` once
+   * they are sent, then `release()`). When a consuming read goes past the cursor, the bytes it
+   * consumed are never visited and the next call starts at the read position. `forEachChunk` and
+   * other readers neither use nor move the cursor.
+   *
+   * A visitor returning `false` stops the walk after that chunk, which counts as visited; so does
+   * the chunk during which the visitor throws. The visitor must not call methods of this buffer.
+   * The triples are valid as for {@link LinkBuffer.forEachChunk}. An extension beyond netpoll.
+   * Throws `ERR_NETPOLL_INVALID_ARG` (not a function), `ERR_NETPOLL_CLOSED`.
+   */
+  forEachNewChunk(visitor: ChunkVisitor): number {
+    if (typeof visitor !== 'function') {
+      throw new InvalidArgumentError('visitor', 'a function', visitor);
+    }
+    this.#checkReadable('forEachNewChunk');
+    let fresh = this.#fresh;
+    let node: LinkNode;
+    let start: number;
+    if (fresh < this.#length) {
+      if (fresh === 0) return 0;
+      // Some visited bytes are still readable, so the node holding the last one is not released.
+      node = this.#cursor;
+      start = this.#cursorEnd;
+    } else {
+      // Nothing visited is readable any more: every readable byte is new. (#fresh may exceed
+      // #length; the loop below stores the exact count.)
+      fresh = this.#length;
+      if (fresh === 0) return 0;
+      node = this.#read;
+      start = node.readOffset;
+    }
+    let count = 0;
+    for (;;) {
+      const end = node.committedEnd;
+      if (end > start) {
+        node.flags |= kExposed;
+        fresh -= end - start;
+        count++;
+        this.#fresh = fresh;
+        this.#cursor = node;
+        this.#cursorEnd = end;
+        const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
+        if (visitor(node.buf, start, end, retained) === false || fresh === 0) break;
+      }
+      node = node.next!;
+      start = node.readOffset;
+    }
+    return count;
   }
 
   #walkChunks(visitor: ChunkVisitor, maxChunks: number): number {
@@ -561,21 +593,27 @@ export class LinkBuffer {
   /**
    * Reserves `n` contiguous bytes at the tail and returns them (never split across nodes; a node
    * of at least `max(n, nodeSize)` is added when the tail lacks room). Not zeroed, not readable
-   * until `flush()`. The view is valid until the next `flush()`/`mallocAck()`. `n <= 0` returns
-   * an empty Buffer. Throws `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`,
-   * `ERR_NETPOLL_CLOSED`.
+   * until `flush()`. The view is valid until the next `flush()`/`mallocAck()`. `n = 0` returns
+   * an empty Buffer. Throws `ERR_NETPOLL_OUT_OF_RANGE` (negative; netpoll treats it as 0),
+   * `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   malloc(n: number): Buffer {
     const node = this.#write;
     const start = node.mallocEnd;
-    if (n === (n | 0) && n > 0 && (node.flags & kWritable) !== 0 && start + n <= node.capacityEnd) {
+    if (
+      typeof n === 'number' &&
+      n === (n | 0) &&
+      n > 0 &&
+      (node.flags & kWritable) !== 0 &&
+      start + n <= node.capacityEnd
+    ) {
       node.mallocEnd = start + n;
       this.#mallocSize += n;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
-    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('n', 'an integer', n);
+    if (!Number.isSafeInteger(n) || n < 0) throw integerError('n', 'a non-negative integer', n);
     this.#checkWritable('malloc');
-    if (n <= 0) return kEmptyBuffer;
+    if (n === 0) return kEmptyBuffer;
     const target = this.#growth(n);
     const from = target.mallocEnd;
     target.mallocEnd = from + n;
@@ -625,15 +663,20 @@ export class LinkBuffer {
     }
     this.#flush = write;
     this.#length += this.#mallocSize;
+    this.#fresh += this.#mallocSize;
     this.#mallocSize = 0;
     if (write.capacityEnd - write.base > kSealCapacity) write.flags &= ~kWritable;
   }
 
   /**
-   * Stores one byte (`byte & 0xff`) in reserved space (readable after `flush()`).
-   * Throws `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
+   * Stores one byte in reserved space (readable after `flush()`). Throws
+   * `ERR_NETPOLL_OUT_OF_RANGE` for an integer outside 0–255, `ERR_NETPOLL_INVALID_ARG` for
+   * anything else that is not an integer, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   writeByte(byte: number): void {
+    if (typeof byte !== 'number' || byte !== (byte & 0xff)) {
+      throw integerError('byte', 'an integer from 0 to 255', byte);
+    }
     let node = this.#write;
     if ((node.flags & kWritable) === 0 || node.mallocEnd >= node.capacityEnd) {
       this.#checkWritable('writeByte');
@@ -702,10 +745,11 @@ export class LinkBuffer {
    * shared without copying, reference-counted as by `slice()`, so the bytes stay valid after
    * `source` is released or closed (and its memory stays in use until this buffer releases them);
    * 64 bytes or fewer are copied. Earlier views from `source` stay valid until its next
-   * `release()`. Returns `n` (0 for `n <= 0`). An extension beyond netpoll, whose users write
+   * `release()`. Returns `n`. An extension beyond netpoll, whose users write
    * `Append(reader.Slice(n))`. Throws `ERR_NETPOLL_INVALID_ARG` (a non-LinkBuffer, this
-   * buffer itself, a non-integer `n`), `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed or
-   * written), `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (either buffer).
+   * buffer itself, a non-integer `n`), `ERR_NETPOLL_OUT_OF_RANGE` (a negative `n`),
+   * `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed or written),
+   * `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (either buffer).
    */
   writeFrom(source: LinkBuffer, n: number): number {
     if (!(source instanceof LinkBuffer) || source === this) {
@@ -735,19 +779,20 @@ export class LinkBuffer {
    * Inserts `data` without copying into the region already reserved by `malloc()`, so that
    * `remainCap` reserved bytes follow it (`malloc(32)` then `writeDirect(x, 30)` puts `x` after
    * the first 2 reserved bytes). The node holding the insertion point is split. An empty `data`
-   * or a negative `remainCap` is a no-op. The caller must not modify `data` until it is sent.
-   * Throws `ERR_NETPOLL_OUT_OF_RANGE` when `remainCap > mallocLen()`, `ERR_NETPOLL_INVALID_ARG`,
-   * `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
+   * is a no-op. The caller must not modify `data` until it is sent. Throws
+   * `ERR_NETPOLL_OUT_OF_RANGE` when `remainCap` is negative (netpoll ignores the call) or above
+   * `mallocLen()`, `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`,
+   * `ERR_NETPOLL_CLOSED`.
    */
   writeDirect(data: Uint8Array, remainCap: number): void {
     if (!(data instanceof Uint8Array)) {
       throw new InvalidArgumentError('data', 'a Uint8Array or Buffer', data);
     }
-    if (!Number.isSafeInteger(remainCap)) {
-      throw new InvalidArgumentError('remainCap', 'an integer', remainCap);
+    if (!Number.isSafeInteger(remainCap) || remainCap < 0) {
+      throw integerError('remainCap', 'a non-negative integer', remainCap);
     }
     this.#checkWritable('writeDirect');
-    if (data.length === 0 || remainCap < 0) return;
+    if (data.length === 0) return;
     if (remainCap > this.#mallocSize) {
       throw new OutOfRangeError(
         'remainCap',
@@ -822,6 +867,7 @@ export class LinkBuffer {
     if (this.#mallocSize === 0) {
       this.#flush = flush;
       this.#length += readable;
+      this.#fresh += readable;
       this.#mallocSize = reserved;
       return;
     }
@@ -837,8 +883,9 @@ export class LinkBuffer {
    * reserved; otherwise they join the reservation and become readable at the next `flush()`.
    * `owner.releaseRegion(token)` is called exactly once, when this node and every slice of it are
    * released (or at once for an empty region). The owner must keep the bytes unchanged until then.
-   * Throws `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_OUT_OF_RANGE`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`,
-   * `ERR_NETPOLL_CLOSED` (the region is then not taken and the owner is not called).
+   * `token` is any number; the buffer only hands it back. Throws `ERR_NETPOLL_INVALID_ARG`,
+   * `ERR_NETPOLL_OUT_OF_RANGE`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED` (the
+   * region is then not taken and the owner is not called).
    */
   appendRegion(
     buffer: Buffer,
@@ -849,7 +896,14 @@ export class LinkBuffer {
   ): void {
     if (this.#closed || this.#readOnly) this.#checkWritable('appendRegion');
     if (!Buffer.isBuffer(buffer)) throw new InvalidArgumentError('buffer', 'a Buffer', buffer);
-    if (start !== start >>> 0 || end !== end >>> 0 || start > end || end > buffer.length) {
+    if (
+      typeof start !== 'number' ||
+      typeof end !== 'number' ||
+      start !== start >>> 0 ||
+      end !== end >>> 0 ||
+      start > end ||
+      end > buffer.length
+    ) {
       throwRegionBoundsError(buffer, start, end);
     }
     if (typeof owner?.releaseRegion !== 'function') {
@@ -859,6 +913,7 @@ export class LinkBuffer {
         owner,
       );
     }
+    if (typeof token !== 'number') throw new InvalidArgumentError('token', 'a number', token);
     if (start === end) {
       owner.releaseRegion(token);
       return;
@@ -884,6 +939,7 @@ export class LinkBuffer {
       node.committedEnd = end;
       this.#flush = node;
       this.#length += end - start;
+      this.#fresh += end - start;
     } else {
       this.#mallocSize += end - start;
     }
@@ -906,6 +962,165 @@ export class LinkBuffer {
     this.#markClosed();
   }
 
+  // ---- big-endian integers (extensions beyond netpoll) ----------------------------------------
+
+  /**
+   * Returns the 4 readable bytes at `offset` bytes past the read position (default 0) as an
+   * unsigned 32-bit big-endian integer (0 – 4294967295) without consuming anything, across node
+   * boundaries. Allocates nothing: no view, and the peek cache is neither used nor reset. An
+   * extension beyond netpoll (whose users decode `Peek(4)`): the length-header check of a framing
+   * loop; with `offset`, a handler can walk several buffered frames before consuming them at once.
+   * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when fewer than `offset + 4` bytes are readable,
+   * `ERR_NETPOLL_OUT_OF_RANGE` when `offset` is an integer outside 0 – 4294967295,
+   * `ERR_NETPOLL_INVALID_ARG` when it is not an integer, `ERR_NETPOLL_CLOSED`.
+   */
+  peekUint32BE(offset = 0): number {
+    if (typeof offset === 'number' && offset >>> 0 === offset) {
+      const node = this.#read;
+      const start = node.readOffset + offset;
+      if (start + 4 <= node.committedEnd) return uint32At(node.buf, start);
+    }
+    return uint32At(this.#gather('peekUint32BE', offset, 4), 0);
+  }
+
+  /** As {@link LinkBuffer.peekUint32BE} for the 2 bytes at `offset`: 0 – 65535. */
+  peekUint16BE(offset = 0): number {
+    if (typeof offset === 'number' && offset >>> 0 === offset) {
+      const node = this.#read;
+      const start = node.readOffset + offset;
+      if (start + 2 <= node.committedEnd) return uint16At(node.buf, start);
+    }
+    return uint16At(this.#gather('peekUint16BE', offset, 2), 0);
+  }
+
+  /**
+   * As {@link LinkBuffer.peekUint32BE} for the 8 bytes at `offset`, as a BigInt from 0n to
+   * 2^64 - 1 (no Buffer or view is allocated; the BigInt itself is).
+   */
+  peekBigUint64BE(offset = 0): bigint {
+    if (typeof offset === 'number' && offset >>> 0 === offset) {
+      const node = this.#read;
+      const start = node.readOffset + offset;
+      if (start + 8 <= node.committedEnd) return bigUint64At(node.buf, start);
+    }
+    return bigUint64At(this.#gather('peekBigUint64BE', offset, 8), 0);
+  }
+
+  /**
+   * Consumes the next 4 readable bytes and returns them as an unsigned 32-bit big-endian integer
+   * (0 – 4294967295), across node boundaries, allocating nothing: `peekUint32BE()` + `skip(4)`.
+   * An extension beyond netpoll. Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` (nothing consumed)
+   * when fewer than 4 bytes are readable, `ERR_NETPOLL_CLOSED`.
+   */
+  readUint32BE(): number {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 4 <= node.committedEnd) {
+      node.readOffset = start + 4;
+      this.#length -= 4;
+      this.#peekLength = 0;
+      return uint32At(node.buf, start);
+    }
+    return uint32At(this.#take('readUint32BE', 4), 0);
+  }
+
+  /** As {@link LinkBuffer.readUint32BE} for the next 2 bytes: 0 – 65535. */
+  readUint16BE(): number {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 2 <= node.committedEnd) {
+      node.readOffset = start + 2;
+      this.#length -= 2;
+      this.#peekLength = 0;
+      return uint16At(node.buf, start);
+    }
+    return uint16At(this.#take('readUint16BE', 2), 0);
+  }
+
+  /** As {@link LinkBuffer.readUint32BE} for the next 8 bytes, as a BigInt from 0n to 2^64 - 1. */
+  readBigUint64BE(): bigint {
+    const node = this.#read;
+    const start = node.readOffset;
+    if (start + 8 <= node.committedEnd) {
+      node.readOffset = start + 8;
+      this.#length -= 8;
+      this.#peekLength = 0;
+      return bigUint64At(node.buf, start);
+    }
+    return bigUint64At(this.#take('readBigUint64BE', 8), 0);
+  }
+
+  /**
+   * Stores `value` as 4 big-endian bytes in reserved space (readable after `flush()`), like
+   * `malloc(4)` plus the bytes: the 4 bytes are contiguous, in a new node when the tail has less
+   * room. Allocates nothing but that node. Throws `ERR_NETPOLL_INVALID_ARG` when `value` is not
+   * an integer, `ERR_NETPOLL_OUT_OF_RANGE` when it is outside 0 – 4294967295,
+   * `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
+   */
+  writeUint32BE(value: number): void {
+    checkUint32(value);
+    const node = this.#claim('writeUint32BE', 4);
+    putUint32(node.buf, node.mallocEnd - 4, value);
+  }
+
+  /** As {@link LinkBuffer.writeUint32BE} for 2 bytes: `value` from 0 to 65535. */
+  writeUint16BE(value: number): void {
+    checkUint16(value);
+    const node = this.#claim('writeUint16BE', 2);
+    putUint16(node.buf, node.mallocEnd - 2, value);
+  }
+
+  /**
+   * As {@link LinkBuffer.writeUint32BE} for 8 bytes: `value` a BigInt from 0n to 2^64 - 1
+   * (`ERR_NETPOLL_INVALID_ARG` for a number or any other type).
+   */
+  writeBigUint64BE(value: bigint): void {
+    checkBigUint64(value);
+    const node = this.#claim('writeBigUint64BE', 8);
+    putBigUint64(node.buf, node.mallocEnd - 8, value);
+  }
+
+  /**
+   * The `size` readable bytes at `offset` past the read position, gathered into the integer
+   * scratch array when they are not inside the read node. Does not consume. Throws the coded
+   * errors of the `peek*` integer methods.
+   */
+  #gather(method: string, offset: number, size: number): Uint8Array {
+    if (typeof offset !== 'number' || offset >>> 0 !== offset) {
+      throw integerError('offset', 'an integer from 0 to 4294967295', offset);
+    }
+    if (this.#length < offset + size) {
+      this.#checkReadable(method);
+      throw new NotEnoughDataError(`${method}()`, offset + size, this.#length);
+    }
+    // Usually the read node is merely used up (after release()) and the bytes sit in the next.
+    this.#advanceRead();
+    this.#copyOut(offset, kIntegerScratch, 0, size);
+    return kIntegerScratch;
+  }
+
+  /** Consumes the next `size` readable bytes into the integer scratch array (`read*` methods). */
+  #take(method: string, size: number): Uint8Array {
+    if (this.#length < size) {
+      this.#checkReadable(method);
+      throw new NotEnoughDataError(`${method}()`, size, this.#length);
+    }
+    this.#consume(size, kIntegerScratch, 0);
+    return kIntegerScratch;
+  }
+
+  /** Reserves `size` contiguous bytes at the tail and returns their node (they end at `mallocEnd`). */
+  #claim(method: string, size: number): LinkNode {
+    let node = this.#write;
+    if ((node.flags & kWritable) === 0 || node.mallocEnd + size > node.capacityEnd) {
+      this.#checkWritable(method);
+      node = this.#growth(size);
+    }
+    node.mallocEnd += size;
+    this.#mallocSize += size;
+    return node;
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
   /** Moves `read` past fully consumed nodes, never past `flush`, and returns it. */
@@ -919,11 +1134,9 @@ export class LinkBuffer {
 
   /** Validates a read size; returns 0 for "nothing to do" or `n`. Throws the coded errors. */
   #checkRead(method: string, n: number): number {
-    if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-      throw new InvalidArgumentError('n', 'an integer', n);
-    }
+    if (!Number.isSafeInteger(n) || n < 0) throw integerError('n', 'a non-negative integer', n);
     this.#checkReadable(method);
-    if (n <= 0) return 0;
+    if (n === 0) return 0;
     if (n > this.#length) throw new NotEnoughDataError(`${method}(${n})`, n, this.#length);
     return n;
   }
@@ -1228,6 +1441,8 @@ export class LinkBuffer {
     this.#write = kClosedNode;
     this.#length = 0;
     this.#mallocSize = 0;
+    this.#fresh = 0;
+    this.#cursor = kClosedNode;
   }
 
   #snapshot(): LinkBufferSnapshot {
@@ -1246,6 +1461,16 @@ export class LinkBuffer {
       closed: this.#closed,
       readOnly: this.#readOnly,
     };
+  }
+}
+
+/** Throws unless `maxChunks` is a non-negative integer or `Infinity` (the default: all chunks). */
+function checkMaxChunks(maxChunks: number): void {
+  if (
+    maxChunks !== Number.POSITIVE_INFINITY &&
+    !(Number.isSafeInteger(maxChunks) && maxChunks >= 0)
+  ) {
+    throw integerError('maxChunks', 'a non-negative integer or Infinity', maxChunks);
   }
 }
 
@@ -1281,14 +1506,6 @@ function copyFrom(
     return;
   }
   target.set(new Uint8Array(node.memory, node.memoryOffset + start, end - start), at);
-}
-
-/** The big-endian uint32 at `buffer[at, at + 4)`; the caller checked the bounds. */
-function uint32At(buffer: Buffer, at: number): number {
-  // The top byte is multiplied rather than shifted so values of 2^31 and above stay positive.
-  return (
-    buffer[at]! * 0x1000000 + ((buffer[at + 1]! << 16) | (buffer[at + 2]! << 8) | buffer[at + 3]!)
-  );
 }
 
 /** Index of `byte` in `buffer[from, end)`, or -1, without scanning past `end`. */

@@ -42,6 +42,9 @@ export const kDefaultLinkBufferOptions: ResolvedLinkBufferOptions = Object.freez
   debug: false,
 });
 
+/** The keys of {@link LinkBufferOptions}; any other key is refused. */
+const kLinkBufferOptionKeys: readonly string[] = Object.freeze(['allocator', 'nodeSize', 'debug']);
+
 /** Resolved option objects, so a LinkBuffer built from `other.options` skips validation. */
 const resolvedOptions = new WeakSet<object>();
 
@@ -56,9 +59,51 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
+/** Levenshtein distance between `a` and `b` (insertions, deletions and substitutions cost 1). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * Throws `ERR_NETPOLL_INVALID_ARG` when `input` has an own enumerable string key that is not in
+ * `known` (a misspelt option would otherwise be ignored without a word), with the message
+ * `${path}.${key} is not a known option (did you mean ${suggestion}?)`, or without the
+ * parenthesis when no known key is close. A known key is close when it equals `key` ignoring
+ * case, or lies within Levenshtein distance max(2, ⌊key.length / 3⌋) of it; the closest one is
+ * suggested (a case-only difference counts as closest; on a tie, the first in `known`).
+ */
+export function checkKnownKeys(input: object, known: readonly string[], path: string): void {
+  for (const key of Object.keys(input)) {
+    if (known.includes(key)) continue;
+    const limit = Math.max(2, Math.floor(key.length / 3));
+    let suggestion: string | null = null;
+    let best = Number.POSITIVE_INFINITY;
+    for (const candidate of known) {
+      const distance =
+        candidate.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, candidate);
+      if (distance <= limit && distance < best) {
+        best = distance;
+        suggestion = candidate;
+      }
+    }
+    const hint = suggestion === null ? '' : ` (did you mean ${suggestion}?)`;
+    throw new InvalidArgumentError(`${path}.${key} is not a known option${hint}`);
+  }
+}
+
 /**
  * Validates `input` once and returns frozen options merged onto the defaults. Never mutates or
- * keeps `input`. Throws `ERR_NETPOLL_INVALID_ARG` (wrong type) or `ERR_NETPOLL_OUT_OF_RANGE`.
+ * keeps `input`. Throws `ERR_NETPOLL_INVALID_ARG` (wrong type, or a key that is not an option)
+ * or `ERR_NETPOLL_OUT_OF_RANGE`.
  */
 export function resolveLinkBufferOptions(input: unknown): ResolvedLinkBufferOptions {
   if (isResolvedLinkBufferOptions(input)) return input;
@@ -66,6 +111,7 @@ export function resolveLinkBufferOptions(input: unknown): ResolvedLinkBufferOpti
     throw new InvalidArgumentError('options', 'a plain object or undefined', input);
   }
   const options = input ?? {};
+  checkKnownKeys(options, kLinkBufferOptionKeys, 'options');
 
   const allocator = options.allocator ?? kDefaultLinkBufferOptions.allocator;
   if (typeof allocator !== 'object' || allocator === null) {

@@ -1,6 +1,7 @@
 /**
  * Property-based tests: random interleavings of writer and reader calls, checked against a
- * reference model that is two plain byte arrays (readable bytes and reserved bytes).
+ * reference model that is two plain byte arrays (readable bytes and reserved bytes), plus how many
+ * leading readable bytes `forEachNewChunk` has already visited (its cursor).
  *
  * Every run uses debug mode, so a node freed too early poisons the views the run still holds;
  * views from next()/bytes() are re-checked right before each release. At the end every buffer is
@@ -39,7 +40,9 @@ type Operation =
         | 'chunks'
         | 'closeSlice';
     }
-  | { kind: 'until'; delimiter: number };
+  | { kind: 'until'; delimiter: number }
+  | { kind: 'newChunks'; stopAfter: number }
+  | { kind: 'writeInt' | 'peekInt' | 'readInt'; width: 2 | 4 | 8; offset: number };
 
 const size = (max: number) => fc.integer({ min: 0, max });
 const operation: fc.Arbitrary<Operation> = fc.oneof(
@@ -105,6 +108,19 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     ),
   }),
   fc.record({ kind: fc.constant('until' as const), delimiter: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({
+    kind: fc.constantFrom('writeInt' as const, 'peekInt' as const, 'readInt' as const),
+    width: fc.constantFrom(2 as const, 4 as const, 8 as const),
+    offset: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, size(12)),
+  }),
+  {
+    // stopAfter 0 visits everything new; k > 0 makes the visitor return false at the k-th chunk.
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('newChunks' as const),
+      stopAfter: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 3 })),
+    }),
+  },
 );
 
 /** Exact-size (plus `extra` spare bytes) allocator that fails loudly on a foreign or double free. */
@@ -131,6 +147,8 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
   const buffer = new LinkBuffer(options);
   let readable: number[] = [];
   let reserved: number[] = [];
+  // Leading readable bytes forEachNewChunk has visited; consuming reads eat into them first.
+  let visited = 0;
   let counter = 0;
   const nextBytes = (count: number) => {
     const bytes = Buffer.allocUnsafe(count);
@@ -160,6 +178,7 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
   const take = (count: number) => {
     const taken = readable.slice(0, count);
     readable = readable.slice(count);
+    visited = Math.max(0, visited - count);
     return taken;
   };
   const expectNotEnough = (call: () => unknown) => {
@@ -391,6 +410,57 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
           joined.push(...memory.subarray(start, end));
         });
         expect(joined).toEqual(readable);
+        break;
+      }
+      case 'writeInt': {
+        const bytes = nextBytes(op.width);
+        if (op.width === 2) buffer.writeUint16BE(bytes.readUInt16BE(0));
+        else if (op.width === 4) buffer.writeUint32BE(bytes.readUInt32BE(0));
+        else buffer.writeBigUint64BE(bytes.readBigUInt64BE(0));
+        reserved.push(...bytes);
+        break;
+      }
+      case 'peekInt':
+      case 'readInt': {
+        // peekInt reads at op.offset; readInt consumes from the read position.
+        const offset = op.kind === 'peekInt' ? op.offset : 0;
+        const read = () => {
+          if (op.kind === 'peekInt') {
+            if (op.width === 2) return buffer.peekUint16BE(offset);
+            return op.width === 4 ? buffer.peekUint32BE(offset) : buffer.peekBigUint64BE(offset);
+          }
+          if (op.width === 2) return buffer.readUint16BE();
+          return op.width === 4 ? buffer.readUint32BE() : buffer.readBigUint64BE();
+        };
+        if (readable.length < offset + op.width) {
+          expectNotEnough(read);
+          break;
+        }
+        const bytes = Buffer.from(readable.slice(offset, offset + op.width));
+        const expected =
+          op.width === 2
+            ? bytes.readUInt16BE(0)
+            : op.width === 4
+              ? bytes.readUInt32BE(0)
+              : bytes.readBigUInt64BE(0);
+        expect(read()).toBe(expected);
+        if (op.kind === 'readInt') take(op.width);
+        checkHeld(false);
+        break;
+      }
+      case 'newChunks': {
+        const seen: number[] = [];
+        let chunks = 0;
+        const count = buffer.forEachNewChunk((memory, start, end) => {
+          expect(end).toBeGreaterThan(start);
+          seen.push(...memory.subarray(start, end));
+          return ++chunks !== op.stopAfter;
+        });
+        expect(count).toBe(chunks);
+        const fresh = readable.slice(visited);
+        if (op.stopAfter === 0 || chunks < op.stopAfter) expect(seen).toEqual(fresh);
+        else expect(seen).toEqual(fresh.slice(0, seen.length));
+        visited += seen.length;
         break;
       }
       case 'closeSlice': {

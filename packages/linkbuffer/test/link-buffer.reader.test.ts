@@ -6,6 +6,7 @@ import {
   ClosedError,
   DelimiterNotFoundError,
   NotEnoughDataError,
+  OutOfRangeError,
   ReadOnlyError,
 } from '../src/errors';
 import { inspectLinkBuffer, LinkBuffer } from '../src/link-buffer';
@@ -53,16 +54,26 @@ describe('LinkBuffer reader (conformance 1–20)', () => {
     expect(text(buffer.next(5))).toBe('abcde');
   });
 
-  it('3: n <= 0 reads return empty results and consume nothing; slice(0) is an empty reader', () => {
+  it('3 (adapted): n = 0 reads return empty results and consume nothing, negative n throws OUT_OF_RANGE; slice(0) is an empty reader', () => {
     const { buffer } = chained(['a', 'bc'], { debug: true });
     const earlier = buffer.next(1);
     expect(buffer.next(0).length).toBe(0);
-    expect(buffer.next(-1).length).toBe(0);
     expect(buffer.peek(0).length).toBe(0);
     buffer.skip(0);
-    buffer.skip(-5);
     expect(buffer.readString(0)).toBe('');
-    expect(buffer.readBinary(-2).length).toBe(0);
+    expect(buffer.readBinary(0).length).toBe(0);
+    for (const read of [
+      () => buffer.next(-1),
+      () => buffer.peek(-1),
+      () => buffer.skip(-5),
+      () => buffer.readString(-1),
+      () => buffer.readBinary(-2),
+      () => buffer.slice(-1),
+    ]) {
+      expect(read).toThrow(OutOfRangeError);
+      expect(read).toThrow(expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }));
+    }
+    expect(() => buffer.next(-1)).toThrow('n must be a non-negative integer (received -1)');
     const empty = buffer.slice(0);
     expect(empty.len()).toBe(0);
     expect(empty.readOnly).toBe(true);
@@ -368,13 +379,27 @@ describe('LinkBuffer reader (conformance 1–20)', () => {
       () => buffer.peek(Number.NaN),
       () => buffer.skip('1' as unknown as number),
       () => buffer.readBinary(Number.POSITIVE_INFINITY),
-      () => buffer.indexByte(256),
-      () => buffer.indexByte(10, -1),
-      () => buffer.until(-1),
+      () => buffer.indexByte(2.5),
+      () => buffer.indexByte(10, 0.5),
+      () => buffer.until('\n' as unknown as number),
       () => buffer.read('abc' as unknown as Uint8Array),
     ]) {
       expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }));
       expect(attempt).toThrow(TypeError);
+    }
+    expect(buffer.len()).toBe(3);
+  });
+
+  it('reader methods reject integer bytes outside 0–255 and a negative skip with OUT_OF_RANGE', () => {
+    const buffer = new LinkBuffer();
+    put(buffer, 'abc');
+    for (const attempt of [
+      () => buffer.indexByte(256),
+      () => buffer.indexByte(10, -1),
+      () => buffer.until(-1),
+    ]) {
+      expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }));
+      expect(attempt).toThrow(RangeError);
     }
     expect(buffer.len()).toBe(3);
   });

@@ -18,13 +18,16 @@ function patternByte(index: number): number {
 }
 
 describe('LinkBuffer writer (conformance 21–35)', () => {
-  it('21: malloc(n) returns exactly n contiguous bytes, even above the node size; n <= 0 is a no-op', () => {
+  it('21 (adapted): malloc(n) returns exactly n contiguous bytes, even above the node size; n = 0 is a no-op, negative n throws OUT_OF_RANGE', () => {
     const buffer = new LinkBuffer({ nodeSize: 4096 });
     const big = buffer.malloc(10_000);
     expect(big.length).toBe(10_000);
     big.fill(7);
     expect(buffer.malloc(0).length).toBe(0);
-    expect(buffer.malloc(-1).length).toBe(0);
+    expect(() => buffer.malloc(-1)).toThrow(OutOfRangeError);
+    expect(() => buffer.malloc(-1)).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }),
+    );
     expect(buffer.mallocLen()).toBe(10_000);
     buffer.flush();
     const all = buffer.bytes();
@@ -161,15 +164,17 @@ describe('LinkBuffer writer (conformance 21–35)', () => {
     expect(text(buffer.bytes())).toBe(`${kAlphabet}${kAlphabet}.END`);
   });
 
-  it('29: writeDirect with an empty slice or a negative remainCap is a no-op', () => {
+  it('29 (adapted): writeDirect with an empty slice is a no-op; a negative remainCap or one above mallocLen() throws OUT_OF_RANGE', () => {
     const buffer = new LinkBuffer();
     buffer.malloc(4).write('abcd', 'latin1');
     buffer.writeDirect(Buffer.alloc(0), 2);
-    buffer.writeDirect(Buffer.from('zz'), -1);
     expect(buffer.mallocLen()).toBe(4);
-    expect(() => buffer.writeDirect(Buffer.from('zz'), 5)).toThrow(
-      expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }),
-    );
+    for (const remainCap of [-1, 5]) {
+      expect(() => buffer.writeDirect(Buffer.from('zz'), remainCap)).toThrow(
+        expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }),
+      );
+    }
+    expect(buffer.mallocLen()).toBe(4);
     buffer.flush();
     expect(text(buffer.bytes())).toBe('abcd');
   });

@@ -1,6 +1,10 @@
 import { LinkBuffer } from '../src/link-buffer';
 import { kMcacheNodeAllocator } from '../src/node-allocator';
-import { kDefaultLinkBufferOptions, resolveLinkBufferOptions } from '../src/options';
+import {
+  checkKnownKeys,
+  kDefaultLinkBufferOptions,
+  resolveLinkBufferOptions,
+} from '../src/options';
 import { CountingAllocator } from './helpers/counting-allocator';
 
 function expectCode(
@@ -99,6 +103,62 @@ describe('LinkBuffer options', () => {
 
   it('rejects options.debug that is not a boolean', () => {
     expectCode(() => new LinkBuffer({ debug: 1 as never }), 'ERR_NETPOLL_INVALID_ARG', TypeError);
+  });
+
+  it('rejects an unknown option key and suggests the known one it was probably meant to be', () => {
+    const cases: Array<[object, string]> = [
+      [{ nodeSzie: 1 }, 'options.nodeSzie is not a known option (did you mean nodeSize?)'],
+      [{ NODESIZE: 64 }, 'options.NODESIZE is not a known option (did you mean nodeSize?)'],
+      [{ debgu: true }, 'options.debgu is not a known option (did you mean debug?)'],
+      [{ alocator: {} }, 'options.alocator is not a known option (did you mean allocator?)'],
+      [{ nodeSize: 64, timeout: 5 }, 'options.timeout is not a known option'],
+      [{ nodeSzie: undefined }, 'options.nodeSzie is not a known option (did you mean nodeSize?)'],
+    ];
+    for (const [input, message] of cases) {
+      expectCode(() => new LinkBuffer(input as never), 'ERR_NETPOLL_INVALID_ARG', TypeError);
+      expect(() => new LinkBuffer(input as never)).toThrow(new TypeError(message));
+    }
+    // Known keys, a spread of resolved options, and symbol keys pass.
+    const buffer = new LinkBuffer({ nodeSize: 64, debug: false });
+    expect(new LinkBuffer({ ...buffer.options }).options.nodeSize).toBe(64);
+    expect(new LinkBuffer({ [Symbol('tag')]: 1 } as never).options.nodeSize).toBe(4096);
+  });
+
+  it('checkKnownKeys suggests the closest key within max(2, ⌊length / 3⌋) edits, or none', () => {
+    const messageOf = (input: object, known: readonly string[]): string => {
+      try {
+        checkKnownKeys(input, known, 'options.framing');
+      } catch (error) {
+        expect(error).toBeInstanceOf(TypeError);
+        expect(error).toMatchObject({ code: 'ERR_NETPOLL_INVALID_ARG' });
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    const known = ['lengthHeader', 'maxFrameSize'] as const;
+    expect(messageOf({ lengthHeader: 4, maxFrameSize: 1 }, known)).toBe('accepted');
+    expect(messageOf({ maxFrameSz: 1 }, known)).toBe(
+      'options.framing.maxFrameSz is not a known option (did you mean maxFrameSize?)',
+    );
+    // 12 characters allow 4 edits; 5 are too many.
+    expect(messageOf({ lengthHXXXXr: 1 }, known)).toBe(
+      'options.framing.lengthHXXXXr is not a known option (did you mean lengthHeader?)',
+    );
+    expect(messageOf({ lengthXXXXXr: 1 }, known)).toBe(
+      'options.framing.lengthXXXXXr is not a known option',
+    );
+    // Short keys still allow 2 edits, not 3.
+    expect(messageOf({ ab: 1 }, ['abcd'])).toBe(
+      'options.framing.ab is not a known option (did you mean abcd?)',
+    );
+    expect(messageOf({ a: 1 }, ['abcd'])).toBe('options.framing.a is not a known option');
+    // The closest wins whatever the order; a case-only difference beats any edit.
+    expect(messageOf({ nodeSiz: 1 }, ['nodeSizes', 'nodeSize'])).toBe(
+      'options.framing.nodeSiz is not a known option (did you mean nodeSize?)',
+    );
+    expect(messageOf({ Debugs: 1 }, ['debug', 'DEBUGS'])).toBe(
+      'options.framing.Debugs is not a known option (did you mean DEBUGS?)',
+    );
   });
 
   it('reports an allocator that returns too few bytes when it is used', () => {

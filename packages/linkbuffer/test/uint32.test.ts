@@ -51,7 +51,7 @@ describe('peekUint32BE / readUint32BE', () => {
     expect(single.peekUint32BE(2)).toBe(0x00000100);
   });
 
-  it('peekUint32BE(offset) reports missing bytes and rejects offsets that are not integers from 0', () => {
+  it('peekUint32BE(offset) reports missing bytes and rejects offsets that are not integers from 0 to 2^32 - 1', () => {
     const buffer = new LinkBuffer();
     put(buffer, latin1(1, 2, 3, 4, 5, 6));
     expect(buffer.peekUint32BE(2)).toBe(0x03040506);
@@ -66,9 +66,14 @@ describe('peekUint32BE / readUint32BE', () => {
         available: 6,
       });
     }
-    for (const bad of [-1, 1.5, Number.NaN, 2 ** 32]) {
+    for (const bad of [1.5, Number.NaN, 2 ** 53, 1n as never, Symbol('s') as never]) {
       expect(() => buffer.peekUint32BE(bad)).toThrow(
         expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
+      );
+    }
+    for (const bad of [-1, 2 ** 32]) {
+      expect(() => buffer.peekUint32BE(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }),
       );
     }
     expect(buffer.len()).toBe(6);

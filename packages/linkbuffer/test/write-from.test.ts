@@ -112,12 +112,12 @@ describe('LinkBuffer.writeFrom', () => {
     expect(allocator.live.size).toBe(0);
   });
 
-  it('n <= 0 moves nothing; too few bytes throws NOT_ENOUGH and leaves both buffers unchanged', () => {
+  it('n = 0 moves nothing; a negative n throws OUT_OF_RANGE and too few bytes NOT_ENOUGH, leaving both buffers unchanged', () => {
     const source = new LinkBuffer();
     put(source, 'abc');
     const sink = new LinkBuffer();
     expect(sink.writeFrom(source, 0)).toBe(0);
-    expect(sink.writeFrom(source, -2)).toBe(0);
+    expect(codeOf(() => sink.writeFrom(source, -2))).toBe('ERR_NETPOLL_OUT_OF_RANGE');
     expect(codeOf(() => sink.writeFrom(source, 4))).toBe('ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH');
     expect(codeOf(() => sink.writeFrom(source, 5000))).toBe('ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH');
     expect(source.len()).toBe(3);
