@@ -418,6 +418,14 @@ export class Connection
     this.fail(frameTooLargeError(length, this.#maxFrameSize));
   }
 
+  /**
+   * @internal The reactor's inbound memory is exhausted: buffered input that no view refers to
+   * moves into this connection's own memory (LinkBuffer `evacuate`), freeing slab regions.
+   */
+  evacuateInput(): number {
+    return this.#finalized || this.reader.closed ? 0 : this.reader.evacuate();
+  }
+
   /** @internal Graceful shutdown: the input that had arrived before it has been read. */
   onInputEnd(): void {
     this.#inputEnded = true;
@@ -480,11 +488,14 @@ export class Connection
   }
 
   /**
-   * @internal OutputHost: unsent output reached the high-water mark: stop reading (more input
-   * would only queue more output for a peer that does not read it) until it drains.
+   * @internal OutputHost: unsent output reached the high-water mark: a server connection stops
+   * reading (more requests would only queue more replies for a peer that does not read them)
+   * until it drains.
    */
   outputFull(): void {
-    this.#throttle(kPauseOutput, true);
+    // Only accepted connections: a dialed one must keep reading while it sends (a client that
+    // uploads a lot before reading the replies would otherwise deadlock with its server).
+    if (this.#owner !== null) this.#throttle(kPauseOutput, true);
   }
 
   /** Sets or clears a reason the connection holds back reading, and publishes the change. */

@@ -184,4 +184,7 @@ class PendingDial implements ReactorStream, TimerTarget {
   onDrain(): void {}
   onFrameTooLarge(): void {}
   onInputEnd(): void {}
+  evacuateInput(): number {
+    return 0;
+  }
 }

@@ -56,6 +56,11 @@ export class InboundSlabs implements RegionOwner {
     return this.#memory;
   }
 
+  /** The cap on growth, in bytes (`ReactorOptions.maxInboundMemory`). */
+  get maxMemory(): number {
+    return this.#maxMemory;
+  }
+
   /**
    * Changes the size of later slabs (never below a frame capacity already asked for) and the
    * growth cap. Existing slabs stay.

@@ -41,7 +41,10 @@ export interface ConnectionOptions {
   framing?: FramingOptions | null;
   /**
    * Unsent output in bytes above which `connection.writable` turns false while the kernel
-   * reports backpressure; `'drain'` follows when everything is sent. Default 1048576 (1 MiB).
+   * reports backpressure; `'drain'` follows when everything is sent. An accepted connection also
+   * stops reading while that much is unsent (a peer that sends requests without reading the
+   * replies gets TCP backpressure instead of growing the server's memory); a dialed connection
+   * keeps reading. Default 1048576 (1 MiB).
    */
   highWaterMark?: number;
   /**

@@ -14,6 +14,7 @@
  * or from its prepare/check hooks, so no JS→native call is made per message.
  */
 import type { NativeBinding } from './binding';
+import { reactorStallChannel } from './diagnostics';
 import { InboundSlabs } from './inbound-slabs';
 import * as L from './layout';
 import { kDefaultConnectionOptions, kDefaultReactorOptions, type ReactorOptions } from './options';
@@ -32,6 +33,8 @@ export interface ReactorStream {
   onFrameTooLarge(length: number): void;
   /** The input budget of `endInput` was read: no more input will come. */
   onInputEnd(): void;
+  /** Copies buffered input out of the inbound slabs where no view needs it; returns the bytes. */
+  evacuateInput(): number;
 }
 
 /** A listener as the dispatcher sees it. */
@@ -364,10 +367,29 @@ export class Reactor {
         process.emitWarning(error as Error);
       }
     }
-    // Every slab is referenced: grow within the cap. At the cap native keeps the stalled reads
-    // parked until a slab is free (readers that have read everything hold none: their release()
-    // drops the last region; its loop hooks check the counts), so nothing spins meanwhile.
-    if ((control[L.kHeaderFlags]! & L.kBatchFlagNeedSlab) !== 0) this.inbound.grow();
+    // Every slab is referenced: grow within the cap. At the cap, buffered input that no view
+    // refers to moves out of the slabs (each connection holds only its readHighWaterMark share,
+    // but small regions of many connections can still pin every slab); native resumes the stalled
+    // reads from its loop hooks once a slab is free, so nothing spins meanwhile.
+    if ((control[L.kHeaderFlags]! & L.kBatchFlagNeedSlab) !== 0 && !this.inbound.grow()) {
+      this.#evacuate();
+    }
+  }
+
+  #evacuate(): void {
+    let moved = 0;
+    const streams = this.#streams;
+    for (let fd = 0; fd < streams.length; fd++) {
+      const stream = streams[fd];
+      if (stream !== undefined) moved += stream.evacuateInput();
+    }
+    if (reactorStallChannel.hasSubscribers) {
+      reactorStallChannel.publish({
+        inboundMemory: this.inbound.memory,
+        maxInboundMemory: this.inbound.maxMemory,
+        evacuatedBytes: moved,
+      });
+    }
   }
 
   /**

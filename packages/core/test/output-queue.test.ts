@@ -36,6 +36,7 @@ class CountingWriter extends LinkBuffer {
 const host: OutputHost = {
   active: () => true,
   drained: () => {},
+  outputFull: () => {},
   timedOut: () => {},
   armTimer: () => {},
 };

@@ -18,6 +18,7 @@ function recordingStream(): ReactorStream & { events: string[] } {
     onConnectResult: (errno) => events.push(`connect:${errno}`),
     onFrameTooLarge: (length) => events.push(`too-large:${length}`),
     onInputEnd: () => events.push('input-end'),
+    evacuateInput: () => 0,
   };
 }
 

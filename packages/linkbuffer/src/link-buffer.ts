@@ -585,6 +585,8 @@ export class LinkBuffer {
       node = next;
     }
     this.#head = read;
+    // Views of the read node ended here: `evacuate()` may move its bytes again.
+    read.flags &= ~kExposed;
     this.#dropScratch();
   }
 
@@ -943,6 +945,55 @@ export class LinkBuffer {
     } else {
       this.#mallocSize += end - start;
     }
+  }
+
+  /**
+   * Copies the readable bytes that sit in borrowed regions (`appendRegion`) into memory from this
+   * buffer's allocator and gives those regions back to their owners — for an owner that needs its
+   * memory (core evacuates connection readers when every inbound slab is in use at the memory
+   * cap). The buffer's content, length and cursors do not change. Regions a view was handed out
+   * from since the last `release()` (`next`, `peek`, …, `forEachChunk`) stay where they are, so
+   * those views remain valid; so do regions with bytes reserved but not yet flushed. Returns the
+   * bytes copied. An extension beyond netpoll. Throws `ERR_NETPOLL_CLOSED`.
+   */
+  evacuate(): number {
+    this.#checkReadable('evacuate');
+    if (this.#length === 0) return 0;
+    let moved = 0;
+    let previous: LinkNode | null = null;
+    let node = this.#head;
+    for (;;) {
+      const last = node === this.#flush;
+      const next = node.next;
+      const size = node.committedEnd - node.readOffset;
+      if (
+        size > 0 &&
+        ((node.origin ?? node).flags & kBorrowed) !== 0 &&
+        (node.flags & kExposed) === 0 &&
+        node.committedEnd === node.mallocEnd &&
+        node !== this.#cursor
+      ) {
+        const memory = this.#allocate(size);
+        node.buf.copy(memory, 0, node.readOffset, node.committedEnd);
+        const copy = acquireNode(memory, 0, memory.length, kAllocated);
+        copy.allocator = this.#allocator;
+        copy.committedEnd = size;
+        copy.mallocEnd = size;
+        copy.next = next;
+        if (previous === null) this.#head = copy;
+        else previous.next = copy;
+        if (this.#read === node) this.#read = copy;
+        if (this.#flush === node) this.#flush = copy;
+        if (this.#write === node) this.#write = copy;
+        releaseNode(node, this.#poison);
+        node = copy;
+        moved += size;
+      }
+      if (last || next === null) break;
+      previous = node;
+      node = next;
+    }
+    return moved;
   }
 
   /**
