@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TransferListItem } from 'node:worker_threads';
-import { abortedError, closedError, InvalidArgumentError } from './errors';
+import { AbortError, closedError, InvalidArgumentError } from './errors';
 import {
   integerIn,
   type ResolvedWorkerPoolOptions,
@@ -25,7 +25,11 @@ import { Scheduler } from './scheduler';
 export interface RunOptions {
   /** The export to call. Default: the pool's `name` option (`'default'`). */
   name?: string;
-  /** Aborts the task: removed if queued, told (its in-thread signal fires) if running. */
+  /**
+   * Aborts the task: removed if queued, told (its in-thread signal fires) if running. `run()`
+   * then rejects with an `AbortError` (`code` `'ABORT_ERR'`, `cause` = `signal.reason`), at
+   * once and without starting the task when the signal has already fired.
+   */
   signal?: AbortSignal;
   /** Transferred, not copied, to the thread; the task then travels by `postMessage`. */
   transferList?: readonly TransferListItem[];
@@ -112,10 +116,13 @@ export class WorkerPool {
   /**
    * Runs export `options.name` (default: the pool's `name`) of the task module as
    * `fn(value, signal)` on a thread and settles with its result. `signal` is an in-thread
-   * `AbortSignal`, passed only when `options.signal` was given.
+   * `AbortSignal`, passed only when `options.signal` was given; when the caller aborts, its
+   * reason is an `AbortError` (the caller's reason stays in the event loop).
    *
    * Rejects with: the task's own error (re-created: name, message, stack, own properties);
-   * `ERR_NETPOLL_ABORTED` (cause = `signal.reason`); `ERR_NETPOLL_GOPOOL_TASK_TIMEOUT`;
+   * an `AbortError` in Node's shape (`name` `'AbortError'`, `code` `'ABORT_ERR'`, `cause` =
+   * `signal.reason`; an already-aborted signal rejects at once, nothing is started);
+   * `ERR_NETPOLL_GOPOOL_TASK_TIMEOUT`;
    * `ERR_NETPOLL_GOPOOL_QUEUE_FULL`; `ERR_NETPOLL_GOPOOL_WORKER_CRASHED` /
    * `_WORKER_EXITED`; `ERR_NETPOLL_GOPOOL_MODULE_LOAD`; `ERR_NETPOLL_GOPOOL_DATA_CLONE`;
    * `ERR_NETPOLL_CLOSED` after `close()`/`destroy()`; argument errors for bad options.
@@ -139,7 +146,10 @@ export class WorkerPool {
       if (options.timeout !== undefined) timeout = options.timeout;
       const invalid = this.#invalidRunOption(name, signal, transferList, options.timeout);
       if (invalid !== undefined) return Promise.reject(invalid);
-      if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+      // Aborted already: reject before anything is queued or started.
+      if (signal?.aborted) {
+        return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+      }
     }
     let index = name === this.#lastName ? this.#lastIndex : this.#names.get(name);
     if (index === undefined) {

@@ -12,6 +12,16 @@ function makePool(options: Partial<WorkerPoolOptions> = {}): WorkerPool {
   return pool;
 }
 
+// Node's AbortError shape (events.once, timers/promises), plus the netpoll marker.
+function expectAbortError(error: Record<string, unknown> & Error, reason: unknown): void {
+  expect(error).toBeInstanceOf(Error);
+  expect(error.name).toBe('AbortError');
+  expect(error.code).toBe('ABORT_ERR');
+  expect(error.message).toBe('The operation was aborted');
+  expect(error.cause).toBe(reason);
+  expect(isNetpollError(error)).toBe(true);
+}
+
 afterEach(async () => {
   await Promise.all(pools.map((pool) => pool.destroy()));
   pools = [];
@@ -343,29 +353,30 @@ describe('WorkerPool: crashing and exiting threads', () => {
 });
 
 describe('WorkerPool: aborts and timeouts', () => {
-  it('rejects at once with ERR_NETPOLL_ABORTED (cause = reason) for an already-aborted signal', async () => {
+  it('rejects at once with an AbortError (cause = reason) for an already-aborted signal, starting nothing', async () => {
     const pool = makePool();
-    const error = await rejection(pool.run(1, { signal: AbortSignal.abort('early') }));
-    expect(error.code).toBe('ERR_NETPOLL_ABORTED');
-    expect(error.cause).toBe('early');
+    const signal = AbortSignal.abort('early');
+    const error = await rejection(pool.run('early', { name: 'waitForAbort', signal }));
+    expectAbortError(error, 'early');
     expect(pool.stats().inFlight).toBe(0);
+    expect(pool.queueSize).toBe(0);
+    expect(await pool.run<string[]>(null, { name: 'waitingKeys' })).not.toContain('early');
   });
 
-  it('removes an aborted task from the queue', async () => {
+  it('removes an aborted task from the queue and rejects it with an AbortError', async () => {
     const pool = makePool({ concurrentTasksPerWorker: 1 });
     const blocker = pool.run('blocker', { name: 'waitForAbort' });
     blocker.catch(() => undefined);
     const controller = new AbortController();
     const queued = pool.run({ a: 1, b: 1 }, { signal: controller.signal });
     expect(pool.queueSize).toBe(1);
-    controller.abort('not needed');
-    const error = await rejection(queued);
-    expect(error.code).toBe('ERR_NETPOLL_ABORTED');
-    expect(error.cause).toBe('not needed');
+    const reason = new Error('not needed');
+    controller.abort(reason);
+    expectAbortError(await rejection(queued), reason);
     expect(pool.queueSize).toBe(0);
   });
 
-  it('tells a running task through its in-thread AbortSignal', async () => {
+  it('rejects a running task with an AbortError and fires its in-thread signal with one', async () => {
     const pool = makePool();
     const controller = new AbortController();
     const running = pool.run('k1', { name: 'waitForAbort', signal: controller.signal });
@@ -373,11 +384,9 @@ describe('WorkerPool: aborts and timeouts', () => {
       (await pool.run<string[]>(null, { name: 'waitingKeys' })).includes('k1'),
     );
     controller.abort('stop');
-    const error = await rejection(running);
-    expect(error.code).toBe('ERR_NETPOLL_ABORTED');
-    expect(error.cause).toBe('stop');
+    expectAbortError(await rejection(running), 'stop');
     await waitFor(async () =>
-      (await pool.run<string[]>(null, { name: 'abortedKeys' })).includes('k1:ERR_NETPOLL_ABORTED'),
+      (await pool.run<string[]>(null, { name: 'abortedKeys' })).includes('k1:AbortError:ABORT_ERR'),
     );
   });
 
