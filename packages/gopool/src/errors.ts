@@ -85,8 +85,15 @@ export class InvalidArgumentError extends TypeError {
   declare readonly code: 'ERR_NETPOLL_INVALID_ARG';
   declare readonly [kNetpollErrorMarker]: true;
 
-  constructor(path: string, expected: string, actual: unknown) {
-    super(`${path} must be ${expected} (received ${describe(actual)})`);
+  /**
+   * @param path the argument's path, such as `options.maxIdle`.
+   * @param expected what it must be, such as `a non-negative integer`.
+   * @param actual what was received.
+   * @param message replaces the message `${path} must be ${expected} (received …)` when the
+   *   problem is not the value (an option key that does not exist).
+   */
+  constructor(path: string, expected: string, actual: unknown, message?: string) {
+    super(message ?? `${path} must be ${expected} (received ${describe(actual)})`);
     mark(this, 'ERR_NETPOLL_INVALID_ARG');
   }
 }

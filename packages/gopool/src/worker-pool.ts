@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TransferListItem } from 'node:worker_threads';
 import { AbortError, closedError, InvalidArgumentError } from './errors';
+import { checkKnownKeys } from './option-keys';
 import {
   integerIn,
   type ResolvedWorkerPoolOptions,
@@ -36,6 +37,14 @@ export interface RunOptions {
   /** Milliseconds from `run()` until `ERR_NETPOLL_GOPOOL_TASK_TIMEOUT`; 0 = none. Default: `taskTimeout`. */
   timeout?: number;
 }
+
+// Every key of RunOptions: a missing or extra key here fails to compile.
+const kRunOptionKeys = Object.keys({
+  name: true,
+  signal: true,
+  transferList: true,
+  timeout: true,
+} satisfies Record<keyof RunOptions, true>);
 
 /** A snapshot of a {@link WorkerPool}'s state and counters. */
 export interface WorkerPoolStats {
@@ -125,7 +134,8 @@ export class WorkerPool {
    * `ERR_NETPOLL_GOPOOL_TASK_TIMEOUT`;
    * `ERR_NETPOLL_GOPOOL_QUEUE_FULL`; `ERR_NETPOLL_GOPOOL_WORKER_CRASHED` /
    * `_WORKER_EXITED`; `ERR_NETPOLL_GOPOOL_MODULE_LOAD`; `ERR_NETPOLL_GOPOOL_DATA_CLONE`;
-   * `ERR_NETPOLL_CLOSED` after `close()`/`destroy()`; argument errors for bad options.
+   * `ERR_NETPOLL_CLOSED` after `close()`/`destroy()`; argument errors for bad options and
+   * for keys that are not options.
    */
   run<R = unknown>(value?: unknown, options?: RunOptions): Promise<R> {
     const scheduler = this.#scheduler;
@@ -144,7 +154,7 @@ export class WorkerPool {
       signal = options.signal;
       transferList = options.transferList;
       if (options.timeout !== undefined) timeout = options.timeout;
-      const invalid = this.#invalidRunOption(name, signal, transferList, options.timeout);
+      const invalid = this.#invalidRunOption(options, name, signal, transferList);
       if (invalid !== undefined) return Promise.reject(invalid);
       // Aborted already: reject before anything is queued or started.
       if (signal?.aborted) {
@@ -170,13 +180,20 @@ export class WorkerPool {
     return scheduler.submit(task, timeout) ?? promise;
   }
 
-  /** Returns the argument error for a bad per-call option, or undefined. */
+  /** Returns the argument error for an unknown key or a bad value in `options`, or undefined. */
   #invalidRunOption(
+    options: RunOptions,
     name: unknown,
     signal: unknown,
     transferList: unknown,
-    timeout: unknown,
   ): Error | undefined {
+    const timeout = options.timeout;
+    try {
+      checkKnownKeys(options, kRunOptionKeys, 'options');
+      if (timeout !== undefined) integerIn(timeout, 'options.timeout', 0, 2147483647);
+    } catch (error) {
+      return error as Error;
+    }
     if (name !== this.#lastName && (typeof name !== 'string' || name.length === 0)) {
       return new InvalidArgumentError('options.name', 'a non-empty string', name);
     }
@@ -185,13 +202,6 @@ export class WorkerPool {
     }
     if (transferList !== undefined && !Array.isArray(transferList)) {
       return new InvalidArgumentError('options.transferList', 'an array', transferList);
-    }
-    if (timeout !== undefined) {
-      try {
-        integerIn(timeout, 'options.timeout', 0, 2147483647);
-      } catch (error) {
-        return error as Error;
-      }
     }
     return undefined;
   }

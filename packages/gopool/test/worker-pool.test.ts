@@ -488,4 +488,16 @@ describe('WorkerPool: queue limit and lifecycle', () => {
     expect((await rejection(pool.run(1, { timeout: -1 }))).code).toBe('ERR_NETPOLL_OUT_OF_RANGE');
     expect((await rejection(pool.run(1, null as never))).code).toBe('ERR_NETPOLL_INVALID_ARG');
   });
+
+  it('rejects run() options with a key that is not an option, naming the close one', async () => {
+    const pool = makePool();
+    const error = await rejection(pool.run(1, { name: 'echo', timeOut: 5 } as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBe('ERR_NETPOLL_INVALID_ARG');
+    expect(error.message).toBe('options.timeOut is not a known option (did you mean timeout?)');
+    expect((await rejection(pool.run(1, { priority: 1 } as never))).message).toBe(
+      'options.priority is not a known option',
+    );
+    expect(pool.stats().inFlight).toBe(0);
+  });
 });
