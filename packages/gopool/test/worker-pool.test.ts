@@ -453,6 +453,19 @@ describe('WorkerPool: queue limit and lifecycle', () => {
     expect(pool[Symbol.asyncDispose]()).toBe(closed);
   });
 
+  it('[Symbol.asyncDispose]() closes gracefully: running and queued tasks finish, then the threads end', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 1 });
+    const running = pool.run<number>(20, { name: 'spin' });
+    const queued = pool.run({ a: 2, b: 3 });
+    expect(pool.queueSize).toBe(1);
+    const disposed = pool[Symbol.asyncDispose]();
+    expect((await rejection(pool.run(1))).code).toBe('ERR_NETPOLL_CLOSED');
+    await expect(Promise.all([running, queued])).resolves.toEqual([20, 5]);
+    await expect(disposed).resolves.toBeUndefined();
+    expect(pool.threads).toBe(0);
+    expect(pool.close()).toBe(disposed);
+  });
+
   it('destroy() rejects queued and running tasks with ERR_NETPOLL_CLOSED, or with the given error', async () => {
     const pool = makePool({ concurrentTasksPerWorker: 1 });
     const running = rejection(pool.run('r', { name: 'waitForAbort' }));
