@@ -1,14 +1,22 @@
 /**
  * The value encoding used in the rings: a compact tagged format with fast paths for the
  * values tasks usually carry, and `v8.serialize` (the structured-clone wire format) as the
- * fallback for everything else.
+ * fallback for everything else. A value decodes to what `structuredClone` makes of it.
  *
  * Fast paths: `undefined`, `null`, booleans, numbers (int32 or float64), strings (UTF-8),
- * Buffers, typed arrays, DataViews and ArrayBuffers (bytes copied), dense arrays and plain
- * objects (own enumerable string keys; prototype `Object.prototype` or `null`) of those.
- * Anything else (Map, Set, Date, RegExp, BigInt, class instances, nesting deeper than 64) is
- * encoded with `v8.serialize`, so it round-trips like `postMessage` would carry it; a value
- * structured clone rejects (a function, a symbol) makes the encoder throw.
+ * Buffers, typed arrays, DataViews and ArrayBuffers (bytes copied), dense arrays without
+ * other own properties and plain objects (own enumerable string keys; prototype
+ * `Object.prototype` or `null`) of those, as a tree: no object reached twice. A value with
+ * anything else in it (a hole, a named array property, an own `__proto__` key, a shared
+ * object or a cycle, a string with an unpaired surrogate, a resizable ArrayBuffer, nesting
+ * deeper than 64, Map, Set, Date, RegExp, BigInt, a class instance) is encoded whole with
+ * `v8.serialize`, so identities across it survive; a value structured clone rejects (a
+ * function, a symbol) makes the encoder throw.
+ *
+ * Two deliberate differences from structured clone, on both paths: a Buffer stays a Buffer,
+ * and a view (typed array, DataView, Buffer) carries only the bytes it views, copied into
+ * private memory, where structured clone would copy its whole ArrayBuffer and keep the
+ * view's byteOffset and any sharing between views.
  */
 /** Type tags of the encoding (one byte before each value). */
 export enum Tag {

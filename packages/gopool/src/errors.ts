@@ -85,8 +85,15 @@ export class InvalidArgumentError extends TypeError {
   declare readonly code: 'ERR_NETPOLL_INVALID_ARG';
   declare readonly [kNetpollErrorMarker]: true;
 
-  constructor(path: string, expected: string, actual: unknown) {
-    super(`${path} must be ${expected} (received ${describe(actual)})`);
+  /**
+   * @param path the argument's path, such as `options.maxIdle`.
+   * @param expected what it must be, such as `a non-negative integer`.
+   * @param actual what was received.
+   * @param message replaces the message `${path} must be ${expected} (received …)` when the
+   *   problem is not the value (an option key that does not exist).
+   */
+  constructor(path: string, expected: string, actual: unknown, message?: string) {
+    super(message ?? `${path} must be ${expected} (received ${describe(actual)})`);
     mark(this, 'ERR_NETPOLL_INVALID_ARG');
   }
 }
@@ -102,9 +109,29 @@ export class OutOfRangeError extends RangeError {
   }
 }
 
-/** `ERR_NETPOLL_ABORTED`: the task's `AbortSignal` fired; `cause` is `signal.reason`. */
-export function abortedError(reason: unknown): NetpollError {
-  return new NetpollError('ERR_NETPOLL_ABORTED', 'The task was aborted', { cause: reason });
+/**
+ * Codes this package no longer uses. Codes are permanent: a retired code keeps its row in the
+ * README's Errors table, marked "retired; do not reuse", and never gets a new meaning.
+ * `ERR_NETPOLL_ABORTED`: aborts reject with {@link AbortError} (`ABORT_ERR`) instead.
+ */
+export const kRetiredErrorCodes: readonly string[] = Object.freeze(['ERR_NETPOLL_ABORTED']);
+
+/**
+ * An abort, in the shape of Node's own `AbortError` (what `events.once` and
+ * `timers/promises` reject with): `name` `'AbortError'`, `code` `'ABORT_ERR'`, `cause` the
+ * signal's reason when there is one. It also carries the netpoll marker, so
+ * `isNetpollError()` is true for it.
+ */
+export class AbortError extends Error {
+  declare readonly code: 'ABORT_ERR';
+  declare readonly [kNetpollErrorMarker]: true;
+
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    mark(this, 'ABORT_ERR');
+    // An own property, as Node sets it, so that it shows when the error is logged or copied.
+    this.name = 'AbortError';
+  }
 }
 
 /** `ERR_NETPOLL_CLOSED`: the pool was closed or destroyed. */

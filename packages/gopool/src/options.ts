@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidArgumentError, OutOfRangeError } from './errors';
+import { checkKnownKeys } from './option-keys';
 
 /** Called when a task of an event-loop `Pool` throws or rejects. */
 export type PanicHandler = (error: unknown, ctx: unknown) => void;
@@ -42,6 +43,14 @@ export interface ResolvedPoolOptions {
   readonly panicHandler: PanicHandler | undefined;
   readonly logger: PoolLogger | undefined;
 }
+
+// Every key of PoolOptions: a missing or extra key here fails to compile.
+const kPoolOptionKeys = Object.keys({
+  cap: true,
+  maxQueue: true,
+  panicHandler: true,
+  logger: true,
+} satisfies Record<keyof PoolOptions, true>);
 
 /** Largest `cap`: gopool's `math.MaxInt32`. */
 export const kMaxCap = 2147483647;
@@ -129,6 +138,21 @@ export interface ResolvedWorkerPoolOptions {
   readonly pollTime: number;
 }
 
+// Every key of WorkerPoolOptions: a missing or extra key here fails to compile.
+const kWorkerPoolOptionKeys = Object.keys({
+  filename: true,
+  name: true,
+  minThreads: true,
+  maxThreads: true,
+  idleTimeout: true,
+  maxQueue: true,
+  concurrentTasksPerWorker: true,
+  taskTimeout: true,
+  resourceLimits: true,
+  ringSize: true,
+  pollTime: true,
+} satisfies Record<keyof WorkerPoolOptions, true>);
+
 const kCpus = Math.max(1, availableParallelism());
 
 /** The defaults of {@link WorkerPoolOptions} (`filename` has none: it is required). */
@@ -183,9 +207,13 @@ function functionOrUndefined<T>(value: unknown, path: string): T | undefined {
 
 // ---- resolvers ----------------------------------------------------------------------------
 
-/** Validates `new Pool()` options and fills in the defaults. Throws coded argument errors. */
+/**
+ * Validates `new Pool()` options and fills in the defaults. Throws coded argument errors,
+ * also for a key that is not an option.
+ */
 export function resolvePoolOptions(input: unknown): ResolvedPoolOptions {
   const o = optionsObject(input, 'options');
+  checkKnownKeys(o, kPoolOptionKeys, 'options');
   const d = kDefaultPoolOptions;
   return Object.freeze({
     cap: o.cap === undefined ? d.cap : integerIn(o.cap, 'options.cap', 1, kMaxCap),
@@ -220,11 +248,12 @@ const kResourceLimitKeys = [
   'maxOldGenerationSizeMb',
   'codeRangeSizeMb',
   'stackSizeMb',
-] as const;
+] as const satisfies readonly (keyof ResourceLimits)[];
 
 function resolveResourceLimits(value: unknown): Readonly<ResourceLimits> | undefined {
   if (value === undefined) return undefined;
   const o = optionsObject(value, 'options.resourceLimits');
+  checkKnownKeys(o, kResourceLimitKeys, 'options.resourceLimits');
   const limits: ResourceLimits = {};
   for (const key of kResourceLimitKeys) {
     const v = o[key];
@@ -237,10 +266,14 @@ function resolveResourceLimits(value: unknown): Readonly<ResourceLimits> | undef
   return Object.freeze(limits);
 }
 
-/** Validates `new WorkerPool()` options and fills in the defaults. Throws coded argument errors. */
+/**
+ * Validates `new WorkerPool()` options and fills in the defaults. Throws coded argument
+ * errors, also for a key that is not an option (in `options` or `options.resourceLimits`).
+ */
 export function resolveWorkerPoolOptions(input: unknown): ResolvedWorkerPoolOptions {
   if (input === undefined) throw new InvalidArgumentError('options', 'an object', input);
   const o = optionsObject(input, 'options');
+  checkKnownKeys(o, kWorkerPoolOptionKeys, 'options');
   const d = kDefaultWorkerPoolOptions;
   const filename = resolveFilename(o.filename);
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) {

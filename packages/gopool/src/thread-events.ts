@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { Decoder } from './decoder';
 import {
-  abortedError,
+  AbortError,
   moduleLoadError,
   taskTimeoutError,
   workerCrashedError,
@@ -21,7 +21,7 @@ import type { WorkerHandle } from './worker-handle';
 export function onAbort(scheduler: Scheduler, task: PoolTask): void {
   const handle = task.handle;
   const handed = task.state === TaskState.handed && handle !== null;
-  scheduler.settle(task, abortedError(task.signal!.reason), false);
+  scheduler.settle(task, new AbortError(undefined, { cause: task.signal!.reason }), false);
   if (handed && handle.accepting) handle.cancel(task);
   scheduler.pump();
 }

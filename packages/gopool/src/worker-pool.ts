@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TransferListItem } from 'node:worker_threads';
-import { abortedError, closedError, InvalidArgumentError } from './errors';
+import { AbortError, closedError, InvalidArgumentError } from './errors';
+import { checkKnownKeys } from './option-keys';
 import {
   integerIn,
   type ResolvedWorkerPoolOptions,
@@ -25,13 +26,25 @@ import { Scheduler } from './scheduler';
 export interface RunOptions {
   /** The export to call. Default: the pool's `name` option (`'default'`). */
   name?: string;
-  /** Aborts the task: removed if queued, told (its in-thread signal fires) if running. */
+  /**
+   * Aborts the task: removed if queued, told (its in-thread signal fires) if running. `run()`
+   * then rejects with an `AbortError` (`code` `'ABORT_ERR'`, `cause` = `signal.reason`), at
+   * once and without starting the task when the signal has already fired.
+   */
   signal?: AbortSignal;
   /** Transferred, not copied, to the thread; the task then travels by `postMessage`. */
   transferList?: readonly TransferListItem[];
   /** Milliseconds from `run()` until `ERR_NETPOLL_GOPOOL_TASK_TIMEOUT`; 0 = none. Default: `taskTimeout`. */
   timeout?: number;
 }
+
+// Every key of RunOptions: a missing or extra key here fails to compile.
+const kRunOptionKeys = Object.keys({
+  name: true,
+  signal: true,
+  transferList: true,
+  timeout: true,
+} satisfies Record<keyof RunOptions, true>);
 
 /** A snapshot of a {@link WorkerPool}'s state and counters. */
 export interface WorkerPoolStats {
@@ -112,13 +125,17 @@ export class WorkerPool {
   /**
    * Runs export `options.name` (default: the pool's `name`) of the task module as
    * `fn(value, signal)` on a thread and settles with its result. `signal` is an in-thread
-   * `AbortSignal`, passed only when `options.signal` was given.
+   * `AbortSignal`, passed only when `options.signal` was given; when the caller aborts, its
+   * reason is an `AbortError` (the caller's reason stays in the event loop).
    *
    * Rejects with: the task's own error (re-created: name, message, stack, own properties);
-   * `ERR_NETPOLL_ABORTED` (cause = `signal.reason`); `ERR_NETPOLL_GOPOOL_TASK_TIMEOUT`;
+   * an `AbortError` in Node's shape (`name` `'AbortError'`, `code` `'ABORT_ERR'`, `cause` =
+   * `signal.reason`; an already-aborted signal rejects at once, nothing is started);
+   * `ERR_NETPOLL_GOPOOL_TASK_TIMEOUT`;
    * `ERR_NETPOLL_GOPOOL_QUEUE_FULL`; `ERR_NETPOLL_GOPOOL_WORKER_CRASHED` /
    * `_WORKER_EXITED`; `ERR_NETPOLL_GOPOOL_MODULE_LOAD`; `ERR_NETPOLL_GOPOOL_DATA_CLONE`;
-   * `ERR_NETPOLL_CLOSED` after `close()`/`destroy()`; argument errors for bad options.
+   * `ERR_NETPOLL_CLOSED` after `close()`/`destroy()`; argument errors for bad options and
+   * for keys that are not options.
    */
   run<R = unknown>(value?: unknown, options?: RunOptions): Promise<R> {
     const scheduler = this.#scheduler;
@@ -137,9 +154,12 @@ export class WorkerPool {
       signal = options.signal;
       transferList = options.transferList;
       if (options.timeout !== undefined) timeout = options.timeout;
-      const invalid = this.#invalidRunOption(name, signal, transferList, options.timeout);
+      const invalid = this.#invalidRunOption(options, name, signal, transferList);
       if (invalid !== undefined) return Promise.reject(invalid);
-      if (signal?.aborted) return Promise.reject(abortedError(signal.reason));
+      // Aborted already: reject before anything is queued or started.
+      if (signal?.aborted) {
+        return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+      }
     }
     let index = name === this.#lastName ? this.#lastIndex : this.#names.get(name);
     if (index === undefined) {
@@ -160,13 +180,20 @@ export class WorkerPool {
     return scheduler.submit(task, timeout) ?? promise;
   }
 
-  /** Returns the argument error for a bad per-call option, or undefined. */
+  /** Returns the argument error for an unknown key or a bad value in `options`, or undefined. */
   #invalidRunOption(
+    options: RunOptions,
     name: unknown,
     signal: unknown,
     transferList: unknown,
-    timeout: unknown,
   ): Error | undefined {
+    const timeout = options.timeout;
+    try {
+      checkKnownKeys(options, kRunOptionKeys, 'options');
+      if (timeout !== undefined) integerIn(timeout, 'options.timeout', 0, 2147483647);
+    } catch (error) {
+      return error as Error;
+    }
     if (name !== this.#lastName && (typeof name !== 'string' || name.length === 0)) {
       return new InvalidArgumentError('options.name', 'a non-empty string', name);
     }
@@ -175,13 +202,6 @@ export class WorkerPool {
     }
     if (transferList !== undefined && !Array.isArray(transferList)) {
       return new InvalidArgumentError('options.transferList', 'an array', transferList);
-    }
-    if (timeout !== undefined) {
-      try {
-        integerIn(timeout, 'options.timeout', 0, 2147483647);
-      } catch (error) {
-        return error as Error;
-      }
     }
     return undefined;
   }

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Decoder } from './decoder';
-import { abortedError } from './errors';
+import { AbortError } from './errors';
 import {
   type CancelMessage,
   kHasName,
@@ -311,7 +311,7 @@ function onMessage(message: TaskMessage | CancelMessage): void {
   const controller = running.get(message.id);
   if (controller !== undefined) {
     running.delete(message.id);
-    controller.abort(abortedError(undefined));
+    controller.abort(new AbortError());
   } else if (message.ring && ((message.id - lastRingId) | 0) > 0) {
     cancelled.add(message.id);
   }

@@ -1,3 +1,4 @@
+import { Tag } from '../src/codec';
 import { Decoder } from '../src/decoder';
 import { Encoder } from '../src/encoder';
 
@@ -110,6 +111,109 @@ describe('codec', () => {
     let deep: unknown = 'bottom';
     for (let i = 0; i < 200; i++) deep = [deep];
     expect(roundTrip(deep)).toEqual(deep);
+  });
+
+  it('keeps holes in arrays as holes', () => {
+    // biome-ignore lint/suspicious/noSparseArray: holes are what this checks
+    const decoded = roundTrip([[, 1], [,], [1, , 3]]) as unknown[][];
+    expect(decoded.map((array) => array.length)).toEqual([2, 1, 3]);
+    expect(decoded.map((array) => Object.keys(array))).toEqual([['1'], [], ['0', '2']]);
+  });
+
+  it('keeps the named properties of arrays', () => {
+    const decoded = roundTrip({ list: Object.assign([1, 2], { note: 'x' }) }) as {
+      list: number[] & { note: string };
+    };
+    expect(Object.keys(decoded.list)).toEqual(['0', '1', 'note']);
+    expect(decoded.list.note).toBe('x');
+    // As many holes as named properties: the counts match, the holes must still show.
+    // biome-ignore lint/suspicious/noSparseArray: holes are what this checks
+    const balanced = roundTrip(Object.assign([, 2], { extra: 1 })) as unknown[];
+    expect(Object.keys(balanced)).toEqual(['1', 'extra']);
+  });
+
+  it('keeps an own __proto__ key as an own property without changing the prototype', () => {
+    const decoded = roundTrip(JSON.parse('{"a": 1, "__proto__": {"polluted": true}}')) as Record<
+      string,
+      unknown
+    >;
+    // Object.prototype, of whichever realm built it (jest's or Node's), not the key's value.
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(decoded))).toBeNull();
+    expect(Object.keys(decoded)).toEqual(['a', '__proto__']);
+    expect(Object.getOwnPropertyDescriptor(decoded, '__proto__')?.value).toEqual({
+      polluted: true,
+    });
+    expect(decoded.polluted).toBeUndefined();
+  });
+
+  it('keeps the identity of objects reached twice, and cycles', () => {
+    const shared = { n: 1 };
+    const pair = roundTrip([shared, { again: shared }]) as [object, { again: object }];
+    expect(pair[1].again).toBe(pair[0]);
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const loop = roundTrip(cyclic) as Record<string, unknown>;
+    expect(loop.self).toBe(loop);
+    // Also between the part that needs structured clone and the rest.
+    const mixed = roundTrip([shared, new Map([[1, shared]])]) as [object, Map<number, object>];
+    expect(mixed[1].get(1)).toBe(mixed[0]);
+    const bytes = Buffer.from('b');
+    const twice = roundTrip([bytes, bytes]) as Buffer[];
+    expect(twice[1]).toBe(twice[0]);
+    expect(Buffer.isBuffer(twice[0])).toBe(true);
+  });
+
+  it('keeps the identity of objects reached twice among many', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ i }));
+    const decoded = roundTrip([...many, many[70]]) as object[];
+    expect(decoded[100]).toBe(decoded[70]);
+    expect(new Set(decoded).size).toBe(100);
+  });
+
+  it('keeps unpaired surrogates in strings and keys', () => {
+    const lone = 'a\ud800b\udc00';
+    const decoded = roundTrip({ [lone]: lone, list: ['\udfff'] }) as Record<string, unknown>;
+    expect(Object.keys(decoded)).toEqual([lone, 'list']);
+    expect(decoded[lone]).toBe(lone);
+    expect(decoded.list).toEqual(['\udfff']);
+    // Long strings take a byte search first; U+FFFD and U+FF71 write 0xEF bytes themselves.
+    for (const long of ['✓'.repeat(100) + lone, '\ufffd'.repeat(70), 'ｱ'.repeat(70) + lone]) {
+      expect(roundTrip(long)).toBe(long);
+    }
+  });
+
+  it('keeps a resizable ArrayBuffer resizable', () => {
+    const buffer = new ArrayBuffer(4, { maxByteLength: 16 });
+    const decoded = roundTrip(buffer) as ArrayBuffer;
+    expect(decoded.resizable).toBe(true);
+    expect(decoded.maxByteLength).toBe(16);
+  });
+
+  it('skips enumerable keys inherited from Object.prototype, as structured clone does', () => {
+    Object.defineProperty(Object.prototype, 'inherited', {
+      value: 1,
+      enumerable: true,
+      configurable: true,
+    });
+    try {
+      expect(Object.keys(roundTrip({ own: 2 }) as object)).toEqual(['own']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).inherited;
+    }
+  });
+
+  it('writes plain trees in the tagged format, without the structured-clone fallback', () => {
+    const encoder = new Encoder();
+    // Sizes: tag 1, count or length 4, key 4 + bytes, int32 5, bytes 1 + kind 1 + length 4 + data.
+    for (const [value, tag, size] of [
+      [[1, 2, 3], Tag.Array, 20],
+      [{ a: 1 }, Tag.Object, 15],
+      [{ a: [Buffer.from('x')] }, Tag.Object, 22],
+    ] as const) {
+      encoder.reset(0);
+      encoder.value(value);
+      expect([encoder.buf[0], encoder.pos]).toEqual([tag, size]);
+    }
   });
 
   it('throws what structured clone throws for a function or a symbol', () => {

@@ -9,8 +9,9 @@ import {
   OutOfRangeError,
 } from '../src';
 import {
-  abortedError,
+  AbortError,
   describe as describeValue,
+  kRetiredErrorCodes,
   taskTimeoutError,
   workerExitedError,
 } from '../src/errors';
@@ -28,12 +29,35 @@ describe('errors', () => {
     expect([...rows].sort()).toEqual([...source].sort());
   });
 
+  it('lists retired codes in the README as retired, never to be reused', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(kRetiredErrorCodes).toEqual(['ERR_NETPOLL_ABORTED']);
+    for (const code of kRetiredErrorCodes) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${code}\``));
+      expect(row).toContain('retired; do not reuse');
+    }
+  });
+
+  it("makes aborts look like Node's own AbortError, with the netpoll marker", () => {
+    const error = new AbortError(undefined, { cause: 'why' });
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+      message: 'The operation was aborted',
+      cause: 'why',
+    });
+    expect(Object.keys(error)).toEqual(['code', 'name']);
+    expect(isNetpollError(error)).toBe(true);
+    expect(String(error)).toBe('AbortError: The operation was aborted');
+  });
+
   it('marks every error with a code and the cross-package marker', () => {
     const errors = [
       new InvalidArgumentError('x', 'a number', 'y'),
       new OutOfRangeError('x', 'positive', -1),
       new NetpollError('ERR_NETPOLL_CLOSED', 'closed'),
-      abortedError('why'),
+      new AbortError(),
     ];
     for (const error of errors) {
       expect(isNetpollError(error)).toBe(true);
@@ -57,7 +81,7 @@ describe('errors', () => {
   });
 
   it('sets cause, timeout and exitCode where documented', () => {
-    expect(abortedError('reason').cause).toBe('reason');
+    expect(new AbortError(undefined, { cause: 'reason' }).cause).toBe('reason');
     expect(taskTimeoutError(5)).toMatchObject({
       code: 'ERR_NETPOLL_GOPOOL_TASK_TIMEOUT',
       timeout: true,

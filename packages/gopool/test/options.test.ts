@@ -72,6 +72,17 @@ describe('resolvePoolOptions', () => {
     expect(codeOf(() => resolvePoolOptions({ logger: 'x' })).code).toBe('ERR_NETPOLL_INVALID_ARG');
   });
 
+  it('rejects a key that is not an option, naming the close one', () => {
+    expect(codeOf(() => resolvePoolOptions({ caps: 3 }))).toMatchObject({
+      name: 'TypeError',
+      code: 'ERR_NETPOLL_INVALID_ARG',
+      message: 'options.caps is not a known option (did you mean cap?)',
+    });
+    expect(codeOf(() => new Pool('p', { panicHandle: () => 1 } as never)).message).toBe(
+      'options.panicHandle is not a known option (did you mean panicHandler?)',
+    );
+  });
+
   it('is applied by the Pool constructor', () => {
     expect(codeOf(() => new Pool('p', { cap: -1 })).code).toBe('ERR_NETPOLL_OUT_OF_RANGE');
   });
@@ -217,6 +228,26 @@ describe('resolveWorkerPoolOptions', () => {
       resolveWorkerPoolOptions({ filename, resourceLimits: { stackSizeMb: 4 } }).resourceLimits,
     ).toEqual({
       stackSizeMb: 4,
+    });
+  });
+
+  it('rejects a key that is not an option, naming the close one', () => {
+    expect(codeOf(() => resolveWorkerPoolOptions({ filename, maxThread: 2 }))).toMatchObject({
+      name: 'TypeError',
+      code: 'ERR_NETPOLL_INVALID_ARG',
+      message: 'options.maxThread is not a known option (did you mean maxThreads?)',
+    });
+    expect(codeOf(() => new WorkerPool({ filename, workers: 2 } as never)).message).toBe(
+      'options.workers is not a known option',
+    );
+  });
+
+  it('rejects a resourceLimits key that is not a limit, naming the close one', () => {
+    expect(
+      codeOf(() => resolveWorkerPoolOptions({ filename, resourceLimits: { stackSize: 4 } })),
+    ).toMatchObject({
+      code: 'ERR_NETPOLL_INVALID_ARG',
+      message: 'options.resourceLimits.stackSize is not a known option (did you mean stackSizeMb?)',
     });
   });
 
