@@ -2,7 +2,8 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 /**
- * The codes in the first column of a package README's `## Errors` table, in order. Each
+ * The codes in the first column of a package README's `## Errors` table, in order: `ERR_NETPOLL_*`
+ * ones and Node's own (`ABORT_ERR`). Each
  * package's test/errors.test.ts compares them with the codes its src/errors.ts declares
  * (house style B.5: the registry and the README must agree).
  *
@@ -14,7 +15,7 @@ function readmeErrorCodes(packageDir) {
   const section = readme.split(/^## Errors$/m)[1];
   if (section === undefined) throw new Error(`${packageDir}/README.md has no "## Errors" section`);
   const table = section.split(/^## /m)[0];
-  return [...table.matchAll(/^\| `(ERR_[A-Z_]+)` *\|/gm)].map((match) => match[1]);
+  return [...table.matchAll(/^\| `([A-Z][A-Z0-9_]*_[A-Z0-9_]+)` *\|/gm)].map((match) => match[1]);
 }
 
 module.exports = { readmeErrorCodes };

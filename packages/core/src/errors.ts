@@ -27,6 +27,8 @@ export const kCoreErrorCodes = Object.freeze([
   'ERR_NETPOLL_HANDLER_LOAD',
   'ERR_NETPOLL_REACTOR_CRASHED',
   'ERR_NETPOLL_REUSE_PORT_REQUIRED',
+  // Node's code for an aborted operation (an AbortError), not an ERR_NETPOLL_ one.
+  'ABORT_ERR',
 ] as const);
 
 /** A code from {@link kCoreErrorCodes}. */

@@ -1,9 +1,18 @@
+export { AbortError } from './abort';
 export type { Network } from './address';
 export { loadBinding, type NativeBinding, type NativeLimits } from './binding';
 export { Connection } from './connection';
 export type { CloseCallback } from './connection-owner';
-export { ConnectionReader } from './connection-reader';
+export { ConnectionReader, type WaitOptions } from './connection-reader';
 export { ConnectionWriter } from './connection-writer';
+export {
+  acceptErrorChannel,
+  backpressureChannel,
+  type ConnectionSide,
+  connectionCloseChannel,
+  connectionOpenChannel,
+  reactorStallChannel,
+} from './diagnostics';
 export { dialConnection } from './dialer';
 export {
   type CoreErrorCode,
@@ -41,6 +50,7 @@ export {
   type ReactorOptions,
   type ResolvedDialOptions,
   type ResolvedFramingOptions,
+  type ResolvedShutdownOptions,
   resolveDialOptions,
   resolveReactorOptions,
   type ShutdownOptions,

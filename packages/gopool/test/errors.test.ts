@@ -19,7 +19,7 @@ import {
 const root = join(__dirname, '..');
 
 function codesIn(text: string): Set<string> {
-  return new Set(text.match(/ERR_NETPOLL_[A-Z_]+/g) ?? []);
+  return new Set(text.match(/ERR_NETPOLL_[A-Z_]+|ABORT_ERR/g) ?? []);
 }
 
 describe('errors', () => {
