@@ -47,7 +47,8 @@ export class ConnectionSocket {
     if (timeout < 1000 || !this.#tcp || this.#released) return;
     this.#idleTimeout = timeout;
     this.#reactor.countCall();
-    this.#reactor.binding.setKeepAlive(this.#fd, Math.floor(timeout / 1000));
+    // Linux refuses keep-alive idle times above 32767 s; a longer timeout uses the longest.
+    this.#reactor.binding.setKeepAlive(this.#fd, Math.min(Math.floor(timeout / 1000), 32767));
   }
 
   /**

@@ -33,7 +33,8 @@ export interface ConnectionOptions {
    */
   writeTimeout?: number;
   /**
-   * TCP keep-alive in ms, as netpoll's `SetIdleTimeout`: idle = interval = ⌊ms / 1000⌋ s; under
+   * TCP keep-alive in ms, as netpoll's `SetIdleTimeout`: idle = interval = ⌊ms / 1000⌋ s (at
+   * most 32767 s, Linux's limit); under
    * 1000 it is a no-op; never closes idle connections. Ignored for Unix sockets. Default 0.
    */
   idleTimeout?: number;

@@ -9,6 +9,7 @@
 //   fail with a coded error, never stall.
 
 const { parentPort, workerData } = require('node:worker_threads');
+const diagnostics = require('node:diagnostics_channel');
 const net = require('node:net');
 const core = require('../../dist/index.js');
 const { until, untilQuiet } = require('./loop-turns');
@@ -94,6 +95,11 @@ async function slowReader() {
 
 async function bigEcho() {
   core.configureReactor({ maxInboundMemory: 32 << 20 });
+  let evacuatedBytes = 0;
+  const onStall = (message) => {
+    evacuatedBytes += message.evacuatedBytes;
+  };
+  diagnostics.subscribe('netpoll:reactor:stall', onStall);
   const loop = new core.EventLoop((connection) => {
     connection.writer.writeFrom(connection.reader, connection.reader.len());
     connection.writer.flush();
@@ -114,9 +120,10 @@ async function bigEcho() {
     outcome = error.code ?? String(error);
   }
   client.close();
+  diagnostics.unsubscribe('netpoll:reactor:stall', onStall);
   await loop.shutdown({ timeout: 100 });
   await served;
-  return { outcome, stats: core.getReactorStats() };
+  return { outcome, evacuatedBytes, stats: core.getReactorStats() };
 }
 
 const scenarios = { 'slow-reader': slowReader, 'big-echo': bigEcho };

@@ -228,4 +228,23 @@ describeNative('argument checks of EventLoop, shutdown and configureReactor', ()
       'options.maxInboundMemry is not a known option (did you mean maxInboundMemory?)',
     );
   });
+
+  it('serve refuses what is not a Listener, and a listener another loop already serves', async () => {
+    const loop = new EventLoop(echoHandler);
+    for (const bad of [null, {}, { fd: 3, closed: false }, 'tcp://127.0.0.1:1']) {
+      const error = await loop.serve(bad as never).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ code: 'ERR_NETPOLL_INVALID_ARG' });
+    }
+    const server = startServer(echoHandler);
+    const second = new EventLoop(echoHandler);
+    await expect(second.serve(server.listener)).rejects.toMatchObject({
+      code: 'ERR_NETPOLL_INVALID_ARG',
+      message: expect.stringContaining('a listener no other loop serves'),
+    });
+    // The first loop still serves it, and shuts down normally.
+    await server.stop();
+    await loop.shutdown();
+    await second.shutdown();
+  });
 });
