@@ -3,7 +3,14 @@
  * remote addresses. Each is one JS→native call when used (never per message). Addresses are
  * cached; `release()` looks up the ones not read yet before the fd is handed back, because the
  * kernel forgets them with the socket.
+ *
+ * Reading is paused for any of three reasons, and resumes when none is left: `pauseRead()`, and
+ * the connection holding back by itself so that one peer cannot take the reactor's inbound memory
+ * from the others — while `readHighWaterMark` bytes of input wait unconsumed (or what a pending
+ * `waitFor(n)` needs, if more), and, for an accepted connection, while `highWaterMark` bytes of
+ * output wait unsent. Those two are published on the backpressure diagnostics channel.
  */
+import { backpressureChannel } from './diagnostics';
 import type { Reactor } from './reactor';
 
 /** Why reading is paused: bits, reading resumes when none is left. */
@@ -15,16 +22,56 @@ export class ConnectionSocket {
   readonly #reactor: Reactor;
   readonly #fd: number;
   readonly #tcp: boolean;
+  readonly #connection: object; // the message subject of the backpressure channel
+  readonly #readHighWaterMark: number;
+  readonly #throttlesOutput: boolean;
   #idleTimeout = 0;
   #paused = 0; // kPause* bits
   #released = false;
   #local: string | null = null;
   #remote: string | null = null;
 
-  constructor(reactor: Reactor, fd: number, tcp: boolean) {
+  /**
+   * @param throttlesOutput whether unsent output pauses reading: accepted connections only (a
+   *   dialed one must keep reading while it sends, or a client that uploads a lot before reading
+   *   the replies would deadlock with its server).
+   */
+  constructor(
+    reactor: Reactor,
+    fd: number,
+    tcp: boolean,
+    connection: object,
+    readHighWaterMark: number,
+    throttlesOutput: boolean,
+  ) {
     this.#reactor = reactor;
     this.#fd = fd;
     this.#tcp = tcp;
+    this.#connection = connection;
+    this.#readHighWaterMark = readHighWaterMark;
+    this.#throttlesOutput = throttlesOutput;
+  }
+
+  /** `length` bytes wait unconsumed and a pending wait needs `waitSize`: hold back or go on. */
+  inputChanged(length: number, waitSize: number): void {
+    if (length >= Math.max(this.#readHighWaterMark, waitSize)) this.#throttle(kPauseInput, true);
+    else if ((this.#paused & kPauseInput) !== 0) this.#throttle(kPauseInput, false);
+  }
+
+  /** True when `length` unconsumed bytes may hold back reading (cheap test for the hot path). */
+  inputNeedsCheck(length: number): boolean {
+    return length >= this.#readHighWaterMark || (this.#paused & kPauseInput) !== 0;
+  }
+
+  /** Unsent output reached `highWaterMark` (true) or fell below it (false). */
+  outputChanged(full: boolean): void {
+    if (this.#throttlesOutput) this.#throttle(kPauseOutput, full);
+  }
+
+  #throttle(reason: number, paused: boolean): void {
+    if (!this.pause(reason, paused) || !backpressureChannel.hasSubscribers) return;
+    const name = reason === kPauseInput ? 'input' : 'output';
+    backpressureChannel.publish({ connection: this.#connection, reason: name, paused });
   }
 
   /** The keep-alive in ms (0 = off). */

@@ -14,10 +14,10 @@ import { type InspectOptions, inspect } from 'node:util';
 import { LinkBuffer } from '@netpoll/linkbuffer';
 import type { CloseCallback, ConnectionOwner } from './connection-owner';
 import { ConnectionReader, type ReadWaitHost } from './connection-reader';
-import { ConnectionSocket, kPauseInput, kPauseOutput, kPauseUser } from './connection-socket';
+import { ConnectionSocket, kPauseUser } from './connection-socket';
 import { ConnectionTimeouts } from './connection-timeouts';
 import { ConnectionWriter, type WriteHost } from './connection-writer';
-import { backpressureChannel, connectionCloseChannel } from './diagnostics';
+import { connectionCloseChannel } from './diagnostics';
 import {
   connectionClosedError,
   eofError,
@@ -65,13 +65,11 @@ export class Connection
   #writeClosed = false; // closed locally, or the peer reset: no more writes
   #finalized = false;
   #hardClose = false; // destroy(): no lingering close
-  #holds = 0; // work in flight that graceful shutdown and a peer's EOF wait for
   #draining = false; // graceful shutdown began
   #inputEnded = false; // graceful shutdown: everything that arrived before it was read
   readonly #maxFrameSize: number;
   readonly #lingerTimeout: number;
   readonly #allowHalfOpen: boolean;
-  readonly #readHighWaterMark: number;
   #closeCallbacks: CloseCallback[] = [];
   #closeError: Error | null = null;
   readonly #socket: ConnectionSocket;
@@ -92,7 +90,6 @@ export class Connection
     this.#owner = owner;
     this.#maxFrameSize = options.framing?.maxFrameSize ?? 0;
     this.#lingerTimeout = options.lingerTimeout;
-    this.#readHighWaterMark = options.readHighWaterMark;
     this.#allowHalfOpen = (options as Partial<ResolvedDialOptions>).allowHalfOpen === true;
     this.reader = new ConnectionReader(this);
     // 1 KiB writer nodes (LinkBuffer's default is 4 KiB): a node lives from its first write until
@@ -111,7 +108,14 @@ export class Connection
       options.readTimeout,
     );
     this.#requests = new RequestRunner(this);
-    this.#socket = new ConnectionSocket(reactor, fd, network === 'tcp');
+    this.#socket = new ConnectionSocket(
+      reactor,
+      fd,
+      network === 'tcp',
+      this,
+      options.readHighWaterMark,
+      owner !== null,
+    );
     reactor.attachStream(fd, this);
     if (options.idleTimeout > 0) this.setIdleTimeout(options.idleTimeout);
   }
@@ -197,14 +201,7 @@ export class Connection
    * release function (calling it again does nothing). On a closed connection it holds nothing.
    */
   hold(): () => void {
-    if (this.#finalized) return kReleased;
-    this.#holds++;
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      if (--this.#holds === 0 && !this.#requests.processing) this.afterProcessing();
-    };
+    return this.#finalized ? kReleased : this.#requests.hold();
   }
 
   /**
@@ -218,7 +215,7 @@ export class Connection
 
   /** Holds taken with `hold()`/`track()` and not yet released. */
   get holds(): number {
-    return this.#holds;
+    return this.#requests.holds;
   }
 
   /**
@@ -259,7 +256,7 @@ export class Connection
       closed: this.#finalized,
       bufferedBytes: this.reader.closed ? 0 : this.reader.len(),
       pendingBytes: this.#finalized ? 0 : this.pendingBytes,
-      holds: this.#holds,
+      holds: this.#requests.holds,
       readPaused: this.readPaused,
     };
     if (depth < 0) return '[Connection]';
@@ -386,7 +383,7 @@ export class Connection
     reader.appendRegion(slab, start, end, this.#reactor.inbound, token);
     reader.wake();
     this.#requests.dataArrived(end - start);
-    if (reader.len() >= this.#readHighWaterMark) this.inputWanted();
+    if (this.#socket.inputNeedsCheck(reader.len())) this.inputWanted();
   }
 
   /** @internal Peer closed (errno 0) or failed. */
@@ -472,37 +469,18 @@ export class Connection
 
   /** @internal ReadWaitHost: user code released the reader with nothing left in it. */
   inputConsumed(): void {
-    if (this.#socket.pausedFor(kPauseInput)) this.#throttle(kPauseInput, false);
+    this.#socket.inputChanged(0, 0);
     if (this.#peerClosed && !this.#requests.processing) this.afterProcessing();
   }
 
-  /**
-   * @internal ReadWaitHost (and new input): reading stops while unconsumed input reaches the
-   * read high-water mark — or what a pending `waitFor(n)` needs, if more — and resumes below it.
-   */
+  /** @internal ReadWaitHost (and new input): re-checks the input limit (`./connection-socket`). */
   inputWanted(): void {
-    const reader = this.reader;
-    const limit = Math.max(this.#readHighWaterMark, reader.waitSize);
-    if (reader.len() >= limit) this.#throttle(kPauseInput, true);
-    else if (this.#socket.pausedFor(kPauseInput)) this.#throttle(kPauseInput, false);
+    this.#socket.inputChanged(this.reader.len(), this.reader.waitSize);
   }
 
-  /**
-   * @internal OutputHost: unsent output reached the high-water mark: a server connection stops
-   * reading (more requests would only queue more replies for a peer that does not read them)
-   * until it drains.
-   */
+  /** @internal OutputHost: unsent output reached the high-water mark. */
   outputFull(): void {
-    // Only accepted connections: a dialed one must keep reading while it sends (a client that
-    // uploads a lot before reading the replies would otherwise deadlock with its server).
-    if (this.#owner !== null) this.#throttle(kPauseOutput, true);
-  }
-
-  /** Sets or clears a reason the connection holds back reading, and publishes the change. */
-  #throttle(reason: number, paused: boolean): void {
-    if (!this.#socket.pause(reason, paused) || !backpressureChannel.hasSubscribers) return;
-    const name = reason === kPauseInput ? 'input' : 'output';
-    backpressureChannel.publish({ connection: this, reason: name, paused });
+    this.#socket.outputChanged(true);
   }
 
   /** @internal WriteHost: native met EAGAIN on this socket and holds output for it. */
@@ -522,7 +500,7 @@ export class Connection
 
   /** @internal OutputHost: unsent output fell below the high-water mark. */
   drained(): void {
-    if (this.#socket.pausedFor(kPauseOutput)) this.#throttle(kPauseOutput, false);
+    this.#socket.outputChanged(false);
     this.#emitSafely('drain');
   }
 
@@ -576,7 +554,7 @@ export class Connection
       this.fail(readerClosedError()); // a handler closed the reader: report it now, not at new data
     } else if (this.#userClosed) {
       this.#finalize();
-    } else if (this.#holds > 0) {
+    } else if (this.#requests.holds > 0) {
       // Work in flight will still write: a peer's EOF or a shutdown waits for it.
     } else if (this.#peerClosed && this.#closesOnPeerEnd()) {
       this.#userClosed = true;

@@ -7,6 +7,10 @@
  * that neither consumed input nor saw new input arrive is not re-run until more data comes
  * (netpoll would spin; one JS thread must not). The reader is released after each call, or when
  * its promise settles.
+ *
+ * It also counts the work user code holds in flight outside a handler call (`connection.hold()`):
+ * a reply produced later by a worker, a timer or a database callback. Graceful shutdown and a
+ * peer's EOF wait for those as they wait for a running handler.
  */
 import type { Connection } from './connection';
 import type { ConnectionReader } from './connection-reader';
@@ -52,6 +56,7 @@ export class RequestRunner {
   #appended = 0; // bytes appended to the reader so far
   #lengthBefore = 0; // reader length when the current call started
   #appendedBefore = 0; // #appended when the current call started
+  #holds = 0; // work in flight outside a handler call
 
   constructor(host: RequestHost & Connection) {
     this.#host = host;
@@ -65,6 +70,25 @@ export class RequestRunner {
   /** True while a handler (or `onConnect`) runs or its promise is pending. */
   get processing(): boolean {
     return this.#processing;
+  }
+
+  /** Holds taken and not yet released. */
+  get holds(): number {
+    return this.#holds;
+  }
+
+  /**
+   * Counts work in flight until the returned function is called (once; later calls do nothing);
+   * when the last hold goes and no handler runs, the host's close follow-ups run.
+   */
+  hold(): () => void {
+    this.#holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this.#holds === 0 && !this.#processing) this.#host.afterProcessing();
+    };
   }
 
   /** False between `markConnecting()` and `markConnected()`. */

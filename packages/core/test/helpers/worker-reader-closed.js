@@ -101,7 +101,7 @@ async function main() {
   hog.pause();
   hog.on('error', () => {});
   hog.write(Buffer.alloc(16 << 20, 0x41));
-  await until(() => newest !== null && newest.readPaused, "the hog's connection stopped reading");
+  await until(() => newest?.readPaused === true, "the hog's connection stopped reading");
   const hogServerSide = newest;
   const other = await connect();
   let echoedWhileHogged = 0;
