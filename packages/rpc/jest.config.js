@@ -1,0 +1,1 @@
+module.exports = require('@netpoll/jest-config').createJestConfig(__dirname);

@@ -1,0 +1,46 @@
+/**
+ * The wire format's constants (README "Wire format", version 1): message kinds, flags, offsets
+ * and limits. Everything the encoder and decoder agree on lives here, once.
+ */
+
+/** Protocol version carried in the high 4 bits of byte 0. */
+export const kProtocolVersion = 1;
+
+/** Message kinds (low 4 bits of byte 0). */
+export const Kind = Object.freeze({
+  REQUEST: 1,
+  RESPONSE: 2,
+  ERROR: 3,
+  ONE_WAY: 4,
+  PING: 5,
+  PONG: 6,
+  GOAWAY: 7,
+} as const);
+
+/** A message kind. */
+export type MessageKind = (typeof Kind)[keyof typeof Kind];
+
+/** Flag bits of byte 1. */
+export const kFlagDeadline = 0x01;
+export const kFlagMetadata = 0x02;
+export const kFlagClosing = 0x04;
+export const kKnownFlags = kFlagDeadline | kFlagMetadata | kFlagClosing;
+
+/** Offsets inside the body (after the length header). */
+export const kOffsetKindVersion = 0;
+export const kOffsetFlags = 1;
+export const kOffsetSeq = 2;
+/** Where the kind-specific fields start. */
+export const kFixedHeaderSize = 6;
+
+/** Longest method name, error code and metadata key (a u8 length). */
+export const kMaxShortString = 255;
+/** Longest error message and metadata value (a u16 length). */
+export const kMaxLongString = 65535;
+/** Most metadata entries in one message (a u8 count). */
+export const kMaxMetadataEntries = 255;
+/** Largest PING payload. */
+export const kMaxPingPayload = 64;
+
+/** Length-header sizes the framing supports. */
+export type LengthHeader = 1 | 2 | 4;
