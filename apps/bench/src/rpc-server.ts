@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * A server of the RPC benchmark, run by `main.js rpc` as a child process pinned to CPU 0:
+ *
+ *   node rpc-server.js net | grpc | netpoll      (forked, with an IPC channel)
+ *
+ * Listens on 127.0.0.1 (a kernel-chosen port) with an `echo` method and reports over IPC:
+ * `{ event: 'listening', address }` once it accepts calls; on `{ type: 'sample' }` its CPU time so
+ * far (process.cpuUsage(), user + system, every thread) and its peak RSS (VmHWM) as
+ * `{ event: 'sample', cpuMicros, peakRssBytes }`; on `{ type: 'stop' }` it closes and exits 0.
+ * It exits as well when the IPC channel closes (the bench is gone).
+ */
+import { peakRssBytes } from './proc-stat';
+import { startGrpcEchoServer } from './rpc-grpc';
+import { startNetRpcServer } from './rpc-net';
+import { startNetpollEchoServer } from './rpc-netpoll';
+
+/** The server implementations; the netpoll-* stacks all run `netpoll`. */
+export const kServerKinds = ['net', 'grpc', 'netpoll'] as const;
+export type ServerKind = (typeof kServerKinds)[number];
+
+/** A message the bench sends a server. */
+export type ServerRequest = { readonly type: 'sample' } | { readonly type: 'stop' };
+
+/** Starts the `kind` echo server on 127.0.0.1, port 0. */
+export function startRpcServer(
+  kind: ServerKind,
+): Promise<{ readonly address: string; close(): Promise<void> }> {
+  switch (kind) {
+    case 'net':
+      return startNetRpcServer((request) => request);
+    case 'grpc':
+      return startGrpcEchoServer();
+    case 'netpoll':
+      return startNetpollEchoServer();
+  }
+}
+
+/** This process's CPU time so far, µs (user + system, all threads). */
+export function cpuMicrosSoFar(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
+
+async function main(kind: string): Promise<void> {
+  const send = process.send?.bind(process);
+  if (send === undefined) {
+    process.stderr.write('rpc-server.js runs as a child of main.js rpc, with an IPC channel\n');
+    process.exitCode = 2;
+    return;
+  }
+  if (!(kServerKinds as readonly string[]).includes(kind)) {
+    process.stderr.write(
+      `rpc-server.js: the server must be one of ${kServerKinds.join(', ')} (received ${kind})\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  process.on('disconnect', () => process.exit(0));
+  const server = await startRpcServer(kind as ServerKind);
+  process.on('message', (message: ServerRequest) => {
+    if (message.type === 'sample') {
+      send({
+        event: 'sample',
+        cpuMicros: cpuMicrosSoFar(),
+        peakRssBytes: peakRssBytes(process.pid),
+      });
+    } else if (message.type === 'stop') {
+      void server.close().finally(() => process.exit(0));
+    }
+  });
+  send({ event: 'listening', address: server.address });
+}
+
+if (require.main === module) {
+  main(process.argv[2] ?? '').catch((error: unknown) => {
+    process.stderr.write(
+      `rpc-server.js: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
