@@ -43,6 +43,7 @@ export const kBenchUsage = `usage: main.js [--impls ${kEchoImplementations.join(
                [--duration MS] [--warmup MS] [--payload BYTES] [--client ${kClients.join('|')}]
                [--json FILE]
        main.js --help
+       main.js rpc ...   (the RPC benchmark: main.js rpc --help)
 
 Runs the length-header echo benchmark: each server implementation from
 apps/echo pinned to CPU 0, this package's load generator pinned to CPU 1,

@@ -4,8 +4,13 @@ import { wantsHelp } from '@netpoll/app-echo';
 import { type BenchCommand, kBenchUsage, parseBenchCommand } from './commands';
 import { type EchoBenchOptions, type RunResult, runOnce } from './echo-bench';
 import { renderReport, summarize } from './report';
+import { rpcMain } from './rpc-main';
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'rpc') {
+    await rpcMain(argv.slice(1));
+    return;
+  }
   if (wantsHelp(argv)) {
     process.stdout.write(`${kBenchUsage}\n`);
     return;

@@ -1,0 +1,155 @@
+/**
+ * One measured run of the RPC benchmark: a stack's server in a child process on CPU 0, its client
+ * (a Node client process, or netpoll_rpc_loadgen for `netpoll-native-load`) on CPU 1. The client
+ * reports when its measured window opens and closes; the bench then asks the server for its CPU
+ * time, so both sides' CPU is taken over the same window. Both children are stopped and reaped
+ * before the run returns, whether it succeeded or not.
+ */
+import { join } from 'node:path';
+import { type BenchChild, type ChildEvent, forkChild, spawnChild, stopChild } from './rpc-children';
+import type { CallResult, ClientPlan, ClientStack } from './rpc-client';
+import type { RpcStack } from './rpc-commands';
+import { type NativeLoadResult, nativeLoadArgs } from './rpc-loadgen';
+import type { ServerKind } from './rpc-server';
+
+/** One run's figures. */
+export interface RpcRunResult {
+  readonly stack: RpcStack;
+  readonly callers: number;
+  readonly calls: number;
+  readonly elapsedMs: number;
+  readonly callsPerSecond: number;
+  readonly serverCpuMicrosPerCall: number;
+  readonly clientCpuMicrosPerCall: number;
+  readonly p50Micros: number;
+  readonly p99Micros: number;
+  readonly serverPeakRssBytes: number;
+  readonly clientPeakRssBytes: number;
+  readonly errors: number;
+  readonly firstError?: string;
+}
+
+/** What every run shares. */
+export interface RpcRunOptions {
+  readonly connections: number;
+  readonly payloadSize: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly timeoutMs: number;
+  /** Pin the server to CPU 0 and the client to CPU 1. */
+  readonly pinned: boolean;
+  /** netpoll_rpc_loadgen, when a run needs it. */
+  readonly loadgenPath?: string;
+}
+
+/** The server each stack runs. */
+export function serverKind(stack: RpcStack): ServerKind {
+  if (stack === 'net' || stack === 'grpc') return stack;
+  return 'netpoll';
+}
+
+interface Sample {
+  readonly cpuMicros: number;
+  readonly peakRssBytes: number;
+}
+
+async function sampleServer(server: BenchChild): Promise<Sample> {
+  const reply = server.nextEvent('sample', 30_000);
+  server.process.send({ type: 'sample' });
+  return (await reply) as unknown as Sample;
+}
+
+/** Runs `stack` with `callers` callers once. Throws when a reply did not match its request. */
+export async function runRpcOnce(
+  stack: RpcStack,
+  callers: number,
+  options: RpcRunOptions,
+): Promise<RpcRunResult> {
+  const server = forkChild(
+    `${stack} server`,
+    join(__dirname, 'rpc-server.js'),
+    [serverKind(stack)],
+    options.pinned ? 0 : null,
+  );
+  let client: BenchChild | undefined;
+  try {
+    const { address } = (await server.nextEvent('listening', 30_000)) as unknown as {
+      address: string;
+    };
+    const windowTimeout = options.warmupMs + options.durationMs + 60_000;
+    let result: CallResult & { readonly peakRssBytes: number };
+    let serverStart: Sample;
+    let serverEnd: Sample;
+    if (stack === 'netpoll-native-load') {
+      if (options.loadgenPath === undefined) throw new Error('netpoll_rpc_loadgen was not built');
+      client = spawnChild(
+        `${stack} load generator`,
+        options.loadgenPath,
+        nativeLoadArgs({ address, callers, ...options }),
+        options.pinned ? 1 : null,
+      );
+      await client.nextEvent('start', windowTimeout);
+      serverStart = await sampleServer(server);
+      await client.nextEvent('end', windowTimeout);
+      serverEnd = await sampleServer(server);
+      const line = (await client.nextEvent('result', 60_000)) as unknown as NativeLoadResult;
+      result = {
+        ...line,
+        ...(line.firstErrorCode === '' ? {} : { firstError: line.firstErrorCode }),
+      };
+    } else {
+      client = forkChild(
+        `${stack} client`,
+        join(__dirname, 'rpc-client.js'),
+        [],
+        options.pinned ? 1 : null,
+      );
+      const plan: ClientPlan = {
+        stack: stack as ClientStack,
+        address,
+        callers,
+        connections: options.connections,
+        payloadSize: options.payloadSize,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+        timeoutMs: options.timeoutMs,
+      };
+      client.process.send(plan);
+      await client.nextEvent('ready', 60_000);
+      await client.nextEvent('start', windowTimeout);
+      serverStart = await sampleServer(server);
+      await client.nextEvent('end', windowTimeout);
+      serverEnd = await sampleServer(server);
+      result = (await client.nextEvent('result', options.timeoutMs + 60_000)) as ChildEvent &
+        CallResult & { readonly peakRssBytes: number };
+    }
+    if (result.mismatches > 0) {
+      throw new Error(
+        `${stack} at ${callers} callers: ${result.mismatches} replies differed from their requests` +
+          `${result.firstError === undefined ? '' : ` (${result.firstError})`}`,
+      );
+    }
+    const calls = Math.max(result.calls, 1);
+    return {
+      stack,
+      callers,
+      calls: result.calls,
+      elapsedMs: result.elapsedMs,
+      callsPerSecond: (result.calls * 1000) / result.elapsedMs,
+      serverCpuMicrosPerCall: (serverEnd.cpuMicros - serverStart.cpuMicros) / calls,
+      clientCpuMicrosPerCall: result.cpuMicros / calls,
+      p50Micros: result.p50Micros,
+      p99Micros: result.p99Micros,
+      serverPeakRssBytes: serverEnd.peakRssBytes,
+      clientPeakRssBytes: result.peakRssBytes,
+      errors: result.errors,
+      ...(result.firstError === undefined ? {} : { firstError: result.firstError }),
+    };
+  } finally {
+    if (client !== undefined) {
+      const child = client;
+      await stopChild(child, () => child.process.kill('SIGTERM'));
+    }
+    await stopChild(server, () => server.process.send({ type: 'stop' }));
+  }
+}

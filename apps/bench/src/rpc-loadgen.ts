@@ -1,0 +1,86 @@
+/**
+ * The native load generator of the `netpoll-native-load` stack: `loadgen-rpc/` (netpoll_rpc_loadgen,
+ * a C++ epoll client speaking @netpoll/rpc's wire format), built with cmake into
+ * `build/loadgen-rpc/`: configured once, then brought up to date on every use (a no-op when
+ * nothing changed, so an edited source is never measured stale). Linux only.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const kPackageRoot = join(__dirname, '..');
+const kSourceDir = join(kPackageRoot, 'loadgen-rpc');
+const kBuildDir = join(kPackageRoot, 'build', 'loadgen-rpc');
+
+/** Path of the load generator executable. */
+export const kRpcLoadgenPath = join(kBuildDir, 'netpoll_rpc_loadgen');
+
+function run(args: readonly string[]): void {
+  try {
+    execFileSync('cmake', [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const failure = error as { stdout?: Buffer; stderr?: Buffer; message: string };
+    throw new Error(
+      `cmake ${args.join(' ')} failed: ${failure.message}\n${failure.stdout?.toString() ?? ''}${failure.stderr?.toString() ?? ''}`,
+    );
+  }
+}
+
+/**
+ * Builds netpoll_rpc_loadgen if it is missing or older than its sources and returns its path.
+ * Throws (with cmake's output) when that is not possible: not Linux, no cmake or no compiler.
+ */
+export function ensureRpcLoadgen(): string {
+  if (process.platform !== 'linux') {
+    throw new Error('netpoll_rpc_loadgen is Linux only (epoll)');
+  }
+  if (!existsSync(join(kBuildDir, 'CMakeCache.txt'))) {
+    run(['-S', kSourceDir, '-B', kBuildDir, '-DCMAKE_BUILD_TYPE=Release']);
+  }
+  run(['--build', kBuildDir]);
+  if (!existsSync(kRpcLoadgenPath)) throw new Error(`cmake built no ${kRpcLoadgenPath}`);
+  return kRpcLoadgenPath;
+}
+
+/** What one load generator run does. */
+export interface NativeLoadPlan {
+  /** The server, 'host:port'. */
+  readonly address: string;
+  readonly connections: number;
+  /** Requests in flight over all connections. */
+  readonly callers: number;
+  readonly payloadSize: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly timeoutMs: number;
+}
+
+/** The load generator's arguments for `plan`: at most one connection per caller. */
+export function nativeLoadArgs(plan: NativeLoadPlan): string[] {
+  const separator = plan.address.lastIndexOf(':');
+  return [
+    ...['--host', plan.address.slice(0, separator).replace(/^\[|\]$/g, '')],
+    ...['--port', plan.address.slice(separator + 1)],
+    ...['--connections', String(Math.min(plan.connections, plan.callers))],
+    ...['--callers', String(plan.callers)],
+    ...['--payload', String(plan.payloadSize)],
+    ...['--warmup', String(plan.warmupMs)],
+    ...['--duration', String(plan.durationMs)],
+    ...['--timeout', String(plan.timeoutMs)],
+    ...['--method', 'echo'],
+  ];
+}
+
+/** The load generator's last line. */
+export interface NativeLoadResult {
+  readonly event: 'result';
+  readonly calls: number;
+  readonly elapsedMs: number;
+  readonly p50Micros: number;
+  readonly p99Micros: number;
+  readonly errors: number;
+  readonly mismatches: number;
+  readonly firstErrorCode: string;
+  readonly cpuMicros: number;
+  readonly peakRssBytes: number;
+}
