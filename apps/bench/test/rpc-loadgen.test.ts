@@ -1,0 +1,173 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
+import { afterTest } from '@netpoll/jest-config/cleanup';
+import { ensureRpcLoadgen, type NativeLoadResult, nativeLoadArgs } from '../src/rpc-loadgen';
+import { startWireEchoServer, type WireMode } from './helpers/wire-echo-server';
+
+// netpoll_rpc_loadgen against a wire-format echo server written in the test (not @netpoll/rpc):
+// the requests it sends, and that it verifies every reply (payload, seq) byte for byte.
+
+let loadgen: string;
+
+beforeAll(() => {
+  loadgen = ensureRpcLoadgen(); // cmake: configures once, then a no-op when up to date
+}, 120_000);
+
+interface LoadgenRun {
+  readonly code: number | null;
+  readonly events: Array<Record<string, unknown>>;
+  readonly stderr: string;
+}
+
+async function runLoadgen(
+  args: readonly string[],
+  closeStdinAfterMs?: number,
+): Promise<LoadgenRun> {
+  const child = spawn(loadgen, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  afterTest(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  if (closeStdinAfterMs !== undefined) {
+    setTimeout(() => child.stdin.end(), closeStdinAfterMs);
+  }
+  const [code] = (await once(child, 'close')) as [number | null];
+  const events = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { code, events, stderr };
+}
+
+function args(port: number, overrides: Partial<Record<string, number>> = {}): string[] {
+  return nativeLoadArgs({
+    address: `127.0.0.1:${port}`,
+    connections: 2,
+    callers: 6,
+    payloadSize: 1024,
+    warmupMs: 50,
+    durationMs: 300,
+    timeoutMs: 5000,
+    ...overrides,
+  });
+}
+
+const resultOf = (run: LoadgenRun): NativeLoadResult =>
+  run.events.find((event) => event.event === 'result') as unknown as NativeLoadResult;
+
+describe('netpoll_rpc_loadgen', () => {
+  it('sends REQUEST frames with the DEADLINE flag, method echo, its timeout and distinct 1 KiB payloads', async () => {
+    const server = await startWireEchoServer('echo');
+    const run = await runLoadgen(args(server.port, { timeoutMs: 4321 }));
+    expect(run.code).toBe(0);
+    expect(run.events.map((event) => event.event)).toEqual(['start', 'end', 'result']);
+    expect(server.problems).toEqual([]);
+    expect(server.requests.length).toBeGreaterThan(6);
+    for (const request of server.requests) {
+      expect(request.kindVersion).toBe(0x11); // version 1, REQUEST
+      expect(request.flags).toBe(0x01); // DEADLINE only
+      expect(request.method).toBe('echo');
+      expect(request.timeout).toBe(4321);
+      expect(request.payload.length).toBe(1024);
+      expect(request.seq).not.toBe(0);
+    }
+    // Six callers, each with its own random payload.
+    const payloads = new Set(server.requests.map((request) => request.payload.toString('hex')));
+    expect(payloads.size).toBe(6);
+    const result = resultOf(run);
+    expect(result.calls).toBeGreaterThan(0);
+    expect(result.errors).toBe(0);
+    expect(result.mismatches).toBe(0);
+    expect(result.elapsedMs).toBeGreaterThan(0);
+    expect(result.p99Micros).toBeGreaterThanOrEqual(result.p50Micros);
+    expect(result.cpuMicros).toBeGreaterThan(0);
+    expect(result.peakRssBytes).toBeGreaterThan(0);
+  });
+
+  it.each<WireMode>(['reverse', 'metadata', 'ping'])(
+    'matches replies by seq and accepts a %s server',
+    async (mode) => {
+      const server = await startWireEchoServer(mode);
+      const run = await runLoadgen(args(server.port));
+      expect(run.code).toBe(0);
+      const result = resultOf(run);
+      expect(result.mismatches).toBe(0);
+      expect(result.errors).toBe(0);
+      expect(result.calls).toBeGreaterThan(0);
+      if (mode === 'ping') {
+        // The PING was answered with a PONG carrying its seq and payload.
+        expect(server.pongs).toEqual([{ seq: 77, payload: Buffer.from('pingpong') }]);
+      }
+    },
+  );
+
+  it('exits 1 and counts mismatches when replies differ from their requests', async () => {
+    const server = await startWireEchoServer('corrupt');
+    const run = await runLoadgen(args(server.port));
+    expect(run.code).toBe(1);
+    const result = resultOf(run);
+    expect(result.mismatches).toBeGreaterThan(0);
+    expect(result.calls).toBe(0);
+    expect(run.stderr).toContain('differs from its request');
+  });
+
+  it('counts ERROR replies with their code', async () => {
+    const server = await startWireEchoServer('error');
+    const run = await runLoadgen(args(server.port, { warmupMs: 0 }));
+    expect(run.code).toBe(0);
+    const result = resultOf(run);
+    expect(result.calls).toBe(0);
+    expect(result.errors).toBeGreaterThan(0);
+    expect(result.firstErrorCode).toBe('UNIMPLEMENTED');
+  });
+
+  it('exits 1 when it cannot connect', async () => {
+    const run = await runLoadgen(['--port', '9', '--callers', '1', '--connections', '1']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('connect: ');
+  });
+
+  it('exits 1 when the server closes a connection', async () => {
+    const server = createServer((socket) => socket.on('data', () => socket.destroy()));
+    server.listen({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    afterTest(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address() as AddressInfo;
+    const run = await runLoadgen(args(port));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the server closed a connection');
+  });
+
+  it('exits 3 when its stdin closes (the bench is gone)', async () => {
+    const server = await startWireEchoServer('echo');
+    const run = await runLoadgen(args(server.port, { durationMs: 600_000 }), 200);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('stdin closed');
+  });
+
+  it.each([
+    [['--port', '0'], '--port must be an integer from 1 to 65535 (received 0)'],
+    [
+      ['--port', '1', '--callers', 'x'],
+      '--callers must be an integer from 1 to 100000 (received x)',
+    ],
+    [['--port', '1', '--payload', '1048577'], '--payload must be an integer from 0 to 1048576'],
+    [
+      ['--port', '1', '--connections', '5', '--callers', '4'],
+      '--callers must be at least --connections',
+    ],
+    [['--callers', '4'], '--port is required'],
+    [['--port', '1', '--bogus', '1'], 'unknown flag --bogus'],
+  ])('exits 2 naming the flag for %j', async (flags, message) => {
+    const run = await runLoadgen(flags);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.events).toEqual([]);
+  });
+});
