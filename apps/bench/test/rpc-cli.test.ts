@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterTest } from '@netpoll/jest-config/cleanup';
+import { runCli } from './helpers/run-cli';
+
+// Short runs of the built `main.js rpc` with the stacks that need no @netpoll/rpc: the
+// processes start, answer, report and are all gone at the end or on SIGINT. No figure is
+// asserted beyond "calls were made and checked".
+const kMain = join(__dirname, '..', 'dist', 'main.js');
+
+function temporaryDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'rpc-bench-'));
+  afterTest(() => rmSync(directory, { recursive: true, force: true }));
+  return directory;
+}
+
+/** Pids of the live processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid && fields[0] !== 'Z') children.push(Number(entry));
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return children;
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('main.js rpc, short runs', () => {
+  it('runs net and grpc, checks every reply, prints the table and writes the JSON', async () => {
+    const json = join(temporaryDirectory(), 'results.json');
+    const args = ['rpc', '--stacks', 'net,grpc', '--callers', '8', '--duration', '300'];
+    const run = await runCli(kMain, [...args, '--repeats', '1', '--warmup', '0', '--json', json]);
+    expect(run.stderr).toContain('[1/1] net, 8 callers');
+    expect(run.stderr).toContain('[1/1] grpc, 8 callers');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('8 callers (medians of 1 runs)');
+    expect(run.stdout).toMatch(
+      /^stack\s+server µs\/call\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+errors$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^net\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d\s+0$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^grpc\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d\s+0$/m,
+    );
+    expect(run.stdout).toContain('load average');
+    const saved = JSON.parse(readFileSync(json, 'utf8'));
+    // The command as typed from the directory it ran in (runCli keeps this one).
+    expect(saved.command).toBe(
+      `node ${relative(process.cwd(), kMain)} ${[...args, '--repeats', '1', '--warmup', '0', '--json', json].join(' ')}`,
+    );
+    expect(saved.machine).toEqual(
+      expect.objectContaining({
+        cores: expect.any(Number),
+        cpuModel: expect.any(String),
+        node: process.version,
+        kernel: expect.any(String),
+        loadAverageAtStart: expect.any(Array),
+        loadAverageAtEnd: expect.any(Array),
+      }),
+    );
+    expect(saved.runs.map((result: { stack: string }) => result.stack)).toEqual(['net', 'grpc']);
+    for (const result of saved.runs) {
+      expect(result.callers).toBe(8);
+      expect(result.calls).toBeGreaterThan(0);
+      expect(result.errors).toBe(0);
+      expect(result.serverCpuMicrosPerCall).toBeGreaterThan(0);
+      expect(result.clientCpuMicrosPerCall).toBeGreaterThan(0);
+      expect(result.serverPeakRssBytes).toBeGreaterThan(0);
+      expect(result.clientPeakRssBytes).toBeGreaterThan(0);
+    }
+    expect(saved.summaries).toHaveLength(2);
+    expect(saved.ratios).toEqual([]);
+    expect(saved.targets).toEqual([]);
+  });
+
+  it('kills and reaps its server and client on SIGINT and exits 130', async () => {
+    const json = join(temporaryDirectory(), 'never.json');
+    const bench = spawn(
+      process.execPath,
+      [
+        ...[kMain, 'rpc', '--stacks', 'net', '--callers', '4', '--duration', '600000'],
+        ...['--repeats', '1', '--json', json],
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+    );
+    afterTest(() => bench.kill('SIGKILL'));
+    let stderr = '';
+    bench.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    bench.stdout.resume();
+    let children: number[] = [];
+    await until(() => {
+      children = childrenOf(bench.pid!);
+      return children.length === 2;
+    }, 'the server and the client');
+    const closed = once(bench, 'close');
+    bench.kill('SIGINT');
+    const [code] = (await closed) as [number | null];
+    expect(code).toBe(130);
+    expect(stderr).toContain('SIGINT: stopping 2 child process(es)');
+    await until(() => children.every((pid) => !existsSync(`/proc/${pid}`)), 'the children to go');
+    expect(existsSync(json)).toBe(false);
+  });
+});

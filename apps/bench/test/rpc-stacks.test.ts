@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { afterTest, closeAfterTest } from '@netpoll/jest-config/cleanup';
+import { runCallers } from '../src/rpc-client';
+import { GrpcEchoClient, startGrpcEchoServer } from '../src/rpc-grpc';
+import { NetRpcClient, startNetRpcServer } from '../src/rpc-net';
+
+// The net and grpc stacks in this process: their servers answer calls byte for byte, and the
+// callers loop checks every reply.
+
+const kSizes = [0, 1, 1024, 70_000, 300_000];
+
+async function openNet(handler = (request: Buffer) => request) {
+  const server = closeAfterTest(await startNetRpcServer(handler));
+  const client = closeAfterTest(await NetRpcClient.connect(server.address, 4));
+  return { server, client };
+}
+
+async function openGrpc() {
+  const server = closeAfterTest(await startGrpcEchoServer());
+  const client = closeAfterTest(await GrpcEchoClient.connect(server.address));
+  return { server, client };
+}
+
+describe.each([
+  ['net', openNet],
+  ['grpc', openGrpc],
+])('the %s stack', (_name, open) => {
+  it('listens on 127.0.0.1 with a kernel-chosen port', async () => {
+    const { server } = await open();
+    expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(server.address).not.toBe('127.0.0.1:0');
+  });
+
+  it('answers concurrent calls of 0 to 300000 bytes byte for byte', async () => {
+    const { client } = await open();
+    const payloads = kSizes.flatMap((size) => [randomBytes(size), randomBytes(size)]);
+    const replies = await Promise.all(payloads.map((payload) => client.call(payload, 5000)));
+    replies.forEach((reply, index) => {
+      expect(Buffer.compare(reply, payloads[index]!)).toBe(0);
+    });
+  });
+
+  it('runs callers that check every reply', async () => {
+    const { client } = await open();
+    const events: string[] = [];
+    const result = await runCallers(
+      client,
+      { callers: 8, payloadSize: 1024, warmupMs: 20, durationMs: 200, timeoutMs: 5000 },
+      (event) => events.push(event.event),
+    );
+    expect(events).toEqual(['start', 'end']);
+    expect(result.calls).toBeGreaterThan(0);
+    expect(result.errors).toBe(0);
+    expect(result.mismatches).toBe(0);
+    expect(result.firstError).toBeUndefined();
+    expect(result.cpuMicros).toBeGreaterThan(0);
+  });
+});
+
+/** A raw node:net server for the client's edge cases; `onFrames` sees every chunk's frames. */
+async function rawServer(onData: (socket: Socket, chunk: Buffer) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk: Buffer) => onData(socket, chunk));
+    socket.on('error', () => {});
+  });
+  server.listen({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  afterTest(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('the net stack', () => {
+  it('frames a call as [u32 length][u32 id][payload] and matches replies by id in any order', async () => {
+    let received = Buffer.alloc(0);
+    const address = await rawServer((socket, chunk) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 2 * (8 + 3)) return;
+      // Both calls are in: answer the second first.
+      const first = received.subarray(0, 11);
+      const second = received.subarray(11, 22);
+      socket.write(Buffer.concat([second, first]));
+    });
+    const client = closeAfterTest(await NetRpcClient.connect(address, 1));
+    const [a, b] = await Promise.all([
+      client.call(Buffer.from('abc'), 5000),
+      client.call(Buffer.from('xyz'), 5000),
+    ]);
+    expect(a.toString()).toBe('abc');
+    expect(b.toString()).toBe('xyz');
+    expect(received.subarray(0, 11)).toEqual(
+      Buffer.from([0, 0, 0, 3, 0, 0, 0, 1, 0x61, 0x62, 0x63]),
+    );
+    expect(received.readUInt32BE(15)).toBe(2);
+  });
+
+  it('rejects a call that gets no reply within its timeout', async () => {
+    const address = await rawServer(() => {});
+    const client = closeAfterTest(await NetRpcClient.connect(address, 1));
+    await expect(client.call(Buffer.from('x'), 50)).rejects.toThrow('timed out after 50 ms');
+  });
+
+  it('rejects the calls in flight on a connection that closes', async () => {
+    const address = await rawServer((socket) => socket.destroy());
+    const client = closeAfterTest(await NetRpcClient.connect(address, 1));
+    await expect(client.call(Buffer.from('x'), 5000)).rejects.toThrow('connection closed');
+  });
+
+  it('counts mismatched replies in the callers loop', async () => {
+    const { client } = await openNet((request) => {
+      const reply = Buffer.from(request);
+      if (reply.length > 0) reply[0]! ^= 1;
+      return reply;
+    });
+    const result = await runCallers(
+      client,
+      { callers: 2, payloadSize: 16, warmupMs: 0, durationMs: 100, timeoutMs: 5000 },
+      () => {},
+    );
+    expect(result.calls).toBe(0);
+    expect(result.mismatches).toBeGreaterThan(0);
+    expect(result.firstError).toBe('a reply of 16 bytes differs from its 16-byte request');
+  });
+});
