@@ -39,8 +39,8 @@ export const kRpcRanges = {
   warmup: [0, 600_000],
   /** Concurrent outstanding calls. */
   callers: [1, 10_000],
-  /** Client connections of the net, netpoll-mux and netpoll-native-load stacks. */
-  connections: [1, 1000],
+  /** Client connections of the net, netpoll-mux and netpoll-native-load stacks (256: the mux limit). */
+  connections: [1, 256],
   /** Payload bytes per call (a quarter of the stacks' 4 MiB message limits). */
   payload: [0, 1_048_576],
   /** Deadline of every call, ms. */
