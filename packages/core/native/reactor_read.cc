@@ -190,7 +190,7 @@ void Reactor::ReadOnce(Connection* connection) {
   } else {
     EmitFrames(connection, slab_index, total);
   }
-  ConsumeBudget(connection, static_cast<size_t>(count));
+  if (connection->read_budget >= 0) ConsumeBudget(connection, static_cast<size_t>(count));
 }
 
 void Reactor::EmitFrames(Connection* connection, int slab_index, size_t total) {
@@ -259,7 +259,7 @@ void Reactor::ReadIntoCarry(Connection* connection, size_t frame_size) {
   Count(kStatBytesRead, static_cast<double>(count));
   batch_bytes_ += static_cast<size_t>(count);
   if (carry.size() < frame_size) {
-    ConsumeBudget(connection, static_cast<size_t>(count));
+    if (connection->read_budget >= 0) ConsumeBudget(connection, static_cast<size_t>(count));
     return;
   }
   int slab_index = EnsureSlab(frame_size);
@@ -272,7 +272,7 @@ void Reactor::ReadIntoCarry(Connection* connection, size_t frame_size) {
   slab.offset += frame_size;
   carry.clear();
   carry.shrink_to_fit();
-  ConsumeBudget(connection, static_cast<size_t>(count));
+  if (connection->read_budget >= 0) ConsumeBudget(connection, static_cast<size_t>(count));
 }
 
 }  // namespace netpoll

@@ -58,6 +58,11 @@ export class ConnectionSocket {
     else if ((this.#paused & kPauseInput) !== 0) this.#throttle(kPauseInput, false);
   }
 
+  /** Everything buffered was consumed: reading held back for input goes on (hot path: one test). */
+  inputConsumed(): void {
+    if ((this.#paused & kPauseInput) !== 0) this.#throttle(kPauseInput, false);
+  }
+
   /** True when `length` unconsumed bytes may hold back reading (cheap test for the hot path). */
   inputNeedsCheck(length: number): boolean {
     return length >= this.#readHighWaterMark || (this.#paused & kPauseInput) !== 0;

@@ -348,7 +348,7 @@ export class Connection
       this.#inputEnded = true;
     } else {
       this.#reactor.countCall();
-      if (this.#reactor.binding.endInput(this.fd) <= 0) this.#inputEnded = true;
+      if (this.#reactor.binding.endInput(this.fd) <= 0) this.onInputEnd();
     }
     if (!this.#requests.processing) this.afterProcessing();
   }
@@ -423,9 +423,15 @@ export class Connection
     return this.#finalized || this.reader.closed ? 0 : this.reader.evacuate();
   }
 
-  /** @internal Graceful shutdown: the input that had arrived before it has been read. */
+  /**
+   * @internal Graceful shutdown: the input that had arrived before it has been read. Emits
+   * `'shutdown'`: the handler has seen its last request, so a protocol can tell the peer (an RPC
+   * goaway) before the connection closes.
+   */
   onInputEnd(): void {
+    if (this.#inputEnded) return;
     this.#inputEnded = true;
+    this.#emitSafely('shutdown');
     if (!this.#requests.processing) this.afterProcessing();
   }
 
@@ -469,7 +475,7 @@ export class Connection
 
   /** @internal ReadWaitHost: user code released the reader with nothing left in it. */
   inputConsumed(): void {
-    this.#socket.inputChanged(0, 0);
+    this.#socket.inputConsumed();
     if (this.#peerClosed && !this.#requests.processing) this.afterProcessing();
   }
 
@@ -537,7 +543,7 @@ export class Connection
    * Emits a lifecycle event; a listener that throws is reported like a failing handler, so it
    * cannot stop the connection's own state changes (or `close()`, which never throws).
    */
-  #emitSafely(event: 'end' | 'close' | 'drain', value?: unknown): void {
+  #emitSafely(event: 'end' | 'close' | 'drain' | 'shutdown', value?: unknown): void {
     try {
       this.emit(event, value);
     } catch (error) {

@@ -55,6 +55,13 @@ export interface EventLoopOptions extends ConnectionOptions {
    * cannot be passed as functions: they live in the module. Default none.
    */
   handler?: string | URL | null;
+  /**
+   * A value for the handler module (anything `structuredClone` can copy): each reactor calls the
+   * module's optional `init(handlerData)` export, and awaits it, before it serves. It lets one
+   * generic handler module serve what the loop's creator configured (`@netpoll/rpc` passes its
+   * service module this way). Only with `handler`. Default `undefined`.
+   */
+  handlerData?: unknown;
 }
 
 /** Resolved {@link EventLoopOptions}. */
@@ -66,6 +73,7 @@ export interface ResolvedEventLoopOptions extends ResolvedConnectionOptions {
   readonly reactors: number;
   /** The handler module as an absolute path, or `null` (callbacks run in the calling thread). */
   readonly handler: string | null;
+  readonly handlerData: unknown;
 }
 
 function defaultOnError(error: Error, connection: Connection | null): void {
@@ -81,6 +89,7 @@ export const kDefaultEventLoopOptions: ResolvedEventLoopOptions = Object.freeze(
   onError: defaultOnError,
   reactors: 1,
   handler: null,
+  handlerData: undefined,
 });
 
 const kMaxReactors = 256;
@@ -130,7 +139,23 @@ export function resolveEventLoopOptions(input: unknown): ResolvedEventLoopOption
       object.handler,
     );
   }
+  if (handler === null && object.handlerData !== undefined) {
+    throw new InvalidArgumentError(
+      'options.handlerData',
+      'undefined unless options.handler is set (it is passed to the handler module)',
+      object.handlerData,
+    );
+  }
   if (handler !== null) {
+    try {
+      structuredClone(object.handlerData);
+    } catch {
+      throw new InvalidArgumentError(
+        'options.handlerData',
+        'a value structuredClone can copy (it goes to every reactor thread)',
+        object.handlerData,
+      );
+    }
     for (const name of kCallbackOptions) {
       if (object[name] === undefined || object[name] === null) continue;
       throw new InvalidArgumentError(
@@ -151,6 +176,7 @@ export function resolveEventLoopOptions(input: unknown): ResolvedEventLoopOption
       kDefaultEventLoopOptions.onError,
     reactors,
     handler,
+    handlerData: object.handlerData,
   });
 }
 

@@ -153,6 +153,7 @@ export class ReactorGroup {
         index,
         reactors: options.reactors,
         handler: options.handler!,
+        handlerData: options.handlerData,
         options: {
           readTimeout: options.readTimeout,
           writeTimeout: options.writeTimeout,

@@ -37,6 +37,8 @@ export interface ReactorWorkerSetup {
   readonly reactors: number;
   /** Absolute path of the handler module. */
   readonly handler: string;
+  /** The loop's `handlerData`, for the module's optional `init()`. */
+  readonly handlerData: unknown;
   readonly options: ResolvedConnectionOptions;
   /** One Int32 per reactor: its open connections (written by the worker, summed by main). */
   readonly counts: SharedArrayBuffer;

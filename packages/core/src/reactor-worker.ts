@@ -38,10 +38,11 @@ interface Handler {
 }
 
 /**
- * Imports the handler module (CommonJS or ESM) and picks its callbacks: named exports, else the
- * properties of its default export. Throws `ERR_NETPOLL_HANDLER_LOAD` naming the path.
+ * Imports the handler module (CommonJS or ESM), picks its callbacks — named exports, else the
+ * properties of its default export — and awaits its optional `init(handlerData)`. Throws
+ * `ERR_NETPOLL_HANDLER_LOAD` naming the path.
  */
-async function loadHandler(path: string): Promise<Handler> {
+async function loadHandler(path: string, handlerData: unknown): Promise<Handler> {
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
@@ -70,6 +71,16 @@ async function loadHandler(path: string): Promise<Handler> {
       throw handlerLoadError(path, `exports ${name}, which is not a function`);
     }
     (handler as unknown as Record<string, unknown>)[name] = value;
+  }
+  const init = source.init;
+  if (init !== undefined && init !== null) {
+    if (typeof init !== 'function')
+      throw handlerLoadError(path, 'exports init, which is not a function');
+    try {
+      await init(handlerData);
+    } catch (error) {
+      throw handlerLoadError(path, `init() failed: ${(error as Error)?.message}`, error);
+    }
   }
   return handler;
 }
@@ -166,7 +177,7 @@ function post(message: FromReactorWorker): void {
 async function run(setup: ReactorWorkerSetup): Promise<void> {
   let handler: Handler;
   try {
-    handler = await loadHandler(setup.handler);
+    handler = await loadHandler(setup.handler, setup.handlerData);
   } catch (error) {
     post({ type: 'failed', error: toWire(error) });
     parentPort?.close();

@@ -128,6 +128,30 @@ describeNative('graceful close', () => {
     expect(peer.error).toBeNull();
   });
 
+  it("emits 'shutdown' once the last request before the shutdown was read, so the peer can be told", async () => {
+    const server = serve(
+      (connection) => {
+        connection.writer.writeFrom(connection.reader, connection.reader.len());
+        connection.writer.flush();
+      },
+      {
+        onConnect: (connection) => {
+          connection.on('shutdown', () => {
+            connection.writer.writeString('|goaway');
+            connection.writer.flush();
+          });
+        },
+      },
+    );
+    const peer = await Peer.open(server.listener.port);
+    peer.socket.write('request');
+    await until(() => peer.chunks.length > 0, 'the echo');
+    await server.loop.shutdown({ timeout: 2000 });
+    await peer.finished;
+    expect(peer.received.toString()).toBe('request|goaway');
+    expect(peer.ended).toBe(true);
+  });
+
   it('track() holds the connection until its promise settles', async () => {
     const held = deferred<Connection>();
     const server = serve((connection) => {

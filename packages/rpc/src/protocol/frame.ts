@@ -15,6 +15,7 @@ export const Kind = Object.freeze({
   PING: 5,
   PONG: 6,
   GOAWAY: 7,
+  CANCEL: 8,
 } as const);
 
 /** A message kind. */

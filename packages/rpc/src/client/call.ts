@@ -1,0 +1,171 @@
+/**
+ * One call of a client, from `client.call()` until its promise settles: the encoded request, the
+ * deadline (in the client's deadline heap), the caller's abort signal, and where it is — waiting
+ * for a connection, or written on one with a sequence number. It settles exactly once.
+ */
+import { type Deadlined, now } from '../deadline-heap';
+import { clientCallChannel } from '../diagnostics';
+import { canceledError, type RpcError, serializationError, timeoutError } from '../errors';
+import type { Serializer } from '../serializers';
+import type { ClientConnection } from './client-connection';
+
+/** What a call needs from its client. */
+export interface CallHost {
+  /** Takes the call out of the deadline heap and records its outcome. */
+  ended(call: Call, error: RpcError | null): void;
+  /** Sends the call (again) to an endpoint; it was never processed. */
+  dispatch(call: Call): void;
+}
+
+/** The trace message of a call, while someone subscribes to the client call channel. */
+export interface CallTrace {
+  method: string;
+  request: unknown;
+  metadata: Readonly<Record<string, string>> | undefined;
+  endpoint: string | null;
+  attempt: number;
+  result?: unknown;
+  error?: unknown;
+}
+
+export class Call implements Deadlined {
+  readonly method: string;
+  readonly methodBytes: Buffer;
+  readonly payload: Uint8Array;
+  readonly metadata: Buffer | null;
+  readonly oneWay: boolean;
+  readonly idempotent: boolean;
+  readonly timeout: number;
+  readonly startedAt: number;
+  deadline: number;
+  heapIndex = -1;
+  /** Attempts sent so far (a retry after a connection failure adds one). */
+  attempts = 0;
+  /** The connection it is written on, and its seq there; null while not written. */
+  connection: ClientConnection | null = null;
+  seq = 0;
+  /** Written on some connection at least once (the server may have processed it). */
+  written = false;
+  settled = false;
+  /** Pool: when waiting for a free connection ends (monotonic ms). */
+  waitUntil = 0;
+  trace: CallTrace | null = null;
+  readonly #host: CallHost;
+  readonly #serializer: Serializer<unknown>;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: RpcError) => void;
+  #signal: AbortSignal | null = null;
+
+  constructor(
+    host: CallHost,
+    method: string,
+    methodBytes: Buffer,
+    payload: Uint8Array,
+    metadata: Buffer | null,
+    timeout: number,
+    oneWay: boolean,
+    idempotent: boolean,
+    serializer: Serializer<unknown>,
+    resolve: (value: unknown) => void,
+    reject: (error: RpcError) => void,
+  ) {
+    this.#host = host;
+    this.method = method;
+    this.methodBytes = methodBytes;
+    this.payload = payload;
+    this.metadata = metadata;
+    this.timeout = timeout;
+    this.oneWay = oneWay;
+    this.idempotent = idempotent;
+    this.#serializer = serializer;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.startedAt = now();
+    this.deadline = timeout > 0 ? this.startedAt + timeout : Number.POSITIVE_INFINITY;
+  }
+
+  /** ms left before the deadline, for the wire (0: no deadline; at least 1 otherwise). */
+  timeLeft(time: number): number {
+    return this.timeout === 0 ? 0 : Math.max(1, Math.ceil(this.deadline - time));
+  }
+
+  /** Listens to the caller's signal until the call settles. */
+  watch(signal: AbortSignal): void {
+    this.#signal = signal;
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** The reply: decoded by the call's serializer (a decode failure fails the call). */
+  succeed(payload: Buffer): void {
+    if (this.settled) return;
+    let value: unknown;
+    try {
+      value = this.#serializer.decode(payload);
+    } catch (error) {
+      this.fail(serializationError(`decode the response of ${this.method}`, error, true));
+      return;
+    }
+    this.settled = true;
+    this.#cleanup();
+    this.#host.ended(this, null);
+    if (this.trace !== null) {
+      this.trace.result = value;
+      clientCallChannel.asyncEnd.publish(this.trace);
+    }
+    this.#resolve(value);
+  }
+
+  /** A one-way call was written: it succeeds with nothing. */
+  sent(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#cleanup();
+    this.#host.ended(this, null);
+    if (this.trace !== null) clientCallChannel.asyncEnd.publish(this.trace);
+    this.#resolve(undefined);
+  }
+
+  fail(error: RpcError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#cleanup();
+    this.#host.ended(this, error);
+    if (this.trace !== null) {
+      this.trace.error = error;
+      clientCallChannel.error.publish(this.trace);
+    }
+    this.#reject(error);
+  }
+
+  /** The deadline passed (from the client's deadline heap). */
+  expire(): void {
+    this.#giveUp(timeoutError(this.method, this.timeout, this.written));
+  }
+
+  readonly #onAbort = (): void => {
+    this.#giveUp(canceledError(this.method, this.#signal?.reason, this.written));
+  };
+
+  /** Fails the call and tells the server it can stop (CANCEL). */
+  #giveUp(error: RpcError): void {
+    if (this.settled) return;
+    this.connection?.cancel(this);
+    this.fail(error);
+  }
+
+  #cleanup(): void {
+    this.connection?.forget(this);
+    this.connection = null;
+    if (this.#signal !== null) {
+      this.#signal.removeEventListener('abort', this.#onAbort);
+      this.#signal = null;
+    }
+  }
+
+  /** Sends the call again (it was never processed). */
+  retry(): void {
+    if (this.settled) return;
+    this.connection = null;
+    this.#host.dispatch(this);
+  }
+}

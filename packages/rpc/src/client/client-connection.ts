@@ -1,0 +1,277 @@
+/**
+ * One dialed connection of a client: writes requests with their sequence numbers (all requests
+ * of one tick leave with one flush), matches replies to pending calls, answers and sends pings,
+ * and handles GOAWAY. When it ends, each pending call is retried or failed by what the server can
+ * have done with it: a call never written, or written after the server's last read request
+ * (GOAWAY), was not processed and goes elsewhere; any other fails with
+ * `ERR_NETPOLL_RPC_UNAVAILABLE` (or is tried once more when the caller marked it idempotent).
+ */
+import type { Connection } from '@netpoll/core';
+import { now } from '../deadline-heap';
+import { protocolError, type RpcError, remoteError, unavailableError } from '../errors';
+import type { ResolvedClientOptions } from '../options';
+import { ascii, decodeHeader, MessageHeader } from '../protocol/decode';
+import { writeControl, writeRequest } from '../protocol/encode';
+import { Kind } from '../protocol/frame';
+import type { Call } from './call';
+
+/** What a connection reports to its endpoint. */
+export interface ConnectionHost {
+  /** The connection ended; `error` says why (null after a clean close). */
+  connectionClosed(connection: ClientConnection, error: RpcError | null): void;
+  /** A call's reply arrived (pool: the connection is free again). */
+  callDone(connection: ClientConnection): void;
+  /** The server announced its shutdown: no new calls here. */
+  connectionDraining(connection: ClientConnection): void;
+}
+
+const kMaxSeq = 0xffffffff;
+
+export class ClientConnection {
+  readonly connection: Connection;
+  readonly #host: ConnectionHost;
+  readonly #options: ResolvedClientOptions;
+  readonly #pending = new Map<number, Call>();
+  readonly #header = new MessageHeader();
+  #nextSeq = 1;
+  /** The server's GOAWAY: the highest request seq it read (-1: no GOAWAY). */
+  #goawaySeq = -1;
+  #closed = false;
+  #retiring = false; // close once no call is pending
+  #dirty = false;
+  #flushScheduled = false;
+  /** Monotonic ms of the last frame received (or the connect). */
+  lastActivity: number;
+  #pingSentAt = 0;
+  #pingId = 0;
+  /** Pool: monotonic ms since it sits idle. */
+  idleSince = 0;
+
+  constructor(connection: Connection, host: ConnectionHost, options: ResolvedClientOptions) {
+    this.connection = connection;
+    this.#host = host;
+    this.#options = options;
+    this.lastActivity = now();
+    connection.setOnRequest(this.#onFrames);
+    connection.on('close', this.#onClose);
+  }
+
+  /** Calls written here and not yet answered. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Takes new calls: open, no GOAWAY, seq space left. */
+  get usable(): boolean {
+    return (
+      !this.#closed &&
+      !this.#retiring &&
+      this.#goawaySeq < 0 &&
+      this.#nextSeq < kMaxSeq &&
+      this.connection.isActive()
+    );
+  }
+
+  /** Writes `call` with the next seq; the flush follows within the tick. */
+  send(call: Call): void {
+    const seq = this.#nextSeq++;
+    const options = this.#options;
+    writeRequest(
+      this.connection.writer,
+      options.lengthHeader,
+      options.maxFrameSize,
+      call.oneWay ? Kind.ONE_WAY : Kind.REQUEST,
+      seq,
+      call.methodBytes,
+      call.timeLeft(now()),
+      call.metadata,
+      call.payload,
+    );
+    call.attempts++;
+    call.written = true;
+    if (call.oneWay) {
+      call.sent();
+    } else {
+      call.connection = this;
+      call.seq = seq;
+      this.#pending.set(seq, call);
+    }
+    this.#scheduleFlush();
+  }
+
+  /** The call settled elsewhere (deadline, abort): stop tracking it. */
+  forget(call: Call): void {
+    if (this.#pending.get(call.seq) !== call) return;
+    this.#pending.delete(call.seq);
+    this.#host.callDone(this);
+    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+  }
+
+  /** Tells the server the call was given up (CANCEL). */
+  cancel(call: Call): void {
+    this.forget(call);
+    if (!this.usable) return;
+    try {
+      writeControl(this.connection.writer, this.#options.lengthHeader, Kind.CANCEL, call.seq, null);
+      this.#scheduleFlush();
+    } catch {
+      // Closed meanwhile: the server aborts the call when it sees the close.
+    }
+  }
+
+  /**
+   * Liveness, called periodically: pings a connection silent for `pingInterval`, and closes it
+   * when the pong does not come within `pingTimeout` (a hung server).
+   */
+  checkLiveness(time: number): void {
+    const options = this.#options;
+    if (this.#closed || options.pingInterval === 0) return;
+    if (this.#pingSentAt !== 0) {
+      if (time - this.#pingSentAt > options.pingTimeout) {
+        this.destroy(
+          unavailableError(`no pong within pingTimeout (${options.pingTimeout} ms)`, true),
+        );
+      }
+      return;
+    }
+    if (time - this.lastActivity < options.pingInterval) return;
+    this.#pingSentAt = time;
+    this.#pingId = (this.#pingId + 1) >>> 0;
+    try {
+      writeControl(this.connection.writer, options.lengthHeader, Kind.PING, this.#pingId, null);
+      this.#scheduleFlush();
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+
+  /** Closes the connection; pending calls are retried or failed with `error`'s reason. */
+  destroy(error: RpcError): void {
+    if (this.#closed) return;
+    this.#endCalls(error);
+    this.connection.close();
+  }
+
+  /** Closes when no call is pending (a removed endpoint, an idle pool connection). */
+  closeWhenIdle(): void {
+    this.#retiring = true;
+    if (this.#pending.size === 0) this.connection.close();
+  }
+
+  #scheduleFlush(): void {
+    this.#dirty = true;
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (!this.#dirty || this.#closed) return;
+    this.#dirty = false;
+    try {
+      this.connection.writer.flush();
+    } catch (error) {
+      this.destroy(unavailableError('the connection closed', true, error));
+    }
+  };
+
+  readonly #onFrames = (): void => {
+    const reader = this.connection.reader;
+    const lengthHeader = this.#options.lengthHeader;
+    const header = this.#header;
+    this.lastActivity = now();
+    this.#pingSentAt = 0; // anything from the server proves it alive
+    while (reader.len() > 0) {
+      const length =
+        lengthHeader === 4
+          ? reader.peekUint32BE(0)
+          : lengthHeader === 2
+            ? reader.peekUint16BE(0)
+            : reader.peek(1)[0]!;
+      const frame = reader.next(lengthHeader + length);
+      try {
+        decodeHeader(frame, lengthHeader, frame.length, header);
+      } catch (error) {
+        this.destroy(error as RpcError);
+        return;
+      }
+      switch (header.kind) {
+        case Kind.RESPONSE:
+        case Kind.ERROR:
+          this.#reply(frame, header);
+          break;
+        case Kind.PING:
+          writeControl(
+            this.connection.writer,
+            lengthHeader,
+            Kind.PONG,
+            header.seq,
+            frame.subarray(header.payloadStart, header.payloadEnd),
+          );
+          this.#scheduleFlush();
+          break;
+        case Kind.PONG:
+          break;
+        case Kind.GOAWAY:
+          this.#goawaySeq = header.seq;
+          this.#host.connectionDraining(this);
+          break;
+        default:
+          this.destroy(protocolError(`a server sent message kind ${header.kind}`));
+          return;
+      }
+    }
+  };
+
+  #reply(frame: Buffer, header: MessageHeader): void {
+    const call = this.#pending.get(header.seq);
+    // A reply to a call given up meanwhile (deadline, abort) is dropped.
+    if (call === undefined) return;
+    this.#pending.delete(header.seq);
+    call.connection = null;
+    if (header.closing) {
+      this.#goawaySeq = Math.max(this.#goawaySeq, header.seq);
+      this.#host.connectionDraining(this);
+    }
+    if (header.kind === Kind.RESPONSE) {
+      call.succeed(frame.subarray(header.payloadStart, header.payloadEnd));
+    } else {
+      const code = ascii(frame, header.codeStart, header.codeLength);
+      const message = frame.toString(
+        'utf8',
+        header.messageStart,
+        header.messageStart + header.messageLength,
+      );
+      // Refused at shutdown: never processed, so it may go elsewhere once.
+      if (code === 'UNAVAILABLE' && call.attempts < 2) call.retry();
+      else call.fail(remoteError(call.method, code, message));
+    }
+    this.#host.callDone(this);
+    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+  }
+
+  readonly #onClose = (error: Error | null): void => {
+    if (this.#closed) return;
+    const reason =
+      error === null
+        ? unavailableError('the server closed the connection', true)
+        : unavailableError(`the connection failed: ${error.message}`, true, error);
+    this.#endCalls(reason);
+  };
+
+  /** The connection is gone: each pending call is retried or failed (see the file comment). */
+  #endCalls(reason: RpcError): void {
+    this.#closed = true;
+    const calls = [...this.#pending.values()];
+    this.#pending.clear();
+    const goaway = this.#goawaySeq;
+    for (const call of calls) {
+      call.connection = null;
+      const neverRead = goaway >= 0 && call.seq > goaway;
+      if (neverRead || (call.idempotent && call.attempts < 2)) call.retry();
+      else call.fail(reason);
+    }
+    this.#host.connectionClosed(this, reason);
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * `createClient(target, options)`: calls over the wire format to the endpoints a resolver names,
+ * spread by a balancer, on mux or pool transports (see ClientOptions). A call's deadline travels
+ * to the server; its signal aborts it; calls that provably never reached a handler move to
+ * another endpoint transparently, and no others unless the caller marks them idempotent.
+ */
+import { DeadlineHeap, now } from '../deadline-heap';
+import { clientCallChannel } from '../diagnostics';
+import {
+  canceledError,
+  closedError,
+  InvalidArgumentError,
+  type RpcError,
+  serializationError,
+} from '../errors';
+import {
+  type CallOptions,
+  type ClientOptions,
+  checkCallOptions,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+} from '../options';
+import { encodeMetadata, encodeMethod, type Metadata } from '../protocol/encode';
+import { CallCounters, type CallStats } from '../stats';
+import { type Balancer, LeastPendingBalancer, RoundRobinBalancer } from './balancer';
+import { Call, type CallHost } from './call';
+import {
+  type Endpoint,
+  type EndpointHost,
+  type EndpointStats,
+  MuxEndpoint,
+  noEndpointError,
+} from './endpoint';
+import { PoolEndpoint } from './pool-endpoint';
+import { type Resolver, resolveTarget } from './resolver';
+
+/** What `client.stats()` reports. */
+export interface ClientStats {
+  readonly calls: CallStats;
+  readonly endpoints: readonly EndpointStats[];
+}
+
+/** What a client interceptor sees of a call; `metadata` may be changed before it is sent. */
+export interface ClientCallContext {
+  readonly method: string;
+  readonly request: unknown;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Wraps every call of a client: `next()` sends it (with `context.metadata` as it is then) and
+ * resolves with the response. Interceptors run in the order added.
+ */
+export type ClientInterceptor = (
+  context: ClientCallContext,
+  next: () => Promise<unknown>,
+) => unknown;
+
+export class RpcClient implements CallHost, EndpointHost {
+  /** The resolved options (frozen). */
+  readonly options: ResolvedClientOptions;
+  readonly #resolver: Resolver;
+  readonly #balancer: Balancer;
+  readonly #endpoints = new Map<string, Endpoint>();
+  #list: Endpoint[] = [];
+  readonly #deadlines = new DeadlineHeap();
+  readonly #counters = new CallCounters();
+  readonly #methods = new Map<string, Buffer>();
+  readonly #interceptors: ClientInterceptor[] = [];
+  /** Calls made before the resolver's first answer. */
+  #unresolved: Call[] = [];
+  #resolved = false;
+  #resolveError: Error | null = null;
+  #closing: Promise<void> | null = null;
+  #drained: (() => void) | null = null;
+  #ticker: NodeJS.Timeout | null = null;
+
+  /** @internal Use {@link createClient}. */
+  constructor(target: string | readonly string[] | Resolver, options?: ClientOptions) {
+    this.options = resolveClientOptions(options);
+    this.#resolver = resolveTarget(target);
+    this.#balancer =
+      this.options.balancer === 'least-pending'
+        ? new LeastPendingBalancer()
+        : new RoundRobinBalancer();
+    this.#resolver.start(
+      (addresses) => this.#update(addresses),
+      (error) => {
+        this.#resolveError = error;
+        if (!this.#resolved) this.#update([]);
+      },
+    );
+    const { pingInterval, pingTimeout } = this.options;
+    const period = Math.max(20, Math.min(pingInterval || pingTimeout, pingTimeout) / 2);
+    this.#ticker = setInterval(() => {
+      const time = now();
+      for (const endpoint of this.#list) endpoint.tick(time);
+    }, period);
+    this.#ticker.unref();
+  }
+
+  /**
+   * Calls `method` with `request` (encoded by the client's serializer) and resolves with the
+   * decoded response. Rejects with an `RpcError`: `ERR_NETPOLL_RPC_TIMEOUT`, `…_CANCELED`,
+   * `…_REMOTE` (the server's `remoteCode`/`remoteMessage`), `…_UNAVAILABLE`,
+   * `…_POOL_EXHAUSTED`, `…_FRAME_TOO_LARGE`, `…_SERIALIZATION`, `…_CLOSED`; `processed` tells
+   * whether the server may have run it. Bad arguments reject with `ERR_NETPOLL_INVALID_ARG`.
+   */
+  call(method: string, request: unknown, options?: CallOptions): Promise<unknown> {
+    if (this.#interceptors.length > 0) return this.#intercepted(method, request, options, false);
+    return this.#call(method, request, options, options?.metadata, false);
+  }
+
+  /**
+   * Sends `method` with `request` without waiting for a reply (the server runs it and answers
+   * nothing). Resolves once the request is written to a connection; rejects as `call()` does
+   * before that (never with `…_REMOTE`).
+   */
+  oneWay(method: string, request: unknown, options?: CallOptions): Promise<void> {
+    if (this.#interceptors.length > 0) {
+      return this.#intercepted(method, request, options, true) as Promise<void>;
+    }
+    return this.#call(method, request, options, options?.metadata, true) as Promise<void>;
+  }
+
+  /** Adds an interceptor around every call (see `ClientInterceptor`). Returns the client. */
+  use(interceptor: ClientInterceptor): this {
+    if (typeof interceptor !== 'function') {
+      throw new InvalidArgumentError('interceptor', 'a function', interceptor);
+    }
+    this.#interceptors.push(interceptor);
+    return this;
+  }
+
+  #intercepted(
+    method: string,
+    request: unknown,
+    options: CallOptions | undefined,
+    oneWay: boolean,
+  ): Promise<unknown> {
+    const context: ClientCallContext = {
+      method,
+      request,
+      metadata: { ...(options?.metadata ?? {}) },
+    };
+    const interceptors = this.#interceptors;
+    const dispatch = (index: number): Promise<unknown> => {
+      if (index === interceptors.length) {
+        return this.#call(method, request, options, context.metadata, oneWay);
+      }
+      try {
+        return Promise.resolve(interceptors[index]!(context, () => dispatch(index + 1)));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    return dispatch(0);
+  }
+
+  #call(
+    method: string,
+    request: unknown,
+    options: CallOptions | undefined,
+    metadata: Metadata | undefined,
+    oneWay: boolean,
+  ): Promise<unknown> {
+    if (this.#closing !== null) return Promise.reject(closedError('client'));
+    let methodBytes = this.#methods.get(method);
+    let payload: Uint8Array;
+    let encodedMetadata: Buffer | null = null;
+    try {
+      if (options !== undefined) checkCallOptions(options);
+      if (methodBytes === undefined) {
+        methodBytes = encodeMethod(method, 'method');
+        this.#methods.set(method, methodBytes);
+      }
+      encodedMetadata = encodeMetadata(metadata, 'options.metadata');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
+      payload = this.options.serializer.encode(request);
+    } catch (error) {
+      return Promise.reject(serializationError(`encode the request of ${method}`, error));
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(canceledError(method, signal.reason, false));
+    const timeout = options?.timeout ?? this.options.timeout;
+    const idempotent = options?.idempotent === true;
+    return new Promise((resolve, reject) => {
+      const call = new Call(
+        this,
+        method,
+        methodBytes,
+        payload,
+        encodedMetadata,
+        timeout,
+        oneWay,
+        idempotent,
+        this.options.serializer,
+        resolve,
+        reject,
+      );
+      this.#counters.started++;
+      this.#counters.inFlight++;
+      if (call.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
+      if (signal !== undefined) call.watch(signal);
+      if (clientCallChannel.hasSubscribers) {
+        call.trace = { method, request, metadata, endpoint: null, attempt: 0 };
+        clientCallChannel.start.publish(call.trace);
+      }
+      this.dispatch(call);
+    });
+  }
+
+  /** @internal CallHost/EndpointHost: picks an endpoint for the call and sends it there. */
+  dispatch(call: Call): void {
+    if (call.settled) return;
+    if (this.#closing !== null && this.#drained === null) {
+      call.fail(closedError('client'));
+      return;
+    }
+    if (!this.#resolved) {
+      this.#unresolved.push(call);
+      return;
+    }
+    const endpoint = this.#balancer.pick(this.#list);
+    if (endpoint === null) {
+      let cause: Error | undefined = this.#resolveError ?? undefined;
+      for (const candidate of this.#list) cause = candidate.lastError ?? cause;
+      call.fail(noEndpointError(call, cause));
+      return;
+    }
+    if (call.trace !== null) {
+      call.trace.endpoint = endpoint.address;
+      call.trace.attempt = call.attempts + 1;
+    }
+    try {
+      endpoint.send(call);
+    } catch (error) {
+      call.fail(error as RpcError);
+    }
+  }
+
+  /** @internal EndpointHost */
+  redispatch(call: Call): void {
+    this.dispatch(call);
+  }
+
+  /** @internal CallHost: the call settled. */
+  ended(call: Call, error: RpcError | null): void {
+    this.#deadlines.remove(call);
+    this.#counters.finish(error === null ? null : error.code, now() - call.startedAt);
+    if (this.#drained !== null && this.#counters.inFlight === 0) this.#drained();
+  }
+
+  #update(addresses: readonly string[]): void {
+    if (this.#closing !== null && this.#drained === null) return;
+    const next = new Map<string, Endpoint>();
+    for (const address of addresses) {
+      const endpoint =
+        this.#endpoints.get(address) ??
+        (this.options.transport === 'pool'
+          ? new PoolEndpoint(address, this)
+          : new MuxEndpoint(address, this));
+      next.set(address, endpoint);
+    }
+    for (const [address, endpoint] of this.#endpoints) {
+      if (!next.has(address)) endpoint.close('removed');
+    }
+    this.#endpoints.clear();
+    for (const [address, endpoint] of next) this.#endpoints.set(address, endpoint);
+    this.#list = [...next.values()];
+    this.#resolved = true;
+    const waiting = this.#unresolved;
+    this.#unresolved = [];
+    for (const call of waiting) this.dispatch(call);
+  }
+
+  /** Calls (started, succeeded, failed by code, in flight, latency in ms) and each endpoint. */
+  stats(): ClientStats {
+    return {
+      calls: this.#counters.snapshot(),
+      endpoints: this.#list.map((endpoint) => endpoint.stats()),
+    };
+  }
+
+  /**
+   * Graceful: refuses new calls (`ERR_NETPOLL_RPC_CLOSED`), waits for the calls in flight to
+   * settle (each within its own deadline), then closes every connection. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closing = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        this.#drained = null;
+        this.#shutdown(null);
+        resolve();
+      };
+      if (this.#counters.inFlight === 0) finish();
+      else this.#drained = finish;
+    });
+    return this.#closing;
+  }
+
+  /** Abrupt: fails every call in flight with `ERR_NETPOLL_RPC_CLOSED` and closes everything. */
+  destroy(): void {
+    this.#closing ??= Promise.resolve();
+    this.#drained = null;
+    this.#shutdown(closedError('client'));
+  }
+
+  /** `await using client = createClient(…)`: `close()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #shutdown(error: RpcError | null): void {
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    this.#ticker = null;
+    this.#resolver.close();
+    this.#deadlines.stop();
+    for (const call of this.#unresolved.splice(0)) call.fail(closedError('client'));
+    for (const endpoint of this.#list) endpoint.close('closed');
+    if (error !== null) {
+      for (const endpoint of this.#list) endpoint.destroy(error);
+    }
+  }
+}
+
+/**
+ * Creates a client for `target`: one address (`"host:port"` or a Unix socket path), a list of
+ * them, `"dns:host:port"` (every address the name resolves to, refreshed every 30 s), or a
+ * `Resolver`. Throws `ERR_NETPOLL_INVALID_ARG` / `ERR_NETPOLL_OUT_OF_RANGE` for bad arguments;
+ * it dials lazily, on the first call.
+ */
+export function createClient(
+  target: string | readonly string[] | Resolver,
+  options?: ClientOptions,
+): RpcClient {
+  return new RpcClient(target, options);
+}

@@ -1,0 +1,261 @@
+/**
+ * One server address of a client and its connections. The base class dials, and after a failed
+ * dial backs off (doubling from `backoffInitial` to `backoffMax`, with ±20 % jitter) and, after
+ * `ejectAfter` failures in a row, takes the endpoint out of the balancer until a dial works again.
+ * {@link MuxEndpoint} keeps `connections` connections with many calls on each; `PoolEndpoint`
+ * (./pool-endpoint) one call per connection.
+ */
+import { dialConnection } from '@netpoll/core';
+import { now } from '../deadline-heap';
+import { closedError, type RpcError, unavailableError } from '../errors';
+import type { ResolvedClientOptions } from '../options';
+import type { Call } from './call';
+import { ClientConnection, type ConnectionHost } from './client-connection';
+
+/** What an endpoint needs from its client. */
+export interface EndpointHost {
+  readonly options: ResolvedClientOptions;
+  /** A call this endpoint cannot place (it failed): send it to another, or fail it. */
+  redispatch(call: Call): void;
+}
+
+/** What `client.stats()` reports per endpoint. */
+export interface EndpointStats {
+  readonly address: string;
+  readonly connections: number;
+  readonly pending: number;
+  readonly waiting: number;
+  /** Dial failures in a row (0 once a dial works). */
+  readonly failures: number;
+  /** Out of the balancer after `ejectAfter` failures, until a dial works. */
+  readonly ejected: boolean;
+}
+
+export abstract class Endpoint implements ConnectionHost {
+  readonly address: string;
+  readonly network: 'tcp' | 'unix';
+  protected readonly host: EndpointHost;
+  protected readonly options: ResolvedClientOptions;
+  /** Calls waiting here for a connection. */
+  protected readonly waiting: Call[] = [];
+  protected dialing = 0;
+  protected closed = false;
+  #failures = 0;
+  #retryAt = 0;
+  #redial: NodeJS.Timeout | null = null;
+  #lastError: Error | undefined = undefined;
+
+  constructor(address: string, host: EndpointHost) {
+    this.address = address;
+    this.network = address.startsWith('/') ? 'unix' : 'tcp';
+    this.host = host;
+    this.options = host.options;
+  }
+
+  /** Has a connection that takes a call now. */
+  abstract get ready(): boolean;
+  /** Calls in flight through it (least-pending balancing). */
+  abstract get pending(): number;
+  /** Writes `call`, or queues it here until a connection is ready. */
+  abstract send(call: Call): void;
+  /** Periodic upkeep: liveness pings, idle eviction. */
+  abstract tick(time: number): void;
+  /** Its open connections. */
+  protected abstract connectionCount(): number;
+  /** A dial worked: put the connection to use. */
+  protected abstract connected(connection: ClientConnection): void;
+  /** Closes its connections once their calls are done (the client closes, or it was removed). */
+  protected abstract retire(): void;
+  /** Closes its connections now; their calls fail with `error`. */
+  abstract destroy(error: RpcError): void;
+  abstract connectionClosed(connection: ClientConnection, error: RpcError | null): void;
+  abstract callDone(connection: ClientConnection): void;
+  abstract connectionDraining(connection: ClientConnection): void;
+
+  /** Out of the balancer: too many failed dials, until one works. */
+  get ejected(): boolean {
+    return this.#failures >= this.options.ejectAfter;
+  }
+
+  /** Waiting out a failed dial. */
+  protected get backingOff(): boolean {
+    return this.#failures > 0 && now() < this.#retryAt;
+  }
+
+  stats(): EndpointStats {
+    return {
+      address: this.address,
+      connections: this.connectionCount(),
+      pending: this.pending,
+      waiting: this.waiting.length,
+      failures: this.#failures,
+      ejected: this.ejected,
+    };
+  }
+
+  /** Stops taking calls; waiting ones go elsewhere (or fail when the client closes). */
+  close(reason: 'removed' | 'closed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.#redial !== null) clearTimeout(this.#redial);
+    const waiting = this.waiting.splice(0);
+    for (const call of waiting) {
+      if (reason === 'removed') this.host.redispatch(call);
+      else call.fail(closedError('client'));
+    }
+    this.retire();
+  }
+
+  /** Dials one connection (unless backing off or closed). */
+  protected dial(): void {
+    if (this.closed || this.backingOff) return;
+    this.dialing++;
+    const options = this.options;
+    dialConnection(this.network, this.address, {
+      timeout: options.dialTimeout,
+      framing: { lengthHeader: options.lengthHeader, maxFrameSize: options.maxFrameSize },
+    }).then(
+      (connection) => {
+        this.dialing--;
+        if (this.closed) {
+          connection.close();
+          return;
+        }
+        this.#failures = 0;
+        this.connected(new ClientConnection(connection, this, options));
+      },
+      (error: Error) => {
+        this.dialing--;
+        this.#failed(error);
+      },
+    );
+  }
+
+  #failed(error: Error): void {
+    this.#failures++;
+    const options = this.options;
+    const base = Math.min(options.backoffMax, options.backoffInitial * 2 ** (this.#failures - 1));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.#retryAt = now() + delay;
+    if (this.closed) return;
+    // Calls waiting here try the other endpoints; without a connection here they would wait out
+    // the backoff.
+    if (this.connectionCount() === 0 && this.dialing === 0) {
+      const waiting = this.waiting.splice(0);
+      for (const call of waiting) if (!call.settled) this.host.redispatch(call);
+    }
+    // Keep trying in the background, so an ejected endpoint comes back once it works.
+    if (this.#redial !== null) clearTimeout(this.#redial);
+    this.#redial = setTimeout(() => {
+      this.#redial = null;
+      if (this.connectionCount() === 0 && this.dialing === 0) this.dial();
+    }, delay);
+    this.#redial.unref();
+    this.#lastError = error;
+  }
+
+  /** Why the last dial failed (for the error of calls that cannot go anywhere). */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  /** Calls queued here that settled meanwhile (deadline, abort) leave the queue. */
+  protected dropSettled(): void {
+    let kept = 0;
+    const waiting = this.waiting;
+    for (let i = 0; i < waiting.length; i++) {
+      if (!waiting[i]!.settled) waiting[kept++] = waiting[i]!;
+    }
+    waiting.length = kept;
+  }
+}
+
+/** `transport: 'mux'`: `connections` connections, calls spread over them round-robin. */
+export class MuxEndpoint extends Endpoint {
+  readonly #connections: ClientConnection[] = [];
+  #next = 0;
+
+  get ready(): boolean {
+    for (const connection of this.#connections) if (connection.usable) return true;
+    return false;
+  }
+
+  get pending(): number {
+    let pending = this.waiting.length;
+    for (const connection of this.#connections) pending += connection.pending;
+    return pending;
+  }
+
+  send(call: Call): void {
+    const connections = this.#connections;
+    const count = connections.length;
+    for (let i = 0; i < count; i++) {
+      const connection = connections[(this.#next + i) % count]!;
+      if (!connection.usable) continue;
+      this.#next = (this.#next + i + 1) % count;
+      connection.send(call);
+      if (count < this.options.connections) this.#fill();
+      return;
+    }
+    this.dropSettled();
+    this.waiting.push(call);
+    this.#fill();
+  }
+
+  tick(time: number): void {
+    for (const connection of this.#connections) connection.checkLiveness(time);
+    this.dropSettled();
+  }
+
+  protected connectionCount(): number {
+    return this.#connections.length;
+  }
+
+  /** Dials until `connections` are open or being dialed. */
+  #fill(): void {
+    let usable = 0;
+    for (const connection of this.#connections) if (connection.usable) usable++;
+    while (usable + this.dialing < this.options.connections && !this.backingOff && !this.closed) {
+      this.dial();
+      usable++;
+    }
+  }
+
+  protected connected(connection: ClientConnection): void {
+    this.#connections.push(connection);
+    const waiting = this.waiting.splice(0);
+    for (const call of waiting) if (!call.settled) this.send(call);
+  }
+
+  connectionClosed(connection: ClientConnection, _error: RpcError | null): void {
+    const index = this.#connections.indexOf(connection);
+    if (index >= 0) this.#connections.splice(index, 1);
+    if (this.closed) return;
+    if (this.waiting.length > 0) this.#fill();
+  }
+
+  callDone(_connection: ClientConnection): void {}
+
+  /** GOAWAY: the server stops; open a replacement (it may be a restarted server). */
+  connectionDraining(connection: ClientConnection): void {
+    connection.closeWhenIdle();
+    if (!this.closed) this.#fill();
+  }
+
+  protected retire(): void {
+    for (const connection of [...this.#connections]) connection.closeWhenIdle();
+  }
+
+  destroy(error: RpcError): void {
+    for (const connection of [...this.#connections]) connection.destroy(error);
+  }
+}
+
+/** Fails a call that no endpoint can take. */
+export function noEndpointError(call: Call, cause?: Error): RpcError {
+  return unavailableError(
+    `no endpoint can take call ${call.method}${cause === undefined ? '' : `: ${cause.message}`}`,
+    call.written,
+    cause,
+  );
+}

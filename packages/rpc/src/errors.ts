@@ -1,0 +1,208 @@
+/**
+ * Error codes and classes of `@netpoll/rpc`.
+ *
+ * Every value this package throws or rejects with is an `Error` with a stable string `code` and
+ * the cross-package marker `Symbol.for('netpoll.error')`, so callers match on `code` (or
+ * `isNetpollError`), never on messages. A failed call rejects with an {@link RpcError}; its
+ * `remoteCode`/`remoteMessage` carry what the server answered, and `processed` says whether the
+ * server may have run the handler.
+ */
+
+/** The marker every `@netpoll/*` error carries, whatever package or copy created it. */
+export const kNetpollErrorMarker: unique symbol = Symbol.for('netpoll.error') as never;
+
+/** Every code this package can throw. The README's Errors table lists exactly these. */
+export const kRpcErrorCodes = Object.freeze([
+  'ERR_NETPOLL_INVALID_ARG',
+  'ERR_NETPOLL_OUT_OF_RANGE',
+  'ERR_NETPOLL_RPC_TIMEOUT',
+  'ERR_NETPOLL_RPC_CANCELED',
+  'ERR_NETPOLL_RPC_REMOTE',
+  'ERR_NETPOLL_RPC_UNAVAILABLE',
+  'ERR_NETPOLL_RPC_POOL_EXHAUSTED',
+  'ERR_NETPOLL_RPC_FRAME_TOO_LARGE',
+  'ERR_NETPOLL_RPC_PROTOCOL',
+  'ERR_NETPOLL_RPC_SERIALIZATION',
+  'ERR_NETPOLL_RPC_CLOSED',
+] as const);
+
+/** A code from {@link kRpcErrorCodes}. */
+export type RpcErrorCode = (typeof kRpcErrorCodes)[number];
+
+/** Attaches the marker and the code (non-writable), as every netpoll package does. */
+function mark(error: Error, code: string): void {
+  Object.defineProperty(error, kNetpollErrorMarker, { value: true });
+  Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: false });
+}
+
+/** True for an error created by any `@netpoll/*` package (checks the marker, not the class). */
+export function isNetpollError(value: unknown): value is Error & { readonly code: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[kNetpollErrorMarker] === true &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}
+
+/** Describes a received value for an argument-error message. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+    default:
+      if (Array.isArray(value)) return 'an array';
+      return value.constructor?.name ? `an instance of ${value.constructor.name}` : 'an object';
+  }
+}
+
+/** `ERR_NETPOLL_INVALID_ARG`: an argument or option has the wrong type or shape. */
+export class InvalidArgumentError extends TypeError {
+  declare readonly code: 'ERR_NETPOLL_INVALID_ARG';
+
+  /** `message` replaces the standard `path must be expected (received …)` text when given. */
+  constructor(path: string, expected: string, actual: unknown, message?: string) {
+    super(message ?? `${path} must be ${expected} (received ${describe(actual)})`);
+    mark(this, 'ERR_NETPOLL_INVALID_ARG');
+  }
+}
+
+/** `ERR_NETPOLL_OUT_OF_RANGE`: a number outside its range. */
+export class OutOfRangeError extends RangeError {
+  declare readonly code: 'ERR_NETPOLL_OUT_OF_RANGE';
+
+  constructor(path: string, expected: string, actual: unknown) {
+    super(`${path} must be ${expected} (received ${describe(actual)})`);
+    mark(this, 'ERR_NETPOLL_OUT_OF_RANGE');
+  }
+}
+
+/** What an {@link RpcError} may carry besides its code and message. */
+export interface RpcErrorDetails {
+  /** The server's code (`ERR_NETPOLL_RPC_REMOTE`): `UNIMPLEMENTED`, `INTERNAL`, an app code… */
+  remoteCode?: string;
+  /** The server's message (`ERR_NETPOLL_RPC_REMOTE`). */
+  remoteMessage?: string;
+  /**
+   * Whether the server may have run the handler: false when the request provably never reached
+   * it (never written, refused, sent after a goaway), so retrying cannot run it twice.
+   */
+  processed?: boolean;
+  cause?: unknown;
+}
+
+/** A failed call, or a client or server that cannot do what was asked. */
+export class RpcError extends Error {
+  declare readonly code: RpcErrorCode;
+  /** See {@link RpcErrorDetails.remoteCode}; `undefined` unless the server answered an error. */
+  readonly remoteCode: string | undefined;
+  /** See {@link RpcErrorDetails.remoteMessage}. */
+  readonly remoteMessage: string | undefined;
+  /** See {@link RpcErrorDetails.processed}. */
+  readonly processed: boolean;
+
+  constructor(code: RpcErrorCode, message: string, details: RpcErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    mark(this, code);
+    this.remoteCode = details.remoteCode;
+    this.remoteMessage = details.remoteMessage;
+    this.processed = details.processed ?? true;
+  }
+
+  override get name(): string {
+    // An aborted call looks like Node's aborts to code that checks `name`.
+    return this.code === 'ERR_NETPOLL_RPC_CANCELED' ? 'AbortError' : 'RpcError';
+  }
+}
+
+/**
+ * What a handler throws to answer an error of its own: `code` (1–255 ASCII characters, such as
+ * `NOT_FOUND`) and `message` reach the client as they are, as an `ERR_NETPOLL_RPC_REMOTE` with
+ * `remoteCode`/`remoteMessage`. Any other error a handler throws is answered `INTERNAL`, with a
+ * generic message unless the server exposes errors.
+ */
+export class RpcStatus extends Error {
+  readonly status: string;
+
+  constructor(status: string, message = '') {
+    super(message);
+    if (!/^[\x21-\x7e]{1,255}$/.test(status)) {
+      throw new InvalidArgumentError('status', '1 to 255 printable ASCII characters', status);
+    }
+    this.status = status;
+  }
+
+  override get name(): string {
+    return 'RpcStatus';
+  }
+}
+
+/** `ERR_NETPOLL_RPC_TIMEOUT`: the call's deadline passed before the reply came. */
+export function timeoutError(method: string, timeout: number, processed: boolean): RpcError {
+  return new RpcError('ERR_NETPOLL_RPC_TIMEOUT', `call ${method} timed out after ${timeout} ms`, {
+    processed,
+  });
+}
+
+/** `ERR_NETPOLL_RPC_CANCELED`: the call's signal aborted (`cause` is its reason). */
+export function canceledError(method: string, reason: unknown, processed: boolean): RpcError {
+  return new RpcError('ERR_NETPOLL_RPC_CANCELED', `call ${method} was canceled`, {
+    cause: reason,
+    processed,
+  });
+}
+
+/** `ERR_NETPOLL_RPC_REMOTE`: the server answered an error. */
+export function remoteError(method: string, code: string, message: string): RpcError {
+  return new RpcError(
+    'ERR_NETPOLL_RPC_REMOTE',
+    `call ${method} failed on the server: ${code}${message === '' ? '' : `: ${message}`}`,
+    {
+      remoteCode: code,
+      remoteMessage: message,
+      // Only these codes say the handler did not run.
+      processed: code !== 'UNIMPLEMENTED' && code !== 'UNAVAILABLE' && code !== 'INVALID_ARGUMENT',
+    },
+  );
+}
+
+/** `ERR_NETPOLL_RPC_UNAVAILABLE`: no endpoint could take the call, or its connection failed. */
+export function unavailableError(why: string, processed: boolean, cause?: unknown): RpcError {
+  return new RpcError('ERR_NETPOLL_RPC_UNAVAILABLE', why, { processed, cause });
+}
+
+/** `ERR_NETPOLL_RPC_CLOSED`: the client or server was closed. */
+export function closedError(what: string): RpcError {
+  return new RpcError('ERR_NETPOLL_RPC_CLOSED', `the ${what} is closed`, { processed: false });
+}
+
+/** `ERR_NETPOLL_RPC_FRAME_TOO_LARGE`: a message would exceed `maxFrameSize`. */
+export function frameTooLargeError(size: number, maxFrameSize: number): RpcError {
+  return new RpcError(
+    'ERR_NETPOLL_RPC_FRAME_TOO_LARGE',
+    `a message of ${size} bytes exceeds maxFrameSize (${maxFrameSize})`,
+    { processed: false },
+  );
+}
+
+/** `ERR_NETPOLL_RPC_PROTOCOL`: the peer sent something the wire format does not allow. */
+export function protocolError(why: string): RpcError {
+  return new RpcError('ERR_NETPOLL_RPC_PROTOCOL', `protocol error: ${why}`);
+}
+
+/** `ERR_NETPOLL_RPC_SERIALIZATION`: a serializer failed to encode or decode a value. */
+export function serializationError(what: string, cause: unknown, processed = false): RpcError {
+  return new RpcError('ERR_NETPOLL_RPC_SERIALIZATION', `could not ${what}`, { cause, processed });
+}

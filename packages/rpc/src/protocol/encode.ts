@@ -1,0 +1,224 @@
+/**
+ * Writes messages of the wire format (README "Wire format") straight into a connection's writer:
+ * one `malloc` for the length header, the message header and a payload up to 4 KiB; a larger
+ * payload is linked after the header without a copy (core copies it into outbound memory at
+ * flush). Nothing here allocates except a metadata block, and only when metadata is sent.
+ */
+import { frameTooLargeError, InvalidArgumentError } from '../errors';
+import {
+  Kind,
+  kFixedHeaderSize,
+  kFlagClosing,
+  kFlagDeadline,
+  kFlagMetadata,
+  kMaxLongString,
+  kMaxMetadataEntries,
+  kProtocolVersion,
+  type LengthHeader,
+  type MessageKind,
+} from './frame';
+
+/** What the encoders need of a writer: `@netpoll/core`'s `ConnectionWriter` has it. */
+export interface FrameWriter {
+  malloc(n: number): Buffer;
+  writeBinary(data: Uint8Array): number;
+}
+
+/** Payloads up to this size are copied next to their header; larger ones are linked. */
+const kInlinePayload = 4096;
+
+/** Metadata as sent: string keys (ASCII) to string values. */
+export type Metadata = Readonly<Record<string, string>>;
+
+/**
+ * Encodes metadata into its wire block (`u8 count`, then entries), or returns null for none.
+ * Throws `ERR_NETPOLL_INVALID_ARG` for a key that is empty, longer than 255 bytes or not
+ * printable ASCII, a value longer than 65535 bytes or not a string, or more than 255 entries.
+ */
+export function encodeMetadata(metadata: Metadata | undefined, path: string): Buffer | null {
+  if (metadata === undefined) return null;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new InvalidArgumentError(path, 'an object of string values', metadata);
+  }
+  const keys = Object.keys(metadata);
+  if (keys.length === 0) return null;
+  if (keys.length > kMaxMetadataEntries) {
+    throw new InvalidArgumentError(path, `at most ${kMaxMetadataEntries} entries`, keys.length);
+  }
+  let size = 1;
+  const values: Buffer[] = [];
+  for (const key of keys) {
+    if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+      throw new InvalidArgumentError(`${path} key`, '1 to 255 printable ASCII characters', key);
+    }
+    const value = metadata[key];
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(`${path}.${key}`, 'a string', value);
+    }
+    const bytes = Buffer.from(value, 'utf8');
+    if (bytes.length > kMaxLongString) {
+      throw new InvalidArgumentError(`${path}.${key}`, 'at most 65535 bytes of UTF-8', value);
+    }
+    values.push(bytes);
+    size += 1 + key.length + 2 + bytes.length;
+  }
+  const block = Buffer.allocUnsafe(size);
+  block[0] = keys.length;
+  let offset = 1;
+  keys.forEach((key, index) => {
+    block[offset++] = key.length;
+    offset += block.write(key, offset, 'latin1');
+    const value = values[index]!;
+    block.writeUInt16BE(value.length, offset);
+    offset += 2;
+    offset += value.copy(block, offset);
+  });
+  return block;
+}
+
+/** A method name as sent (ASCII bytes), checked once. */
+export function encodeMethod(method: string, path: string): Buffer {
+  if (typeof method !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(method)) {
+    throw new InvalidArgumentError(path, '1 to 255 printable ASCII characters', method);
+  }
+  return Buffer.from(method, 'latin1');
+}
+
+function writeLength(view: Buffer, lengthHeader: LengthHeader, length: number): void {
+  if (lengthHeader === 4) view.writeUInt32BE(length, 0);
+  else if (lengthHeader === 2) view.writeUInt16BE(length, 0);
+  else view[0] = length;
+}
+
+function writeFixed(view: Buffer, at: number, kind: MessageKind, flags: number, seq: number): void {
+  view[at] = (kProtocolVersion << 4) | kind;
+  view[at + 1] = flags;
+  view.writeUInt32BE(seq >>> 0, at + 2);
+}
+
+/**
+ * Starts a frame whose message header is `headerSize` bytes, followed by a payload of
+ * `payloadSize`: checks the body against `maxFrameSize` (throwing
+ * `ERR_NETPOLL_RPC_FRAME_TOO_LARGE` before anything is written), reserves the length header,
+ * the message header and an inline payload, and writes the length. The caller fills the header
+ * at offset `lengthHeader`, then calls {@link finishFrame}.
+ */
+function startFrame(
+  writer: FrameWriter,
+  lengthHeader: LengthHeader,
+  maxFrameSize: number,
+  headerSize: number,
+  payloadSize: number,
+): Buffer {
+  const body = headerSize + payloadSize;
+  if (body > maxFrameSize) throw frameTooLargeError(body, maxFrameSize);
+  const view = writer.malloc(lengthHeader + (payloadSize <= kInlinePayload ? body : headerSize));
+  writeLength(view, lengthHeader, body);
+  return view;
+}
+
+/** Adds the payload: copied next to the header up to 4 KiB, linked after it above. */
+function finishFrame(writer: FrameWriter, view: Buffer, payload: Uint8Array | null): void {
+  if (payload === null || payload.length === 0) return;
+  if (payload.length <= kInlinePayload) view.set(payload, view.length - payload.length);
+  else writer.writeBinary(payload);
+}
+
+/** REQUEST or ONE_WAY: method, the time left in ms (0: no deadline), metadata, payload. */
+export function writeRequest(
+  writer: FrameWriter,
+  lengthHeader: LengthHeader,
+  maxFrameSize: number,
+  kind: typeof Kind.REQUEST | typeof Kind.ONE_WAY,
+  seq: number,
+  method: Buffer,
+  timeout: number,
+  metadata: Buffer | null,
+  payload: Uint8Array,
+): void {
+  let flags = 0;
+  let headerSize = kFixedHeaderSize + 1 + method.length;
+  if (timeout > 0) {
+    flags |= kFlagDeadline;
+    headerSize += 4;
+  }
+  if (metadata !== null) {
+    flags |= kFlagMetadata;
+    headerSize += metadata.length;
+  }
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload.length);
+  writeFixed(view, lengthHeader, kind, flags, seq);
+  let offset = lengthHeader + kFixedHeaderSize;
+  view[offset++] = method.length;
+  offset += method.copy(view, offset);
+  if (timeout > 0) {
+    view.writeUInt32BE(Math.min(Math.ceil(timeout), 0xffffffff), offset);
+    offset += 4;
+  }
+  if (metadata !== null) metadata.copy(view, offset);
+  finishFrame(writer, view, payload);
+}
+
+/** RESPONSE: metadata, payload; `closing` sets CLOSING. */
+export function writeResponse(
+  writer: FrameWriter,
+  lengthHeader: LengthHeader,
+  maxFrameSize: number,
+  seq: number,
+  metadata: Buffer | null,
+  payload: Uint8Array,
+  closing: boolean,
+): void {
+  const flags = (metadata === null ? 0 : kFlagMetadata) | (closing ? kFlagClosing : 0);
+  const headerSize = kFixedHeaderSize + (metadata === null ? 0 : metadata.length);
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload.length);
+  writeFixed(view, lengthHeader, Kind.RESPONSE, flags, seq);
+  if (metadata !== null) metadata.copy(view, lengthHeader + kFixedHeaderSize);
+  finishFrame(writer, view, payload);
+}
+
+/** ERROR: code (1–255 ASCII), message (cut to what fits, at most 65535 bytes), metadata. */
+export function writeError(
+  writer: FrameWriter,
+  lengthHeader: LengthHeader,
+  maxFrameSize: number,
+  seq: number,
+  code: string,
+  message: string,
+  metadata: Buffer | null,
+  closing: boolean,
+): void {
+  let text = Buffer.from(message, 'utf8');
+  const metadataSize = metadata === null ? 0 : metadata.length;
+  // The header must fit the frame: cut an over-long message rather than lose the error.
+  const room = Math.min(
+    kMaxLongString,
+    maxFrameSize - kFixedHeaderSize - 3 - code.length - metadataSize,
+  );
+  if (text.length > room) text = text.subarray(0, Math.max(0, room));
+  const flags = (metadata === null ? 0 : kFlagMetadata) | (closing ? kFlagClosing : 0);
+  const headerSize = kFixedHeaderSize + 1 + code.length + 2 + text.length + metadataSize;
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, 0);
+  writeFixed(view, lengthHeader, Kind.ERROR, flags, seq);
+  let offset = lengthHeader + kFixedHeaderSize;
+  view[offset++] = code.length;
+  offset += view.write(code, offset, 'latin1');
+  view.writeUInt16BE(text.length, offset);
+  offset += 2;
+  offset += text.copy(view, offset);
+  if (metadata !== null) metadata.copy(view, offset);
+}
+
+/** PING, PONG, GOAWAY or CANCEL: no kind fields; PING/PONG carry up to 64 opaque bytes. */
+export function writeControl(
+  writer: FrameWriter,
+  lengthHeader: LengthHeader,
+  kind: typeof Kind.PING | typeof Kind.PONG | typeof Kind.GOAWAY | typeof Kind.CANCEL,
+  seq: number,
+  payload: Uint8Array | null,
+): void {
+  const size = payload === null ? 0 : payload.length;
+  const view = startFrame(writer, lengthHeader, Number.MAX_SAFE_INTEGER, kFixedHeaderSize, size);
+  writeFixed(view, lengthHeader, kind, 0, seq);
+  finishFrame(writer, view, payload);
+}

@@ -1,0 +1,395 @@
+/**
+ * One accepted connection of an RPC server: reads whole frames (core's native framing), runs a
+ * handler per request — concurrently, up to `maxConcurrentCalls`, beyond which the connection
+ * stops reading — and writes replies as they complete, out of order. Replies of one read batch
+ * leave with one flush; later ones are flushed once per tick.
+ *
+ * Lifetimes: a raw request is copied out of the socket's read slabs into pooled memory (so a slow
+ * handler never pins the shared slabs) and freed when its handler settles; the call holds its
+ * connection open (`connection.hold()`) meanwhile, so graceful shutdown waits for it. At shutdown
+ * the connection answers the requests it read, then a GOAWAY naming the last one.
+ */
+import type { Connection } from '@netpoll/core';
+import { free, malloc } from '@netpoll/mcache';
+import { now } from '../deadline-heap';
+import { serverCallChannel } from '../diagnostics';
+import { RpcError, RpcStatus } from '../errors';
+import { ascii, decodeHeader, decodeMetadata, MessageHeader } from '../protocol/decode';
+import { writeControl, writeError, writeResponse } from '../protocol/encode';
+import { Kind } from '../protocol/frame';
+import { CallContext } from './call-context';
+import type { ServerCore } from './server-core';
+
+const kEmpty = Buffer.alloc(0);
+
+interface Thenable {
+  then(onFulfilled: (value: unknown) => unknown, onRejected: (error: unknown) => unknown): unknown;
+}
+
+function isThenable(value: unknown): value is Thenable {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as Thenable).then === 'function'
+  );
+}
+
+/** The trace message of a call, while someone subscribes to the server call channel. */
+interface Trace {
+  method: string;
+  request: unknown;
+  context: CallContext;
+  result?: unknown;
+  error?: unknown;
+}
+
+export class ServerConnection {
+  readonly connection: Connection;
+  readonly #core: ServerCore;
+  readonly #header = new MessageHeader();
+  /** Calls whose handler has not settled yet, by seq. */
+  readonly #calls = new Map<number, CallContext>();
+  readonly #traces = new Map<CallContext, Trace>();
+  #highestSeq = 0;
+  #goaway = false; // sent: replies carry CLOSING
+  #closed = false;
+  #paused = false; // at maxConcurrentCalls
+  #heldSince = 0; // arrival time of frames left unread at the limit
+  #release: (() => void) | null = null; // the connection hold while calls run
+  #inTurn = false;
+  #dirty = false;
+  #flushScheduled = false;
+  #remoteAddress: string | null = null;
+
+  constructor(connection: Connection, core: ServerCore) {
+    this.connection = connection;
+    this.#core = core;
+  }
+
+  get remoteAddress(): string {
+    this.#remoteAddress ??= this.connection.remoteAddress;
+    return this.#remoteAddress;
+  }
+
+  get deadlines() {
+    return this.#core.deadlines;
+  }
+
+  /** Calls running now. */
+  get inFlight(): number {
+    return this.#calls.size;
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  /** core's onRequest: every whole frame buffered, up to the concurrency limit. */
+  onRequest(): void {
+    const reader = this.connection.reader;
+    const options = this.#core.options;
+    const lengthHeader = options.lengthHeader;
+    const limit = options.maxConcurrentCalls;
+    const arrival = this.#heldSince > 0 ? this.#heldSince : now();
+    this.#heldSince = 0;
+    this.#inTurn = true;
+    try {
+      while (reader.len() > 0) {
+        if (this.#calls.size >= limit) {
+          this.#heldSince = arrival;
+          this.#pause();
+          break;
+        }
+        const length =
+          lengthHeader === 4
+            ? reader.peekUint32BE(0)
+            : lengthHeader === 2
+              ? reader.peekUint16BE(0)
+              : reader.peek(1)[0]!;
+        const frame = reader.next(lengthHeader + length);
+        const header = this.#header;
+        try {
+          decodeHeader(frame, lengthHeader, frame.length, header);
+        } catch (error) {
+          this.#core.protocolFailure(error as Error, this.connection);
+          this.connection.close();
+          return;
+        }
+        switch (header.kind) {
+          case Kind.REQUEST:
+          case Kind.ONE_WAY:
+            this.#start(frame, header, arrival);
+            break;
+          case Kind.PING:
+            writeControl(
+              this.connection.writer,
+              lengthHeader,
+              Kind.PONG,
+              header.seq,
+              frame.subarray(header.payloadStart, header.payloadEnd),
+            );
+            this.#dirty = true;
+            break;
+          case Kind.CANCEL:
+            this.#calls.get(header.seq)?.abort('CANCELLED');
+            break;
+          case Kind.PONG:
+            break;
+          default:
+            this.#core.protocolFailure(
+              new RpcError('ERR_NETPOLL_RPC_PROTOCOL', `a client sent message kind ${header.kind}`),
+              this.connection,
+            );
+            this.connection.close();
+            return;
+        }
+      }
+    } finally {
+      this.#inTurn = false;
+    }
+    if (this.#dirty) this.#flush();
+  }
+
+  #start(frame: Buffer, header: MessageHeader, arrival: number): void {
+    const core = this.#core;
+    const seq = header.seq;
+    const oneWay = header.kind === Kind.ONE_WAY;
+    if (seq > this.#highestSeq) this.#highestSeq = seq;
+    const method = core.methods.find(frame, header.methodStart, header.methodLength);
+    if (method === undefined) {
+      core.counters.errors.UNIMPLEMENTED = (core.counters.errors.UNIMPLEMENTED ?? 0) + 1;
+      const name = ascii(frame, header.methodStart, header.methodLength);
+      if (!oneWay) this.#replyError(seq, 'UNIMPLEMENTED', `no method ${JSON.stringify(name)}`);
+      return;
+    }
+    const deadline = header.timeout > 0 ? arrival + header.timeout : Number.POSITIVE_INFINITY;
+    if (deadline <= now()) {
+      core.counters.errors.DEADLINE_EXCEEDED = (core.counters.errors.DEADLINE_EXCEEDED ?? 0) + 1;
+      if (!oneWay)
+        this.#replyError(seq, 'DEADLINE_EXCEEDED', 'the deadline passed before the call started');
+      return;
+    }
+    const metadata = header.metadataStart >= 0 ? decodeMetadata(frame, header) : null;
+    const context = new CallContext(this, method, seq, deadline, metadata, oneWay);
+    const size = header.payloadEnd - header.payloadStart;
+    if (method.rawRequest) {
+      const pooled = size === 0 ? kEmpty : malloc(size);
+      frame.copy(pooled, 0, header.payloadStart, header.payloadEnd);
+      context.pooled = size === 0 ? null : pooled;
+      context.request = pooled;
+    } else {
+      try {
+        context.request = method.requestSerializer.decode(
+          frame.subarray(header.payloadStart, header.payloadEnd),
+        );
+      } catch (error) {
+        core.counters.errors.INVALID_ARGUMENT = (core.counters.errors.INVALID_ARGUMENT ?? 0) + 1;
+        if (!oneWay)
+          this.#replyError(
+            seq,
+            'INVALID_ARGUMENT',
+            `the request could not be decoded: ${(error as Error)?.message}`,
+          );
+        return;
+      }
+    }
+    core.counters.started++;
+    core.counters.inFlight++;
+    context.startedAt = arrival;
+    if (serverCallChannel.hasSubscribers) {
+      const trace: Trace = { method: method.name, request: context.request, context };
+      this.#traces.set(context, trace);
+      serverCallChannel.start.publish(trace);
+    }
+    let result: unknown;
+    try {
+      result =
+        core.interceptors.length === 0
+          ? method.handler(context.request, context)
+          : core.invoke(context);
+    } catch (error) {
+      this.#failed(context, error);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.#succeeded(context, result);
+      return;
+    }
+    this.#calls.set(seq, context);
+    if (this.#release === null) this.#release = this.connection.hold();
+    result.then(
+      (value) => this.#settle(context, value, null),
+      (error) => this.#settle(context, undefined, error ?? new Error('rejected')),
+    );
+  }
+
+  #settle(context: CallContext, value: unknown, error: unknown): void {
+    this.#calls.delete(context.seq);
+    if (error === null) this.#succeeded(context, value);
+    else this.#failed(context, error);
+    if (this.#calls.size === 0 && this.#release !== null) {
+      const release = this.#release;
+      this.#release = null;
+      release();
+    }
+    if (this.#paused && this.#calls.size < this.#core.options.maxConcurrentCalls) this.#resume();
+  }
+
+  // ---- replies --------------------------------------------------------------------------------
+
+  #succeeded(context: CallContext, value: unknown): void {
+    const core = this.#core;
+    const answer = this.#end(context);
+    if (!answer) {
+      this.#finish(context, null, value, undefined);
+      return;
+    }
+    let payload: Uint8Array;
+    try {
+      payload = context.definition.responseSerializer.encode(value);
+    } catch (error) {
+      this.#failed(context, error, 'the response could not be encoded');
+      return;
+    }
+    try {
+      writeResponse(
+        this.connection.writer,
+        core.options.lengthHeader,
+        core.options.maxFrameSize,
+        context.seq,
+        null,
+        payload,
+        this.#goaway,
+      );
+      this.#wrote();
+      this.#finish(context, null, value, undefined);
+    } catch (error) {
+      if ((error as RpcError)?.code === 'ERR_NETPOLL_RPC_FRAME_TOO_LARGE') {
+        this.#replyError(context.seq, 'INTERNAL', (error as Error).message);
+        this.#finish(context, 'INTERNAL', undefined, error);
+      } else {
+        // The connection closed while the handler ran: the reply has nowhere to go.
+        this.#finish(context, 'CONNECTION_CLOSED', undefined, error);
+      }
+    }
+  }
+
+  #failed(context: CallContext, error: unknown, prefix?: string): void {
+    const answer = this.#end(context);
+    let code = 'INTERNAL';
+    let message = 'internal error';
+    if (error instanceof RpcStatus) {
+      code = error.status;
+      message = error.message;
+    } else if (this.#core.options.exposeErrors || prefix !== undefined) {
+      const text = error instanceof Error ? error.message : String(error);
+      message = prefix === undefined ? text : `${prefix}: ${text}`;
+    }
+    if (answer) this.#replyError(context.seq, code, message);
+    this.#finish(context, code, undefined, error);
+  }
+
+  /** The call's handler settled: free its request; true when a reply should be written. */
+  #end(context: CallContext): boolean {
+    context.finish();
+    if (context.pooled !== null) {
+      free(context.pooled);
+      context.pooled = null;
+    }
+    return !context.oneWay && !this.#closed && !context.canceled;
+  }
+
+  #finish(context: CallContext, code: string | null, result: unknown, error: unknown): void {
+    this.#core.counters.finish(code, now() - context.startedAt);
+    const trace = this.#traces.get(context);
+    if (trace === undefined) return;
+    this.#traces.delete(context);
+    if (code === null) {
+      trace.result = result;
+      serverCallChannel.asyncEnd.publish(trace);
+    } else {
+      trace.error = error;
+      serverCallChannel.error.publish(trace);
+    }
+  }
+
+  #replyError(seq: number, code: string, message: string): void {
+    if (this.#closed) return;
+    const options = this.#core.options;
+    try {
+      writeError(
+        this.connection.writer,
+        options.lengthHeader,
+        options.maxFrameSize,
+        seq,
+        code,
+        message,
+        null,
+        this.#goaway,
+      );
+      this.#wrote();
+    } catch {
+      // Closed meanwhile: nothing can be answered.
+    }
+  }
+
+  /** A reply was written: flushed at the end of this read turn, or once per tick after it. */
+  #wrote(): void {
+    this.#dirty = true;
+    if (this.#inTurn || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flushLater);
+  }
+
+  readonly #flushLater = (): void => {
+    this.#flushScheduled = false;
+    if (this.#dirty) this.#flush();
+  };
+
+  #flush(): void {
+    this.#dirty = false;
+    if (this.#closed) return;
+    try {
+      this.connection.writer.flush();
+    } catch {
+      // Closed: the replies are lost with the connection, as the client will see.
+    }
+  }
+
+  // ---- concurrency, shutdown, close -----------------------------------------------------------
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.connection.pauseRead();
+  }
+
+  #resume(): void {
+    this.#paused = false;
+    this.connection.resumeRead();
+    // Frames left unread at the limit are still buffered: run the handler for them now.
+    if (this.connection.reader.len() > 0) this.connection.setOnRequest(this.#core.onRequest);
+  }
+
+  /** Graceful shutdown read this connection's last request: tell the client (GOAWAY). */
+  onShutdown(): void {
+    if (this.#goaway || this.#closed) return;
+    this.#goaway = true;
+    try {
+      writeControl(
+        this.connection.writer,
+        this.#core.options.lengthHeader,
+        Kind.GOAWAY,
+        this.#highestSeq,
+        null,
+      );
+      this.#wrote();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** The connection closed: running calls are aborted; their replies will not be written. */
+  onClose(): void {
+    this.#closed = true;
+    for (const context of this.#calls.values()) context.abort('CONNECTION_CLOSED');
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * What one reactor thread of a server shares between its connections: the method table, the
+ * interceptors, the options, the call counters and the deadline heap; and the core callbacks that
+ * attach a {@link ServerConnection} to each accepted connection. A single-thread server has one;
+ * a multi-core server has one per reactor, built by the reactor handler module.
+ */
+import type { Connection } from '@netpoll/core';
+import { DeadlineHeap } from '../deadline-heap';
+import type { ResolvedServerOptions } from '../options';
+import { rawSerializer } from '../serializers';
+import { CallCounters } from '../stats';
+import type { CallContext } from './call-context';
+import { ServerConnection } from './server-connection';
+import { MethodTable } from './service';
+
+/**
+ * Wraps every call: receives its context (with `context.request`) and `next`, which runs the
+ * rest of the chain and then the handler, and resolves with the response. An interceptor may
+ * answer on its own (return without calling `next`), throw an `RpcStatus` to refuse, or look at
+ * and replace the response.
+ */
+export type Interceptor = (context: CallContext, next: () => Promise<unknown>) => unknown;
+
+export class ServerCore {
+  readonly options: ResolvedServerOptions;
+  readonly methods: MethodTable;
+  readonly interceptors: Interceptor[] = [];
+  readonly counters = new CallCounters();
+  readonly deadlines = new DeadlineHeap();
+  readonly connections = new Set<ServerConnection>();
+
+  constructor(service: unknown, options: ResolvedServerOptions) {
+    this.options = options;
+    this.methods = new MethodTable(service, options.serializer, rawSerializer as never);
+  }
+
+  /** core `onConnect`: the connection's RPC state becomes its context. */
+  readonly onConnect = (connection: Connection): ServerConnection => {
+    const state = new ServerConnection(connection, this);
+    this.connections.add(state);
+    connection.on('shutdown', () => state.onShutdown());
+    connection.on('close', () => {
+      this.connections.delete(state);
+      state.onClose();
+    });
+    return state;
+  };
+
+  /** core `onRequest`. */
+  readonly onRequest = (_connection: Connection, context: unknown): void => {
+    (context as ServerConnection).onRequest();
+  };
+
+  /** core `onError`: errors no call receives (oversized frames, accept failures) are counted. */
+  readonly onError = (error: Error): void => {
+    const code = (error as { code?: string }).code ?? 'ERROR';
+    this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
+  };
+
+  /** A peer sent something the wire format does not allow; its connection is closed. */
+  protocolFailure(error: Error, _connection: Connection): void {
+    this.onError(error);
+  }
+
+  /** Runs the interceptor chain, then the handler. */
+  invoke(context: CallContext): Promise<unknown> {
+    const interceptors = this.interceptors;
+    const dispatch = (index: number): Promise<unknown> => {
+      if (index === interceptors.length) {
+        return Promise.resolve(context.definition.handler(context.request, context));
+      }
+      try {
+        return Promise.resolve(interceptors[index]!(context, () => dispatch(index + 1)));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    return dispatch(0);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Counters behind `client.stats()` and `server.stats()`: calls, errors by code, and a latency
+ * histogram with 8 buckets per power of two (at most 9 % error in a percentile), updated with a
+ * few increments per call and read into plain snapshots only when asked.
+ */
+
+/** Latency buckets: 8 per power of two from 1 µs to about 1.2 hours. */
+const kSubBuckets = 8;
+const kBuckets = 32 * kSubBuckets;
+
+/** Percentiles of call latency in milliseconds (0 when no call finished). */
+export interface LatencySnapshot {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** A latency histogram in microseconds. */
+export class LatencyHistogram {
+  readonly #counts = new Float64Array(kBuckets);
+  #count = 0;
+  #max = 0;
+
+  /** Records one latency in milliseconds. */
+  record(milliseconds: number): void {
+    const micros = milliseconds * 1000;
+    this.#counts[bucketOf(micros)]!++;
+    this.#count++;
+    if (micros > this.#max) this.#max = micros;
+  }
+
+  /** The raw counts, to add to another histogram (`merge`), e.g. across reactor threads. */
+  state(): { counts: number[]; count: number; max: number } {
+    return { counts: Array.from(this.#counts), count: this.#count, max: this.#max };
+  }
+
+  /** Adds another histogram's `state()`. */
+  merge(state: { counts: number[]; count: number; max: number }): void {
+    for (let i = 0; i < kBuckets; i++) this.#counts[i]! += state.counts[i] ?? 0;
+    this.#count += state.count;
+    if (state.max > this.#max) this.#max = state.max;
+  }
+
+  snapshot(): LatencySnapshot {
+    return {
+      count: this.#count,
+      p50: this.#percentile(0.5),
+      p90: this.#percentile(0.9),
+      p99: this.#percentile(0.99),
+      max: this.#max / 1000,
+    };
+  }
+
+  #percentile(quantile: number): number {
+    if (this.#count === 0) return 0;
+    const rank = Math.ceil(quantile * this.#count);
+    let seen = 0;
+    for (let bucket = 0; bucket < kBuckets; bucket++) {
+      seen += this.#counts[bucket]!;
+      if (seen >= rank) return Math.min(upperBound(bucket), this.#max) / 1000;
+    }
+    return this.#max / 1000;
+  }
+}
+
+/** The bucket of a latency in µs: the power of two, then one of 8 linear steps inside it. */
+function bucketOf(micros: number): number {
+  if (micros < 1) return 0;
+  const exponent = Math.floor(Math.log2(micros));
+  const base = 2 ** exponent;
+  const step = Math.min(kSubBuckets - 1, Math.floor(((micros - base) / base) * kSubBuckets));
+  return Math.min(kBuckets - 1, exponent * kSubBuckets + step);
+}
+
+function upperBound(bucket: number): number {
+  const exponent = Math.floor(bucket / kSubBuckets);
+  const step = bucket % kSubBuckets;
+  const base = 2 ** exponent;
+  return base + ((step + 1) * base) / kSubBuckets;
+}
+
+/** A snapshot of {@link CallCounters}. */
+export interface CallStats {
+  readonly started: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly inFlight: number;
+  /** Failed calls by code. */
+  readonly errors: Readonly<Record<string, number>>;
+  readonly latency: LatencySnapshot;
+}
+
+/** Calls and their outcomes. */
+export class CallCounters {
+  started = 0;
+  succeeded = 0;
+  failed = 0;
+  inFlight = 0;
+  readonly errors: Record<string, number> = Object.create(null);
+  readonly latency = new LatencyHistogram();
+
+  /** A call ended: `code` is null on success, else the error code it ended with. */
+  finish(code: string | null, milliseconds: number): void {
+    this.inFlight--;
+    if (code === null) this.succeeded++;
+    else {
+      this.failed++;
+      this.errors[code] = (this.errors[code] ?? 0) + 1;
+    }
+    this.latency.record(milliseconds);
+  }
+
+  snapshot(): CallStats {
+    return {
+      started: this.started,
+      succeeded: this.succeeded,
+      failed: this.failed,
+      inFlight: this.inFlight,
+      errors: { ...this.errors },
+      latency: this.latency.snapshot(),
+    };
+  }
+
+  /** Everything, to add to another counter set (`merge`). */
+  state(): CounterState {
+    return {
+      started: this.started,
+      succeeded: this.succeeded,
+      failed: this.failed,
+      inFlight: this.inFlight,
+      errors: { ...this.errors },
+      latency: this.latency.state(),
+    };
+  }
+
+  merge(state: CounterState): void {
+    this.started += state.started;
+    this.succeeded += state.succeeded;
+    this.failed += state.failed;
+    this.inFlight += state.inFlight;
+    for (const [code, count] of Object.entries(state.errors)) {
+      this.errors[code] = (this.errors[code] ?? 0) + count;
+    }
+    this.latency.merge(state.latency);
+  }
+}
+
+/** {@link CallCounters} as plain data (structured-clone safe). */
+export interface CounterState {
+  started: number;
+  succeeded: number;
+  failed: number;
+  inFlight: number;
+  errors: Record<string, number>;
+  latency: { counts: number[]; count: number; max: number };
+}
