@@ -44,7 +44,8 @@ export interface RpcRunOptions {
 
 /** The server each stack runs. */
 export function serverKind(stack: RpcStack): ServerKind {
-  if (stack === 'net' || stack === 'grpc') return stack;
+  if (stack === 'net' || stack === 'net-pool') return 'net';
+  if (stack === 'grpc') return 'grpc';
   return 'netpoll';
 }
 

@@ -16,11 +16,11 @@ import { setTimeout as delay, setImmediate as yieldToLoop } from 'node:timers/pr
 import { LatencyHistogram } from './histogram';
 import { peakRssBytes } from './proc-stat';
 import { GrpcEchoClient } from './rpc-grpc';
-import { NetRpcClient } from './rpc-net';
+import { NetRpcClient, NetRpcPool } from './rpc-net';
 import { NetpollEchoClient } from './rpc-netpoll';
 
 /** The stacks with a Node client. */
-export type ClientStack = 'net' | 'grpc' | 'netpoll-mux' | 'netpoll-pool';
+export type ClientStack = 'net' | 'net-pool' | 'grpc' | 'netpoll-mux' | 'netpoll-pool';
 
 /** A client as the callers drive it. */
 export interface EchoCaller {
@@ -68,6 +68,8 @@ export async function openClient(plan: ClientPlan): Promise<EchoCaller> {
   switch (plan.stack) {
     case 'net':
       return NetRpcClient.connect(plan.address, plan.connections);
+    case 'net-pool':
+      return new NetRpcPool(plan.address, plan.callers);
     case 'grpc':
       return GrpcEchoClient.connect(plan.address);
     case 'netpoll-mux':
@@ -76,9 +78,11 @@ export async function openClient(plan: ClientPlan): Promise<EchoCaller> {
         connections: plan.connections,
       });
     case 'netpoll-pool':
+      // maxIdle as large as maxActive: with the default (10), a batch of replies that frees more
+      // than 10 connections at once closes the extra ones, and the next calls dial new ones.
       return NetpollEchoClient.connect(plan.address, {
         transport: 'pool',
-        pool: { maxActive: plan.callers },
+        pool: { maxActive: plan.callers, maxIdle: plan.callers },
       });
   }
 }

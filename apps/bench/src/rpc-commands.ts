@@ -8,26 +8,22 @@ import { parseIntegerFlag, parseListFlag } from '@netpoll/app-echo';
 
 /**
  * The stacks the RPC benchmark compares, each a server and a client:
- * - `net`: an idiomatic node:net RPC server and client (rpc-net.ts);
+ * - `net`: an idiomatic node:net RPC server and client on `--connections` connections (rpc-net.ts);
+ * - `net-pool`: the same server, the client a pool of connections with one call on each at a time
+ *   (the node:net equivalent of @netpoll/rpc's pool transport);
  * - `grpc`: @grpc/grpc-js unary calls with raw-bytes serializers (rpc-grpc.ts);
  * - `netpoll-mux`, `netpoll-pool`: @netpoll/rpc's server and its client's mux or pool transport;
  * - `netpoll-native-load`: @netpoll/rpc's server driven by the C++ netpoll_rpc_loadgen.
  */
 export const kRpcStacks = [
   'net',
+  'net-pool',
   'grpc',
   'netpoll-mux',
   'netpoll-pool',
   'netpoll-native-load',
 ] as const;
 export type RpcStack = (typeof kRpcStacks)[number];
-
-/** The stacks that need @netpoll/rpc's createServer and createClient. */
-export const kNetpollStacks: readonly RpcStack[] = [
-  'netpoll-mux',
-  'netpoll-pool',
-  'netpoll-native-load',
-];
 
 /** Accepted ranges of the numeric flags (inclusive). */
 export const kRpcRanges = {
@@ -65,10 +61,14 @@ with a message naming it.
 
   --stacks LIST       stacks to run, from ${kRpcStacks.join(', ')}
                       (default all):
-                        net: idiomatic node:net RPC, [u32 length][u32 id][payload]
+                        net: idiomatic node:net RPC, [u32 length][u32 id][payload],
+                          the client on --connections connections
+                        net-pool: the same, the client a pool of up to one connection
+                          per caller, one call per connection at a time
                         grpc: @grpc/grpc-js unary, raw-bytes serializers, one channel
                         netpoll-mux: @netpoll/rpc, mux transport over --connections
-                        netpoll-pool: @netpoll/rpc, pool transport (maxActive = callers)
+                        netpoll-pool: @netpoll/rpc, pool transport (maxActive and
+                          maxIdle = callers)
                         netpoll-native-load: @netpoll/rpc's server under the C++
                           netpoll_rpc_loadgen (the callers over --connections)
   --callers LIST      concurrent outstanding calls, distinct integers from

@@ -10,9 +10,8 @@ import { relative } from 'node:path';
 import { wantsHelp } from '@netpoll/app-echo';
 import { type RpcRunOptions, type RpcRunResult, runRpcOnce } from './rpc-bench';
 import { canPin, pinSelf } from './rpc-children';
-import { kNetpollStacks, kRpcUsage, parseRpcCommand, type RpcCommand } from './rpc-commands';
+import { kRpcUsage, parseRpcCommand, type RpcCommand } from './rpc-commands';
 import { ensureRpcLoadgen } from './rpc-loadgen';
-import { netpollRpcAvailable } from './rpc-netpoll';
 import { renderRpcReport, rpcRatios, rpcTargets, summarizeRpc } from './rpc-report';
 
 /** What the JSON file says about the machine. */
@@ -56,14 +55,6 @@ export async function rpcMain(argv: readonly string[]): Promise<void> {
     command = parseRpcCommand(argv);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${kRpcUsage}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const netpollStacks = command.stacks.filter((stack) => kNetpollStacks.includes(stack));
-  if (netpollStacks.length > 0 && !netpollRpcAvailable()) {
-    process.stderr.write(
-      `--stacks ${netpollStacks.join(',')} need @netpoll/rpc's createServer and createClient, which this build of @netpoll/rpc does not export yet; run the other stacks (--stacks net,grpc)\n`,
-    );
     process.exitCode = 2;
     return;
   }

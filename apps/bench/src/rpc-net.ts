@@ -6,7 +6,10 @@
  * - the server's 'data' handler concatenates chunks, splits complete frames, calls the handler and
  *   writes each reply with its own `socket.write`;
  * - the client keeps `connections` sockets, sends calls round-robin (one `socket.write` per call),
- *   matches replies to calls by id in a Map, and gives every call a `setTimeout` deadline.
+ *   matches replies to calls by id in a Map, and gives every call a `setTimeout` deadline;
+ * - the pool (`net-pool`, the node:net equivalent of a pool transport) gives each call a
+ *   connection of its own: an idle one, a new one while fewer than `maxActive` are open, or the
+ *   next one freed.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
@@ -167,6 +170,11 @@ export class NetRpcClient {
     });
   }
 
+  /** True once a socket has closed: the pool drops such a client. */
+  get closed(): boolean {
+    return this.#sockets.some((socket) => socket.destroyed);
+  }
+
   #failCalls(socket: Socket, error: Error): void {
     for (const [id, call] of this.#pending) {
       if (call.socket !== socket) continue;
@@ -186,5 +194,77 @@ export class NetRpcClient {
         await closed;
       }),
     );
+  }
+}
+
+/** A pool of single-connection net RPC clients: one call per connection at a time. */
+export class NetRpcPool {
+  readonly #address: string;
+  readonly #maxActive: number;
+  readonly #all = new Set<NetRpcClient>();
+  readonly #idle: NetRpcClient[] = [];
+  readonly #waiting: Array<{
+    resolve: (client: NetRpcClient) => void;
+    reject: (error: Error) => void;
+  }> = [];
+  #opening = 0;
+
+  /** A pool of at most `maxActive` connections to `address` ('host:port'), opened on demand. */
+  constructor(address: string, maxActive: number) {
+    this.#address = address;
+    this.#maxActive = maxActive;
+  }
+
+  /** Sends `payload` on a connection of its own; resolves with the reply. */
+  async call(payload: Buffer, timeoutMs: number): Promise<Buffer> {
+    const client = await this.#acquire();
+    try {
+      return await client.call(payload, timeoutMs);
+    } finally {
+      this.#release(client);
+    }
+  }
+
+  #acquire(): Promise<NetRpcClient> {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.#all.size + this.#opening < this.#maxActive) return this.#open();
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  async #open(): Promise<NetRpcClient> {
+    this.#opening += 1;
+    try {
+      const client = await NetRpcClient.connect(this.#address, 1);
+      this.#all.add(client);
+      return client;
+    } finally {
+      this.#opening -= 1;
+    }
+  }
+
+  #release(client: NetRpcClient): void {
+    const waiter = this.#waiting.shift();
+    if (client.closed) {
+      // A dead connection leaves the pool; the next waiter gets a new one.
+      this.#all.delete(client);
+      void client.close();
+      if (waiter !== undefined) this.#open().then(waiter.resolve, waiter.reject);
+      return;
+    }
+    if (waiter !== undefined) waiter.resolve(client);
+    else this.#idle.push(client);
+  }
+
+  /** How many connections the pool has open. */
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** Closes every connection; calls still in flight are rejected. */
+  async close(): Promise<void> {
+    this.#idle.length = 0;
+    await Promise.all([...this.#all].map((client) => client.close()));
+    this.#all.clear();
   }
 }

@@ -42,9 +42,9 @@ async function until(condition: () => boolean, what: string, timeoutMs = 20_000)
 }
 
 describe('main.js rpc, short runs', () => {
-  it('runs net and grpc, checks every reply, prints the table and writes the JSON', async () => {
+  it('runs net, net-pool and grpc, checks every reply, prints the table and writes the JSON', async () => {
     const json = join(temporaryDirectory(), 'results.json');
-    const args = ['rpc', '--stacks', 'net,grpc', '--callers', '8', '--duration', '300'];
+    const args = ['rpc', '--stacks', 'net,net-pool,grpc', '--callers', '8', '--duration', '300'];
     const run = await runCli(kMain, [...args, '--repeats', '1', '--warmup', '0', '--json', json]);
     expect(run.stderr).toContain('[1/1] net, 8 callers');
     expect(run.stderr).toContain('[1/1] grpc, 8 callers');
@@ -75,7 +75,11 @@ describe('main.js rpc, short runs', () => {
         loadAverageAtEnd: expect.any(Array),
       }),
     );
-    expect(saved.runs.map((result: { stack: string }) => result.stack)).toEqual(['net', 'grpc']);
+    expect(saved.runs.map((result: { stack: string }) => result.stack)).toEqual([
+      'net',
+      'net-pool',
+      'grpc',
+    ]);
     for (const result of saved.runs) {
       expect(result.callers).toBe(8);
       expect(result.calls).toBeGreaterThan(0);
@@ -85,8 +89,46 @@ describe('main.js rpc, short runs', () => {
       expect(result.serverPeakRssBytes).toBeGreaterThan(0);
       expect(result.clientPeakRssBytes).toBeGreaterThan(0);
     }
-    expect(saved.summaries).toHaveLength(2);
+    expect(saved.summaries).toHaveLength(3);
     expect(saved.ratios).toEqual([]);
+    expect(saved.targets).toEqual([]);
+  });
+
+  it('runs the netpoll stacks, the native load generator included, and their ratios against net', async () => {
+    const json = join(temporaryDirectory(), 'results.json');
+    const run = await runCli(kMain, [
+      ...['rpc', '--stacks', 'netpoll-mux,netpoll-pool,netpoll-native-load,net-pool,net'],
+      ...['--callers', '8', '--duration', '300', '--repeats', '1', '--warmup', '0'],
+      ...['--json', json],
+    ]);
+    expect(run.code).toBe(0);
+    const saved = JSON.parse(readFileSync(json, 'utf8'));
+    expect(saved.runs.map((result: { stack: string }) => result.stack)).toEqual([
+      'netpoll-mux',
+      'netpoll-pool',
+      'netpoll-native-load',
+      'net-pool',
+      'net',
+    ]);
+    for (const result of saved.runs) {
+      expect(result.calls).toBeGreaterThan(0);
+      expect(result.errors).toBe(0);
+    }
+    expect(
+      saved.ratios.map(
+        (ratio: { stack: string; baseline: string }) => `${ratio.stack}/${ratio.baseline}`,
+      ),
+    ).toEqual([
+      'netpoll-mux/net',
+      'netpoll-mux/net-pool',
+      'netpoll-pool/net',
+      'netpoll-pool/net-pool',
+      'netpoll-native-load/net',
+      'netpoll-native-load/net-pool',
+    ]);
+    expect(run.stdout).toMatch(/^netpoll-native-load\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+/m);
+    expect(run.stdout).toContain('ratios (stack / baseline');
+    // The targets are for 100 callers: none at 8.
     expect(saved.targets).toEqual([]);
   });
 

@@ -32,6 +32,7 @@ const kRuns = [
   run('net', 100, 10, 9, 110_000, 2200, 1),
   run('net', 100, 9, 10, 90_000, 1800),
   run('grpc', 100, 80, 160, 5000, 190_000),
+  run('net-pool', 100, 9, 12, 60_000, 3000),
   run('netpoll-mux', 100, 2, 2.5, 250_000, 800),
   run('netpoll-mux', 100, 3, 3, 200_000, 1000),
   run('netpoll-mux', 100, 2.5, 2, 300_000, 900),
@@ -60,6 +61,7 @@ describe('the RPC report', () => {
     expect(summaries.map((row) => `${row.callers} ${row.stack}`)).toEqual([
       '100 net',
       '100 grpc',
+      '100 net-pool',
       '100 netpoll-mux',
       '100 netpoll-pool',
       '1000 net',
@@ -71,8 +73,10 @@ describe('the RPC report', () => {
     const ratios = rpcRatios(summarizeRpc(kRuns));
     expect(ratios.map((ratio) => `${ratio.stack}/${ratio.baseline}@${ratio.callers}`)).toEqual([
       'netpoll-mux/net@100',
+      'netpoll-mux/net-pool@100',
       'netpoll-mux/grpc@100',
       'netpoll-pool/net@100',
+      'netpoll-pool/net-pool@100',
       'netpoll-pool/grpc@100',
       'netpoll-mux/net@1000',
     ]);
@@ -92,7 +96,7 @@ describe('the RPC report', () => {
       ['mux, 100 callers: p99 vs net', true],
       ['mux, 100 callers: server CPU/call vs grpc', true], // 2.5 / 80 = 0.031 ≤ 0.04
       ['mux, 100 callers: client CPU/call vs grpc', true], // 2.5 / 160
-      ['pool, 100 callers: server CPU/call vs net', false], // 6 / 9 = 0.67 > 0.6
+      ['pool, 100 callers: server CPU/call vs net-pool', false], // 6 / 9 = 0.67 > 0.6
     ]);
   });
 
@@ -103,7 +107,7 @@ describe('the RPC report', () => {
     expect(report).toMatch(/^net\s+9\.00\s+9\.00\s+100000\s+1000\s+2000\s+60\.0\s+70\.0\s+1$/m);
     expect(report).toMatch(/^netpoll-mux\s+100\s+net\s+0\.278x\s+0\.278x\s+2\.500x\s+0\.450x$/m);
     expect(report).toMatch(
-      /^pool, 100 callers: server CPU\/call vs net\s+0\.667x\s+≤ 0\.600x\s+NOT met$/m,
+      /^pool, 100 callers: server CPU\/call vs net-pool\s+0\.667x\s+≤ 0\.600x\s+NOT met$/m,
     );
   });
 

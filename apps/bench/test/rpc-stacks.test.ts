@@ -4,7 +4,12 @@ import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterTest, closeAfterTest } from '@netpoll/jest-config/cleanup';
 import { runCallers } from '../src/rpc-client';
 import { GrpcEchoClient, startGrpcEchoServer } from '../src/rpc-grpc';
-import { NetRpcClient, startNetRpcServer } from '../src/rpc-net';
+import { NetRpcClient, NetRpcPool, startNetRpcServer } from '../src/rpc-net';
+import {
+  NetpollEchoClient,
+  type NetpollTransport,
+  startNetpollEchoServer,
+} from '../src/rpc-netpoll';
 
 // The net and grpc stacks in this process: their servers answer calls byte for byte, and the
 // callers loop checks every reply.
@@ -17,6 +22,18 @@ async function openNet(handler = (request: Buffer) => request) {
   return { server, client };
 }
 
+async function openNetPool() {
+  const server = closeAfterTest(await startNetRpcServer((request) => request));
+  const client = closeAfterTest(new NetRpcPool(server.address, 4));
+  return { server, client };
+}
+
+async function openNetpoll(transport: NetpollTransport) {
+  const server = closeAfterTest(await startNetpollEchoServer());
+  const client = closeAfterTest(NetpollEchoClient.connect(server.address, transport));
+  return { server, client };
+}
+
 async function openGrpc() {
   const server = closeAfterTest(await startGrpcEchoServer());
   const client = closeAfterTest(await GrpcEchoClient.connect(server.address));
@@ -24,8 +41,11 @@ async function openGrpc() {
 }
 
 describe.each([
-  ['net', openNet],
+  ['net', () => openNet()],
+  ['net-pool', openNetPool],
   ['grpc', openGrpc],
+  ['netpoll-mux', () => openNetpoll({ transport: 'mux', connections: 4 })],
+  ['netpoll-pool', () => openNetpoll({ transport: 'pool', pool: { maxActive: 4, maxIdle: 4 } })],
 ])('the %s stack', (_name, open) => {
   it('listens on 127.0.0.1 with a kernel-chosen port', async () => {
     const { server } = await open();
@@ -75,6 +95,36 @@ async function rawServer(onData: (socket: Socket, chunk: Buffer) => void): Promi
   });
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
+
+describe('the net-pool stack', () => {
+  it('gives each call a connection of its own, at most maxActive, and reuses them', async () => {
+    const { client } = await openNetPool();
+    const payloads = Array.from({ length: 10 }, () => randomBytes(512));
+    const replies = await Promise.all(payloads.map((payload) => client.call(payload, 5000)));
+    expect(replies.map((reply, index) => reply.equals(payloads[index]!))).toEqual(
+      payloads.map(() => true),
+    );
+    expect(client.size).toBe(4);
+    await client.call(Buffer.from('again'), 5000);
+    expect(client.size).toBe(4);
+  });
+
+  it('replaces a connection the server closed', async () => {
+    let first = true;
+    const address = await rawServer((socket, chunk) => {
+      if (first) {
+        first = false;
+        socket.destroy();
+        return;
+      }
+      socket.write(chunk); // a frame is its own reply
+    });
+    const pool = closeAfterTest(new NetRpcPool(address, 1));
+    await expect(pool.call(Buffer.from('x'), 5000)).rejects.toThrow('connection closed');
+    const reply = await pool.call(Buffer.from('y'), 5000);
+    expect(reply.toString()).toBe('y');
+  });
+});
 
 describe('the net stack', () => {
   it('frames a call as [u32 length][u32 id][payload] and matches replies by id in any order', async () => {
