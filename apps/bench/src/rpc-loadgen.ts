@@ -2,10 +2,12 @@
  * The native load generator of the `netpoll-native-load` stack: `loadgen-rpc/` (netpoll_rpc_loadgen,
  * a C++ epoll client speaking @netpoll/rpc's wire format), built with cmake into
  * `build/loadgen-rpc/`: configured once, then brought up to date on every use (a no-op when
- * nothing changed, so an edited source is never measured stale). Linux only.
+ * nothing changed, so an edited source is never measured stale). Processes that build at the same
+ * time (test files in parallel workers, a bench next to them) take turns through a lock directory.
+ * Linux only.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const kPackageRoot = join(__dirname, '..');
@@ -14,6 +16,37 @@ const kBuildDir = join(kPackageRoot, 'build', 'loadgen-rpc');
 
 /** Path of the load generator executable. */
 export const kRpcLoadgenPath = join(kBuildDir, 'netpoll_rpc_loadgen');
+
+const kLockDir = join(kPackageRoot, 'build', 'loadgen-rpc.lock');
+/** A lock older than this was left by a build that died; a build takes a few seconds. */
+const kStaleLockMs = 120_000;
+
+/** Runs `build` while holding the build lock. */
+function locked<T>(build: () => T): T {
+  mkdirSync(join(kPackageRoot, 'build'), { recursive: true });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(kLockDir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      try {
+        if (Date.now() - statSync(kLockDir).mtimeMs > kStaleLockMs) {
+          rmSync(kLockDir, { recursive: true, force: true });
+        }
+      } catch {
+        // Released meanwhile: try again.
+      }
+      Atomics.wait(sleeper, 0, 0, 50);
+    }
+  }
+  try {
+    return build();
+  } finally {
+    rmSync(kLockDir, { recursive: true, force: true });
+  }
+}
 
 function run(args: readonly string[]): void {
   try {
@@ -34,12 +67,14 @@ export function ensureRpcLoadgen(): string {
   if (process.platform !== 'linux') {
     throw new Error('netpoll_rpc_loadgen is Linux only (epoll)');
   }
-  if (!existsSync(join(kBuildDir, 'CMakeCache.txt'))) {
-    run(['-S', kSourceDir, '-B', kBuildDir, '-DCMAKE_BUILD_TYPE=Release']);
-  }
-  run(['--build', kBuildDir]);
-  if (!existsSync(kRpcLoadgenPath)) throw new Error(`cmake built no ${kRpcLoadgenPath}`);
-  return kRpcLoadgenPath;
+  return locked(() => {
+    if (!existsSync(join(kBuildDir, 'CMakeCache.txt'))) {
+      run(['-S', kSourceDir, '-B', kBuildDir, '-DCMAKE_BUILD_TYPE=Release']);
+    }
+    run(['--build', kBuildDir]);
+    if (!existsSync(kRpcLoadgenPath)) throw new Error(`cmake built no ${kRpcLoadgenPath}`);
+    return kRpcLoadgenPath;
+  });
 }
 
 /** What one load generator run does. */
