@@ -34,8 +34,12 @@ export function onRequest(connection: Connection): void {
 /** A misbehaving peer closes only its own connection; nothing to log for the echo server. */
 export function onError(): void {}
 
+/** Connections this handler paused (core may also hold back reading by itself: `readPaused`). */
+const paused = new WeakSet<Connection>();
+
 function pauseUntilDrained(connection: Connection): void {
-  if (connection.readPaused) return;
+  if (paused.has(connection)) return;
+  paused.add(connection);
   connection.pauseRead();
   backpressure.pauses += 1;
   connection.once('drain', resumeReading);
@@ -44,5 +48,6 @@ function pauseUntilDrained(connection: Connection): void {
 /** A `'drain'` listener: `this` is the connection (no closure per pause). */
 function resumeReading(this: Connection): void {
   backpressure.resumes += 1;
+  paused.delete(this);
   this.resumeRead();
 }

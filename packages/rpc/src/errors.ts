@@ -172,8 +172,12 @@ export function remoteError(method: string, code: string, message: string): RpcE
     {
       remoteCode: code,
       remoteMessage: message,
-      // Only these codes say the handler did not run.
-      processed: code !== 'UNIMPLEMENTED' && code !== 'UNAVAILABLE' && code !== 'INVALID_ARGUMENT',
+      // The server sends these codes only for requests whose handler did not run.
+      processed:
+        code !== 'UNIMPLEMENTED' &&
+        code !== 'UNAVAILABLE' &&
+        code !== 'INVALID_ARGUMENT' &&
+        code !== 'DEADLINE_EXCEEDED',
     },
   );
 }

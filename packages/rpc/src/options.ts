@@ -233,7 +233,11 @@ export function resolveServerOptions(input: unknown): ResolvedServerOptions {
 export interface PoolOptions {
   /** Connections per endpoint in use at once (one call each). Integer 1–65535. Default 100. */
   maxActive?: number;
-  /** Idle connections kept per endpoint. Integer 0–65535. Default 10. */
+  /**
+   * Idle connections kept per endpoint (more are closed as they come back). Integer 0–65535.
+   * Default 100, as `maxActive`: with fewer, a steady load that uses more connections than this
+   * closes and re-dials connections all the time; idle ones age out by `maxIdleTime` instead.
+   */
   maxIdle?: number;
   /** An idle connection unused this long (ms) is closed. Default 30000; 0 keeps them. */
   maxIdleTime?: number;
@@ -330,7 +334,7 @@ export function resolveClientOptions(input: unknown): ResolvedClientOptions {
     connections: integerOption(object.connections, 'options.connections', 1, 256, 4),
     pool: Object.freeze({
       maxActive: integerOption(pool.maxActive, 'options.pool.maxActive', 1, 65535, 100),
-      maxIdle: integerOption(pool.maxIdle, 'options.pool.maxIdle', 0, 65535, 10),
+      maxIdle: integerOption(pool.maxIdle, 'options.pool.maxIdle', 0, 65535, 100),
       maxIdleTime: timeoutOption(pool.maxIdleTime, 'options.pool.maxIdleTime', 30000),
       acquireTimeout: timeoutOption(pool.acquireTimeout, 'options.pool.acquireTimeout', 1000),
     }),

@@ -44,8 +44,10 @@ export class ClientConnection {
   lastActivity: number;
   #pingSentAt = 0;
   #pingId = 0;
-  /** Pool: monotonic ms since it sits idle. */
+  /** Pool: monotonic ms (of the pool's last tick) since it sits idle. */
   idleSince = 0;
+  /** Pool: carrying a call (not on the idle stack). */
+  active = false;
 
   constructor(connection: Connection, host: ConnectionHost, options: ResolvedClientOptions) {
     this.connection = connection;

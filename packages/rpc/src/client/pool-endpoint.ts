@@ -15,43 +15,59 @@ import { Endpoint } from './endpoint';
 
 export class PoolEndpoint extends Endpoint {
   readonly #idle: ClientConnection[] = [];
-  readonly #active = new Set<ClientConnection>();
+  /** Every open connection (idle or carrying a call); changes only on connect and close. */
+  readonly #all: ClientConnection[] = [];
+  #active = 0;
+  /** The last tick's time: idle ages are measured in ticks, not with a clock read per checkin. */
+  #clock = now();
   #waitTimer: NodeJS.Timeout | null = null;
 
   get ready(): boolean {
-    return this.#idle.length > 0 || this.#active.size + this.dialing < this.options.pool.maxActive;
+    return this.#idle.length > 0 || this.#active + this.dialing < this.options.pool.maxActive;
   }
 
   get pending(): number {
-    return this.#active.size + this.waiting.length;
+    return this.#active + this.waiting.length;
   }
 
-  /** An idle connection that is still alive, or null (LIFO; dead ones are dropped). */
+  /**
+   * An idle connection that is still alive, now counted active, or null (LIFO; dead ones are
+   * dropped). Give it back with {@link checkin}.
+   */
   checkout(): ClientConnection | null {
     const idle = this.#idle;
     while (idle.length > 0) {
       const connection = idle.pop()!;
-      if (connection.usable) return connection;
+      if (connection.usable) {
+        connection.active = true;
+        this.#active++;
+        return connection;
+      }
       connection.connection.close();
     }
     return null;
   }
 
+  /** A connection is free: the oldest waiting call takes it, else it goes to the idle stack. */
+  checkin(connection: ClientConnection): void {
+    this.#release(connection);
+  }
+
   send(call: Call): void {
     const connection = this.checkout();
     if (connection !== null) {
-      this.#active.add(connection);
       connection.send(call);
       return;
     }
     call.waitUntil = now() + this.options.pool.acquireTimeout;
     this.waiting.push(call);
-    if (this.#active.size + this.dialing < this.options.pool.maxActive) this.dial();
+    if (this.#active + this.dialing < this.options.pool.maxActive) this.dial();
     else this.#armWait();
   }
 
   tick(time: number): void {
-    for (const connection of this.#active) connection.checkLiveness(time);
+    this.#clock = time;
+    for (const connection of this.#all) if (connection.active) connection.checkLiveness(time);
     // The oldest idle connections sit at the bottom of the stack.
     const maxIdleTime = this.options.pool.maxIdleTime;
     const idle = this.#idle;
@@ -61,16 +77,18 @@ export class PoolEndpoint extends Endpoint {
   }
 
   protected connectionCount(): number {
-    return this.#idle.length + this.#active.size;
+    return this.#all.length;
   }
 
   protected connected(connection: ClientConnection): void {
+    this.#all.push(connection);
+    connection.active = true;
+    this.#active++;
     this.#release(connection);
   }
 
-  /** A connection is free: the oldest waiting call takes it, else it goes to the idle stack. */
   #release(connection: ClientConnection): void {
-    this.#active.delete(connection);
+    if (!connection.active) return;
     while (this.waiting.length > 0) {
       const call = this.waiting.shift()!;
       if (call.settled) continue;
@@ -78,27 +96,33 @@ export class PoolEndpoint extends Endpoint {
         this.host.redispatch(call);
         continue;
       }
-      this.#active.add(connection);
       connection.send(call);
       return;
     }
+    connection.active = false;
+    this.#active--;
     if (!connection.usable || this.closed || this.#idle.length >= this.options.pool.maxIdle) {
       connection.closeWhenIdle();
       return;
     }
-    connection.idleSince = now();
+    connection.idleSince = this.#clock;
     this.#idle.push(connection);
   }
 
   connectionClosed(connection: ClientConnection, _error: RpcErrorType | null): void {
-    this.#active.delete(connection);
+    if (connection.active) {
+      connection.active = false;
+      this.#active--;
+    }
+    const all = this.#all.indexOf(connection);
+    if (all >= 0) this.#all.splice(all, 1);
     const index = this.#idle.indexOf(connection);
     if (index >= 0) this.#idle.splice(index, 1);
     if (!this.closed && this.waiting.length > 0) this.dial();
   }
 
   callDone(connection: ClientConnection): void {
-    if (connection.pending === 0 && this.#active.has(connection)) this.#release(connection);
+    if (connection.pending === 0) this.#release(connection);
   }
 
   /** GOAWAY: the connection is not reused; a new one replaces it for the next call. */
@@ -109,11 +133,11 @@ export class PoolEndpoint extends Endpoint {
   protected retire(): void {
     if (this.#waitTimer !== null) clearTimeout(this.#waitTimer);
     for (const connection of this.#idle.splice(0)) connection.connection.close();
-    for (const connection of this.#active) connection.closeWhenIdle();
+    for (const connection of [...this.#all]) if (connection.active) connection.closeWhenIdle();
   }
 
   destroy(error: RpcErrorType): void {
-    for (const connection of [...this.#active]) connection.destroy(error);
+    for (const connection of [...this.#all]) connection.destroy(error);
   }
 
   /** Fails waiting calls whose `acquireTimeout` passed; re-arms for the next one. */
