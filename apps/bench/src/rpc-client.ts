@@ -78,8 +78,9 @@ export async function openClient(plan: ClientPlan): Promise<EchoCaller> {
         connections: plan.connections,
       });
     case 'netpoll-pool':
-      // maxIdle as large as maxActive: with the default (10), a batch of replies that frees more
-      // than 10 connections at once closes the extra ones, and the next calls dial new ones.
+      // maxIdle as large as maxActive (the default maxIdle is 100, so this matters past 100
+      // callers): with fewer, a batch of replies that frees more connections than maxIdle closes
+      // the extra ones, and the next calls dial new ones.
       return NetpollEchoClient.connect(plan.address, {
         transport: 'pool',
         pool: { maxActive: plan.callers, maxIdle: plan.callers },
