@@ -197,10 +197,47 @@ describe('golden frames (hand-encoded from WIRE.md)', () => {
     expect(frame.subarray(4 + 16).toString()).toBe('payload');
   });
 
+  it('the longest 1-byte-header body (255 bytes) is encoded; one more byte is refused', () => {
+    // RESPONSE: a 6-byte header + 249 bytes of payload = 255 (ff).
+    const fits = encodeMessage(
+      { kind: Kind.RESPONSE, seq: 1, payload: Buffer.alloc(249, 0xab) },
+      1,
+    );
+    expect(fits.subarray(0, 7).toString('hex')).toBe('ff120000000001');
+    expect(fits.length).toBe(256);
+    const error = (() => {
+      try {
+        encodeMessage({ kind: Kind.RESPONSE, seq: 1, payload: Buffer.alloc(250) }, 1);
+      } catch (caught) {
+        return caught as Error & { code?: string };
+      }
+      return null;
+    })();
+    expect(error?.code).toBe('ERR_NETPOLL_RPC_FRAME_TOO_LARGE');
+    expect(error?.message).toBe('a message of 256 bytes exceeds maxFrameSize (255)');
+  });
+
   it('a 306-byte body: 2-byte header 0132, 4-byte header 00000132', () => {
     const message: Message = { kind: Kind.RESPONSE, seq: 1, payload: Buffer.alloc(300, 0xab) };
     expect(encodeMessage(message, 2).subarray(0, 8).toString('hex')).toBe('0132120000000001');
     expect(encodeMessage(message, 4).subarray(0, 10).toString('hex')).toBe('00000132120000000001');
+  });
+
+  it('the longest 2-byte-header body (65535 bytes) is encoded; one more byte is refused', () => {
+    const fits = encodeMessage(
+      { kind: Kind.RESPONSE, seq: 1, payload: Buffer.alloc(65529, 1) },
+      2,
+      1 << 20,
+    );
+    expect(fits.subarray(0, 2).toString('hex')).toBe('ffff');
+    expect(fits.length).toBe(65537);
+    let code: string | undefined;
+    try {
+      encodeMessage({ kind: Kind.RESPONSE, seq: 1, payload: Buffer.alloc(65530) }, 2, 1 << 20);
+    } catch (error) {
+      code = (error as { code?: string }).code;
+    }
+    expect(code).toBe('ERR_NETPOLL_RPC_FRAME_TOO_LARGE');
   });
 
   it('a payload above 4 KiB (linked, not copied, by the encoder) follows its header exactly', () => {

@@ -111,7 +111,9 @@ function startFrame(
   payloadSize: number,
 ): Buffer {
   const body = headerSize + payloadSize;
-  if (body > maxFrameSize) throw frameTooLargeError(body, maxFrameSize);
+  // A 1- or 2-byte length header cannot express more than 255 or 65535 bytes.
+  const limit = Math.min(maxFrameSize, 2 ** (8 * lengthHeader) - 1);
+  if (body > limit) throw frameTooLargeError(body, limit);
   const view = writer.malloc(lengthHeader + (payloadSize <= kInlinePayload ? body : headerSize));
   writeLength(view, lengthHeader, body);
   return view;
