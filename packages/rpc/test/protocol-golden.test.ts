@@ -121,6 +121,13 @@ const kGolden: Golden[] = [
     length: { 1: '1c', 2: '001c', 4: '0000001c' },
   },
   {
+    name: 'ERROR with details (a payload)',
+    message: { kind: Kind.ERROR, seq: 1, code: 'X', message: '', payload: hex('dead') },
+    // flags 0 | seq 1 | 1 "X" | u16 0 (empty message) | payload de ad
+    body: '13 00 00000001 01 58 0000 dead',
+    length: { 1: '0c', 2: '000c', 4: '0000000c' },
+  },
+  {
     name: 'ONE_WAY',
     message: { kind: Kind.ONE_WAY, seq: 4, method: 'log', payload: Buffer.from('z') },
     // 0x14 | flags 0 | seq 4 | 3 "log" | payload "z"

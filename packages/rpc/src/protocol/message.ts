@@ -98,6 +98,7 @@ export function encodeMessage(
         message.message ?? '',
         metadata,
         message.closing === true,
+        message.payload,
       );
       break;
     case Kind.PING:
