@@ -3,9 +3,11 @@
  * the test, pass or fail (a short timeout, so a handler a failed test left blocked cannot hold
  * the run up).
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Connection } from '@netpoll/core';
 import { afterTest } from '@netpoll/jest-config/cleanup';
 import { createServer, type RpcServer, type ServerOptions, type Service } from '../../src';
 
@@ -87,4 +89,29 @@ export function thrown(fn: () => unknown): Error & { code?: string } {
     return error as Error & { code?: string };
   }
   throw new Error('expected a throw');
+}
+
+/** Waits until the server runs exactly `count` calls (its stats say so). */
+export async function waitInFlight(server: RpcServer, count: number): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if ((await server.stats()).calls.inFlight === count) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`the server never had ${count} calls in flight`);
+}
+
+/**
+ * The server side of every connection accepted from now on, in this thread (core's
+ * `netpoll:connection:open` channel), until the end of the test: lets a test wait until the
+ * server has seen a client's EOF or reset (`isActive()` false) before going on.
+ */
+export function watchServerConnections(): Connection[] {
+  const connections: Connection[] = [];
+  const onOpen = (message: unknown) => {
+    const { connection, side } = message as { connection: Connection; side: string };
+    if (side === 'server') connections.push(connection);
+  };
+  subscribe('netpoll:connection:open', onOpen);
+  afterTest(() => unsubscribe('netpoll:connection:open', onOpen));
+  return connections;
 }
