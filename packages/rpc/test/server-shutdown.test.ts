@@ -12,13 +12,66 @@ import {
   destroyAfterTest,
   rejection,
   startServer,
+  until,
   waitInFlight,
+  watchServerConnections,
 } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
 const isGoaway = (message: Message) => message.kind === Kind.GOAWAY;
 
+/** Checks the GOAWAY contract on everything `client` received; returns the GOAWAY's seq. */
+function expectGoawayContract(client: WireClient, sent: number): number {
+  const goaways = client.received.filter(isGoaway);
+  expect(goaways).toHaveLength(1);
+  const goaway = goaways[0]!;
+  expect(goaway.payload.length).toBe(0);
+  const last = goaway.seq;
+  const replies = client.replies();
+  // Every request up to the GOAWAY's seq has its reply (its own payload), none beyond.
+  for (let seq = 1; seq <= last; seq++) {
+    expect(replies.get(seq)?.payload.toString()).toBe(`r${seq}`);
+  }
+  expect([...replies.keys()].filter((seq) => seq > last)).toEqual([]);
+  expect(replies.size).toBe(last);
+  // Replies written after the GOAWAY say the connection is closing; those before do not.
+  const goawayIndex = client.received.indexOf(goaway);
+  client.received.forEach((message, index) => {
+    if (message.kind === Kind.RESPONSE) expect(message.closing === true).toBe(index > goawayIndex);
+  });
+  expect(sent).toBeGreaterThanOrEqual(last);
+  return last;
+}
+
 describe('graceful server.close()', () => {
+  it('a call running at close() gets its reply after the GOAWAY, with CLOSING', async () => {
+    const gate = deferred();
+    let started = 0;
+    const server = await startServer({
+      async wait(request: Buffer) {
+        started++;
+        await gate.promise;
+        return Buffer.from(request);
+      },
+    });
+    const client = await WireClient.connect(server.address);
+    client.request('wait', 'r1');
+    await until(() => started === 1, 'the handler started');
+    const closed = server.close({ timeout: 5000 });
+    const goaway = await client.waitFor(isGoaway, 'the GOAWAY');
+    expect(goaway.seq).toBe(1);
+    gate.resolve();
+    expect(await client.reply(1)).toEqual({
+      kind: Kind.RESPONSE,
+      seq: 1,
+      closing: true,
+      payload: Buffer.from('r1'),
+    });
+    expect(await client.closed).toEqual({ eof: true, error: null });
+    await closed;
+    expectGoawayContract(client, 1);
+  });
+
   it('closes what is left at the timeout: running calls see CONNECTION_CLOSED', async () => {
     const reason = deferred<string>();
     const server = await startServer({
@@ -86,5 +139,29 @@ describe('graceful server.close()', () => {
     const error = await rejection(server.listen('127.0.0.1:0'));
     expect(error.code).toBe('ERR_NETPOLL_RPC_CLOSED');
     expect(error.message).toBe('the server is closed');
+  });
+});
+
+describe('a client that half-closes', () => {
+  it('still gets the reply to a request that arrived with its EOF', async () => {
+    const gate = deferred();
+    let started = 0;
+    const server = await startServer({
+      async wait(request: Buffer) {
+        started++;
+        await gate.promise;
+        return Buffer.from(request);
+      },
+    });
+    const connections = watchServerConnections();
+    const client = await WireClient.connect(server.address);
+    client.request('wait', 'late reply');
+    await until(() => started === 1, 'the handler started');
+    client.end();
+    await until(() => connections[0]?.isActive() === false, 'the server saw the EOF');
+    gate.resolve();
+    const reply = await client.reply(1);
+    expect(reply.payload.toString()).toBe('late reply');
+    expect((await client.closed).eof).toBe(true);
   });
 });

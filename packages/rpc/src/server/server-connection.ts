@@ -228,6 +228,8 @@ export class ServerConnection {
     if (this.#calls.size === 0 && this.#release !== null) {
       const release = this.#release;
       this.#release = null;
+      // Releasing may close the connection (shutdown, or the peer's EOF): flush the reply first.
+      if (this.#dirty) this.#flush();
       release();
     }
     if (this.#paused && this.#calls.size < this.#core.options.maxConcurrentCalls) this.#resume();
