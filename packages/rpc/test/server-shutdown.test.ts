@@ -44,6 +44,45 @@ function expectGoawayContract(client: WireClient, sent: number): number {
 }
 
 describe('graceful server.close()', () => {
+  it('under load: replies to every request read, GOAWAY with the highest seq, nothing beyond, clean EOF', async () => {
+    const server = createServer({
+      async work(request: Buffer) {
+        await new Promise((resolve) => setImmediate(resolve));
+        return Buffer.from(request);
+      },
+    });
+    afterTest(() => server.close({ timeout: 200 }).catch(() => undefined));
+    await server.listen('127.0.0.1:0');
+    const client = await WireClient.connect(server.address);
+    let sent = 0;
+    const batch = (count: number) => {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < count; i++) {
+        sent++;
+        frames.push(client.requestFrame('work', `r${sent}`, { seq: sent }).frame);
+      }
+      client.write(Buffer.concat(frames));
+    };
+    batch(200);
+    await client.reply(20); // calls are running: close() meets work in flight
+    const closed = server.close({ timeout: 5000 });
+    // Sent after close() began: these bytes reach the server after its snapshot of the input,
+    // so they are never read. Then keep pipelining until the GOAWAY comes, as a client would.
+    batch(50);
+    const sentAtClose = sent;
+    for (let turns = 0; client.received.find(isGoaway) === undefined; turns++) {
+      if (turns > 20000) throw new Error('no GOAWAY came');
+      batch(5);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const ending = await client.closed;
+    await closed;
+    expect(ending).toEqual({ eof: true, error: null });
+    const last = expectGoawayContract(client, sent);
+    expect(last).toBeGreaterThanOrEqual(20);
+    expect(last).toBeLessThan(sentAtClose - 49); // the batch sent after close() was not read
+  });
+
   it('a call running at close() gets its reply after the GOAWAY, with CLOSING', async () => {
     const gate = deferred();
     let started = 0;
@@ -70,6 +109,21 @@ describe('graceful server.close()', () => {
     expect(await client.closed).toEqual({ eof: true, error: null });
     await closed;
     expectGoawayContract(client, 1);
+  });
+
+  it('an idle connection gets a GOAWAY naming its last request, then EOF', async () => {
+    const server = await startServer({ echo: (request: Buffer) => Buffer.from(request) });
+    const client = await WireClient.connect(server.address);
+    for (let seq = 1; seq <= 3; seq++) await client.call('echo', `r${seq}`, { seq });
+    const fresh = await WireClient.connect(server.address);
+    fresh.send({ kind: Kind.PING, seq: 1, payload: Buffer.alloc(0) });
+    await fresh.waitFor((message) => message.kind === Kind.PONG, 'the pong');
+    await server.close({ timeout: 5000 });
+    expect(await client.closed).toEqual({ eof: true, error: null });
+    expect(expectGoawayContract(client, 3)).toBe(3);
+    // A connection that never sent a request: GOAWAY 0 ("none").
+    expect(await fresh.closed).toEqual({ eof: true, error: null });
+    expect(fresh.received.filter(isGoaway).map((message) => message.seq)).toEqual([0]);
   });
 
   it('closes what is left at the timeout: running calls see CONNECTION_CLOSED', async () => {

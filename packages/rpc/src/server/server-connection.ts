@@ -383,7 +383,9 @@ export class ServerConnection {
         this.#highestSeq,
         null,
       );
-      this.#wrote();
+      // An idle connection closes as soon as this event returns: flush now, not in a microtask.
+      this.#dirty = true;
+      this.#flush();
     } catch {
       // Already closed.
     }
