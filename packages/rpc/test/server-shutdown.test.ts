@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { type CallContext, createServer, Kind, type Message } from '../src';
 import {
   afterTest,
+  type Deferred,
   deferred,
   destroyAfterTest,
   rejection,
@@ -124,6 +125,35 @@ describe('graceful server.close()', () => {
     // A connection that never sent a request: GOAWAY 0 ("none").
     expect(await fresh.closed).toEqual({ eof: true, error: null });
     expect(fresh.received.filter(isGoaway).map((message) => message.seq)).toEqual([0]);
+  });
+
+  it('requests held unread at maxConcurrentCalls when close() runs are not answered', async () => {
+    const gates: Deferred<void>[] = [];
+    const server = await startServer(
+      {
+        async wait(request: Buffer) {
+          const gate = deferred();
+          gates.push(gate);
+          await gate.promise;
+          return Buffer.from(request);
+        },
+      },
+      { maxConcurrentCalls: 2 },
+    );
+    const client = await WireClient.connect(server.address);
+    const frames = [1, 2, 3, 4, 5].map((seq) => client.requestFrame('wait', `r${seq}`, { seq }));
+    client.write(Buffer.concat(frames.map(({ frame }) => frame)));
+    await until(() => gates.length === 2, 'two handlers started');
+    const closed = server.close({ timeout: 5000 });
+    const goaway = await client.waitFor(isGoaway, 'the GOAWAY');
+    expect(goaway.seq).toBe(2);
+    gates[0]!.resolve();
+    await client.reply(1);
+    gates[1]!.resolve();
+    expect(await client.closed).toEqual({ eof: true, error: null });
+    await closed;
+    expect(gates).toHaveLength(2); // requests 3–5 never started
+    expectGoawayContract(client, 5);
   });
 
   it('closes what is left at the timeout: running calls see CONNECTION_CLOSED', async () => {

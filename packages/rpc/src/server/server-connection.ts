@@ -367,8 +367,11 @@ export class ServerConnection {
   #resume(): void {
     this.#paused = false;
     this.connection.resumeRead();
-    // Frames left unread at the limit are still buffered: run the handler for them now.
-    if (this.connection.reader.len() > 0) this.connection.setOnRequest(this.#core.onRequest);
+    // Frames left unread at the limit are still buffered: run the handler for them now — unless
+    // the GOAWAY is out: it named the last request read, and the client resends the rest.
+    if (this.connection.reader.len() > 0 && !this.#goaway) {
+      this.connection.setOnRequest(this.#core.onRequest);
+    }
   }
 
   /** Graceful shutdown read this connection's last request: tell the client (GOAWAY). */
