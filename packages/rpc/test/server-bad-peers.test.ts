@@ -4,9 +4,9 @@
  * that connection and the others keep working; a peer that resets mid-call does not crash the
  * server, and the handler's late reply is dropped — the server's stats say so.
  */
-import { Kind } from '../src';
+import { type CallContext, Kind } from '../src';
 import { hex } from './helpers/frames';
-import { startServer } from './helpers/server';
+import { deferred, startServer, waitInFlight } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
 /** A frame with a 4-byte length header around a hand-written body. */
@@ -70,5 +70,31 @@ describe('misbehaving peers', () => {
     const stats = await server.stats();
     expect(stats.connections).toBe(1);
     expect(stats.calls.errors.ERR_NETPOLL_RPC_PROTOCOL).toBe(1);
+  });
+
+  it('a call whose connection the server closed drops its late reply; stats count it CONNECTION_CLOSED', async () => {
+    const gate = deferred<void>();
+    const aborted = deferred<string>();
+    const server = await startServer({
+      async wait(_request: Buffer, context: CallContext) {
+        context.signal.addEventListener('abort', () =>
+          aborted.resolve((context.signal.reason as { code: string }).code),
+        );
+        await gate.promise;
+        return Buffer.from('late');
+      },
+    });
+    const client = await WireClient.connect(server.address);
+    client.request('wait', '');
+    await waitInFlight(server, 1);
+    client.write(frame('19 00 00000002')); // an unknown kind: the server closes the connection
+    expect(await aborted.promise).toBe('CONNECTION_CLOSED');
+    await client.closed;
+    gate.resolve();
+    await waitInFlight(server, 0);
+    const stats = await server.stats();
+    expect(stats.calls).toMatchObject({ started: 1, succeeded: 0, failed: 1, inFlight: 0 });
+    expect(stats.calls.errors).toEqual({ ERR_NETPOLL_RPC_PROTOCOL: 1, CONNECTION_CLOSED: 1 });
+    expect(client.replies().size).toBe(0);
   });
 });

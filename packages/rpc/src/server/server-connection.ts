@@ -13,7 +13,7 @@ import type { Connection } from '@netpoll/core';
 import { free, malloc } from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
-import { RpcError, RpcStatus } from '../errors';
+import { closedError, RpcError, RpcStatus } from '../errors';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader } from '../protocol/decode';
 import { writeControl, writeError, writeResponse } from '../protocol/encode';
 import { Kind } from '../protocol/frame';
@@ -241,7 +241,10 @@ export class ServerConnection {
     const core = this.#core;
     const answer = this.#end(context);
     if (!answer) {
-      this.#finish(context, null, value, undefined);
+      if (this.#closed && !context.oneWay) {
+        // The connection closed while the handler ran: the reply is lost, not delivered.
+        this.#finish(context, 'CONNECTION_CLOSED', undefined, closedError('connection'));
+      } else this.#finish(context, null, value, undefined);
       return;
     }
     let payload: Uint8Array;
