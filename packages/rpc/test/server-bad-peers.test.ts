@@ -6,7 +6,7 @@
  */
 import { type CallContext, Kind } from '../src';
 import { hex } from './helpers/frames';
-import { deferred, startServer, waitInFlight } from './helpers/server';
+import { type Deferred, deferred, startServer, until, waitInFlight } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
 /** A frame with a 4-byte length header around a hand-written body. */
@@ -96,5 +96,37 @@ describe('misbehaving peers', () => {
     expect(stats.calls).toMatchObject({ started: 1, succeeded: 0, failed: 1, inFlight: 0 });
     expect(stats.calls.errors).toEqual({ ERR_NETPOLL_RPC_PROTOCOL: 1, CONNECTION_CLOSED: 1 });
     expect(client.replies().size).toBe(0);
+  });
+
+  it('a peer reset mid-call aborts the call at once; the late reply is dropped and counted', async () => {
+    const gates: Deferred<void>[] = [];
+    const reasons: string[] = [];
+    const server = await startServer({
+      async wait(_request: Buffer, context: CallContext) {
+        context.signal.addEventListener('abort', () =>
+          reasons.push((context.signal.reason as { code: string }).code),
+        );
+        const gate = deferred();
+        gates.push(gate);
+        await gate.promise;
+        return Buffer.from('late');
+      },
+      echo: (request: Buffer) => Buffer.from(request),
+    });
+    const other = await WireClient.connect(server.address);
+    const client = await WireClient.connect(server.address);
+    client.request('wait', '');
+    client.request('wait', '');
+    await waitInFlight(server, 2);
+    client.reset();
+    await until(() => reasons.length === 2, 'both calls aborted');
+    expect(reasons).toEqual(['CONNECTION_CLOSED', 'CONNECTION_CLOSED']);
+    expect((await server.stats()).connections).toBe(1);
+    for (const gate of gates) gate.resolve();
+    await waitInFlight(server, 0);
+    expect((await other.call('echo', 'alive')).payload.toString()).toBe('alive');
+    const stats = await server.stats();
+    expect(stats.calls).toMatchObject({ started: 3, succeeded: 1, failed: 2, inFlight: 0 });
+    expect(stats.calls.errors).toEqual({ CONNECTION_CLOSED: 2 });
   });
 });

@@ -163,6 +163,31 @@ describe('server deadlines and aborts', () => {
     await waitInFlight(server, 0);
   });
 
+  it('aborts context.signal with reason.code CONNECTION_CLOSED when the connection is gone', async () => {
+    const reasons: Reason[] = [];
+    const server = await startServer({
+      async wait(_request: Buffer, context: CallContext) {
+        reasons.push(await aborted(context.signal));
+        return Buffer.alloc(0);
+      },
+    });
+    // One client resets its connection (a crashed peer); the other sends a malformed frame, so
+    // the server closes it.
+    const reset = await WireClient.connect(server.address);
+    reset.request('wait', '');
+    const garbage = await WireClient.connect(server.address);
+    garbage.request('wait', '');
+    await waitInFlight(server, 2);
+    reset.reset();
+    garbage.write(Buffer.from('0000000621000000000001', 'hex')); // protocol version 2
+    await until(() => reasons.length === 2, 'both signals aborted');
+    expect(reasons.map((reason) => [reason.code, reason.message])).toEqual([
+      ['CONNECTION_CLOSED', 'the connection closed'],
+      ['CONNECTION_CLOSED', 'the connection closed'],
+    ]);
+    await garbage.closed;
+  });
+
   it('does not abort the signal of a call that finished before its deadline', async () => {
     let signal: AbortSignal | null = null;
     const server = await startServer({
