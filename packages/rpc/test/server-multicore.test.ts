@@ -6,10 +6,11 @@
  *
  * Uses the built package (dist/): the reactor threads load dist/server/reactor-handler.js.
  */
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { Kind } from '../src';
-import { afterTest, eventually, rejection } from './helpers/server';
+import { afterTest, destroyAfterTest, eventually, rejection } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
 const built = require('../dist') as typeof import('../src');
@@ -96,6 +97,14 @@ describe('a server with reactors and a service module', () => {
     afterTest(() => server.close({ timeout: 500 }).catch(() => undefined));
     const error = await rejection(server.listen('127.0.0.1:0'));
     expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
+    // The listener listen() made is closed again: the port takes no connection.
+    const [host, port] = [server.address.split(':')[0]!, Number(server.address.split(':')[1])];
+    const outcome = await new Promise<string | undefined>((resolve) => {
+      const socket = destroyAfterTest(connect({ host, port }));
+      socket.once('connect', () => resolve('connected'));
+      socket.once('error', (failure: Error & { code?: string }) => resolve(failure.code));
+    });
+    expect(outcome).toBe('ECONNREFUSED');
   });
 
   it('refuses a serializer object with a service module', () => {
