@@ -31,7 +31,7 @@ describe('misbehaving peers', () => {
     const header = Buffer.alloc(4);
     header.writeUInt32BE(1025, 0);
     bad.write(Buffer.concat([header, Buffer.alloc(100)]));
-    const ending = await bad.closed;
+    const ending = await bad.ended();
     expect(ending.error?.code ?? 'EOF').toMatch(/^(EOF|ECONNRESET)$/);
     expect(bad.replies().size).toBe(1);
     expect((await good.call('echo', 'still served')).payload.toString()).toBe('still served');
@@ -62,7 +62,7 @@ describe('misbehaving peers', () => {
     expect((await bad.call('echo', 'first')).payload.toString()).toBe('first');
     // The malformed frame, then a valid request behind it: the server must not answer it.
     bad.write(Buffer.concat([frame(body), bad.requestFrame('echo', 'behind', { seq: 3 }).frame]));
-    const ending = await bad.closed;
+    const ending = await bad.ended();
     expect(ending).toEqual({ eof: true, error: null });
     expect([...bad.replies().keys()]).toEqual([1]);
     expect(runs).toBe(1);
@@ -89,7 +89,7 @@ describe('misbehaving peers', () => {
     await waitInFlight(server, 1);
     client.write(frame('19 00 00000002')); // an unknown kind: the server closes the connection
     expect(await aborted.promise).toBe('CONNECTION_CLOSED');
-    await client.closed;
+    await client.ended();
     gate.resolve();
     await waitInFlight(server, 0);
     const stats = await server.stats();

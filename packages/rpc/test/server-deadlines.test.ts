@@ -185,7 +185,7 @@ describe('server deadlines and aborts', () => {
       ['CONNECTION_CLOSED', 'the connection closed'],
       ['CONNECTION_CLOSED', 'the connection closed'],
     ]);
-    await garbage.closed;
+    await garbage.ended();
   });
 
   it('does not abort the signal of a call that finished before its deadline', async () => {

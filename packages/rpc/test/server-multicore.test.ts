@@ -66,7 +66,7 @@ describe('a server with reactors and a service module', () => {
 
     await server.close();
     for (const client of clients) {
-      expect(await client.closed).toEqual({ eof: true, error: null });
+      expect(await client.ended()).toEqual({ eof: true, error: null });
       expect(client.received.filter((message) => message.kind === Kind.GOAWAY)).toHaveLength(1);
     }
   });

@@ -77,7 +77,7 @@ describe('server.stats()', () => {
     await second.call('ok', '');
     expect((await server.stats()).connections).toBe(2);
     first.end();
-    await first.closed;
+    await first.ended();
     for (let i = 0; (await server.stats()).connections !== 1; i++) {
       if (i > 2000) throw new Error('the closed connection was never counted out');
       await new Promise((resolve) => setImmediate(resolve));

@@ -76,7 +76,7 @@ describe('graceful server.close()', () => {
       batch(5);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const ending = await client.closed;
+    const ending = await client.ended();
     await closed;
     expect(ending).toEqual({ eof: true, error: null });
     const last = expectGoawayContract(client, sent);
@@ -107,7 +107,7 @@ describe('graceful server.close()', () => {
       closing: true,
       payload: Buffer.from('r1'),
     });
-    expect(await client.closed).toEqual({ eof: true, error: null });
+    expect(await client.ended()).toEqual({ eof: true, error: null });
     await closed;
     expectGoawayContract(client, 1);
   });
@@ -120,10 +120,10 @@ describe('graceful server.close()', () => {
     fresh.send({ kind: Kind.PING, seq: 1, payload: Buffer.alloc(0) });
     await fresh.waitFor((message) => message.kind === Kind.PONG, 'the pong');
     await server.close({ timeout: 5000 });
-    expect(await client.closed).toEqual({ eof: true, error: null });
+    expect(await client.ended()).toEqual({ eof: true, error: null });
     expect(expectGoawayContract(client, 3)).toBe(3);
     // A connection that never sent a request: GOAWAY 0 ("none").
-    expect(await fresh.closed).toEqual({ eof: true, error: null });
+    expect(await fresh.ended()).toEqual({ eof: true, error: null });
     expect(fresh.received.filter(isGoaway).map((message) => message.seq)).toEqual([0]);
   });
 
@@ -150,7 +150,7 @@ describe('graceful server.close()', () => {
     gates[0]!.resolve();
     await client.reply(1);
     gates[1]!.resolve();
-    expect(await client.closed).toEqual({ eof: true, error: null });
+    expect(await client.ended()).toEqual({ eof: true, error: null });
     await closed;
     expect(gates).toHaveLength(2); // requests 3–5 never started
     expectGoawayContract(client, 5);
@@ -171,7 +171,7 @@ describe('graceful server.close()', () => {
     await waitInFlight(server, 1);
     await server.close({ timeout: 20 });
     expect(await reason.promise).toBe('CONNECTION_CLOSED');
-    const ending = await client.closed;
+    const ending = await client.ended();
     expect(client.replies().size).toBe(0);
     expect(client.received.filter(isGoaway).map((message) => message.seq)).toEqual([1]);
     expect(ending.error?.code ?? 'EOF').toMatch(/^(EOF|ECONNRESET)$/);
@@ -188,7 +188,7 @@ describe('graceful server.close()', () => {
     controller.abort(new Error('enough'));
     const error = await rejection(closing);
     expect([error.name, error.code]).toEqual(['AbortError', 'ABORT_ERR']);
-    await client.closed;
+    await client.ended();
   });
 
   it('returns the same promise when called twice, and from Symbol.asyncDispose', async () => {
@@ -208,7 +208,7 @@ describe('graceful server.close()', () => {
     expect((await client.call('echo', 'x')).payload.toString()).toBe('x');
     const [host, port] = [server.address.split(':')[0]!, Number(server.address.split(':')[1])];
     await server[Symbol.asyncDispose]();
-    expect(await client.closed).toEqual({ eof: true, error: null });
+    expect(await client.ended()).toEqual({ eof: true, error: null });
     const refused = await new Promise<string | undefined>((resolve) => {
       const socket = destroyAfterTest(connect({ host, port }));
       socket.once('connect', () => resolve('connected'));
@@ -246,6 +246,6 @@ describe('a client that half-closes', () => {
     gate.resolve();
     const reply = await client.reply(1);
     expect(reply.payload.toString()).toBe('late reply');
-    expect((await client.closed).eof).toBe(true);
+    expect((await client.ended()).eof).toBe(true);
   });
 });

@@ -32,6 +32,9 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+/** How long a wait for a message or for the end of the connection may last before it fails. */
+const kWaitLimit = 10_000;
+
 export interface RequestOptions {
   /** Default: the next seq of this client (1, 2, …). */
   seq?: number;
@@ -167,15 +170,48 @@ export class WireClient {
 
   /**
    * Resolves with the first received message that matches (already received, or the next to
-   * come); rejects when the connection closes first.
+   * come); rejects when the connection closes first, or after `limit` ms (a bound so that a
+   * missing reply fails the test with its name instead of at jest's timeout; not a timing check).
    */
-  waitFor(predicate: (message: Message) => boolean, what: string): Promise<Message> {
+  waitFor(
+    predicate: (message: Message) => boolean,
+    what: string,
+    limit = kWaitLimit,
+  ): Promise<Message> {
     const found = this.received.find(predicate);
     if (found !== undefined) return Promise.resolve(found);
     if (this.#ended) return Promise.reject(new Error(`the connection closed before ${what}`));
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ predicate, what, resolve, reject });
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(new Error(`nothing came within ${limit} ms: ${what}`));
+      }, limit);
+      const waiter: Waiter = {
+        predicate,
+        what,
+        resolve: (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.#waiters.push(waiter);
     });
+  }
+
+  /** Resolves once the socket closed (bounded like {@link waitFor}). */
+  ended(limit = kWaitLimit): Promise<Ending> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the connection did not close within ${limit} ms`)),
+        limit,
+      );
+    });
+    return Promise.race([this.closed, bound]).finally(() => clearTimeout(timer));
   }
 
   /** The replies received so far (RESPONSE and ERROR), by seq. */
