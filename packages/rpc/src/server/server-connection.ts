@@ -284,10 +284,6 @@ export class ServerConnection {
     if (error instanceof RpcStatus) {
       code = error.status;
       message = error.message;
-    } else if (prefix === undefined && context.deadline <= now()) {
-      // The deadline passed while the handler ran (its signal aborted): WIRE.md's code for it.
-      code = 'DEADLINE_EXCEEDED';
-      message = 'the deadline passed while the call ran';
     } else if (this.#core.options.exposeErrors || prefix !== undefined) {
       const text = error instanceof Error ? error.message : String(error);
       message = prefix === undefined ? text : `${prefix}: ${text}`;
