@@ -4,7 +4,7 @@
  * aborts with `reason.code` DEADLINE_EXCEEDED at the deadline, CANCELLED on a CANCEL frame and
  * CONNECTION_CLOSED when the client goes away; a cancelled call gets no reply.
  */
-import { type CallContext, Kind } from '../src';
+import { type CallContext, Kind, RpcStatus } from '../src';
 import { deferred, startServer, until, waitInFlight } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
@@ -98,6 +98,37 @@ describe('server deadlines and aborts', () => {
     expect(why.code).toBe('DEADLINE_EXCEEDED');
     expect(why.message).toBe('the call deadline passed');
     expect(remaining).toBe(0);
+  });
+
+  it('answers INTERNAL, not DEADLINE_EXCEEDED, when a handler that ran fails at its deadline', async () => {
+    // DEADLINE_EXCEEDED tells the client the handler did not run (it may retry elsewhere): a
+    // handler that ran and then failed because its deadline passed is an INTERNAL failure.
+    const server = await startServer({
+      async wait(_request: Buffer, context: CallContext) {
+        throw await aborted(context.signal);
+      },
+    });
+    const client = await WireClient.connect(server.address);
+    const reply = await client.call('wait', '', { timeout: 20 });
+    expect([reply.kind, reply.code, reply.message]).toEqual([
+      Kind.ERROR,
+      'INTERNAL',
+      'internal error',
+    ]);
+    const stats = await server.stats();
+    expect(stats.calls.errors).toEqual({ INTERNAL: 1 });
+  });
+
+  it('keeps the code of an RpcStatus thrown after the deadline', async () => {
+    const server = await startServer({
+      async wait(_request: Buffer, context: CallContext) {
+        await aborted(context.signal);
+        throw new RpcStatus('ABORTED', 'gave up');
+      },
+    });
+    const client = await WireClient.connect(server.address);
+    const reply = await client.call('wait', '', { timeout: 20 });
+    expect([reply.code, reply.message]).toEqual(['ABORTED', 'gave up']);
   });
 
   it('aborts context.signal with reason.code CANCELLED on a CANCEL frame and sends no reply', async () => {
