@@ -167,7 +167,7 @@ describe('decodeHeader on garbage', () => {
   });
 });
 
-describe('decodeHeader refuses what WIRE.md calls malformed (ERR_NETPOLL_RPC_PROTOCOL)', () => {
+describe('decodeHeader refuses what the wire format calls malformed (ERR_NETPOLL_RPC_PROTOCOL)', () => {
   it.each([
     ['another version (2)', '21 00 00000001 01 61', 'protocol version 2 (this side speaks 1)'],
     ['version 0', '01 00 00000001 01 61', 'protocol version 0 (this side speaks 1)'],

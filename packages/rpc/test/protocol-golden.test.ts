@@ -1,7 +1,7 @@
 /**
  * Golden frames of the version 1 wire format. Every hex literal below was written by hand from
- * WIRE.md (field by field, see the comments), not produced by the encoder, so these tests pin the
- * specification: encodeMessage must produce exactly these bytes with 1-, 2- and 4-byte length
+ * the specification (README "Wire format"; field by field, see the comments), not produced by the
+ * encoder, so these tests pin the specification: encodeMessage must produce exactly these bytes with 1-, 2- and 4-byte length
  * headers, and decodeMessage must read the bodies back into the same messages.
  */
 import { decodeMessage, encodeMessage, Kind, type LengthHeader, type Message } from '../src';
@@ -10,7 +10,7 @@ import { hex } from './helpers/frames';
 interface Golden {
   name: string;
   message: Message;
-  /** The body, hand-encoded from WIRE.md. */
+  /** The body, hand-encoded from the specification. */
   body: string;
   /** The length header for each header size (the body's length, big-endian). */
   length: Record<LengthHeader, string>;
@@ -23,6 +23,19 @@ const kGolden: Golden[] = [
     // 0x11: version 1, kind 1 | flags 0 | seq 1 | methodLength 4 | "echo" | payload "hi"
     body: '11 00 00000001 04 6563686f 6869',
     length: { 1: '0d', 2: '000d', 4: '0000000d' },
+  },
+  {
+    name: "REQUEST of the spec's example (seq 7, echo, 250 ms left, payload hi)",
+    message: {
+      kind: Kind.REQUEST,
+      seq: 7,
+      method: 'echo',
+      timeout: 250,
+      payload: Buffer.from('hi'),
+    },
+    // v1 REQUEST | DEADLINE | seq 7 | 4 "echo" | u32 250 (fa) | "hi"
+    body: '11 01 00000007 04 6563686f 000000fa 6869',
+    length: { 1: '11', 2: '0011', 4: '00000011' },
   },
   {
     name: 'REQUEST with DEADLINE (a 5-byte method: a 16-byte message header)',
@@ -177,7 +190,7 @@ const kGolden: Golden[] = [
   },
 ];
 
-describe('golden frames (hand-encoded from WIRE.md)', () => {
+describe('golden frames (hand-encoded from the wire format spec)', () => {
   describe.each(kGolden)('$name', ({ message, body, length }) => {
     it.each([1, 2, 4] as const)('encodes with a %i-byte length header', (lengthHeader) => {
       const expected = hex(length[lengthHeader] + body);

@@ -1,5 +1,5 @@
 /**
- * Test-side framing, written from WIRE.md and independent of the package's own reader: a
+ * Test-side framing, written from the wire format spec and independent of the package's reader: a
  * length-prefixed accumulator that turns an arbitrarily chunked byte stream back into frame bodies,
  * and hex helpers for golden frames.
  */
