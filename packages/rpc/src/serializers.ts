@@ -47,7 +47,7 @@ export const jsonSerializer: Serializer<unknown> = Object.freeze({
 });
 
 /** A serializer option: `'raw'`, `'json'`, or an object with `encode` and `decode`. */
-export type SerializerOption = 'raw' | 'json' | Serializer<never>;
+export type SerializerOption = 'raw' | 'json' | Serializer<unknown>;
 
 /** Resolves a serializer option (validated). */
 export function resolveSerializer(value: unknown, path: string): Serializer<unknown> {

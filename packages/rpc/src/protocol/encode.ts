@@ -111,7 +111,9 @@ function startFrame(
   payloadSize: number,
 ): Buffer {
   const body = headerSize + payloadSize;
-  if (body > maxFrameSize) throw frameTooLargeError(body, maxFrameSize);
+  // A 1- or 2-byte length header cannot express more than 255 or 65535 bytes.
+  const limit = Math.min(maxFrameSize, 2 ** (8 * lengthHeader) - 1);
+  if (body > limit) throw frameTooLargeError(body, limit);
   const view = writer.malloc(lengthHeader + (payloadSize <= kInlinePayload ? body : headerSize));
   writeLength(view, lengthHeader, body);
   return view;
@@ -177,7 +179,10 @@ export function writeResponse(
   finishFrame(writer, view, payload);
 }
 
-/** ERROR: code (1–255 ASCII), message (cut to what fits, at most 65535 bytes), metadata. */
+/**
+ * ERROR: code (1–255 ASCII), message (cut to what fits, at most 65535 bytes), metadata, and the
+ * optional details payload.
+ */
 export function writeError(
   writer: FrameWriter,
   lengthHeader: LengthHeader,
@@ -187,18 +192,20 @@ export function writeError(
   message: string,
   metadata: Buffer | null,
   closing: boolean,
+  details: Uint8Array | null = null,
 ): void {
   let text = Buffer.from(message, 'utf8');
   const metadataSize = metadata === null ? 0 : metadata.length;
+  const detailsSize = details === null ? 0 : details.length;
   // The header must fit the frame: cut an over-long message rather than lose the error.
   const room = Math.min(
     kMaxLongString,
-    maxFrameSize - kFixedHeaderSize - 3 - code.length - metadataSize,
+    maxFrameSize - kFixedHeaderSize - 3 - code.length - metadataSize - detailsSize,
   );
   if (text.length > room) text = text.subarray(0, Math.max(0, room));
   const flags = (metadata === null ? 0 : kFlagMetadata) | (closing ? kFlagClosing : 0);
   const headerSize = kFixedHeaderSize + 1 + code.length + 2 + text.length + metadataSize;
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, 0);
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, detailsSize);
   writeFixed(view, lengthHeader, Kind.ERROR, flags, seq);
   let offset = lengthHeader + kFixedHeaderSize;
   view[offset++] = code.length;
@@ -207,6 +214,7 @@ export function writeError(
   offset += 2;
   offset += text.copy(view, offset);
   if (metadata !== null) metadata.copy(view, offset);
+  finishFrame(writer, view, details);
 }
 
 /** PING, PONG, GOAWAY or CANCEL: no kind fields; PING/PONG carry up to 64 opaque bytes. */

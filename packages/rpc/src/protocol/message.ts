@@ -53,7 +53,7 @@ class CollectingWriter implements FrameWriter {
 /**
  * The complete frame of `message` (length header included). Throws `ERR_NETPOLL_INVALID_ARG`
  * for fields the kind needs and lacks, and `ERR_NETPOLL_RPC_FRAME_TOO_LARGE` above
- * `maxFrameSize`.
+ * `maxFrameSize` or what the length header can express (255 bytes for 1, 65535 for 2).
  */
 export function encodeMessage(
   message: Message,
@@ -98,6 +98,7 @@ export function encodeMessage(
         message.message ?? '',
         metadata,
         message.closing === true,
+        message.payload,
       );
       break;
     case Kind.PING:

@@ -13,7 +13,7 @@ import type { Connection } from '@netpoll/core';
 import { free, malloc } from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
-import { RpcError, RpcStatus } from '../errors';
+import { closedError, RpcError, RpcStatus } from '../errors';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader } from '../protocol/decode';
 import { writeControl, writeError, writeResponse } from '../protocol/encode';
 import { Kind } from '../protocol/frame';
@@ -228,6 +228,8 @@ export class ServerConnection {
     if (this.#calls.size === 0 && this.#release !== null) {
       const release = this.#release;
       this.#release = null;
+      // Releasing may close the connection (shutdown, or the peer's EOF): flush the reply first.
+      if (this.#dirty) this.#flush();
       release();
     }
     if (this.#paused && this.#calls.size < this.#core.options.maxConcurrentCalls) this.#resume();
@@ -239,7 +241,10 @@ export class ServerConnection {
     const core = this.#core;
     const answer = this.#end(context);
     if (!answer) {
-      this.#finish(context, null, value, undefined);
+      if (this.#closed && !context.oneWay) {
+        // The connection closed while the handler ran: the reply is lost, not delivered.
+        this.#finish(context, 'CONNECTION_CLOSED', undefined, closedError('connection'));
+      } else this.#finish(context, null, value, undefined);
       return;
     }
     let payload: Uint8Array;
@@ -365,8 +370,11 @@ export class ServerConnection {
   #resume(): void {
     this.#paused = false;
     this.connection.resumeRead();
-    // Frames left unread at the limit are still buffered: run the handler for them now.
-    if (this.connection.reader.len() > 0) this.connection.setOnRequest(this.#core.onRequest);
+    // Frames left unread at the limit are still buffered: run the handler for them now — unless
+    // the GOAWAY is out: it named the last request read, and the client resends the rest.
+    if (this.connection.reader.len() > 0 && !this.#goaway) {
+      this.connection.setOnRequest(this.#core.onRequest);
+    }
   }
 
   /** Graceful shutdown read this connection's last request: tell the client (GOAWAY). */
@@ -381,7 +389,9 @@ export class ServerConnection {
         this.#highestSeq,
         null,
       );
-      this.#wrote();
+      // An idle connection closes as soon as this event returns: flush now, not in a microtask.
+      this.#dirty = true;
+      this.#flush();
     } catch {
       // Already closed.
     }

@@ -39,6 +39,11 @@ export class ServerCore {
     const state = new ServerConnection(connection, this);
     this.connections.add(state);
     connection.on('shutdown', () => state.onShutdown());
+    // A reset peer (core reports it as 'end' with a closeError, and keeps the connection open
+    // while calls hold it) can take no reply: close now, so running calls see CONNECTION_CLOSED.
+    connection.on('end', () => {
+      if (connection.closeError !== null) connection.close();
+    });
     connection.on('close', () => {
       this.connections.delete(state);
       state.onClose();

@@ -179,7 +179,13 @@ export class RpcServer {
     this.#listener = listener;
     this.#served = this.#loop.serve(listener);
     this.#served.catch(() => {});
-    await Promise.race([this.#loop.whenAccepting(listener), this.#served]);
+    try {
+      await Promise.race([this.#loop.whenAccepting(listener), this.#served]);
+    } catch (error) {
+      // A failed serve() leaves the listener open: the one made from `address` is ours to close.
+      if (typeof address === 'string') listener.close();
+      throw error;
+    }
   }
 
   /** The address it listens on (`"127.0.0.1:40123"` with the real port, or the path). */

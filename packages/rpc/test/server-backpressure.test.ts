@@ -1,0 +1,101 @@
+/**
+ * maxConcurrentCalls: a connection runs at most that many handlers at once and stops reading at
+ * the limit (later frames stay unread, so a PING behind them is not answered either); as handlers
+ * finish, the rest run — nothing is lost. Other connections are not held back.
+ */
+import { Kind } from '../src';
+import { type Deferred, deferred, startServer, until } from './helpers/server';
+import { WireClient } from './helpers/wire-client';
+
+describe('maxConcurrentCalls', () => {
+  it('stops at the limit while handlers are blocked, then runs the rest; nothing is lost', async () => {
+    const gates: Deferred<void>[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const server = await startServer(
+      {
+        async block(request: Buffer) {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          const gate = deferred();
+          gates.push(gate);
+          await gate.promise;
+          running--;
+          return Buffer.from(`reply ${request.toString()}`);
+        },
+        echo: (request: Buffer) => Buffer.from(request),
+      },
+      { maxConcurrentCalls: 2 },
+    );
+    const client = await WireClient.connect(server.address);
+    const frames = Array.from({ length: 6 }, (_, i) => client.requestFrame('block', `r${i + 1}`));
+    const ping = { kind: Kind.PING, seq: 77, payload: Buffer.from('behind') } as const;
+    client.write(Buffer.concat(frames.map(({ frame }) => frame)));
+    client.send(ping);
+    await until(() => gates.length === 2, 'two handlers started');
+
+    // A full round trip on another connection: the server has had every chance to start more.
+    const other = await WireClient.connect(server.address);
+    expect((await other.call('echo', 'free')).payload.toString()).toBe('free');
+    expect(gates.length).toBe(2);
+    expect(client.received).toEqual([]); // not even the PONG: the ping waits behind the requests
+    const blocked = await server.stats();
+    expect([blocked.calls.started, blocked.calls.inFlight]).toEqual([2 + 1, 2]);
+
+    // Release one handler at a time: the next request starts, never more than two at once.
+    for (let released = 0; released < 6; released++) {
+      gates[released]!.resolve();
+      const reply = await client.reply(frames[released]!.seq);
+      expect(reply.payload.toString()).toBe(`reply r${released + 1}`);
+      await until(
+        () => gates.length === Math.min(6, released + 3),
+        `handler ${Math.min(6, released + 3)} started`,
+      );
+    }
+    expect(maxRunning).toBe(2);
+    const pong = await client.waitFor((message) => message.kind === Kind.PONG, 'the pong');
+    expect(pong.payload.toString()).toBe('behind');
+    expect([...client.replies().keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('answers every one of many pipelined calls under a small limit', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const server = await startServer(
+      {
+        async work(request: Buffer) {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          await new Promise((resolve) => setImmediate(resolve));
+          running--;
+          return Buffer.from(request);
+        },
+      },
+      { maxConcurrentCalls: 3 },
+    );
+    const client = await WireClient.connect(server.address);
+    const frames = Array.from({ length: 300 }, (_, i) => client.requestFrame('work', `n${i}`));
+    client.write(Buffer.concat(frames.map(({ frame }) => frame)));
+    const replies = await Promise.all(frames.map(({ seq }) => client.reply(seq)));
+    replies.forEach((reply, i) => {
+      expect(reply.payload.toString()).toBe(`n${i}`);
+    });
+    expect(maxRunning).toBe(3);
+    const stats = await server.stats();
+    expect([stats.calls.started, stats.calls.succeeded, stats.calls.inFlight]).toEqual([
+      300, 300, 0,
+    ]);
+  });
+
+  it('counts synchronous handlers as finished at once (they never hold a slot)', async () => {
+    const server = await startServer(
+      { sync: (request: Buffer) => Buffer.from(request) },
+      { maxConcurrentCalls: 1 },
+    );
+    const client = await WireClient.connect(server.address);
+    const frames = Array.from({ length: 50 }, (_, i) => client.requestFrame('sync', `s${i}`));
+    client.write(Buffer.concat(frames.map(({ frame }) => frame)));
+    const replies = await Promise.all(frames.map(({ seq }) => client.reply(seq)));
+    expect(replies.map((reply) => reply.payload.toString())).toEqual(frames.map((_, i) => `s${i}`));
+  });
+});
