@@ -215,9 +215,9 @@ export class MuxEndpoint extends Endpoint {
   #fill(): void {
     let usable = 0;
     for (const connection of this.#connections) if (connection.usable) usable++;
+    // dial() counts itself in `dialing`: the loop ends once open plus dialing reach the target.
     while (usable + this.dialing < this.options.connections && !this.backingOff && !this.closed) {
       this.dial();
-      usable++;
     }
   }
 
