@@ -148,6 +148,10 @@ export abstract class Endpoint implements ConnectionHost {
     if (this.#redial !== null) clearTimeout(this.#redial);
     this.#redial = setTimeout(() => {
       this.#redial = null;
+      // The timer is the backoff. It can fire up to 1 ms before #retryAt (timers run on libuv's
+      // cached, whole-ms clock; #retryAt is on performance.now()), and dial() would then refuse
+      // as still backing off and arm nothing: the endpoint would never re-dial.
+      this.#retryAt = 0;
       if (this.connectionCount() === 0 && this.dialing === 0) this.dial();
     }, delay);
     this.#redial.unref();
