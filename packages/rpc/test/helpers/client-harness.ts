@@ -170,7 +170,7 @@ export interface RawServer {
   connection(index: number): Promise<RawConnection>;
   /** Requests received over all connections. */
   requests(): Message[];
-  /** Stops accepting (existing connections stay). */
+  /** Stops accepting at once (existing connections stay). */
   stopListening(): Promise<void>;
   /** Stops accepting and destroys every connection. */
   close(): Promise<void>;
@@ -252,11 +252,11 @@ export async function startRawServer(
     else server.listen(path, resolve);
   });
   const address = path ?? `127.0.0.1:${(server.address() as { port: number }).port}`;
-  let listening = true;
+  // server.close() stops accepting at once; its callback (and 'close') wait for every connection.
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
   const stopListening = (): Promise<void> => {
-    if (!listening) return Promise.resolve();
-    listening = false;
-    return new Promise((resolve) => server.close(() => resolve()));
+    if (server.listening) server.close();
+    return Promise.resolve();
   };
   const raw: RawServer = {
     address,
@@ -273,9 +273,9 @@ export async function startRawServer(
     },
     stopListening,
     async close() {
-      const stopped = stopListening();
+      await stopListening();
       for (const connection of connections) connection.socket.destroy();
-      await stopped;
+      await closed;
     },
   };
   afterTest(() => raw.close());
