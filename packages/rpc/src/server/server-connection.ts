@@ -228,6 +228,9 @@ export class ServerConnection {
     if (this.#calls.size === 0 && this.#release !== null) {
       const release = this.#release;
       this.#release = null;
+      // Releasing the last hold closes a draining connection at once: flush the reply first
+      // (the microtask flush would come after the close, and the reply would be lost).
+      if (this.#dirty) this.#flush();
       release();
     }
     if (this.#paused && this.#calls.size < this.#core.options.maxConcurrentCalls) this.#resume();
@@ -381,7 +384,9 @@ export class ServerConnection {
         this.#highestSeq,
         null,
       );
-      this.#wrote();
+      // Now, not in a microtask: an idle connection closes right after this event.
+      this.#dirty = true;
+      if (!this.#inTurn) this.#flush();
     } catch {
       // Already closed.
     }
