@@ -89,6 +89,18 @@ describe('balancing', () => {
     expect(served).toEqual([20, 20, 20]);
   });
 
+  it.each(['round-robin', 'least-pending'] as const)(
+    '%s dials every endpoint of the list, also when calls come one at a time',
+    async (balancer) => {
+      const { served, addresses } = await servers(3);
+      const client = startClient(addresses, { connections: 1, balancer });
+      for (let i = 0; i < 60; i++) await client.call('work', bytes(''));
+      expect(served.reduce((sum, count) => sum + count, 0)).toBe(60);
+      for (const count of served) expect(count).toBeGreaterThan(0);
+      expect(client.stats().endpoints.map((endpoint) => endpoint.connections)).toEqual([1, 1, 1]);
+    },
+  );
+
   it('least-pending sends fewer calls to the endpoint whose calls pile up', async () => {
     const counts = [0, 0, 0];
     const release: Array<() => void> = [];

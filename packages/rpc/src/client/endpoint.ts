@@ -60,6 +60,11 @@ export abstract class Endpoint implements ConnectionHost {
   abstract send(call: Call): void;
   /** Periodic upkeep: liveness pings, idle eviction. */
   abstract tick(time: number): void;
+  /**
+   * The balancer passed it over for not being ready: start connecting if it is idle, so an
+   * endpoint no call was sent to yet (a new one, or the others of a list) joins the rotation.
+   */
+  warm(): void {}
   /** Its open connections. */
   protected abstract connectionCount(): number;
   /** A dial worked: put the connection to use. */
@@ -209,6 +214,10 @@ export class MuxEndpoint extends Endpoint {
   tick(time: number): void {
     for (const connection of this.#connections) connection.checkLiveness(time);
     this.dropSettled();
+  }
+
+  override warm(): void {
+    if (this.#connections.length === 0 && this.dialing === 0) this.#fill();
   }
 
   protected connectionCount(): number {
