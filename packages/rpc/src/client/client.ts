@@ -9,6 +9,7 @@ import { clientCallChannel } from '../diagnostics';
 import {
   canceledError,
   closedError,
+  frameTooLargeError,
   InvalidArgumentError,
   type RpcError,
   serializationError,
@@ -21,6 +22,7 @@ import {
   resolveClientOptions,
 } from '../options';
 import { encodeMetadata, encodeMethod, type Metadata } from '../protocol/encode';
+import { kFixedHeaderSize } from '../protocol/frame';
 import { CallCounters, type CallStats } from '../stats';
 import { type Balancer, LeastPendingBalancer, RoundRobinBalancer } from './balancer';
 import { Call, type CallHost } from './call';
@@ -186,6 +188,18 @@ export class RpcClient implements CallHost, EndpointHost {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(canceledError(method, signal.reason, false));
     const timeout = options?.timeout ?? this.options.timeout;
+    // Checked here as well as when written: a call that waits for a connection is written from a
+    // dial callback, where the throw would strand it and the calls queued behind it.
+    const size =
+      kFixedHeaderSize +
+      1 +
+      methodBytes.length +
+      (timeout > 0 ? 4 : 0) +
+      (encodedMetadata === null ? 0 : encodedMetadata.length) +
+      payload.length;
+    if (size > this.options.maxFrameSize) {
+      return Promise.reject(frameTooLargeError(size, this.options.maxFrameSize));
+    }
     const idempotent = options?.idempotent === true;
     return new Promise((resolve, reject) => {
       const call = new Call(
