@@ -76,6 +76,8 @@ export class RpcClient implements CallHost, EndpointHost {
   #closing: Promise<void> | null = null;
   #drained: (() => void) | null = null;
   #ticker: NodeJS.Timeout | null = null;
+  /** #shutdown ran (once: destroy() during close() must not close the resolver twice). */
+  #down = false;
 
   /** @internal Use {@link createClient}. */
   constructor(target: string | readonly string[] | Resolver, options?: ClientOptions) {
@@ -319,9 +321,12 @@ export class RpcClient implements CallHost, EndpointHost {
 
   /** Abrupt: fails every call in flight with `ERR_NETPOLL_RPC_CLOSED` and closes everything. */
   destroy(): void {
+    const drained = this.#drained;
     this.#closing ??= Promise.resolve();
     this.#drained = null;
     this.#shutdown(closedError('client'));
+    // A close() waiting for the calls just failed is done: resolve its promise.
+    drained?.();
   }
 
   /** `await using client = createClient(…)`: `close()`. */
@@ -330,6 +335,8 @@ export class RpcClient implements CallHost, EndpointHost {
   }
 
   #shutdown(error: RpcError | null): void {
+    if (this.#down) return;
+    this.#down = true;
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#ticker = null;
     this.#resolver.close();

@@ -100,6 +100,15 @@ export async function until(predicate: () => boolean, what: string, limit = 1000
   }
 }
 
+/** `promise`, or a rejection naming `what` when it has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 /** Resolves after `ms` (only to let a stated amount of time pass, never to wait for an event). */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
