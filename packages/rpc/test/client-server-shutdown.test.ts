@@ -197,6 +197,25 @@ describe('GOAWAY', () => {
     expect(rawA.connections).toHaveLength(1);
   });
 
+  it('reports a call the server never read as not processed when no other endpoint can take it', async () => {
+    const raw = await startRawServer();
+    const client = startClient(raw.address, { connections: 1, ejectAfter: 1 });
+    const read = client.call('m', bytes('read'));
+    const unread = outcome(client.call('m', bytes('unread')));
+    const connection = await raw.connection(0);
+    const [first] = await connection.received(2);
+    await raw.stopListening();
+    connection.send({ kind: Kind.GOAWAY, seq: first!.seq, payload: bytes('') });
+    connection.send({ kind: Kind.RESPONSE, seq: first!.seq, closing: true, payload: bytes('ok') });
+    expect(String(await read)).toBe('ok');
+    connection.socket.end();
+    // Sent again after the close, it finds no endpoint: it never ran anywhere.
+    expect(await unread).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NETPOLL_RPC_UNAVAILABLE', processed: false },
+    });
+  });
+
   it('sends nothing more on a connection after a reply marked CLOSING', async () => {
     const raw = await startRawServer((connection, message) => {
       if (message.kind === Kind.REQUEST) {
