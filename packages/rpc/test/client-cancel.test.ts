@@ -12,6 +12,7 @@ import {
   startClient,
   startRawServer,
   startServer,
+  within,
 } from './helpers/client-harness';
 
 /** A raw server that answers every request with its payload. */
@@ -62,7 +63,7 @@ describe('client cancellation', () => {
     const client = startClient(server.address, { timeout: 0 });
     const controller = new AbortController();
     const call = rejection(client.call('wait', bytes(''), { signal: controller.signal }));
-    await running.promise;
+    await within(running.promise, 5000, 'the handler');
     const reason = { why: 'navigated away' };
     controller.abort(reason);
     const error = await call;
@@ -70,7 +71,7 @@ describe('client cancellation', () => {
     expect(error.name).toBe('AbortError');
     expect(error.cause).toBe(reason);
     expect(error.processed).toBe(true);
-    expect(await aborted.promise).toBe('CANCELLED');
+    expect(await within(aborted.promise, 5000, 'the abort at the server')).toBe('CANCELLED');
     expect(client.stats().calls).toMatchObject({
       failed: 1,
       inFlight: 0,

@@ -18,6 +18,7 @@ import {
   startServer,
   tempSocketPath,
   until,
+  within,
 } from './helpers/client-harness';
 
 describe('client deadlines', () => {
@@ -44,7 +45,7 @@ describe('client deadlines', () => {
     expect(error.processed).toBe(true);
     // Not before its deadline (timer granularity: 1 ms).
     expect(elapsed).toBeGreaterThanOrEqual(299);
-    const { remaining, aborted } = await seen.promise;
+    const { remaining, aborted } = await within(seen.promise, 5000, 'the abort at the server');
     expect(remaining).toBeGreaterThan(0);
     expect(remaining).toBeLessThanOrEqual(300);
     // Whichever the server noticed first: its own deadline or the client's CANCEL.
@@ -142,7 +143,7 @@ describe('client deadlines', () => {
     });
     const client = startClient(server.address, { connections: 1 });
     const timedOut = rejection(client.call('hold', bytes(''), { timeout: 150 }));
-    const context = await started.promise;
+    const context = await within(started.promise, 5000, 'the handler');
     expect((await timedOut).code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
     // The CANCEL left before this call on the same connection, so the server has read it.
     expect(await client.call('ping', bytes(''))).toEqual(bytes('pong'));

@@ -22,6 +22,7 @@ import {
   startRawServer,
   startServer,
   until,
+  within,
 } from './helpers/client-harness';
 
 /** A server whose `meta` method answers the metadata it received (as JSON). */
@@ -128,7 +129,7 @@ describe('one-way calls', () => {
     });
     const client = startClient(server.address);
     await expect(client.oneWay('notify', bytes('hello'))).resolves.toBeUndefined();
-    expect(await ran.promise).toBe('hello oneWay=true');
+    expect(await within(ran.promise, 5000, 'the one-way handler')).toBe('hello oneWay=true');
     expect(client.stats().calls).toMatchObject({ started: 1, succeeded: 1, inFlight: 0 });
 
     const raw = await startRawServer();

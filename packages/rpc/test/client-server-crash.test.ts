@@ -6,7 +6,7 @@
  */
 
 import { startServerChild } from './helpers/client-child';
-import { bytes, outcome, startClient, until } from './helpers/client-harness';
+import { bytes, outcome, startClient, until, within } from './helpers/client-harness';
 
 jest.setTimeout(60_000);
 
@@ -29,7 +29,10 @@ describe('a server killed and restarted', () => {
     const inFlight = Array.from({ length: 10 }, () => outcome(client.call('sleep', bytes('2000'))));
     await until(() => client.stats().endpoints[0]!.pending === 10, 'ten calls in flight');
     first.process.kill('SIGKILL');
-    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await within(first.exited, 10000, 'the exit')).toEqual({
+      code: null,
+      signal: 'SIGKILL',
+    });
     for (const result of await Promise.all(inFlight)) {
       expect(result).toMatchObject({
         ok: false,

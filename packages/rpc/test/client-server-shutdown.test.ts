@@ -16,6 +16,7 @@ import {
   startRawServer,
   startServer,
   until,
+  within,
 } from './helpers/client-harness';
 
 jest.setTimeout(60_000);
@@ -54,7 +55,7 @@ describe('graceful server shutdown under load', () => {
       'A served calls',
     );
     a.process.kill('SIGTERM');
-    expect(await a.exited).toEqual({ code: 0, signal: null });
+    expect(await within(a.exited, 15000, 'the exit of A')).toEqual({ code: 0, signal: null });
     expect(a.lines).toContainEqual({ closed: true });
     const exitedAt = performance.now();
     await until(

@@ -27,6 +27,9 @@ import {
 
 export { afterTest, closeAfterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
 
+/** How long a raw server waits for what the client should send before the test fails. */
+const kWaitLimit = 10000;
+
 let counter = 0;
 
 /** A fresh Unix socket path in a private temp folder. */
@@ -156,11 +159,11 @@ export interface RawConnection {
   readonly chunks: Buffer[];
   /** Whether the client closed (or the connection failed). */
   readonly ended: boolean;
-  /** Resolves when the socket is closed. */
+  /** Resolves when the socket is closed (rejects after 10 s). */
   readonly closed: Promise<void>;
   /** Writes one message (4-byte length header). */
   send(message: Message): void;
-  /** Resolves once `count` messages have arrived (all of them, in order). */
+  /** Resolves once `count` messages have arrived (all of them, in order; rejects after 10 s). */
   received(count: number): Promise<Message[]>;
   /** Requests (REQUEST and ONE_WAY) received. */
   requests(): Message[];
@@ -175,7 +178,7 @@ export interface RawServer {
   readonly connections: RawConnection[];
   /** Called for every message after it is recorded (replace it to change behaviour). */
   handler: RawHandler;
-  /** Resolves with the `index`-th accepted connection (0-based) once it exists. */
+  /** Resolves with the `index`-th accepted connection (0-based) once it exists (10 s at most). */
   connection(index: number): Promise<RawConnection>;
   /** Requests received over all connections. */
   requests(): Message[];
@@ -213,13 +216,19 @@ export async function startRawServer(
       get ended() {
         return ended;
       },
-      closed,
+      get closed() {
+        return within(closed, kWaitLimit, 'the close of a raw connection');
+      },
       send(message) {
         if (!socket.destroyed) socket.write(encodeMessage(message));
       },
       received(count) {
         if (messages.length >= count) return Promise.resolve(messages.slice());
-        return new Promise((resolve) => counters.push({ count, resolve }));
+        return within(
+          new Promise((resolve) => counters.push({ count, resolve })),
+          kWaitLimit,
+          `message ${count} from the client`,
+        );
       },
       requests() {
         return messages.filter(
@@ -273,7 +282,11 @@ export async function startRawServer(
     handler,
     async connection(index) {
       while (connections.length <= index) {
-        await new Promise<void>((resolve) => waiters.push(resolve));
+        await within(
+          new Promise<void>((resolve) => waiters.push(resolve)),
+          kWaitLimit,
+          `connection ${index} from the client`,
+        );
       }
       return connections[index]!;
     },
