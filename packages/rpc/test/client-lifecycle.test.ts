@@ -117,8 +117,14 @@ describe('client lifecycle', () => {
     const waiting = outcome(unresolved.call('echo', bytes('')));
     client.destroy();
     unresolved.destroy();
-    expect(await inFlight).toMatchObject({ ok: false, error: { code: 'ERR_NETPOLL_RPC_CLOSED' } });
-    expect(await waiting).toMatchObject({ ok: false, error: { code: 'ERR_NETPOLL_RPC_CLOSED' } });
+    expect(await within(inFlight, 2000, 'the call in flight')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NETPOLL_RPC_CLOSED' },
+    });
+    expect(await within(waiting, 2000, 'the waiting call')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NETPOLL_RPC_CLOSED' },
+    });
     expect(state.closed).toBe(1);
     expect(client.stats().endpoints[0]!.connections).toBe(0);
     expect((await rejection(client.call('echo', bytes('')))).code).toBe('ERR_NETPOLL_RPC_CLOSED');
@@ -135,7 +141,10 @@ describe('client lifecycle', () => {
     await until(() => held.length === 1, 'a call in flight');
     const closing = outcome(client.close());
     client.destroy();
-    expect(await inFlight).toMatchObject({ ok: false, error: { code: 'ERR_NETPOLL_RPC_CLOSED' } });
+    expect(await within(inFlight, 2000, 'the call in flight')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NETPOLL_RPC_CLOSED' },
+    });
     expect(await within(closing, 2000, 'close()')).toMatchObject({ ok: true });
     expect(client.stats().endpoints[0]!.connections).toBe(0);
     held[0]!.resolve();
