@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type Resolver, RpcError } from '../src';
 import {
   bytes,
+  closedPort,
   type Deferred,
   deferred,
   outcome,
@@ -42,6 +43,20 @@ async function noConnections(server: { stats(): Promise<{ connections: number }>
     if (performance.now() > end) throw new Error('the server still has connections');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** Runs `script` in a child process with the built package's createClient in scope. */
+function runScript(
+  script: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dist = join(__dirname, '..', 'dist', 'index.js');
+  const source = `const { createClient } = require(${JSON.stringify(dist)});\n${script}`;
+  return new Promise((resolve) => {
+    // The limit is a safety net against a hang (whether it ends is what is tested).
+    execFile(process.execPath, ['-e', source], { timeout: 20000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 /** A resolver over a fixed list that counts its close() calls. */
@@ -167,23 +182,29 @@ describe('client lifecycle', () => {
 
   it('a closed client leaves nothing that keeps the process alive', async () => {
     const { server } = await holdingServer();
-    const dist = join(__dirname, '..', 'dist', 'index.js');
-    const script = `
-      const { createClient } = require(${JSON.stringify(dist)});
+    const result = await runScript(`
       const client = createClient(${JSON.stringify(server.address)}, { connections: 2, pingInterval: 50 });
       client.call('echo', Buffer.from('hi')).then(async (answer) => {
         await client.close();
         console.log(String(answer));
       });
-    `;
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve) => {
-        // The limit is a safety net against a hang (the hang is what this test is about).
-        execFile(process.execPath, ['-e', script], { timeout: 20000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-        });
-      },
-    );
+    `);
     expect(result).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
+  });
+
+  it('a call in flight keeps the process alive until it settles, also without a socket', async () => {
+    const down = await closedPort();
+    // Waiting out a re-dial backoff, then waiting for a resolver that never answers.
+    const result = await runScript(`
+      const report = (error) => console.log(error.code);
+      createClient(${JSON.stringify(down)}, { connections: 1 }).call('m', Buffer.from('')).catch(report);
+      createClient({ start() {}, close() {} }).call('m', Buffer.from(''), { timeout: 300 }).catch(report);
+    `);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.split('\n').sort()).toEqual([
+      '',
+      'ERR_NETPOLL_RPC_TIMEOUT',
+      'ERR_NETPOLL_RPC_UNAVAILABLE',
+    ]);
   });
 });

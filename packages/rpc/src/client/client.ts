@@ -218,7 +218,9 @@ export class RpcClient implements CallHost, EndpointHost {
         reject,
       );
       this.#counters.started++;
-      this.#counters.inFlight++;
+      // Calls in flight keep the process alive, as Node's pending I/O does: a call waiting out a
+      // re-dial backoff or the resolver has no socket, and the client's timers are unref'd.
+      if (++this.#counters.inFlight === 1) this.#ticker?.ref();
       if (call.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
       if (signal !== undefined) call.watch(signal);
       if (clientCallChannel.hasSubscribers) {
@@ -267,6 +269,7 @@ export class RpcClient implements CallHost, EndpointHost {
   ended(call: Call, error: RpcError | null): void {
     this.#deadlines.remove(call);
     this.#counters.finish(error === null ? null : error.code, now() - call.startedAt);
+    if (this.#counters.inFlight === 0) this.#ticker?.unref();
     if (this.#drained !== null && this.#counters.inFlight === 0) this.#drained();
   }
 
