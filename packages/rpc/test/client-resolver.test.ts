@@ -139,6 +139,22 @@ describe('resolvers', () => {
     expect(error.cause).toBe(failure);
   });
 
+  it('fails calls fast once the resolver reports an empty list', async () => {
+    const a = await named('a');
+    const manual = manualResolver();
+    const client = startClient(manual.resolver);
+    manual.update([a.server.address]);
+    expect(String(await client.call('who', bytes('')))).toBe('a');
+    manual.update([]);
+    const error = await rejection(client.call('who', bytes('')));
+    expect(error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+    expect(error.processed).toBe(false);
+    expect(error.message).toBe('no endpoint can take call who');
+    expect(client.stats().endpoints).toEqual([]);
+    manual.update([a.server.address]);
+    expect(String(await client.call('who', bytes('')))).toBe('a');
+  });
+
   it('keeps the last list when the resolver fails later', async () => {
     const a = await named('a');
     const manual = manualResolver();
