@@ -45,15 +45,19 @@ export function isNetpollError(value: unknown): value is Error & { readonly code
   );
 }
 
-/** Describes a received value for an argument-error message. */
+/**
+ * Describes a received value for an argument-error message: `-1`, `"abc"`, `an array`,
+ * `an object`, `an instance of Map`, as every @netpoll package does.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'undefined':
       return 'undefined';
     case 'string':
-      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+      return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
     case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
     case 'boolean':
       return String(value);
     case 'bigint':
@@ -62,9 +66,13 @@ export function describe(value: unknown): string {
       return value.toString();
     case 'function':
       return 'a function';
-    default:
+    default: {
       if (Array.isArray(value)) return 'an array';
-      return value.constructor?.name ? `an instance of ${value.constructor.name}` : 'an object';
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === 'string' && name !== '' && name !== 'Object'
+        ? `an instance of ${name}`
+        : 'an object';
+    }
   }
 }
 

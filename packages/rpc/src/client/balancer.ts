@@ -2,7 +2,8 @@
  * Picks the endpoint for each call, synchronously, from the client's current endpoints. Both
  * balancers prefer endpoints with a connection ready; when none is, they pick one that is not
  * ejected (the call waits there for a connection); when every endpoint is ejected they pick none
- * and the call fails fast.
+ * and the call fails fast. An endpoint passed over for not being ready is told to connect
+ * (`warm()`), else one that never got a call would never be dialed while another is ready.
  */
 import type { Endpoint } from './endpoint';
 
@@ -25,6 +26,7 @@ export class RoundRobinBalancer implements Balancer {
         this.#next = (this.#next + i + 1) % count;
         return endpoint;
       }
+      endpoint.warm();
       fallback ??= endpoint;
     }
     this.#next++;
@@ -46,6 +48,8 @@ export class LeastPendingBalancer implements Balancer {
     const second = endpoints[Math.floor(Math.random() * count)]!;
     const a = first.ready && !first.ejected ? first : null;
     const b = second.ready && !second.ejected ? second : null;
+    if (a === null && !first.ejected) first.warm();
+    if (b === null && !second.ejected) second.warm();
     if (a !== null && b !== null) return a.pending <= b.pending ? a : b;
     return a ?? b ?? this.#fallback.pick(endpoints);
   }

@@ -46,6 +46,8 @@ export class Call implements Deadlined {
   seq = 0;
   /** Written on some connection at least once (the server may have processed it). */
   written = false;
+  /** `written` before the last attempt, restored when that attempt provably did not run. */
+  #writtenBefore = false;
   settled = false;
   /** Pool: when waiting for a free connection ends (monotonic ms). */
   waitUntil = 0;
@@ -162,9 +164,20 @@ export class Call implements Deadlined {
     }
   }
 
-  /** Sends the call again (it was never processed). */
-  retry(): void {
+  /** Its request was written on a connection: the server may run it from now on. */
+  wrote(): void {
+    this.#writtenBefore = this.written;
+    this.written = true;
+  }
+
+  /**
+   * Sends the call again. `processed`: whether the attempt that ended may have run. When it
+   * provably did not (never read before a GOAWAY, refused UNAVAILABLE), the call counts as
+   * processed only if an earlier attempt may have run, so a later failure reports it truly.
+   */
+  retry(processed: boolean): void {
     if (this.settled) return;
+    if (!processed) this.written = this.#writtenBefore;
     this.connection = null;
     this.#host.dispatch(this);
   }

@@ -90,7 +90,7 @@ export class ClientConnection {
       call.payload,
     );
     call.attempts++;
-    call.written = true;
+    call.wrote();
     if (call.oneWay) {
       call.sent();
     } else {
@@ -246,7 +246,7 @@ export class ClientConnection {
         header.messageStart + header.messageLength,
       );
       // Refused at shutdown: never processed, so it may go elsewhere once.
-      if (code === 'UNAVAILABLE' && call.attempts < 2) call.retry();
+      if (code === 'UNAVAILABLE' && call.attempts < 2) call.retry(false);
       else call.fail(remoteError(call.method, code, message));
     }
     this.#host.callDone(this);
@@ -271,7 +271,8 @@ export class ClientConnection {
     for (const call of calls) {
       call.connection = null;
       const neverRead = goaway >= 0 && call.seq > goaway;
-      if (neverRead || (call.idempotent && call.attempts < 2)) call.retry();
+      if (neverRead) call.retry(false);
+      else if (call.idempotent && call.attempts < 2) call.retry(true);
       else call.fail(reason);
     }
     this.#host.connectionClosed(this, reason);

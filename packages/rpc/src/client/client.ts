@@ -9,6 +9,7 @@ import { clientCallChannel } from '../diagnostics';
 import {
   canceledError,
   closedError,
+  frameTooLargeError,
   InvalidArgumentError,
   type RpcError,
   serializationError,
@@ -21,6 +22,7 @@ import {
   resolveClientOptions,
 } from '../options';
 import { encodeMetadata, encodeMethod, type Metadata } from '../protocol/encode';
+import { kFixedHeaderSize } from '../protocol/frame';
 import { CallCounters, type CallStats } from '../stats';
 import { type Balancer, LeastPendingBalancer, RoundRobinBalancer } from './balancer';
 import { Call, type CallHost } from './call';
@@ -74,6 +76,8 @@ export class RpcClient implements CallHost, EndpointHost {
   #closing: Promise<void> | null = null;
   #drained: (() => void) | null = null;
   #ticker: NodeJS.Timeout | null = null;
+  /** #shutdown ran (once: destroy() during close() must not close the resolver twice). */
+  #down = false;
 
   /** @internal Use {@link createClient}. */
   constructor(target: string | readonly string[] | Resolver, options?: ClientOptions) {
@@ -186,6 +190,18 @@ export class RpcClient implements CallHost, EndpointHost {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(canceledError(method, signal.reason, false));
     const timeout = options?.timeout ?? this.options.timeout;
+    // Checked here as well as when written: a call that waits for a connection is written from a
+    // dial callback, where the throw would strand it and the calls queued behind it.
+    const size =
+      kFixedHeaderSize +
+      1 +
+      methodBytes.length +
+      (timeout > 0 ? 4 : 0) +
+      (encodedMetadata === null ? 0 : encodedMetadata.length) +
+      payload.length;
+    if (size > this.options.maxFrameSize) {
+      return Promise.reject(frameTooLargeError(size, this.options.maxFrameSize));
+    }
     const idempotent = options?.idempotent === true;
     return new Promise((resolve, reject) => {
       const call = new Call(
@@ -202,7 +218,9 @@ export class RpcClient implements CallHost, EndpointHost {
         reject,
       );
       this.#counters.started++;
-      this.#counters.inFlight++;
+      // Calls in flight keep the process alive, as Node's pending I/O does: a call waiting out a
+      // re-dial backoff or the resolver has no socket, and the client's timers are unref'd.
+      if (++this.#counters.inFlight === 1) this.#ticker?.ref();
       if (call.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
       if (signal !== undefined) call.watch(signal);
       if (clientCallChannel.hasSubscribers) {
@@ -251,6 +269,7 @@ export class RpcClient implements CallHost, EndpointHost {
   ended(call: Call, error: RpcError | null): void {
     this.#deadlines.remove(call);
     this.#counters.finish(error === null ? null : error.code, now() - call.startedAt);
+    if (this.#counters.inFlight === 0) this.#ticker?.unref();
     if (this.#drained !== null && this.#counters.inFlight === 0) this.#drained();
   }
 
@@ -305,9 +324,12 @@ export class RpcClient implements CallHost, EndpointHost {
 
   /** Abrupt: fails every call in flight with `ERR_NETPOLL_RPC_CLOSED` and closes everything. */
   destroy(): void {
+    const drained = this.#drained;
     this.#closing ??= Promise.resolve();
     this.#drained = null;
     this.#shutdown(closedError('client'));
+    // A close() waiting for the calls just failed is done: resolve its promise.
+    drained?.();
   }
 
   /** `await using client = createClient(…)`: `close()`. */
@@ -316,6 +338,8 @@ export class RpcClient implements CallHost, EndpointHost {
   }
 
   #shutdown(error: RpcError | null): void {
+    if (this.#down) return;
+    this.#down = true;
     if (this.#ticker !== null) clearInterval(this.#ticker);
     this.#ticker = null;
     this.#resolver.close();

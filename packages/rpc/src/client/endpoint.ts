@@ -60,6 +60,11 @@ export abstract class Endpoint implements ConnectionHost {
   abstract send(call: Call): void;
   /** Periodic upkeep: liveness pings, idle eviction. */
   abstract tick(time: number): void;
+  /**
+   * The balancer passed it over for not being ready: start connecting if it is idle, so an
+   * endpoint no call was sent to yet (a new one, or the others of a list) joins the rotation.
+   */
+  warm(): void {}
   /** Its open connections. */
   protected abstract connectionCount(): number;
   /** A dial worked: put the connection to use. */
@@ -148,6 +153,10 @@ export abstract class Endpoint implements ConnectionHost {
     if (this.#redial !== null) clearTimeout(this.#redial);
     this.#redial = setTimeout(() => {
       this.#redial = null;
+      // The timer is the backoff. It can fire up to 1 ms before #retryAt (timers run on libuv's
+      // cached, whole-ms clock; #retryAt is on performance.now()), and dial() would then refuse
+      // as still backing off and arm nothing: the endpoint would never re-dial.
+      this.#retryAt = 0;
       if (this.connectionCount() === 0 && this.dialing === 0) this.dial();
     }, delay);
     this.#redial.unref();
@@ -207,6 +216,10 @@ export class MuxEndpoint extends Endpoint {
     this.dropSettled();
   }
 
+  override warm(): void {
+    if (this.#connections.length === 0 && this.dialing === 0) this.#fill();
+  }
+
   protected connectionCount(): number {
     return this.#connections.length;
   }
@@ -215,9 +228,9 @@ export class MuxEndpoint extends Endpoint {
   #fill(): void {
     let usable = 0;
     for (const connection of this.#connections) if (connection.usable) usable++;
+    // dial() counts itself in `dialing`: the loop ends once open plus dialing reach the target.
     while (usable + this.dialing < this.options.connections && !this.backingOff && !this.closed) {
       this.dial();
-      usable++;
     }
   }
 

@@ -1,0 +1,221 @@
+/**
+ * Deadlines: a call fails with ERR_NETPOLL_RPC_TIMEOUT at its timeout, the server gets the time
+ * left (and its handler's signal aborts), a call that times out sends CANCEL and its late reply is
+ * dropped, and no call outlives its deadline — not against a server that never answers, not while
+ * the resolver has not answered, and not when no endpoint is reachable (then it fails fast with
+ * ERR_NETPOLL_RPC_UNAVAILABLE instead).
+ */
+import { type CallContext, type ClientOptions, Kind, type Resolver, RpcError } from '../src';
+import {
+  answerPings,
+  bytes,
+  closedPort,
+  deferred,
+  outcome,
+  rejection,
+  startClient,
+  startRawServer,
+  startServer,
+  tempSocketPath,
+  until,
+  within,
+} from './helpers/client-harness';
+
+describe('client deadlines', () => {
+  it('fails a call at its timeout with ERR_NETPOLL_RPC_TIMEOUT; the handler saw the time left and its signal aborts', async () => {
+    const seen = deferred<{ remaining: number; aborted: string }>();
+    const server = await startServer({
+      wait: (_request: Buffer, context: CallContext) => {
+        const remaining = context.timeRemaining();
+        return new Promise<Buffer>((_resolve, reject) => {
+          context.signal.addEventListener('abort', () => {
+            seen.resolve({ remaining, aborted: (context.signal.reason as { code: string }).code });
+            reject(context.signal.reason);
+          });
+        });
+      },
+    });
+    const client = startClient(server.address, { timeout: 10000 });
+    const started = performance.now();
+    const error = await rejection(client.call('wait', bytes(''), { timeout: 300 }));
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(RpcError);
+    expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+    expect(error.message).toBe('call wait timed out after 300 ms');
+    expect(error.processed).toBe(true);
+    // Not before its deadline (timer granularity: 1 ms).
+    expect(elapsed).toBeGreaterThanOrEqual(299);
+    const { remaining, aborted } = await within(seen.promise, 5000, 'the abort at the server');
+    expect(remaining).toBeGreaterThan(0);
+    expect(remaining).toBeLessThanOrEqual(300);
+    // Whichever the server noticed first: its own deadline or the client's CANCEL.
+    expect(['DEADLINE_EXCEEDED', 'CANCELLED']).toContain(aborted);
+    expect(client.stats().calls.errors).toEqual({ ERR_NETPOLL_RPC_TIMEOUT: 1 });
+  });
+
+  it('uses the client timeout when the call gives none', async () => {
+    const raw = await startRawServer();
+    const client = startClient(raw.address, { timeout: 150 });
+    const error = await rejection(client.call('m', bytes('')));
+    expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+    expect(error.message).toBe('call m timed out after 150 ms');
+    const [request] = raw.requests();
+    expect(request?.timeout).toBeLessThanOrEqual(150);
+  });
+
+  it('sends the time left, not the timeout: a call that waited for the resolver carries less', async () => {
+    const raw = await startRawServer();
+    let update: ((addresses: readonly string[]) => void) | null = null;
+    const resolver: Resolver = {
+      start: (onUpdate) => {
+        update = onUpdate;
+      },
+      close: () => {},
+    };
+    const client = startClient(resolver);
+    const call = outcome(client.call('m', bytes('x'), { timeout: 5000 }));
+    const waitedFrom = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const waited = performance.now() - waitedFrom;
+    update!([raw.address]);
+    const connection = await raw.connection(0);
+    const [request] = await connection.received(1);
+    expect(request?.kind).toBe(Kind.REQUEST);
+    expect(request?.timeout).toBeGreaterThanOrEqual(1);
+    expect(request?.timeout).toBeLessThanOrEqual(Math.ceil(5000 - waited));
+    connection.send({ kind: Kind.RESPONSE, seq: request!.seq, payload: bytes('y') });
+    expect(await call).toMatchObject({ ok: true, value: bytes('y') });
+  });
+
+  it('sends no deadline for timeout 0', async () => {
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind === Kind.REQUEST) {
+        connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: bytes('ok') });
+      }
+    });
+    const client = startClient(raw.address, { timeout: 0 });
+    await client.call('m', bytes(''));
+    await client.call('m', bytes(''), { timeout: 200 });
+    const [first, second] = raw.requests();
+    expect(first?.timeout).toBeUndefined();
+    expect(second?.timeout).toBeGreaterThanOrEqual(1);
+    expect(second?.timeout).toBeLessThanOrEqual(200);
+  });
+
+  it('sends CANCEL for a call that timed out and drops its late reply', async () => {
+    const raw = await startRawServer();
+    const client = startClient(raw.address, { connections: 1 });
+    const late = rejection(client.call('slow', bytes('a'), { timeout: 100 }));
+    const connection = await raw.connection(0);
+    const [request] = await connection.received(1);
+    expect((await late).code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+    const [, cancel] = await connection.received(2);
+    expect(cancel).toEqual({ kind: Kind.CANCEL, seq: request!.seq, payload: Buffer.alloc(0) });
+    // The reply comes anyway, after the CANCEL: it must not reach any other call.
+    connection.send({ kind: Kind.RESPONSE, seq: request!.seq, payload: bytes('too late') });
+    const next = client.call('next', bytes('b'));
+    const [, , nextRequest] = await connection.received(3);
+    expect(nextRequest?.seq).not.toBe(request!.seq);
+    connection.send({ kind: Kind.RESPONSE, seq: nextRequest!.seq, payload: bytes('in time') });
+    expect(await next).toEqual(bytes('in time'));
+    // Same connection throughout: a stray reply is not a protocol error.
+    expect(raw.connections).toHaveLength(1);
+    expect(connection.ended).toBe(false);
+    expect(client.stats().calls).toMatchObject({
+      succeeded: 1,
+      failed: 1,
+      errors: { ERR_NETPOLL_RPC_TIMEOUT: 1 },
+    });
+  });
+
+  it("aborts the server handler's signal with CANCELLED when the call timed out", async () => {
+    const started = deferred<CallContext>();
+    const finish = deferred();
+    const replied: string[] = [];
+    const server = await startServer({
+      hold: async (_request: Buffer, context: CallContext) => {
+        started.resolve(context);
+        await finish.promise;
+        replied.push('hold');
+        return bytes('ignored');
+      },
+      ping: () => bytes('pong'),
+    });
+    const client = startClient(server.address, { connections: 1 });
+    const timedOut = rejection(client.call('hold', bytes(''), { timeout: 150 }));
+    const context = await within(started.promise, 5000, 'the handler');
+    expect((await timedOut).code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+    // The CANCEL left before this call on the same connection, so the server has read it.
+    expect(await client.call('ping', bytes(''))).toEqual(bytes('pong'));
+    expect(context.signal.aborted).toBe(true);
+    expect((context.signal.reason as { code: string }).code).toBe('CANCELLED');
+    finish.resolve();
+    await until(() => replied.length === 1, 'the handler finished');
+    expect(client.stats().calls.inFlight).toBe(0);
+  });
+
+  it('never lets a call outlive its deadline against a server that never answers', async () => {
+    const raw = await startRawServer(answerPings);
+    const client = startClient(raw.address);
+    const timeouts = [50, 120, 200, 350, 500, 800];
+    const started = performance.now();
+    const results = await Promise.all(
+      timeouts.map((timeout) => outcome(client.call('never', bytes(''), { timeout }))),
+    );
+    results.forEach((result, i) => {
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+      // Settled at its own deadline: not before it, and not long after (a generous slack).
+      expect(result.at - started).toBeGreaterThanOrEqual(timeouts[i]! - 1);
+      expect(result.at - started).toBeLessThan(timeouts[i]! + 1000);
+    });
+    expect(raw.requests()).toHaveLength(timeouts.length);
+  });
+
+  it('times out a call whose resolver never answered (processed false)', async () => {
+    const client = startClient({ start: () => {}, close: () => {} });
+    const error = await rejection(client.call('m', bytes(''), { timeout: 100 }));
+    expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+    expect(error.processed).toBe(false);
+  });
+
+  const unreachable: Array<[string, () => Promise<string>, ClientOptions]> = [
+    ['a closed TCP port', closedPort, {}],
+    ['a missing Unix socket', async () => tempSocketPath(), {}],
+    // One dial at a time: the endpoint is ejected only after re-dials on the backoff timer.
+    ['a closed TCP port, one connection', closedPort, { connections: 1 }],
+    ['a closed TCP port, pool transport', closedPort, { transport: 'pool' }],
+  ];
+  it.each(unreachable)(
+    'fails fast with ERR_NETPOLL_RPC_UNAVAILABLE when no endpoint is reachable: %s',
+    async (_name, address, options) => {
+      // Ten clients, so a client whose re-dial got lost shows (it would time out at 5 s).
+      const target = await address();
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          outcome(startClient(target, { ...options, timeout: 5000 }).call('m', bytes(''))),
+        ),
+      );
+      for (const result of results) {
+        expect(result.ok).toBe(false);
+        if (result.ok) continue;
+        expect(result.error).toBeInstanceOf(RpcError);
+        expect(result.error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+        expect(result.error.processed).toBe(false);
+        expect(result.error.message).toMatch(/^no endpoint can take call m: /);
+      }
+    },
+  );
+
+  it('after ejection, fails the next calls at once with the dial error as cause', async () => {
+    const address = await closedPort();
+    const client = startClient(address, { ejectAfter: 2, backoffInitial: 10, backoffMax: 20 });
+    expect((await rejection(client.call('m', bytes('')))).code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+    expect(client.stats().endpoints).toMatchObject([{ address, ejected: true, connections: 0 }]);
+    const error = await rejection(client.call('m', bytes('')));
+    expect(error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+    expect(error.processed).toBe(false);
+    expect((error.cause as { code?: string }).code).toBe('ECONNREFUSED');
+  });
+});

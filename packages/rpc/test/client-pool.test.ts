@@ -1,0 +1,234 @@
+/**
+ * The pool transport: one call per connection at a time, at most `maxActive` connections busy
+ * (then calls wait up to `acquireTimeout`, first come first served, and fail with
+ * ERR_NETPOLL_RPC_POOL_EXHAUSTED), idle connections capped by `maxIdle` and closed after
+ * `maxIdleTime`, and a connection the server closed while idle never used again.
+ */
+import { type CallContext, encodeMessage, Kind, type RpcServer } from '../src';
+import {
+  bytes,
+  delay,
+  outcome,
+  rejection,
+  startClient,
+  startRawServer,
+  startServer,
+  until,
+} from './helpers/client-harness';
+
+/** Resolves once `server` has `count` connections open (fails after 5 s). */
+async function serverConnections(server: RpcServer, count: number): Promise<void> {
+  const end = performance.now() + 5000;
+  while ((await server.stats()).connections !== count) {
+    if (performance.now() > end) throw new Error(`the server never had ${count} connections`);
+    await delay(5);
+  }
+}
+
+/** A server whose `hold` calls wait until released; it tracks calls per connection. */
+async function holdingServer() {
+  const waiting: Array<{ request: string; release: () => void }> = [];
+  const running = new Map<string, number>();
+  const seen = new Set<string>();
+  let maxPerConnection = 0;
+  const server = await startServer({
+    hold: (request: Buffer, context: CallContext) => {
+      const key = context.remoteAddress;
+      seen.add(key);
+      running.set(key, (running.get(key) ?? 0) + 1);
+      maxPerConnection = Math.max(maxPerConnection, running.get(key)!);
+      const text = request.toString();
+      return new Promise<Buffer>((resolve) => {
+        waiting.push({
+          request: text,
+          release: () => {
+            running.set(key, running.get(key)! - 1);
+            resolve(bytes(`done ${text}`));
+          },
+        });
+      });
+    },
+    quick: (request: Buffer) => Buffer.from(request),
+  });
+  return {
+    server,
+    waiting,
+    seen,
+    get maxPerConnection() {
+      return maxPerConnection;
+    },
+    releaseAll() {
+      for (const entry of waiting.splice(0)) entry.release();
+    },
+  };
+}
+
+describe('pool transport', () => {
+  it('runs one call per connection at a time, on at most maxActive connections', async () => {
+    const held = await holdingServer();
+    const client = startClient(held.server.address, {
+      transport: 'pool',
+      pool: { maxActive: 3, acquireTimeout: 5000 },
+    });
+    const calls = Array.from({ length: 9 }, (_, i) => client.call('hold', bytes(`${i}`)));
+    for (let round = 0; round < 3; round++) {
+      await until(() => held.waiting.length === 3, `round ${round}: three calls running`);
+      // Three busy connections, six calls waiting at the endpoint.
+      expect((await held.server.stats()).connections).toBe(3);
+      expect(client.stats().endpoints[0]).toMatchObject({ connections: 3 });
+      held.releaseAll();
+      await delay(0);
+    }
+    expect((await Promise.all(calls)).map(String)).toEqual(
+      Array.from({ length: 9 }, (_, i) => `done ${i}`),
+    );
+    expect(held.maxPerConnection).toBe(1);
+    expect(held.seen.size).toBe(3);
+    expect((await held.server.stats()).connections).toBe(3);
+  });
+
+  it('fails a call that found no free connection within acquireTimeout with ERR_NETPOLL_RPC_POOL_EXHAUSTED', async () => {
+    const held = await holdingServer();
+    const client = startClient(held.server.address, {
+      transport: 'pool',
+      pool: { maxActive: 2, acquireTimeout: 100 },
+    });
+    const first = client.call('hold', bytes('1'));
+    const second = client.call('hold', bytes('2'));
+    await until(() => held.waiting.length === 2, 'two calls running');
+    const started = performance.now();
+    const error = await rejection(client.call('hold', bytes('3')));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(99);
+    expect(error.code).toBe('ERR_NETPOLL_RPC_POOL_EXHAUSTED');
+    expect(error.processed).toBe(false);
+    expect(error.message).toBe(
+      `no connection to ${held.server.address} was free within 100 ms (maxActive 2)`,
+    );
+    held.releaseAll();
+    expect((await Promise.all([first, second])).map(String)).toEqual(['done 1', 'done 2']);
+    // The exhausted call never reached the server.
+    expect(held.seen.size).toBe(2);
+    expect(client.stats().calls.errors).toEqual({ ERR_NETPOLL_RPC_POOL_EXHAUSTED: 1 });
+  });
+
+  it('hands a freed connection to the calls waiting for it, first come first served', async () => {
+    const held = await holdingServer();
+    const client = startClient(held.server.address, {
+      transport: 'pool',
+      pool: { maxActive: 1, acquireTimeout: 5000 },
+    });
+    const calls = Array.from({ length: 4 }, (_, i) => client.call('hold', bytes(`${i}`)));
+    for (let i = 0; i < 4; i++) {
+      await until(() => held.waiting.length === 1, `call ${i} running`);
+      expect(held.waiting[0]!.request).toBe(`${i}`);
+      held.releaseAll();
+    }
+    expect((await Promise.all(calls)).map(String)).toEqual([
+      'done 0',
+      'done 1',
+      'done 2',
+      'done 3',
+    ]);
+    expect(held.seen.size).toBe(1);
+  });
+
+  it('keeps at most maxIdle idle connections and closes the others as they come back', async () => {
+    const held = await holdingServer();
+    const client = startClient(held.server.address, {
+      transport: 'pool',
+      pool: { maxActive: 4, maxIdle: 1 },
+    });
+    const calls = Array.from({ length: 4 }, (_, i) => client.call('hold', bytes(`${i}`)));
+    await until(() => held.waiting.length === 4, 'four calls running');
+    expect((await held.server.stats()).connections).toBe(4);
+    held.releaseAll();
+    await Promise.all(calls);
+    expect(client.stats().endpoints[0]!.connections).toBe(1);
+    await serverConnections(held.server, 1);
+    // The one kept serves the next call.
+    expect(String(await client.call('quick', bytes('again')))).toBe('again');
+    expect((await held.server.stats()).connections).toBe(1);
+  });
+
+  it('closes a connection idle for maxIdleTime', async () => {
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind === Kind.REQUEST) {
+        connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: message.payload });
+      }
+    });
+    const client = startClient(raw.address, {
+      transport: 'pool',
+      pool: { maxIdleTime: 150 },
+      // Upkeep (pings, idle eviction) runs every pingTimeout / 2.
+      pingTimeout: 100,
+    });
+    expect(String(await client.call('m', bytes('x')))).toBe('x');
+    const idleFrom = performance.now();
+    expect(client.stats().endpoints[0]!.connections).toBe(1);
+    await raw.connections[0]!.closed;
+    // Not before it was idle that long.
+    expect(performance.now() - idleFrom).toBeGreaterThanOrEqual(149);
+    expect(raw.connections[0]!.requests()).toHaveLength(1);
+    await until(() => client.stats().endpoints[0]!.connections === 0, 'the pool dropped it');
+    // The next call dials a new one.
+    expect(String(await client.call('m', bytes('y')))).toBe('y');
+    expect(raw.connections).toHaveLength(2);
+  });
+
+  it('never uses a connection the server closed while it sat idle: the call gets a fresh one', async () => {
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind === Kind.REQUEST) {
+        connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: message.payload });
+      }
+    });
+    const client = startClient(raw.address, { transport: 'pool' });
+    expect(String(await client.call('m', bytes('first')))).toBe('first');
+    const first = raw.connections[0]!;
+    first.socket.destroy();
+    await first.closed;
+    await until(() => client.stats().endpoints[0]!.connections === 0, 'the client saw the close');
+    const result = await outcome(client.call('m', bytes('second')));
+    expect(result).toMatchObject({ ok: true, value: bytes('second') });
+    expect(raw.connections).toHaveLength(2);
+    expect(first.requests()).toHaveLength(1);
+    expect(raw.connections[1]!.requests().map((request) => String(request.payload))).toEqual([
+      'second',
+    ]);
+  });
+
+  it('never reuses a connection whose reply was marked CLOSING, even when the next call follows at once', async () => {
+    // The first connection's reply says CLOSING and comes with the server's FIN; the next call
+    // is made as soon as the first resolves.
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind !== Kind.REQUEST) return;
+      const first = connection === raw.connections[0];
+      const reply = encodeMessage({
+        kind: Kind.RESPONSE,
+        seq: message.seq,
+        closing: first,
+        payload: message.payload,
+      });
+      if (first) connection.socket.end(reply);
+      else connection.socket.write(reply);
+    });
+    const client = startClient(raw.address, { transport: 'pool' });
+    const second = client.call('m', bytes('first')).then(() => client.call('m', bytes('second')));
+    expect(await outcome(second)).toMatchObject({ ok: true, value: bytes('second') });
+    expect(raw.connections).toHaveLength(2);
+    expect(raw.connections[0]!.requests()).toHaveLength(1);
+  });
+
+  it('works over a Unix socket', async () => {
+    const server = await startServer(
+      { echo: (request: Buffer) => Buffer.from(request) },
+      undefined,
+      'unix',
+    );
+    const client = startClient(server.address, { transport: 'pool', pool: { maxActive: 2 } });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => client.call('echo', bytes(`${i}`))),
+    );
+    expect(results.map(String)).toEqual(Array.from({ length: 10 }, (_, i) => `${i}`));
+    expect((await server.stats()).connections).toBeLessThanOrEqual(2);
+  });
+});
