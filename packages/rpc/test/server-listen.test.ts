@@ -77,7 +77,7 @@ describe('createServer() arguments', () => {
       'service.js',
       'service must be a service object or an absolute module path (received "service.js")',
     ],
-    ['no methods', {}, 'service must be at least one method (received an instance of Object)'],
+    ['no methods', {}, 'service must be at least one method (received an object)'],
     [
       'a method that is not a handler',
       { m: 42 },

@@ -96,7 +96,7 @@ describe('workerMethod', () => {
     const noPool = thrown(() => workerMethod({} as never, 'hash'));
     expect([noPool.code, noPool.message]).toEqual([
       'ERR_NETPOLL_INVALID_ARG',
-      'pool must be a WorkerPool (an object with run()) (received an instance of Object)',
+      'pool must be a WorkerPool (an object with run()) (received an object)',
     ]);
     const noTask = thrown(() => workerMethod({ run: async () => null }, ''));
     expect([noTask.code, noTask.message]).toEqual([
