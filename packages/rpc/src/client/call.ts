@@ -11,8 +11,8 @@ import type { ClientConnection } from './client-connection';
 
 /** What a call needs from its client. */
 export interface CallHost {
-  /** Takes the call out of the deadline heap and records its outcome. */
-  ended(call: Call, error: RpcError | null): void;
+  /** Takes the call out of the deadline heap and records its outcome (`time`: ms, now). */
+  ended(call: Call, error: RpcError | null, time?: number): void;
   /** Sends the call (again) to an endpoint; it was never processed. */
   dispatch(call: Call): void;
 }
@@ -57,6 +57,8 @@ export class Call implements Deadlined {
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (error: RpcError) => void;
   #signal: AbortSignal | null = null;
+  /** The abort listener, made only for calls with a signal. */
+  #onAbort: (() => void) | null = null;
 
   constructor(
     host: CallHost,
@@ -94,11 +96,17 @@ export class Call implements Deadlined {
   /** Listens to the caller's signal until the call settles. */
   watch(signal: AbortSignal): void {
     this.#signal = signal;
+    this.#onAbort = () => {
+      this.#giveUp(canceledError(this.method, signal.reason, this.written));
+    };
     signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  /** The reply: decoded by the call's serializer (a decode failure fails the call). */
-  succeed(payload: Buffer): void {
+  /**
+   * The reply: decoded by the call's serializer (a decode failure fails the call). `time`: when
+   * it arrived (monotonic ms).
+   */
+  succeed(payload: Buffer, time?: number): void {
     if (this.settled) return;
     let value: unknown;
     try {
@@ -109,7 +117,7 @@ export class Call implements Deadlined {
     }
     this.settled = true;
     this.#cleanup();
-    this.#host.ended(this, null);
+    this.#host.ended(this, null, time);
     if (this.trace !== null) {
       this.trace.result = value;
       clientCallChannel.asyncEnd.publish(this.trace);
@@ -144,10 +152,6 @@ export class Call implements Deadlined {
     this.#giveUp(timeoutError(this.method, this.timeout, this.written));
   }
 
-  readonly #onAbort = (): void => {
-    this.#giveUp(canceledError(this.method, this.#signal?.reason, this.written));
-  };
-
   /** Fails the call and tells the server it can stop (CANCEL). */
   #giveUp(error: RpcError): void {
     if (this.settled) return;
@@ -159,8 +163,9 @@ export class Call implements Deadlined {
     this.connection?.forget(this);
     this.connection = null;
     if (this.#signal !== null) {
-      this.#signal.removeEventListener('abort', this.#onAbort);
+      this.#signal.removeEventListener('abort', this.#onAbort!);
       this.#signal = null;
+      this.#onAbort = null;
     }
   }
 

@@ -74,8 +74,11 @@ export class ClientConnection {
     );
   }
 
-  /** Writes `call` with the next seq; the flush follows within the tick. */
-  send(call: Call): void {
+  /**
+   * Writes `call` with the next seq; the flush follows within the tick. `time`: the monotonic ms
+   * now, when the caller has it (a clock read per call is a measurable part of its cost).
+   */
+  send(call: Call, time = now()): void {
     const seq = this.#nextSeq++;
     const options = this.#options;
     writeRequest(
@@ -85,7 +88,7 @@ export class ClientConnection {
       call.oneWay ? Kind.ONE_WAY : Kind.REQUEST,
       seq,
       call.methodBytes,
-      call.timeLeft(now()),
+      call.timeLeft(time),
       call.metadata,
       call.payload,
     );
@@ -201,7 +204,7 @@ export class ClientConnection {
       switch (header.kind) {
         case Kind.RESPONSE:
         case Kind.ERROR:
-          this.#reply(frame, header);
+          this.#reply(frame, header, this.lastActivity);
           break;
         case Kind.PING:
           writeControl(
@@ -226,7 +229,8 @@ export class ClientConnection {
     }
   };
 
-  #reply(frame: Buffer, header: MessageHeader): void {
+  /** `time`: when the batch of frames arrived (the end of the call's latency). */
+  #reply(frame: Buffer, header: MessageHeader, time: number): void {
     const call = this.#pending.get(header.seq);
     // A reply to a call given up meanwhile (deadline, abort) is dropped.
     if (call === undefined) return;
@@ -237,7 +241,7 @@ export class ClientConnection {
       this.#host.connectionDraining(this);
     }
     if (header.kind === Kind.RESPONSE) {
-      call.succeed(frame.subarray(header.payloadStart, header.payloadEnd));
+      call.succeed(frame.subarray(header.payloadStart, header.payloadEnd), time);
     } else {
       const code = ascii(frame, header.codeStart, header.codeLength);
       const message = frame.toString(

@@ -227,12 +227,16 @@ export class RpcClient implements CallHost, EndpointHost {
         call.trace = { method, request, metadata, endpoint: null, attempt: 0 };
         clientCallChannel.start.publish(call.trace);
       }
-      this.dispatch(call);
+      // Dispatched in the same tick it was made: its start time is still the time.
+      this.dispatch(call, call.startedAt);
     });
   }
 
-  /** @internal CallHost/EndpointHost: picks an endpoint for the call and sends it there. */
-  dispatch(call: Call): void {
+  /**
+   * @internal CallHost/EndpointHost: picks an endpoint for the call and sends it there (`time`:
+   * the monotonic ms now, when the caller has it).
+   */
+  dispatch(call: Call, time?: number): void {
     if (call.settled) return;
     if (this.#closing !== null && this.#drained === null) {
       call.fail(closedError('client'));
@@ -254,7 +258,7 @@ export class RpcClient implements CallHost, EndpointHost {
       call.trace.attempt = call.attempts + 1;
     }
     try {
-      endpoint.send(call);
+      endpoint.send(call, time);
     } catch (error) {
       call.fail(error as RpcError);
     }
@@ -266,9 +270,9 @@ export class RpcClient implements CallHost, EndpointHost {
   }
 
   /** @internal CallHost: the call settled. */
-  ended(call: Call, error: RpcError | null): void {
+  ended(call: Call, error: RpcError | null, time = now()): void {
     this.#deadlines.remove(call);
-    this.#counters.finish(error === null ? null : error.code, now() - call.startedAt);
+    this.#counters.finish(error === null ? null : error.code, time - call.startedAt);
     if (this.#counters.inFlight === 0) this.#ticker?.unref();
     if (this.#drained !== null && this.#counters.inFlight === 0) this.#drained();
   }

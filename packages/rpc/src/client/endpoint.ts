@@ -57,7 +57,7 @@ export abstract class Endpoint implements ConnectionHost {
   /** Calls in flight through it (least-pending balancing). */
   abstract get pending(): number;
   /** Writes `call`, or queues it here until a connection is ready. */
-  abstract send(call: Call): void;
+  abstract send(call: Call, time?: number): void;
   /** Periodic upkeep: liveness pings, idle eviction. */
   abstract tick(time: number): void;
   /**
@@ -195,14 +195,14 @@ export class MuxEndpoint extends Endpoint {
     return pending;
   }
 
-  send(call: Call): void {
+  send(call: Call, time?: number): void {
     const connections = this.#connections;
     const count = connections.length;
     for (let i = 0; i < count; i++) {
       const connection = connections[(this.#next + i) % count]!;
       if (!connection.usable) continue;
       this.#next = (this.#next + i + 1) % count;
-      connection.send(call);
+      connection.send(call, time);
       if (count < this.options.connections) this.#fill();
       return;
     }
@@ -237,7 +237,8 @@ export class MuxEndpoint extends Endpoint {
   protected connected(connection: ClientConnection): void {
     this.#connections.push(connection);
     const waiting = this.waiting.splice(0);
-    for (const call of waiting) if (!call.settled) this.send(call);
+    const time = now();
+    for (const call of waiting) if (!call.settled) this.send(call, time);
   }
 
   connectionClosed(connection: ClientConnection, _error: RpcError | null): void {

@@ -53,10 +53,10 @@ export class PoolEndpoint extends Endpoint {
     this.#release(connection);
   }
 
-  send(call: Call): void {
+  send(call: Call, time?: number): void {
     const connection = this.checkout();
     if (connection !== null) {
-      connection.send(call);
+      connection.send(call, time);
       return;
     }
     call.waitUntil = now() + this.options.pool.acquireTimeout;
