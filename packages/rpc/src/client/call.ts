@@ -3,10 +3,11 @@
  * deadline (in the client's deadline heap), the caller's abort signal, and where it is — waiting
  * for a connection, or written on one with a sequence number. It settles exactly once.
  */
+import type { ConnectionReader } from '@netpoll/core';
 import { type Deadlined, now } from '../deadline-heap';
 import { clientCallChannel } from '../diagnostics';
 import { canceledError, type RpcError, serializationError, timeoutError } from '../errors';
-import type { Serializer } from '../serializers';
+import { rawSerializer, type Serializer } from '../serializers';
 import type { ClientConnection } from './client-connection';
 
 /** What a call needs from its client. */
@@ -27,6 +28,8 @@ export interface CallTrace {
   result?: unknown;
   error?: unknown;
 }
+
+const kNoBytes = Buffer.alloc(0);
 
 export class Call implements Deadlined {
   readonly method: string;
@@ -115,6 +118,10 @@ export class Call implements Deadlined {
       this.fail(serializationError(`decode the response of ${this.method}`, error, true));
       return;
     }
+    this.#succeeded(value, time);
+  }
+
+  #succeeded(value: unknown, time: number | undefined): void {
     this.settled = true;
     this.#cleanup();
     this.#host.ended(this, null, time);
@@ -123,6 +130,20 @@ export class Call implements Deadlined {
       clientCallChannel.asyncEnd.publish(this.trace);
     }
     this.#resolve(value);
+  }
+
+  /**
+   * The reply's payload is the next `size` bytes of `reader` (consumed here): the raw serializer's
+   * copy is read straight out of it, other serializers decode a view.
+   */
+  succeedFrom(reader: ConnectionReader, size: number, time: number): void {
+    if (this.#serializer !== rawSerializer) {
+      this.succeed(size === 0 ? kNoBytes : reader.next(size), time);
+    } else if (this.settled) {
+      if (size > 0) reader.skip(size);
+    } else {
+      this.#succeeded(size === 0 ? Buffer.alloc(0) : reader.readBinary(size), time);
+    }
   }
 
   /** A one-way call was written: it succeeds with nothing. */

@@ -58,6 +58,19 @@ export type ClientInterceptor = (
   next: () => Promise<unknown>,
 ) => unknown;
 
+/**
+ * A promise's resolving functions, taken out by one shared executor: a closure per call over
+ * the call's variables would be garbage on every call.
+ */
+const captured: { resolve: (value: unknown) => void; reject: (error: RpcError) => void } = {
+  resolve: () => {},
+  reject: () => {},
+};
+function capture(resolve: (value: unknown) => void, reject: (error: RpcError) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 export class RpcClient implements CallHost, EndpointHost {
   /** The resolved options (frozen). */
   readonly options: ResolvedClientOptions;
@@ -202,34 +215,33 @@ export class RpcClient implements CallHost, EndpointHost {
     if (size > this.options.maxFrameSize) {
       return Promise.reject(frameTooLargeError(size, this.options.maxFrameSize));
     }
-    const idempotent = options?.idempotent === true;
-    return new Promise((resolve, reject) => {
-      const call = new Call(
-        this,
-        method,
-        methodBytes,
-        payload,
-        encodedMetadata,
-        timeout,
-        oneWay,
-        idempotent,
-        this.options.serializer,
-        resolve,
-        reject,
-      );
-      this.#counters.started++;
-      // Calls in flight keep the process alive, as Node's pending I/O does: a call waiting out a
-      // re-dial backoff or the resolver has no socket, and the client's timers are unref'd.
-      if (++this.#counters.inFlight === 1) this.#ticker?.ref();
-      if (call.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
-      if (signal !== undefined) call.watch(signal);
-      if (clientCallChannel.hasSubscribers) {
-        call.trace = { method, request, metadata, endpoint: null, attempt: 0 };
-        clientCallChannel.start.publish(call.trace);
-      }
-      // Dispatched in the same tick it was made: its start time is still the time.
-      this.dispatch(call, call.startedAt);
-    });
+    const promise = new Promise(capture);
+    const call = new Call(
+      this,
+      method,
+      methodBytes,
+      payload,
+      encodedMetadata,
+      timeout,
+      oneWay,
+      options?.idempotent === true,
+      this.options.serializer,
+      captured.resolve,
+      captured.reject,
+    );
+    this.#counters.started++;
+    // Calls in flight keep the process alive, as Node's pending I/O does: a call waiting out a
+    // re-dial backoff or the resolver has no socket, and the client's timers are unref'd.
+    if (++this.#counters.inFlight === 1) this.#ticker?.ref();
+    if (call.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
+    if (signal !== undefined) call.watch(signal);
+    if (clientCallChannel.hasSubscribers) {
+      call.trace = { method, request, metadata, endpoint: null, attempt: 0 };
+      clientCallChannel.start.publish(call.trace);
+    }
+    // Dispatched in the same tick it was made: its start time is still the time.
+    this.dispatch(call, call.startedAt);
+    return promise;
   }
 
   /**
