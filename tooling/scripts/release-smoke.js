@@ -12,7 +12,8 @@
  *       npm               `npm install`, default settings;
  *       pnpm              `pnpm install`, pnpm's default settings (no build approvals);
  *       npm-no-toolchain  the same with a PATH that holds node, npm, pnpm and a shell only: no
- *       pnpm-no-toolchain cc, c++, gcc, g++, clang, cmake, make or ninja;
+ *       pnpm-no-toolchain cc, c++, gcc, g++, clang, cmake, make or ninja (npm here also with
+ *                         --strict-allow-scripts, which fails on any install script);
  *     each runs smoke/smoke.cjs (CommonJS), smoke/smoke.mjs (ESM), smoke/smoke.mts (TypeScript,
  *     `module: nodenext`, compiled with `skipLibCheck: false`) and smoke/smoke-worker.cjs (the
  *     addon in worker threads), which start real @netpoll/core echo servers and talk to them,
@@ -372,7 +373,7 @@ function main() {
       `no-toolchain PATH has none of ${compilers}`,
       found.output.trim(),
     );
-    smokeProject(base, 'npm-no-toolchain', 'npm', { env });
+    smokeProject(base, 'npm-no-toolchain', 'npm', { env, installArgs: ['--strict-allow-scripts'] });
     smokeProject(base, 'pnpm-no-toolchain', 'pnpm', { env });
     fromSource(base);
     arm64(base);
