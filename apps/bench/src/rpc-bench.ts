@@ -2,15 +2,17 @@
  * One measured run of the RPC benchmark: a stack's server in a child process on CPU 0, its client
  * (a Node client process, or netpoll_rpc_loadgen for `netpoll-native-load`) on CPU 1. The client
  * reports when its measured window opens and closes; the bench then asks the server for its CPU
- * time, so both sides' CPU is taken over the same window. Both children are stopped and reaped
- * before the run returns, whether it succeeded or not.
+ * time, so both sides' CPU is taken over the same window, and the server measures its allocation
+ * between those two samples. Both children are stopped and reaped before the run returns, whether
+ * it succeeded or not.
  */
 import { join } from 'node:path';
+import type { AllocFigures } from './alloc-meter';
 import { type BenchChild, type ChildEvent, forkChild, spawnChild, stopChild } from './rpc-children';
 import type { CallResult, ClientPlan, ClientStack } from './rpc-client';
 import type { RpcStack } from './rpc-commands';
 import { type NativeLoadResult, nativeLoadArgs } from './rpc-loadgen';
-import type { ServerKind } from './rpc-server';
+import type { ServerKind, ServerSample } from './rpc-server';
 
 /** One run's figures. */
 export interface RpcRunResult {
@@ -27,6 +29,10 @@ export interface RpcRunResult {
   readonly clientPeakRssBytes: number;
   readonly errors: number;
   readonly firstError?: string;
+  /** The server's allocation over the window, per call it served. */
+  readonly serverAlloc: AllocFigures;
+  /** The Node client's over its window, per matching call; null for the native load generator. */
+  readonly clientAlloc: AllocFigures | null;
 }
 
 /** What every run shares. */
@@ -49,15 +55,10 @@ export function serverKind(stack: RpcStack): ServerKind {
   return 'netpoll';
 }
 
-interface Sample {
-  readonly cpuMicros: number;
-  readonly peakRssBytes: number;
-}
-
-async function sampleServer(server: BenchChild): Promise<Sample> {
+async function sampleServer(server: BenchChild): Promise<ServerSample> {
   const reply = server.nextEvent('sample', 30_000);
   server.process.send({ type: 'sample' });
-  return (await reply) as unknown as Sample;
+  return (await reply) as unknown as ServerSample;
 }
 
 /** Runs `stack` with `callers` callers once. Throws when a reply did not match its request. */
@@ -78,9 +79,10 @@ export async function runRpcOnce(
       address: string;
     };
     const windowTimeout = options.warmupMs + options.durationMs + 60_000;
-    let result: CallResult & { readonly peakRssBytes: number };
-    let serverStart: Sample;
-    let serverEnd: Sample;
+    let result: Omit<CallResult, 'alloc'> & { readonly peakRssBytes: number };
+    let clientAlloc: AllocFigures | null = null;
+    let serverStart: ServerSample;
+    let serverEnd: ServerSample;
     if (stack === 'netpoll-native-load') {
       if (options.loadgenPath === undefined) throw new Error('netpoll_rpc_loadgen was not built');
       client = spawnChild(
@@ -121,9 +123,12 @@ export async function runRpcOnce(
       serverStart = await sampleServer(server);
       await client.nextEvent('end', windowTimeout);
       serverEnd = await sampleServer(server);
-      result = (await client.nextEvent('result', options.timeoutMs + 60_000)) as ChildEvent &
+      const reply = (await client.nextEvent('result', options.timeoutMs + 60_000)) as ChildEvent &
         CallResult & { readonly peakRssBytes: number };
+      result = reply;
+      clientAlloc = reply.alloc;
     }
+    if (serverEnd.alloc === undefined) throw new Error(`${stack} server: no allocation figures`);
     if (result.mismatches > 0) {
       throw new Error(
         `${stack} at ${callers} callers: ${result.mismatches} replies differed from their requests` +
@@ -145,6 +150,8 @@ export async function runRpcOnce(
       clientPeakRssBytes: result.peakRssBytes,
       errors: result.errors,
       ...(result.firstError === undefined ? {} : { firstError: result.firstError }),
+      serverAlloc: serverEnd.alloc,
+      clientAlloc,
     };
   } finally {
     if (client !== undefined) {

@@ -8,11 +8,13 @@
  * check it byte for byte against its own random payload, call again) and reports over IPC:
  * `{ event: 'ready' }` once the client is open, `{ event: 'start' }` and `{ event: 'end' }` around
  * the measured window, then `{ event: 'result', ... }` with its calls, latency percentiles,
- * errors, mismatches, its own CPU time over the window (process.cpuUsage) and its peak RSS.
+ * errors, mismatches, its own CPU time and allocation over the window (process.cpuUsage, an
+ * AllocMeter) and its peak RSS.
  * It exits when it has reported, or when the IPC channel closes (the bench is gone).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay, setImmediate as yieldToLoop } from 'node:timers/promises';
+import { type AllocFigures, AllocMeter } from './alloc-meter';
 import { LatencyHistogram } from './histogram';
 import { peakRssBytes } from './proc-stat';
 import { GrpcEchoClient } from './rpc-grpc';
@@ -61,6 +63,8 @@ export interface CallResult {
   readonly firstError?: string;
   /** This process's CPU time over the window, µs. */
   readonly cpuMicros: number;
+  /** This process's allocation over the window, per matching call (the callers' loop included). */
+  readonly alloc: AllocFigures;
 }
 
 /** Opens the plan's client. */
@@ -134,14 +138,18 @@ export async function runCallers(
 
   const callers = Array.from({ length: plan.callers }, caller);
   await delay(plan.warmupMs);
+  const meter = new AllocMeter(() => calls);
   const cpuStart = process.cpuUsage();
   measuring = true;
+  meter.start();
   emit({ event: 'start' });
   const started = performance.now();
   await delay(plan.durationMs);
   measuring = false;
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
+  // stop() closes the window at once; its figures come when the window's GC entries are in.
+  const alloc = meter.stop();
   emit({ event: 'end' });
   running = false;
   await Promise.all(callers);
@@ -154,6 +162,7 @@ export async function runCallers(
     mismatches,
     ...(firstError === undefined ? {} : { firstError }),
     cpuMicros: cpu.user + cpu.system,
+    alloc: await alloc,
   };
 }
 

@@ -55,9 +55,12 @@ Runs the unary echo RPC benchmark: for every stack and caller count, the
 stack's server in a child process pinned to CPU 0 and its client in one
 pinned to CPU 1; each caller sends a call, awaits the reply, checks it byte
 for byte and calls again. Reports server and client CPU µs per call,
-calls/s, p50/p99 and both sides' peak RSS (medians over the repeats), with
-ratios of the @netpoll/rpc stacks against net and grpc. A bad flag exits 2
-with a message naming it.
+calls/s, p50/p99, both sides' peak RSS and the JS heap and ArrayBuffer bytes
+each side allocates per call (the Node processes only; medians over the
+repeats), with ratios of the @netpoll/rpc stacks against net and grpc and
+the issue's targets (netpoll-mux at 100 callers: no ArrayBuffer per call on
+either side means at most 1% of --payload bytes per call, 1 at least). A bad
+flag exits 2 with a message naming it.
 
   --stacks LIST       stacks to run, from ${kRpcStacks.join(', ')}
                       (default all):
@@ -78,7 +81,8 @@ with a message naming it.
   --warmup MS         unmeasured calls before each window, ${range('warmup')} (default 1000)
   --connections N     client connections of net, netpoll-mux and netpoll-native-load,
                       ${range('connections')} (default 4)
-  --payload BYTES     random payload of each call, ${range('payload')} (default 1024)
+  --payload BYTES     random payload of each call, ${range('payload')} (default 1024);
+                      sets the ArrayBuffer targets (1% of it per call)
   --timeout MS        deadline of each call, ${range('timeout')} (default 5000)
   --json FILE         where to write every run's figures, the medians, the ratios,
                       the machine and the command (default rpc-bench-TIMESTAMP.json)

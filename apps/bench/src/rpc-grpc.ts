@@ -37,11 +37,18 @@ export interface GrpcEchoServer {
   close(): Promise<void>;
 }
 
-/** Starts a gRPC echo server on `host:0`. */
-export async function startGrpcEchoServer(host = '127.0.0.1'): Promise<GrpcEchoServer> {
+/** Starts a gRPC echo server on `host:0` (127.0.0.1 by default), calling `onCall` per call. */
+export async function startGrpcEchoServer({
+  host = '127.0.0.1',
+  onCall = () => {},
+}: {
+  readonly host?: string;
+  readonly onCall?: () => void;
+} = {}): Promise<GrpcEchoServer> {
   const server = new Server();
   server.addService(kGrpcEchoService, {
     echo: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      onCall();
       callback(null, call.request);
     },
   });

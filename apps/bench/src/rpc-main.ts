@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { relative } from 'node:path';
 import { wantsHelp } from '@netpoll/app-echo';
+import type { AllocFigures } from './alloc-meter';
 import { type RpcRunOptions, type RpcRunResult, runRpcOnce } from './rpc-bench';
 import { canPin, pinSelf } from './rpc-children';
 import { kRpcUsage, parseRpcCommand, type RpcCommand } from './rpc-commands';
@@ -39,6 +40,17 @@ function describeMachine(pinned: boolean): MachineDescription {
     loadAverageAtStart: loadavg(),
     pinned,
   };
+}
+
+/** A side's allocation for the per-run line: heap and ArrayBuffer bytes per call. */
+function allocText(alloc: AllocFigures): string {
+  const perCall = (value: number | null, digits: number) =>
+    value === null ? '-' : value.toFixed(digits);
+  return (
+    `heap ${perCall(alloc.heapBytesPerCall, 0)} B/call, ` +
+    `ArrayBuffers ${perCall(alloc.arrayBufferBytesPerCall, 1)} B/call ` +
+    `(${alloc.arrayBufferCalls} of ${alloc.calls} calls clear of GC)`
+  );
 }
 
 const shellWord = (word: string): string =>
@@ -94,7 +106,9 @@ export async function rpcMain(argv: readonly string[]): Promise<void> {
           `[${repeat}/${repeats}] ${stack}, ${callers} callers: server ${result.serverCpuMicrosPerCall.toFixed(2)} µs/call, ` +
             `client ${result.clientCpuMicrosPerCall.toFixed(2)} µs/call, ${Math.round(result.callsPerSecond)} calls/s, ` +
             `p50 ${result.p50Micros.toFixed(0)} µs, p99 ${result.p99Micros.toFixed(0)} µs, ${result.errors} errors` +
-            `${result.firstError === undefined ? '' : ` (${result.firstError})`}\n`,
+            `${result.firstError === undefined ? '' : ` (${result.firstError})`}; ` +
+            `server ${allocText(result.serverAlloc)}` +
+            `${result.clientAlloc === null ? '' : `, client ${allocText(result.clientAlloc)}`}\n`,
         );
       }
     }
@@ -102,7 +116,7 @@ export async function rpcMain(argv: readonly string[]): Promise<void> {
   machine.loadAverageAtEnd = loadavg();
   const summaries = summarizeRpc(results);
   const ratios = rpcRatios(summaries);
-  process.stdout.write(`${renderRpcReport(summaries)}\n`);
+  process.stdout.write(`${renderRpcReport(summaries, command.payloadSize)}\n`);
   process.stdout.write(
     `\nload average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')} at the start, ` +
       `${machine.loadAverageAtEnd.map((value) => value.toFixed(2)).join(' ')} at the end\n`,
@@ -121,7 +135,7 @@ export async function rpcMain(argv: readonly string[]): Promise<void> {
         runs: results,
         summaries,
         ratios,
-        targets: rpcTargets(ratios),
+        targets: rpcTargets(ratios, summaries, command.payloadSize),
       },
       null,
       2,

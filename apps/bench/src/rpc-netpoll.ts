@@ -19,9 +19,23 @@ export interface NetpollEchoServer {
   close(): Promise<void>;
 }
 
-/** Starts @netpoll/rpc's server with an `echo` method on `host:0`. */
-export async function startNetpollEchoServer(host = '127.0.0.1'): Promise<NetpollEchoServer> {
-  const server = createServer({ echo: (request: Buffer) => request });
+/**
+ * Starts @netpoll/rpc's server with an `echo` method on `host:0` (127.0.0.1 by default), calling
+ * `onCall` per call.
+ */
+export async function startNetpollEchoServer({
+  host = '127.0.0.1',
+  onCall = () => {},
+}: {
+  readonly host?: string;
+  readonly onCall?: () => void;
+} = {}): Promise<NetpollEchoServer> {
+  const server = createServer({
+    echo: (request: Buffer) => {
+      onCall();
+      return request;
+    },
+  });
   await server.listen(`${host}:0`);
   return {
     address: server.address,

@@ -2,6 +2,7 @@
  * The RPC benchmark's report: medians over the repeats per (callers, stack), the ratios of the
  * @netpoll/rpc stacks against `net` and `grpc`, and the issue's targets with what was measured.
  */
+import type { AllocFigures } from './alloc-meter';
 import { median } from './histogram';
 import type { RpcRunResult } from './rpc-bench';
 import type { RpcStack } from './rpc-commands';
@@ -18,6 +19,16 @@ export interface RpcSummary {
   readonly p99Micros: number;
   readonly serverPeakRssBytes: number;
   readonly clientPeakRssBytes: number;
+  /** JS heap bytes the server allocated per call. */
+  readonly serverHeapBytesPerCall: number | null;
+  /** The Node client's; null for the native load generator. */
+  readonly clientHeapBytesPerCall: number | null;
+  /**
+   * ArrayBuffer bytes allocated per call, the medians of the runs that have a figure; null when
+   * none has (no Node client, or too few calls in the sampling intervals clear of GC).
+   */
+  readonly serverArrayBufferBytesPerCall: number | null;
+  readonly clientArrayBufferBytesPerCall: number | null;
   /** Failed calls, summed over the runs. */
   readonly errors: number;
 }
@@ -36,8 +47,9 @@ export interface RpcRatio {
 /** One of the issue's targets and what was measured against it. */
 export interface RpcTarget {
   readonly description: string;
-  /** The measured ratio. */
-  readonly measured: number;
+  /** The measured ratio or bytes per call; null when there was no figure (not met then). */
+  readonly measured: number | null;
+  readonly unit: 'ratio' | 'bytes/call';
   /** `≤ limit` or `≥ limit`. */
   readonly comparison: '<=' | '>=';
   readonly limit: number;
@@ -57,6 +69,17 @@ export function summarizeRpc(results: readonly RpcRunResult[]): RpcSummary[] {
   }
   const of = (runs: readonly RpcRunResult[], figure: (run: RpcRunResult) => number) =>
     median(runs.map(figure));
+  // The median of the runs that have the figure.
+  const ofSome = (
+    runs: readonly RpcRunResult[],
+    figure: (run: RpcRunResult) => number | null | undefined,
+  ) => {
+    const values = runs.map(figure).filter((value): value is number => typeof value === 'number');
+    return values.length === 0 ? null : median(values);
+  };
+  const alloc =
+    (side: 'serverAlloc' | 'clientAlloc', key: keyof AllocFigures) => (run: RpcRunResult) =>
+      run[side]?.[key];
   return [...groups.values()].map((runs) => ({
     stack: runs[0]!.stack,
     callers: runs[0]!.callers,
@@ -68,6 +91,10 @@ export function summarizeRpc(results: readonly RpcRunResult[]): RpcSummary[] {
     p99Micros: of(runs, (run) => run.p99Micros),
     serverPeakRssBytes: of(runs, (run) => run.serverPeakRssBytes),
     clientPeakRssBytes: of(runs, (run) => run.clientPeakRssBytes),
+    serverHeapBytesPerCall: ofSome(runs, alloc('serverAlloc', 'heapBytesPerCall')),
+    clientHeapBytesPerCall: ofSome(runs, alloc('clientAlloc', 'heapBytesPerCall')),
+    serverArrayBufferBytesPerCall: ofSome(runs, alloc('serverAlloc', 'arrayBufferBytesPerCall')),
+    clientArrayBufferBytesPerCall: ofSome(runs, alloc('clientAlloc', 'arrayBufferBytesPerCall')),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
   }));
 }
@@ -97,23 +124,45 @@ export function rpcRatios(summaries: readonly RpcSummary[]): RpcRatio[] {
 }
 
 /**
- * The issue's targets (mux at 100 callers against net and grpc, pool at 100 callers against its
- * node:net equivalent, net-pool),
- * for the ratios that were measured.
+ * The most ArrayBuffer bytes per call that still means "no ArrayBuffer per call": 1 % of the
+ * payload. A stack that allocated one per call would show at least the payload's size (the
+ * request or the reply is in it), so 1 % is fewer than one such buffer per 100 calls; what stays
+ * below it is the occasional slab or pool chunk, spread over many calls. 1 byte at least, so a
+ * payload under 100 bytes still leaves room for that.
  */
-export function rpcTargets(ratios: readonly RpcRatio[]): RpcTarget[] {
+export function arrayBufferLimit(payloadSize: number): number {
+  return Math.max(payloadSize / 100, 1);
+}
+
+/**
+ * The issue's targets (mux at 100 callers against net and grpc, pool at 100 callers against its
+ * node:net equivalent, net-pool; mux at 100 callers allocating no ArrayBuffer per call on either
+ * side), for what was measured.
+ */
+export function rpcTargets(
+  ratios: readonly RpcRatio[],
+  summaries: readonly RpcSummary[],
+  payloadSize: number,
+): RpcTarget[] {
   const find = (stack: RpcStack, baseline: RpcStack) =>
     ratios.find(
       (ratio) => ratio.stack === stack && ratio.baseline === baseline && ratio.callers === 100,
     );
   const targets: RpcTarget[] = [];
-  const add = (description: string, measured: number, comparison: '<=' | '>=', limit: number) =>
+  const add = (
+    description: string,
+    measured: number | null,
+    comparison: '<=' | '>=',
+    limit: number,
+    unit: RpcTarget['unit'] = 'ratio',
+  ) =>
     targets.push({
       description,
       measured,
+      unit,
       comparison,
       limit,
-      met: comparison === '<=' ? measured <= limit : measured >= limit,
+      met: measured !== null && (comparison === '<=' ? measured <= limit : measured >= limit),
     });
   const muxNet = find('netpoll-mux', 'net');
   if (muxNet !== undefined) {
@@ -130,6 +179,14 @@ export function rpcTargets(ratios: readonly RpcRatio[]): RpcTarget[] {
   const poolNet = find('netpoll-pool', 'net-pool');
   if (poolNet !== undefined) {
     add('pool, 100 callers: server CPU/call vs net-pool', poolNet.serverCpu, '<=', 0.6);
+  }
+  const mux = summaries.find((row) => row.stack === 'netpoll-mux' && row.callers === 100);
+  if (mux !== undefined) {
+    const limit = arrayBufferLimit(payloadSize);
+    const server = mux.serverArrayBufferBytesPerCall;
+    const client = mux.clientArrayBufferBytesPerCall;
+    add('mux, 100 callers: server ArrayBuffer B/call', server, '<=', limit, 'bytes/call');
+    add('mux, 100 callers: client ArrayBuffer B/call', client, '<=', limit, 'bytes/call');
   }
   return targets;
 }
@@ -149,9 +206,16 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 const ratioText = (value: number): string =>
   Number.isFinite(value) ? `${value.toFixed(3)}x` : '-';
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+const bytesText = (value: number | null, digits: number): string =>
+  value === null ? '-' : value.toFixed(digits);
+const targetText = (target: RpcTarget, value: number): string =>
+  target.unit === 'ratio' ? ratioText(value) : `${value.toFixed(1)} B/call`;
 
-/** Renders one table per caller count, then the ratios and the targets. */
-export function renderRpcReport(summaries: readonly RpcSummary[]): string {
+/**
+ * Renders one table per caller count, then the ratios and the targets (`payloadSize`: the calls'
+ * payload, which sets the ArrayBuffer targets).
+ */
+export function renderRpcReport(summaries: readonly RpcSummary[], payloadSize: number): string {
   const lines: string[] = [];
   const callerCounts = [...new Set(summaries.map((summary) => summary.callers))];
   for (const callers of callerCounts) {
@@ -168,6 +232,10 @@ export function renderRpcReport(summaries: readonly RpcSummary[]): string {
           'p99 µs',
           'server RSS MB',
           'client RSS MB',
+          'srv heap B/call',
+          'cli heap B/call',
+          'srv AB B/call',
+          'cli AB B/call',
           'errors',
         ],
         rows.map((row) => [
@@ -179,9 +247,20 @@ export function renderRpcReport(summaries: readonly RpcSummary[]): string {
           row.p99Micros.toFixed(0),
           mb(row.serverPeakRssBytes),
           mb(row.clientPeakRssBytes),
+          bytesText(row.serverHeapBytesPerCall, 0),
+          bytesText(row.clientHeapBytesPerCall, 0),
+          bytesText(row.serverArrayBufferBytesPerCall, 1),
+          bytesText(row.clientArrayBufferBytesPerCall, 1),
           String(row.errors),
         ]),
       ),
+    );
+  }
+  if (summaries.length > 0) {
+    lines.push(
+      '',
+      'heap B/call: JS heap bytes allocated per call; AB B/call: ArrayBuffer bytes allocated per',
+      'call, over the 5 ms samples clear of GC (-: no Node client, or too few calls in those samples)',
     );
   }
   const ratios = rpcRatios(summaries);
@@ -202,7 +281,7 @@ export function renderRpcReport(summaries: readonly RpcSummary[]): string {
       ),
     );
   }
-  const targets = rpcTargets(ratios);
+  const targets = rpcTargets(ratios, summaries, payloadSize);
   if (targets.length > 0) {
     lines.push('', 'targets (medians)');
     lines.push(
@@ -210,9 +289,9 @@ export function renderRpcReport(summaries: readonly RpcSummary[]): string {
         ['target', 'measured', 'wanted', ''],
         targets.map((target) => [
           target.description,
-          ratioText(target.measured),
-          `${target.comparison === '<=' ? '≤' : '≥'} ${ratioText(target.limit)}`,
-          target.met ? 'met' : 'NOT met',
+          target.measured === null ? '-' : targetText(target, target.measured),
+          `${target.comparison === '<=' ? '≤' : '≥'} ${targetText(target, target.limit)}`,
+          target.measured === null ? 'NOT measured' : target.met ? 'met' : 'NOT met',
         ]),
       ),
     );

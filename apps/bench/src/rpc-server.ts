@@ -8,8 +8,11 @@
  * `{ event: 'listening', address }` once it accepts calls; on `{ type: 'sample' }` its CPU time so
  * far (process.cpuUsage(), user + system, every thread) and its peak RSS (VmHWM) as
  * `{ event: 'sample', cpuMicros, peakRssBytes }`; on `{ type: 'stop' }` it closes and exits 0.
+ * Samples also open and close allocation windows in turn: the first starts an AllocMeter over the
+ * calls served, the next stops it and its reply carries the figures as `alloc`.
  * It exits as well when the IPC channel closes (the bench is gone).
  */
+import { type AllocFigures, AllocMeter } from './alloc-meter';
 import { peakRssBytes } from './proc-stat';
 import { startGrpcEchoServer } from './rpc-grpc';
 import { startNetRpcServer } from './rpc-net';
@@ -22,17 +25,29 @@ export type ServerKind = (typeof kServerKinds)[number];
 /** A message the bench sends a server. */
 export type ServerRequest = { readonly type: 'sample' } | { readonly type: 'stop' };
 
-/** Starts the `kind` echo server on 127.0.0.1, port 0. */
+/** What a server answers to `{ type: 'sample' }`. */
+export interface ServerSample {
+  readonly cpuMicros: number;
+  readonly peakRssBytes: number;
+  /** On every second sample: allocation since the one before. */
+  readonly alloc?: AllocFigures;
+}
+
+/** Starts the `kind` echo server on 127.0.0.1, port 0, calling `onCall` for every call served. */
 export function startRpcServer(
   kind: ServerKind,
+  onCall: () => void = () => {},
 ): Promise<{ readonly address: string; close(): Promise<void> }> {
   switch (kind) {
     case 'net':
-      return startNetRpcServer((request) => request);
+      return startNetRpcServer((request) => {
+        onCall();
+        return request;
+      });
     case 'grpc':
-      return startGrpcEchoServer();
+      return startGrpcEchoServer({ onCall });
     case 'netpoll':
-      return startNetpollEchoServer();
+      return startNetpollEchoServer({ onCall });
   }
 }
 
@@ -57,14 +72,27 @@ async function main(kind: string): Promise<void> {
     return;
   }
   process.on('disconnect', () => process.exit(0));
-  const server = await startRpcServer(kind as ServerKind);
+  let served = 0;
+  const server = await startRpcServer(kind as ServerKind, () => {
+    served += 1;
+  });
+  let meter: AllocMeter | undefined;
   process.on('message', (message: ServerRequest) => {
     if (message.type === 'sample') {
-      send({
-        event: 'sample',
+      const sample: ServerSample = {
         cpuMicros: cpuMicrosSoFar(),
         peakRssBytes: peakRssBytes(process.pid),
-      });
+      };
+      if (meter === undefined) {
+        meter = new AllocMeter(() => served);
+        meter.start();
+        send({ event: 'sample', ...sample });
+        return;
+      }
+      // The window closes now; the figures follow once the window's GC entries are in.
+      const closing = meter.stop();
+      meter = undefined;
+      void closing.then((alloc) => send({ event: 'sample', ...sample, alloc }));
     } else if (message.type === 'stop') {
       void server.close().finally(() => process.exit(0));
     }

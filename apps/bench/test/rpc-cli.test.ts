@@ -51,14 +51,13 @@ describe('main.js rpc, short runs', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('8 callers (medians of 1 runs)');
     expect(run.stdout).toMatch(
-      /^stack\s+server µs\/call\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+errors$/m,
+      /^stack\s+server µs\/call\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+srv heap B\/call\s+cli heap B\/call\s+srv AB B\/call\s+cli AB B\/call\s+errors$/m,
     );
-    expect(run.stdout).toMatch(
-      /^net\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d\s+0$/m,
-    );
-    expect(run.stdout).toMatch(
-      /^grpc\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d\s+0$/m,
-    );
+    // Heap bytes per call on both sides; ArrayBuffer bytes per call, or '-' when the samples
+    // clear of GC saw too few calls (a short run of grpc at 8 callers may).
+    const row = String.raw`\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d\s+\d+\s+\d+\s+(\d+\.\d|-)\s+(\d+\.\d|-)\s+0$`;
+    expect(run.stdout).toMatch(new RegExp(`^net${row}`, 'm'));
+    expect(run.stdout).toMatch(new RegExp(`^grpc${row}`, 'm'));
     expect(run.stdout).toContain('load average');
     const saved = JSON.parse(readFileSync(json, 'utf8'));
     // The command as typed from the directory it ran in (runCli keeps this one).
@@ -88,6 +87,11 @@ describe('main.js rpc, short runs', () => {
       expect(result.clientCpuMicrosPerCall).toBeGreaterThan(0);
       expect(result.serverPeakRssBytes).toBeGreaterThan(0);
       expect(result.clientPeakRssBytes).toBeGreaterThan(0);
+      for (const side of [result.serverAlloc, result.clientAlloc]) {
+        expect(side.calls).toBeGreaterThan(0);
+        expect(side.heapBytesPerCall).toBeGreaterThan(0);
+        expect(side.arrayBufferCalls).toBeLessThanOrEqual(side.calls);
+      }
     }
     expect(saved.summaries).toHaveLength(3);
     expect(saved.ratios).toEqual([]);
@@ -113,6 +117,10 @@ describe('main.js rpc, short runs', () => {
     for (const result of saved.runs) {
       expect(result.calls).toBeGreaterThan(0);
       expect(result.errors).toBe(0);
+      expect(result.serverAlloc.heapBytesPerCall).toBeGreaterThan(0);
+      // The native load generator is no Node process.
+      if (result.stack === 'netpoll-native-load') expect(result.clientAlloc).toBeNull();
+      else expect(result.clientAlloc.heapBytesPerCall).toBeGreaterThan(0);
     }
     expect(
       saved.ratios.map(

@@ -1,6 +1,29 @@
+import type { AllocFigures } from '../src/alloc-meter';
 import type { RpcRunResult } from '../src/rpc-bench';
 import type { RpcStack } from '../src/rpc-commands';
-import { renderRpcReport, rpcRatios, rpcTargets, summarizeRpc } from '../src/rpc-report';
+import {
+  arrayBufferLimit,
+  renderRpcReport,
+  rpcRatios,
+  rpcTargets,
+  summarizeRpc,
+} from '../src/rpc-report';
+
+/** A side's allocation: `heap` and `arrayBuffers` bytes per call (null: too few calls). */
+function alloc(heap: number, arrayBuffers: number | null): AllocFigures {
+  return {
+    calls: 1000,
+    gcs: 3,
+    heapBytes: heap * 1000,
+    heapBytesPerCall: heap,
+    arrayBufferCalls: arrayBuffers === null ? 10 : 900,
+    arrayBufferBytes: (arrayBuffers ?? 0) * 900,
+    arrayBufferBytesPerCall: arrayBuffers,
+  };
+}
+
+/** The server's and the client's allocation per call, [heap, ArrayBuffer]. */
+type Allocs = [server: [number, number | null], client: [number, number | null] | null];
 
 function run(
   stack: RpcStack,
@@ -10,6 +33,10 @@ function run(
   rate: number,
   p99: number,
   errors = 0,
+  [server_, client_]: Allocs = [
+    [800, 2000],
+    [900, 2100],
+  ],
 ): RpcRunResult {
   return {
     stack,
@@ -24,6 +51,8 @@ function run(
     serverPeakRssBytes: 60 * 2 ** 20,
     clientPeakRssBytes: 70 * 2 ** 20,
     errors,
+    serverAlloc: alloc(...server_),
+    clientAlloc: client_ === null ? null : alloc(...client_),
   };
 }
 
@@ -33,10 +62,21 @@ const kRuns = [
   run('net', 100, 9, 10, 90_000, 1800),
   run('grpc', 100, 80, 160, 5000, 190_000),
   run('net-pool', 100, 9, 12, 60_000, 3000),
-  run('netpoll-mux', 100, 2, 2.5, 250_000, 800),
-  run('netpoll-mux', 100, 3, 3, 200_000, 1000),
-  run('netpoll-mux', 100, 2.5, 2, 300_000, 900),
+  run('netpoll-mux', 100, 2, 2.5, 250_000, 800, 0, [
+    [300, 0.5],
+    [600, 12],
+  ]),
+  // Too few calls clear of GC for an ArrayBuffer figure on the server: the others' median counts.
+  run('netpoll-mux', 100, 3, 3, 200_000, 1000, 0, [
+    [320, null],
+    [640, 20],
+  ]),
+  run('netpoll-mux', 100, 2.5, 2, 300_000, 900, 0, [
+    [310, 1.5],
+    [620, 4],
+  ]),
   run('netpoll-pool', 100, 6, 5, 120_000, 1500),
+  run('netpoll-native-load', 100, 1.5, 0.8, 500_000, 300, 0, [[290, 0.2], null]),
   run('net', 1000, 12, 12, 80_000, 20_000),
   run('netpoll-mux', 1000, 4, 4, 160_000, 9000),
 ];
@@ -56,14 +96,28 @@ describe('the RPC report', () => {
       p99Micros: 2000,
       serverPeakRssBytes: 60 * 2 ** 20,
       clientPeakRssBytes: 70 * 2 ** 20,
+      serverHeapBytesPerCall: 800,
+      clientHeapBytesPerCall: 900,
+      serverArrayBufferBytesPerCall: 2000,
+      clientArrayBufferBytesPerCall: 2100,
       errors: 1,
     });
+    const mux = summaries.find((row) => row.stack === 'netpoll-mux' && row.callers === 100)!;
+    expect(mux.serverHeapBytesPerCall).toBe(310);
+    expect(mux.clientHeapBytesPerCall).toBe(620);
+    expect(mux.serverArrayBufferBytesPerCall).toBe(1); // of 0.5 and 1.5
+    expect(mux.clientArrayBufferBytesPerCall).toBe(12);
+    const native = summaries.find((row) => row.stack === 'netpoll-native-load')!;
+    expect(native.serverHeapBytesPerCall).toBe(290);
+    expect(native.clientHeapBytesPerCall).toBeNull();
+    expect(native.clientArrayBufferBytesPerCall).toBeNull();
     expect(summaries.map((row) => `${row.callers} ${row.stack}`)).toEqual([
       '100 net',
       '100 grpc',
       '100 net-pool',
       '100 netpoll-mux',
       '100 netpoll-pool',
+      '100 netpoll-native-load',
       '1000 net',
       '1000 netpoll-mux',
     ]);
@@ -78,6 +132,9 @@ describe('the RPC report', () => {
       'netpoll-pool/net@100',
       'netpoll-pool/net-pool@100',
       'netpoll-pool/grpc@100',
+      'netpoll-native-load/net@100',
+      'netpoll-native-load/net-pool@100',
+      'netpoll-native-load/grpc@100',
       'netpoll-mux/net@1000',
     ]);
     const muxNet = ratios[0]!;
@@ -88,7 +145,8 @@ describe('the RPC report', () => {
   });
 
   it("checks the issue's targets against the medians", () => {
-    const targets = rpcTargets(rpcRatios(summarizeRpc(kRuns)));
+    const summaries = summarizeRpc(kRuns);
+    const targets = rpcTargets(rpcRatios(summaries), summaries, 1024);
     expect(targets.map((target) => [target.description, target.met])).toEqual([
       ['mux, 100 callers: server CPU/call vs net', true],
       ['mux, 100 callers: client CPU/call vs net', true],
@@ -97,14 +155,61 @@ describe('the RPC report', () => {
       ['mux, 100 callers: server CPU/call vs grpc', true], // 2.5 / 80 = 0.031 ≤ 0.04
       ['mux, 100 callers: client CPU/call vs grpc', true], // 2.5 / 160
       ['pool, 100 callers: server CPU/call vs net-pool', false], // 6 / 9 = 0.67 > 0.6
+      ['mux, 100 callers: server ArrayBuffer B/call', true], // 1 ≤ 10.24
+      ['mux, 100 callers: client ArrayBuffer B/call', false], // 12 > 10.24
     ]);
+    expect(targets.at(-1)).toEqual({
+      description: 'mux, 100 callers: client ArrayBuffer B/call',
+      measured: 12,
+      unit: 'bytes/call',
+      comparison: '<=',
+      limit: 10.24,
+      met: false,
+    });
+  });
+
+  it('sets the ArrayBuffer limit at 1 % of the payload, 1 byte at least', () => {
+    expect(arrayBufferLimit(1024)).toBe(10.24);
+    expect(arrayBufferLimit(65_536)).toBe(655.36);
+    expect(arrayBufferLimit(16)).toBe(1);
+    expect(arrayBufferLimit(0)).toBe(1);
+  });
+
+  it('fails an ArrayBuffer target that has no figure', () => {
+    const runs = kRuns
+      .filter((item) => item.stack === 'netpoll-mux' && item.callers === 100)
+      .map((item) => ({ ...item, serverAlloc: alloc(300, null) }));
+    const summaries = summarizeRpc(runs);
+    expect(summaries[0]!.serverArrayBufferBytesPerCall).toBeNull();
+    const targets = rpcTargets(rpcRatios(summaries), summaries, 1024);
+    expect(targets.map((target) => [target.description, target.measured, target.met])).toEqual([
+      ['mux, 100 callers: server ArrayBuffer B/call', null, false],
+      ['mux, 100 callers: client ArrayBuffer B/call', 12, false],
+    ]);
+    expect(renderRpcReport(summaries, 1024)).toMatch(
+      /^mux, 100 callers: server ArrayBuffer B\/call\s+-\s+≤ 10\.2 B\/call\s+NOT measured$/m,
+    );
   });
 
   it('renders one table per caller count, the ratios and the targets', () => {
-    const report = renderRpcReport(summarizeRpc(kRuns));
+    const report = renderRpcReport(summarizeRpc(kRuns), 1024);
     expect(report).toContain('100 callers (medians of 3 runs)');
     expect(report).toContain('1000 callers (medians of 1 runs)');
-    expect(report).toMatch(/^net\s+9\.00\s+9\.00\s+100000\s+1000\s+2000\s+60\.0\s+70\.0\s+1$/m);
+    expect(report).toMatch(
+      /^stack\s+server µs\/call\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+srv heap B\/call\s+cli heap B\/call\s+srv AB B\/call\s+cli AB B\/call\s+errors$/m,
+    );
+    expect(report).toMatch(
+      /^net\s+9\.00\s+9\.00\s+100000\s+1000\s+2000\s+60\.0\s+70\.0\s+800\s+900\s+2000\.0\s+2100\.0\s+1$/m,
+    );
+    expect(report).toMatch(/^netpoll-mux\s+(\S+\s+){7}310\s+620\s+1\.0\s+12\.0\s+0$/m);
+    // No Node client: no client allocation.
+    expect(report).toMatch(/^netpoll-native-load\s+(\S+\s+){7}290\s+-\s+0\.2\s+-\s+0$/m);
+    expect(report).toMatch(
+      /^mux, 100 callers: server ArrayBuffer B\/call\s+1\.0 B\/call\s+≤ 10\.2 B\/call\s+met$/m,
+    );
+    expect(report).toMatch(
+      /^mux, 100 callers: client ArrayBuffer B\/call\s+12\.0 B\/call\s+≤ 10\.2 B\/call\s+NOT met$/m,
+    );
     expect(report).toMatch(/^netpoll-mux\s+100\s+net\s+0\.278x\s+0\.278x\s+2\.500x\s+0\.450x$/m);
     expect(report).toMatch(
       /^pool, 100 callers: server CPU\/call vs net-pool\s+0\.667x\s+≤ 0\.600x\s+NOT met$/m,
@@ -114,6 +219,7 @@ describe('the RPC report', () => {
   it('prints no ratios or targets without the netpoll stacks', () => {
     const report = renderRpcReport(
       summarizeRpc(kRuns.filter((item) => !item.stack.startsWith('netpoll'))),
+      1024,
     );
     expect(report).not.toContain('ratios');
     expect(report).not.toContain('targets');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterTest, closeAfterTest } from '@netpoll/jest-config/cleanup';
-import { runCallers } from '../src/rpc-client';
+import { type EchoCaller, runCallers } from '../src/rpc-client';
 import { GrpcEchoClient, startGrpcEchoServer } from '../src/rpc-grpc';
 import { NetRpcClient, NetRpcPool, startNetRpcServer } from '../src/rpc-net';
 import {
@@ -10,6 +10,7 @@ import {
   type NetpollTransport,
   startNetpollEchoServer,
 } from '../src/rpc-netpoll';
+import { kServerKinds, startRpcServer } from '../src/rpc-server';
 
 // The net and grpc stacks in this process: their servers answer calls byte for byte, and the
 // callers loop checks every reply.
@@ -76,6 +77,28 @@ describe.each([
     expect(result.mismatches).toBe(0);
     expect(result.firstError).toBeUndefined();
     expect(result.cpuMicros).toBeGreaterThan(0);
+    // Allocation over the same window, per call that matched.
+    expect(result.alloc.calls).toBe(result.calls);
+    expect(result.alloc.heapBytesPerCall).toBeGreaterThan(0);
+    expect(result.alloc.arrayBufferCalls).toBeLessThanOrEqual(result.calls);
+  });
+});
+
+describe.each(kServerKinds)('the %s server of rpc-server.js', (kind) => {
+  it('counts every call it serves', async () => {
+    let served = 0;
+    const server = closeAfterTest(
+      await startRpcServer(kind, () => {
+        served += 1;
+      }),
+    );
+    let client: EchoCaller;
+    if (kind === 'net') client = await NetRpcClient.connect(server.address, 2);
+    else if (kind === 'grpc') client = await GrpcEchoClient.connect(server.address);
+    else client = NetpollEchoClient.connect(server.address, { transport: 'mux', connections: 2 });
+    closeAfterTest(client);
+    await Promise.all(Array.from({ length: 25 }, () => client.call(randomBytes(100), 5000)));
+    expect(served).toBe(25);
   });
 });
 
