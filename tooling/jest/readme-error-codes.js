@@ -5,7 +5,7 @@ const { join } = require('node:path');
  * The codes in the first column of a package README's `## Errors` table, in order: `ERR_NETPOLL_*`
  * ones and Node's own (`ABORT_ERR`). Each
  * package's test/errors.test.ts compares them with the codes its src/errors.ts declares
- * (house style B.5: the registry and the README must agree).
+ * (the registry and the README must agree).
  *
  * @param {string} packageDir the package folder holding README.md
  * @returns {string[]}

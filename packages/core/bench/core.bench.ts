@@ -1,7 +1,7 @@
 /**
  * Server CPU per request: `@netpoll/core` echo against the plain C epoll echo server (the floor of
- * DESIGN.md §6, bench/c-echo), an idiomatic `node:net` echo and a hand-optimised one, side by side
- * in one run (DESIGN.md §6 method). Each server runs in a child process pinned to CPU 0 (taskset
+ * bench/c-echo), an idiomatic `node:net` echo and a hand-optimised one, side by side
+ * in one run. Each server runs in a child process pinned to CPU 0 (taskset
  * when available); the load generator runs on CPU 1: `bench/loadgen` (a small C++ epoll client;
  * BENCH_CLIENT=c, the default on Linux) or node:net clients in this process (BENCH_CLIENT=node).
  * Both C tools are built with cmake (native-tools.ts). 1 KiB length-header ping-pong.

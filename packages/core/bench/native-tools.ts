@@ -1,7 +1,7 @@
 /**
  * The native bench tools shared by core.bench.ts and alloc.bench.ts, and the child processes they
  * run: `netpoll_loadgen` (bench/loadgen, the C++ epoll load generator) and `netpoll_c_echo`
- * (bench/c-echo, the plain C epoll echo server that is the floor of DESIGN.md §6). Both are built
+ * (bench/c-echo, the plain C epoll echo server that is the floor of the targets). Both are built
  * with cmake (`-DNETPOLL_BENCH_TOOLS=ON`, into `build-native-loadgen/`), Linux only.
  *
  * Every child started here is tracked until it exits: the exit paths of the bench process (normal

@@ -6,7 +6,7 @@
 // directly; reactor_wrap.cc connects it to Node (one uv_poll on poll_fd(),
 // one JS call per Drain(), hooks that call ProcessSubmissions()).
 //
-// Data path (see DESIGN.md §3):
+// Data path:
 //   Drain():  Wait(timeout 0) → accept / connect completion / one read per
 //             readable socket into the current inbound slab / EPOLLOUT
 //             flushes → compact records in the control block.

@@ -1,5 +1,5 @@
 /**
- * The native addon's interface, declared once (house style B.7), and its lazy loader.
+ * The native addon's interface, declared once, and its lazy loader.
  *
  * Every native method returns a number: a non-negative result or `-errno`. None of them throws
  * for an OS failure; TypeScript builds the errors. All state is per thread (per Node-API env).

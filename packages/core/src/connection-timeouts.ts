@@ -1,6 +1,6 @@
 /**
- * The read and write timeouts of one connection on the reactor's timer wheel (DESIGN.md §3
- * "Timers": one coarse wheel per reactor, no Node timer per connection). The connection has one
+ * The read and write timeouts of one connection on the reactor's timer wheel (one
+ * coarse wheel per reactor, no Node timer per connection). The connection has one
  * entry, at the earlier of its pending `waitFor` deadline and its write deadline.
  */
 import type { ConnectionReader } from './connection-reader';

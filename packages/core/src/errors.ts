@@ -2,7 +2,7 @@
  * Error codes and classes of `@netpoll/core`.
  *
  * Every value this package throws or rejects with is an `Error` with a stable string `code` and
- * the cross-package marker `Symbol.for('netpoll.error')` (house style B.5), so `isNetpollError()`
+ * the cross-package marker `Symbol.for('netpoll.error')`, so `isNetpollError()`
  * recognises it across packages and duplicate installs. Codes never change; messages may.
  * System errors (`ECONNREFUSED`, …) are {@link NetpollSystemError}s from `./system-error`.
  */

@@ -1,6 +1,6 @@
 /**
  * Options of `new EventLoop(onRequest, options)`: the callback types, the multi-reactor options,
- * defaults and the one validation pass (house style B.6), on top of the connection options of
+ * defaults and the one validation pass, on top of the connection options of
  * `./options`. Nothing here runs on the hot path.
  */
 import { isAbsolute } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The reactor's inbound slabs: the ArrayBuffers native `read()`s into, their reference counts in
- * the shared control block, and the policy for growing the pool (DESIGN.md §3 "Reads land in
- * slabs", "Lifetime: borrow, retain, release").
+ * the shared control block, and the policy for growing the pool (reads land in slabs; a region
+ * is borrowed, retained and released).
  *
  * A slab is reused by native only when its count is zero. Every LinkBuffer node over a slab
  * region, every slice of one and every echoed view waiting to be written holds one reference.

@@ -1,5 +1,5 @@
 /**
- * The checks behind every `resolve*Options` function (house style B.6): plain-object input, known
+ * The checks behind every `resolve*Options` function: plain-object input, known
  * keys, integers in a range, timeouts, optional callbacks. Argument errors name the option path.
  */
 import { InvalidArgumentError, OutOfRangeError } from './errors';

@@ -1,6 +1,6 @@
 /**
  * Options of connections, `dialConnection`, `createListener`, `configureReactor` and `shutdown`:
- * types, defaults and the one validation pass each (house style B.6); the `EventLoop` options
+ * types, defaults and the one validation pass each; the `EventLoop` options
  * build on them in `./event-loop-options`. Nothing here runs on the hot path.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Multi-core serving (DESIGN.md §3 "Multi-core"): the N reactors behind one `EventLoop` created
+ * Multi-core serving: the N reactors behind one `EventLoop` created
  * with a `handler` module, one per `worker_thread`, each with its own addon instance, epoll/kqueue
  * fd, slabs and handler instance (`./reactor-worker`).
  *

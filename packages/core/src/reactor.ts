@@ -1,6 +1,6 @@
 /**
  * The per-thread reactor: owns the shared memory, runs the dispatcher — the one JS function
- * native calls once per batch (DESIGN.md §3) — and queues writes and closes for native.
+ * native calls once per batch — and queues writes and closes for native.
  *
  * Shared memory (layout in `./layout`):
  *   control  Int32Array  header | batch records (native→JS) | submissions (JS→native) | slab refs

@@ -1,6 +1,6 @@
 /**
  * The processing task of one connection: netpoll's `onProcess` (cloudwego/netpoll,
- * `connection_onevent.go`, netpoll-semantics.md §3.4, Apache-2.0; re-designed, no code copied).
+ * `connection_onevent.go`, Apache-2.0; re-designed, no code copied).
  *
  * Rules: `onRequest` runs serially (at most one call or pending promise per connection), is re-run
  * while input remains, never before `onConnect` returned, and never after a local close. A handler

@@ -1,5 +1,5 @@
 /**
- * One coarse timer per reactor for every read, write and dial timeout (DESIGN.md §3 "Timers"),
+ * One coarse timer per reactor for every read, write and dial timeout,
  * instead of one Node timer per connection.
  *
  * A hashed wheel: `kSlots` buckets of `tickMs` each. A target is put in the bucket of its deadline;

@@ -1,5 +1,5 @@
 /**
- * Connection rules checked without the addon (fake binding, house style B.9): the processing loop,
+ * Connection rules checked without the addon (fake binding): the processing loop,
  * close ordering and the write submissions. Real-socket versions live in test/native/.
  */
 import { LinkBuffer } from '@netpoll/linkbuffer';

@@ -1,5 +1,5 @@
 /**
- * The output path without the addon (fake binding, house style B.9): each flushed chunk goes to
+ * The output path without the addon (fake binding): each flushed chunk goes to
  * native exactly once, a flush does not walk the output already queued, however much of it the
  * peer has left unread, and the connection writer's integer writes reach native as big-endian bytes.
  */

@@ -2,8 +2,8 @@
  * Single-producer single-consumer byte rings in a SharedArrayBuffer: the data path between
  * the event loop and one worker thread.
  *
- * Design after the descriptor rings of the research notes (`native-io-research.md` §6), not
- * after any library's code. A ring is a power-of-two data area plus two 32-bit positions
+ * Design after classic SPSC descriptor rings (as in NIC drivers and io_uring), not after any
+ * library's code. A ring is a power-of-two data area plus two 32-bit positions
  * that only grow (wrapping at 2^32): `head`, written by the producer, and `tail`, written by
  * the consumer. `head - tail` bytes are in use. Records are 8-byte aligned and start with
  * their own length (u32, header included); a record never wraps: when it does not fit before

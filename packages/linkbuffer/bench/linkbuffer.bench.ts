@@ -35,7 +35,7 @@
  *
  * Each repeat times every contender once (a sample of `kPasses` passes), in rotating order; the
  * table shows medians over `kRepeats` of frames per CPU-second of this process (`process.cpuUsage`,
- * the stable figure on a shared machine, DESIGN.md §6) and per wall-clock second, each with the
+ * the stable figure on a shared machine) and per wall-clock second, each with the
  * ratio against bl. A
  * separate, untimed sample per contender runs under V8's GCProfiler for bytes allocated per frame
  * on the JS heap and the garbage collections (count and pause). It prints; it never asserts.

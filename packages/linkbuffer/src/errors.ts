@@ -6,7 +6,7 @@
  * of a netpoll package are installed. Messages may change between versions; codes never do.
  */
 
-/** The cross-package marker every netpoll error carries (house style B.5). */
+/** The cross-package marker every netpoll error carries. */
 const kNetpollErrorMarker = Symbol.for('netpoll.error');
 
 /** Every code this package can throw. The README's Errors table lists exactly these. */

@@ -1,5 +1,5 @@
 /**
- * Conformance items 1–20 of docs/netpoll-semantics.md §7 (LinkBuffer reading). Test names cite the
+ * Conformance items 1–20 (netpoll's LinkBuffer reading behaviours). Test names cite the
  * item number; adaptations from netpoll are listed in the README.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * Conformance items 21–35 of docs/netpoll-semantics.md §7 (LinkBuffer writing). Test names cite
+ * Conformance items 21–35 (netpoll's LinkBuffer writing behaviours). Test names cite
  * the item number; adaptations from netpoll are listed in the README.
  */
 import { defaultCache } from '@netpoll/mcache';

@@ -3,7 +3,7 @@
  *
  * Every error this package throws carries a stable string `code` and the cross-package marker
  * `Symbol.for('netpoll.error')`, so `isNetpollError()` recognises it across packages and duplicate
- * installs without sharing a base class (house style B.5, Part C decision 2).
+ * installs without sharing a base class.
  */
 
 /** The marker every netpoll error carries, shared by all `@netpoll/*` packages. */

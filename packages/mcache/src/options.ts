@@ -1,6 +1,6 @@
 /**
  * Options of `BufferCache`: the interface, the frozen defaults, and the one validating resolver
- * the constructor calls (house style B.6). Nothing on the hot path validates options again.
+ * the constructor calls. Nothing on the hot path validates options again.
  */
 import { InvalidArgumentError, OutOfRangeError, unknownOptionError } from './errors';
 

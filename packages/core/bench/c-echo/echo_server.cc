@@ -1,6 +1,6 @@
 // Copyright 2026 The netpoll-node Authors. Apache-2.0.
 //
-// The C floor of bench/core.bench.ts (DESIGN.md §6): a plain epoll
+// The C floor of bench/core.bench.ts (the floor the targets compare against): a plain epoll
 // length-header echo server, written the way an ordinary C server would be,
 // so that "@netpoll/core costs N× the floor" means something. A frame is a
 // 4-byte big-endian length and that many payload bytes; the reply is the

@@ -1,5 +1,5 @@
 /**
- * A fake NativeBinding for unit tests (house style B.9): no addon, no sockets. It keeps the
+ * A fake NativeBinding for unit tests: no addon, no sockets. It keeps the
  * memory the reactor registers so a test can write batch records and read submissions, and it
  * records every call.
  */

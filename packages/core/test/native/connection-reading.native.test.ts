@@ -1,5 +1,5 @@
 /**
- * Conformance items 39–48 (netpoll-semantics.md §7, "Connection reading"), adapted to promises:
+ * Conformance items 39–48 (netpoll's connection reading behaviours), adapted to promises:
  * a blocking `Next(n)` is `await reader.waitFor(n)` followed by a synchronous read.
  */
 import { connect, createServer, type Socket } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * Conformance items 49–54 (netpoll-semantics.md §7, "Connection writing"), adapted: `flush()`
+ * Conformance items 49–54 (netpoll's connection writing behaviours), adapted: `flush()`
  * never blocks here, so a write timeout is the time output stays under kernel backpressure.
  */
 import { randomBytes } from 'node:crypto';

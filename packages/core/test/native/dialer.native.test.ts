@@ -1,5 +1,5 @@
 /**
- * Conformance items 71–75 (netpoll-semantics.md §7, "Dialer, pollers, errors") and the EMFILE part
+ * Conformance items 71–75 (netpoll's dialer, poller and error behaviours) and the EMFILE part
  * of item 70. Item 74 (poller count and load balancing) does not apply: there is one reactor per
  * JS thread (see the worker-thread test).
  */

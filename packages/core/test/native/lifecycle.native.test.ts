@@ -1,5 +1,5 @@
 /**
- * Conformance items 55–70 (netpoll-semantics.md §7, "Lifecycle and callbacks"). netpoll's ctx is
+ * Conformance items 55–70 (netpoll's lifecycle and callback behaviours). netpoll's ctx is
  * `connection.context` here (the value returned by onPrepare/onConnect), passed as the handlers'
  * second argument.
  */
