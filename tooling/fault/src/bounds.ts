@@ -44,11 +44,31 @@ export const kHungDetectMs =
   kClientOptions.pingInterval + kTickMs + kClientOptions.pingTimeout + kTickMs;
 
 /**
- * Traffic has moved off a failed host when no call started later than this after the fault
- * fails: a call can be dispatched to a silent host until its connections are found dead
- * (kHungDetectMs), plus the slack.
+ * Failures of a hung host before it is ejected: every connection found hung counts one, so it
+ * takes ceil(ejectAfter / connections) rounds of connections. Each later round re-dials after
+ * the backoff of the failures so far (+20 % jitter); the new connection is probed with a ping at
+ * once and found hung at the first tick after pingTimeout — and takes calls meanwhile, as the
+ * endpoint is not ejected yet.
  */
-export const kMoveBoundMs = kHungDetectMs + kSlackMs;
+function ejectionMs(): number {
+  const { connections, ejectAfter, backoffInitial, backoffMax, pingTimeout } = kClientOptions;
+  const rounds = Math.ceil(ejectAfter / connections);
+  let total = kHungDetectMs;
+  for (let round = 2; round <= rounds; round++) {
+    const failures = (round - 1) * connections;
+    const backoff = Math.min(backoffMax, backoffInitial * 2 ** (failures - 1)) * 1.2;
+    total += backoff + pingTimeout + kTickMs;
+  }
+  return Math.ceil(total);
+}
+
+/**
+ * Traffic has moved off a failed host when no call started later than this after the fault
+ * fails: calls go to a silent host (stopped, cut off, blackholed) until it is ejected
+ * (ejectionMs; a host that refuses or times out dials is never picked without a connection),
+ * plus the slack.
+ */
+export const kMoveBoundMs = ejectionMs() + kSlackMs;
 
 /**
  * Traffic is back on a healed host within this: an endpoint re-dials after at most backoffMax
