@@ -50,12 +50,12 @@ export const kHungDetectMs =
  * once and found hung at the first tick after pingTimeout — and takes calls meanwhile, as the
  * endpoint is not ejected yet.
  */
-function ejectionMs(): number {
-  const { connections, ejectAfter, backoffInitial, backoffMax, pingTimeout } = kClientOptions;
-  const rounds = Math.ceil(ejectAfter / connections);
+function ejectionMs(hungPerRound: number): number {
+  const { ejectAfter, backoffInitial, backoffMax, pingTimeout } = kClientOptions;
+  const rounds = Math.ceil(ejectAfter / hungPerRound);
   let total = kHungDetectMs;
   for (let round = 2; round <= rounds; round++) {
-    const failures = (round - 1) * connections;
+    const failures = (round - 1) * hungPerRound;
     const backoff = Math.min(backoffMax, backoffInitial * 2 ** (failures - 1)) * 1.2;
     total += backoff + pingTimeout + kTickMs;
   }
@@ -68,7 +68,10 @@ function ejectionMs(): number {
  * (ejectionMs; a host that refuses or times out dials is never picked without a connection),
  * plus the slack.
  */
-export const kMoveBoundMs = ejectionMs() + kSlackMs;
+export const kMoveBoundMs = ejectionMs(kClientOptions.connections) + kSlackMs;
+
+/** Longest pause of @netpoll/core's accept back-off after EMFILE (core's README). */
+export const kAcceptBackoffMaxMs = 1000;
 
 /**
  * Traffic is back on a healed host within this: an endpoint re-dials after at most backoffMax

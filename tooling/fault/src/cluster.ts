@@ -15,11 +15,12 @@ export type ServerName = (typeof kServerNames)[number];
 const kPort = 7000;
 const kProxyPort = 7001;
 
+/** RLIMIT_NOFILE of a server run out of descriptors: small, so the ballast is small. */
+const kExhaustNofile = 128;
+
 export interface ClusterOptions {
   /** Servers the client reaches through a delaying proxy. */
   readonly proxied?: readonly ServerName[];
-  /** RLIMIT_NOFILE per server. */
-  readonly nofile?: Partial<Record<ServerName, number>>;
 }
 
 /** Per process: descriptors and RSS. */
@@ -79,19 +80,29 @@ export class Cluster {
     return server;
   }
 
-  /** Starts (or restarts) server `name`; resolves once it listens. */
-  async startServer(name: ServerName, nofile = this.#options.nofile?.[name]): Promise<HostProcess> {
+  /**
+   * Starts (or restarts) server `name`; resolves once it listens. `exhaust`: it then has only
+   * that many descriptors free until `releaseDescriptors` (see server-host.ts).
+   */
+  async startServer(name: ServerName, exhaust?: number): Promise<HostProcess> {
     const host = this.network.host(name);
+    const args = ['--name', name, '--listen', `${host.ip}:${kPort}`];
+    if (exhaust !== undefined) args.push('--exhaust', String(exhaust));
     const server = new HostProcess({
       name,
       ns: host.ns,
       script: 'server-host',
-      args: ['--name', name, '--listen', `${host.ip}:${kPort}`],
-      nofile,
+      args,
+      nofile: exhaust === undefined ? undefined : kExhaustNofile,
     });
     this.servers.set(name, server);
     await server.ready;
     return server;
+  }
+
+  /** Gives server `name` its descriptors back (after `startServer(name, exhaust)`). */
+  async releaseDescriptors(name: ServerName): Promise<void> {
+    await this.server(name).request('release');
   }
 
   async #startProxy(name: ServerName): Promise<void> {

@@ -13,7 +13,7 @@ export interface HostProcessOptions {
   /** The dist entry point (see distScript). */
   readonly script: string;
   readonly args?: readonly string[];
-  /** RLIMIT_NOFILE (soft and hard) of the process. */
+  /** RLIMIT_NOFILE of the process (the soft limit: the hard one stays, so it can be raised). */
   readonly nofile?: number;
   readonly readyTimeoutMs?: number;
 }
@@ -46,7 +46,7 @@ export class HostProcess {
     const argv =
       options.nofile === undefined
         ? inNs
-        : ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--', ...inNs];
+        : ['prlimit', `--nofile=${options.nofile}:`, '--', ...inNs];
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     for (const stream of [this.child.stdout, this.child.stderr]) {
       stream?.setEncoding('utf8');

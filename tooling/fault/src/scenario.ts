@@ -59,7 +59,8 @@ export function resourceProblems(before: ResourceSnapshot, after: ResourceSnapsh
   const out: string[] = [];
   for (const [name, first] of Object.entries(before)) {
     const last = after[name];
-    if (last === undefined) {
+    if (first.fd < 0) continue; // not measurable before (out of descriptors)
+    if (last === undefined || last.fd < 0) {
       out.push(`${name}: no resource sample after the fault`);
       continue;
     }

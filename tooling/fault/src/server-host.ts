@@ -3,6 +3,7 @@
  * inside the host's namespace. Serves the fault service (service.ts) with @netpoll/rpc; SIGTERM
  * closes the server gracefully (GOAWAY, every read request answered) and then exits 0.
  */
+import { closeSync, openSync } from 'node:fs';
 import { createServer } from '@netpoll/rpc';
 import { announceReady, parseArgs, sampleResources, serveHarness } from './host-ipc';
 import { createFaultService } from './service';
@@ -15,7 +16,13 @@ async function main(): Promise<void> {
     serializer: 'json',
     shutdownTimeout: Number(args['shutdown-timeout'] ?? 5000),
   });
+  // --exhaust: run out of descriptors but `exhaust` (Node raises its soft limit to the hard
+  // one at start, and the hard one cannot be raised again without CAP_SYS_RESOURCE: a held
+  // ballast of /dev/null descriptors, released over IPC, is the limit the test can lift).
+  const exhaust = args.exhaust === undefined ? -1 : Number(args.exhaust);
+  if (exhaust >= 0) fillDescriptors(exhaust + 8); // room for the listener and the reactor
   await server.listen(args.listen ?? '127.0.0.1:0');
+  if (exhaust >= 0) fillDescriptors(exhaust);
   // A second SIGTERM while closing changes nothing (close() is idempotent).
   process.on('SIGTERM', () => {
     void server.close().then(
@@ -32,8 +39,26 @@ async function main(): Promise<void> {
       service: counters,
       resources: sampleResources(),
     }),
+    release: () => {
+      for (const fd of ballast.splice(0)) closeSync(fd);
+      return true;
+    },
   });
   announceReady({ address: server.address, pid: process.pid });
+}
+
+const ballast: number[] = [];
+
+/** Opens /dev/null until EMFILE, then closes `leave` of them: that many descriptors are free. */
+function fillDescriptors(leave: number): void {
+  for (;;) {
+    try {
+      ballast.push(openSync('/dev/null', 'r'));
+    } catch {
+      break;
+    }
+  }
+  for (const fd of ballast.splice(ballast.length - leave, leave)) closeSync(fd);
 }
 
 main().catch((error) => {
