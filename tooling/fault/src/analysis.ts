@@ -26,6 +26,13 @@ export interface FaultWindow {
   readonly recoverBoundMs?: number;
 }
 
+/** Per fault: its failed calls, when traffic had moved, when it was back (see FaultAnalysis). */
+export interface FaultResult {
+  failed: number;
+  moveMs: number;
+  recoverMs: number | null;
+}
+
 export interface FaultAnalysis {
   readonly calls: number;
   readonly failedByCode: Record<string, number>;
@@ -61,13 +68,13 @@ export function analyse(
   records: readonly CallRecord[],
   lost: readonly LostCall[],
   faults: readonly FaultWindow[],
-): FaultAnalysis & { perFault: Map<FaultWindow, { moveMs: number; recoverMs: number | null }> } {
+): FaultAnalysis & { perFault: Map<FaultWindow, FaultResult> } {
   const failedByCode: Record<string, number> = {};
   const uncoded: CallRecord[] = [];
   const misplaced: CallRecord[] = [];
   const late: CallRecord[] = [];
-  const perFault = new Map<FaultWindow, { moveMs: number; recoverMs: number | null }>();
-  for (const fault of faults) perFault.set(fault, { moveMs: 0, recoverMs: null });
+  const perFault = new Map<FaultWindow, FaultResult>();
+  for (const fault of faults) perFault.set(fault, { failed: 0, moveMs: 0, recoverMs: null });
   let failedNonIdempotent = 0;
   let maxOvershootMs = Number.NEGATIVE_INFINITY;
   for (const record of records) {
@@ -92,6 +99,7 @@ export function analyse(
       continue;
     }
     const result = perFault.get(fault)!;
+    result.failed++;
     const since = record.start - fault.injectAt;
     result.moveMs = Math.max(result.moveMs, since);
     if (fault.moves && since > (fault.moveBoundMs ?? kMoveBoundMs)) late.push(record);

@@ -37,6 +37,7 @@ serveHarness({
       loopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     };
   },
+  drain: () => load.drain(),
   stats: () => ({ client: client.stats(), resources: sampleResources() }),
   close: async () => {
     const started = performance.now();

@@ -19,17 +19,18 @@ export interface Fault {
 
 /** Drops `percent` % of the host's TCP packets, each direction, at random (TCP retransmits). */
 function lossRules(percent: number): string {
+  // On eth0 only: the host's network, not its loopback (a proxy in front of its server).
   const rule = `meta l4proto tcp numgen random mod 100 < ${percent} drop`;
   return [
-    `chain input { type filter hook input priority 0; policy accept; ${rule}; }`,
-    `chain output { type filter hook output priority 0; policy accept; ${rule}; }`,
+    `chain input { type filter hook input priority 0; policy accept; iifname "eth0" ${rule}; }`,
+    `chain output { type filter hook output priority 0; policy accept; oifname "eth0" ${rule}; }`,
   ].join('\n');
 }
 
-/** Drops everything to and from the client's subnet, silently (no reset, no ICMP). */
+/** Drops everything the host sends or receives on its network, silently (no reset, no ICMP). */
 const kBlackholeRules = [
-  'chain input { type filter hook input priority 0; policy accept; ip saddr 198.18.0.0/24 drop; }',
-  'chain output { type filter hook output priority 0; policy accept; ip daddr 198.18.0.0/24 drop; }',
+  'chain input { type filter hook input priority 0; policy accept; iifname "eth0" drop; }',
+  'chain output { type filter hook output priority 0; policy accept; oifname "eth0" drop; }',
 ].join('\n');
 
 export const kill: Fault = {

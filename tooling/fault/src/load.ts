@@ -149,6 +149,11 @@ export class LoadGenerator {
     }
   }
 
+  /** The records of the calls settled so far (handed over once: the soak collects as it goes). */
+  drain(): CallRecord[] {
+    return this.#records.splice(0);
+  }
+
   /**
    * Stops making calls and waits for those in flight, at most `waitMs` (longer than any call's
    * timeout plus the slack); those still unsettled then are lost.

@@ -23,7 +23,7 @@ export interface ConnectionHost {
   callDone(connection: ClientConnection): void;
   /** The server announced its shutdown: no new calls here. */
   connectionDraining(connection: ClientConnection): void;
-  /** The first frame from the server arrived: it is alive, not merely accepting connections. */
+  /** The first frame, or a pong, came from the server: it is alive, not merely accepting. */
   connectionAlive(connection: ClientConnection): void;
   /** No pong within pingTimeout: the server hangs (called before the connection closes). */
   connectionHung(connection: ClientConnection, error: RpcError): void;
@@ -254,6 +254,9 @@ export class ClientConnection {
           this.#scheduleFlush();
           break;
         case Kind.PONG:
+          // An endpoint ejected for other, hung connections keeps this one idle: its pongs are
+          // what shows the server answers.
+          this.#host.connectionAlive(this);
           break;
         case Kind.GOAWAY:
           this.#goawaySeq = header.seq;
