@@ -94,4 +94,46 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
       failures: 0,
     });
   });
+
+  it('comes back through the pong of a live connection when only its new connections hang', async () => {
+    // The first connection is served; later ones are accepted and never answered (a server out
+    // of descriptors: the kernel completes their handshakes, the process never accepts them).
+    const server = await startRawServer(() => {});
+    server.handler = (connection, message) => {
+      if (connection === server.connections[0]) serve(connection, message);
+    };
+    const client = startClient(server.address, {
+      connections: 2,
+      pingInterval: 50,
+      pingTimeout: 50,
+      backoffInitial: 20,
+      backoffMax: 100,
+      ejectAfter: 2,
+      timeout: 5000,
+    });
+    let running = true;
+    afterTest(() => {
+      running = false;
+    });
+    const ejected = () => client.stats().endpoints[0]?.ejected;
+    const loop = async () => {
+      while (running) {
+        await outcome(client.call('m', bytes('x')));
+        await sleep(2);
+      }
+    };
+    const loops = Array.from({ length: 4 }, loop);
+    const seen = { ejected: false, back: false };
+    const started = performance.now();
+    while (!(seen.ejected && seen.back) && performance.now() - started < 5000) {
+      if (ejected() === true) seen.ejected = true;
+      else if (seen.ejected) seen.back = true;
+      await sleep(2);
+    }
+    running = false;
+    await Promise.all(loops);
+    // Before pongs cleared failures, the ejected endpoint kept its one live connection idle and
+    // never re-dialled (it had a connection), so it stayed ejected.
+    expect(seen).toEqual({ ejected: true, back: true });
+  });
 });
