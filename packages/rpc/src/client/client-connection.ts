@@ -23,6 +23,10 @@ export interface ConnectionHost {
   callDone(connection: ClientConnection): void;
   /** The server announced its shutdown: no new calls here. */
   connectionDraining(connection: ClientConnection): void;
+  /** The first frame, or a pong, came from the server: it is alive, not merely accepting. */
+  connectionAlive(connection: ClientConnection): void;
+  /** No pong within pingTimeout: the server hangs (called before the connection closes). */
+  connectionHung(connection: ClientConnection, error: RpcError): void;
 }
 
 const kMaxSeq = 0xffffffff;
@@ -46,6 +50,8 @@ export class ClientConnection {
   lastActivity: number;
   #pingSentAt = 0;
   #pingId = 0;
+  /** A frame came from the server (connectionAlive was called). */
+  #heard = false;
   /** Pool: monotonic ms (of the pool's last tick) since it sits idle. */
   idleSince = 0;
   /** Pool: carrying a call (not on the idle stack). */
@@ -135,13 +141,31 @@ export class ClientConnection {
     if (this.#closed || options.pingInterval === 0) return;
     if (this.#pingSentAt !== 0) {
       if (time - this.#pingSentAt > options.pingTimeout) {
-        this.destroy(
-          unavailableError(`no pong within pingTimeout (${options.pingTimeout} ms)`, true),
+        const error = unavailableError(
+          `no pong within pingTimeout (${options.pingTimeout} ms)`,
+          true,
         );
+        this.#host.connectionHung(this, error);
+        this.destroy(error);
       }
       return;
     }
     if (time - this.lastActivity < options.pingInterval) return;
+    this.#ping(time);
+  }
+
+  /**
+   * Pings now, not after pingInterval of silence: a new connection to an endpoint whose server
+   * was found hung must prove the server answers before the endpoint counts as healthy (a
+   * stopped server's kernel still completes the handshake).
+   */
+  probe(): void {
+    if (this.#closed || this.#options.pingInterval === 0 || this.#pingSentAt !== 0) return;
+    this.#ping(now());
+  }
+
+  #ping(time: number): void {
+    const options = this.#options;
     this.#pingSentAt = time;
     this.#pingId = (this.#pingId + 1) >>> 0;
     try {
@@ -189,6 +213,10 @@ export class ClientConnection {
     const header = this.#header;
     this.lastActivity = now();
     this.#pingSentAt = 0; // anything from the server proves it alive
+    if (!this.#heard) {
+      this.#heard = true;
+      this.#host.connectionAlive(this);
+    }
     while (reader.len() > 0) {
       const length =
         lengthHeader === 4
@@ -226,6 +254,9 @@ export class ClientConnection {
           this.#scheduleFlush();
           break;
         case Kind.PONG:
+          // An endpoint ejected for other, hung connections keeps this one idle: its pongs are
+          // what shows the server answers.
+          this.#host.connectionAlive(this);
           break;
         case Kind.GOAWAY:
           this.#goawaySeq = header.seq;

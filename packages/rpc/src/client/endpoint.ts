@@ -1,7 +1,8 @@
 /**
  * One server address of a client and its connections. The base class dials, and after a failed
- * dial backs off (doubling from `backoffInitial` to `backoffMax`, with ±20 % jitter) and, after
- * `ejectAfter` failures in a row, takes the endpoint out of the balancer until a dial works again.
+ * dial, or a connection whose ping goes unanswered, backs off (doubling from `backoffInitial` to
+ * `backoffMax`, with ±20 % jitter) and, after `ejectAfter` failures in a row, takes the endpoint
+ * out of the balancer until its server answers again.
  * {@link MuxEndpoint} keeps `connections` connections with many calls on each; `PoolEndpoint`
  * (./pool-endpoint) one call per connection.
  */
@@ -25,9 +26,12 @@ export interface EndpointStats {
   readonly connections: number;
   readonly pending: number;
   readonly waiting: number;
-  /** Dial failures in a row (0 once a dial works). */
+  /**
+   * Dial failures and connections found hung, in a row (0 once the server answers on a
+   * connection; with pings disabled, once a dial works).
+   */
   readonly failures: number;
-  /** Out of the balancer after `ejectAfter` failures, until a dial works. */
+  /** Out of the balancer after `ejectAfter` failures, until the server answers again. */
   readonly ejected: boolean;
 }
 
@@ -77,7 +81,7 @@ export abstract class Endpoint implements ConnectionHost {
   abstract callDone(connection: ClientConnection): void;
   abstract connectionDraining(connection: ClientConnection): void;
 
-  /** Out of the balancer: too many failed dials, until one works. */
+  /** Out of the balancer: too many failures (dials, hung connections), until the server answers. */
   get ejected(): boolean {
     return this.#failures >= this.options.ejectAfter;
   }
@@ -126,14 +130,33 @@ export abstract class Endpoint implements ConnectionHost {
           connection.close();
           return;
         }
-        this.#failures = 0;
-        this.connected(new ClientConnection(connection, this, options));
+        const client = new ClientConnection(connection, this, options);
+        // A dial that works proves little while failures are counted: a hung server's kernel
+        // still accepts. The connection's first frame clears them (connectionAlive); it is
+        // pinged at once to get one. Without pings, the dial has to do.
+        if (options.pingInterval === 0) this.#failures = 0;
+        else if (this.#failures > 0) client.probe();
+        this.connected(client);
       },
       (error: Error) => {
         this.dialing--;
         this.#failed(error);
       },
     );
+  }
+
+  /** ConnectionHost: the server answered on a connection; the endpoint is healthy again. */
+  connectionAlive(_connection: ClientConnection): void {
+    this.#failures = 0;
+  }
+
+  /**
+   * ConnectionHost: a connection's ping went unanswered. Counts as a failed dial: backoff, and
+   * ejection after `ejectAfter` in a row, else a server that hangs but still accepts connections
+   * would take a share of the calls on every new connection, forever.
+   */
+  connectionHung(_connection: ClientConnection, error: RpcError): void {
+    this.#failed(error);
   }
 
   #failed(error: Error): void {

@@ -1,0 +1,139 @@
+/**
+ * A hung server whose kernel still accepts connections (a SIGSTOPped process: the handshake
+ * completes in the backlog, nothing answers). Pings find each of its connections dead, but a
+ * re-dial always "works", so before the fix the endpoint was never backed off nor ejected: each
+ * new connection took its share of calls until its ping timed out, again and again, for as long
+ * as the server hung (the fault suite's SIGSTOP test). A connection found hung now counts as a
+ * failure of its endpoint, like a failed dial, and only a frame from the server (a reply, a pong)
+ * clears the count; a connection made while failures are counted is probed with a ping at once.
+ */
+import { Kind } from '../src';
+import {
+  afterTest,
+  answerPings,
+  bytes,
+  outcome,
+  type RawHandler,
+  startClient,
+  startRawServer,
+} from './helpers/client-harness';
+
+jest.setTimeout(30_000);
+
+/** A live server: answers pings, and every request with its own payload. */
+const serve: RawHandler = (connection, message) => {
+  answerPings(connection, message);
+  if (message.kind === Kind.REQUEST) {
+    connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: message.payload });
+  }
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('an endpoint whose server hangs but still accepts connections', () => {
+  it('is ejected after ejectAfter hung connections, gets no calls while hung, and comes back', async () => {
+    const live = await startRawServer(serve);
+    const hung = await startRawServer(() => {});
+    const pingInterval = 50;
+    const pingTimeout = 50;
+    const client = startClient([live.address, hung.address], {
+      connections: 1,
+      pingInterval,
+      pingTimeout,
+      backoffInitial: 20,
+      backoffMax: 100,
+      ejectAfter: 2,
+      timeout: 5000,
+    });
+    // Calls from 8 loops for 2 s; each hung connection fails the calls written on it.
+    const failedAt: number[] = [];
+    const started = performance.now();
+    let running = true;
+    const loop = async () => {
+      while (running) {
+        const at = performance.now();
+        const result = await outcome(client.call('m', bytes('x')));
+        if (!result.ok) failedAt.push(at - started);
+        await sleep(2);
+      }
+    };
+    const loops = Array.from({ length: 8 }, loop);
+    afterTest(() => {
+      running = false;
+    });
+    await sleep(2000);
+    const requestsWhileHung = hung.requests().length;
+    const connectionsWhileHung = hung.connections.length;
+    expect(client.stats().endpoints.find((e) => e.address === hung.address)).toMatchObject({
+      ejected: true,
+    });
+
+    // Two hung connections eject it, each found within pingInterval + pingTimeout plus the
+    // liveness checks (every 25 ms here) and a slack: no call started after 1 s fails. Before
+    // the fix, calls kept failing every cycle until the end.
+    expect(failedAt.length).toBeGreaterThan(0);
+    expect(failedAt.filter((at) => at > 1000)).toEqual([]);
+    // It is still re-dialled in the background (probed with a ping, given no request).
+    expect(connectionsWhileHung).toBeGreaterThanOrEqual(3);
+    const lastConnection = hung.connections[hung.connections.length - 1]!;
+    expect(lastConnection.messages.every((message) => message.kind === Kind.PING)).toBe(true);
+
+    // The server wakes up: the next probe gets its pong and calls go there again.
+    hung.handler = serve;
+    const healed = performance.now();
+    while (hung.requests().length === requestsWhileHung && performance.now() - healed < 3000) {
+      await sleep(10);
+    }
+    running = false;
+    await Promise.all(loops);
+    expect(hung.requests().length).toBeGreaterThan(requestsWhileHung);
+    // Back within backoffMax (+20 %), the dial, the probe's round trip and a slack.
+    expect(performance.now() - healed).toBeLessThan(1000);
+    expect(client.stats().endpoints.find((e) => e.address === hung.address)).toMatchObject({
+      ejected: false,
+      failures: 0,
+    });
+  });
+
+  it('comes back through the pong of a live connection when only its new connections hang', async () => {
+    // The first connection is served; later ones are accepted and never answered (a server out
+    // of descriptors: the kernel completes their handshakes, the process never accepts them).
+    const server = await startRawServer(() => {});
+    server.handler = (connection, message) => {
+      if (connection === server.connections[0]) serve(connection, message);
+    };
+    const client = startClient(server.address, {
+      connections: 2,
+      pingInterval: 50,
+      pingTimeout: 50,
+      backoffInitial: 20,
+      backoffMax: 100,
+      ejectAfter: 2,
+      timeout: 5000,
+    });
+    let running = true;
+    afterTest(() => {
+      running = false;
+    });
+    const ejected = () => client.stats().endpoints[0]?.ejected;
+    const loop = async () => {
+      while (running) {
+        await outcome(client.call('m', bytes('x')));
+        await sleep(2);
+      }
+    };
+    const loops = Array.from({ length: 4 }, loop);
+    const seen = { ejected: false, back: false };
+    const started = performance.now();
+    while (!(seen.ejected && seen.back) && performance.now() - started < 5000) {
+      if (ejected() === true) seen.ejected = true;
+      else if (seen.ejected) seen.back = true;
+      await sleep(2);
+    }
+    running = false;
+    await Promise.all(loops);
+    // Before pongs cleared failures, the ejected endpoint kept its one live connection idle and
+    // never re-dialled (it had a connection), so it stayed ejected.
+    expect(seen).toEqual({ ejected: true, back: true });
+  });
+});

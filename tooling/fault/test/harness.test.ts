@@ -1,0 +1,85 @@
+// The harness itself: hosts reachable only inside their namespaces, everything removed after,
+// leftovers of a dead owner removed at the next start, host processes gone with the harness.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ourNamespaces, removeLeftovers } from '../src/network';
+import { report, startCluster } from './helpers/fault-test';
+
+/** Alive and not a zombie (an orphan's zombie waits for whoever reaps orphans here). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('the multi-host harness', () => {
+  it('builds namespaces with only the 198.18.0.0/24 link route, and removes them all', async () => {
+    const cluster = await startCluster();
+    const prefix = cluster.network.prefix;
+    expect(
+      ourNamespaces()
+        .filter((ns) => ns.startsWith(prefix))
+        .sort(),
+    ).toEqual(['c', 'hub', 's1', 's2', 's3'].map((name) => `${prefix}${name}`));
+    for (const name of ['c', 's1', 's2', 's3']) {
+      // No default route: nothing can leave the namespaces.
+      expect((await cluster.network.routes(name)).trim()).toMatch(
+        /^198\.18\.0\.0\/24 dev eth0 proto kernel scope link src 198\.18\.0\.\d+$/,
+      );
+    }
+    // The root namespace has no address or route in the benchmarking range.
+    expect(execFileSync('ip', ['route', 'show'], { encoding: 'utf8' })).not.toMatch(/198\.1[89]\./);
+    expect(execFileSync('ip', ['addr', 'show'], { encoding: 'utf8' })).not.toMatch(/198\.1[89]\./);
+    const pids = [cluster.client.pid, ...[...cluster.servers.values()].map((s) => s.pid)];
+    await cluster.destroy();
+    expect(ourNamespaces().filter((ns) => ns.startsWith(prefix))).toEqual([]);
+    for (const pid of pids) expect(running(pid)).toBe(false);
+  }, 30_000);
+
+  it('removes the namespaces and processes of an owner that is gone', async () => {
+    // A namespace as a killed run leaves it: an owner pid that cannot exist, a process inside.
+    const ns = 'npf-4194305-0-s1';
+    execFileSync('ip', ['netns', 'add', ns]);
+    const sleeper = execFileSync(
+      'sh',
+      ['-c', `ip netns exec ${ns} sleep 60 >/dev/null 2>&1 & echo $!`],
+      { encoding: 'utf8' },
+    );
+    const removed = await removeLeftovers();
+    expect(removed).toContain(ns);
+    expect(ourNamespaces()).not.toContain(ns);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(running(Number(sleeper))).toBe(false);
+  });
+
+  it('has the reaper remove everything when the owning process is SIGKILLed', async () => {
+    // The owner is a separate node process that builds a cluster and is then killed.
+    const script = `
+      const { Cluster } = require(${JSON.stringify(require.resolve('../dist/cluster.js'))});
+      Cluster.start().then((c) => {
+        const pids = [c.client.pid, ...[...c.servers.values()].map((s) => s.pid)];
+        process.stdout.write(JSON.stringify({ prefix: c.network.prefix, pids }) + '\\n');
+      });
+    `;
+    const owner = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const { prefix, pids } = await new Promise<{ prefix: string; pids: number[] }>(
+      (resolve, reject) => {
+        owner.stdout.setEncoding('utf8');
+        owner.stdout.once('data', (text: string) => resolve(JSON.parse(text)));
+        owner.once('exit', () => reject(new Error('owner exited before its cluster was up')));
+      },
+    );
+    expect(ourNamespaces().filter((ns) => ns.startsWith(prefix))).toHaveLength(5);
+    owner.kill('SIGKILL');
+    const started = Date.now();
+    while (ourNamespaces().some((ns) => ns.startsWith(prefix)) && Date.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    report(`reaper removed ${prefix}* ${Date.now() - started} ms after the owner's SIGKILL`);
+    expect(ourNamespaces().filter((ns) => ns.startsWith(prefix))).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const pid of pids) expect(running(pid)).toBe(false);
+  }, 30_000);
+});
