@@ -7,6 +7,9 @@
  */
 import { RpcStatus } from '@netpoll/rpc';
 
+/** The service's name in logs (`"service":"echo"`). */
+export const kServiceName = 'echo';
+
 /** `echo`: the plain unary call. */
 export interface EchoRequest {
   message: string;

@@ -15,7 +15,7 @@ export const kLogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof kLogLevels)[number];
 
 /** A logger for this thread: `service` names the app in every line; reactor threads add `reactor`. */
-export function createLogger(level: LogLevel, service = 'echo'): Logger {
+export function createLogger(level: LogLevel, service: string): Logger {
   const base: Record<string, unknown> = { service, pid: process.pid };
   if (threadId !== 0) base.reactor = threadId;
   return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from './config-error';
+import { kServiceName } from './echo-api';
 /**
  * The server entry: `node dist/server-cli.js [--port N] ...` (or `ECHO_PORT=N ...`). Checks the
  * configuration once (exit 2 on a bad one), serves, logs `ready` with both addresses, and on
@@ -24,7 +25,7 @@ async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, kServiceName);
   const server = await startRpcServer(config, logger);
   logger.info(
     {
@@ -64,7 +65,7 @@ async function main(argv: readonly string[]): Promise<void> {
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: unknown) => {
     // Start-up failed (a port in use…): say so in the log format too, and exit 1.
-    createLogger('info').fatal({ err: error }, 'failed to start');
+    createLogger('info', kServiceName).fatal({ err: error }, 'failed to start');
     process.exit(1);
   });
 }

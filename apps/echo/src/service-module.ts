@@ -7,13 +7,14 @@
 import { join } from 'node:path';
 import { WorkerPool } from '@netpoll/gopool';
 import type { Interceptor } from '@netpoll/rpc';
+import { kServiceName } from './echo-api';
 import { createEchoService } from './echo-service';
 import { createLogger, loggingInterceptor } from './logger';
 import { startReactorMetrics } from './reactor-metrics';
 import { readServiceModuleOptions } from './service-module-options';
 
 const options = readServiceModuleOptions();
-const logger = createLogger(options.logLevel);
+const logger = createLogger(options.logLevel, kServiceName);
 
 // Threads stay up (minThreads) so the first hash pays no thread start; idle ones are unref'd and
 // never keep the reactor alive at shutdown.

@@ -1,5 +1,6 @@
 import { parseClientCommand, parseRequestWords } from '../src/client-config';
 import { ConfigError } from '../src/config-error';
+import { kEchoMethods } from '../src/echo-api';
 
 function refusal(argv: string[], env: Record<string, string> = {}): string {
   try {
@@ -84,7 +85,7 @@ describe('parseClientCommand', () => {
     expect(refusal([])).toBe('expected the command call or load (received none)');
     expect(refusal(['call'])).toBe('call needs a METHOD');
     expect(refusal(['call', 'nope'])).toBe(
-      'METHOD must be one of echo, hash, sleep, health (received "nope")',
+      `METHOD must be one of ${kEchoMethods.join(', ')} (received "nope")`,
     );
     expect(refusal(['call', 'sleep', 'ms=-1'])).toBe(
       'bad request: sleep: ms must be an integer from 0 to 60000 (received -1)',
