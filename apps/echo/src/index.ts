@@ -1,6 +1,7 @@
-// The raw length-header echo server (`cli.js serve`), the benchmarks' baseline.
-
-// The RPC starter: the Echo service, its server and its client.
+// The library side of apps/echo: the RPC starter (the Echo service, its server, its client) and
+// the raw length-header echo server of `cli.js serve` (from './echo-server', './listen-address',
+// './start-echo-server'), the benchmarks' baseline. Exports stay one line each where they can, so
+// a copy of the starter drops the raw server's with one sed (README, "Your own service").
 export {
   type CallCommand,
   type ClientCommand,
