@@ -61,13 +61,6 @@ export type EchoMethod = keyof EchoApi;
 export type RequestOf<M extends EchoMethod> = EchoApi[M]['request'];
 export type ResponseOf<M extends EchoMethod> = EchoApi[M]['response'];
 
-export const kEchoMethods = [
-  'echo',
-  'hash',
-  'sleep',
-  'health',
-] as const satisfies readonly EchoMethod[];
-
 /** Largest `echo` message and `hash` data, in UTF-16 code units (a frame holds 4 MiB). */
 export const kMaxTextLength = 1024 * 1024;
 export const kMaxHashRounds = 1_000_000;
@@ -144,6 +137,9 @@ export const kRequestParsers: { readonly [M in EchoMethod]: (value: unknown) => 
     return {};
   },
 };
+
+/** The method names, in the order of {@link kRequestParsers} (one list: it cannot drift). */
+export const kEchoMethods = Object.freeze(Object.keys(kRequestParsers) as EchoMethod[]);
 
 /** True when `name` is one of the service's methods. */
 export function isEchoMethod(name: string): name is EchoMethod {

@@ -50,9 +50,10 @@ describe('the Echo API request checks', () => {
     expect(error.message).toBe(message);
   });
 
-  it('lists its methods', () => {
-    expect(kEchoMethods).toEqual(['echo', 'hash', 'sleep', 'health']);
-    expect(isEchoMethod('hash')).toBe(true);
+  it('lists its methods, one parser each', () => {
+    expect(kEchoMethods).toEqual(Object.keys(kRequestParsers));
+    for (const method of kEchoMethods) expect(isEchoMethod(method)).toBe(true);
     expect(isEchoMethod('toString')).toBe(false);
+    expect(isEchoMethod('')).toBe(false);
   });
 });
