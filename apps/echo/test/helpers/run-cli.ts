@@ -10,11 +10,18 @@ export interface CliRun {
 }
 
 /**
- * Runs `node script ...args` to its exit and returns its exit code and output. A run still going
- * when the test ends (it failed or timed out) is killed.
+ * Runs `node script ...args` (with `env`, default this process's) to its exit and returns its
+ * exit code and output. A run still going when the test ends (it failed or timed out) is killed.
  */
-export async function runCli(script: string, args: readonly string[]): Promise<CliRun> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(
+  script: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<CliRun> {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: env ?? process.env,
+  });
   afterTest(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';

@@ -1,0 +1,50 @@
+/**
+ * Structured logs: one JSON object per line on stdout (pino), the same shape from the main thread
+ * and from every reactor thread (which add `reactor`, their thread id). pino writes synchronously
+ * to stdout by default, so the last lines before an exit are never lost.
+ */
+import { threadId } from 'node:worker_threads';
+import type { Interceptor } from '@netpoll/rpc';
+import { RpcStatus } from '@netpoll/rpc';
+import { type Logger, pino } from 'pino';
+
+export type { Logger };
+
+/** Levels of `--log-level`, most to least severe; `silent` logs nothing. */
+export const kLogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof kLogLevels)[number];
+
+/** A logger for this thread: `service` names the app in every line; reactor threads add `reactor`. */
+export function createLogger(level: LogLevel, service: string): Logger {
+  const base: Record<string, unknown> = { service, pid: process.pid };
+  if (threadId !== 0) base.reactor = threadId;
+  return pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/**
+ * Logs every call at `debug` (method, code, ms) and, at `error`, the real cause of a call answered
+ * `INTERNAL` — the client only gets a generic message, so this line is where the bug shows.
+ */
+export function loggingInterceptor(logger: Logger): Interceptor {
+  return async (context, next) => {
+    const started = performance.now();
+    try {
+      const response = await next();
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug(
+          { method: context.method, code: 'OK', ms: performance.now() - started },
+          'call',
+        );
+      }
+      return response;
+    } catch (error) {
+      const ms = performance.now() - started;
+      if (error instanceof RpcStatus) {
+        logger.debug({ method: context.method, code: error.status, ms }, 'call');
+      } else {
+        logger.error({ method: context.method, code: 'INTERNAL', ms, err: error }, 'call failed');
+      }
+      throw error;
+    }
+  };
+}
