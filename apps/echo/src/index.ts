@@ -1,7 +1,7 @@
-// The library side of apps/echo: the RPC starter (the Echo service, its server, its client) and
-// the raw length-header echo server of `cli.js serve` (from './echo-server', './listen-address',
-// './start-echo-server'), the benchmarks' baseline. Exports stay one line each where they can, so
-// a copy of the starter drops the raw server's with one sed (README, "Your own service").
+// The library side of apps/echo, one folder per layer: the RPC starter (service/, the Echo
+// service; server/, its server; client/, its client) and raw/, the raw length-header echo server
+// of `raw/cli.js serve`, the benchmarks' baseline. A copy of the starter drops raw/ with
+// `rm -r src/raw test/raw` and one sed on this file (README, "Your own service").
 export {
   type CallCommand,
   type ClientCommand,
@@ -11,35 +11,14 @@ export {
   type LoadCommand,
   parseClientCommand,
   parseRequestWords,
-} from './client-config';
-export { ConfigError } from './config-error';
-export * from './echo-api';
+} from './client/client-config';
 export {
   createEchoClient,
   describeCallError,
   EchoClient,
   type EchoClientOptions,
   errorCode,
-} from './echo-client';
-export type { EchoImplementation, EchoServer, EchoServerOptions } from './echo-server';
-export { kDefaultMaxFrameSize, kEchoImplementations } from './echo-server';
-export {
-  abortStatus,
-  createEchoService,
-  type EchoService,
-  type EchoServiceOptions,
-} from './echo-service';
-export { parseChoiceFlag, parseIntegerFlag, parseListFlag, wantsHelp } from './flags';
-export type { EchoAddress } from './listen-address';
-export { formatAddress, parseAddress } from './listen-address';
-export { createLogger, kLogLevels, type Logger, type LogLevel, loggingInterceptor } from './logger';
-export {
-  joinHostPort,
-  type MetricsHttpServer,
-  type MetricsHttpServerOptions,
-  startMetricsHttpServer,
-} from './metrics-http-server';
-export { answeredCode, kDurationBuckets, startReactorMetrics } from './reactor-metrics';
+} from './client/echo-client';
 export {
   formatLoadSummary,
   type LatencySummary,
@@ -47,24 +26,55 @@ export {
   type LoadSummary,
   quantile,
   runLoad,
-} from './run-load';
+} from './client/run-load';
+export { ConfigError } from './config-error';
+export { parseChoiceFlag, parseIntegerFlag, parseListFlag, wantsHelp } from './flags';
+export type { EchoImplementation, EchoServer, EchoServerOptions } from './raw/echo-server';
+export { kDefaultMaxFrameSize, kEchoImplementations } from './raw/echo-server';
+export type { EchoAddress } from './raw/listen-address';
+export { formatAddress, parseAddress } from './raw/listen-address';
+export { startEchoServer } from './raw/start-echo-server';
+export {
+  createLogger,
+  kLogLevels,
+  type Logger,
+  type LogLevel,
+  loggingInterceptor,
+} from './server/logger';
+export {
+  joinHostPort,
+  type MetricsHttpServer,
+  type MetricsHttpServerOptions,
+  startMetricsHttpServer,
+} from './server/metrics-http-server';
+export { answeredCode, kDurationBuckets, startReactorMetrics } from './server/reactor-metrics';
 export {
   kServerSettings,
   kServerUsage,
   parseServerConfig,
   type ServerConfig,
-} from './server-config';
-export { ServerMetrics, type ServerMetricsOptions, type TallyTotals } from './server-metrics';
+} from './server/server-config';
+export {
+  ServerMetrics,
+  type ServerMetricsOptions,
+  type TallyTotals,
+} from './server/server-metrics';
 export {
   kDefaultServiceModuleOptions,
   kServiceModuleOptionsEnv,
   readServiceModuleOptions,
   type ServiceModuleOptions,
-} from './service-module-options';
-export { startEchoServer } from './start-echo-server';
+} from './server/service-module-options';
 export {
   kServiceModule,
   type RunningRpcServer,
   type ShutdownReport,
   startRpcServer,
-} from './start-rpc-server';
+} from './server/start-rpc-server';
+export * from './service/echo-api';
+export {
+  abortStatus,
+  createEchoService,
+  type EchoService,
+  type EchoServiceOptions,
+} from './service/echo-service';

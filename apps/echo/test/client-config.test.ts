@@ -1,6 +1,6 @@
-import { parseClientCommand, parseRequestWords } from '../src/client-config';
+import { parseClientCommand, parseRequestWords } from '../src/client/client-config';
 import { ConfigError } from '../src/config-error';
-import { kEchoMethods } from '../src/echo-api';
+import { kEchoMethods } from '../src/service/echo-api';
 
 function refusal(argv: string[], env: Record<string, string> = {}): string {
   try {

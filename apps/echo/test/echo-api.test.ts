@@ -1,5 +1,5 @@
 import { RpcStatus } from '@netpoll/rpc';
-import { isEchoMethod, kEchoMethods, kMaxSleepMs, kRequestParsers } from '../src/echo-api';
+import { isEchoMethod, kEchoMethods, kMaxSleepMs, kRequestParsers } from '../src/service/echo-api';
 
 function refusal(method: keyof typeof kRequestParsers, value: unknown): RpcStatus {
   try {

@@ -5,9 +5,9 @@
  */
 import { afterTest } from '@netpoll/jest-config/cleanup';
 import { type CallContext, createServer, RpcStatus, type TaskPool } from '@netpoll/rpc';
-import { createEchoClient } from '../src/echo-client';
-import { abortStatus, createEchoService } from '../src/echo-service';
-import * as tasks from '../src/hash-task';
+import { createEchoClient } from '../src/client/echo-client';
+import { abortStatus, createEchoService } from '../src/service/echo-service';
+import * as tasks from '../src/service/hash-task';
 
 /** Runs tasks in this thread, recording what it was asked. */
 function fakePool() {

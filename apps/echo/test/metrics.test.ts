@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { afterTest } from '@netpoll/jest-config/cleanup';
 import { createServer, RpcError, RpcStatus } from '@netpoll/rpc';
 import { pino } from 'pino';
-import { createEchoClient } from '../src/echo-client';
-import { createEchoService } from '../src/echo-service';
-import * as tasks from '../src/hash-task';
-import { startMetricsHttpServer } from '../src/metrics-http-server';
-import { answeredCode, startReactorMetrics } from '../src/reactor-metrics';
-import { ServerMetrics } from '../src/server-metrics';
+import { createEchoClient } from '../src/client/echo-client';
+import { startMetricsHttpServer } from '../src/server/metrics-http-server';
+import { answeredCode, startReactorMetrics } from '../src/server/reactor-metrics';
+import { ServerMetrics } from '../src/server/server-metrics';
+import { createEchoService } from '../src/service/echo-service';
+import * as tasks from '../src/service/hash-task';
 import { httpGet, sample, sum } from './helpers/server-process';
 
 const pool = { run: async (value: unknown) => tasks.hash(value as never) };

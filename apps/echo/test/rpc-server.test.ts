@@ -6,7 +6,7 @@
  * equals the client's count of successes.
  */
 import { afterTest } from '@netpoll/jest-config/cleanup';
-import { createEchoClient, type EchoClient } from '../src/echo-client';
+import { createEchoClient, type EchoClient } from '../src/client/echo-client';
 import { runCli } from './helpers/run-cli';
 import {
   cleanEnv,

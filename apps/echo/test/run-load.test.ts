@@ -1,5 +1,5 @@
-import type { EchoClient } from '../src/echo-client';
-import { formatLoadSummary, quantile, runLoad } from '../src/run-load';
+import type { EchoClient } from '../src/client/echo-client';
+import { formatLoadSummary, quantile, runLoad } from '../src/client/run-load';
 
 /** A client whose n-th call (from 1) does what `outcome(n)` says. */
 function fakeClient(outcome: (n: number) => Promise<unknown>) {

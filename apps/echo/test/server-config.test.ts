@@ -1,5 +1,5 @@
 import { ConfigError } from '../src/config-error';
-import { kServerUsage, parseServerConfig } from '../src/server-config';
+import { kServerUsage, parseServerConfig } from '../src/server/server-config';
 
 function refusal(argv: string[], env: Record<string, string> = {}): string {
   try {

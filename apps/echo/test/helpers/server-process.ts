@@ -1,5 +1,5 @@
 /**
- * The built RPC server (`dist/server-cli.js`) as a child process, exactly as users start it: its
+ * The built RPC server (`dist/server/server-cli.js`) as a child process, exactly as users start it: its
  * JSON log lines are parsed as they come, `ready` gives both addresses (ports 0: the kernel picks
  * them), and the process is killed after the test if it still runs.
  */
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterTest } from '@netpoll/jest-config/cleanup';
 
-export const kServerCli = join(__dirname, '..', '..', 'dist', 'server-cli.js');
-export const kClientCli = join(__dirname, '..', '..', 'dist', 'client-cli.js');
+export const kServerCli = join(__dirname, '..', '..', 'dist', 'server', 'server-cli.js');
+export const kClientCli = join(__dirname, '..', '..', 'dist', 'client', 'client-cli.js');
 
 /** This process's environment without ECHO_* variables: a test sets the ones it means. */
 export function cleanEnv(): Record<string, string> {

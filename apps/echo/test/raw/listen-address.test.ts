@@ -1,4 +1,4 @@
-import { formatAddress, parseAddress } from '../src/listen-address';
+import { formatAddress, parseAddress } from '../../src/raw/listen-address';
 
 describe('parseAddress', () => {
   it('parses tcp://HOST:PORT, including bracketed IPv6 hosts', () => {

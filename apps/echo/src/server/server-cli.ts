@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { ConfigError } from './config-error';
-import { kServiceName } from './echo-api';
+import { ConfigError } from '../config-error';
 /**
- * The server entry: `node dist/server-cli.js [--port N] ...` (or `ECHO_PORT=N ...`). Checks the
+ * The server entry: `node dist/server/server-cli.js [--port N] ...` (or `ECHO_PORT=N ...`). Checks the
  * configuration once (exit 2 on a bad one), serves, logs `ready` with both addresses, and on
  * SIGTERM/SIGINT shuts down gracefully and exits 0 — a second signal cuts the drain short.
  */
-import { wantsHelp } from './flags';
+import { wantsHelp } from '../flags';
+import { kServiceName } from '../service/echo-api';
 import { createLogger } from './logger';
 import { kServerUsage, parseServerConfig, type ServerConfig } from './server-config';
 import { startRpcServer } from './start-rpc-server';

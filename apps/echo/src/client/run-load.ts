@@ -4,7 +4,7 @@
  * or failed by code (and how many of those the server provably never ran).
  */
 
-import type { EchoMethod, RequestOf } from './echo-api';
+import type { EchoMethod, RequestOf } from '../service/echo-api';
 import type { EchoClient } from './echo-client';
 import { errorCode } from './echo-client';
 

@@ -47,11 +47,13 @@ export async function startCoreEchoServer(
 
 /**
  * The compiled handler module the worker reactors load: next to this file in dist/; from the
- * TypeScript sources (ts-jest) the built copy in ../dist.
+ * TypeScript sources (ts-jest) the built copy in dist/raw.
  */
 function handlerModule(): string {
   const here = join(__dirname, 'core-echo-handler.js');
-  return existsSync(here) ? here : join(__dirname, '..', 'dist', 'core-echo-handler.js');
+  return existsSync(here)
+    ? here
+    : join(__dirname, '..', '..', 'dist', 'raw', 'core-echo-handler.js');
 }
 
 function listen(address: EchoAddress, reusePort: boolean): Listener {

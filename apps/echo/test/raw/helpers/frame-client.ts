@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import type { EchoAddress } from '../../src/listen-address';
+import type { EchoAddress } from '../../../src/raw/listen-address';
 
 /** Encodes one length-header frame. */
 export function frame(payload: Buffer): Buffer {

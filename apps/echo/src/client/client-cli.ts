@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 /**
- * The client entry: `node dist/client-cli.js call echo message=hi` for one call,
- * `node dist/client-cli.js load --duration 2000` for a short load. See `--help`.
+ * The client entry: `node dist/client/client-cli.js call echo message=hi` for one call,
+ * `node dist/client/client-cli.js load --duration 2000` for a short load. See `--help`.
  */
 import { Presets, SingleBar } from 'cli-progress';
+import { ConfigError } from '../config-error';
+import { wantsHelp } from '../flags';
 import {
   type ClientCommand,
   kClientUsage,
   type LoadCommand,
   parseClientCommand,
 } from './client-config';
-import { ConfigError } from './config-error';
 import { createEchoClient, describeCallError } from './echo-client';
-import { wantsHelp } from './flags';
 import { formatLoadSummary, runLoad } from './run-load';
 
 async function call(command: ClientCommand & { command: 'call' }): Promise<number> {

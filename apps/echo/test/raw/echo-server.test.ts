@@ -11,10 +11,10 @@ import {
   kDefaultEventLoopOptions,
 } from '@netpoll/core';
 import { afterTest, closeAfterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
-import { onError, onRequest } from '../src/core-echo-handler';
-import type { EchoImplementation, EchoServer } from '../src/echo-server';
-import type { EchoAddress } from '../src/listen-address';
-import { startEchoServer } from '../src/start-echo-server';
+import { onError, onRequest } from '../../src/raw/core-echo-handler';
+import type { EchoImplementation, EchoServer } from '../../src/raw/echo-server';
+import type { EchoAddress } from '../../src/raw/listen-address';
+import { startEchoServer } from '../../src/raw/start-echo-server';
 import { FrameClient, frame } from './helpers/frame-client';
 import { until, untilQuiet } from './helpers/turns';
 

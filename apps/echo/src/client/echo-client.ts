@@ -11,7 +11,7 @@ import {
   type Resolver,
   type RpcClient,
 } from '@netpoll/rpc';
-import type { EchoMethod, RequestOf, ResponseOf } from './echo-api';
+import type { EchoMethod, RequestOf, ResponseOf } from '../service/echo-api';
 
 /** The rpc client's options, less the serializer (always JSON, as the server's). */
 export type EchoClientOptions = Omit<ClientOptions, 'serializer'>;

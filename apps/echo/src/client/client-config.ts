@@ -4,14 +4,14 @@
  * fails here, naming the field. Errors are {@link ConfigError}s; the CLI prints them and exits 2.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config-error';
+import { ConfigError } from '../config-error';
 import {
   type EchoMethod,
   isEchoMethod,
   kEchoMethods,
   kRequestParsers,
   type RequestOf,
-} from './echo-api';
+} from '../service/echo-api';
 
 export const kDefaultAddress = '127.0.0.1:7000';
 /** The variable that gives the server's address when `--address` does not. */

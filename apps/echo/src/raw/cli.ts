@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { parseChoiceFlag, parseIntegerFlag, wantsHelp } from '../flags';
 import {
   type EchoImplementation,
   type EchoServer,
   kDefaultMaxFrameSize,
   kEchoImplementations,
 } from './echo-server';
-import { parseChoiceFlag, parseIntegerFlag, wantsHelp } from './flags';
 import { type EchoAddress, formatAddress, parseAddress } from './listen-address';
 import { checkReactors, startEchoServer } from './start-echo-server';
 

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config-error';
+import { ConfigError } from '../config-error';
 import { kLogLevels, type LogLevel } from './logger';
 
 export interface ServerConfig {

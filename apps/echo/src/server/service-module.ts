@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import { WorkerPool } from '@netpoll/gopool';
 import type { Interceptor } from '@netpoll/rpc';
-import { kServiceName } from './echo-api';
-import { createEchoService } from './echo-service';
+import { kServiceName } from '../service/echo-api';
+import { createEchoService } from '../service/echo-service';
 import { createLogger, loggingInterceptor } from './logger';
 import { startReactorMetrics } from './reactor-metrics';
 import { readServiceModuleOptions } from './service-module-options';
@@ -19,7 +19,7 @@ const logger = createLogger(options.logLevel, kServiceName);
 // Threads stay up (minThreads) so the first hash pays no thread start; idle ones are unref'd and
 // never keep the reactor alive at shutdown.
 const pool = new WorkerPool({
-  filename: join(__dirname, 'hash-task.js'),
+  filename: join(__dirname, '..', 'service', 'hash-task.js'),
   minThreads: options.hashThreads,
   maxThreads: options.hashThreads,
 });

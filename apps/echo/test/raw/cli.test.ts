@@ -3,13 +3,13 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
-import { parseServeCommand } from '../src/cli';
-import { parseAddress } from '../src/listen-address';
+import { parseServeCommand } from '../../src/raw/cli';
+import { parseAddress } from '../../src/raw/listen-address';
+import { runCli } from '../helpers/run-cli';
 import { FrameClient, frame } from './helpers/frame-client';
-import { runCli } from './helpers/run-cli';
 
 // The end-to-end tests run the built CLI, exactly as users start it.
-const kCli = join(__dirname, '..', 'dist', 'cli.js');
+const kCli = join(__dirname, '..', '..', 'dist', 'raw', 'cli.js');
 
 /** Starts `cli.js serve ...args`; the server is killed after the test if it still runs. */
 function serve(args: readonly string[]) {
