@@ -114,20 +114,41 @@ export class ReactorGroup {
     for (const slot of this.#slots) slot.detach(id);
   }
 
-  /**
-   * Graceful shutdown of every reactor (each one's `EventLoop.shutdown({ timeout })`); resolves
-   * when every worker thread has exited.
-   */
   /** Cuts a shutdown in progress short: every reactor closes what is left now. */
   cutShort(): void {
     for (const slot of this.#slots) slot.cutShort();
   }
 
+  /**
+   * Graceful shutdown of every reactor, in two steps: every reactor stops accepting (closes its
+   * listeners), and only once all have does any of them drain its connections (its
+   * `EventLoop.shutdown`, with what is left of `timeout`). Draining tells peers to go away (an
+   * RPC GOAWAY), and they dial again at once: were another reactor still accepting, a peer's new
+   * connection would land in that reactor's backlog, be swept unread by its listener's close,
+   * and the requests the peer wrote on it would be lost without a word. With every listening
+   * socket closed first, the new dial is refused, as with one reactor. A reactor that does not
+   * confirm within `timeout` (its thread blocked) does not hold the others' drains up longer
+   * than that. Resolves when every worker thread has exited.
+   */
   async shutdown(timeout: number): Promise<void> {
     this.#stopping = true;
     if (this.#started === null) return;
     await this.#started.catch(() => {});
-    await Promise.all(this.#slots.map((slot) => slot.stop(timeout)));
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeout);
+    });
+    try {
+      await Promise.race([
+        Promise.all(this.#slots.map((slot) => slot.stopAccepting(timeout))),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const left = Math.max(0, timeout - Math.ceil(performance.now() - started));
+    await Promise.all(this.#slots.map((slot) => slot.stop(left)));
   }
 
   #start(): Promise<void> {

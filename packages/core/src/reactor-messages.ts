@@ -59,6 +59,7 @@ export interface WireError {
 export type ToReactorWorker =
   | { readonly type: 'attach'; readonly listener: ListenerSpec }
   | { readonly type: 'detach'; readonly id: number }
+  | { readonly type: 'stop-accepting'; readonly timeout: number }
   | { readonly type: 'shutdown'; readonly timeout: number }
   | { readonly type: 'cut-short' }
   | { readonly type: 'stats'; readonly id: number }
@@ -71,6 +72,7 @@ export type FromReactorWorker =
   | { readonly type: 'attached'; readonly id: number }
   | { readonly type: 'attach-failed'; readonly id: number; readonly error: WireError }
   | { readonly type: 'stats'; readonly id: number; readonly stats: ReactorStats }
+  | { readonly type: 'stopped-accepting' }
   | { readonly type: 'drained' };
 
 function field<T>(value: unknown, key: string, type: 'string' | 'number'): T | undefined {

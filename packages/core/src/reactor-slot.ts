@@ -42,6 +42,7 @@ export class ReactorSlot {
   readonly #worker: Worker;
   readonly #attaches = new Map<number, Deferred>();
   readonly #statsRequests = new Map<number, (stats: ReactorStats | null) => void>();
+  #stoppedAccepting: (() => void) | null = null;
   #nextStatsId = 1;
   #state: 'starting' | 'ready' | 'gone' = 'starting';
   #stopping = false;
@@ -85,6 +86,10 @@ export class ReactorSlot {
           this.#statsRequests.get(message.id)?.(message.stats);
           this.#statsRequests.delete(message.id);
           return;
+        case 'stopped-accepting':
+          this.#stoppedAccepting?.();
+          this.#stoppedAccepting = null;
+          return;
         case 'drained':
           // Every connection of this reactor is closed: end the thread even if the handler
           // module left timers or handles behind.
@@ -108,6 +113,8 @@ export class ReactorSlot {
       this.#attaches.clear();
       for (const answer of this.#statsRequests.values()) answer(null);
       this.#statsRequests.clear();
+      this.#stoppedAccepting?.();
+      this.#stoppedAccepting = null;
       if (wasReady && !this.#stopping) onCrash(this, error);
     });
   }
@@ -146,6 +153,25 @@ export class ReactorSlot {
   /** Hands `error` to this reactor's handler `onError`. */
   report(error: Error): void {
     this.#post({ type: 'report', error: toWire(error) });
+  }
+
+  /**
+   * The first step of a graceful stop: waits for the start, then this reactor closes its
+   * listeners (lingering their swept backlogs up to `timeout` ms). Resolves once it has, or once
+   * the thread is gone; never rejects.
+   */
+  async stopAccepting(timeout: number): Promise<void> {
+    this.#stopping = true;
+    await this.ready.catch(() => {});
+    if (!this.alive) return;
+    await new Promise<void>((resolve) => {
+      const previous = this.#stoppedAccepting;
+      this.#stoppedAccepting = () => {
+        previous?.();
+        resolve();
+      };
+      this.#post({ type: 'stop-accepting', timeout });
+    });
   }
 
   /** Graceful stop: waits for the start, drains the reactor, and waits for the thread to exit. */

@@ -119,6 +119,13 @@ class ReactorWorker {
         this.#listeners.get(message.id)?.close();
         this.#listeners.delete(message.id);
         return;
+      case 'stop-accepting':
+        // The first step of a shutdown: every listener of this reactor closes (its backlog is
+        // swept as `Listener.close` does) before any reactor of the group drains.
+        for (const listener of this.#listeners.values()) listener.close(message.timeout);
+        this.#listeners.clear();
+        post({ type: 'stopped-accepting' });
+        return;
       case 'shutdown': {
         const drained = (): void => {
           post({ type: 'drained' });

@@ -56,6 +56,11 @@ export class FrameClient {
     return answered;
   }
 
+  /** Resolves with the next answer without sending anything (one the server sends unasked). */
+  next(): Promise<Answer> {
+    return new Promise<Answer>((resolve) => this.#waiters.push(resolve));
+  }
+
   close(): Promise<void> {
     this.socket.end();
     return this.closed;

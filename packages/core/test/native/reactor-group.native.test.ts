@@ -7,19 +7,27 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createListener, EventLoop, getReactorStats, type Listener } from '../../src';
 import { openFdCount } from '../helpers/fds';
 import { FrameClient, patternPayload } from '../helpers/frame-client';
-import { closeAfterTest, deferred, describeNative, tempSocketPath } from '../helpers/native';
+import {
+  closeAfterTest,
+  deferred,
+  describeNative,
+  destroyAfterTest,
+  tempSocketPath,
+} from '../helpers/native';
 
 const kFixtures = join(__dirname, '..', 'fixtures');
 const kHandler = join(kFixtures, 'thread-echo-handler.js');
+const kNoticeHandler = join(kFixtures, 'shutdown-notice-handler.js');
 const kLinux = process.platform === 'linux';
 
 interface ReactorEvent {
-  type: 'slow' | 'error';
+  type: 'slow' | 'error' | 'spin';
   threadId: number;
   code?: string;
   message?: string;
@@ -241,6 +249,46 @@ describeNative('EventLoop with worker reactors', () => {
     expect(loop.connectionCount).toBe(0);
     expect(loop.reactorThreadIds).toEqual([]);
     await noThreadLeft();
+  });
+
+  it('stops accepting on every reactor before any drains: a peer told to go away cannot reconnect into a backlog', async () => {
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
+    const loop = new EventLoop(null, {
+      reactors: 2,
+      handler: kNoticeHandler,
+      framing: { lengthHeader: 4 },
+    });
+    loops.push(loop);
+    loop.serve(listener).catch(() => {});
+    await loop.whenAccepting(listener);
+    // One connection on each reactor (the kernel's reuseport hash spreads them).
+    const byThread = new Map<number, FrameClient>();
+    for (let i = 0; i < 64 && byThread.size < 2; i++) {
+      const client = await FrameClient.open(listener.port);
+      const { threadId } = await client.request('whoami');
+      if (!byThread.has(threadId)) byThread.set(threadId, client);
+    }
+    expect(byThread.size).toBe(2);
+    const [busy, other] = [...byThread.values()] as [FrameClient, FrameClient];
+    // The busy reactor's thread is blocked: the shutdown's messages wait there for 500 ms.
+    const spinning = nextEvent('spin');
+    const spun = busy.request('spin:500');
+    await spinning;
+    const notice = other.next();
+    const stopped = loop.shutdown({ timeout: 5000 });
+    // The other reactor drains and tells its peer to go away; the peer dials again at once. No
+    // socket may still listen then: the new connection would wait in the busy reactor's backlog,
+    // and that reactor's listener close would sweep it unread (EOF, its requests lost).
+    expect((await notice).payload.toString()).toBe('shutdown');
+    const redial = await new Promise<string>((resolve) => {
+      const socket = destroyAfterTest(connect(listener.port, '127.0.0.1'));
+      socket.once('connect', () => resolve('connected'));
+      socket.once('error', (error: Error & { code?: string }) => resolve(error.code ?? 'error'));
+    });
+    expect(redial).toBe('ECONNREFUSED');
+    expect((await spun).payload.toString()).toBe('spin:500');
+    await stopped;
+    await noThreadLeft(loop);
   });
 
   it('replaces a crashed reactor and reports ERR_NETPOLL_REACTOR_CRASHED to onError', async () => {
