@@ -52,14 +52,10 @@ export function formatFigure(value: number): string {
   return value.toFixed(2);
 }
 
-/** `0.62× net`; `null` when there is no baseline figure. */
-export function ratioLabel(
-  value: number,
-  base: number | undefined,
-  name = kBaseline,
-): string | null {
+/** `0.62×` (or `1.07× C` with a `suffix`); `null` when there is no baseline figure. */
+export function ratioLabel(value: number, base: number | undefined, suffix = ''): string | null {
   if (base === undefined || base === 0 || !Number.isFinite(value / base)) return null;
-  return `${(value / base).toFixed(2)}× ${name}`;
+  return `${(value / base).toFixed(2)}×${suffix}`;
 }
 
 const join = (...parts: (string | null)[]): string =>
@@ -85,21 +81,21 @@ function echoPanels(
         formatFigure(figure(row)),
         row === base ? 'node:net' : ratioLabel(figure(row), base && figure(base)),
         options.cRatio === true && floor !== undefined && row !== floor
-          ? ratioLabel(figure(row), figure(floor), 'C')
+          ? ratioLabel(figure(row), figure(floor), ' C')
           : null,
       ),
     );
     const lines = [];
     if (options.floorLines === true && floor !== undefined) {
       lines.push({
-        label: `C floor ${formatFigure(figure(floor))}`,
+        label: `C ${formatFigure(figure(floor))}`,
         value: figure(floor),
         color: kFloorColor,
       });
     }
     if (options.floorLines === true && base !== undefined) {
       lines.push({
-        label: `node:net ${formatFigure(figure(base))}`,
+        label: `net ${formatFigure(figure(base))}`,
         value: figure(base),
         color: kNetColor,
       });
@@ -191,7 +187,7 @@ function rpcPanels(
       lines:
         options.baselineLines === true && base !== undefined
           ? sides.map((side) => ({
-              label: `node:net ${side.name} ${formatFigure(side.figure(base))}`,
+              label: `net ${side.name} ${formatFigure(side.figure(base))}`,
               value: side.figure(base),
               color: side.color,
             }))
@@ -212,7 +208,7 @@ export function renderCharts(results: BenchResults): ChartFile[] {
       {
         file: 'rpc-cpu.svg',
         title: 'RPC: CPU µs per call, server and client (lower is better)',
-        subtitle: `${payload}-byte unary echo; labels: value and ratio to node:net's same side; dashed: node:net`,
+        subtitle: `${payload}-byte unary echo; labels: value, and ratio to node:net's same side (×); dashed: node:net`,
         unit: 'µs/call (log)',
         log: true,
         panels: rpcPanels(
@@ -236,7 +232,7 @@ export function renderCharts(results: BenchResults): ChartFile[] {
       {
         file: 'rpc-throughput.svg',
         title: 'RPC: calls/s (higher is better)',
-        subtitle: 'closed loop, server on CPU 0 and client on CPU 1; labels: ratio to node:net',
+        subtitle: 'closed loop, server on CPU 0 and client on CPU 1; labels: ratio to node:net (×)',
         unit: 'calls/s (log)',
         log: true,
         panels: rpcPanels(rpc, [
@@ -246,7 +242,7 @@ export function renderCharts(results: BenchResults): ChartFile[] {
       {
         file: 'rpc-latency.svg',
         title: 'RPC: round-trip latency p50 / p99 (lower is better)',
-        subtitle: 'labels on p99: ratio to node:net',
+        subtitle: 'labels on p99: ratio to node:net (×)',
         unit: 'µs (log)',
         log: true,
         panels: rpcPanels(rpc, [
@@ -267,7 +263,7 @@ export function renderCharts(results: BenchResults): ChartFile[] {
       {
         file: 'rpc-rss.svg',
         title: 'RPC: peak RSS, server and client (lower is better)',
-        subtitle: 'VmHWM at the end of the measured window; labels: ratio to node:net',
+        subtitle: 'VmHWM at the end of the measured window; labels: ratio to node:net (×)',
         unit: 'MB',
         panels: rpcPanels(rpc, [
           { name: 'server', figure: (row) => mb(row.serverPeakRssBytes), color: kServerSide },
@@ -283,7 +279,7 @@ export function renderCharts(results: BenchResults): ChartFile[] {
       {
         file: 'echo-cpu.svg',
         title: 'Raw echo: server CPU µs per request (lower is better)',
-        subtitle: `labels: value, ratio to node:net${hasFloor ? ' and to the C floor (plain C epoll server, same run)' : ''}; dashed: ${hasFloor ? 'C floor and ' : ''}node:net`,
+        subtitle: `labels: value, ratio to node:net (×)${hasFloor ? ' and to the C floor (× C: the plain C epoll server, same run)' : ''}; dashed: ${hasFloor ? 'C floor and ' : ''}node:net`,
         unit: 'µs/request',
         panels: echoPanels(echo, (row) => row.cpuMicrosPerRequest, {
           floorLines: true,
@@ -293,14 +289,14 @@ export function renderCharts(results: BenchResults): ChartFile[] {
       {
         file: 'echo-throughput.svg',
         title: 'Raw echo: requests/s (higher is better)',
-        subtitle: 'closed loop, one Node load generator on CPU 1; labels: ratio to node:net',
+        subtitle: 'closed loop, one Node load generator on CPU 1; labels: ratio to node:net (×)',
         unit: 'requests/s',
         panels: echoPanels(echo, (row) => row.requestsPerSecond),
       },
       {
         file: 'echo-latency.svg',
         title: 'Raw echo: round-trip latency p50 / p99 (lower is better)',
-        subtitle: 'labels on p99: ratio to node:net',
+        subtitle: 'labels on p99: ratio to node:net (×)',
         unit: 'µs (log)',
         log: true,
         panels: echoLatencyPanels(echo),
@@ -308,7 +304,7 @@ export function renderCharts(results: BenchResults): ChartFile[] {
       {
         file: 'echo-rss.svg',
         title: 'Raw echo: server peak RSS (lower is better)',
-        subtitle: 'VmHWM at the end of the measured window; labels: ratio to node:net',
+        subtitle: 'VmHWM at the end of the measured window; labels: ratio to node:net (×)',
         unit: 'MB',
         panels: echoPanels(echo, (row) => mb(row.peakRssBytes), { cRatio: false }),
       },

@@ -48,18 +48,24 @@ const kFont = 'Helvetica, Arial, sans-serif';
 
 /** Renders `chart` to a standalone SVG document (white background, fixed size). */
 export function renderBarChart(chart: BarChart): string {
-  const width = chart.width ?? Math.max(640, 80 + chart.panels.length * 560);
-  const height = chart.height ?? 440;
   const count = chart.panels.length;
   const left = 70;
-  const right = 20;
-  const gap = 70;
+  // Room right of each panel for the reference lines' labels.
+  const right = 110;
+  const gap = 160;
+  // About 44 px per bar, 480 at least per panel.
+  const bars = Math.max(
+    ...chart.panels.map((panel) => panel.categories.length * panel.series.length),
+  );
+  const naturalWidth = Math.max(480, bars * 44);
+  const width = chart.width ?? left + right + count * naturalWidth + (count - 1) * gap;
+  const height = chart.height ?? 440;
   const panelWidth = (width - left - right - gap * (count - 1)) / count;
   const top = chart.subtitle === undefined ? 90 : 104;
-  const bottom = 86;
   const seriesNames = [
     ...new Set(chart.panels.flatMap((panel) => panel.series.map((s) => s.name))),
   ];
+  const bottom = seriesNames.length > 1 ? 100 : 80;
   const option: echarts.EChartsCoreOption = {
     animation: false,
     backgroundColor: '#ffffff',
@@ -83,7 +89,7 @@ export function renderBarChart(chart: BarChart): string {
     ],
     legend:
       seriesNames.length > 1
-        ? { data: seriesNames, right: 10, top: 8, textStyle: { fontFamily: kFont } }
+        ? { data: seriesNames, left: 'center', bottom: 4, textStyle: { fontFamily: kFont } }
         : undefined,
     grid: chart.panels.map((_, index) => ({
       left: left + index * (panelWidth + gap),
@@ -103,6 +109,11 @@ export function renderBarChart(chart: BarChart): string {
       name: index === 0 ? chart.unit : '',
       nameTextStyle: { align: 'left', fontFamily: kFont },
       axisLabel: { fontSize: 11 },
+      // Headroom for the labels over the tallest bar.
+      max: (extent: { max: number }) =>
+        chart.log === true
+          ? 10 ** Math.ceil(Math.log10(extent.max * 3))
+          : niceCeil(extent.max * 1.3),
       splitLine: { lineStyle: { color: '#e6e6e6' } },
     })),
     series: chart.panels.flatMap((panel, index) =>
@@ -138,7 +149,10 @@ export function renderBarChart(chart: BarChart): string {
                   lineStyle: { color: line.color, type: 'dashed', width: 1.5 },
                   label: {
                     formatter: escapeFormatter(line.label),
-                    position: 'insideEndTop',
+                    // Right of the panel; of two lines, the higher one's label moves up, the
+                    // other's down, so close lines stay readable.
+                    position: 'end',
+                    offset: [0, shift(panel.lines!, line)],
                     color: line.color,
                     fontSize: 10,
                   },
@@ -156,6 +170,20 @@ export function renderBarChart(chart: BarChart): string {
   } finally {
     instance.dispose();
   }
+}
+
+/** The vertical offset of a reference line's label: up for the highest of several, down for the rest. */
+function shift(lines: readonly ReferenceLine[], line: ReferenceLine): number {
+  if (lines.length < 2) return 0;
+  return line.value === Math.max(...lines.map((other) => other.value)) ? -6 : 6;
+}
+
+/** A round number at or above `value` (1, 2, 2.5 or 5 times a power of ten). */
+function niceCeil(value: number): number {
+  if (!(value > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  const step = [1, 2, 2.5, 5, 10].find((factor) => factor * power >= value)!;
+  return step * power;
 }
 
 /** ECharts reads `{a}`-style templates in label formatters: keep braces literal. */
