@@ -13,7 +13,10 @@ import {
   parseIntegerFlag,
   parseListFlag,
 } from '@netpoll/app-echo';
-import { kScenarios, type Scenario } from './echo-bench';
+import { kCImplementation, kScenarios, type Scenario } from './echo-bench';
+
+/** The servers `--impls` accepts: apps/echo's, and the plain C epoll server (the floor). */
+export const kBenchImplementations = [...kEchoImplementations, kCImplementation] as const;
 
 /** Load clients: @netpoll/core's Dialer (default) or node:net. */
 export const kClients = ['core', 'net'] as const;
@@ -39,11 +42,13 @@ const kScenarioIndexes = kScenarios.map((_, index) => String(index));
 
 const range = (name: keyof typeof kRanges): string => `${kRanges[name][0]} to ${kRanges[name][1]}`;
 
-export const kBenchUsage = `usage: main.js [--impls ${kEchoImplementations.join(',')}] [--scenarios ${kScenarioIndexes.join(',')}] [--repeats N]
+export const kBenchUsage = `usage: main.js [--impls ${kBenchImplementations.join(',')}] [--scenarios ${kScenarioIndexes.join(',')}] [--repeats N]
                [--duration MS] [--warmup MS] [--payload BYTES] [--client ${kClients.join('|')}]
                [--json FILE]
        main.js --help
        main.js rpc ...   (the RPC benchmark: main.js rpc --help)
+       main.js all ...   (RPC and echo, report and charts: main.js all --help)
+       main.js report | readme ...   (redraw from a results file: main.js report --help)
 
 Runs the length-header echo benchmark: each server implementation from
 apps/echo pinned to CPU 0, this package's load generator pinned to CPU 1,
@@ -51,7 +56,9 @@ implementations interleaved within every repeat, medians reported with
 ratios against node:net ("net") from the same run. A bad flag exits 2 with
 a message naming it.
 
-  --impls LIST       servers to run, from ${kEchoImplementations.join(', ')} (default all)
+  --impls LIST       servers to run, from ${kBenchImplementations.join(', ')}
+                     (default ${kEchoImplementations.join(',')}; c: the plain C epoll server,
+                     @netpoll/core's bench floor, built with c++ on first use)
   --scenarios LIST   scenario numbers (default all):
 ${kScenarios.map((scenario, index) => `                       ${index}: ${scenario.name}`).join('\n')}
   --repeats N        runs of every scenario and server, ${range('repeats')} (default 5)
@@ -109,7 +116,7 @@ export function parseBenchCommand(argv: readonly string[]): BenchCommand {
     },
   });
   return {
-    implementations: parseListFlag(values.impls, '--impls', kEchoImplementations),
+    implementations: parseListFlag(values.impls, '--impls', kBenchImplementations),
     scenarios: parseListFlag(values.scenarios, '--scenarios', kScenarioIndexes).map(
       (index) => kScenarios[Number(index)]!,
     ),

@@ -1,7 +1,10 @@
 import { availableParallelism } from 'node:os';
 import type { LoadResult } from './loadgen';
 import { peakRssBytes, processCpuMicros } from './proc-stat';
-import { startNode } from './server-process';
+import { startNode, startProcess } from './server-process';
+
+/** The plain C epoll echo server (the floor), next to apps/echo's implementations. */
+export const kCImplementation = 'c';
 
 /** One load shape of the echo benchmark. */
 export interface Scenario {
@@ -34,6 +37,8 @@ export interface RunResult {
 
 export interface EchoBenchOptions {
   readonly echoCli: string;
+  /** The C echo server (`c-echo.ts`), for the `c` implementation. */
+  readonly cEcho?: string;
   readonly loadgen: string;
   readonly client: string;
   readonly payloadSize: number;
@@ -53,17 +58,23 @@ export async function runOnce(
   options: EchoBenchOptions,
 ): Promise<RunResult> {
   const pinned = availableParallelism() >= 2;
-  const server = startNode(
-    options.echoCli,
-    ['serve', '--listen', 'tcp://127.0.0.1:0', '--impl', implementation, '--stats-signal'],
-    pinned ? 0 : null,
-  );
+  const isC = implementation === kCImplementation;
+  if (isC && options.cEcho === undefined) throw new Error('the C echo server was not built');
+  const server = isC
+    ? startProcess(options.cEcho!, [], pinned ? 0 : null, 'netpoll_c_echo', 'pipe')
+    : startNode(
+        options.echoCli,
+        ['serve', '--listen', 'tcp://127.0.0.1:0', '--impl', implementation, '--stats-signal'],
+        pinned ? 0 : null,
+      );
   try {
-    const address = await server.waitForLine(
-      (line) => /^listening on (\S+)$/.exec(line)?.[1],
-      30_000,
-    );
-    const counters = collectCounters(server);
+    const address = await server.waitForLine((line) => {
+      if (!isC) return /^listening on (\S+)$/.exec(line)?.[1];
+      const port = /^(\d+)$/.exec(line)?.[1];
+      return port === undefined ? undefined : `tcp://127.0.0.1:${port}`;
+    }, 30_000);
+    // The C server has no counters (and SIGUSR2 would end it).
+    const counters = isC ? { sample: async () => undefined } : collectCounters(server);
     const load = startNode(
       options.loadgen,
       [

@@ -8,6 +8,7 @@ export interface Summary {
   readonly runs: number;
   readonly requestsPerSecond: number;
   readonly cpuMicrosPerRequest: number;
+  readonly p50Micros: number;
   readonly p99Micros: number;
   readonly peakRssBytes: number;
   readonly errors: number;
@@ -30,6 +31,7 @@ export function summarize(results: readonly RunResult[]): Summary[] {
       runs: runs.length,
       requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
       cpuMicrosPerRequest: median(runs.map((run) => run.cpuMicrosPerRequest)),
+      p50Micros: median(runs.map((run) => run.p50Micros)),
       p99Micros: median(runs.map((run) => run.p99Micros)),
       peakRssBytes: median(runs.map((run) => run.peakRssBytes)),
       errors: runs.reduce((sum, run) => sum + run.errors, 0),

@@ -29,8 +29,8 @@ export interface RpcRunResult {
   readonly clientPeakRssBytes: number;
   readonly errors: number;
   readonly firstError?: string;
-  /** The server's allocation over the window, per call it served. */
-  readonly serverAlloc: AllocFigures;
+  /** The server's allocation over the window, per call it served; null for the starter. */
+  readonly serverAlloc: AllocFigures | null;
   /** The Node client's over its window, per matching call; null for the native load generator. */
   readonly clientAlloc: AllocFigures | null;
 }
@@ -52,6 +52,7 @@ export interface RpcRunOptions {
 export function serverKind(stack: RpcStack): ServerKind {
   if (stack === 'net' || stack === 'net-pool') return 'net';
   if (stack === 'grpc') return 'grpc';
+  if (stack === 'starter') return 'starter';
   return 'netpoll';
 }
 

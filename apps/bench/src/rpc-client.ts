@@ -20,9 +20,10 @@ import { peakRssBytes } from './proc-stat';
 import { GrpcEchoClient } from './rpc-grpc';
 import { NetRpcClient, NetRpcPool } from './rpc-net';
 import { NetpollEchoClient } from './rpc-netpoll';
+import { StarterEchoClient } from './rpc-starter';
 
 /** The stacks with a Node client. */
-export type ClientStack = 'net' | 'net-pool' | 'grpc' | 'netpoll-mux' | 'netpoll-pool';
+export type ClientStack = 'net' | 'net-pool' | 'grpc' | 'netpoll-mux' | 'netpoll-pool' | 'starter';
 
 /** A client as the callers drive it. */
 export interface EchoCaller {
@@ -89,6 +90,8 @@ export async function openClient(plan: ClientPlan): Promise<EchoCaller> {
         transport: 'pool',
         pool: { maxActive: plan.callers, maxIdle: plan.callers },
       });
+    case 'starter':
+      return StarterEchoClient.connect(plan.address, plan.connections);
   }
 }
 

@@ -13,7 +13,8 @@ import { parseIntegerFlag, parseListFlag } from '@netpoll/app-echo';
  *   (the node:net equivalent of @netpoll/rpc's pool transport);
  * - `grpc`: @grpc/grpc-js unary calls with raw-bytes serializers (rpc-grpc.ts);
  * - `netpoll-mux`, `netpoll-pool`: @netpoll/rpc's server and its client's mux or pool transport;
- * - `netpoll-native-load`: @netpoll/rpc's server driven by the C++ netpoll_rpc_loadgen.
+ * - `netpoll-native-load`: @netpoll/rpc's server driven by the C++ netpoll_rpc_loadgen;
+ * - `starter`: apps/echo's RPC starter server (JSON `echo`) and its typed client (rpc-starter.ts).
  */
 export const kRpcStacks = [
   'net',
@@ -22,6 +23,7 @@ export const kRpcStacks = [
   'netpoll-mux',
   'netpoll-pool',
   'netpoll-native-load',
+  'starter',
 ] as const;
 export type RpcStack = (typeof kRpcStacks)[number];
 
@@ -74,12 +76,15 @@ flag exits 2 with a message naming it.
                           maxIdle = callers)
                         netpoll-native-load: @netpoll/rpc's server under the C++
                           netpoll_rpc_loadgen (the callers over --connections)
+                        starter: apps/echo's RPC starter server (1 reactor, metrics,
+                          logging) and its typed client, mux over --connections;
+                          echo of { message } as JSON, the payload as ASCII text
   --callers LIST      concurrent outstanding calls, distinct integers from
                       ${range('callers')} (default 100,1000)
   --repeats N         runs of every stack and caller count, ${range('repeats')} (default 5)
   --duration MS       measured window of each run, ${range('duration')} (default 4000)
   --warmup MS         unmeasured calls before each window, ${range('warmup')} (default 1000)
-  --connections N     client connections of net, netpoll-mux and netpoll-native-load,
+  --connections N     client connections of net, netpoll-mux, netpoll-native-load, starter,
                       ${range('connections')} (default 4)
   --payload BYTES     random payload of each call, ${range('payload')} (default 1024);
                       sets the ArrayBuffer targets (1% of it per call)

@@ -2,45 +2,19 @@
  * `main.js rpc`: the RPC benchmark. Checks the flags, builds the native load generator when a
  * run needs it, runs every caller count × stack `--repeats` times (the stack order rotates from
  * repeat to repeat, so none always runs first), prints one line per run and the report, and
- * writes every figure with the machine and the command to the JSON file.
+ * writes every figure with the machine and the command to the JSON file. `main.js all` runs the
+ * same matrix through `rpcPlan` and `runRpcPlan`.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg, release } from 'node:os';
-import { relative } from 'node:path';
+import { loadavg } from 'node:os';
 import { wantsHelp } from '@netpoll/app-echo';
 import type { AllocFigures } from './alloc-meter';
+import { commandLine, describeMachine, machineLine } from './machine';
 import { type RpcRunOptions, type RpcRunResult, runRpcOnce } from './rpc-bench';
 import { canPin, pinSelf } from './rpc-children';
-import { kRpcUsage, parseRpcCommand, type RpcCommand } from './rpc-commands';
+import { kRpcUsage, parseRpcCommand, type RpcCommand, type RpcStack } from './rpc-commands';
 import { ensureRpcLoadgen } from './rpc-loadgen';
 import { renderRpcReport, rpcRatios, rpcTargets, summarizeRpc } from './rpc-report';
-
-/** What the JSON file says about the machine. */
-export interface MachineDescription {
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly node: string;
-  readonly kernel: string;
-  readonly platform: string;
-  /** The 1, 5 and 15 minute load averages when the bench started and ended. */
-  readonly loadAverageAtStart: readonly number[];
-  loadAverageAtEnd?: readonly number[];
-  /** Servers on CPU 0 and clients on CPU 1 (false: the machine has one CPU or no taskset). */
-  readonly pinned: boolean;
-}
-
-function describeMachine(pinned: boolean): MachineDescription {
-  const list = cpus();
-  return {
-    cpuModel: list[0]?.model ?? 'unknown',
-    cores: list.length,
-    node: process.version,
-    kernel: release(),
-    platform: `${process.platform} ${process.arch}`,
-    loadAverageAtStart: loadavg(),
-    pinned,
-  };
-}
 
 /** A side's allocation for the per-run line: heap and ArrayBuffer bytes per call. */
 function allocText(alloc: AllocFigures): string {
@@ -53,8 +27,66 @@ function allocText(alloc: AllocFigures): string {
   );
 }
 
-const shellWord = (word: string): string =>
-  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+/** One run of the matrix, in the order they run. */
+export interface RpcPlannedRun {
+  readonly repeat: number;
+  readonly callers: number;
+  readonly stack: RpcStack;
+}
+
+/** Every run of `command`: repeats × caller counts × stacks, the stack order rotating per repeat. */
+export function rpcPlan(command: RpcCommand): RpcPlannedRun[] {
+  const plan: RpcPlannedRun[] = [];
+  const { stacks } = command;
+  for (let repeat = 1; repeat <= command.repeats; repeat++) {
+    for (const callers of command.callers) {
+      for (let index = 0; index < stacks.length; index++) {
+        plan.push({ repeat, callers, stack: stacks[(index + repeat - 1) % stacks.length]! });
+      }
+    }
+  }
+  return plan;
+}
+
+/** The options every run of `command` shares (builds the native load generator if needed). */
+export function rpcRunOptions(command: RpcCommand, pinned: boolean): RpcRunOptions {
+  return {
+    connections: command.connections,
+    payloadSize: command.payloadSize,
+    warmupMs: command.warmupMs,
+    durationMs: command.durationMs,
+    timeoutMs: command.timeoutMs,
+    pinned,
+    ...(command.stacks.includes('netpoll-native-load') ? { loadgenPath: ensureRpcLoadgen() } : {}),
+  };
+}
+
+/** The line printed after one run. */
+export function rpcRunLine(result: RpcRunResult): string {
+  return (
+    `${result.stack}, ${result.callers} callers: server ${result.serverCpuMicrosPerCall.toFixed(2)} µs/call, ` +
+    `client ${result.clientCpuMicrosPerCall.toFixed(2)} µs/call, ${Math.round(result.callsPerSecond)} calls/s, ` +
+    `p50 ${result.p50Micros.toFixed(0)} µs, p99 ${result.p99Micros.toFixed(0)} µs, ${result.errors} errors` +
+    `${result.firstError === undefined ? '' : ` (${result.firstError})`}; ` +
+    `${result.serverAlloc === null ? 'server allocation not measured' : `server ${allocText(result.serverAlloc)}`}` +
+    `${result.clientAlloc === null ? '' : `, client ${allocText(result.clientAlloc)}`}`
+  );
+}
+
+/** Runs every run of `plan` in turn, calling `onRun` after each. */
+export async function runRpcPlan(
+  plan: readonly RpcPlannedRun[],
+  options: RpcRunOptions,
+  onRun: (result: RpcRunResult, run: RpcPlannedRun) => void,
+): Promise<RpcRunResult[]> {
+  const results: RpcRunResult[] = [];
+  for (const run of plan) {
+    const result = await runRpcOnce(run.stack, run.callers, options);
+    results.push(result);
+    onRun(result, run);
+  }
+  return results;
+}
 
 /** Runs `main.js rpc ARGS`; sets process.exitCode. */
 export async function rpcMain(argv: readonly string[]): Promise<void> {
@@ -73,46 +105,17 @@ export async function rpcMain(argv: readonly string[]): Promise<void> {
   const pinned = canPin();
   // The bench itself stays off the servers' CPU.
   if (pinned) pinSelf(1);
-  const options: RpcRunOptions = {
-    connections: command.connections,
-    payloadSize: command.payloadSize,
-    warmupMs: command.warmupMs,
-    durationMs: command.durationMs,
-    timeoutMs: command.timeoutMs,
-    pinned,
-    ...(command.stacks.includes('netpoll-native-load') ? { loadgenPath: ensureRpcLoadgen() } : {}),
-  };
+  const options = rpcRunOptions(command, pinned);
   const machine = describeMachine(pinned);
-  const commandLine = ['node', relative(process.cwd(), process.argv[1]!) || '.', 'rpc', ...argv]
-    .map(shellWord)
-    .join(' ');
+  const commandText = commandLine(['rpc', ...argv]);
   const jsonPath =
     command.json ?? `rpc-bench-${new Date().toISOString().replaceAll(':', '-')}.json`;
-  process.stderr.write(
-    `${commandLine}\n${machine.cpuModel}, ${machine.cores} CPUs, Node ${machine.node}, Linux ${machine.kernel}, ` +
-      `load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}, ` +
-      `${pinned ? 'servers on CPU 0, clients on CPU 1' : 'not pinned'}\n`,
-  );
+  process.stderr.write(`${commandText}\n${machineLine(machine)}\n`);
   const started = new Date().toISOString();
-  const results: RpcRunResult[] = [];
-  const { repeats, stacks } = command;
-  for (let repeat = 1; repeat <= repeats; repeat++) {
-    for (const callers of command.callers) {
-      const order = stacks.map((_, index) => stacks[(index + repeat - 1) % stacks.length]!);
-      for (const stack of order) {
-        const result = await runRpcOnce(stack, callers, options);
-        results.push(result);
-        process.stderr.write(
-          `[${repeat}/${repeats}] ${stack}, ${callers} callers: server ${result.serverCpuMicrosPerCall.toFixed(2)} µs/call, ` +
-            `client ${result.clientCpuMicrosPerCall.toFixed(2)} µs/call, ${Math.round(result.callsPerSecond)} calls/s, ` +
-            `p50 ${result.p50Micros.toFixed(0)} µs, p99 ${result.p99Micros.toFixed(0)} µs, ${result.errors} errors` +
-            `${result.firstError === undefined ? '' : ` (${result.firstError})`}; ` +
-            `server ${allocText(result.serverAlloc)}` +
-            `${result.clientAlloc === null ? '' : `, client ${allocText(result.clientAlloc)}`}\n`,
-        );
-      }
-    }
-  }
+  const { repeats } = command;
+  const results = await runRpcPlan(rpcPlan(command), options, (result, run) => {
+    process.stderr.write(`[${run.repeat}/${repeats}] ${rpcRunLine(result)}\n`);
+  });
   machine.loadAverageAtEnd = loadavg();
   const summaries = summarizeRpc(results);
   const ratios = rpcRatios(summaries);
@@ -125,7 +128,7 @@ export async function rpcMain(argv: readonly string[]): Promise<void> {
     jsonPath,
     `${JSON.stringify(
       {
-        command: commandLine,
+        command: commandText,
         argv: process.argv,
         cwd: process.cwd(),
         machine,

@@ -57,7 +57,12 @@ export interface RpcTarget {
 }
 
 /** The stacks whose ratios are reported, and the baselines they are divided by. */
-const kCompared: readonly RpcStack[] = ['netpoll-mux', 'netpoll-pool', 'netpoll-native-load'];
+const kCompared: readonly RpcStack[] = [
+  'netpoll-mux',
+  'netpoll-pool',
+  'netpoll-native-load',
+  'starter',
+];
 const kBaselines: readonly RpcStack[] = ['net', 'net-pool', 'grpc'];
 
 /** Groups runs by caller count and stack (in the order first seen) and takes medians. */

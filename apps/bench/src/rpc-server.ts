@@ -17,9 +17,13 @@ import { peakRssBytes } from './proc-stat';
 import { startGrpcEchoServer } from './rpc-grpc';
 import { startNetRpcServer } from './rpc-net';
 import { startNetpollEchoServer } from './rpc-netpoll';
+import { startStarterServer } from './rpc-starter';
 
-/** The server implementations; the netpoll-* stacks all run `netpoll`. */
-export const kServerKinds = ['net', 'grpc', 'netpoll'] as const;
+/**
+ * The server implementations; the netpoll-* stacks all run `netpoll`, the `starter` stack apps/echo's
+ * RPC starter (whose calls run in its reactor thread: no allocation figures, see below).
+ */
+export const kServerKinds = ['net', 'grpc', 'netpoll', 'starter'] as const;
 export type ServerKind = (typeof kServerKinds)[number];
 
 /** A message the bench sends a server. */
@@ -29,8 +33,12 @@ export type ServerRequest = { readonly type: 'sample' } | { readonly type: 'stop
 export interface ServerSample {
   readonly cpuMicros: number;
   readonly peakRssBytes: number;
-  /** On every second sample: allocation since the one before. */
-  readonly alloc?: AllocFigures;
+  /**
+   * On every second sample: allocation since the one before; null for the starter, whose calls
+   * run in a reactor thread where this process's main-thread meter sees neither them nor their
+   * allocation.
+   */
+  readonly alloc?: AllocFigures | null;
 }
 
 /** Starts the `kind` echo server on 127.0.0.1, port 0, calling `onCall` for every call served. */
@@ -48,6 +56,8 @@ export function startRpcServer(
       return startGrpcEchoServer({ onCall });
     case 'netpoll':
       return startNetpollEchoServer({ onCall });
+    case 'starter':
+      return startStarterServer();
   }
 }
 
@@ -77,12 +87,18 @@ async function main(kind: string): Promise<void> {
     served += 1;
   });
   let meter: AllocMeter | undefined;
+  let samples = 0;
   process.on('message', (message: ServerRequest) => {
     if (message.type === 'sample') {
       const sample: ServerSample = {
         cpuMicros: cpuMicrosSoFar(),
         peakRssBytes: peakRssBytes(process.pid),
       };
+      samples += 1;
+      if (kind === 'starter') {
+        send({ event: 'sample', ...sample, ...(samples % 2 === 0 ? { alloc: null } : {}) });
+        return;
+      }
       if (meter === undefined) {
         meter = new AllocMeter(() => served);
         meter.start();

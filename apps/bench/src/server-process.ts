@@ -20,10 +20,25 @@ export interface Child {
  * stderr is passed through so failures are visible.
  */
 export function startNode(script: string, args: readonly string[], cpu: number | null): Child {
-  const command = cpu === null ? process.execPath : 'taskset';
-  const argv =
-    cpu === null ? [script, ...args] : ['-c', String(cpu), process.execPath, script, ...args];
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return startProcess(process.execPath, [script, ...args], cpu, script);
+}
+
+/**
+ * Starts `file ...args`, pinned to `cpu` with taskset when one is given (taskset execs it: the
+ * child's pid is the program's). stderr is passed through. `stdin: 'pipe'` gives it a stdin the
+ * harness never writes to, for programs that exit when their stdin closes (the C echo server).
+ */
+export function startProcess(
+  file: string,
+  args: readonly string[],
+  cpu: number | null,
+  name: string = file,
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): Child {
+  const command = cpu === null ? file : 'taskset';
+  const argv = cpu === null ? [...args] : ['-c', String(cpu), file, ...args];
+  const script = name;
+  const child = spawn(command, argv, { stdio: [stdin, 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   // Lines nobody has taken yet: a line printed before its wait starts must not be lost.
   const backlog: string[] = [];

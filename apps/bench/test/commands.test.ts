@@ -30,7 +30,7 @@ describe('main.js', () => {
     [
       '--impls',
       'core,uv',
-      '--impls must be a comma-separated list of distinct values from core, net, net-batched',
+      '--impls must be a comma-separated list of distinct values from core, net, net-batched, c',
     ],
     ['--client', 'c', '--client must be one of core, net'],
   ])('exits 2 naming %s and what it accepts for %s', async (flag, value, message) => {

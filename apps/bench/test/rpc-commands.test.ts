@@ -101,7 +101,15 @@ describe('main.js rpc', () => {
 describe('parseRpcCommand', () => {
   it('applies the defaults: every stack at 100 and 1000 callers, 5 repeats of 4 s, 1 KiB', () => {
     expect(parseRpcCommand([])).toEqual({
-      stacks: ['net', 'net-pool', 'grpc', 'netpoll-mux', 'netpoll-pool', 'netpoll-native-load'],
+      stacks: [
+        'net',
+        'net-pool',
+        'grpc',
+        'netpoll-mux',
+        'netpoll-pool',
+        'netpoll-native-load',
+        'starter',
+      ],
       callers: [100, 1000],
       repeats: 5,
       durationMs: 4000,

@@ -11,6 +11,7 @@ import {
   startNetpollEchoServer,
 } from '../src/rpc-netpoll';
 import { kServerKinds, startRpcServer } from '../src/rpc-server';
+import { messageOf, StarterEchoClient, startStarterServer } from '../src/rpc-starter';
 
 // The net and grpc stacks in this process: their servers answer calls byte for byte, and the
 // callers loop checks every reply.
@@ -84,21 +85,54 @@ describe.each([
   });
 });
 
-describe.each(kServerKinds)('the %s server of rpc-server.js', (kind) => {
-  it('counts every call it serves', async () => {
-    let served = 0;
-    const server = closeAfterTest(
-      await startRpcServer(kind, () => {
-        served += 1;
-      }),
+// The starter's calls run in its reactor thread: it has no per-call hook (tested below instead).
+describe.each(kServerKinds.filter((kind) => kind !== 'starter'))(
+  'the %s server of rpc-server.js',
+  (kind) => {
+    it('counts every call it serves', async () => {
+      let served = 0;
+      const server = closeAfterTest(
+        await startRpcServer(kind, () => {
+          served += 1;
+        }),
+      );
+      let client: EchoCaller;
+      if (kind === 'net') client = await NetRpcClient.connect(server.address, 2);
+      else if (kind === 'grpc') client = await GrpcEchoClient.connect(server.address);
+      else client = NetpollEchoClient.connect(server.address, { transport: 'mux', connections: 2 });
+      closeAfterTest(client);
+      await Promise.all(Array.from({ length: 25 }, () => client.call(randomBytes(100), 5000)));
+      expect(served).toBe(25);
+    });
+  },
+);
+
+describe('the starter stack', () => {
+  it("runs apps/echo's starter server and calls its JSON echo with the payload as ASCII text", async () => {
+    const server = closeAfterTest(await startStarterServer());
+    expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const client = closeAfterTest(StarterEchoClient.connect(server.address, 2));
+    const payloads = [0, 1, 1024, 70_000].map((size) => randomBytes(size));
+    const replies = await Promise.all(payloads.map((payload) => client.call(payload, 5000)));
+    replies.forEach((reply, index) => {
+      expect(reply).toBe(payloads[index]);
+    });
+    const events: string[] = [];
+    const result = await runCallers(
+      client,
+      { callers: 8, payloadSize: 1024, warmupMs: 20, durationMs: 200, timeoutMs: 5000 },
+      (event) => events.push(event.event),
     );
-    let client: EchoCaller;
-    if (kind === 'net') client = await NetRpcClient.connect(server.address, 2);
-    else if (kind === 'grpc') client = await GrpcEchoClient.connect(server.address);
-    else client = NetpollEchoClient.connect(server.address, { transport: 'mux', connections: 2 });
-    closeAfterTest(client);
-    await Promise.all(Array.from({ length: 25 }, () => client.call(randomBytes(100), 5000)));
-    expect(served).toBe(25);
+    expect(events).toEqual(['start', 'end']);
+    expect(result.calls).toBeGreaterThan(0);
+    expect(result.errors).toBe(0);
+    expect(result.mismatches).toBe(0);
+  }, 30_000);
+
+  it('turns a payload into one ASCII character per byte', () => {
+    const text = messageOf(Buffer.from([0, 1, 63, 64, 255]));
+    expect(text).toBe('AB_A_');
+    expect(messageOf(randomBytes(1024))).toMatch(/^[\w-]{1024}$/);
   });
 });
 
