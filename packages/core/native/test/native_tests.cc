@@ -570,6 +570,70 @@ void TestNoFdLeak() {
   CHECK(CountOpenFds() == baseline);
 }
 
+// Found by framing_fuzzer. A frame no larger than one read whose first part
+// was read (and carried) must find room once the rest arrives: the read asks
+// for a slab that holds the whole frame, not the carried bytes plus a full
+// minimum read, which no slab may have. Sizes as JS sets them up: two 16 KiB
+// slabs (the smallest inboundSlabSize), default read limits, maxFrameSize
+// 16000 (a frame fits a slab, so no frame-sized slab is added), and a pool
+// that grows by 16 KiB slabs when native asks. Before the fix the read parked
+// for a slab of 14000 + 4096 bytes that never comes, and the frame never
+// arrived.
+void TestCarriedFrameFitsItsSlab() {
+  Harness harness(16 << 10, 2);
+  netpoll::Framing framing;
+  framing.header_size = 4;
+  framing.max_frame = 16000;
+  Pair pair = Connect(&harness, framing);
+  std::string frame("\0\0\x3e\x80", 4);  // 16000
+  for (int i = 0; i < 16000; ++i) frame.push_back(static_cast<char>('a' + i % 26));
+  std::vector<uint8_t> output(frame.begin(), frame.end());
+  const int output_slab = harness.reactor.AddSlab(output.data(), output.size(), false);
+  CHECK(output_slab >= 0);
+  std::vector<std::vector<uint8_t>> grown;
+  grown.reserve(4);
+  std::vector<const uint8_t*> memory(L::kMaxSlabs, nullptr);  // by slab index
+  for (size_t i = 0; i < harness.slabs.size(); ++i) memory[i] = harness.slabs[i].data();
+  std::string received;
+  size_t seen = 0;
+  auto consume = [&](const std::vector<Harness::Record>& records) {
+    // JS grows the pool by a slab of inboundSlabSize when native asks.
+    if ((harness.control[L::kHeaderFlags] & L::kBatchFlagNeedSlab) != 0 && grown.size() < 4) {
+      grown.emplace_back(16 << 10);
+      const int index = harness.reactor.AddSlab(grown.back().data(), grown.back().size(), true);
+      CHECK(index >= 0);
+      if (index >= 0) memory[static_cast<size_t>(index)] = grown.back().data();
+    }
+    for (; seen < records.size(); ++seen) {
+      const Harness::Record& record = records[seen];
+      if (record.kind != L::kRecordData || record.fd != pair.server) continue;
+      const uint8_t* slab = memory[static_cast<size_t>(record.slab)];
+      received.append(reinterpret_cast<const char*>(slab) + record.a,
+                      static_cast<size_t>(record.b));
+    }
+  };
+  // The first 14000 bytes are read and carried (no whole frame yet).
+  harness.Submit(L::kSubmitWrite, output_slab, pair.client, 0, 14000);
+  harness.DrainUntil([&](const std::vector<Harness::Record>& records) {
+    consume(records);
+    return harness.stats[L::kStatBytesRead] >= 14000;
+  });
+  CHECK(harness.stats[L::kStatBytesRead] == 14000);
+  CHECK(received.empty());
+  harness.Submit(L::kSubmitWrite, output_slab, pair.client, 14000,
+                 static_cast<int>(frame.size()) - 14000);
+  seen = 0;
+  harness.DrainUntil([&](const std::vector<Harness::Record>& records) {
+    consume(records);
+    return received.size() >= frame.size();
+  });
+  CHECK(received == frame);
+  CHECK(harness.reactor.stalled_count() == 0);
+  CHECK(harness.reactor.Close(pair.server) == 0);
+  CHECK(harness.reactor.Close(pair.client) == 0);
+  CHECK(harness.reactor.Close(pair.listener) == 0);
+}
+
 // Ordinary reads use the smallest free slab, so a slab sized for whole large
 // frames (native framing) is touched only when nothing smaller is free, and
 // reading moves back to the small slab as soon as it is free again.
@@ -709,6 +773,8 @@ int main() {
       {"reset while blocked", TestResetWhileBlocked},
       {"read stall on exhausted slabs, then resume", TestReadStallResume},
       {"smallest free slab first", TestSmallestSlabFirst},
+      {"a carried frame fits its slab (no stall for min_read beyond it)",
+       TestCarriedFrameFitsItsSlab},
       {"accept back-off", TestAcceptBackoff},
       {"no fd leak", TestNoFdLeak},
       {"adopted listener shares the accept queue", TestAdoptListener},
