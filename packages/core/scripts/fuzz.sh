@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds="${NETPOLL_FUZZ_SECONDS:-60}"
-all=(framing_fuzzer)
+all=(framing_fuzzer reactor_input_fuzzer)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 build=build-fuzz

@@ -349,6 +349,22 @@ class Engine {
     return records;
   }
 
+  // Queues a submission (a write or a close) as JS does; the next Drain
+  // processes it first.
+  void Submit(int op, int slab, int fd, int a, int b) {
+    const int index = control_[L::kHeaderSubmitCount]++;
+    FUZZ_CHECK(index < L::kMaxSubmits);
+    int32_t* entry = control_.data() + L::kSubmitBase + index * L::kRecordInts;
+    entry[0] = op | (slab << 8);
+    entry[1] = fd;
+    entry[2] = a;
+    entry[3] = b;
+  }
+
+  int32_t FdFlags(int fd) const {
+    return fd_state_[static_cast<size_t>(fd) * L::kFdStateInts + L::kFdFlags];
+  }
+
   // The bytes of a data record (valid until the next Drain unless retained).
   const uint8_t* Bytes(const Record& record) const {
     return slabs_[static_cast<size_t>(record.slab)]->data() + record.a;
