@@ -133,7 +133,7 @@ int Reactor::ResumeStalledReads() {
     connection->stalled = false;
     --stalled_count_;
     ++resumed;
-    SetInterest(connection, connection->interest | ReadInterest(connection));
+    SetReadInterest(connection, connection->interest | ReadInterest(connection));
   }
   stalled_.resize(kept);
   Count(kStatReadResumes, resumed);

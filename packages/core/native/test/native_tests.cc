@@ -634,6 +634,67 @@ void TestCarriedFrameFitsItsSlab() {
   CHECK(harness.reactor.Close(pair.listener) == 0);
 }
 
+// Found by reactor_input_fuzzer. A Unix peer that sends and then closes while
+// the connection's reading is paused (readHighWaterMark, pauseRead()) makes
+// epoll report EPOLLHUP, which no interest mask filters out. The hang-up must
+// wait until reading resumes and the input before it is read: before the fix
+// it was reported at once and the bytes still in the kernel were lost (TCP
+// peers were not affected: their FIN alone raises no EPOLLHUP).
+void TestUnixPeerCloseWhilePausedLosesNothing() {
+  Harness harness;
+  const std::string path = "/tmp/netpoll-paused-" + std::to_string(getpid()) + ".sock";
+  unlink(path.c_str());
+  const int listener = harness.reactor.Listen({netpoll::kFamilyUnix, path, 0}, 16);
+  CHECK(listener >= 0);
+  CHECK(harness.reactor.SetReading(listener, true) == 0);
+  const int peer = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  CHECK(connect(peer, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  int server = -1;
+  for (const auto& record : harness.DrainUntil([](const std::vector<Harness::Record>& seen) {
+         return Harness::Has(seen, L::kRecordAccept);
+       })) {
+    if (record.kind == L::kRecordAccept) server = record.fd;
+  }
+  CHECK(server >= 0);
+  CHECK(harness.reactor.SetReading(server, false) == 0);
+  CHECK(send(peer, "last words", 10, 0) == 10);
+  close(peer);
+  // While paused: nothing, neither the data nor the hang-up.
+  auto paused = harness.TickUntil([](const std::vector<Harness::Record>&) { return false; }, 100);
+  CHECK(!Harness::Has(paused, L::kRecordHangup, server));
+  CHECK(!Harness::Has(paused, L::kRecordData, server));
+  // Resumed: every byte, then EOF.
+  CHECK(harness.reactor.SetReading(server, true) == 0);
+  std::string received;
+  bool eof = false;
+  harness.DrainUntil([&](const std::vector<Harness::Record>& seen) {
+    received.clear();
+    for (const auto& record : seen) {
+      if (record.fd != server) continue;
+      if (record.kind == L::kRecordData) {
+        CHECK(!eof);
+        received.append(
+            reinterpret_cast<const char*>(harness.slabs[static_cast<size_t>(record.slab)].data()) +
+                record.a,
+            static_cast<size_t>(record.b));
+      }
+      if (record.kind == L::kRecordHangup) {
+        CHECK(record.a == 0);
+        eof = true;
+      }
+    }
+    return eof;
+  });
+  CHECK(eof);
+  CHECK(received == "last words");
+  CHECK(harness.reactor.Close(server) == 0);
+  CHECK(harness.reactor.Close(listener) == 0);
+  unlink(path.c_str());
+}
+
 // Ordinary reads use the smallest free slab, so a slab sized for whole large
 // frames (native framing) is touched only when nothing smaller is free, and
 // reading moves back to the small slab as soon as it is free again.
@@ -775,6 +836,8 @@ int main() {
       {"smallest free slab first", TestSmallestSlabFirst},
       {"a carried frame fits its slab (no stall for min_read beyond it)",
        TestCarriedFrameFitsItsSlab},
+      {"a Unix peer closing while reading is paused loses nothing",
+       TestUnixPeerCloseWhilePausedLosesNothing},
       {"accept back-off", TestAcceptBackoff},
       {"no fd leak", TestNoFdLeak},
       {"adopted listener shares the accept queue", TestAdoptListener},
