@@ -194,6 +194,9 @@ void Reactor::ReadOnce(Connection* connection) {
     slab.offset += total;
   } else {
     EmitFrames(connection, slab_index, total);
+    // An oversized header ended the input (and unregistered the connection):
+    // its frame-too-large record is the last one, no input-end follows.
+    if (!connection->registered) return;
   }
   if (connection->read_budget >= 0) ConsumeBudget(connection, static_cast<size_t>(count));
 }

@@ -695,6 +695,37 @@ void TestUnixPeerCloseWhilePausedLosesNothing() {
   unlink(path.c_str());
 }
 
+// Found by reactor_input_fuzzer. An oversized header ends the connection's
+// input with a frame-too-large record and nothing after it, also when its
+// input had been ended (EndInput) and the read that found it used up the
+// budget: before the fix an input-end record followed, and JS emitted
+// 'shutdown' on a connection that had just failed.
+void TestFrameTooLargeEndsAnEndedInput() {
+  Harness harness;
+  netpoll::Framing framing;
+  framing.header_size = 4;
+  framing.max_frame = 10;
+  Pair pair = Connect(&harness, framing);
+  CHECK(harness.reactor.SetReading(pair.server, false) == 0);
+  harness.Write(pair.client, std::string("\0\0\1\0", 4));
+  harness.reactor.ProcessSubmissions();
+  int unread = 0;
+  for (int i = 0; i < 100 && unread < 4; ++i) {
+    WaitReadable(pair.server, 10);
+    unread = netpoll::UnreadBytes(pair.server);
+  }
+  CHECK(harness.reactor.EndInput(pair.server) == 4);
+  CHECK(harness.reactor.SetReading(pair.server, true) == 0);
+  auto records = harness.DrainUntil([&](const std::vector<Harness::Record>& seen) {
+    return Harness::Has(seen, L::kRecordFrameTooLarge, pair.server);
+  });
+  CHECK(Harness::Has(records, L::kRecordFrameTooLarge, pair.server));
+  CHECK(!Harness::Has(records, L::kRecordInputEnd, pair.server));
+  CHECK(harness.reactor.Close(pair.server) == 0);
+  CHECK(harness.reactor.Close(pair.client) == 0);
+  CHECK(harness.reactor.Close(pair.listener) == 0);
+}
+
 // Ordinary reads use the smallest free slab, so a slab sized for whole large
 // frames (native framing) is touched only when nothing smaller is free, and
 // reading moves back to the small slab as soon as it is free again.
@@ -838,6 +869,8 @@ int main() {
        TestCarriedFrameFitsItsSlab},
       {"a Unix peer closing while reading is paused loses nothing",
        TestUnixPeerCloseWhilePausedLosesNothing},
+      {"frame-too-large ends an ended input (no input-end after it)",
+       TestFrameTooLargeEndsAnEndedInput},
       {"accept back-off", TestAcceptBackoff},
       {"no fd leak", TestNoFdLeak},
       {"adopted listener shares the accept queue", TestAdoptListener},
