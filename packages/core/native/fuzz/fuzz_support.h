@@ -339,6 +339,8 @@ class Engine {
       FUZZ_CHECK(record.kind >= L::kRecordData && record.kind <= L::kRecordInputEnd);
       if (record.kind == L::kRecordData) {
         FUZZ_CHECK(record.slab >= 0 && static_cast<size_t>(record.slab) < slabs_.size());
+        FUZZ_CHECK_MSG(slabs_[static_cast<size_t>(record.slab)] != nullptr,
+                       "a data record in an outbound slab");
         const SlabMemory& slab = *slabs_[static_cast<size_t>(record.slab)];
         FUZZ_CHECK(record.a >= 0 && record.b > 0);
         FUZZ_CHECK(static_cast<size_t>(record.a) + static_cast<size_t>(record.b) <= slab.size());
@@ -398,6 +400,16 @@ class Engine {
 
   void ReleaseAll() { Release(retained_.size()); }
 
+  // JS's outbound memory (reactor.ts, #registerOutbound). Inbound and outbound
+  // slabs share the reactor's index space, so it takes a place in slabs_
+  // (empty: never an inbound slab, never holds a data record).
+  int AddOutboundSlab(uint8_t* data, size_t size) {
+    slabs_.push_back(nullptr);
+    const int index = reactor_.AddSlab(data, size, false);
+    FUZZ_CHECK(index == static_cast<int>(slabs_.size()) - 1);
+    return index;
+  }
+
  private:
   static constexpr int kMaxFds = 4096;
 
@@ -415,14 +427,17 @@ class Engine {
 
   bool HasSlabOf(size_t size) const {
     for (const auto& slab : slabs_) {
-      if (slab->size() >= size) return true;
+      if (slab != nullptr && slab->size() >= size) return true;
     }
     return false;
   }
 
   bool FreeSlabOf(size_t size) const {
     for (size_t i = 0; i < slabs_.size(); ++i) {
-      if (slabs_[i]->size() >= size && control_[L::kSlabRefBase + i] == 0) return true;
+      if (slabs_[i] != nullptr && slabs_[i]->size() >= size &&
+          control_[L::kSlabRefBase + i] == 0) {
+        return true;
+      }
     }
     return false;
   }
@@ -439,7 +454,7 @@ class Engine {
   std::vector<int32_t> control_;
   std::vector<int32_t> fd_state_;
   std::vector<double> stats_;
-  std::vector<std::unique_ptr<SlabMemory>> slabs_;
+  std::vector<std::unique_ptr<SlabMemory>> slabs_;  // by reactor index; null: outbound
   std::vector<Held> retained_;
   size_t frame_bytes_ = 0;
   size_t grown_ = 0;

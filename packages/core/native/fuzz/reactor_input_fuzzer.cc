@@ -254,7 +254,7 @@ void FuzzOne(const uint8_t* data, size_t size) {
     } else {
       input.Skip(2);
     }
-    conn.linger_ms = (setup & 0x10) != 0 ? 20 : 0;
+    conn.linger_ms = (setup & 0x10) != 0 ? 5 : 0;
     const std::pair<int, int> pair = engine.Accept(conn.framing);
     conn.peer = pair.first;
     conn.server = pair.second;
@@ -262,7 +262,7 @@ void FuzzOne(const uint8_t* data, size_t size) {
   // JS's outbound memory: the pattern, registered once.
   std::vector<uint8_t> outbound(4096);
   for (size_t i = 0; i < outbound.size(); ++i) outbound[i] = OutputByte(i);
-  const int outbound_slab = engine.reactor().AddSlab(outbound.data(), outbound.size(), false);
+  const int outbound_slab = engine.AddOutboundSlab(outbound.data(), outbound.size());
   FUZZ_CHECK(outbound_slab >= 0);
 
   Program program(&engine, &conns);
@@ -361,13 +361,13 @@ void FuzzOne(const uint8_t* data, size_t size) {
   program.set_retain(false);
   engine.ReleaseAll();
   for (Conn& conn : conns) {
-    if (conn.js_closed) continue;
-    if (conn.paused) FUZZ_CHECK(engine.reactor().SetReading(conn.server, true) == 0);
-    conn.paused = false;
     if (conn.peer >= 0 && !conn.peer_shut) {
       FUZZ_CHECK(shutdown(conn.peer, SHUT_WR) == 0);
       conn.peer_shut = true;
     }
+    if (conn.js_closed) continue;
+    if (conn.paused) FUZZ_CHECK(engine.reactor().SetReading(conn.server, true) == 0);
+    conn.paused = false;
   }
   auto ended = [](const Conn& conn) {
     if (conn.js_closed) return !conn.lingering || conn.linger_done;
