@@ -207,8 +207,19 @@ int Reactor::SetReading(int fd, bool reading) {
   connection->reading = reading;
   if (connection->paused_accept) return 0;
   // A stalled connection keeps its read interest off until a slab is free.
-  SetInterest(connection, (connection->interest & ~kPollReadable) | ReadInterest(connection));
+  SetReadInterest(connection, (connection->interest & ~kPollReadable) | ReadInterest(connection));
   return 0;
+}
+
+// SetInterest for a change of read interest: a connection whose hang-up was
+// parked while it was not reading is watched again once it reads again.
+void Reactor::SetReadInterest(Connection* connection, uint32_t interest) {
+  if (connection->hup_parked && (interest & kPollReadable) != 0) {
+    connection->hup_parked = false;
+    Watch(connection, interest);
+    return;
+  }
+  SetInterest(connection, interest);
 }
 
 uint32_t Reactor::ReadInterest(const Connection* connection) const {
@@ -375,9 +386,23 @@ void Reactor::OnStreamReady(Connection* connection, uint32_t events) {
     return;
   }
   if (events & (kPollHangup | kPollError)) {
-    // A hang-up without readable data (or while reading is paused): report
-    // it with the socket's pending error, if any, and stop watching.
-    Hangup(connection, PendingSocketError(connection->fd));
+    // A hang-up without readable data, or while not reading: reported with
+    // the socket's pending error, if any, and the fd is no longer watched.
+    // But epoll reports EPOLLHUP whatever the interest (a Unix peer's close
+    // raises it; a TCP FIN alone does not), so while reading is paused or
+    // parked, input sent before a clean close may still be unread: the
+    // hang-up then waits until reading resumes and that input is read, and
+    // meanwhile the fd is not watched (the level-triggered hang-up would
+    // spin).
+    const int error = PendingSocketError(connection->fd);
+    if (error == 0 && (events & kPollError) == 0 && !connection->peer_eof &&
+        connection->read_budget != 0 && UnreadBytes(connection->fd) > 0) {
+      if (connection->registered) poller_.Remove(connection->fd, connection->interest);
+      connection->registered = false;
+      connection->hup_parked = true;
+      return;
+    }
+    Hangup(connection, error);
   }
 }
 

@@ -179,6 +179,8 @@ class Reactor {
     bool paused_accept = false;  // listener backed off
     bool stalled = false;        // read parked: no inbound slab was free
     bool peer_eof = false;       // read returned 0: the peer sends nothing more
+    bool hup_parked = false;     // hung up while not reading, input unread: unwatched until
+                                 // reading resumes (see OnStreamReady)
     bool failed = false;         // the socket reported an error (reset)
     bool lingering = false;      // closed by JS, finishing what the peer is owed
     bool write_shut = false;     // shutdown(SHUT_WR) done while lingering
@@ -226,6 +228,7 @@ class Reactor {
   void Hangup(Connection* connection, int error);
   void ConsumeBudget(Connection* connection, size_t count);
   void Watch(Connection* connection, uint32_t interest);
+  void SetReadInterest(Connection* connection, uint32_t interest);
 
   // Lingering close (see the file comment).
   bool OwesPeer(Connection* connection) const;

@@ -133,7 +133,7 @@ int Reactor::ResumeStalledReads() {
     connection->stalled = false;
     --stalled_count_;
     ++resumed;
-    SetInterest(connection, connection->interest | ReadInterest(connection));
+    SetReadInterest(connection, connection->interest | ReadInterest(connection));
   }
   stalled_.resize(kept);
   Count(kStatReadResumes, resumed);
@@ -152,7 +152,12 @@ void Reactor::ReadOnce(Connection* connection) {
     ReadIntoCarry(connection, frame_size);
     return;
   }
-  const size_t need = carried + limits_.min_read;
+  // Room for a useful read past the carried bytes, but never more than the
+  // whole frame when its length is known: JS guarantees a slab that holds a
+  // whole frame (header + maxFrameSize), not one that holds a frame plus
+  // min_read, so asking for more could park this read for good.
+  size_t need = carried + limits_.min_read;
+  if (frame_size > 0 && need > frame_size) need = frame_size;
   int slab_index = EnsureSlab(need);
   if (slab_index < 0) {
     // Only slabs used earlier in this batch are free: the connection stays
@@ -189,6 +194,9 @@ void Reactor::ReadOnce(Connection* connection) {
     slab.offset += total;
   } else {
     EmitFrames(connection, slab_index, total);
+    // An oversized header ended the input (and unregistered the connection):
+    // its frame-too-large record is the last one, no input-end follows.
+    if (!connection->registered) return;
   }
   if (connection->read_budget >= 0) ConsumeBudget(connection, static_cast<size_t>(count));
 }

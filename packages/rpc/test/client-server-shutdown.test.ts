@@ -217,6 +217,23 @@ describe('GOAWAY', () => {
     });
   });
 
+  // Found by the rpc fuzz run (test/fuzz): a peer that answers every connection with GOAWAY
+  // naming nothing read made a call with no deadline re-dial and resend forever.
+  it('stops resending a call no server reads after a bounded number of attempts', async () => {
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind !== Kind.REQUEST) return;
+      connection.send({ kind: Kind.GOAWAY, seq: 0, payload: bytes('') });
+      connection.socket.end();
+    });
+    const client = startClient(raw.address, { connections: 1, timeout: 0 });
+    const result = await within(outcome(client.call('m', bytes('x'))), 5000, 'the call');
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NETPOLL_RPC_UNAVAILABLE', processed: false },
+    });
+    expect(raw.requests()).toHaveLength(5);
+  });
+
   it('sends nothing more on a connection after a reply marked CLOSING', async () => {
     const raw = await startRawServer((connection, message) => {
       if (message.kind === Kind.REQUEST) {

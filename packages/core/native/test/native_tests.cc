@@ -570,6 +570,162 @@ void TestNoFdLeak() {
   CHECK(CountOpenFds() == baseline);
 }
 
+// Found by framing_fuzzer. A frame no larger than one read whose first part
+// was read (and carried) must find room once the rest arrives: the read asks
+// for a slab that holds the whole frame, not the carried bytes plus a full
+// minimum read, which no slab may have. Sizes as JS sets them up: two 16 KiB
+// slabs (the smallest inboundSlabSize), default read limits, maxFrameSize
+// 16000 (a frame fits a slab, so no frame-sized slab is added), and a pool
+// that grows by 16 KiB slabs when native asks. Before the fix the read parked
+// for a slab of 14000 + 4096 bytes that never comes, and the frame never
+// arrived.
+void TestCarriedFrameFitsItsSlab() {
+  Harness harness(16 << 10, 2);
+  netpoll::Framing framing;
+  framing.header_size = 4;
+  framing.max_frame = 16000;
+  Pair pair = Connect(&harness, framing);
+  std::string frame("\0\0\x3e\x80", 4);  // 16000
+  for (int i = 0; i < 16000; ++i) frame.push_back(static_cast<char>('a' + i % 26));
+  std::vector<uint8_t> output(frame.begin(), frame.end());
+  const int output_slab = harness.reactor.AddSlab(output.data(), output.size(), false);
+  CHECK(output_slab >= 0);
+  std::vector<std::vector<uint8_t>> grown;
+  grown.reserve(4);
+  std::vector<const uint8_t*> memory(L::kMaxSlabs, nullptr);  // by slab index
+  for (size_t i = 0; i < harness.slabs.size(); ++i) memory[i] = harness.slabs[i].data();
+  std::string received;
+  size_t seen = 0;
+  auto consume = [&](const std::vector<Harness::Record>& records) {
+    // JS grows the pool by a slab of inboundSlabSize when native asks.
+    if ((harness.control[L::kHeaderFlags] & L::kBatchFlagNeedSlab) != 0 && grown.size() < 4) {
+      grown.emplace_back(16 << 10);
+      const int index = harness.reactor.AddSlab(grown.back().data(), grown.back().size(), true);
+      CHECK(index >= 0);
+      if (index >= 0) memory[static_cast<size_t>(index)] = grown.back().data();
+    }
+    for (; seen < records.size(); ++seen) {
+      const Harness::Record& record = records[seen];
+      if (record.kind != L::kRecordData || record.fd != pair.server) continue;
+      const uint8_t* slab = memory[static_cast<size_t>(record.slab)];
+      received.append(reinterpret_cast<const char*>(slab) + record.a,
+                      static_cast<size_t>(record.b));
+    }
+  };
+  // The first 14000 bytes are read and carried (no whole frame yet).
+  harness.Submit(L::kSubmitWrite, output_slab, pair.client, 0, 14000);
+  harness.DrainUntil([&](const std::vector<Harness::Record>& records) {
+    consume(records);
+    return harness.stats[L::kStatBytesRead] >= 14000;
+  });
+  CHECK(harness.stats[L::kStatBytesRead] == 14000);
+  CHECK(received.empty());
+  harness.Submit(L::kSubmitWrite, output_slab, pair.client, 14000,
+                 static_cast<int>(frame.size()) - 14000);
+  seen = 0;
+  harness.DrainUntil([&](const std::vector<Harness::Record>& records) {
+    consume(records);
+    return received.size() >= frame.size();
+  });
+  CHECK(received == frame);
+  CHECK(harness.reactor.stalled_count() == 0);
+  CHECK(harness.reactor.Close(pair.server) == 0);
+  CHECK(harness.reactor.Close(pair.client) == 0);
+  CHECK(harness.reactor.Close(pair.listener) == 0);
+}
+
+// Found by reactor_input_fuzzer. A Unix peer that sends and then closes while
+// the connection's reading is paused (readHighWaterMark, pauseRead()) makes
+// epoll report EPOLLHUP, which no interest mask filters out. The hang-up must
+// wait until reading resumes and the input before it is read: before the fix
+// it was reported at once and the bytes still in the kernel were lost (TCP
+// peers were not affected: their FIN alone raises no EPOLLHUP).
+void TestUnixPeerCloseWhilePausedLosesNothing() {
+  Harness harness;
+  const std::string path = "/tmp/netpoll-paused-" + std::to_string(getpid()) + ".sock";
+  unlink(path.c_str());
+  const int listener = harness.reactor.Listen({netpoll::kFamilyUnix, path, 0}, 16);
+  CHECK(listener >= 0);
+  CHECK(harness.reactor.SetReading(listener, true) == 0);
+  const int peer = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  CHECK(connect(peer, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  int server = -1;
+  for (const auto& record : harness.DrainUntil([](const std::vector<Harness::Record>& seen) {
+         return Harness::Has(seen, L::kRecordAccept);
+       })) {
+    if (record.kind == L::kRecordAccept) server = record.fd;
+  }
+  CHECK(server >= 0);
+  CHECK(harness.reactor.SetReading(server, false) == 0);
+  CHECK(send(peer, "last words", 10, 0) == 10);
+  close(peer);
+  // While paused: nothing, neither the data nor the hang-up.
+  auto paused = harness.TickUntil([](const std::vector<Harness::Record>&) { return false; }, 100);
+  CHECK(!Harness::Has(paused, L::kRecordHangup, server));
+  CHECK(!Harness::Has(paused, L::kRecordData, server));
+  // Resumed: every byte, then EOF.
+  CHECK(harness.reactor.SetReading(server, true) == 0);
+  std::string received;
+  bool eof = false;
+  harness.DrainUntil([&](const std::vector<Harness::Record>& seen) {
+    received.clear();
+    for (const auto& record : seen) {
+      if (record.fd != server) continue;
+      if (record.kind == L::kRecordData) {
+        CHECK(!eof);
+        received.append(
+            reinterpret_cast<const char*>(harness.slabs[static_cast<size_t>(record.slab)].data()) +
+                record.a,
+            static_cast<size_t>(record.b));
+      }
+      if (record.kind == L::kRecordHangup) {
+        CHECK(record.a == 0);
+        eof = true;
+      }
+    }
+    return eof;
+  });
+  CHECK(eof);
+  CHECK(received == "last words");
+  CHECK(harness.reactor.Close(server) == 0);
+  CHECK(harness.reactor.Close(listener) == 0);
+  unlink(path.c_str());
+}
+
+// Found by reactor_input_fuzzer. An oversized header ends the connection's
+// input with a frame-too-large record and nothing after it, also when its
+// input had been ended (EndInput) and the read that found it used up the
+// budget: before the fix an input-end record followed, and JS emitted
+// 'shutdown' on a connection that had just failed.
+void TestFrameTooLargeEndsAnEndedInput() {
+  Harness harness;
+  netpoll::Framing framing;
+  framing.header_size = 4;
+  framing.max_frame = 10;
+  Pair pair = Connect(&harness, framing);
+  CHECK(harness.reactor.SetReading(pair.server, false) == 0);
+  harness.Write(pair.client, std::string("\0\0\1\0", 4));
+  harness.reactor.ProcessSubmissions();
+  int unread = 0;
+  for (int i = 0; i < 100 && unread < 4; ++i) {
+    WaitReadable(pair.server, 10);
+    unread = netpoll::UnreadBytes(pair.server);
+  }
+  CHECK(harness.reactor.EndInput(pair.server) == 4);
+  CHECK(harness.reactor.SetReading(pair.server, true) == 0);
+  auto records = harness.DrainUntil([&](const std::vector<Harness::Record>& seen) {
+    return Harness::Has(seen, L::kRecordFrameTooLarge, pair.server);
+  });
+  CHECK(Harness::Has(records, L::kRecordFrameTooLarge, pair.server));
+  CHECK(!Harness::Has(records, L::kRecordInputEnd, pair.server));
+  CHECK(harness.reactor.Close(pair.server) == 0);
+  CHECK(harness.reactor.Close(pair.client) == 0);
+  CHECK(harness.reactor.Close(pair.listener) == 0);
+}
+
 // Ordinary reads use the smallest free slab, so a slab sized for whole large
 // frames (native framing) is touched only when nothing smaller is free, and
 // reading moves back to the small slab as soon as it is free again.
@@ -709,6 +865,12 @@ int main() {
       {"reset while blocked", TestResetWhileBlocked},
       {"read stall on exhausted slabs, then resume", TestReadStallResume},
       {"smallest free slab first", TestSmallestSlabFirst},
+      {"a carried frame fits its slab (no stall for min_read beyond it)",
+       TestCarriedFrameFitsItsSlab},
+      {"a Unix peer closing while reading is paused loses nothing",
+       TestUnixPeerCloseWhilePausedLosesNothing},
+      {"frame-too-large ends an ended input (no input-end after it)",
+       TestFrameTooLargeEndsAnEndedInput},
       {"accept back-off", TestAcceptBackoff},
       {"no fd leak", TestNoFdLeak},
       {"adopted listener shares the accept queue", TestAdoptListener},

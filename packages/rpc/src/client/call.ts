@@ -6,7 +6,13 @@
 import type { ConnectionReader } from '@netpoll/core';
 import { type Deadlined, now } from '../deadline-heap';
 import { clientCallChannel } from '../diagnostics';
-import { canceledError, type RpcError, serializationError, timeoutError } from '../errors';
+import {
+  canceledError,
+  type RpcError,
+  serializationError,
+  timeoutError,
+  unavailableError,
+} from '../errors';
 import { rawSerializer, type Serializer } from '../serializers';
 import type { ClientConnection } from './client-connection';
 
@@ -30,6 +36,14 @@ export interface CallTrace {
 }
 
 const kNoBytes = Buffer.alloc(0);
+
+/**
+ * The most times one call is written. A call no server read (written after the seq of a GOAWAY)
+ * is sent again transparently up to this: a server, or something in front of it, that answers
+ * every connection with a GOAWAY naming nothing read would otherwise have the call re-dial and
+ * resend at once, thousands of times a second, until its deadline, or forever without one.
+ */
+export const kMaxAttempts = 5;
 
 export class Call implements Deadlined {
   readonly method: string;
@@ -194,6 +208,27 @@ export class Call implements Deadlined {
   wrote(): void {
     this.#writtenBefore = this.written;
     this.written = true;
+  }
+
+  /**
+   * The attempt that ended provably did not run (never read before a GOAWAY): sent again, or,
+   * after {@link kMaxAttempts}, failed with `ERR_NETPOLL_RPC_UNAVAILABLE` (processed only if an
+   * earlier attempt may have run).
+   */
+  unread(): void {
+    if (this.settled) return;
+    if (this.attempts < kMaxAttempts) {
+      this.retry(false);
+      return;
+    }
+    this.written = this.#writtenBefore;
+    this.connection = null;
+    this.fail(
+      unavailableError(
+        `no server read the call in ${this.attempts} attempts (GOAWAY)`,
+        this.written,
+      ),
+    );
   }
 
   /**

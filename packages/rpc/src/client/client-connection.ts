@@ -329,7 +329,7 @@ export class ClientConnection {
     for (const call of calls) {
       call.connection = null;
       const neverRead = goaway >= 0 && call.seq > goaway;
-      if (neverRead) call.retry(false);
+      if (neverRead) call.unread();
       else if (call.idempotent && call.attempts < 2) call.retry(true);
       else call.fail(reason);
     }
