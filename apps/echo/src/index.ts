@@ -39,6 +39,7 @@ export {
   kLogLevels,
   type Logger,
   type LogLevel,
+  logCallFailures,
   loggingInterceptor,
 } from './server/logger';
 export {

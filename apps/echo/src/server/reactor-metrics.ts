@@ -9,7 +9,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { getReactorStats, type ReactorStats } from '@netpoll/core';
 import { isNetpollError, RpcStatus, serverCallChannel } from '@netpoll/rpc';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { DurationHistogram } from './duration-histogram';
 import type { CallTally, MetricsMessage, ReactorTally } from './metrics-messages';
 
 /** Latency buckets in seconds: 0.5 ms to 10 s. */
@@ -68,19 +69,28 @@ export function answeredCode(error: unknown): string {
 export function startReactorMetrics(channelName: string): () => void {
   const registry = new Registry();
   const reactor = String(threadId);
-  const calls = new Counter({
+  // Calls are counted per call in plain objects (the tally below) and handed to prom-client only
+  // when it is scraped: its own inc/observe hash the label set on every call.
+  const tally: CallTally = Object.create(null);
+  new Counter({
     name: 'rpc_server_calls_total',
     help: 'calls that reached a handler, by method and answered code (OK for a success)',
     labelNames: ['method', 'code'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const method in tally) {
+        const byCode = tally[method]!;
+        for (const code in byCode) this.inc({ method, code }, byCode[code]!);
+      }
+    },
   });
-  const duration = new Histogram({
-    name: 'rpc_server_call_duration_seconds',
-    help: 'time from the start of a handler to its answer, by method',
-    labelNames: ['method'],
-    buckets: kDurationBuckets,
-    registers: [registry],
-  });
+  const duration = new DurationHistogram(
+    'rpc_server_call_duration_seconds',
+    'time from the start of a handler to its answer, by method',
+    kDurationBuckets,
+  );
+  registry.registerMetric(duration as unknown as Metric);
   const opened = new Counter({
     name: 'netpoll_connections_opened_total',
     help: 'server connections accepted',
@@ -101,14 +111,12 @@ export function startReactorMetrics(channelName: string): () => void {
       [key, new Gauge({ name, help, labelNames: ['reactor'], registers: [registry] })] as const,
   );
 
-  const tally: CallTally = Object.create(null);
   let connections = 0;
   const snapshot = (): ReactorTally => ({ reactor: threadId, connections, calls: tally });
 
   const finish = (trace: CallTrace, code: string): void => {
-    calls.inc({ method: trace.method, code });
     if (trace.startedAt !== undefined) {
-      duration.observe({ method: trace.method }, (performance.now() - trace.startedAt) / 1000);
+      duration.observe(trace.method, (performance.now() - trace.startedAt) / 1000);
     }
     tally[trace.method] ??= Object.create(null) as Record<string, number>;
     const byCode = tally[trace.method]!;

@@ -9,7 +9,7 @@ import { WorkerPool } from '@netpoll/gopool';
 import type { Interceptor } from '@netpoll/rpc';
 import { kServiceName } from '../service/echo-api';
 import { createEchoService } from '../service/echo-service';
-import { createLogger, loggingInterceptor } from './logger';
+import { createLogger, logCallFailures, loggingInterceptor } from './logger';
 import { startReactorMetrics } from './reactor-metrics';
 import { readServiceModuleOptions } from './service-module-options';
 
@@ -26,7 +26,11 @@ const pool = new WorkerPool({
 
 startReactorMetrics(options.metricsChannel);
 
+logCallFailures(logger);
+
 export const service = createEchoService({ pool });
-export const interceptors: Interceptor[] = [loggingInterceptor(logger)];
+export const interceptors: Interceptor[] = logger.isLevelEnabled('debug')
+  ? [loggingInterceptor(logger)]
+  : [];
 
 logger.debug({ hashThreads: options.hashThreads }, 'reactor loaded the service');
