@@ -8,14 +8,15 @@ import { InvalidArgumentError } from './errors';
 /**
  * Encodes values of type `T` into payload bytes and decodes them back.
  *
- * `encode(value)` returns the bytes to send; they are copied into the connection's output, or
- * referenced until it is flushed (above 4 KiB, within the same tick), so do not change them
- * meanwhile. `decode(bytes)` gets a view that is valid only during the call: return a value
+ * `encode(value)` returns the bytes to send, or a string to send as its UTF-8 bytes (written
+ * straight into the frame: a text format such as JSON saves a copy and an allocation per
+ * message). Bytes are copied into the connection's output, or referenced until it is flushed
+ * (above 4 KiB, within the same tick), so do not change them meanwhile. `decode(bytes)` gets a view that is valid only during the call: return a value
  * that does not alias it. Both may throw; the call then fails with
  * `ERR_NETPOLL_RPC_SERIALIZATION` (on the server, the request is answered `INVALID_ARGUMENT`).
  */
 export interface Serializer<T = unknown> {
-  encode(value: T): Uint8Array;
+  encode(value: T): Uint8Array | string;
   decode(bytes: Buffer): T;
 }
 
@@ -36,10 +37,13 @@ export const rawSerializer: Serializer<Buffer> = Object.freeze({
   },
 });
 
-/** Payloads are JSON: any value `JSON.stringify` accepts (`undefined` is sent as `null`). */
+/**
+ * Payloads are JSON: any value `JSON.stringify` accepts (`undefined` is sent as `null`). The text
+ * goes into the frame as UTF-8 without an intermediate Buffer.
+ */
 export const jsonSerializer: Serializer<unknown> = Object.freeze({
-  encode(value: unknown): Uint8Array {
-    return Buffer.from(JSON.stringify(value) ?? 'null', 'utf8');
+  encode(value: unknown): string {
+    return JSON.stringify(value) ?? 'null';
   },
   decode(bytes: Buffer): unknown {
     return JSON.parse(bytes.toString('utf8'));

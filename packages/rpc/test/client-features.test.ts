@@ -170,6 +170,55 @@ describe('serializers', () => {
     ]);
   });
 
+  it("'json' writes its text as UTF-8 in place, next to the header and above 4 KiB", async () => {
+    const server = await startServer(
+      {
+        echo: (request: { text: string }) => ({ text: request.text, length: request.text.length }),
+      },
+      { serializer: 'json' },
+    );
+    const client = startClient(server.address, { serializer: 'json' });
+    const small = 'é😀✓'.repeat(100); // multi-byte characters, inline (under 4 KiB)
+    const large = `${'ü'.repeat(3000)}😀${'a'.repeat(3000)}`; // about 9 KiB: written after the header
+    for (const text of [small, large, '']) {
+      expect(await client.call('echo', { text })).toEqual({ text, length: text.length });
+    }
+    // The bytes on the wire are JSON's UTF-8 text, exactly.
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind === Kind.REQUEST) {
+        connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: message.payload });
+      }
+    });
+    const rawClient = startClient(raw.address, { serializer: 'json' });
+    expect(await rawClient.call('echo', { large })).toEqual({ large });
+    expect(raw.requests()[0]!.payload).toEqual(Buffer.from(JSON.stringify({ large }), 'utf8'));
+  });
+
+  it('takes a string from a serializer and refuses anything but bytes or a string', async () => {
+    const text: Serializer<string> = {
+      encode: (value) => value,
+      decode: (view) => view.toString('utf8'),
+    };
+    const numeric = { encode: () => 42, decode: (view: Buffer) => view } as unknown as Serializer;
+    const server = await startServer(
+      { echo: (request: string) => `${request}!` },
+      { serializer: text as Serializer<never> },
+    );
+    const client = startClient(server.address, { serializer: text as Serializer<never> });
+    expect(await client.call('echo', 'grüß')).toBe('grüß!');
+    const badClient = startClient(server.address, { serializer: numeric });
+    const refused = await rejection(badClient.call('echo', 'x'));
+    expect(refused.code).toBe('ERR_NETPOLL_RPC_SERIALIZATION');
+    expect(refused.processed).toBe(false);
+    expect((refused.cause as { code?: string }).code).toBe('ERR_NETPOLL_INVALID_ARG');
+    // A server whose serializer returns a number answers INTERNAL, naming the encoding.
+    const badServer = await startServer({ bad: () => 'x' }, { serializer: numeric });
+    const answered = await rejection(startClient(badServer.address).call('bad', bytes('x')));
+    expect(answered.code).toBe('ERR_NETPOLL_RPC_REMOTE');
+    expect(answered.remoteCode).toBe('INTERNAL');
+    expect(answered.message).toContain('the response could not be encoded');
+  });
+
   it('uses a serializer object for both directions', async () => {
     const upper: Serializer<string> = {
       encode: (value) => Buffer.from(value.toUpperCase()),

@@ -13,6 +13,7 @@ import {
   timeoutError,
   unavailableError,
 } from '../errors';
+import type { Payload } from '../protocol/encode';
 import { rawSerializer, type Serializer } from '../serializers';
 import type { ClientConnection } from './client-connection';
 
@@ -48,7 +49,7 @@ export const kMaxAttempts = 5;
 export class Call implements Deadlined {
   readonly method: string;
   readonly methodBytes: Buffer;
-  readonly payload: Uint8Array;
+  readonly payload: Payload;
   readonly metadata: Buffer | null;
   readonly oneWay: boolean;
   readonly idempotent: boolean;
@@ -81,7 +82,7 @@ export class Call implements Deadlined {
     host: CallHost,
     method: string,
     methodBytes: Buffer,
-    payload: Uint8Array,
+    payload: Payload,
     metadata: Buffer | null,
     timeout: number,
     oneWay: boolean,

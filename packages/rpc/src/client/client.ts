@@ -21,7 +21,14 @@ import {
   type ResolvedClientOptions,
   resolveClientOptions,
 } from '../options';
-import { encodeMetadata, encodeMethod, type Metadata } from '../protocol/encode';
+import {
+  checkPayload,
+  encodeMetadata,
+  encodeMethod,
+  type Metadata,
+  type Payload,
+  payloadSize,
+} from '../protocol/encode';
 import { kFixedHeaderSize } from '../protocol/frame';
 import { CallCounters, type CallStats } from '../stats';
 import { type Balancer, LeastPendingBalancer, RoundRobinBalancer } from './balancer';
@@ -183,7 +190,7 @@ export class RpcClient implements CallHost, EndpointHost {
   ): Promise<unknown> {
     if (this.#closing !== null) return Promise.reject(closedError('client'));
     let methodBytes = this.#methods.get(method);
-    let payload: Uint8Array;
+    let payload: Payload;
     let encodedMetadata: Buffer | null = null;
     try {
       if (options !== undefined) checkCallOptions(options);
@@ -197,6 +204,7 @@ export class RpcClient implements CallHost, EndpointHost {
     }
     try {
       payload = this.options.serializer.encode(request);
+      checkPayload(payload, 'the encoded request');
     } catch (error) {
       return Promise.reject(serializationError(`encode the request of ${method}`, error));
     }
@@ -211,7 +219,7 @@ export class RpcClient implements CallHost, EndpointHost {
       methodBytes.length +
       (timeout > 0 ? 4 : 0) +
       (encodedMetadata === null ? 0 : encodedMetadata.length) +
-      payload.length;
+      payloadSize(payload);
     if (size > this.options.maxFrameSize) {
       return Promise.reject(frameTooLargeError(size, this.options.maxFrameSize));
     }

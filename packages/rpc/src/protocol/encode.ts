@@ -22,6 +22,25 @@ import {
 export interface FrameWriter {
   malloc(n: number): Buffer;
   writeBinary(data: Uint8Array): number;
+  writeString(text: string): number;
+}
+
+/**
+ * A payload as a serializer returns it: bytes, or a string sent as its UTF-8 bytes — written
+ * straight into the frame, without the intermediate Buffer of `Buffer.from(text)`.
+ */
+export type Payload = Uint8Array | string;
+
+/** Throws `ERR_NETPOLL_INVALID_ARG` unless a serializer returned bytes or a string. */
+export function checkPayload(value: unknown, path: string): asserts value is Payload {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new InvalidArgumentError(path, 'a Uint8Array or a string', value);
+  }
+}
+
+/** The bytes `payload` takes on the wire. */
+export function payloadSize(payload: Payload): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
 }
 
 /** Payloads up to this size are copied next to their header; larger ones are linked. */
@@ -119,10 +138,21 @@ function startFrame(
   return view;
 }
 
-/** Adds the payload: copied next to the header up to 4 KiB, linked after it above. */
-function finishFrame(writer: FrameWriter, view: Buffer, payload: Uint8Array | null): void {
-  if (payload === null || payload.length === 0) return;
-  if (payload.length <= kInlinePayload) view.set(payload, view.length - payload.length);
+/**
+ * Adds the payload of `size` bytes: copied next to the header up to 4 KiB, linked after it above
+ * (a string is written in place either way).
+ */
+function finishFrame(
+  writer: FrameWriter,
+  view: Buffer,
+  payload: Payload | null,
+  size: number,
+): void {
+  if (payload === null || size === 0) return;
+  if (typeof payload === 'string') {
+    if (size <= kInlinePayload) view.write(payload, view.length - size, size, 'utf8');
+    else writer.writeString(payload);
+  } else if (size <= kInlinePayload) view.set(payload, view.length - size);
   else writer.writeBinary(payload);
 }
 
@@ -136,8 +166,9 @@ export function writeRequest(
   method: Buffer,
   timeout: number,
   metadata: Buffer | null,
-  payload: Uint8Array,
+  payload: Payload,
 ): void {
+  const size = payloadSize(payload);
   let flags = 0;
   let headerSize = kFixedHeaderSize + 1 + method.length;
   if (timeout > 0) {
@@ -148,7 +179,7 @@ export function writeRequest(
     flags |= kFlagMetadata;
     headerSize += metadata.length;
   }
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload.length);
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, size);
   writeFixed(view, lengthHeader, kind, flags, seq);
   let offset = lengthHeader + kFixedHeaderSize;
   view[offset++] = method.length;
@@ -158,7 +189,7 @@ export function writeRequest(
     offset += 4;
   }
   if (metadata !== null) metadata.copy(view, offset);
-  finishFrame(writer, view, payload);
+  finishFrame(writer, view, payload, size);
 }
 
 /** RESPONSE: metadata, payload; `closing` sets CLOSING. */
@@ -168,15 +199,16 @@ export function writeResponse(
   maxFrameSize: number,
   seq: number,
   metadata: Buffer | null,
-  payload: Uint8Array,
+  payload: Payload,
   closing: boolean,
 ): void {
+  const size = payloadSize(payload);
   const flags = (metadata === null ? 0 : kFlagMetadata) | (closing ? kFlagClosing : 0);
   const headerSize = kFixedHeaderSize + (metadata === null ? 0 : metadata.length);
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload.length);
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, size);
   writeFixed(view, lengthHeader, Kind.RESPONSE, flags, seq);
   if (metadata !== null) metadata.copy(view, lengthHeader + kFixedHeaderSize);
-  finishFrame(writer, view, payload);
+  finishFrame(writer, view, payload, size);
 }
 
 /**
@@ -214,7 +246,7 @@ export function writeError(
   offset += 2;
   offset += text.copy(view, offset);
   if (metadata !== null) metadata.copy(view, offset);
-  finishFrame(writer, view, details);
+  finishFrame(writer, view, details, detailsSize);
 }
 
 /** PING, PONG, GOAWAY or CANCEL: no kind fields; PING/PONG carry up to 64 opaque bytes. */
@@ -228,5 +260,5 @@ export function writeControl(
   const size = payload === null ? 0 : payload.length;
   const view = startFrame(writer, lengthHeader, Number.MAX_SAFE_INTEGER, kFixedHeaderSize, size);
   writeFixed(view, lengthHeader, kind, 0, seq);
-  finishFrame(writer, view, payload);
+  finishFrame(writer, view, payload, size);
 }

@@ -48,6 +48,11 @@ class CollectingWriter implements FrameWriter {
     this.parts.push(Buffer.from(data));
     return data.length;
   }
+  writeString(text: string): number {
+    const part = Buffer.from(text, 'utf8');
+    this.parts.push(part);
+    return part.length;
+  }
 }
 
 /**

@@ -15,7 +15,13 @@ import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
 import { closedError, RpcError, RpcStatus } from '../errors';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader } from '../protocol/decode';
-import { writeControl, writeError, writeResponse } from '../protocol/encode';
+import {
+  checkPayload,
+  type Payload,
+  writeControl,
+  writeError,
+  writeResponse,
+} from '../protocol/encode';
 import { Kind } from '../protocol/frame';
 import { CallContext } from './call-context';
 import type { ServerCore } from './server-core';
@@ -247,9 +253,10 @@ export class ServerConnection {
       } else this.#finish(context, null, value, undefined);
       return;
     }
-    let payload: Uint8Array;
+    let payload: Payload;
     try {
       payload = context.definition.responseSerializer.encode(value);
+      checkPayload(payload, 'the encoded response');
     } catch (error) {
       this.#failed(context, error, 'the response could not be encoded');
       return;
