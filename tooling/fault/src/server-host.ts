@@ -8,7 +8,7 @@
  * What the tests read of the service (`stats` → `service`) comes from the server's own metrics:
  * the calls every reactor counted, by method and answered code.
  */
-import { closeSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { createLogger, kServiceName, parseServerConfig, startRpcServer } from '@netpoll/app-echo';
 import { announceReady, parseArgs, sampleResources, serveHarness } from './host-ipc';
 import { countersOf } from './service-counters';
@@ -45,10 +45,8 @@ async function main(): Promise<void> {
   // pool's threads (each thread's event loop takes a few descriptors).
   if (exhaust >= 0) fillDescriptors(exhaust + 48);
   const server = await startRpcServer(config, logger);
-  if (exhaust >= 0) {
-    await descriptorsSettled();
-    fillDescriptors(exhaust);
-  }
+  // At once: it listens now, and the client re-dials within its backoff.
+  if (exhaust >= 0) fillDescriptors(exhaust);
   // A second SIGTERM while closing changes nothing (close() is idempotent).
   process.on('SIGTERM', () => {
     void server.close().then(
@@ -88,18 +86,6 @@ function fillDescriptors(leave: number): void {
     }
   }
   for (const fd of ballast.splice(ballast.length - leave, leave)) closeSync(fd);
-}
-
-/** Waits until the threads started with the server have opened their descriptors (≤ 2 s). */
-async function descriptorsSettled(): Promise<void> {
-  let last = -1;
-  let same = 0;
-  for (let i = 0; i < 40 && same < 3; i++) {
-    const count = readdirSync('/proc/self/fd').length;
-    same = count === last ? same + 1 : 0;
-    last = count;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 main().catch((error) => {
