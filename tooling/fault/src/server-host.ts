@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   // pool's threads (each thread's event loop takes a few descriptors).
   if (exhaust >= 0) fillDescriptors(exhaust + 48);
   const server = await startRpcServer(config, logger);
-  // At once: it listens now, and the client re-dials within its backoff.
+  // Its port refuses until it is ready (Cluster.startServer): no connection got in meanwhile.
   if (exhaust >= 0) fillDescriptors(exhaust);
   // A second SIGTERM while closing changes nothing (close() is idempotent).
   process.on('SIGTERM', () => {
