@@ -242,6 +242,56 @@ describe('a connection that dies mid-call', () => {
     expect(secondTries).toHaveLength(20 + retried.length);
   });
 
+  it('sends the retry of an idempotent call to another endpoint, not back to the one that failed it', async () => {
+    // Server A resets the connection a `boom` arrives on — its other connection stays up and
+    // looks usable, as a hung server's second connection does until its ping times out. B
+    // answers everything. Each boom that lands on A must be retried on B: before the fix the
+    // retry went back to A about half the time (least-pending between two idle endpoints) and
+    // failed there again.
+    const answer = (connection: RawConnection, message: Message): void => {
+      if (message.kind === Kind.PING) {
+        connection.send({ kind: Kind.PONG, seq: message.seq, payload: message.payload });
+      } else if (message.kind === Kind.REQUEST) {
+        connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: message.payload });
+      }
+    };
+    const a = await startRawServer((connection, message) => {
+      if (message.kind === Kind.REQUEST && message.method === 'boom') {
+        connection.socket.resetAndDestroy();
+      } else answer(connection, message);
+    });
+    const b = await startRawServer(answer);
+    const client = startClient([a.address, b.address], {
+      connections: 2,
+      balancer: 'least-pending',
+    });
+    // A reset connection is replaced on the endpoint's next call: warm calls until both servers
+    // have two connections again.
+    const warm = async (): Promise<void> => {
+      const ready = () =>
+        client
+          .stats()
+          .endpoints.map((endpoint) => endpoint.connections)
+          .join() === '2,2';
+      for (let i = 0; !ready() && i < 500; i++) {
+        await client.call('warm', bytes(''));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      expect(client.stats().endpoints.map((endpoint) => endpoint.connections)).toEqual([2, 2]);
+    };
+    await warm();
+    let onA = 0;
+    for (let i = 0; i < 24; i++) {
+      const before = a.requests().filter((request) => request.method === 'boom').length;
+      const result = await outcome(client.call('boom', bytes(`b${i}`), { idempotent: true }));
+      if (a.requests().filter((request) => request.method === 'boom').length > before) onA++;
+      expect(result).toMatchObject({ ok: true, value: bytes(`b${i}`) });
+      await warm();
+    }
+    // The first attempts were spread over both: the retry path was taken.
+    expect(onA).toBeGreaterThan(0);
+  });
+
   it('tries an idempotent call at most twice', async () => {
     const raw = await startRawServer((connection, message) => {
       if (message.kind === Kind.REQUEST) connection.socket.resetAndDestroy();

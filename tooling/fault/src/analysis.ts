@@ -50,15 +50,25 @@ export interface FaultAnalysis {
   readonly misplaced: CallRecord[];
   /** Failures of calls started after traffic should have moved. */
   readonly late: CallRecord[];
+  /** Failures on a healthy host, of calls whose earlier attempt went to the faulted one. */
+  readonly retriedAway: number;
 }
 
 const kCodes = new Set<string>(kRpcErrorCodes);
 
-/** The fault whose host and window a failed call belongs to, if any. */
+/**
+ * The fault whose host and window a failed call belongs to, if any: one of its attempts went to
+ * the faulted host, and the call overlaps the fault's window. Any attempt, not only the last: a
+ * call written to a host that hangs fails there only when its connection is found hung (up to
+ * kHungDetectMs later); the client then retries it (idempotent) elsewhere with what is left of
+ * its deadline — sometimes a few ms — and it times out on a healthy host that was never given
+ * the time to answer. Its failure is the fault's.
+ */
 function faultOf(record: CallRecord, faults: readonly FaultWindow[]): FaultWindow | undefined {
+  const endpoints = record.endpoints.length > 0 ? record.endpoints : [record.endpoint];
   return faults.find(
     (fault) =>
-      record.endpoint === fault.endpoint &&
+      endpoints.includes(fault.endpoint) &&
       record.end >= fault.injectAt &&
       record.start <= fault.healAt + kRecoverBoundMs,
   );
@@ -76,12 +86,13 @@ export function analyse(
   const perFault = new Map<FaultWindow, FaultResult>();
   for (const fault of faults) perFault.set(fault, { failed: 0, moveMs: 0, recoverMs: null });
   let failedNonIdempotent = 0;
+  let retriedAway = 0;
   let maxOvershootMs = Number.NEGATIVE_INFINITY;
   for (const record of records) {
     maxOvershootMs = Math.max(maxOvershootMs, record.end - record.start - record.timeout);
     if (record.code === null) {
       for (const fault of faults) {
-        if (record.servedBy !== fault.host || record.start < fault.healAt) continue;
+        if (record.servedBy !== fault.endpoint || record.start < fault.healAt) continue;
         const result = perFault.get(fault)!;
         const recover = record.end - fault.healAt;
         if (result.recoverMs === null || recover < result.recoverMs) result.recoverMs = recover;
@@ -98,6 +109,7 @@ export function analyse(
       misplaced.push(record);
       continue;
     }
+    if (record.endpoint !== fault.endpoint) retriedAway++;
     const result = perFault.get(fault)!;
     result.failed++;
     const since = record.start - fault.injectAt;
@@ -121,6 +133,7 @@ export function analyse(
     uncoded,
     misplaced,
     late,
+    retriedAway,
     perFault,
   };
 }

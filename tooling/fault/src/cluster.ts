@@ -1,5 +1,5 @@
 /**
- * Three server hosts and one client host on a Network: the servers run the fault service on
+ * Three server hosts and one client host on a Network: the servers run apps/echo's RPC starter on
  * 198.18.0.11–13:7000, the client host runs the load against all three. A server may sit behind
  * a delaying proxy (the client then dials the proxy, 198.18.0.1x:7001) or start under a
  * descriptor limit. `destroy()` stops every process and removes the namespaces.
@@ -14,6 +14,11 @@ export const kServerNames = ['s1', 's2', 's3'] as const;
 export type ServerName = (typeof kServerNames)[number];
 const kPort = 7000;
 const kProxyPort = 7001;
+
+/** nft chains that refuse new connections to `port` with a reset. */
+function refuseRules(port: number): string {
+  return `chain input { type filter hook input priority 0; policy accept; iifname "eth0" tcp dport ${port} tcp flags syn reject with tcp reset; }`;
+}
 
 /** RLIMIT_NOFILE of a server run out of descriptors: small, so the ballast is small. */
 const kExhaustNofile = 128;
@@ -96,7 +101,20 @@ export class Cluster {
       nofile: exhaust === undefined ? undefined : kExhaustNofile,
     });
     this.servers.set(name, server);
-    await server.ready;
+    if (exhaust === undefined) {
+      await server.ready;
+      return server;
+    }
+    // apps/echo's server accepts in its reactor thread as soon as it listens, before the main
+    // thread can take the descriptors away (it needs room to start its threads): until it is
+    // ready, its port refuses (a reset, as a server not yet listening does), so no client
+    // connection gets in while descriptors are still free.
+    await this.network.setRules(name, refuseRules(kPort));
+    try {
+      await server.ready;
+    } finally {
+      await this.network.clearRules(name);
+    }
     return server;
   }
 

@@ -1,14 +1,13 @@
 /**
  * Bounded, continuous load on an @netpoll/rpc client: `workers` loops, each making one call at a
  * time and pausing `pauseMs` between calls, every fourth call marked idempotent. Every call is
- * recorded — start, end, the endpoint its last attempt went to (from the client's tracing
- * channel), the host that answered, the error's code and `processed` — so the harness can check
+ * recorded — start, end, the endpoint of each attempt (from the client's tracing channel), the
+ * host that answered, the error's code and `processed` — so the harness can check
  * deadlines, codes and where failures happened. A call still unsettled when the load stops is
  * reported lost.
  */
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { RpcClient } from '@netpoll/rpc';
-import type { EchoReply } from './service';
 
 /** One call as the harness analyses it (times: ms on the shared clock, see clock()). */
 export interface CallRecord {
@@ -17,7 +16,7 @@ export interface CallRecord {
   readonly method: string;
   /** Endpoint address of the call's last attempt (null: never sent anywhere). */
   readonly endpoint: string | null;
-  /** The host name in the reply. */
+  /** The endpoint that answered: a success's last attempt (null for a failure). */
   readonly servedBy: string | null;
   readonly code: string | null;
   readonly remoteCode: string | null;
@@ -25,6 +24,8 @@ export interface CallRecord {
   readonly idempotent: boolean;
   readonly timeout: number;
   readonly attempts: number;
+  /** The endpoint of each attempt, in order (the last is `endpoint`). */
+  readonly endpoints: readonly string[];
 }
 
 /** A call that had not settled when the load stopped (must never happen). */
@@ -47,9 +48,16 @@ export function clock(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * The client's trace message of a call. The client sets `endpoint` before each attempt is
+ * written (rpc README, "Observability"), so a retry overwrites the first attempt's endpoint;
+ * the subscriber turns `endpoint` into an accessor (subscribers may annotate the message) that
+ * also appends each endpoint to `endpoints`: where every attempt went, not only the last.
+ */
 interface Trace {
   endpoint: string | null;
   attempt: number;
+  endpoints: string[];
 }
 
 let lastTrace: Trace | null = null;
@@ -57,7 +65,21 @@ const channel = tracingChannel('netpoll:rpc:client:call');
 const noop = (): void => {};
 channel.subscribe({
   start: (message) => {
-    lastTrace = message as Trace;
+    const trace = message as Trace;
+    const endpoints: string[] = [];
+    let endpoint = trace.endpoint;
+    if (endpoint !== null) endpoints.push(endpoint);
+    Object.defineProperty(trace, 'endpoint', {
+      get: () => endpoint,
+      set: (value: string | null) => {
+        endpoint = value;
+        if (value !== null) endpoints.push(value);
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    trace.endpoints = endpoints;
+    lastTrace = trace;
   },
   end: noop,
   asyncStart: noop,
@@ -115,15 +137,15 @@ export class LoadGenerator {
       timeout,
       trace,
       done: promise.then(
-        (reply) => this.#record(entry, idempotent, null, reply as EchoReply),
-        (error) => this.#record(entry, idempotent, error, null),
+        (reply) => this.#record(entry, idempotent, wrongReply(method, request, reply)),
+        (error) => this.#record(entry, idempotent, error),
       ),
     };
     this.#pending.add(entry);
     return entry.done;
   }
 
-  #record(entry: Pending, idempotent: boolean, error: unknown, reply: EchoReply | null): void {
+  #record(entry: Pending, idempotent: boolean, error: unknown): void {
     this.#pending.delete(entry);
     const failure = error as { code?: unknown; remoteCode?: unknown; processed?: unknown } | null;
     this.#records.push({
@@ -131,20 +153,21 @@ export class LoadGenerator {
       end: clock(),
       method: entry.method,
       endpoint: entry.trace?.endpoint ?? null,
-      servedBy: reply?.host ?? null,
+      servedBy: error === null ? (entry.trace?.endpoint ?? null) : null,
       code: failure === null ? null : String(failure?.code ?? `not coded: ${String(error)}`),
       remoteCode: typeof failure?.remoteCode === 'string' ? failure.remoteCode : null,
       processed: typeof failure?.processed === 'boolean' ? failure.processed : null,
       idempotent,
       timeout: entry.timeout,
       attempts: entry.trace?.attempt ?? 0,
+      endpoints: entry.trace?.endpoints ?? [],
     });
   }
 
   async #worker(pauseMs: number, timeout: number): Promise<void> {
     while (this.#running) {
       const n = this.#n++;
-      await this.call('echo', { n }, timeout, n % 4 === 0);
+      await this.call('echo', { message: `m${n}` }, timeout, n % 4 === 0);
       await delay(pauseMs);
     }
   }
@@ -173,6 +196,14 @@ export class LoadGenerator {
     if (lost.length === 0) await Promise.all(this.#workers);
     return { records: this.#records.splice(0), lost };
   }
+}
+
+/** An `echo` reply that is not the request's message: recorded as an uncoded failure. */
+function wrongReply(method: string, request: unknown, reply: unknown): Error | null {
+  if (method !== 'echo') return null;
+  const sent = (request as { message?: unknown }).message;
+  const got = (reply as { message?: unknown } | null)?.message;
+  return got === sent ? null : new Error(`echo answered ${JSON.stringify(reply)} to ${sent}`);
 }
 
 function delay(ms: number): Promise<void> {

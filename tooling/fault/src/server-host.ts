@@ -1,32 +1,59 @@
 /**
  * A server host: `node server-host.js --name s1 --listen 198.18.0.11:7000`, run by the harness
- * inside the host's namespace. Serves the fault service (service.ts) with @netpoll/rpc; SIGTERM
- * closes the server gracefully (GOAWAY, every read request answered) and then exits 0.
+ * inside the host's namespace. Runs apps/echo's RPC server as its entry does — its config
+ * (`parseServerConfig`), `startRpcServer` (one reactor thread loading the Echo service module,
+ * the operations port, the graceful `close()`) — beside the harness's IPC. SIGTERM closes it
+ * gracefully (GOAWAY, every read request answered) and then exits 0.
+ *
+ * What the tests read of the service (`stats` → `service`) comes from the server's own metrics:
+ * the calls every reactor counted, by method and answered code.
  */
 import { closeSync, openSync } from 'node:fs';
-import { createServer } from '@netpoll/rpc';
+import { createLogger, kServiceName, parseServerConfig, startRpcServer } from '@netpoll/app-echo';
 import { announceReady, parseArgs, sampleResources, serveHarness } from './host-ipc';
-import { createFaultService } from './service';
+import { countersOf } from './service-counters';
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const name = args.name ?? 'server';
-  const { service, counters } = createFaultService(name);
-  const server = createServer(service, {
-    serializer: 'json',
-    shutdownTimeout: Number(args['shutdown-timeout'] ?? 5000),
-  });
+  const listen = args.listen ?? '127.0.0.1:0';
+  const colon = listen.lastIndexOf(':');
+  const config = parseServerConfig(
+    [
+      '--host',
+      listen.slice(0, colon),
+      '--port',
+      listen.slice(colon + 1),
+      '--metrics-port',
+      '0',
+      '--reactors',
+      '1',
+      '--hash-threads',
+      '1',
+      '--shutdown-timeout',
+      args['shutdown-timeout'] ?? '5000',
+      '--log-level',
+      'info',
+    ],
+    {},
+  );
+  const logger = createLogger(config.logLevel, kServiceName).child({ host: args.name });
   // --exhaust: run out of descriptors but `exhaust` (Node raises its soft limit to the hard
   // one at start, and the hard one cannot be raised again without CAP_SYS_RESOURCE: a held
   // ballast of /dev/null descriptors, released over IPC, is the limit the test can lift).
   const exhaust = args.exhaust === undefined ? -1 : Number(args.exhaust);
-  if (exhaust >= 0) fillDescriptors(exhaust + 8); // room for the listener and the reactor
-  await server.listen(args.listen ?? '127.0.0.1:0');
+  // Room for the server to start: listener, operations port, the reactor's and the hash
+  // pool's threads (each thread's event loop takes a few descriptors).
+  if (exhaust >= 0) fillDescriptors(exhaust + 48);
+  const server = await startRpcServer(config, logger);
+  // Its port refuses until it is ready (Cluster.startServer): no connection got in meanwhile.
   if (exhaust >= 0) fillDescriptors(exhaust);
   // A second SIGTERM while closing changes nothing (close() is idempotent).
   process.on('SIGTERM', () => {
     void server.close().then(
-      () => process.exit(0),
+      (report) => {
+        logger.info(report, 'stopped');
+        process.exit(0);
+      },
       (error) => {
         process.stderr.write(`close failed: ${error}\n`);
         process.exit(1);
@@ -34,11 +61,11 @@ async function main(): Promise<void> {
     );
   });
   serveHarness({
-    stats: async () => ({
-      server: await server.stats(),
-      service: counters,
-      resources: sampleResources(),
-    }),
+    stats: async () => {
+      // Collects every reactor's latest tally (totals() sums them).
+      await server.metrics.render();
+      return { service: countersOf(server.metrics.totals()), resources: sampleResources() };
+    },
     release: () => {
       for (const fd of ballast.splice(0)) closeSync(fd);
       return true;

@@ -48,7 +48,7 @@ export function soakReport(result: SoakResult): string {
   lines.push('');
   lines.push(
     `calls: ${analysis.calls} made, ${analysis.calls - failed - analysis.lost} succeeded, ` +
-      `${failed} failed (${failed - analysis.failedNonIdempotent} of them idempotent), lost ${analysis.lost}; ` +
+      `${failed} failed (${failed - analysis.failedNonIdempotent} of them idempotent; ${analysis.retriedAway} retried from the faulted host to another and failed there), lost ${analysis.lost}; ` +
       `latest settlement past a deadline ${analysis.maxOvershootMs.toFixed(0)} ms; ` +
       `client event-loop delay p99 ${result.loopDelay.p99.toFixed(0)} ms, max ${result.loopDelay.max.toFixed(0)} ms`,
   );

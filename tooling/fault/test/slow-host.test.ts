@@ -8,7 +8,7 @@ describe('a slow host', () => {
   faultTest(slow, ({ load, window }) => {
     const share = (from: number, to: number): number => {
       const calls = load.records.filter((r) => r.start >= from && r.start < to);
-      return calls.filter((r) => r.servedBy === window.host).length / calls.length;
+      return calls.filter((r) => r.servedBy === window.endpoint).length / calls.length;
     };
     // Skip the first second of the fault: calls already spread when it began finish first.
     const during = share(window.injectAt + 1000, window.healAt);

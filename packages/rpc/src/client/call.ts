@@ -16,6 +16,7 @@ import {
 import type { Payload } from '../protocol/encode';
 import { rawSerializer, type Serializer } from '../serializers';
 import type { ClientConnection } from './client-connection';
+import type { Endpoint } from './endpoint';
 
 /** What a call needs from its client. */
 export interface CallHost {
@@ -59,6 +60,8 @@ export class Call implements Deadlined {
   heapIndex = -1;
   /** Attempts sent so far (a retry after a connection failure adds one). */
   attempts = 0;
+  /** The endpoint it was last given to (a retry prefers another); null before the first. */
+  endpoint: Endpoint | null = null;
   /** The connection it is written on, and its seq there; null while not written. */
   connection: ClientConnection | null = null;
   seq = 0;

@@ -266,13 +266,14 @@ export class RpcClient implements CallHost, EndpointHost {
       this.#unresolved.push(call);
       return;
     }
-    const endpoint = this.#balancer.pick(this.#list);
+    const endpoint = this.#pick(call);
     if (endpoint === null) {
       let cause: Error | undefined = this.#resolveError ?? undefined;
       for (const candidate of this.#list) cause = candidate.lastError ?? cause;
       call.fail(noEndpointError(call, cause));
       return;
     }
+    call.endpoint = endpoint;
     if (call.trace !== null) {
       call.trace.endpoint = endpoint.address;
       call.trace.attempt = call.attempts + 1;
@@ -282,6 +283,24 @@ export class RpcClient implements CallHost, EndpointHost {
     } catch (error) {
       call.fail(error as RpcError);
     }
+  }
+
+  /**
+   * The endpoint for `call`. A call dispatched again (a retry after its connection failed, a
+   * GOAWAY, an UNAVAILABLE refusal, a failed dial it waited for) goes to another endpoint that
+   * takes calls now, when there is one: the one it leaves may still have a connection that looks
+   * usable — a hung server's second connection, not yet found out — and a retry there would
+   * likely fail again, or wait out the rest of the call's deadline.
+   */
+  #pick(call: Call): Endpoint | null {
+    const previous = call.endpoint;
+    if (previous !== null && this.#list.length > 1) {
+      const others = this.#list.filter(
+        (endpoint) => endpoint !== previous && endpoint.ready && !endpoint.ejected,
+      );
+      if (others.length > 0) return this.#balancer.pick(others);
+    }
+    return this.#balancer.pick(this.#list);
   }
 
   /** @internal EndpointHost */
