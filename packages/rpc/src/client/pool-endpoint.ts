@@ -18,8 +18,6 @@ export class PoolEndpoint extends Endpoint {
   /** Every open connection (idle or carrying a call); changes only on connect and close. */
   readonly #all: ClientConnection[] = [];
   #active = 0;
-  /** The last tick's time: idle ages are measured in ticks, not with a clock read per checkin. */
-  #clock = now();
   #waitTimer: NodeJS.Timeout | null = null;
 
   get ready(): boolean {
@@ -66,11 +64,11 @@ export class PoolEndpoint extends Endpoint {
   }
 
   tick(time: number): void {
-    this.#clock = time;
     for (const connection of this.#all) if (connection.active) connection.checkLiveness(time);
-    // The oldest idle connections sit at the bottom of the stack.
+    // The oldest idle connections sit at the bottom of the stack, the unstamped ones at the top.
     const maxIdleTime = this.options.pool.maxIdleTime;
     const idle = this.#idle;
+    for (let i = idle.length - 1; i >= 0 && idle[i]!.idleSince < 0; i--) idle[i]!.idleSince = time;
     while (maxIdleTime > 0 && idle.length > 0 && time - idle[0]!.idleSince > maxIdleTime) {
       idle.shift()!.connection.close();
     }
@@ -105,7 +103,9 @@ export class PoolEndpoint extends Endpoint {
       connection.closeWhenIdle();
       return;
     }
-    connection.idleSince = this.#clock;
+    // Stamped by the next tick (no clock read per checkin): that tick's time is no earlier than
+    // the real start, so a connection is never closed before it was idle for maxIdleTime.
+    connection.idleSince = -1;
     this.#idle.push(connection);
   }
 
