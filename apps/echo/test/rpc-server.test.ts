@@ -65,7 +65,8 @@ describe('the Echo RPC server process', () => {
     expect(invalid).toMatchObject({
       code: 'ERR_NETPOLL_RPC_REMOTE',
       remoteCode: 'INVALID_ARGUMENT',
-      processed: false,
+      // Answered by the handler's check, so processed (rpc reads REFUSED, not the code).
+      processed: true,
     });
     expect(invalid.remoteMessage).toBe(
       'sleep: ms must be an integer from 0 to 60000 (received -1)',

@@ -172,20 +172,25 @@ export function canceledError(method: string, reason: unknown, processed: boolea
   });
 }
 
-/** `ERR_NETPOLL_RPC_REMOTE`: the server answered an error. */
-export function remoteError(method: string, code: string, message: string): RpcError {
+/**
+ * `ERR_NETPOLL_RPC_REMOTE`: the server answered an error. `processed`: whether the server may
+ * have run the handler — false only when it marked the error REFUSED (refused before any handler
+ * ran) and no earlier attempt of the call may have run; never inferred from the code, which a
+ * handler may answer too.
+ */
+export function remoteError(
+  method: string,
+  code: string,
+  message: string,
+  processed: boolean,
+): RpcError {
   return new RpcError(
     'ERR_NETPOLL_RPC_REMOTE',
     `call ${method} failed on the server: ${code}${message === '' ? '' : `: ${message}`}`,
     {
       remoteCode: code,
       remoteMessage: message,
-      // The server sends these codes only for requests whose handler did not run.
-      processed:
-        code !== 'UNIMPLEMENTED' &&
-        code !== 'UNAVAILABLE' &&
-        code !== 'INVALID_ARGUMENT' &&
-        code !== 'DEADLINE_EXCEEDED',
+      processed,
     },
   );
 }

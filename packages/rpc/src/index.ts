@@ -41,6 +41,7 @@ export {
   kFlagClosing,
   kFlagDeadline,
   kFlagMetadata,
+  kFlagRefused,
   kProtocolVersion,
   type LengthHeader,
   type MessageKind,

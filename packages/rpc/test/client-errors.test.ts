@@ -1,6 +1,6 @@
 /**
  * Failed calls: errors the server answers (ERR_NETPOLL_RPC_REMOTE with remoteCode,
- * remoteMessage and whether the handler may have run), UNAVAILABLE refusals retried once, and a
+ * remoteMessage and whether the handler may have run), UNAVAILABLE refusals (REFUSED) retried once, and a
  * connection that dies mid-call — exactly its calls fail (ERR_NETPOLL_RPC_UNAVAILABLE, processed),
  * the other connection's succeed, and idempotent calls are sent once more.
  */
@@ -92,7 +92,7 @@ describe('remote errors', () => {
     expect(error).toMatchObject({ remoteCode: 'TEAPOT', remoteMessage: '', processed: true });
   });
 
-  it('sends a call refused UNAVAILABLE once more; round-robin takes it to the other endpoint', async () => {
+  it('sends a call refused UNAVAILABLE (REFUSED) once more; round-robin takes it to the other endpoint', async () => {
     const refusing = await startRawServer((connection, message) => {
       if (message.kind !== Kind.REQUEST) return;
       if (message.method === 'warm') {
@@ -104,6 +104,7 @@ describe('remote errors', () => {
         seq: message.seq,
         code: 'UNAVAILABLE',
         message: 'shutting down',
+        refused: true,
         payload: bytes(''),
       });
     });

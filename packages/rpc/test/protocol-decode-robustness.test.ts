@@ -99,7 +99,7 @@ const padding = fc.uint8Array({ minLength: 1, maxLength: 16 });
 const headerLike = fc
   .tuple(
     fc.oneof(fc.integer({ min: 0x10, max: 0x1f }), fc.integer({ min: 0, max: 255 })),
-    fc.oneof(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 255 })),
+    fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 255 })),
     fc.uint8Array({ maxLength: 4 }),
     fc.array(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 255 })), {
       maxLength: 80,
@@ -173,7 +173,7 @@ describe('decodeHeader refuses what the wire format calls malformed (ERR_NETPOLL
     ['version 0', '01 00 00000001 01 61', 'protocol version 0 (this side speaks 1)'],
     ['an unknown kind (9)', '19 00 00000001', 'unknown message kind 9'],
     ['kind 0', '10 00 00000001', 'unknown message kind 0'],
-    ['a reserved flag bit (bit 3)', '11 08 00000001 01 61', 'reserved flag bits set (8)'],
+    ['a reserved flag bit (bit 4)', '13 10 00000001 01 58 0000', 'reserved flag bits set (16)'],
     ['a reserved flag bit (bit 7)', '12 80 00000001', 'reserved flag bits set (128)'],
     ['a body shorter than the fixed header', '11 00 000000', 'a message shorter than its header'],
     ['a zero methodLength', '11 00 00000001 00', 'an empty method name'],
@@ -182,6 +182,10 @@ describe('decodeHeader refuses what the wire format calls malformed (ERR_NETPOLL
     ['a deadline past the body', '11 01 00000001 01 61 0000', 'a deadline past the message'],
     ['a deadline of 0 ms', '11 01 00000001 01 61 00000000', 'a deadline of 0 ms'],
     ['CLOSING on a request', '11 04 00000001 01 61', 'CLOSING on a request'],
+    ['REFUSED on a request', '11 08 00000001 01 61', 'REFUSED on a request'],
+    ['REFUSED on a one-way request', '14 08 00000001 01 61', 'REFUSED on a request'],
+    ['REFUSED on a response', '12 08 00000001', 'REFUSED on a response'],
+    ['REFUSED on a GOAWAY', '17 08 00000001', 'flags on a control message (8)'],
     ['DEADLINE on a response', '12 01 00000001', 'DEADLINE on a response'],
     ['DEADLINE on an error', '13 01 00000001 01 58 0000', 'DEADLINE on an error'],
     ['a zero code length', '13 00 00000001 00 0000', 'an empty error code'],

@@ -134,6 +134,35 @@ const kGolden: Golden[] = [
     length: { 1: '1c', 2: '001c', 4: '0000001c' },
   },
   {
+    name: 'ERROR with REFUSED (the server refused the request before any handler ran)',
+    message: {
+      kind: Kind.ERROR,
+      seq: 3,
+      code: 'UNIMPLEMENTED',
+      message: 'no method "x"',
+      refused: true,
+      payload: Buffer.alloc(0),
+    },
+    // flags 0x08 REFUSED | seq 3 | 13 "UNIMPLEMENTED" | u16 13 'no method "x"'
+    body: '13 08 00000003 0d 554e494d504c454d454e544544 000d 6e6f206d6574686f6420227822',
+    length: { 1: '23', 2: '0023', 4: '00000023' },
+  },
+  {
+    name: 'ERROR with REFUSED and CLOSING (refused after the GOAWAY)',
+    message: {
+      kind: Kind.ERROR,
+      seq: 0x100,
+      code: 'UNAVAILABLE',
+      message: '',
+      closing: true,
+      refused: true,
+      payload: Buffer.alloc(0),
+    },
+    // flags 0x0c REFUSED | CLOSING | seq 256 | 11 "UNAVAILABLE" | u16 0
+    body: '13 0c 00000100 0b 554e415641494c41424c45 0000',
+    length: { 1: '14', 2: '0014', 4: '00000014' },
+  },
+  {
     name: 'ERROR with details (a payload)',
     message: { kind: Kind.ERROR, seq: 1, code: 'X', message: '', payload: hex('dead') },
     // flags 0 | seq 1 | 1 "X" | u16 0 (empty message) | payload de ad

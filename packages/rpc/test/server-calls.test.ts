@@ -107,6 +107,7 @@ describe('server calls', () => {
       seq: 1,
       code: 'UNIMPLEMENTED',
       message: 'no method "nope"',
+      refused: true,
       payload: Buffer.alloc(0),
     });
     // A name that shares the length of a known one is still unknown.

@@ -53,6 +53,8 @@ describe('server deadlines and aborts', () => {
       seq: quick.seq,
       code: 'DEADLINE_EXCEEDED',
       message: 'the deadline passed before the call started',
+      // Refused before its handler ran.
+      refused: true,
       payload: Buffer.alloc(0),
     });
     expect((await client.reply(slow.seq)).payload.toString()).toBe('slow done');

@@ -54,15 +54,15 @@ describe('a deadline shorter than the work', () => {
         // The client's deadline timer, or — when the server's abort fired first and its answer
         // was read in the same turn — apps/echo's sleep answering its abort with the reason's
         // code (DEADLINE_EXCEEDED). Either way at the deadline: the lateness check above bounds
-        // it from above. (rpc's client reads a remote DEADLINE_EXCEEDED as `processed: false`,
-        // "refused on arrival", though this handler ran: so `processed` is checked on the
-        // timeouts only.)
+        // it from above. Either way the handler ran: rpc's server marks only its own refusals
+        // REFUSED, so the handler's DEADLINE_EXCEEDED is `processed: true` like the timeouts.
         if (call.code === 'ERR_NETPOLL_RPC_TIMEOUT') {
           expect(call.processed).toBe(true);
         } else {
           expect(call).toMatchObject({
             code: 'ERR_NETPOLL_RPC_REMOTE',
             remoteCode: 'DEADLINE_EXCEEDED',
+            processed: true,
           });
         }
         expect(call.end - call.start).toBeGreaterThanOrEqual(kTimeout - 1);

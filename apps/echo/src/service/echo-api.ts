@@ -66,7 +66,11 @@ export const kMaxTextLength = 1024 * 1024;
 export const kMaxHashRounds = 1_000_000;
 export const kMaxSleepMs = 60_000;
 
-/** The code a handler answers for a request that fails its check (the client sees it as not processed). */
+/**
+ * The code a handler answers for a request that fails its check. The client sees it as
+ * processed (`processed: true`), as any error a handler answers: the rpc server cannot know the
+ * handler did no work, and marks only its own refusals REFUSED (`processed: false`).
+ */
 export const kInvalidArgument = 'INVALID_ARGUMENT';
 
 function invalid(message: string): RpcStatus {

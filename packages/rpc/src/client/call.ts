@@ -236,6 +236,14 @@ export class Call implements Deadlined {
   }
 
   /**
+   * The attempt that ended was refused by the server before any handler ran (an ERROR marked
+   * REFUSED): the call counts as processed only if an earlier attempt may have run.
+   */
+  refused(): void {
+    this.written = this.#writtenBefore;
+  }
+
+  /**
    * Sends the call again. `processed`: whether the attempt that ended may have run. When it
    * provably did not (never read before a GOAWAY, refused UNAVAILABLE), the call counts as
    * processed only if an earlier attempt may have run, so a later failure reports it truly.

@@ -303,9 +303,18 @@ export class ClientConnection {
         header.messageStart,
         header.messageStart + header.messageLength,
       );
-      // Refused at shutdown: never processed, so it may go elsewhere once.
-      if (code === 'UNAVAILABLE' && call.attempts < 2) call.retry(false);
-      else call.fail(remoteError(call.method, code, message));
+      if (!header.refused) {
+        // A handler or interceptor answered it: processed, whatever the code (a handler may
+        // answer UNAVAILABLE after a partial write), so never sent again.
+        call.fail(remoteError(call.method, code, message, true));
+      } else if (code === 'UNAVAILABLE' && call.attempts < 2) {
+        // Refused (shutdown, overload) before any handler ran: it may go elsewhere once.
+        call.retry(false);
+      } else {
+        // Refused before any handler ran: processed only if an earlier attempt may have run.
+        call.refused();
+        call.fail(remoteError(call.method, code, message, call.written));
+      }
     }
     this.#host.callDone(this);
     if (this.#retiring && this.#pending.size === 0) this.connection.close();

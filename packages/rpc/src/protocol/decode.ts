@@ -12,6 +12,7 @@ import {
   kFlagClosing,
   kFlagDeadline,
   kFlagMetadata,
+  kFlagRefused,
   kKnownFlags,
   kMaxPingPayload,
   kProtocolVersion,
@@ -43,6 +44,11 @@ export class MessageHeader {
   get closing(): boolean {
     return (this.flags & kFlagClosing) !== 0;
   }
+
+  /** REFUSED (ERROR only): the server refused the request before any handler ran. */
+  get refused(): boolean {
+    return (this.flags & kFlagRefused) !== 0;
+  }
 }
 
 /** Reads an ASCII string of `body[start, start + length)`. */
@@ -54,7 +60,8 @@ export function ascii(body: Buffer, start: number, length: number): string {
  * Decodes the header of the message in `body[start, end)` into `header`. Throws
  * `ERR_NETPOLL_RPC_PROTOCOL` for another version, an unknown kind, reserved flag bits, a zero
  * method or code length, a field running past the body, a PING/PONG payload over 64 bytes, or
- * a flag the kind does not allow.
+ * a flag the kind does not allow (`DEADLINE` only on REQUEST/ONE_WAY, `CLOSING` only on
+ * RESPONSE/ERROR, `REFUSED` only on ERROR, none on the control messages).
  */
 export function decodeHeader(
   body: Buffer,
@@ -83,6 +90,7 @@ export function decodeHeader(
     case Kind.REQUEST:
     case Kind.ONE_WAY: {
       if ((flags & kFlagClosing) !== 0) throw protocolError('CLOSING on a request');
+      if ((flags & kFlagRefused) !== 0) throw protocolError('REFUSED on a request');
       if (offset >= end) throw protocolError('a request without a method');
       const length = body[offset]!;
       if (length === 0) throw protocolError('an empty method name');
@@ -101,6 +109,7 @@ export function decodeHeader(
     }
     case Kind.RESPONSE:
       if ((flags & kFlagDeadline) !== 0) throw protocolError('DEADLINE on a response');
+      if ((flags & kFlagRefused) !== 0) throw protocolError('REFUSED on a response');
       break;
     case Kind.ERROR: {
       if ((flags & kFlagDeadline) !== 0) throw protocolError('DEADLINE on an error');

@@ -11,6 +11,7 @@ import {
   kFlagClosing,
   kFlagDeadline,
   kFlagMetadata,
+  kFlagRefused,
   kMaxLongString,
   kMaxMetadataEntries,
   kProtocolVersion,
@@ -213,7 +214,8 @@ export function writeResponse(
 
 /**
  * ERROR: code (1–255 ASCII), message (cut to what fits, at most 65535 bytes), metadata, and the
- * optional details payload.
+ * optional details payload. `refused`: the server refused the request before any handler ran
+ * (REFUSED) — never for an error a handler or interceptor answered.
  */
 export function writeError(
   writer: FrameWriter,
@@ -224,6 +226,7 @@ export function writeError(
   message: string,
   metadata: Buffer | null,
   closing: boolean,
+  refused: boolean,
   details: Uint8Array | null = null,
 ): void {
   let text = Buffer.from(message, 'utf8');
@@ -235,7 +238,10 @@ export function writeError(
     maxFrameSize - kFixedHeaderSize - 3 - code.length - metadataSize - detailsSize,
   );
   if (text.length > room) text = text.subarray(0, Math.max(0, room));
-  const flags = (metadata === null ? 0 : kFlagMetadata) | (closing ? kFlagClosing : 0);
+  const flags =
+    (metadata === null ? 0 : kFlagMetadata) |
+    (closing ? kFlagClosing : 0) |
+    (refused ? kFlagRefused : 0);
   const headerSize = kFixedHeaderSize + 1 + code.length + 2 + text.length + metadataSize;
   const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, detailsSize);
   writeFixed(view, lengthHeader, Kind.ERROR, flags, seq);

@@ -25,7 +25,13 @@ export type MessageKind = (typeof Kind)[keyof typeof Kind];
 export const kFlagDeadline = 0x01;
 export const kFlagMetadata = 0x02;
 export const kFlagClosing = 0x04;
-export const kKnownFlags = kFlagDeadline | kFlagMetadata | kFlagClosing;
+/**
+ * ERROR only: the handler did not run — the server refused the request before any of it was
+ * processed (no such method, its deadline passed before its turn, it could not be decoded, a
+ * refusal at shutdown or overload). Never set on an error a handler or interceptor answered.
+ */
+export const kFlagRefused = 0x08;
+export const kKnownFlags = kFlagDeadline | kFlagMetadata | kFlagClosing | kFlagRefused;
 
 /** Offsets inside the body (after the length header). */
 export const kOffsetKindVersion = 0;

@@ -32,6 +32,8 @@ export interface Message {
   message?: string;
   /** RESPONSE/ERROR: the server closes the connection after it. */
   closing?: boolean;
+  /** ERROR: the server refused the request before any handler ran (REFUSED). */
+  refused?: boolean;
   metadata?: Metadata;
   payload: Buffer;
 }
@@ -103,6 +105,7 @@ export function encodeMessage(
         message.message ?? '',
         metadata,
         message.closing === true,
+        message.refused === true,
         message.payload,
       );
       break;
@@ -140,6 +143,7 @@ export function decodeMessage(body: Buffer): Message {
     );
   }
   if (header.closing) message.closing = true;
+  if (header.refused) message.refused = true;
   if (header.metadataStart >= 0) message.metadata = { ...decodeMetadata(body, header) };
   return message;
 }

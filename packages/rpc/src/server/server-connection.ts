@@ -163,14 +163,22 @@ export class ServerConnection {
     if (method === undefined) {
       core.counters.errors.UNIMPLEMENTED = (core.counters.errors.UNIMPLEMENTED ?? 0) + 1;
       const name = ascii(frame, header.methodStart, header.methodLength);
-      if (!oneWay) this.#replyError(seq, 'UNIMPLEMENTED', `no method ${JSON.stringify(name)}`);
+      if (!oneWay) {
+        this.#replyError(seq, 'UNIMPLEMENTED', `no method ${JSON.stringify(name)}`, true);
+      }
       return;
     }
     const deadline = header.timeout > 0 ? arrival + header.timeout : Number.POSITIVE_INFINITY;
     if (deadline <= now()) {
       core.counters.errors.DEADLINE_EXCEEDED = (core.counters.errors.DEADLINE_EXCEEDED ?? 0) + 1;
-      if (!oneWay)
-        this.#replyError(seq, 'DEADLINE_EXCEEDED', 'the deadline passed before the call started');
+      if (!oneWay) {
+        this.#replyError(
+          seq,
+          'DEADLINE_EXCEEDED',
+          'the deadline passed before the call started',
+          true,
+        );
+      }
       return;
     }
     const metadata = header.metadataStart >= 0 ? decodeMetadata(frame, header) : null;
@@ -193,6 +201,7 @@ export class ServerConnection {
             seq,
             'INVALID_ARGUMENT',
             `the request could not be decoded: ${(error as Error)?.message}`,
+            true,
           );
         return;
       }
@@ -275,7 +284,7 @@ export class ServerConnection {
       this.#finish(context, null, value, undefined);
     } catch (error) {
       if ((error as RpcError)?.code === 'ERR_NETPOLL_RPC_FRAME_TOO_LARGE') {
-        this.#replyError(context.seq, 'INTERNAL', (error as Error).message);
+        this.#replyError(context.seq, 'INTERNAL', (error as Error).message, false);
         this.#finish(context, 'INTERNAL', undefined, error);
       } else {
         // The connection closed while the handler ran: the reply has nowhere to go.
@@ -295,7 +304,8 @@ export class ServerConnection {
       const text = error instanceof Error ? error.message : String(error);
       message = prefix === undefined ? text : `${prefix}: ${text}`;
     }
-    if (answer) this.#replyError(context.seq, code, message);
+    // The handler (or an interceptor) ran: never REFUSED, whatever the code.
+    if (answer) this.#replyError(context.seq, code, message, false);
     this.#finish(context, code, undefined, error);
   }
 
@@ -323,7 +333,11 @@ export class ServerConnection {
     }
   }
 
-  #replyError(seq: number, code: string, message: string): void {
+  /**
+   * Writes an ERROR. `refused`: the request was refused before any handler or interceptor ran
+   * (REFUSED: the client then knows it was not processed and may send it elsewhere).
+   */
+  #replyError(seq: number, code: string, message: string, refused: boolean): void {
     if (this.#closed) return;
     const options = this.#core.options;
     try {
@@ -336,6 +350,7 @@ export class ServerConnection {
         message,
         null,
         this.#goaway,
+        refused,
       );
       this.#wrote();
     } catch {

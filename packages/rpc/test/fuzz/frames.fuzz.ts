@@ -413,20 +413,21 @@ describe(`real servers fed mutated streams (${budget(kShare.server)} ms)`, () =>
           }
           if (!s.mutated) {
             // In order: a PONG per PING, a RESPONSE per echo request (its payload back), an
-            // UNIMPLEMENTED error per request for the missing method; nothing for the rest.
+            // UNIMPLEMENTED error marked REFUSED per request for the missing method; nothing for
+            // the rest.
             const expected = s.messages.flatMap(
               (m): Array<{ kind: number; seq: number; what: unknown }> => {
                 if (m.kind === Kind.PING) return [{ kind: Kind.PONG, seq: m.seq, what: m.payload }];
                 if (m.kind !== Kind.REQUEST) return [];
                 return m.method === 'echo'
                   ? [{ kind: Kind.RESPONSE, seq: m.seq, what: m.payload }]
-                  : [{ kind: Kind.ERROR, seq: m.seq, what: 'UNIMPLEMENTED' }];
+                  : [{ kind: Kind.ERROR, seq: m.seq, what: 'UNIMPLEMENTED REFUSED' }];
               },
             );
             const answered = messages.map((m) => ({
               kind: m.kind,
               seq: m.seq,
-              what: m.kind === Kind.ERROR ? m.code : m.payload,
+              what: m.kind === Kind.ERROR ? `${m.code}${m.refused ? ' REFUSED' : ''}` : m.payload,
             }));
             expect(answered).toEqual(expected);
           }
@@ -459,13 +460,18 @@ function replyMessage(lengthHeader: LengthHeader): fc.Arbitrary<Message> {
     .map((a) => Buffer.from(a));
   return fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant(Kind.RESPONSE), seq, payload }) },
-    fc.record({
-      kind: fc.constant(Kind.ERROR),
-      seq,
-      code: fc.constantFrom('INTERNAL', 'NOT_FOUND'),
-      message: fc.string({ maxLength: 20 }),
-      payload: fc.constant(Buffer.alloc(0)),
-    }),
+    fc.record(
+      {
+        kind: fc.constant(Kind.ERROR),
+        seq,
+        // Not UNAVAILABLE: refused, it is sent again, and this server answers one stream only.
+        code: fc.constantFrom('INTERNAL', 'NOT_FOUND', 'DEADLINE_EXCEEDED'),
+        message: fc.string({ maxLength: 20 }),
+        refused: fc.constant(true),
+        payload: fc.constant(Buffer.alloc(0)),
+      },
+      { requiredKeys: ['kind', 'seq', 'code', 'message', 'payload'] },
+    ),
     fc.record({ kind: fc.constantFrom(Kind.PING, Kind.PONG), seq: fc.nat(), payload }),
     fc.record({
       kind: fc.constant(Kind.GOAWAY),
@@ -551,9 +557,11 @@ describe(`a real client fed mutated replies (${budget(kShare.client)} ms)`, () =
                     expect(outcome).toEqual({ ok: true, value: reply.payload });
                   else if (reply?.kind === Kind.ERROR) {
                     expect(outcome.ok).toBe(false);
-                    expect((outcome as { error: RpcError }).error.code).toBe(
-                      'ERR_NETPOLL_RPC_REMOTE',
-                    );
+                    // Processed unless the server said it refused the call (REFUSED).
+                    expect((outcome as { error: RpcError }).error).toMatchObject({
+                      code: 'ERR_NETPOLL_RPC_REMOTE',
+                      processed: reply.refused !== true,
+                    });
                   }
                 });
               }

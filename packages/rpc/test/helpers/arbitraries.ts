@@ -1,6 +1,7 @@
 /**
  * fast-check arbitraries of wire-format messages, in the canonical form `decodeMessage` returns
- * (optional fields absent rather than undefined, no empty metadata, `closing` only when true), so
+ * (optional fields absent rather than undefined, no empty metadata, `closing` and `refused` only
+ * when true), so
  * an encoded-then-decoded message must deep-equal the generated one.
  */
 import fc from 'fast-check';
@@ -87,6 +88,7 @@ function messageOf(limits: Limits): fc.Arbitrary<Message> {
       code: asciiName(limits.name),
       message: text(limits.text),
       closing: fc.constant(true),
+      refused: fc.constant(true),
       metadata: metadata(limits),
       payload: payload(Math.min(limits.payload, 256)),
     },
