@@ -100,7 +100,7 @@ describe('the Echo service handlers', () => {
 });
 
 describe('the Echo service behind an in-process rpc server', () => {
-  it('answers the typed client, and refusals reach it as coded errors, processed (the handler ran)', async () => {
+  it('answers the typed client, and refusals reach it as coded, unprocessed errors', async () => {
     const server = createServer(createEchoService(fakePool()), { serializer: 'json' });
     afterTest(() => server.close({ timeout: 500 }));
     await server.listen('127.0.0.1:0');
@@ -119,8 +119,7 @@ describe('the Echo service behind an in-process rpc server', () => {
       code: 'ERR_NETPOLL_RPC_REMOTE',
       remoteCode: 'INVALID_ARGUMENT',
       remoteMessage: 'sleep: ms must be an integer from 0 to 60000 (received 1.5)',
-      // The handler's own check refused it: only the server's refusals are `processed: false`.
-      processed: true,
+      processed: false,
     });
     const stats = await server.stats();
     expect(stats.calls).toMatchObject({

@@ -65,8 +65,7 @@ describe('the Echo RPC server process', () => {
     expect(invalid).toMatchObject({
       code: 'ERR_NETPOLL_RPC_REMOTE',
       remoteCode: 'INVALID_ARGUMENT',
-      // Answered by the handler's check, so processed (rpc reads REFUSED, not the code).
-      processed: true,
+      processed: false,
     });
     expect(invalid.remoteMessage).toBe(
       'sleep: ms must be an integer from 0 to 60000 (received -1)',

@@ -143,13 +143,25 @@ export class RpcError extends Error {
  */
 export class RpcStatus extends Error {
   readonly status: string;
+  /**
+   * The handler (or interceptor) refused the request before doing any of its work — a failed
+   * check, a denied authentication: the error goes out `REFUSED`, and the client reports it
+   * `processed: false`. Say so only when nothing was done: a refused `UNAVAILABLE` may be sent
+   * again to another server.
+   */
+  readonly refused: boolean;
 
-  constructor(status: string, message = '') {
+  constructor(status: string, message = '', options?: { refused?: boolean }) {
     super(message);
     if (!/^[\x21-\x7e]{1,255}$/.test(status)) {
       throw new InvalidArgumentError('status', '1 to 255 printable ASCII characters', status);
     }
+    const refused = options?.refused ?? false;
+    if (typeof refused !== 'boolean') {
+      throw new InvalidArgumentError('options.refused', 'a boolean', refused);
+    }
     this.status = status;
+    this.refused = refused;
   }
 
   override get name(): string {

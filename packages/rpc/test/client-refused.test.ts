@@ -99,6 +99,57 @@ describe('a code a handler answered: processed, whatever the code', () => {
   });
 });
 
+describe("a handler's or interceptor's own refusal: RpcStatus(code, message, { refused: true })", () => {
+  it('goes out REFUSED: processed false, and a refused UNAVAILABLE is sent once to another server', async () => {
+    const ran = [0, 0];
+    const service = (index: number) => ({
+      check: (request: Buffer) => {
+        if (request.length === 0) {
+          throw new RpcStatus('INVALID_ARGUMENT', 'a name, please', { refused: true });
+        }
+        return request;
+      },
+      busy: () => {
+        ran[index]!++;
+        if (index === 0) throw new RpcStatus('UNAVAILABLE', 'draining', { refused: true });
+        return bytes('served by the second');
+      },
+    });
+    const first = await startServer(service(0));
+    const second = await startServer(service(1));
+    const client = startClient(first.address);
+    expect(await rejection(client.call('check', bytes('')))).toMatchObject({
+      code: 'ERR_NETPOLL_RPC_REMOTE',
+      remoteCode: 'INVALID_ARGUMENT',
+      remoteMessage: 'a name, please',
+      processed: false,
+    });
+    // On the wire: the ERROR carries REFUSED.
+    const wire = await WireClient.connect(first.address);
+    const check = wire.requestFrame('check', '');
+    wire.write(check.frame);
+    expect(await wire.reply(check.seq)).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      refused: true,
+    });
+    // A refused UNAVAILABLE is tried once more, on the other endpoint, where it succeeds: every
+    // call succeeds, the second server ran each once, the first refused those sent to it first.
+    const both = startClient([first.address, second.address], { connections: 1 });
+    for (let i = 0; i < 4; i++)
+      expect(String(await both.call('busy', bytes('')))).toBe('served by the second');
+    expect(ran[1]).toBe(4);
+    expect(ran[0]).toBeGreaterThanOrEqual(1);
+    expect(ran[0]).toBeLessThanOrEqual(4);
+  });
+
+  it('refuses a non-boolean refused option', () => {
+    expect(() => new RpcStatus('X', 'm', { refused: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
+    );
+    expect(new RpcStatus('X').refused).toBe(false);
+  });
+});
+
 describe("the server's own refusals: REFUSED on the wire, processed false", () => {
   it('an unknown method: UNIMPLEMENTED, processed false, not retried', async () => {
     const server = await startServer({ known: () => bytes('') });

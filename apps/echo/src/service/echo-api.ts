@@ -66,15 +66,13 @@ export const kMaxTextLength = 1024 * 1024;
 export const kMaxHashRounds = 1_000_000;
 export const kMaxSleepMs = 60_000;
 
-/**
- * The code a handler answers for a request that fails its check. The client sees it as
- * processed (`processed: true`), as any error a handler answers: the rpc server cannot know the
- * handler did no work, and marks only its own refusals REFUSED (`processed: false`).
- */
+/** The code a handler answers for a request that fails its check (the client sees it as not processed). */
 export const kInvalidArgument = 'INVALID_ARGUMENT';
 
+// Refused: a request that fails its check is answered before any work, so the client reports it
+// processed: false (safe to send again once fixed).
 function invalid(message: string): RpcStatus {
-  return new RpcStatus(kInvalidArgument, message);
+  return new RpcStatus(kInvalidArgument, message, { refused: true });
 }
 
 function object(value: unknown, method: string): Record<string, unknown> {

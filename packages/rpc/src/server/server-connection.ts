@@ -297,15 +297,17 @@ export class ServerConnection {
     const answer = this.#end(context);
     let code = 'INTERNAL';
     let message = 'internal error';
+    let refused = false;
     if (error instanceof RpcStatus) {
       code = error.status;
       message = error.message;
+      refused = error.refused;
     } else if (this.#core.options.exposeErrors || prefix !== undefined) {
       const text = error instanceof Error ? error.message : String(error);
       message = prefix === undefined ? text : `${prefix}: ${text}`;
     }
-    // The handler (or an interceptor) ran: never REFUSED, whatever the code.
-    if (answer) this.#replyError(context.seq, code, message, false);
+    // The handler (or an interceptor) ran: REFUSED only when it says it did nothing.
+    if (answer) this.#replyError(context.seq, code, message, refused);
     this.#finish(context, code, undefined, error);
   }
 
