@@ -110,7 +110,6 @@ async function main(argv: readonly string[]): Promise<void> {
     maxFrameSize: command.maxFrameSize,
     reactors: command.reactors,
   });
-  process.stdout.write(`listening on ${formatAddress(server.address)}\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -132,6 +131,8 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Announced once the handlers are in place: a harness signals as soon as it reads this line.
+  process.stdout.write(`listening on ${formatAddress(server.address)}\n`);
 }
 
 /** Counts garbage collections by kind: a per-request figure that shows allocation pressure. */

@@ -27,15 +27,6 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const logger = createLogger(config.logLevel, kServiceName);
   const server = await startRpcServer(config, logger);
-  logger.info(
-    {
-      address: server.address,
-      metricsAddress: server.metricsAddress,
-      reactors: config.reactors,
-      hashThreads: config.hashThreads,
-    },
-    'ready',
-  );
 
   const cutShort = new AbortController();
   let signals = 0;
@@ -60,6 +51,17 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Only now: a supervisor that sends SIGTERM as soon as it reads `ready` must find the handlers
+  // in place (without them, SIGTERM kills the process at once, exit code null).
+  logger.info(
+    {
+      address: server.address,
+      metricsAddress: server.metricsAddress,
+      reactors: config.reactors,
+      hashThreads: config.hashThreads,
+    },
+    'ready',
+  );
 }
 
 if (require.main === module) {
