@@ -6,6 +6,7 @@ import type { AllocFigures } from './alloc-meter';
 import { median } from './histogram';
 import type { RpcRunResult } from './rpc-bench';
 import type { RpcStack } from './rpc-commands';
+import { alignColumns } from './text-table';
 
 /** Medians over the repeats of one stack at one caller count. */
 export interface RpcSummary {
@@ -196,17 +197,8 @@ export function rpcTargets(
   return targets;
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((cell, index) =>
-    Math.max(cell.length, ...rows.map((row) => row[index]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, index) => cell.padEnd(widths[index]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
-}
+const table = (header: readonly string[], rows: readonly (readonly string[])[]): string[] =>
+  alignColumns(header, rows, '  ');
 
 const ratioText = (value: number): string =>
   Number.isFinite(value) ? `${value.toFixed(3)}x` : '-';

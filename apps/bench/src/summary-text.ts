@@ -6,18 +6,10 @@
 import { kCImplementation } from './echo-bench';
 import { echoServerName, formatFigure, kBaseline, rpcStackName } from './report/charts';
 import type { BenchResults } from './results';
+import { alignColumns } from './text-table';
 
-function columns(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((cell, index) =>
-    Math.max(cell.length, ...rows.map((row) => row[index]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, index) => cell.padEnd(widths[index]!))
-      .join('   ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
-}
+const columns = (header: readonly string[], rows: readonly (readonly string[])[]): string[] =>
+  alignColumns(header, rows, '   ');
 
 const withRatio = (value: number, base: number | undefined, digits = 2, isBase = false): string => {
   const text = digits < 0 ? formatFigure(value) : value.toFixed(digits);
