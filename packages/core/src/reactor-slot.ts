@@ -19,6 +19,13 @@ import {
 import type { ReactorStats } from './reactor-stats';
 
 /**
+ * How long a reactor thread may take to exit after its shutdown deadline (or a cut-short) before
+ * it is terminated: a handler stuck in a synchronous loop never reads either message, and
+ * `shutdown()` must still settle.
+ */
+const kExitGraceMs = 1000;
+
+/**
  * The compiled worker body. Next to this file in `dist/`; when this module runs from TypeScript
  * sources (ts-jest), the built copy in `../dist` is used, as workers cannot load `.ts` files.
  */
@@ -174,17 +181,30 @@ export class ReactorSlot {
     });
   }
 
-  /** Graceful stop: waits for the start, drains the reactor, and waits for the thread to exit. */
+  /**
+   * Graceful stop: waits for the start, drains the reactor, and waits for the thread to exit —
+   * terminating it when it has not exited `kExitGraceMs` after the deadline (a blocked thread).
+   */
   async stop(timeout: number): Promise<void> {
     this.#stopping = true;
     await this.ready.catch(() => {});
     if (this.alive) this.#post({ type: 'shutdown', timeout });
+    if (Number.isFinite(timeout)) this.#terminateAfter(timeout + kExitGraceMs);
     await this.exited;
   }
 
   /** A shutdown in progress closes what is left now, as at its deadline. */
   cutShort(): void {
-    if (this.alive) this.#post({ type: 'cut-short' });
+    if (!this.alive) return;
+    this.#post({ type: 'cut-short' });
+    this.#terminateAfter(kExitGraceMs);
+  }
+
+  /** Terminates the thread unless it has exited within `ms`. */
+  #terminateAfter(ms: number): void {
+    const timer = setTimeout(() => void this.#worker.terminate(), ms);
+    timer.unref();
+    void this.exited.then(() => clearTimeout(timer));
   }
 
   /** Abrupt stop (the group failed to start). */

@@ -7,7 +7,7 @@
  * signal aborts, ran: the client says `processed: true` and does not send the call elsewhere.
  * Only an UNAVAILABLE the server flagged REFUSED is retried on another endpoint.
  */
-import { createServer, Kind, type Message, RpcStatus } from '../src';
+import { createServer, Kind, type Message, RpcStatus, type Serializer } from '../src';
 import {
   afterTest,
   bytes,
@@ -140,6 +140,37 @@ describe("a handler's or interceptor's own refusal: RpcStatus(code, message, { r
     expect(ran[1]).toBe(4);
     expect(ran[0]).toBeGreaterThanOrEqual(1);
     expect(ran[0]).toBeLessThanOrEqual(4);
+  });
+
+  it('never goes out REFUSED once the handler ran: a refused RpcStatus from the response encoder is processed', async () => {
+    let ran = 0;
+    const encoder: Serializer<unknown> = {
+      encode: () => {
+        throw new RpcStatus('UNAVAILABLE', 'the encoder says no', { refused: true });
+      },
+      decode: (view) => Buffer.from(view),
+    };
+    const servers = [];
+    for (let i = 0; i < 2; i++) {
+      servers.push(
+        await startServer(
+          {
+            charge: () => {
+              ran++;
+              return 'charged';
+            },
+          },
+          { serializer: encoder },
+        ),
+      );
+    }
+    const client = startClient(
+      servers.map((server) => server.address),
+      { connections: 1 },
+    );
+    const error = await rejection(client.call('charge', bytes('x')));
+    expect(error).toMatchObject({ remoteCode: 'UNAVAILABLE', processed: true });
+    expect(ran).toBe(1);
   });
 
   it('refuses a non-boolean refused option', () => {

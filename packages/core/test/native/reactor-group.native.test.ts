@@ -291,6 +291,28 @@ describeNative('EventLoop with worker reactors', () => {
     await noThreadLeft(loop);
   });
 
+  it('terminates a reactor thread stuck in a handler once the deadline and a grace period passed: shutdown settles', async () => {
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
+    const loop = new EventLoop(null, {
+      reactors: 2,
+      handler: kNoticeHandler,
+      framing: { lengthHeader: 4 },
+    });
+    loops.push(loop);
+    loop.serve(listener).catch(() => {});
+    await loop.whenAccepting(listener);
+    const stuck = await FrameClient.open(listener.port);
+    const spinning = nextEvent('spin');
+    void stuck.request('spin:60000').catch(() => {});
+    await spinning;
+    const started = Date.now();
+    await loop.shutdown({ timeout: 200 });
+    // 200 ms of deadline and the 1 s grace, not the handler's 60 s.
+    expect(Date.now() - started).toBeLessThan(5000);
+    await stuck.closed; // its connection went with the terminated thread
+    await noThreadLeft(loop);
+  });
+
   it('replaces a crashed reactor and reports ERR_NETPOLL_REACTOR_CRASHED to onError', async () => {
     const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
     const { loop, served } = startLoop(listener);

@@ -27,8 +27,8 @@ export const kFlagMetadata = 0x02;
 export const kFlagClosing = 0x04;
 /**
  * ERROR only: the handler did not run — the server refused the request before any of it was
- * processed (no such method, its deadline passed before its turn, it could not be decoded, a
- * refusal at shutdown or overload). Never set on an error a handler or interceptor answered.
+ * processed (no such method, its deadline passed before its turn, it could not be decoded, or a
+ * handler or interceptor refused before any work and said so with `RpcStatus`'s `refused`).
  */
 export const kFlagRefused = 0x08;
 export const kKnownFlags = kFlagDeadline | kFlagMetadata | kFlagClosing | kFlagRefused;

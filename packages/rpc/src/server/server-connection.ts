@@ -301,7 +301,8 @@ export class ServerConnection {
     if (error instanceof RpcStatus) {
       code = error.status;
       message = error.message;
-      refused = error.refused;
+      // `prefix`: the handler succeeded and its response failed — it ran, whatever the error says.
+      refused = error.refused && prefix === undefined;
     } else if (this.#core.options.exposeErrors || prefix !== undefined) {
       const text = error instanceof Error ? error.message : String(error);
       message = prefix === undefined ? text : `${prefix}: ${text}`;
