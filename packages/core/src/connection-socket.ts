@@ -15,8 +15,8 @@ import type { Reactor } from './reactor';
 
 /** Why reading is paused: bits, reading resumes when none is left. */
 export const kPauseUser = 1; // pauseRead()
-export const kPauseInput = 2; // unconsumed input reached readHighWaterMark
-export const kPauseOutput = 4; // unsent output reached highWaterMark
+const kPauseInput = 2; // unconsumed input reached readHighWaterMark
+const kPauseOutput = 4; // unsent output reached highWaterMark
 
 export class ConnectionSocket {
   readonly #reactor: Reactor;
@@ -87,11 +87,6 @@ export class ConnectionSocket {
   /** True while reading is paused for any reason. */
   get paused(): boolean {
     return this.#paused !== 0;
-  }
-
-  /** True while reading is paused for `reason` (a kPause* bit). */
-  pausedFor(reason: number): boolean {
-    return (this.#paused & reason) !== 0;
   }
 
   /** TCP keep-alive: idle = interval = ⌊ms / 1000⌋ s; under 1000 ms or on Unix a no-op. */
