@@ -29,7 +29,7 @@ struct LoopRuntime {
   uv_prepare_t prepare{};
   uv_check_t check{};
   uv_timer_t timer{};
-  uv_timer_t linger_timer{};  // runs batches while closes linger (deadlines, acknowledgements)
+  uv_timer_t linger_timer{};  // runs batches while closes linger (their deadlines)
   bool linger_timer_active = false;
   napi_ref dispatcher = nullptr;
   napi_async_context async_context = nullptr;
@@ -47,8 +47,8 @@ struct LoopRuntime {
     } else {
       uv_unref(handle);
     }
-    // Lingering closes end on a deadline or on the peer's acknowledgement,
-    // neither of which makes the epoll fd readable: sweep them every tick.
+    // A lingering close also ends at its deadline, which does not make the
+    // epoll fd readable: sweep them every tick.
     const bool lingering = reactor.lingering_count() > 0;
     if (lingering && !linger_timer_active) {
       uv_timer_start(&linger_timer, OnLingerTimer, kLingerTickMs, kLingerTickMs);

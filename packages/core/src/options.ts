@@ -61,8 +61,8 @@ export interface ConnectionOptions {
    * ms: output still queued, bytes the peer has not acknowledged, or unread input (closing with
    * unread input would make the kernel reset the connection, and the peer would lose replies it
    * had not read yet). Such a close writes the rest, shuts down the write side (the peer reads
-   * EOF after the last byte), discards input, and closes the socket when the peer closes or has
-   * acknowledged everything, or at this deadline. 0 closes at once. Default 5000.
+   * EOF after the last byte), discards input, and closes the socket when the peer closes (or the
+   * connection fails), or at this deadline. 0 closes at once. Default 5000.
    */
   lingerTimeout?: number;
 }

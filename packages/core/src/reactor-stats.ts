@@ -36,7 +36,7 @@ export interface ReactorStats {
   readStalls: number;
   /** Parked connections armed again after slab memory was released. */
   readResumes: number;
-  /** Closes lingering now (finishing output, waiting for the peer's EOF or acknowledgement). */
+  /** Closes lingering now (finishing output, waiting for the peer's EOF or the deadline). */
   lingering: number;
   /** Closes that lingered because closing at once could have lost or reset bytes. */
   lingerCloses: number;
