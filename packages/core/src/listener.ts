@@ -7,6 +7,7 @@ import { type InspectOptions, inspect } from 'node:util';
 import { checkNetwork, familyOf, listenHost, type Network, parseAddress } from './address';
 import { closedError } from './errors';
 import { getReactor } from './get-reactor';
+import { timeoutOption } from './option-checks';
 import { kDefaultConnectionOptions, type ListenerOptions, resolveListenerOptions } from './options';
 import type { Reactor } from './reactor';
 import { systemError } from './system-error';
@@ -67,13 +68,20 @@ export class Listener {
    * already waiting in the backlog are accepted and closed unread, lingering (up to 5000 ms, or
    * `lingerTimeout` when given — `eventLoop.shutdown` passes its timeout), so their peers read
    * EOF instead of a reset. An EventLoop serving it sees the close (its `serve()` promise rejects
-   * with `ERR_NETPOLL_CLOSED` unless the close came from `shutdown()`).
+   * with `ERR_NETPOLL_CLOSED` unless the close came from `shutdown()`). `lingerTimeout` is a
+   * timeout as the option of that name (an integer from 0 to 2147483647, else
+   * `ERR_NETPOLL_INVALID_ARG` / `ERR_NETPOLL_OUT_OF_RANGE`).
    */
-  close(lingerTimeout = kDefaultConnectionOptions.lingerTimeout): void {
+  close(lingerTimeout?: number): void {
+    const linger = timeoutOption(
+      lingerTimeout,
+      'lingerTimeout',
+      kDefaultConnectionOptions.lingerTimeout,
+    );
     if (this.#closed) return;
     this.#closed = true;
     this.#reactor.countCall();
-    this.#reactor.binding.close(this.fd, lingerTimeout);
+    this.#reactor.binding.close(this.fd, linger);
     if (this.network === 'unix' && this.#ownsPath) {
       try {
         unlinkSync(this.address);

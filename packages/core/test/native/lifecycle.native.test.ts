@@ -534,4 +534,21 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     await expect(served).rejects.toMatchObject({ code: 'ERR_NETPOLL_CLOSED' });
     await loop.shutdown();
   });
+
+  it('listener.close(lingerTimeout) checks lingerTimeout as the option, before closing', () => {
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
+    // Unchecked, a non-number reached native as 0 and 2^32 wrapped to 0 there: both closed at once.
+    expect(() => listener.close('5000' as unknown as number)).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_INVALID_ARG' }),
+    );
+    expect(() => listener.close(2 ** 32)).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }),
+    );
+    expect(() => listener.close(-1)).toThrow(
+      expect.objectContaining({ code: 'ERR_NETPOLL_OUT_OF_RANGE' }),
+    );
+    expect(listener.closed).toBe(false);
+    listener.close(0);
+    expect(listener.closed).toBe(true);
+  });
 });
