@@ -10,7 +10,7 @@ import type { Connection, ConnectionReader } from '@netpoll/core';
 import { now } from '../deadline-heap';
 import { protocolError, type RpcError, remoteError, unavailableError } from '../errors';
 import type { ResolvedClientOptions } from '../options';
-import { ascii, decodeHeader, MessageHeader } from '../protocol/decode';
+import { ascii, decodeHeader, MessageHeader, peekLength } from '../protocol/decode';
 import { writeControl, writeRequest } from '../protocol/encode';
 import { Kind, kFixedHeaderSize, kProtocolVersion } from '../protocol/frame';
 import type { Call } from './call';
@@ -218,12 +218,7 @@ export class ClientConnection {
       this.#host.connectionAlive(this);
     }
     while (reader.len() > 0) {
-      const length =
-        lengthHeader === 4
-          ? reader.peekUint32BE(0)
-          : lengthHeader === 2
-            ? reader.peekUint16BE(0)
-            : reader.peek(1)[0]!;
+      const length = peekLength(reader, lengthHeader);
       // The common reply is read without a view of its frame: two fewer objects per call.
       if (length >= kFixedHeaderSize && reader.peekUint16BE(lengthHeader) === kPlainResponse) {
         const seq = reader.peekUint32BE(lengthHeader + 2);

@@ -14,7 +14,7 @@ import { free, malloc } from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
 import { closedError, RpcError, RpcStatus } from '../errors';
-import { ascii, decodeHeader, decodeMetadata, MessageHeader } from '../protocol/decode';
+import { ascii, decodeHeader, decodeMetadata, MessageHeader, peekLength } from '../protocol/decode';
 import {
   checkPayload,
   type Payload,
@@ -104,12 +104,7 @@ export class ServerConnection {
           this.#pause();
           break;
         }
-        const length =
-          lengthHeader === 4
-            ? reader.peekUint32BE(0)
-            : lengthHeader === 2
-              ? reader.peekUint16BE(0)
-              : reader.peek(1)[0]!;
+        const length = peekLength(reader, lengthHeader);
         const frame = reader.next(lengthHeader + length);
         const header = this.#header;
         try {
