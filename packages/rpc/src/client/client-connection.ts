@@ -99,6 +99,7 @@ export class ClientConnection {
       call.timeLeft(time),
       call.metadata,
       call.payload,
+      call.payloadSize,
     );
     call.attempts++;
     call.wrote();

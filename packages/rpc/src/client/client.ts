@@ -213,13 +213,14 @@ export class RpcClient implements CallHost, EndpointHost {
     const timeout = options?.timeout ?? this.options.timeout;
     // Checked here as well as when written: a call that waits for a connection is written from a
     // dial callback, where the throw would strand it and the calls queued behind it.
+    const bodySize = payloadSize(payload);
     const size =
       kFixedHeaderSize +
       1 +
       methodBytes.length +
       (timeout > 0 ? 4 : 0) +
       (encodedMetadata === null ? 0 : encodedMetadata.length) +
-      payloadSize(payload);
+      bodySize;
     if (size > this.options.maxFrameSize) {
       return Promise.reject(frameTooLargeError(size, this.options.maxFrameSize));
     }
@@ -229,6 +230,7 @@ export class RpcClient implements CallHost, EndpointHost {
       method,
       methodBytes,
       payload,
+      bodySize,
       encodedMetadata,
       timeout,
       oneWay,

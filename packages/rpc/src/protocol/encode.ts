@@ -157,7 +157,10 @@ function finishFrame(
   else writer.writeBinary(payload);
 }
 
-/** REQUEST or ONE_WAY: method, the time left in ms (0: no deadline), metadata, payload. */
+/**
+ * REQUEST or ONE_WAY: method, the time left in ms (0: no deadline), metadata, payload. `size`:
+ * the payload's {@link payloadSize}, when the caller has it already (a string's is a scan).
+ */
 export function writeRequest(
   writer: FrameWriter,
   lengthHeader: LengthHeader,
@@ -168,8 +171,8 @@ export function writeRequest(
   timeout: number,
   metadata: Buffer | null,
   payload: Payload,
+  size = payloadSize(payload),
 ): void {
-  const size = payloadSize(payload);
   let flags = 0;
   let headerSize = kFixedHeaderSize + 1 + method.length;
   if (timeout > 0) {
