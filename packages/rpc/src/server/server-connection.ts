@@ -156,7 +156,7 @@ export class ServerConnection {
     if (seq > this.#highestSeq) this.#highestSeq = seq;
     const method = core.methods.find(frame, header.methodStart, header.methodLength);
     if (method === undefined) {
-      core.counters.errors.UNIMPLEMENTED = (core.counters.errors.UNIMPLEMENTED ?? 0) + 1;
+      core.counters.countError('UNIMPLEMENTED');
       const name = ascii(frame, header.methodStart, header.methodLength);
       if (!oneWay) {
         this.#replyError(seq, 'UNIMPLEMENTED', `no method ${JSON.stringify(name)}`, true);
@@ -165,7 +165,7 @@ export class ServerConnection {
     }
     const deadline = header.timeout > 0 ? arrival + header.timeout : Number.POSITIVE_INFINITY;
     if (deadline <= now()) {
-      core.counters.errors.DEADLINE_EXCEEDED = (core.counters.errors.DEADLINE_EXCEEDED ?? 0) + 1;
+      core.counters.countError('DEADLINE_EXCEEDED');
       if (!oneWay) {
         this.#replyError(
           seq,
@@ -190,7 +190,7 @@ export class ServerConnection {
           frame.subarray(header.payloadStart, header.payloadEnd),
         );
       } catch (error) {
-        core.counters.errors.INVALID_ARGUMENT = (core.counters.errors.INVALID_ARGUMENT ?? 0) + 1;
+        core.counters.countError('INVALID_ARGUMENT');
         if (!oneWay)
           this.#replyError(
             seq,

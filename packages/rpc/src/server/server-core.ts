@@ -59,7 +59,7 @@ export class ServerCore {
   /** core `onError`: errors no call receives (oversized frames, accept failures) are counted. */
   readonly onError = (error: Error): void => {
     const code = (error as { code?: string }).code ?? 'ERROR';
-    this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
+    this.counters.countError(code);
   };
 
   /** A peer sent something the wire format does not allow; its connection is closed. */
