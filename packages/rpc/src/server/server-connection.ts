@@ -13,7 +13,7 @@ import type { Connection } from '@netpoll/core';
 import { free, malloc } from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
-import { closedError, RpcError, RpcStatus } from '../errors';
+import { closedError, protocolError, type RpcError, RpcStatus } from '../errors';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader, peekLength } from '../protocol/decode';
 import {
   checkPayload,
@@ -110,7 +110,7 @@ export class ServerConnection {
         try {
           decodeHeader(frame, lengthHeader, frame.length, header);
         } catch (error) {
-          this.#core.protocolFailure(error as Error, this.connection);
+          this.#core.onError(error as Error);
           this.connection.close();
           return;
         }
@@ -135,10 +135,7 @@ export class ServerConnection {
           case Kind.PONG:
             break;
           default:
-            this.#core.protocolFailure(
-              new RpcError('ERR_NETPOLL_RPC_PROTOCOL', `a client sent message kind ${header.kind}`),
-              this.connection,
-            );
+            this.#core.onError(protocolError(`a client sent message kind ${header.kind}`));
             this.connection.close();
             return;
         }

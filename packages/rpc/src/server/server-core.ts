@@ -56,16 +56,14 @@ export class ServerCore {
     (context as ServerConnection).onRequest();
   };
 
-  /** core `onError`: errors no call receives (oversized frames, accept failures) are counted. */
+  /**
+   * core `onError`, and the connections' protocol errors (their connection is closed): errors no
+   * call receives (oversized or malformed frames, accept failures) are counted by code.
+   */
   readonly onError = (error: Error): void => {
     const code = (error as { code?: string }).code ?? 'ERROR';
     this.counters.countError(code);
   };
-
-  /** A peer sent something the wire format does not allow; its connection is closed. */
-  protocolFailure(error: Error, _connection: Connection): void {
-    this.onError(error);
-  }
 
   /** Runs the interceptor chain, then the handler. */
   invoke(context: CallContext): Promise<unknown> {
