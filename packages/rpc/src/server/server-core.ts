@@ -5,6 +5,7 @@
  * a multi-core server has one per reactor, built by the reactor handler module.
  */
 import type { Connection } from '@netpoll/core';
+import { runChain } from '../chain';
 import { DeadlineHeap } from '../deadline-heap';
 import type { ResolvedServerOptions } from '../options';
 import { rawSerializer } from '../serializers';
@@ -67,17 +68,8 @@ export class ServerCore {
 
   /** Runs the interceptor chain, then the handler. */
   invoke(context: CallContext): Promise<unknown> {
-    const interceptors = this.interceptors;
-    const dispatch = (index: number): Promise<unknown> => {
-      if (index === interceptors.length) {
-        return Promise.resolve(context.definition.handler(context.request, context));
-      }
-      try {
-        return Promise.resolve(interceptors[index]!(context, () => dispatch(index + 1)));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-    return dispatch(0);
+    return runChain(this.interceptors, context, () =>
+      context.definition.handler(context.request, context),
+    );
   }
 }
