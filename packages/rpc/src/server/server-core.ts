@@ -8,7 +8,6 @@ import type { Connection } from '@netpoll/core';
 import { runChain } from '../chain';
 import { DeadlineHeap } from '../deadline-heap';
 import type { ResolvedServerOptions } from '../options';
-import { rawSerializer } from '../serializers';
 import { CallCounters } from '../stats';
 import type { CallContext } from './call-context';
 import { ServerConnection } from './server-connection';
@@ -32,7 +31,7 @@ export class ServerCore {
 
   constructor(service: unknown, options: ResolvedServerOptions) {
     this.options = options;
-    this.methods = new MethodTable(service, options.serializer, rawSerializer as never);
+    this.methods = new MethodTable(service, options.serializer);
   }
 
   /** core `onConnect`: the connection's RPC state becomes its context. */
