@@ -15,6 +15,7 @@ import {
   kMaxLongString,
   kMaxMetadataEntries,
   kProtocolVersion,
+  kShortAscii,
   type LengthHeader,
   type MessageKind,
 } from './frame';
@@ -68,7 +69,7 @@ export function encodeMetadata(metadata: Metadata | undefined, path: string): Bu
   let size = 1;
   const values: Buffer[] = [];
   for (const key of keys) {
-    if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    if (!kShortAscii.test(key)) {
       throw new InvalidArgumentError(`${path} key`, '1 to 255 printable ASCII characters', key);
     }
     const value = metadata[key];
@@ -98,7 +99,7 @@ export function encodeMetadata(metadata: Metadata | undefined, path: string): Bu
 
 /** A method name as sent (ASCII bytes), checked once. */
 export function encodeMethod(method: string, path: string): Buffer {
-  if (typeof method !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(method)) {
+  if (typeof method !== 'string' || !kShortAscii.test(method)) {
     throw new InvalidArgumentError(path, '1 to 255 printable ASCII characters', method);
   }
   return Buffer.from(method, 'latin1');

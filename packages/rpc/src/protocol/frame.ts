@@ -36,6 +36,11 @@ export const kKnownFlags = kFlagDeadline | kFlagMetadata | kFlagClosing | kFlagR
 /** Where the kind-specific fields start: after kind/version (byte 0), flags (1) and seq (2–5). */
 export const kFixedHeaderSize = 6;
 
+/**
+ * A method name, error code or metadata key: 1 to 255 printable ASCII characters (a u8 length;
+ * no spaces or control characters).
+ */
+export const kShortAscii = /^[\x21-\x7e]{1,255}$/;
 /** Longest error message and metadata value (a u16 length). */
 export const kMaxLongString = 65535;
 /** Most metadata entries in one message (a u8 count). */
