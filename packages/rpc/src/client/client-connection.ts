@@ -117,6 +117,11 @@ export class ClientConnection {
   forget(call: Call): void {
     if (this.#pending.get(call.seq) !== call) return;
     this.#pending.delete(call.seq);
+    this.#callDone();
+  }
+
+  /** A call left the pending map: tell the endpoint; a retiring connection closes when empty. */
+  #callDone(): void {
     this.#host.callDone(this);
     if (this.#retiring && this.#pending.size === 0) this.connection.close();
   }
@@ -275,8 +280,7 @@ export class ClientConnection {
     this.#pending.delete(seq);
     call.connection = null;
     call.succeedFrom(reader, size, time);
-    this.#host.callDone(this);
-    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+    this.#callDone();
   }
 
   /** `time`: when the batch of frames arrived (the end of the call's latency). */
@@ -312,8 +316,7 @@ export class ClientConnection {
         call.fail(remoteError(call.method, code, message, call.written));
       }
     }
-    this.#host.callDone(this);
-    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+    this.#callDone();
   }
 
   readonly #onClose = (error: Error | null): void => {
