@@ -23,10 +23,6 @@ export class DeadlineHeap {
   #timer: NodeJS.Timeout | null = null;
   #armedFor = Number.POSITIVE_INFINITY;
 
-  get size(): number {
-    return this.#items.length;
-  }
-
   add(item: Deadlined): void {
     const items = this.#items;
     item.heapIndex = items.length;

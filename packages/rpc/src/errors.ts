@@ -8,6 +8,8 @@
  * server may have run the handler.
  */
 
+import { kShortAscii } from './protocol/frame';
+
 /** The marker every `@netpoll/*` error carries, whatever package or copy created it. */
 export const kNetpollErrorMarker: unique symbol = Symbol.for('netpoll.error') as never;
 
@@ -153,7 +155,7 @@ export class RpcStatus extends Error {
 
   constructor(status: string, message = '', options?: { refused?: boolean }) {
     super(message);
-    if (!/^[\x21-\x7e]{1,255}$/.test(status)) {
+    if (!kShortAscii.test(status)) {
       throw new InvalidArgumentError('status', '1 to 255 printable ASCII characters', status);
     }
     const refused = options?.refused ?? false;

@@ -21,7 +21,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** `input` as a record: `undefined` gives `{}`, anything but a plain object throws. */
-export function optionsObject(input: unknown, path: string): Record<string, unknown> {
+function optionsObject(input: unknown, path: string): Record<string, unknown> {
   if (input === undefined) return {};
   if (!isPlainObject(input)) throw new InvalidArgumentError(path, 'a plain object', input);
   return input;
@@ -45,7 +45,7 @@ function levenshtein(a: string, b: string): number {
  * `options.timout is not a known option (did you mean timeout?)` (the closest key equal ignoring
  * case or within max(2, ⌊length / 3⌋) edits; no parenthesis when none is that close).
  */
-export function checkKnownKeys(input: object, known: readonly string[], path: string): void {
+function checkKnownKeys(input: object, known: readonly string[], path: string): void {
   for (const key of Object.keys(input)) {
     if (known.includes(key)) continue;
     let best: string | null = null;
@@ -64,7 +64,7 @@ export function checkKnownKeys(input: object, known: readonly string[], path: st
 }
 
 /** An integer in [min, max]; `undefined` gives `fallback`. */
-export function integerOption(
+function integerOption(
   value: unknown,
   path: string,
   min: number,

@@ -108,9 +108,14 @@ export class CallCounters {
     if (code === null) this.succeeded++;
     else {
       this.failed++;
-      this.errors[code] = (this.errors[code] ?? 0) + 1;
+      this.countError(code);
     }
     this.latency.record(milliseconds);
+  }
+
+  /** One more error of `code` (also for errors no started call ends with). */
+  countError(code: string): void {
+    this.errors[code] = (this.errors[code] ?? 0) + 1;
   }
 
   snapshot(): CallStats {

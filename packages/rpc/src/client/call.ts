@@ -51,6 +51,8 @@ export class Call implements Deadlined {
   readonly method: string;
   readonly methodBytes: Buffer;
   readonly payload: Payload;
+  /** The payload's bytes on the wire (measured once, by the client's size check). */
+  readonly payloadSize: number;
   readonly metadata: Buffer | null;
   readonly oneWay: boolean;
   readonly idempotent: boolean;
@@ -86,6 +88,7 @@ export class Call implements Deadlined {
     method: string,
     methodBytes: Buffer,
     payload: Payload,
+    payloadSize: number,
     metadata: Buffer | null,
     timeout: number,
     oneWay: boolean,
@@ -98,6 +101,7 @@ export class Call implements Deadlined {
     this.method = method;
     this.methodBytes = methodBytes;
     this.payload = payload;
+    this.payloadSize = payloadSize;
     this.metadata = metadata;
     this.timeout = timeout;
     this.oneWay = oneWay;

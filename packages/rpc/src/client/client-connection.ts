@@ -10,7 +10,7 @@ import type { Connection, ConnectionReader } from '@netpoll/core';
 import { now } from '../deadline-heap';
 import { protocolError, type RpcError, remoteError, unavailableError } from '../errors';
 import type { ResolvedClientOptions } from '../options';
-import { ascii, decodeHeader, MessageHeader } from '../protocol/decode';
+import { ascii, decodeHeader, MessageHeader, peekLength } from '../protocol/decode';
 import { writeControl, writeRequest } from '../protocol/encode';
 import { Kind, kFixedHeaderSize, kProtocolVersion } from '../protocol/frame';
 import type { Call } from './call';
@@ -99,6 +99,7 @@ export class ClientConnection {
       call.timeLeft(time),
       call.metadata,
       call.payload,
+      call.payloadSize,
     );
     call.attempts++;
     call.wrote();
@@ -116,6 +117,11 @@ export class ClientConnection {
   forget(call: Call): void {
     if (this.#pending.get(call.seq) !== call) return;
     this.#pending.delete(call.seq);
+    this.#callDone();
+  }
+
+  /** A call left the pending map: tell the endpoint; a retiring connection closes when empty. */
+  #callDone(): void {
     this.#host.callDone(this);
     if (this.#retiring && this.#pending.size === 0) this.connection.close();
   }
@@ -218,12 +224,7 @@ export class ClientConnection {
       this.#host.connectionAlive(this);
     }
     while (reader.len() > 0) {
-      const length =
-        lengthHeader === 4
-          ? reader.peekUint32BE(0)
-          : lengthHeader === 2
-            ? reader.peekUint16BE(0)
-            : reader.peek(1)[0]!;
+      const length = peekLength(reader, lengthHeader);
       // The common reply is read without a view of its frame: two fewer objects per call.
       if (length >= kFixedHeaderSize && reader.peekUint16BE(lengthHeader) === kPlainResponse) {
         const seq = reader.peekUint32BE(lengthHeader + 2);
@@ -279,8 +280,7 @@ export class ClientConnection {
     this.#pending.delete(seq);
     call.connection = null;
     call.succeedFrom(reader, size, time);
-    this.#host.callDone(this);
-    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+    this.#callDone();
   }
 
   /** `time`: when the batch of frames arrived (the end of the call's latency). */
@@ -316,8 +316,7 @@ export class ClientConnection {
         call.fail(remoteError(call.method, code, message, call.written));
       }
     }
-    this.#host.callDone(this);
-    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+    this.#callDone();
   }
 
   readonly #onClose = (error: Error | null): void => {

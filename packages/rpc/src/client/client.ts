@@ -4,6 +4,7 @@
  * to the server; its signal aborts it; calls that provably never reached a handler move to
  * another endpoint transparently, and no others unless the caller marks them idempotent.
  */
+import { runChain } from '../chain';
 import { DeadlineHeap, now } from '../deadline-heap';
 import { clientCallChannel } from '../diagnostics';
 import {
@@ -167,18 +168,9 @@ export class RpcClient implements CallHost, EndpointHost {
       request,
       metadata: { ...(options?.metadata ?? {}) },
     };
-    const interceptors = this.#interceptors;
-    const dispatch = (index: number): Promise<unknown> => {
-      if (index === interceptors.length) {
-        return this.#call(method, request, options, context.metadata, oneWay);
-      }
-      try {
-        return Promise.resolve(interceptors[index]!(context, () => dispatch(index + 1)));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-    return dispatch(0);
+    return runChain(this.#interceptors, context, () =>
+      this.#call(method, request, options, context.metadata, oneWay),
+    );
   }
 
   #call(
@@ -213,13 +205,14 @@ export class RpcClient implements CallHost, EndpointHost {
     const timeout = options?.timeout ?? this.options.timeout;
     // Checked here as well as when written: a call that waits for a connection is written from a
     // dial callback, where the throw would strand it and the calls queued behind it.
+    const bodySize = payloadSize(payload);
     const size =
       kFixedHeaderSize +
       1 +
       methodBytes.length +
       (timeout > 0 ? 4 : 0) +
       (encodedMetadata === null ? 0 : encodedMetadata.length) +
-      payloadSize(payload);
+      bodySize;
     if (size > this.options.maxFrameSize) {
       return Promise.reject(frameTooLargeError(size, this.options.maxFrameSize));
     }
@@ -229,6 +222,7 @@ export class RpcClient implements CallHost, EndpointHost {
       method,
       methodBytes,
       payload,
+      bodySize,
       encodedMetadata,
       timeout,
       oneWay,

@@ -8,7 +8,7 @@
  * allocates nothing.
  */
 import { now } from '../deadline-heap';
-import { RpcError, type RpcError as RpcErrorType } from '../errors';
+import { RpcError } from '../errors';
 import type { Call } from './call';
 import type { ClientConnection } from './client-connection';
 import { Endpoint } from './endpoint';
@@ -109,7 +109,7 @@ export class PoolEndpoint extends Endpoint {
     this.#idle.push(connection);
   }
 
-  connectionClosed(connection: ClientConnection, _error: RpcErrorType | null): void {
+  connectionClosed(connection: ClientConnection, _error: RpcError | null): void {
     if (connection.active) {
       connection.active = false;
       this.#active--;
@@ -136,7 +136,7 @@ export class PoolEndpoint extends Endpoint {
     for (const connection of [...this.#all]) if (connection.active) connection.closeWhenIdle();
   }
 
-  destroy(error: RpcErrorType): void {
+  destroy(error: RpcError): void {
     for (const connection of [...this.#all]) connection.destroy(error);
   }
 

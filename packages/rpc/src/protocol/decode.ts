@@ -16,6 +16,7 @@ import {
   kKnownFlags,
   kMaxPingPayload,
   kProtocolVersion,
+  type LengthHeader,
 } from './frame';
 
 /** The fields of one message; offsets index the body Buffer it was decoded from. */
@@ -49,6 +50,25 @@ export class MessageHeader {
   get refused(): boolean {
     return (this.flags & kFlagRefused) !== 0;
   }
+}
+
+/** What {@link peekLength} needs of a reader: `@netpoll/core`'s `ConnectionReader` has it. */
+export interface LengthPeeker {
+  peek(n: number): Buffer;
+  peekUint16BE(offset: number): number;
+  peekUint32BE(offset: number): number;
+}
+
+/**
+ * The body length in the length header at the front of `reader` (which holds a whole frame:
+ * core's framing delivers only those), without consuming it.
+ */
+export function peekLength(reader: LengthPeeker, lengthHeader: LengthHeader): number {
+  return lengthHeader === 4
+    ? reader.peekUint32BE(0)
+    : lengthHeader === 2
+      ? reader.peekUint16BE(0)
+      : reader.peek(1)[0]!;
 }
 
 /** Reads an ASCII string of `body[start, start + length)`. */

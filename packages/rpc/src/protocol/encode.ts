@@ -15,6 +15,7 @@ import {
   kMaxLongString,
   kMaxMetadataEntries,
   kProtocolVersion,
+  kShortAscii,
   type LengthHeader,
   type MessageKind,
 } from './frame';
@@ -68,7 +69,7 @@ export function encodeMetadata(metadata: Metadata | undefined, path: string): Bu
   let size = 1;
   const values: Buffer[] = [];
   for (const key of keys) {
-    if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    if (!kShortAscii.test(key)) {
       throw new InvalidArgumentError(`${path} key`, '1 to 255 printable ASCII characters', key);
     }
     const value = metadata[key];
@@ -98,7 +99,7 @@ export function encodeMetadata(metadata: Metadata | undefined, path: string): Bu
 
 /** A method name as sent (ASCII bytes), checked once. */
 export function encodeMethod(method: string, path: string): Buffer {
-  if (typeof method !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(method)) {
+  if (typeof method !== 'string' || !kShortAscii.test(method)) {
     throw new InvalidArgumentError(path, '1 to 255 printable ASCII characters', method);
   }
   return Buffer.from(method, 'latin1');
@@ -157,7 +158,10 @@ function finishFrame(
   else writer.writeBinary(payload);
 }
 
-/** REQUEST or ONE_WAY: method, the time left in ms (0: no deadline), metadata, payload. */
+/**
+ * REQUEST or ONE_WAY: method, the time left in ms (0: no deadline), metadata, payload. `size`:
+ * the payload's {@link payloadSize}, when the caller has it already (a string's is a scan).
+ */
 export function writeRequest(
   writer: FrameWriter,
   lengthHeader: LengthHeader,
@@ -168,8 +172,8 @@ export function writeRequest(
   timeout: number,
   metadata: Buffer | null,
   payload: Payload,
+  size = payloadSize(payload),
 ): void {
-  const size = payloadSize(payload);
   let flags = 0;
   let headerSize = kFixedHeaderSize + 1 + method.length;
   if (timeout > 0) {

@@ -33,15 +33,14 @@ export const kFlagClosing = 0x04;
 export const kFlagRefused = 0x08;
 export const kKnownFlags = kFlagDeadline | kFlagMetadata | kFlagClosing | kFlagRefused;
 
-/** Offsets inside the body (after the length header). */
-export const kOffsetKindVersion = 0;
-export const kOffsetFlags = 1;
-export const kOffsetSeq = 2;
-/** Where the kind-specific fields start. */
+/** Where the kind-specific fields start: after kind/version (byte 0), flags (1) and seq (2–5). */
 export const kFixedHeaderSize = 6;
 
-/** Longest method name, error code and metadata key (a u8 length). */
-export const kMaxShortString = 255;
+/**
+ * A method name, error code or metadata key: 1 to 255 printable ASCII characters (a u8 length;
+ * no spaces or control characters).
+ */
+export const kShortAscii = /^[\x21-\x7e]{1,255}$/;
 /** Longest error message and metadata value (a u16 length). */
 export const kMaxLongString = 65535;
 /** Most metadata entries in one message (a u8 count). */

@@ -10,6 +10,12 @@ import type { Method } from './service';
 /** Why a call's signal aborted: its `reason` is an Error with one of these `code`s. */
 export type AbortCode = 'DEADLINE_EXCEEDED' | 'CANCELLED' | 'CONNECTION_CLOSED';
 
+const kAbortMessages: Readonly<Record<AbortCode, string>> = {
+  DEADLINE_EXCEEDED: 'the call deadline passed',
+  CANCELLED: 'the client canceled the call',
+  CONNECTION_CLOSED: 'the connection closed',
+};
+
 const kNoMetadata: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
 /** The parts of a server connection a call reports back to. */
@@ -122,12 +128,7 @@ export class CallContext implements Deadlined {
   }
 
   #abort(code: AbortCode): void {
-    const messages: Record<AbortCode, string> = {
-      DEADLINE_EXCEEDED: 'the call deadline passed',
-      CANCELLED: 'the client canceled the call',
-      CONNECTION_CLOSED: 'the connection closed',
-    };
-    const reason = Object.assign(new Error(messages[code]), { code });
+    const reason = Object.assign(new Error(kAbortMessages[code]), { code });
     this.#controller!.abort(reason);
   }
 }

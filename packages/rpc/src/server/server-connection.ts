@@ -13,8 +13,8 @@ import type { Connection } from '@netpoll/core';
 import { free, malloc } from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
-import { closedError, RpcError, RpcStatus } from '../errors';
-import { ascii, decodeHeader, decodeMetadata, MessageHeader } from '../protocol/decode';
+import { closedError, protocolError, type RpcError, RpcStatus } from '../errors';
+import { ascii, decodeHeader, decodeMetadata, MessageHeader, peekLength } from '../protocol/decode';
 import {
   checkPayload,
   type Payload,
@@ -104,18 +104,13 @@ export class ServerConnection {
           this.#pause();
           break;
         }
-        const length =
-          lengthHeader === 4
-            ? reader.peekUint32BE(0)
-            : lengthHeader === 2
-              ? reader.peekUint16BE(0)
-              : reader.peek(1)[0]!;
+        const length = peekLength(reader, lengthHeader);
         const frame = reader.next(lengthHeader + length);
         const header = this.#header;
         try {
           decodeHeader(frame, lengthHeader, frame.length, header);
         } catch (error) {
-          this.#core.protocolFailure(error as Error, this.connection);
+          this.#core.onError(error as Error);
           this.connection.close();
           return;
         }
@@ -140,10 +135,7 @@ export class ServerConnection {
           case Kind.PONG:
             break;
           default:
-            this.#core.protocolFailure(
-              new RpcError('ERR_NETPOLL_RPC_PROTOCOL', `a client sent message kind ${header.kind}`),
-              this.connection,
-            );
+            this.#core.onError(protocolError(`a client sent message kind ${header.kind}`));
             this.connection.close();
             return;
         }
@@ -161,7 +153,7 @@ export class ServerConnection {
     if (seq > this.#highestSeq) this.#highestSeq = seq;
     const method = core.methods.find(frame, header.methodStart, header.methodLength);
     if (method === undefined) {
-      core.counters.errors.UNIMPLEMENTED = (core.counters.errors.UNIMPLEMENTED ?? 0) + 1;
+      core.counters.countError('UNIMPLEMENTED');
       const name = ascii(frame, header.methodStart, header.methodLength);
       if (!oneWay) {
         this.#replyError(seq, 'UNIMPLEMENTED', `no method ${JSON.stringify(name)}`, true);
@@ -170,7 +162,7 @@ export class ServerConnection {
     }
     const deadline = header.timeout > 0 ? arrival + header.timeout : Number.POSITIVE_INFINITY;
     if (deadline <= now()) {
-      core.counters.errors.DEADLINE_EXCEEDED = (core.counters.errors.DEADLINE_EXCEEDED ?? 0) + 1;
+      core.counters.countError('DEADLINE_EXCEEDED');
       if (!oneWay) {
         this.#replyError(
           seq,
@@ -195,7 +187,7 @@ export class ServerConnection {
           frame.subarray(header.payloadStart, header.payloadEnd),
         );
       } catch (error) {
-        core.counters.errors.INVALID_ARGUMENT = (core.counters.errors.INVALID_ARGUMENT ?? 0) + 1;
+        core.counters.countError('INVALID_ARGUMENT');
         if (!oneWay)
           this.#replyError(
             seq,

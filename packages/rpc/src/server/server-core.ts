@@ -5,9 +5,9 @@
  * a multi-core server has one per reactor, built by the reactor handler module.
  */
 import type { Connection } from '@netpoll/core';
+import { runChain } from '../chain';
 import { DeadlineHeap } from '../deadline-heap';
 import type { ResolvedServerOptions } from '../options';
-import { rawSerializer } from '../serializers';
 import { CallCounters } from '../stats';
 import type { CallContext } from './call-context';
 import { ServerConnection } from './server-connection';
@@ -31,7 +31,7 @@ export class ServerCore {
 
   constructor(service: unknown, options: ResolvedServerOptions) {
     this.options = options;
-    this.methods = new MethodTable(service, options.serializer, rawSerializer as never);
+    this.methods = new MethodTable(service, options.serializer);
   }
 
   /** core `onConnect`: the connection's RPC state becomes its context. */
@@ -56,30 +56,19 @@ export class ServerCore {
     (context as ServerConnection).onRequest();
   };
 
-  /** core `onError`: errors no call receives (oversized frames, accept failures) are counted. */
+  /**
+   * core `onError`, and the connections' protocol errors (their connection is closed): errors no
+   * call receives (oversized or malformed frames, accept failures) are counted by code.
+   */
   readonly onError = (error: Error): void => {
     const code = (error as { code?: string }).code ?? 'ERROR';
-    this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
+    this.counters.countError(code);
   };
-
-  /** A peer sent something the wire format does not allow; its connection is closed. */
-  protocolFailure(error: Error, _connection: Connection): void {
-    this.onError(error);
-  }
 
   /** Runs the interceptor chain, then the handler. */
   invoke(context: CallContext): Promise<unknown> {
-    const interceptors = this.interceptors;
-    const dispatch = (index: number): Promise<unknown> => {
-      if (index === interceptors.length) {
-        return Promise.resolve(context.definition.handler(context.request, context));
-      }
-      try {
-        return Promise.resolve(interceptors[index]!(context, () => dispatch(index + 1)));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-    return dispatch(0);
+    return runChain(this.interceptors, context, () =>
+      context.definition.handler(context.request, context),
+    );
   }
 }

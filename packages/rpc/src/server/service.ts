@@ -4,7 +4,12 @@
  */
 import { InvalidArgumentError } from '../errors';
 import { encodeMethod } from '../protocol/encode';
-import { resolveSerializer, type Serializer, type SerializerOption } from '../serializers';
+import {
+  rawSerializer,
+  resolveSerializer,
+  type Serializer,
+  type SerializerOption,
+} from '../serializers';
 import type { CallContext } from './call-context';
 
 /** Handles one call: returns (or resolves with) the response. */
@@ -44,7 +49,7 @@ export class MethodTable {
   readonly #byLength: Array<Method[] | undefined> = [];
   readonly names: readonly string[];
 
-  constructor(service: unknown, serializer: Serializer<unknown>, raw: Serializer<unknown>) {
+  constructor(service: unknown, serializer: Serializer<unknown>) {
     if (typeof service !== 'object' || service === null) {
       throw new InvalidArgumentError('service', 'an object of method handlers', service);
     }
@@ -73,7 +78,7 @@ export class MethodTable {
           definition.responseSerializer === undefined
             ? serializer
             : resolveSerializer(definition.responseSerializer, `${path}.responseSerializer`),
-        rawRequest: requestSerializer === raw,
+        rawRequest: requestSerializer === rawSerializer,
       };
       const bucket = this.#byLength[name.length] ?? [];
       bucket.push(method);
