@@ -32,26 +32,35 @@ export async function runScenario(
   await cluster.startLoad();
   await sleep(1000);
   const before = await cluster.resources();
+  const window = await holdFault(cluster, fault, host, holdMs);
+  await sleep(kRecoverBoundMs + 1000);
+  const after = await cluster.resources();
+  const load = await cluster.stopLoad();
+  const analysis = analyse(load.records, load.lost, [window]);
+  const problems = [...violations(analysis), ...resourceProblems(before, after)];
+  return { fault, window, analysis, load, before, after, problems };
+}
+
+/** Injects `fault` on `host`, holds it `holdMs`, heals it; returns its window for the analysis. */
+export async function holdFault(
+  cluster: Cluster,
+  fault: Fault,
+  host: ServerName,
+  holdMs: number,
+): Promise<FaultWindow> {
   const injectAt = clock();
   await fault.inject(cluster, host);
   await sleep(holdMs);
   await fault.heal(cluster, host);
-  const healAt = clock();
-  await sleep(kRecoverBoundMs + 1000);
-  const after = await cluster.resources();
-  const load = await cluster.stopLoad();
-  const window: FaultWindow = {
+  return {
     name: fault.name,
     endpoint: cluster.endpointOf(host),
     host,
     injectAt,
-    healAt,
+    healAt: clock(),
     moves: fault.moves,
     mayFail: fault.mayFail,
   };
-  const analysis = analyse(load.records, load.lost, [window]);
-  const problems = [...violations(analysis), ...resourceProblems(before, after)];
-  return { fault, window, analysis, load, before, after, problems };
 }
 
 /** Resource deltas beyond kResourceBounds, per process sampled both times. */

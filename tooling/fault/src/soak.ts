@@ -23,7 +23,7 @@ import {
   stop,
 } from './faults';
 import { type CallRecord, clock } from './load';
-import { resourceProblems, sleep } from './scenario';
+import { holdFault, resourceProblems, sleep } from './scenario';
 
 /** The faults the soak draws from; `slow` needs its host behind the proxy (s2). */
 export const kSoakFaults: readonly Fault[] = [
@@ -73,20 +73,7 @@ export async function runSoak(cluster: Cluster, durationMs: number): Promise<Soa
     // is down, a restart or a cut is the proxy's behaviour, not the client's.
     const hosts = kServerNames.filter((name) => name !== kSoakProxied);
     const host = fault.proxied ? kSoakProxied : hosts[Math.floor(Math.random() * hosts.length)]!;
-    const injectAt = clock();
-    await fault.inject(cluster, host);
-    await sleep(2000);
-    await fault.heal(cluster, host);
-    const healAt = clock();
-    windows.push({
-      name: fault.name,
-      endpoint: cluster.endpointOf(host),
-      host,
-      injectAt,
-      healAt,
-      moves: fault.moves,
-      mayFail: fault.mayFail,
-    });
+    windows.push(await holdFault(cluster, fault, host, 2000));
     await sleep(kRecoverBoundMs + 1000);
     records.push(...(await cluster.client.request<CallRecord[]>('drain')));
   }
