@@ -37,7 +37,7 @@ export async function runScenario(
   const after = await cluster.resources();
   const load = await cluster.stopLoad();
   const analysis = analyse(load.records, load.lost, [window]);
-  const problems = [...violations(analysis), ...resourceProblems(before, after)];
+  const problems = problemsOf({ analysis, before, after });
   return { fault, window, analysis, load, before, after, problems };
 }
 
@@ -61,6 +61,22 @@ export async function holdFault(
     moves: fault.moves,
     mayFail: fault.mayFail,
   };
+}
+
+/** What a run measures, for summarize (a scenario, or a test's own sequence). */
+export type Measured = Pick<ScenarioResult, 'analysis' | 'load' | 'before' | 'after'>;
+
+/** What broke: the analysis's violations, then the resource deltas beyond their bounds. */
+export function problemsOf({
+  analysis,
+  before,
+  after,
+}: {
+  analysis: Parameters<typeof violations>[0];
+  before: ResourceSnapshot;
+  after: ResourceSnapshot;
+}): string[] {
+  return [...violations(analysis), ...resourceProblems(before, after)];
 }
 
 /** Resource deltas beyond kResourceBounds, per process sampled both times. */
@@ -89,8 +105,11 @@ export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** One line per scenario for the log: calls, failures by code, lost, move and recovery times. */
-export function summarize(result: ScenarioResult): string {
+/**
+ * One line per scenario for the log, `fault LABEL: ...` (LABEL: the fault and its host): calls,
+ * failures by code, lost, move and recovery times.
+ */
+export function summarize(label: string, result: Measured): string {
   const { analysis, before, after } = result;
   const failed = Object.entries(analysis.failedByCode)
     .map(([code, count]) => `${code.replace('ERR_NETPOLL_RPC_', '')} ${count}`)
@@ -105,7 +124,7 @@ export function summarize(result: ScenarioResult): string {
     })
     .join('; ');
   return [
-    `fault ${result.fault.name} on ${result.window.host}:`,
+    `fault ${label}:`,
     `${analysis.calls} calls, failed {${failed || 'none'}}, lost ${analysis.lost},`,
     `max past deadline ${analysis.maxOvershootMs.toFixed(0)} ms, moved ${analysis.moveMs.toFixed(0)} ms,`,
     `recovered ${analysis.recoverMs === null ? '—' : analysis.recoverMs.toFixed(0)} ms,`,

@@ -3,13 +3,7 @@
  * seconds (held 2 s, healed, the recovery bound waited out), resources sampled every 5 s; then
  * the analysis of every call against every fault window.
  */
-import {
-  analyse,
-  type FaultAnalysis,
-  type FaultResult,
-  type FaultWindow,
-  violations,
-} from './analysis';
+import { analyse, type FaultAnalysis, type FaultResult, type FaultWindow } from './analysis';
 import { kRecoverBoundMs } from './bounds';
 import { type Cluster, kServerNames, type ResourceSnapshot, type ServerName } from './cluster';
 import {
@@ -23,7 +17,7 @@ import {
   stop,
 } from './faults';
 import { type CallRecord, clock } from './load';
-import { holdFault, resourceProblems, sleep } from './scenario';
+import { holdFault, problemsOf, sleep } from './scenario';
 
 /** The faults the soak draws from; `slow` needs its host behind the proxy (s2). */
 export const kSoakFaults: readonly Fault[] = [
@@ -92,6 +86,6 @@ export async function runSoak(cluster: Cluster, durationMs: number): Promise<Soa
     after,
     samples,
     loopDelay: load.loopDelay,
-    problems: [...violations(analysis), ...resourceProblems(before, after)],
+    problems: problemsOf({ analysis, before, after }),
   };
 }
