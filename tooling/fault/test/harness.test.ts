@@ -2,6 +2,7 @@
 // leftovers of a dead owner removed at the next start, host processes gone with the harness.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { afterTest } from '@netpoll/jest-config/cleanup';
 import { ourNamespaces, removeLeftovers } from '../src/network';
 import { report, startCluster } from './helpers/fault-test';
 
@@ -64,6 +65,8 @@ describe('the multi-host harness', () => {
       });
     `;
     const owner = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Should the test fail before its SIGKILL, the owner goes anyway (and the reaper with it).
+    afterTest(() => owner.kill('SIGKILL'));
     const { prefix, pids } = await new Promise<{ prefix: string; pids: number[] }>(
       (resolve, reject) => {
         owner.stdout.setEncoding('utf8');
