@@ -8,7 +8,7 @@ import { analyse, type FaultAnalysis, type FaultWindow, violations } from './ana
 import { kRecoverBoundMs, kResourceBounds } from './bounds';
 import type { Cluster, ResourceSnapshot, ServerName } from './cluster';
 import type { Fault } from './faults';
-import { clock, type LoadResult } from './load';
+import { clock, type LoadResult, sleep } from './load';
 
 export interface ScenarioResult {
   readonly fault: Fault;
@@ -19,9 +19,6 @@ export interface ScenarioResult {
   readonly after: ResourceSnapshot;
   readonly problems: string[];
 }
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runScenario(
   cluster: Cluster,

@@ -16,8 +16,8 @@ import {
   slow,
   stop,
 } from './faults';
-import { type CallRecord, clock } from './load';
-import { holdFault, problemsOf, sleep } from './scenario';
+import { type CallRecord, clock, sleep } from './load';
+import { holdFault, problemsOf } from './scenario';
 
 /** The faults the soak draws from; `slow` needs its host behind the proxy (s2). */
 export const kSoakFaults: readonly Fault[] = [

@@ -5,8 +5,8 @@
 // once descriptors are free again the same process accepts again and takes its share.
 import { analyse, type FaultWindow } from '../src/analysis';
 import { kAcceptBackoffMaxMs, kRecoverBoundMs } from '../src/bounds';
-import { clock } from '../src/load';
-import { problemsOf, sleep, summarize } from '../src/scenario';
+import { clock, sleep } from '../src/load';
+import { problemsOf, summarize } from '../src/scenario';
 import { kFaultTestTimeoutMs, report, startCluster } from './helpers/fault-test';
 
 describe('a server out of file descriptors', () => {

@@ -5,8 +5,8 @@ import { analyse, type FaultWindow } from '../src/analysis';
 import { kRecoverBoundMs } from '../src/bounds';
 import { kServerNames } from '../src/cluster';
 import { gracefulRestart } from '../src/faults';
-import { clock } from '../src/load';
-import { problemsOf, sleep, summarize } from '../src/scenario';
+import { clock, sleep } from '../src/load';
+import { problemsOf, summarize } from '../src/scenario';
 import { kFaultTestTimeoutMs, report, startCluster } from './helpers/fault-test';
 
 describe('a rolling restart', () => {
