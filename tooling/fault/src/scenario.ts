@@ -60,19 +60,11 @@ export async function holdFault(
   };
 }
 
-/** What a run measures, for summarize (a scenario, or a test's own sequence). */
+/** What a run measures, for problemsOf and summarize (a scenario, or a test's own sequence). */
 export type Measured = Pick<ScenarioResult, 'analysis' | 'load' | 'before' | 'after'>;
 
 /** What broke: the analysis's violations, then the resource deltas beyond their bounds. */
-export function problemsOf({
-  analysis,
-  before,
-  after,
-}: {
-  analysis: Parameters<typeof violations>[0];
-  before: ResourceSnapshot;
-  after: ResourceSnapshot;
-}): string[] {
+export function problemsOf({ analysis, before, after }: Omit<Measured, 'load'>): string[] {
   return [...violations(analysis), ...resourceProblems(before, after)];
 }
 

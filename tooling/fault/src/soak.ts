@@ -3,7 +3,7 @@
  * seconds (held 2 s, healed, the recovery bound waited out), resources sampled every 5 s; then
  * the analysis of every call against every fault window.
  */
-import { analyse, type FaultAnalysis, type FaultResult, type FaultWindow } from './analysis';
+import { analyse, type FaultAnalysis, type FaultWindow } from './analysis';
 import { kRecoverBoundMs } from './bounds';
 import { type Cluster, kServerNames, type ResourceSnapshot, type ServerName } from './cluster';
 import {
@@ -35,7 +35,7 @@ export const kSoakProxied: ServerName = 's2';
 export interface SoakResult {
   readonly startedAt: number;
   readonly windows: FaultWindow[];
-  readonly analysis: FaultAnalysis & { perFault: Map<FaultWindow, FaultResult> };
+  readonly analysis: FaultAnalysis;
   readonly before: ResourceSnapshot;
   readonly after: ResourceSnapshot;
   readonly samples: Array<{ at: number; resources: ResourceSnapshot }>;
