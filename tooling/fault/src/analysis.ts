@@ -52,6 +52,8 @@ export interface FaultAnalysis {
   readonly late: CallRecord[];
   /** Failures on a healthy host, of calls whose earlier attempt went to the faulted one. */
   readonly retriedAway: number;
+  /** Each fault window's own failures, move and recovery times. */
+  readonly perFault: Map<FaultWindow, FaultResult>;
 }
 
 const kCodes = new Set<string>(kRpcErrorCodes);
@@ -78,7 +80,7 @@ export function analyse(
   records: readonly CallRecord[],
   lost: readonly LostCall[],
   faults: readonly FaultWindow[],
-): FaultAnalysis & { perFault: Map<FaultWindow, FaultResult> } {
+): FaultAnalysis {
   const failedByCode: Record<string, number> = {};
   const uncoded: CallRecord[] = [];
   const misplaced: CallRecord[] = [];
@@ -139,9 +141,7 @@ export function analyse(
 }
 
 /** What broke, one line each (empty: the run is as it must be). */
-export function violations(
-  analysis: FaultAnalysis & { perFault: Map<FaultWindow, { recoverMs: number | null }> },
-): string[] {
+export function violations(analysis: FaultAnalysis): string[] {
   const out: string[] = [];
   const example = (records: CallRecord[]): string => JSON.stringify(records[0]);
   if (analysis.lost > 0) out.push(`${analysis.lost} calls lost (never settled)`);
@@ -165,10 +165,7 @@ export function violations(
       `${analysis.late.length} failures of calls started after traffic should have moved (${kMoveBoundMs} ms unless the fault says): ${example(analysis.late)}`,
     );
   }
-  for (const [fault, result] of analysis.perFault as Map<
-    FaultWindow,
-    { recoverMs: number | null }
-  >) {
+  for (const [fault, result] of analysis.perFault) {
     if (result.recoverMs === null)
       out.push(`${fault.name}: no call reached ${fault.host} after the heal`);
     else if (result.recoverMs > (fault.recoverBoundMs ?? kRecoverBoundMs)) {

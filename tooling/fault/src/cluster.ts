@@ -7,7 +7,7 @@
 import { kClientOptions, kDeadlineSlackMs, kLoad } from './bounds';
 import type { ResourceSample } from './host-ipc';
 import { HostProcess } from './host-process';
-import { clock, type LoadResult } from './load';
+import { clock, type LoadResult, sleep } from './load';
 import { Network } from './network';
 
 export const kServerNames = ['s1', 's2', 's3'] as const;
@@ -178,7 +178,7 @@ export class Cluster {
     const first = await echoCount(server);
     while (clock() - started < timeoutMs) {
       if ((await echoCount(server)) >= first + count) return clock() - started;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     throw new Error(`no traffic reached ${name} within ${timeoutMs} ms`);
   }

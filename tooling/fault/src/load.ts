@@ -48,6 +48,10 @@ export function clock(): number {
   return performance.timeOrigin + performance.now();
 }
 
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /**
  * The client's trace message of a call. The client sets `endpoint` before each attempt is
  * written (rpc README, "Observability"), so a retry overwrites the first attempt's endpoint;
@@ -116,7 +120,7 @@ export class LoadGenerator {
   async sleeps(count: number, ms: number, timeout: number, spacingMs: number): Promise<void> {
     for (let i = 0; i < count; i++) {
       void this.call('sleep', { ms }, timeout, false);
-      await delay(spacingMs);
+      await sleep(spacingMs);
     }
   }
 
@@ -168,7 +172,7 @@ export class LoadGenerator {
     while (this.#running) {
       const n = this.#n++;
       await this.call('echo', { message: `m${n}` }, timeout, n % 4 === 0);
-      await delay(pauseMs);
+      await sleep(pauseMs);
     }
   }
 
@@ -204,8 +208,4 @@ function wrongReply(method: string, request: unknown, reply: unknown): Error | n
   const sent = (request as { message?: unknown }).message;
   const got = (reply as { message?: unknown } | null)?.message;
   return got === sent ? null : new Error(`echo answered ${JSON.stringify(reply)} to ${sent}`);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

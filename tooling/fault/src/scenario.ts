@@ -8,7 +8,7 @@ import { analyse, type FaultAnalysis, type FaultWindow, violations } from './ana
 import { kRecoverBoundMs, kResourceBounds } from './bounds';
 import type { Cluster, ResourceSnapshot, ServerName } from './cluster';
 import type { Fault } from './faults';
-import { clock, type LoadResult } from './load';
+import { clock, type LoadResult, sleep } from './load';
 
 export interface ScenarioResult {
   readonly fault: Fault;
@@ -20,9 +20,6 @@ export interface ScenarioResult {
   readonly problems: string[];
 }
 
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function runScenario(
   cluster: Cluster,
   fault: Fault,
@@ -32,26 +29,43 @@ export async function runScenario(
   await cluster.startLoad();
   await sleep(1000);
   const before = await cluster.resources();
+  const window = await holdFault(cluster, fault, host, holdMs);
+  await sleep(kRecoverBoundMs + 1000);
+  const after = await cluster.resources();
+  const load = await cluster.stopLoad();
+  const analysis = analyse(load.records, load.lost, [window]);
+  const problems = problemsOf({ analysis, before, after });
+  return { fault, window, analysis, load, before, after, problems };
+}
+
+/** Injects `fault` on `host`, holds it `holdMs`, heals it; returns its window for the analysis. */
+export async function holdFault(
+  cluster: Cluster,
+  fault: Fault,
+  host: ServerName,
+  holdMs: number,
+): Promise<FaultWindow> {
   const injectAt = clock();
   await fault.inject(cluster, host);
   await sleep(holdMs);
   await fault.heal(cluster, host);
-  const healAt = clock();
-  await sleep(kRecoverBoundMs + 1000);
-  const after = await cluster.resources();
-  const load = await cluster.stopLoad();
-  const window: FaultWindow = {
+  return {
     name: fault.name,
     endpoint: cluster.endpointOf(host),
     host,
     injectAt,
-    healAt,
+    healAt: clock(),
     moves: fault.moves,
     mayFail: fault.mayFail,
   };
-  const analysis = analyse(load.records, load.lost, [window]);
-  const problems = [...violations(analysis), ...resourceProblems(before, after)];
-  return { fault, window, analysis, load, before, after, problems };
+}
+
+/** What a run measures, for problemsOf and summarize (a scenario, or a test's own sequence). */
+export type Measured = Pick<ScenarioResult, 'analysis' | 'load' | 'before' | 'after'>;
+
+/** What broke: the analysis's violations, then the resource deltas beyond their bounds. */
+export function problemsOf({ analysis, before, after }: Omit<Measured, 'load'>): string[] {
+  return [...violations(analysis), ...resourceProblems(before, after)];
 }
 
 /** Resource deltas beyond kResourceBounds, per process sampled both times. */
@@ -80,8 +94,11 @@ export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** One line per scenario for the log: calls, failures by code, lost, move and recovery times. */
-export function summarize(result: ScenarioResult): string {
+/**
+ * One line per scenario for the log, `fault LABEL: ...` (LABEL: the fault and its host): calls,
+ * failures by code, lost, move and recovery times.
+ */
+export function summarize(label: string, result: Measured): string {
   const { analysis, before, after } = result;
   const failed = Object.entries(analysis.failedByCode)
     .map(([code, count]) => `${code.replace('ERR_NETPOLL_RPC_', '')} ${count}`)
@@ -96,7 +113,7 @@ export function summarize(result: ScenarioResult): string {
     })
     .join('; ');
   return [
-    `fault ${result.fault.name} on ${result.window.host}:`,
+    `fault ${label}:`,
     `${analysis.calls} calls, failed {${failed || 'none'}}, lost ${analysis.lost},`,
     `max past deadline ${analysis.maxOvershootMs.toFixed(0)} ms, moved ${analysis.moveMs.toFixed(0)} ms,`,
     `recovered ${analysis.recoverMs === null ? '—' : analysis.recoverMs.toFixed(0)} ms,`,

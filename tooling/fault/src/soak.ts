@@ -3,13 +3,7 @@
  * seconds (held 2 s, healed, the recovery bound waited out), resources sampled every 5 s; then
  * the analysis of every call against every fault window.
  */
-import {
-  analyse,
-  type FaultAnalysis,
-  type FaultResult,
-  type FaultWindow,
-  violations,
-} from './analysis';
+import { analyse, type FaultAnalysis, type FaultWindow } from './analysis';
 import { kRecoverBoundMs } from './bounds';
 import { type Cluster, kServerNames, type ResourceSnapshot, type ServerName } from './cluster';
 import {
@@ -22,8 +16,8 @@ import {
   slow,
   stop,
 } from './faults';
-import { type CallRecord, clock } from './load';
-import { resourceProblems, sleep } from './scenario';
+import { type CallRecord, clock, sleep } from './load';
+import { holdFault, problemsOf } from './scenario';
 
 /** The faults the soak draws from; `slow` needs its host behind the proxy (s2). */
 export const kSoakFaults: readonly Fault[] = [
@@ -41,7 +35,7 @@ export const kSoakProxied: ServerName = 's2';
 export interface SoakResult {
   readonly startedAt: number;
   readonly windows: FaultWindow[];
-  readonly analysis: FaultAnalysis & { perFault: Map<FaultWindow, FaultResult> };
+  readonly analysis: FaultAnalysis;
   readonly before: ResourceSnapshot;
   readonly after: ResourceSnapshot;
   readonly samples: Array<{ at: number; resources: ResourceSnapshot }>;
@@ -73,20 +67,7 @@ export async function runSoak(cluster: Cluster, durationMs: number): Promise<Soa
     // is down, a restart or a cut is the proxy's behaviour, not the client's.
     const hosts = kServerNames.filter((name) => name !== kSoakProxied);
     const host = fault.proxied ? kSoakProxied : hosts[Math.floor(Math.random() * hosts.length)]!;
-    const injectAt = clock();
-    await fault.inject(cluster, host);
-    await sleep(2000);
-    await fault.heal(cluster, host);
-    const healAt = clock();
-    windows.push({
-      name: fault.name,
-      endpoint: cluster.endpointOf(host),
-      host,
-      injectAt,
-      healAt,
-      moves: fault.moves,
-      mayFail: fault.mayFail,
-    });
+    windows.push(await holdFault(cluster, fault, host, 2000));
     await sleep(kRecoverBoundMs + 1000);
     records.push(...(await cluster.client.request<CallRecord[]>('drain')));
   }
@@ -105,6 +86,6 @@ export async function runSoak(cluster: Cluster, durationMs: number): Promise<Soa
     after,
     samples,
     loopDelay: load.loopDelay,
-    problems: [...violations(analysis), ...resourceProblems(before, after)],
+    problems: problemsOf({ analysis, before, after }),
   };
 }

@@ -2,6 +2,8 @@
 // leftovers of a dead owner removed at the next start, host processes gone with the harness.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { afterTest } from '@netpoll/jest-config/cleanup';
+import { sleep } from '../src/load';
 import { ourNamespaces, removeLeftovers } from '../src/network';
 import { report, startCluster } from './helpers/fault-test';
 
@@ -50,7 +52,7 @@ describe('the multi-host harness', () => {
     const removed = await removeLeftovers();
     expect(removed).toContain(ns);
     expect(ourNamespaces()).not.toContain(ns);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect(running(Number(sleeper))).toBe(false);
   });
 
@@ -64,6 +66,8 @@ describe('the multi-host harness', () => {
       });
     `;
     const owner = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Should the test fail before its SIGKILL, the owner goes anyway (and the reaper with it).
+    afterTest(() => owner.kill('SIGKILL'));
     const { prefix, pids } = await new Promise<{ prefix: string; pids: number[] }>(
       (resolve, reject) => {
         owner.stdout.setEncoding('utf8');
@@ -75,11 +79,11 @@ describe('the multi-host harness', () => {
     owner.kill('SIGKILL');
     const started = Date.now();
     while (ourNamespaces().some((ns) => ns.startsWith(prefix)) && Date.now() - started < 10_000) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     report(`reaper removed ${prefix}* ${Date.now() - started} ms after the owner's SIGKILL`);
     expect(ourNamespaces().filter((ns) => ns.startsWith(prefix))).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     for (const pid of pids) expect(running(pid)).toBe(false);
   }, 30_000);
 });

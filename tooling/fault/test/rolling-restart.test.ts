@@ -1,12 +1,12 @@
 // Each server in turn: SIGTERM → graceful close (GOAWAY, every read request answered) → restart,
 // the next one only once traffic reached the restarted one. No call may fail: a request the
 // server did not read is sent elsewhere, whether the caller marked it idempotent or not.
-import { analyse, type FaultWindow, violations } from '../src/analysis';
+import { analyse, type FaultWindow } from '../src/analysis';
 import { kRecoverBoundMs } from '../src/bounds';
 import { kServerNames } from '../src/cluster';
 import { gracefulRestart } from '../src/faults';
-import { clock } from '../src/load';
-import { resourceProblems, sleep, summarize } from '../src/scenario';
+import { clock, sleep } from '../src/load';
+import { problemsOf, summarize } from '../src/scenario';
 import { kFaultTestTimeoutMs, report, startCluster } from './helpers/fault-test';
 
 describe('a rolling restart', () => {
@@ -39,17 +39,14 @@ describe('a rolling restart', () => {
       const load = await cluster.stopLoad();
       const analysis = analyse(load.records, load.lost, windows);
       report(
-        summarize({
-          fault: { ...gracefulRestart, name: 'rolling restart (SIGTERM, GOAWAY)' },
-          window: { ...windows[0]!, host: 's1,s2,s3' },
+        summarize(`rolling restart (SIGTERM, GOAWAY) on ${kServerNames.join()}`, {
           analysis,
           load,
           before,
           after,
-          problems: [],
         }),
       );
-      expect([...violations(analysis), ...resourceProblems(before, after)]).toEqual([]);
+      expect(problemsOf({ analysis, before, after })).toEqual([]);
       expect(analysis.failedNonIdempotent).toBe(0);
       expect(analysis.failedByCode).toEqual({});
     },

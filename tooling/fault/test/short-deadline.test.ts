@@ -5,7 +5,7 @@
 import { analyse, violations } from '../src/analysis';
 import { kDeadlineSlackMs } from '../src/bounds';
 import { kServerNames } from '../src/cluster';
-import { sleep } from '../src/scenario';
+import { sleep } from '../src/load';
 import type { ServiceCounters } from '../src/service-counters';
 import { kFaultTestTimeoutMs, report, startCluster } from './helpers/fault-test';
 

@@ -3,29 +3,11 @@
 // server and client. Ends with `smoke-worker.cjs: N passed, N failed`.
 const assert = require('node:assert/strict');
 const { isMainThread, parentPort, Worker } = require('node:worker_threads');
-const { createListener, dialConnection, EventLoop, getReactorStats } = require('@netpoll/core');
+const core = require('@netpoll/core');
+const { echo, runTests } = require('./run-tests.cjs');
 
-async function echo(text) {
-  const loop = new EventLoop(
-    (connection) => {
-      connection.writer.writeFrom(connection.reader, connection.reader.len());
-      connection.writer.flush();
-    },
-    { framing: { lengthHeader: 4, maxFrameSize: 1 << 20 } },
-  );
-  const listener = createListener('tcp', '127.0.0.1:0');
-  const served = loop.serve(listener);
-  const client = await dialConnection('tcp', listener.address, { timeout: 5000 });
-  const payload = Buffer.from(text);
-  client.writer.writeUint32BE(payload.length);
-  client.writer.writeBinary(payload);
-  client.writer.flush();
-  await client.reader.waitFor(4 + payload.length);
-  const echoed = client.reader.readString(client.reader.readUint32BE());
-  client.close();
-  await loop.shutdown({ timeout: 5000 });
-  await served;
-  return { echoed, batches: getReactorStats().batches };
+async function echoAndBatches(text) {
+  return { echoed: await echo(core, text), batches: core.getReactorStats().batches };
 }
 
 function inWorker(index) {
@@ -38,7 +20,7 @@ function inWorker(index) {
 }
 
 if (!isMainThread) {
-  echo(`worker ${require('node:worker_threads').workerData}`).then(
+  echoAndBatches(`worker ${require('node:worker_threads').workerData}`).then(
     (result) => parentPort.postMessage(result),
     (error) => {
       throw error;
@@ -47,7 +29,7 @@ if (!isMainThread) {
 } else {
   const tests = {
     '@netpoll/core: echo on the main thread': async () => {
-      assert.equal((await echo('main')).echoed, 'main');
+      assert.equal((await echoAndBatches('main')).echoed, 'main');
     },
     '@netpoll/core: the addon in two worker threads at once, a reactor in each': async () => {
       const results = await Promise.all([inWorker(1), inWorker(2)]);
@@ -58,25 +40,5 @@ if (!isMainThread) {
       for (const result of results) assert.ok(result.batches > 0);
     },
   };
-  (async () => {
-    const watchdog = setTimeout(() => {
-      console.log('not ok smoke-worker.cjs: still running after 90 s');
-      process.exit(1);
-    }, 90_000);
-    watchdog.unref();
-    let passed = 0;
-    let failed = 0;
-    for (const [name, fn] of Object.entries(tests)) {
-      try {
-        await fn();
-        passed++;
-        console.log(`ok ${name}`);
-      } catch (error) {
-        failed++;
-        console.log(`not ok ${name}: ${error?.stack ?? error}`);
-      }
-    }
-    console.log(`smoke-worker.cjs: ${passed} passed, ${failed} failed`);
-    process.exitCode = failed === 0 ? 0 : 1;
-  })();
+  runTests('smoke-worker.cjs', tests, 90_000);
 }

@@ -9,36 +9,12 @@ const { capacityOf, free, malloc } = require('@netpoll/mcache');
 const { LinkBuffer } = require('@netpoll/linkbuffer');
 const { go } = require('@netpoll/gopool');
 const { createClient, createServer } = require('@netpoll/rpc');
-
-async function echoRoundTrip({ EventLoop, createListener, dialConnection }) {
-  const loop = new EventLoop(
-    (connection) => {
-      connection.writer.writeFrom(connection.reader, connection.reader.len());
-      connection.writer.flush();
-    },
-    { framing: { lengthHeader: 4, maxFrameSize: 1 << 20 } },
-  );
-  const listener = createListener('tcp', '127.0.0.1:0');
-  const served = loop.serve(listener);
-  const client = await dialConnection('tcp', listener.address, { timeout: 5000 });
-  const payload = Buffer.from('hello from a packed @netpoll/core');
-  const frame = Buffer.alloc(4 + payload.length);
-  frame.writeUInt32BE(payload.length);
-  payload.copy(frame, 4);
-  client.writer.writeBinary(frame);
-  client.writer.flush();
-  await client.reader.waitFor(frame.length);
-  client.reader.skip(4);
-  const echoed = client.reader.readString(payload.length);
-  client.close();
-  await loop.shutdown({ timeout: 5000 });
-  await served;
-  return echoed;
-}
+const { echo, runTests } = require('./run-tests.cjs');
 
 const tests = {
   '@netpoll/core: echo server round trip over TCP': async () => {
-    assert.equal(await echoRoundTrip(core), 'hello from a packed @netpoll/core');
+    const text = 'hello from a packed @netpoll/core';
+    assert.equal(await echo(core, text), text);
     assert.ok(core.getReactorStats().batches > 0);
   },
   '@netpoll/core: the addon comes from the expected place': () => {
@@ -75,26 +51,4 @@ const tests = {
   },
 };
 
-async function main() {
-  const watchdog = setTimeout(() => {
-    console.log('not ok smoke.cjs: still running after 60 s');
-    process.exit(1);
-  }, 60_000);
-  watchdog.unref();
-  let passed = 0;
-  let failed = 0;
-  for (const [name, fn] of Object.entries(tests)) {
-    try {
-      await fn();
-      passed++;
-      console.log(`ok ${name}`);
-    } catch (error) {
-      failed++;
-      console.log(`not ok ${name}: ${error?.stack ?? error}`);
-    }
-  }
-  console.log(`smoke.cjs: ${passed} passed, ${failed} failed`);
-  process.exitCode = failed === 0 ? 0 : 1;
-}
-
-main();
+runTests('smoke.cjs', tests);

@@ -7,27 +7,11 @@ import { go } from '@netpoll/gopool';
 import { LinkBuffer } from '@netpoll/linkbuffer';
 import { free, malloc } from '@netpoll/mcache';
 import { createClient, createServer } from '@netpoll/rpc';
+import { echo, runTests } from './run-tests.cjs';
 
 const tests = {
   '@netpoll/core: echo server round trip over TCP (ESM)': async () => {
-    const loop = new EventLoop(
-      (connection) => {
-        connection.writer.writeFrom(connection.reader, connection.reader.len());
-        connection.writer.flush();
-      },
-      { framing: { lengthHeader: 4, maxFrameSize: 1 << 20 } },
-    );
-    const listener = createListener('tcp', '127.0.0.1:0');
-    const served = loop.serve(listener);
-    const client = await dialConnection('tcp', listener.address, { timeout: 5000 });
-    client.writer.writeBinary(Buffer.from([0, 0, 0, 3, 101, 115, 109]));
-    client.writer.flush();
-    await client.reader.waitFor(7);
-    client.reader.skip(4);
-    assert.equal(client.reader.readString(3), 'esm');
-    client.close();
-    await loop.shutdown({ timeout: 5000 });
-    await served;
+    assert.equal(await echo({ createListener, dialConnection, EventLoop }, 'esm'), 'esm');
   },
   '@netpoll/core: coded errors': () => {
     assert.throws(
@@ -51,22 +35,4 @@ const tests = {
   },
 };
 
-const watchdog = setTimeout(() => {
-  console.log('not ok smoke.mjs: still running after 60 s');
-  process.exit(1);
-}, 60_000);
-watchdog.unref();
-let passed = 0;
-let failed = 0;
-for (const [name, fn] of Object.entries(tests)) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`not ok ${name}: ${error?.stack ?? error}`);
-  }
-}
-console.log(`smoke.mjs: ${passed} passed, ${failed} failed`);
-process.exitCode = failed === 0 ? 0 : 1;
+await runTests('smoke.mjs', tests);

@@ -15,6 +15,8 @@ import { Pool } from '@netpoll/gopool';
 import { LinkBuffer } from '@netpoll/linkbuffer';
 import { type BufferCache, defaultCache } from '@netpoll/mcache';
 import { createClient, createServer, type RpcClient } from '@netpoll/rpc';
+// The shared runner (compiled beside this file: allowJs in tsconfig.json).
+import { runTests } from './run-tests.cjs';
 
 async function echo(text: string): Promise<string> {
   const options: EventLoopOptions = { framing: { lengthHeader: 4, maxFrameSize: 1 << 20 } };
@@ -65,22 +67,4 @@ const tests: Record<string, () => Promise<void> | void> = {
   },
 };
 
-const watchdog = setTimeout(() => {
-  console.log('not ok smoke.mts: still running after 60 s');
-  process.exit(1);
-}, 60_000);
-watchdog.unref();
-let passed = 0;
-let failed = 0;
-for (const [name, fn] of Object.entries(tests)) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${name}`);
-  } catch (error) {
-    failed++;
-    console.log(`not ok ${name}: ${(error as Error)?.stack ?? error}`);
-  }
-}
-console.log(`smoke.mts: ${passed} passed, ${failed} failed`);
-process.exitCode = failed === 0 ? 0 : 1;
+await runTests('smoke.mts', tests);

@@ -29,7 +29,7 @@ export function faultTest(
     async () => {
       const cluster = await startCluster({ proxied: fault.proxied ? ['s2'] : [] });
       const result = await runScenario(cluster, fault, 's2', holdMs);
-      report(summarize(result));
+      report(summarize(`${fault.name} on ${result.window.host}`, result));
       expect(result.problems).toEqual([]);
       extra?.(result);
     },
