@@ -28,7 +28,13 @@ export {
   runLoad,
 } from './client/run-load';
 export { ConfigError } from './config-error';
-export { parseChoiceFlag, parseIntegerFlag, parseListFlag, wantsHelp } from './flags';
+export {
+  isIntegerText,
+  parseChoiceFlag,
+  parseIntegerFlag,
+  parseListFlag,
+  wantsHelp,
+} from './flags';
 export type { EchoImplementation, EchoServer, EchoServerOptions } from './raw/echo-server';
 export { kDefaultMaxFrameSize, kEchoImplementations } from './raw/echo-server';
 export type { EchoAddress } from './raw/listen-address';
