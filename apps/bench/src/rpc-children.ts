@@ -13,6 +13,7 @@
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
+import { ReportQueue } from './report-queue';
 
 /** An `{ event }` object a child reported. */
 export type ChildEvent = { readonly event: string } & Readonly<Record<string, unknown>>;
@@ -93,41 +94,15 @@ function wrap(
       resolve(code ?? signal ?? 'unknown');
     });
   });
-  const backlog: ChildEvent[] = [];
-  const waiters = new Set<(event: ChildEvent) => boolean>();
-  subscribe((event) => {
-    for (const waiter of waiters) if (waiter(event)) return;
-    backlog.push(event);
-  });
+  const events = new ReportQueue<ChildEvent>(name, exited);
+  subscribe((event) => events.feed(event));
   return {
     process: child,
     pid: child.pid!,
     name,
     exited,
-    nextEvent(event, timeoutMs) {
-      const index = backlog.findIndex((item) => item.event === event);
-      if (index >= 0) return Promise.resolve(backlog.splice(index, 1)[0]!);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`${name}: no "${event}" within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const waiter = (item: ChildEvent): boolean => {
-          if (item.event !== event) return false;
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          resolve(item);
-          return true;
-        };
-        waiters.add(waiter);
-        void exited.then((status) => {
-          if (!waiters.has(waiter)) return;
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          reject(new Error(`${name} exited (${status}) before reporting "${event}"`));
-        });
-      });
-    },
+    nextEvent: (event, timeoutMs) =>
+      events.next((item) => (item.event === event ? item : undefined), timeoutMs, `"${event}"`),
   };
 }
 

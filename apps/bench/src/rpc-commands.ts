@@ -4,7 +4,7 @@
  * accepts and what it received; the command prints it with its usage and exits 2.
  */
 import { parseArgs } from 'node:util';
-import { parseIntegerFlag, parseListFlag } from '@netpoll/app-echo';
+import { isIntegerText, parseIntegerFlag, parseListFlag } from '@netpoll/app-echo';
 
 /**
  * The stacks the RPC benchmark compares, each a server and a client:
@@ -119,13 +119,7 @@ export function parseIntegerListFlag(
   const items = text.split(',');
   const values = items.map(Number);
   const valid =
-    items.every(
-      (item, index) =>
-        /^\d+$/.test(item) &&
-        Number.isSafeInteger(values[index]) &&
-        values[index]! >= min &&
-        values[index]! <= max,
-    ) && new Set(values).size === values.length;
+    items.every((item) => isIntegerText(item, min, max)) && new Set(values).size === values.length;
   if (!valid) {
     throw new RangeError(
       `${flag} must be a comma-separated list of distinct integers from ${min} to ${max} (received ${text})`,

@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CallResult, ClientPlan } from './rpc-client';
 
 const kPackageRoot = join(__dirname, '..');
 const kSourceDir = join(kPackageRoot, 'loadgen-rpc');
@@ -77,18 +78,8 @@ export function ensureRpcLoadgen(): string {
   });
 }
 
-/** What one load generator run does. */
-export interface NativeLoadPlan {
-  /** The server, 'host:port'. */
-  readonly address: string;
-  readonly connections: number;
-  /** Requests in flight over all connections. */
-  readonly callers: number;
-  readonly payloadSize: number;
-  readonly warmupMs: number;
-  readonly durationMs: number;
-  readonly timeoutMs: number;
-}
+/** What one load generator run does: a Node client's plan without the stack. */
+export type NativeLoadPlan = Omit<ClientPlan, 'stack'>;
 
 /** The load generator's arguments for `plan`: at most one connection per caller. */
 export function nativeLoadArgs(plan: NativeLoadPlan): string[] {
@@ -106,16 +97,12 @@ export function nativeLoadArgs(plan: NativeLoadPlan): string[] {
   ];
 }
 
-/** The load generator's last line. */
-export interface NativeLoadResult {
+/**
+ * The load generator's last line: a Node client's figures with the first failure's code for its
+ * message ('' when none failed) and its peak RSS, without allocation figures.
+ */
+export type NativeLoadResult = Omit<CallResult, 'firstError' | 'alloc'> & {
   readonly event: 'result';
-  readonly calls: number;
-  readonly elapsedMs: number;
-  readonly p50Micros: number;
-  readonly p99Micros: number;
-  readonly errors: number;
-  readonly mismatches: number;
   readonly firstErrorCode: string;
-  readonly cpuMicros: number;
   readonly peakRssBytes: number;
-}
+};

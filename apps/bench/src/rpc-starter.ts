@@ -1,7 +1,8 @@
 /**
  * The `starter` stack: apps/echo's RPC starter as it ships — `startRpcServer` (the Echo service
- * loaded by one reactor thread, its logging interceptor, per-reactor metrics and the operations
- * port), called with its typed client (`@netpoll/rpc`'s client, JSON serializer, mux transport).
+ * loaded by one reactor thread, its failure logging at `--log-level warn` (the per-call logging
+ * interceptor is only installed at `debug`), per-reactor metrics and the operations port), called
+ * with its typed client (`@netpoll/rpc`'s client, JSON serializer, mux transport).
  *
  * The starter's `echo` takes and returns `{ message }` as JSON, so a payload of N bytes travels as
  * a message of N ASCII characters (`{"message":"…"}`, 14 bytes more on the wire) and both sides

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { ReportQueue } from './report-queue';
 
 /** A child process started by the harness, with its stdout read as lines. */
 export interface Child {
@@ -37,49 +38,17 @@ export function startProcess(
 ): Child {
   const command = cpu === null ? file : 'taskset';
   const argv = cpu === null ? [...args] : ['-c', String(cpu), file, ...args];
-  const script = name;
   const child = spawn(command, argv, { stdio: [stdin, 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  // Lines nobody has taken yet: a line printed before its wait starts must not be lost.
-  const backlog: string[] = [];
-  const waiters = new Set<(line: string) => boolean>();
-  lines.on('line', (line) => {
-    for (const waiter of waiters) if (waiter(line)) return;
-    backlog.push(line);
-  });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const lines = new ReportQueue<string>(
+    name,
+    exited.then(([code, signal]) => signal ?? code),
+  );
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.feed(line));
   return {
     process: child,
     pid: child.pid!,
-    waitForLine(match, timeoutMs) {
-      for (let index = 0; index < backlog.length; index++) {
-        const value = match(backlog[index]!);
-        if (value === undefined) continue;
-        backlog.splice(index, 1);
-        return Promise.resolve(value);
-      }
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`${script}: no expected output within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const waiter = (line: string): boolean => {
-          const value = match(line);
-          if (value === undefined) return false;
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          resolve(value);
-          return true;
-        };
-        waiters.add(waiter);
-        exited.then(([code, signal]) => {
-          if (!waiters.has(waiter)) return;
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          reject(new Error(`${script} exited (${signal ?? code}) before the expected output`));
-        });
-      });
-    },
+    waitForLine: (match, timeoutMs) => lines.next(match, timeoutMs, 'expected output'),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const [code, exitSignal] = await exited;

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { afterTest } from '@netpoll/jest-config/cleanup';
 import { ensureRpcLoadgen, type NativeLoadResult, nativeLoadArgs } from '../src/rpc-loadgen';
+import { runProcess } from './helpers/run-cli';
 import { startWireEchoServer, type WireMode } from './helpers/wire-echo-server';
 
 // netpoll_rpc_loadgen against a wire-format echo server written in the test (not @netpoll/rpc):
@@ -24,25 +24,13 @@ async function runLoadgen(
   args: readonly string[],
   closeStdinAfterMs?: number,
 ): Promise<LoadgenRun> {
-  const child = spawn(loadgen, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  afterTest(() => child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  if (closeStdinAfterMs !== undefined) {
-    setTimeout(() => child.stdin.end(), closeStdinAfterMs);
-  }
-  const [code] = (await once(child, 'close')) as [number | null];
-  const events = stdout
+  // stdin stays a pipe: the load generator stops when it closes (the bench is gone).
+  const run = await runProcess(loadgen, args, { stdin: 'pipe', closeStdinAfterMs });
+  const events = run.stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { code, events, stderr };
+  return { code: run.code, events, stderr: run.stderr };
 }
 
 function args(port: number, overrides: Partial<Record<string, number>> = {}): string[] {

@@ -5,15 +5,20 @@
  */
 
 /**
- * Parses `text` as a decimal integer from `min` to `max` (digits only: no sign, fraction,
- * exponent or hex). Throws a RangeError otherwise.
+ * True when `text` is a decimal integer from `min` to `max` (digits only: no sign, fraction,
+ * exponent or hex).
  */
-export function parseIntegerFlag(text: string, flag: string, min: number, max: number): number {
+export function isIntegerText(text: string, min: number, max: number): boolean {
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+  return /^\d+$/.test(text) && Number.isSafeInteger(value) && value >= min && value <= max;
+}
+
+/** Parses `text` as {@link isIntegerText} accepts it. Throws a RangeError otherwise. */
+export function parseIntegerFlag(text: string, flag: string, min: number, max: number): number {
+  if (!isIntegerText(text, min, max)) {
     throw new RangeError(`${flag} must be an integer from ${min} to ${max} (received ${text})`);
   }
-  return value;
+  return Number(text);
 }
 
 /** Returns `text` when it is one of `choices`; throws a RangeError naming them otherwise. */

@@ -1,81 +1,27 @@
-// The library side of apps/echo, one folder per layer: the RPC starter (service/, the Echo
-// service; server/, its server; client/, its client) and raw/, the raw length-header echo server
-// of `raw/cli.js serve`, the benchmarks' baseline. A copy of the starter drops raw/ with
+// What other workspace packages use of apps/echo (apps/bench, tooling/fault), one folder per
+// layer: the RPC starter (service/, the Echo service; server/, its server; client/, its client)
+// and raw/, the raw length-header echo server of `raw/cli.js serve`, the benchmarks' baseline.
+// The rest of src/ is reached through the commands (`server-cli.js`, `client-cli.js`, `cli.js`)
+// and the service module the server loads. A copy of the starter drops raw/ with
 // `rm -r src/raw test/raw` and one sed on this file (README, "Your own service").
-export {
-  type CallCommand,
-  type ClientCommand,
-  kAddressEnv,
-  kClientUsage,
-  kDefaultAddress,
-  type LoadCommand,
-  parseClientCommand,
-  parseRequestWords,
-} from './client/client-config';
-export {
-  createEchoClient,
-  describeCallError,
-  EchoClient,
-  type EchoClientOptions,
-  errorCode,
-} from './client/echo-client';
-export {
-  formatLoadSummary,
-  type LatencySummary,
-  type LoadOptions,
-  type LoadSummary,
-  quantile,
-  runLoad,
-} from './client/run-load';
+export { createEchoClient, EchoClient, type EchoClientOptions } from './client/echo-client';
 export { ConfigError } from './config-error';
-export { parseChoiceFlag, parseIntegerFlag, parseListFlag, wantsHelp } from './flags';
-export type { EchoImplementation, EchoServer, EchoServerOptions } from './raw/echo-server';
+export {
+  isIntegerText,
+  parseChoiceFlag,
+  parseIntegerFlag,
+  parseListFlag,
+  wantsHelp,
+} from './flags';
 export { kDefaultMaxFrameSize, kEchoImplementations } from './raw/echo-server';
 export type { EchoAddress } from './raw/listen-address';
-export { formatAddress, parseAddress } from './raw/listen-address';
-export { startEchoServer } from './raw/start-echo-server';
+export { parseAddress } from './raw/listen-address';
+export { createLogger, type Logger, type LogLevel } from './server/logger';
+export { parseServerConfig, type ServerConfig } from './server/server-config';
+export type { TallyTotals } from './server/server-metrics';
 export {
-  createLogger,
-  kLogLevels,
-  type Logger,
-  type LogLevel,
-  logCallFailures,
-  loggingInterceptor,
-} from './server/logger';
-export {
-  joinHostPort,
-  type MetricsHttpServer,
-  type MetricsHttpServerOptions,
-  startMetricsHttpServer,
-} from './server/metrics-http-server';
-export { answeredCode, kDurationBuckets, startReactorMetrics } from './server/reactor-metrics';
-export {
-  kServerSettings,
-  kServerUsage,
-  parseServerConfig,
-  type ServerConfig,
-} from './server/server-config';
-export {
-  ServerMetrics,
-  type ServerMetricsOptions,
-  type TallyTotals,
-} from './server/server-metrics';
-export {
-  kDefaultServiceModuleOptions,
-  kServiceModuleOptionsEnv,
-  readServiceModuleOptions,
-  type ServiceModuleOptions,
-} from './server/service-module-options';
-export {
-  kServiceModule,
   type RunningRpcServer,
   type ShutdownReport,
   startRpcServer,
 } from './server/start-rpc-server';
 export * from './service/echo-api';
-export {
-  abortStatus,
-  createEchoService,
-  type EchoService,
-  type EchoServiceOptions,
-} from './service/echo-service';

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config-error';
+import { isIntegerText } from '../flags';
 import {
   type EchoMethod,
   isEchoMethod,
@@ -76,13 +77,12 @@ function integer(
   fallback: number,
 ): number {
   if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
+  if (!isIntegerText(text, min, max)) {
     throw new ConfigError(
       `--${flag} must be an integer from ${min} to ${max} (received ${JSON.stringify(text)})`,
     );
   }
-  return value;
+  return Number(text);
 }
 
 /** `'{"a":1}'` or `a=1 b=x` → the request object (not yet checked). */

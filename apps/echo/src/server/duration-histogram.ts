@@ -1,14 +1,13 @@
 /**
  * The call latency histogram of one reactor, kept in plain arrays per method and handed to
  * prom-client on a scrape in the shape its registries export. A call costs a bucket search and
- * three additions: prom-client's own `Histogram#observe` validates and hashes the label set on
+ * two additions: prom-client's own `Histogram#observe` validates and hashes the label set on
  * every call, which cost the starter's server about as much CPU as the rest of the call.
  */
 interface MethodDurations {
   /** Calls per bucket (not cumulative); the last slot counts calls above the largest bound. */
   readonly counts: number[];
   sum: number;
-  count: number;
 }
 
 /** One exported value, as prom-client's `Histogram#get` gives it. */
@@ -42,7 +41,7 @@ export class DurationHistogram {
   observe(method: string, seconds: number): void {
     let durations = this.#byMethod.get(method);
     if (durations === undefined) {
-      durations = { counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0, count: 0 };
+      durations = { counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0 };
       this.#byMethod.set(method, durations);
     }
     const bounds = this.#bounds;
@@ -50,7 +49,6 @@ export class DurationHistogram {
     while (slot < bounds.length && seconds > bounds[slot]!) slot++;
     durations.counts[slot]!++;
     durations.sum += seconds;
-    durations.count++;
   }
 
   /** prom-client's exported form: cumulative `_bucket` values with `le`, then `_sum` and `_count`. */
@@ -66,14 +64,15 @@ export class DurationHistogram {
           metricName: `${this.name}_bucket`,
         });
       });
+      const count = cumulative + durations.counts[this.#bounds.length]!;
       values.push(
         {
           labels: { le: '+Inf', method },
-          value: durations.count,
+          value: count,
           metricName: `${this.name}_bucket`,
         },
         { labels: { method }, value: durations.sum, metricName: `${this.name}_sum` },
-        { labels: { method }, value: durations.count, metricName: `${this.name}_count` },
+        { labels: { method }, value: count, metricName: `${this.name}_count` },
       );
     }
     return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values };

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config-error';
+import { isIntegerText } from '../flags';
 import { kLogLevels, type LogLevel } from './logger';
 
 export interface ServerConfig {
@@ -133,13 +134,12 @@ function parseSetting(setting: Setting, text: string, source: string): number | 
   const received = `received ${JSON.stringify(text)} from ${source}`;
   switch (setting.kind) {
     case 'integer': {
-      const value = Number(text);
-      if (!/^\d+$/.test(text) || value < setting.min || value > setting.max) {
+      if (!isIntegerText(text, setting.min, setting.max)) {
         throw new ConfigError(
           `${name} must be an integer from ${setting.min} to ${setting.max} (${received})`,
         );
       }
-      return value;
+      return Number(text);
     }
     case 'choice':
       if (!setting.choices.includes(text)) {
