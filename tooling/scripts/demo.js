@@ -10,8 +10,8 @@
  *   2. Raw echo: the @netpoll/core echo server against the node:net one and a plain C epoll
  *      server (the floor), same table.
  *
- * It is `node apps/bench/dist/main.js all` on a small matrix (2 repeats of 2 s windows, about
- * a minute and a half), writing into apps/bench/results/demo/ (not committed): results.json,
+ * It is `node apps/bench/dist/main.js all` on a small matrix (2 repeats of 2 s windows,
+ * under a minute: 42 s on a 2-core VM), writing into apps/bench/results/demo/ (not committed): results.json,
  * report.html and the SVG charts. Extra arguments go to `main.js all` (e.g. --repeats 3).
  * The full benchmark is `node apps/bench/dist/main.js all` (see apps/bench/README.md).
  */
@@ -40,7 +40,7 @@ console.log(
     '               grpc        = @grpc/grpc-js, raw 1 KiB bytes',
     '  part 2, raw echo: @netpoll/core vs node:net vs a plain C epoll server (the floor),',
     '               1 KiB ping-pong frames on 100 connections',
-    '  (2 repeats of 2 s each, about a minute and a half; one line per run below)',
+    '  (2 repeats of 2 s each, under a minute; one line per run below)',
     '',
   ].join('\n'),
 );
