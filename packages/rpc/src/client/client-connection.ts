@@ -13,6 +13,7 @@ import type { ResolvedClientOptions } from '../options';
 import { ascii, decodeHeader, MessageHeader, peekLength } from '../protocol/decode';
 import { writeControl, writeRequest } from '../protocol/encode';
 import { Kind, kFixedHeaderSize, kProtocolVersion } from '../protocol/frame';
+import { SeqMap } from '../seq-map';
 import type { Call } from './call';
 
 /** What a connection reports to its endpoint. */
@@ -37,7 +38,7 @@ export class ClientConnection {
   readonly connection: Connection;
   readonly #host: ConnectionHost;
   readonly #options: ResolvedClientOptions;
-  readonly #pending = new Map<number, Call>();
+  readonly #pending = new SeqMap<Call>();
   readonly #header = new MessageHeader();
   #nextSeq = 1;
   /** The server's GOAWAY: the highest request seq it read (-1: no GOAWAY). */
@@ -115,8 +116,7 @@ export class ClientConnection {
 
   /** The call settled elsewhere (deadline, abort): stop tracking it. */
   forget(call: Call): void {
-    if (this.#pending.get(call.seq) !== call) return;
-    this.#pending.delete(call.seq);
+    if (this.#pending.take(call.seq, call) === undefined) return;
     this.#callDone();
   }
 
@@ -272,12 +272,11 @@ export class ClientConnection {
 
   /** A RESPONSE without flags: its payload is the next `size` bytes of `reader`. */
   #plainReply(reader: ConnectionReader, seq: number, size: number, time: number): void {
-    const call = this.#pending.get(seq);
+    const call = this.#pending.take(seq);
     if (call === undefined) {
       if (size > 0) reader.skip(size);
       return;
     }
-    this.#pending.delete(seq);
     call.connection = null;
     call.succeedFrom(reader, size, time);
     this.#callDone();
@@ -285,10 +284,9 @@ export class ClientConnection {
 
   /** `time`: when the batch of frames arrived (the end of the call's latency). */
   #reply(frame: Buffer, header: MessageHeader, time: number): void {
-    const call = this.#pending.get(header.seq);
+    const call = this.#pending.take(header.seq);
     // A reply to a call given up meanwhile (deadline, abort) is dropped.
     if (call === undefined) return;
-    this.#pending.delete(header.seq);
     call.connection = null;
     if (header.closing) {
       this.#goawaySeq = Math.max(this.#goawaySeq, header.seq);
@@ -331,7 +329,7 @@ export class ClientConnection {
   /** The connection is gone: each pending call is retried or failed (see the file comment). */
   #endCalls(reason: RpcError): void {
     this.#closed = true;
-    const calls = [...this.#pending.values()];
+    const calls = this.#pending.values();
     this.#pending.clear();
     const goaway = this.#goawaySeq;
     for (const call of calls) {

@@ -18,6 +18,15 @@ const kAbortMessages: Readonly<Record<AbortCode, string>> = {
 
 const kNoMetadata: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
+/** The trace message of a call, while someone subscribes to the server call channel. */
+export interface ServerCallTrace {
+  method: string;
+  request: unknown;
+  context: CallContext;
+  result?: unknown;
+  error?: unknown;
+}
+
 /** The parts of a server connection a call reports back to. */
 export interface CallOwner {
   readonly remoteAddress: string;
@@ -47,6 +56,8 @@ export class CallContext implements Deadlined {
   ended = false;
   /** @internal Monotonic ms when the request arrived. */
   startedAt = 0;
+  /** @internal The trace message, while someone subscribes to the server call channel. */
+  trace: ServerCallTrace | null = null;
   readonly #owner: CallOwner;
   #controller: AbortController | null = null;
   #abortCode: AbortCode | null = null;

@@ -23,6 +23,7 @@ import {
   writeResponse,
 } from '../protocol/encode';
 import { Kind } from '../protocol/frame';
+import { SeqMap } from '../seq-map';
 import { CallContext } from './call-context';
 import type { ServerCore } from './server-core';
 
@@ -40,22 +41,12 @@ function isThenable(value: unknown): value is Thenable {
   );
 }
 
-/** The trace message of a call, while someone subscribes to the server call channel. */
-interface Trace {
-  method: string;
-  request: unknown;
-  context: CallContext;
-  result?: unknown;
-  error?: unknown;
-}
-
 export class ServerConnection {
   readonly connection: Connection;
   readonly #core: ServerCore;
   readonly #header = new MessageHeader();
   /** Calls whose handler has not settled yet, by seq. */
-  readonly #calls = new Map<number, CallContext>();
-  readonly #traces = new Map<CallContext, Trace>();
+  readonly #calls = new SeqMap<CallContext>();
   #highestSeq = 0;
   #goaway = false; // sent: replies carry CLOSING
   #closed = false;
@@ -202,9 +193,8 @@ export class ServerConnection {
     core.counters.inFlight++;
     context.startedAt = arrival;
     if (serverCallChannel.hasSubscribers) {
-      const trace: Trace = { method: method.name, request: context.request, context };
-      this.#traces.set(context, trace);
-      serverCallChannel.start.publish(trace);
+      context.trace = { method: method.name, request: context.request, context };
+      serverCallChannel.start.publish(context.trace);
     }
     let result: unknown;
     try {
@@ -229,7 +219,7 @@ export class ServerConnection {
   }
 
   #settle(context: CallContext, value: unknown, error: unknown): void {
-    this.#calls.delete(context.seq);
+    this.#calls.take(context.seq, context);
     if (error === null) this.#succeeded(context, value);
     else this.#failed(context, error);
     if (this.#calls.size === 0 && this.#release !== null) {
@@ -316,9 +306,9 @@ export class ServerConnection {
 
   #finish(context: CallContext, code: string | null, result: unknown, error: unknown): void {
     this.#core.counters.finish(code, now() - context.startedAt);
-    const trace = this.#traces.get(context);
-    if (trace === undefined) return;
-    this.#traces.delete(context);
+    const trace = context.trace;
+    if (trace === null) return;
+    context.trace = null;
     if (code === null) {
       trace.result = result;
       serverCallChannel.asyncEnd.publish(trace);

@@ -1,0 +1,125 @@
+/**
+ * Calls by sequence number: the client's calls written on a connection, the server's running
+ * calls of one. An open-addressing table (linear probing on the seq's low bits) in two arrays.
+ *
+ * Not a `Map`, for the garbage collector's sake: when V8 rehashes a Map's table (a few dozen
+ * deletes under a steady set/delete churn), the old table keeps a link to the new one and its
+ * entries. Once a full GC has moved a table to the old generation, that dead table keeps the next
+ * one alive through every scavenge, which promotes it, which keeps the next one: from then on
+ * nearly everything a call allocates survives. Measured with 100 callers on a 4-connection mux
+ * client: scavenges went from 0.4 ms to 9–10 ms after one full GC and stayed there, costing 40 %
+ * more CPU per call and a p99 of 8 ms instead of 0.7 ms. Arrays have no such link.
+ *
+ * Sequential seqs (a client numbers its calls 1, 2, 3, …) fall in consecutive slots, so a lookup
+ * is usually one probe. The table stays at most half full; a peer's chosen seqs can only lengthen
+ * probes on its own connection, bounded by its calls in flight.
+ */
+export class SeqMap<T> {
+  #keys: Uint32Array;
+  #values: (T | undefined)[];
+  #mask: number;
+  #size = 0;
+
+  /** `capacity`: initial slots, a power of two. */
+  constructor(capacity = 64) {
+    this.#keys = new Uint32Array(capacity);
+    this.#values = new Array<T | undefined>(capacity).fill(undefined);
+    this.#mask = capacity - 1;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The slot holding `seq`, or -1. */
+  #find(seq: number): number {
+    const keys = this.#keys;
+    const values = this.#values;
+    const mask = this.#mask;
+    for (let slot = seq & mask; ; slot = (slot + 1) & mask) {
+      if (values[slot] === undefined) return -1;
+      if (keys[slot] === seq) return slot;
+    }
+  }
+
+  get(seq: number): T | undefined {
+    const slot = this.#find(seq);
+    return slot < 0 ? undefined : this.#values[slot];
+  }
+
+  /** Adds `value` under `seq` (an integer 0 – 2^32 - 1), replacing what was there. */
+  set(seq: number, value: T): void {
+    const found = this.#find(seq);
+    if (found >= 0) {
+      this.#values[found] = value;
+      return;
+    }
+    if ((this.#size + 1) * 2 > this.#values.length) this.#grow();
+    this.#insert(seq, value);
+    this.#size++;
+  }
+
+  #insert(seq: number, value: T): void {
+    const values = this.#values;
+    const mask = this.#mask;
+    let slot = seq & mask;
+    while (values[slot] !== undefined) slot = (slot + 1) & mask;
+    this.#keys[slot] = seq;
+    values[slot] = value;
+  }
+
+  #grow(): void {
+    const keys = this.#keys;
+    const values = this.#values;
+    const capacity = values.length * 2;
+    this.#keys = new Uint32Array(capacity);
+    this.#values = new Array<T | undefined>(capacity).fill(undefined);
+    this.#mask = capacity - 1;
+    for (let slot = 0; slot < values.length; slot++) {
+      const value = values[slot];
+      if (value !== undefined) this.#insert(keys[slot]!, value);
+    }
+  }
+
+  /** Removes `seq` and returns its value; only when it is `expected`, if given. */
+  take(seq: number, expected?: T): T | undefined {
+    const slot = this.#find(seq);
+    if (slot < 0) return undefined;
+    const values = this.#values;
+    const value = values[slot];
+    if (expected !== undefined && value !== expected) return undefined;
+    // Backward-shift deletion: pull later entries of the probe run into the hole when the hole
+    // lies between their home slot and where they sit, so no lookup ever stops short.
+    const keys = this.#keys;
+    const mask = this.#mask;
+    let hole = slot;
+    for (let next = (slot + 1) & mask; values[next] !== undefined; next = (next + 1) & mask) {
+      const home = keys[next]! & mask;
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        keys[hole] = keys[next]!;
+        values[hole] = values[next];
+        hole = next;
+      }
+    }
+    values[hole] = undefined;
+    this.#size--;
+    return value;
+  }
+
+  /** A snapshot of the values, in ascending seq order. */
+  values(): T[] {
+    const keys = this.#keys;
+    const values = this.#values;
+    const slots: number[] = [];
+    for (let slot = 0; slot < values.length; slot++) {
+      if (values[slot] !== undefined) slots.push(slot);
+    }
+    slots.sort((a, b) => keys[a]! - keys[b]!);
+    return slots.map((slot) => values[slot]!);
+  }
+
+  clear(): void {
+    this.#values.fill(undefined);
+    this.#size = 0;
+  }
+}

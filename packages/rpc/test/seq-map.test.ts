@@ -1,0 +1,114 @@
+/**
+ * SeqMap, the table of calls by seq on both sides: it behaves as a Map under any sequence of
+ * operations (fast-check against a Map model), and — why it exists — an entry taken out of it
+ * dies in the next scavenge even after a full GC has promoted the table (V8 keeps a Map's
+ * outgrown tables linked, so there the dead entries survive).
+ */
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
+import { SeqMap } from '../src/seq-map';
+
+type Op =
+  | { readonly op: 'set'; readonly seq: number; readonly value: number }
+  | { readonly op: 'take'; readonly seq: number; readonly expected: boolean }
+  | { readonly op: 'get'; readonly seq: number };
+
+/** Seqs that collide on purpose: a few values, their neighbours, and ones 2^k apart. */
+const seqArbitrary = fc.oneof(
+  fc.integer({ min: 0, max: 40 }),
+  fc.integer({ min: 0, max: 12 }).map((k) => (2 ** k * 3) >>> 0),
+  fc.constantFrom(0xffffffff, 0xfffffffe, 0x80000000, 0x7fffffff, 64, 128, 192),
+  fc.nat({ max: 0xffffffff }),
+);
+
+const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant('set' as const), seq: seqArbitrary, value: fc.nat() }),
+  fc.record({ op: fc.constant('take' as const), seq: seqArbitrary, expected: fc.boolean() }),
+  fc.record({ op: fc.constant('get' as const), seq: seqArbitrary }),
+);
+
+describe('SeqMap', () => {
+  it('agrees with a Map under any sequence of set, take (with or without expected) and get', () => {
+    fc.assert(
+      fc.property(fc.array(opArbitrary, { maxLength: 400 }), (ops) => {
+        const table = new SeqMap<{ value: number }>(4);
+        const model = new Map<number, { value: number }>();
+        for (const step of ops) {
+          if (step.op === 'set') {
+            const entry = { value: step.value };
+            table.set(step.seq, entry);
+            model.set(step.seq, entry);
+          } else if (step.op === 'take') {
+            const present = model.get(step.seq);
+            // With `expected`, half the time the right entry, half a stranger (nothing taken).
+            const expected = step.expected
+              ? present !== undefined && step.seq % 2 === 0
+                ? present
+                : { value: -1 }
+              : undefined;
+            const taken = table.take(step.seq, expected);
+            const wanted = expected === undefined || expected === present ? present : undefined;
+            expect(taken).toBe(wanted);
+            if (wanted !== undefined) model.delete(step.seq);
+          } else {
+            expect(table.get(step.seq)).toBe(model.get(step.seq));
+          }
+          expect(table.size).toBe(model.size);
+        }
+        const inOrder = [...model.entries()].sort((a, b) => a[0] - b[0]).map((entry) => entry[1]);
+        expect(table.values()).toEqual(inOrder);
+        for (const seq of model.keys()) expect(table.get(seq)).toBe(model.get(seq));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds a client\'s sequential seqs as calls come and go', () => {
+    const table = new SeqMap<number>();
+    let oldest = 1;
+    let wrong = 0;
+    for (let seq = 1; seq <= 100_000; seq++) {
+      table.set(seq, seq);
+      if (seq - oldest >= 100 && table.take(oldest) !== oldest++) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(table.size).toBe(100);
+    expect(table.values()).toEqual(Array.from({ length: 100 }, (_, i) => 100_001 - 100 + i));
+    table.clear();
+    expect(table.size).toBe(0);
+    expect(table.get(100_000)).toBeUndefined();
+  });
+
+  it('lets taken entries die in scavenges after a full GC promoted the table (a Map keeps them)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as (options: { type: 'minor' | 'major' }) => void;
+    const youngAndOld = (): number =>
+      getHeapSpaceStatistics()
+        .filter((space) => space.space_name === 'new_space' || space.space_name === 'old_space')
+        .reduce((sum, space) => sum + space.space_used_size, 0);
+    const table = new SeqMap<object>();
+    // A steady churn of 100 calls in flight, as on a busy connection.
+    let seq = 0;
+    const churn = (rounds: number, entry: () => object): void => {
+      for (let round = 0; round < rounds; round++) {
+        table.set(++seq, entry());
+        if (table.size > 100) table.take(seq - 100);
+      }
+    };
+    churn(10_000, () => ({}));
+    gc({ type: 'major' }); // the table's arrays are old now
+    churn(10_000, () => ({}));
+    gc({ type: 'minor' });
+    gc({ type: 'minor' });
+    const before = youngAndOld();
+    // 2000 entries of about 1 KiB each pass through the table, then it is emptied.
+    churn(2000, () => new Array<number>(128).fill(seq));
+    for (let last = seq - 99; last <= seq; last++) table.take(last);
+    expect(table.size).toBe(0);
+    gc({ type: 'minor' });
+    gc({ type: 'minor' });
+    // Measured: a Map in the same steps keeps 1.4–1.7 MB of them; this table keeps none.
+    expect(youngAndOld() - before).toBeLessThan(200 * 1024);
+  });
+});
