@@ -142,3 +142,48 @@ describe.each<Network>(['tcp', 'unix'])('mux transport over %s', (network) => {
     }
   });
 });
+
+describe('mux transport, choice of connection', () => {
+  it("sends a call on the connection with the fewest in flight: the callers of one connection's replies refill it", async () => {
+    const held: Array<{ remote: string; release: Deferred<void> }> = [];
+    const server = await startServer({
+      hold: async (_request: Buffer, context: CallContext) => {
+        const entry = { remote: context.remoteAddress, release: deferred() };
+        held.push(entry);
+        await entry.release.promise;
+        return bytes(context.remoteAddress);
+      },
+      where: (_request: Buffer, context: CallContext) => bytes(context.remoteAddress),
+    });
+    const client = startClient(server.address, { connections: 4 });
+    await client.call('where', bytes(''));
+    await until(() => client.stats().endpoints[0]?.connections === 4, 'four connections open');
+    const calls = Array.from({ length: 40 }, () => client.call('hold', bytes('')));
+    await until(() => held.length === 40, 'every call reached its handler');
+    const perConnection = new Map<string, number>();
+    for (const entry of held) {
+      perConnection.set(entry.remote, (perConnection.get(entry.remote) ?? 0) + 1);
+    }
+    expect([...perConnection.values()]).toEqual([10, 10, 10, 10]);
+    // The 10 calls of one connection come back; each caller calls again at once.
+    const first = held[0]!.remote;
+    const again: Array<Promise<unknown>> = [];
+    for (const entry of held.filter((entry) => entry.remote === first)) {
+      entry.release.resolve();
+    }
+    const replies = calls.map((call) =>
+      call.then((reply) => {
+        if ((reply as Buffer).toString('utf8') === first)
+          again.push(client.call('where', bytes('')));
+      }),
+    );
+    await until(() => again.length === 10, 'ten callers called again');
+    const answers = await Promise.all(again);
+    // All ten went to the connection that had room, not one per connection round-robin.
+    expect(answers.map((answer) => (answer as Buffer).toString('utf8'))).toEqual(
+      Array.from({ length: 10 }, () => first),
+    );
+    for (const entry of held) entry.release.resolve();
+    await Promise.all(replies);
+  });
+});

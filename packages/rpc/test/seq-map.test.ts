@@ -64,7 +64,7 @@ describe('SeqMap', () => {
     );
   });
 
-  it('holds a client\'s sequential seqs as calls come and go', () => {
+  it("holds a client's sequential seqs as calls come and go", () => {
     const table = new SeqMap<number>();
     let oldest = 1;
     let wrong = 0;

@@ -67,6 +67,11 @@ export class ClientConnection {
     connection.on('close', this.#onClose);
   }
 
+  /** Requests written this tick wait for the flush (a mux endpoint keeps adding to them). */
+  get flushPending(): boolean {
+    return this.#flushScheduled;
+  }
+
   /** Calls written here and not yet answered. */
   get pending(): number {
     return this.#pending.size;

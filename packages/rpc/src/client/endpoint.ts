@@ -202,7 +202,7 @@ export abstract class Endpoint implements ConnectionHost {
   }
 }
 
-/** `transport: 'mux'`: `connections` connections, calls spread over them round-robin. */
+/** `transport: 'mux'`: `connections` connections, each call on the one with the fewest in flight. */
 export class MuxEndpoint extends Endpoint {
   readonly #connections: ClientConnection[] = [];
   #next = 0;
@@ -221,11 +221,24 @@ export class MuxEndpoint extends Endpoint {
   send(call: Call, time?: number): void {
     const connections = this.#connections;
     const count = connections.length;
+    // The usable connection with the fewest calls in flight; on a tie, one already collecting
+    // this tick's requests. The callers woken by one connection's batch of replies refill that
+    // connection, so their requests leave in one write (not one per connection), and calls in
+    // flight stay even across connections (and so across a server's reactors).
+    let best: ClientConnection | null = null;
+    let bestScore = Number.POSITIVE_INFINITY;
     for (let i = 0; i < count; i++) {
       const connection = connections[(this.#next + i) % count]!;
       if (!connection.usable) continue;
-      this.#next = (this.#next + i + 1) % count;
-      connection.send(call, time);
+      const score = connection.pending * 2 - (connection.flushPending ? 1 : 0);
+      if (score < bestScore) {
+        best = connection;
+        bestScore = score;
+      }
+    }
+    if (best !== null) {
+      this.#next = (this.#next + 1) % count;
+      best.send(call, time);
       if (count < this.options.connections) this.#fill();
       return;
     }
