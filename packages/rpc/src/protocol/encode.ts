@@ -20,6 +20,12 @@ import {
   type MessageKind,
 } from './frame';
 
+/**
+ * The largest body each length header can express, by its size in bytes (a table: `2 ** n` with
+ * a variable `n` is a floating-point power per call).
+ */
+const kLengthHeaderLimit = [0, 0xff, 0xffff, 0, 0xffffffff];
+
 /** What the encoders need of a writer: `@netpoll/core`'s `ConnectionWriter` has it. */
 export interface FrameWriter {
   malloc(n: number): Buffer;
@@ -132,8 +138,7 @@ function startFrame(
   payloadSize: number,
 ): Buffer {
   const body = headerSize + payloadSize;
-  // A 1- or 2-byte length header cannot express more than 255 or 65535 bytes.
-  const limit = Math.min(maxFrameSize, 2 ** (8 * lengthHeader) - 1);
+  const limit = Math.min(maxFrameSize, kLengthHeaderLimit[lengthHeader]!);
   if (body > limit) throw frameTooLargeError(body, limit);
   const view = writer.malloc(lengthHeader + (payloadSize <= kInlinePayload ? body : headerSize));
   writeLength(view, lengthHeader, body);
