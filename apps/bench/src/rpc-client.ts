@@ -27,7 +27,11 @@ export type ClientStack = 'net' | 'net-pool' | 'grpc' | 'netpoll-mux' | 'netpoll
 
 /** A client as the callers drive it. */
 export interface EchoCaller {
-  call(payload: Buffer, timeoutMs: number): Promise<Buffer>;
+  /**
+   * `into`: the caller's own Buffer of the payload's size, for a client that can read its reply
+   * into it (the @netpoll/rpc stacks); the others allocate their replies.
+   */
+  call(payload: Buffer, timeoutMs: number, into: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -115,11 +119,12 @@ export async function runCallers(
 
   const caller = async (): Promise<void> => {
     const payload = randomBytes(plan.payloadSize);
+    const into = Buffer.allocUnsafe(plan.payloadSize);
     while (running) {
       const sentAt = performance.now();
       let reply: Buffer;
       try {
-        reply = await client.call(payload, plan.timeoutMs);
+        reply = await client.call(payload, plan.timeoutMs, into);
       } catch (error) {
         if (measuring) errors += 1;
         firstError ??= error instanceof Error ? error.message : String(error);

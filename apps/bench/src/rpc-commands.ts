@@ -71,9 +71,10 @@ flag exits 2 with a message naming it.
                         net-pool: the same, the client a pool of up to one connection
                           per caller, one call per connection at a time
                         grpc: @grpc/grpc-js unary, raw-bytes serializers, one channel
-                        netpoll-mux: @netpoll/rpc, mux transport over --connections
+                        netpoll-mux: @netpoll/rpc, mux transport over --connections,
+                          each caller's replies read into its own Buffer (\`into\`)
                         netpoll-pool: @netpoll/rpc, pool transport (maxActive and
-                          maxIdle = callers)
+                          maxIdle = callers), replies as netpoll-mux
                         netpoll-native-load: @netpoll/rpc's server under the C++
                           netpoll_rpc_loadgen (the callers over --connections)
                         starter: apps/echo's RPC starter server (1 reactor, metrics,

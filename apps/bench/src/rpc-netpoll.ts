@@ -1,6 +1,7 @@
 /**
  * The `netpoll-*` stacks: @netpoll/rpc's server (an `echo` handler, the default raw Buffer
- * serializer) and its client over the mux or pool transport, each call with its own timeout.
+ * serializer) and its client over the mux or pool transport, each call with its own timeout and
+ * its reply read into the caller's own Buffer (`into`).
  */
 import { createClient, createServer, type RpcClient } from '@netpoll/rpc';
 
@@ -56,8 +57,9 @@ export class NetpollEchoClient {
     return new NetpollEchoClient(createClient(address, transport));
   }
 
-  call(payload: Buffer, timeoutMs: number): Promise<Buffer> {
-    return this.#client.call('echo', payload, { timeout: timeoutMs }) as Promise<Buffer>;
+  /** The reply lands in `into` (no allocation per call), as a caller that reuses a Buffer does. */
+  call(payload: Buffer, timeoutMs: number, into: Buffer): Promise<Buffer> {
+    return this.#client.call('echo', payload, { timeout: timeoutMs, into }) as Promise<Buffer>;
   }
 
   close(): Promise<void> {

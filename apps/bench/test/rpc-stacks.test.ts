@@ -58,7 +58,9 @@ describe.each([
   it('answers concurrent calls of 0 to 300000 bytes byte for byte', async () => {
     const { client } = await open();
     const payloads = kSizes.flatMap((size) => [randomBytes(size), randomBytes(size)]);
-    const replies = await Promise.all(payloads.map((payload) => client.call(payload, 5000)));
+    const replies = await Promise.all(
+      payloads.map((payload) => client.call(payload, 5000, Buffer.allocUnsafe(payload.length))),
+    );
     replies.forEach((reply, index) => {
       expect(Buffer.compare(reply, payloads[index]!)).toBe(0);
     });
@@ -101,7 +103,11 @@ describe.each(kServerKinds.filter((kind) => kind !== 'starter'))(
       else if (kind === 'grpc') client = await GrpcEchoClient.connect(server.address);
       else client = NetpollEchoClient.connect(server.address, { transport: 'mux', connections: 2 });
       closeAfterTest(client);
-      await Promise.all(Array.from({ length: 25 }, () => client.call(randomBytes(100), 5000)));
+      await Promise.all(
+        Array.from({ length: 25 }, () =>
+          client.call(randomBytes(100), 5000, Buffer.allocUnsafe(100)),
+        ),
+      );
       expect(served).toBe(25);
     });
   },

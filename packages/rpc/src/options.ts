@@ -375,9 +375,15 @@ export interface CallOptions {
    * tried once more elsewhere. Calls never written are always retried. Default false.
    */
   idempotent?: boolean;
+  /**
+   * Raw serializer only: the reply is copied into this Buffer and the call resolves with the
+   * part it fills (`into` itself, or a `subarray` of it), so a caller that reuses one Buffer
+   * allocates no memory for its replies. A reply longer than `into` comes in a new Buffer.
+   */
+  into?: Buffer;
 }
 
-const kCallKeys = ['timeout', 'signal', 'metadata', 'idempotent'];
+const kCallKeys = ['timeout', 'signal', 'metadata', 'idempotent', 'into'];
 
 /**
  * Checks call options (only when given). Per call, so one pass over the keys that are there,
@@ -397,6 +403,11 @@ export function checkCallOptions(options: CallOptions): void {
         break;
       case 'idempotent':
         booleanOption(options.idempotent, 'options.idempotent', false);
+        break;
+      case 'into':
+        if (options.into !== undefined && !Buffer.isBuffer(options.into)) {
+          throw new InvalidArgumentError('options.into', 'a Buffer', options.into);
+        }
         break;
       case 'metadata':
         break; // checked as it is encoded

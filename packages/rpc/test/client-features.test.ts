@@ -259,6 +259,69 @@ describe('serializers', () => {
   });
 });
 
+describe("replies into the caller's Buffer (`into`)", () => {
+  it('copies a reply that fits into `into` and resolves with the part it fills', async () => {
+    const server = await metadataServer();
+    const client = startClient(server.address);
+    const into = Buffer.alloc(16, 0x2e);
+    const reply = (await client.call('echo', bytes('hello'), { into })) as Buffer;
+    expect(reply.toString('utf8')).toBe('hello');
+    // A view of `into`, not a copy of its own.
+    expect(reply.buffer).toBe(into.buffer);
+    expect(reply.byteOffset).toBe(into.byteOffset);
+    expect(into.toString('utf8')).toBe('hello...........');
+    // The next call reuses it; an exact fit is `into` itself.
+    const exact = Buffer.alloc(5);
+    expect(await client.call('echo', bytes('again'), { into: exact })).toBe(exact);
+    expect(exact.toString('utf8')).toBe('again');
+    const empty = (await client.call('echo', bytes(''), { into })) as Buffer;
+    expect(empty.length).toBe(0);
+    expect(empty.buffer).toBe(into.buffer);
+  });
+
+  it('gives a reply longer than `into` in a new Buffer and leaves `into` alone', async () => {
+    const server = await metadataServer();
+    const client = startClient(server.address);
+    const into = Buffer.alloc(4, 0x2e);
+    const reply = (await client.call('echo', bytes('longer than four'), { into })) as Buffer;
+    expect(reply.toString('utf8')).toBe('longer than four');
+    expect(reply.buffer).not.toBe(into.buffer);
+    expect(into.toString('utf8')).toBe('....');
+  });
+
+  it('fills `into` from a reply that carries flags (CLOSING) as well', async () => {
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind === Kind.REQUEST) {
+        connection.send({
+          kind: Kind.RESPONSE,
+          seq: message.seq,
+          closing: true,
+          payload: bytes('last reply'),
+        });
+      }
+    });
+    const client = startClient(raw.address, { connections: 1 });
+    const into = Buffer.alloc(32);
+    const reply = (await client.call('m', bytes('x'), { into })) as Buffer;
+    expect(reply.toString('utf8')).toBe('last reply');
+    expect(reply.buffer).toBe(into.buffer);
+  });
+
+  it('refuses `into` that is not a Buffer, and with any serializer but raw', async () => {
+    const server = await metadataServer();
+    const client = startClient(server.address);
+    const notBuffer = await rejection(
+      client.call('echo', bytes('x'), { into: new Uint8Array(8) as Buffer }),
+    );
+    expect(notBuffer.code).toBe('ERR_NETPOLL_INVALID_ARG');
+    expect(notBuffer.message).toContain('options.into');
+    const json = startClient(server.address, { serializer: 'json' });
+    const withJson = await rejection(json.call('echo', 'x', { into: Buffer.alloc(8) }));
+    expect(withJson.code).toBe('ERR_NETPOLL_INVALID_ARG');
+    expect(withJson.message).toContain('raw serializer');
+  });
+});
+
 describe('frame size', () => {
   it('round-trips a 1 MiB payload', async () => {
     const server = await metadataServer();

@@ -77,6 +77,8 @@ export class Call implements Deadlined {
   trace: CallTrace | null = null;
   readonly #host: CallHost;
   readonly #serializer: Serializer<unknown>;
+  /** The caller's Buffer for the reply (raw serializer), or null. */
+  readonly #into: Buffer | null;
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (error: RpcError) => void;
   #signal: AbortSignal | null = null;
@@ -94,6 +96,7 @@ export class Call implements Deadlined {
     oneWay: boolean,
     idempotent: boolean,
     serializer: Serializer<unknown>,
+    into: Buffer | null,
     resolve: (value: unknown) => void,
     reject: (error: RpcError) => void,
   ) {
@@ -107,6 +110,7 @@ export class Call implements Deadlined {
     this.oneWay = oneWay;
     this.idempotent = idempotent;
     this.#serializer = serializer;
+    this.#into = into;
     this.#resolve = resolve;
     this.#reject = reject;
     this.startedAt = now();
@@ -133,6 +137,15 @@ export class Call implements Deadlined {
    */
   succeed(payload: Buffer, time?: number): void {
     if (this.settled) return;
+    const into = this.#into;
+    if (into !== null && payload.length <= into.length) {
+      payload.copy(into);
+      this.#succeeded(
+        payload.length === into.length ? into : into.subarray(0, payload.length),
+        time,
+      );
+      return;
+    }
     let value: unknown;
     try {
       value = this.#serializer.decode(payload);
@@ -156,13 +169,19 @@ export class Call implements Deadlined {
 
   /**
    * The reply's payload is the next `size` bytes of `reader` (consumed here): the raw serializer's
-   * copy is read straight out of it, other serializers decode a view.
+   * copy (into the caller's `into` when it fits) is read straight out of it, other serializers
+   * decode a view.
    */
   succeedFrom(reader: ConnectionReader, size: number, time: number): void {
     if (this.#serializer !== rawSerializer) {
       this.succeed(size === 0 ? kNoBytes : reader.next(size), time);
     } else if (this.settled) {
       if (size > 0) reader.skip(size);
+    } else if (this.#into !== null && size <= this.#into.length) {
+      const into = this.#into;
+      const reply = size === into.length ? into : into.subarray(0, size);
+      if (size > 0) reader.read(reply);
+      this.#succeeded(reply, time);
     } else {
       this.#succeeded(size === 0 ? Buffer.alloc(0) : reader.readBinary(size), time);
     }

@@ -31,6 +31,7 @@ import {
   payloadSize,
 } from '../protocol/encode';
 import { kFixedHeaderSize } from '../protocol/frame';
+import { rawSerializer } from '../serializers';
 import { CallCounters, type CallStats } from '../stats';
 import { type Balancer, LeastPendingBalancer, RoundRobinBalancer } from './balancer';
 import { Call, type CallHost } from './call';
@@ -200,6 +201,12 @@ export class RpcClient implements CallHost, EndpointHost {
     } catch (error) {
       return Promise.reject(serializationError(`encode the request of ${method}`, error));
     }
+    const into = options?.into ?? null;
+    if (into !== null && this.options.serializer !== rawSerializer) {
+      return Promise.reject(
+        new InvalidArgumentError('options.into', 'used only with the raw serializer', into),
+      );
+    }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(canceledError(method, signal.reason, false));
     const timeout = options?.timeout ?? this.options.timeout;
@@ -228,6 +235,7 @@ export class RpcClient implements CallHost, EndpointHost {
       oneWay,
       options?.idempotent === true,
       this.options.serializer,
+      into,
       captured.resolve,
       captured.reject,
     );
