@@ -2,7 +2,8 @@
  * Peers that misbehave affect only their own connection: an oversized length header or a
  * malformed frame (bad version, reserved flags, unknown kind, a kind only servers send) closes
  * that connection and the others keep working; a peer that resets mid-call does not crash the
- * server, and the handler's late reply is dropped — the server's stats say so.
+ * server, and the handler's late reply is dropped — the server's stats say so. A peer that reuses
+ * the seq of a call still running is closed too: it would otherwise escape maxConcurrentCalls.
  */
 import { type CallContext, Kind } from '../src';
 import { hex } from './helpers/frames';
@@ -128,5 +129,58 @@ describe('misbehaving peers', () => {
     const stats = await server.stats();
     expect(stats.calls).toMatchObject({ started: 3, succeeded: 1, failed: 2, inFlight: 0 });
     expect(stats.calls.errors).toEqual({ CONNECTION_CLOSED: 2 });
+  });
+});
+
+describe('a peer that reuses the seq of a call in flight', () => {
+  it('cannot run more than maxConcurrentCalls handlers, nor leave one unaborted at close', async () => {
+    const gates: Deferred<void>[] = [];
+    const reasons: string[] = [];
+    let running = 0;
+    let most = 0;
+    const server = await startServer(
+      {
+        async wait(_request: Buffer, context: CallContext) {
+          running++;
+          most = Math.max(most, running);
+          context.signal.addEventListener('abort', () =>
+            reasons.push((context.signal.reason as { code: string }).code),
+          );
+          const gate = deferred();
+          gates.push(gate);
+          await gate.promise;
+          running--;
+          return Buffer.from('late');
+        },
+        echo: (request: Buffer) => Buffer.from(request),
+      },
+      { maxConcurrentCalls: 2 },
+    );
+    const other = await WireClient.connect(server.address);
+    const bad = await WireClient.connect(server.address);
+    // Five requests, all seq 7: the wire format says a seq is unique among calls in flight.
+    bad.write(
+      Buffer.concat(
+        Array.from({ length: 5 }, () => bad.requestFrame('wait', '', { seq: 7 }).frame),
+      ),
+    );
+    // Either the server closes the connection or runs the handlers; the limit holds either way.
+    let closed = false;
+    void bad.closed.then(() => {
+      closed = true;
+    });
+    await until(() => closed || gates.length === 5, 'the connection closed or five handlers run');
+    expect(most).toBeLessThanOrEqual(2);
+    const ending = await bad.ended();
+    expect(ending).toEqual({ eof: true, error: null });
+    // Every handler that started learns that its connection is gone.
+    await until(() => reasons.length === gates.length, 'every running call aborted');
+    expect(reasons.every((reason) => reason === 'CONNECTION_CLOSED')).toBe(true);
+    for (const gate of gates) gate.resolve();
+    await waitInFlight(server, 0);
+    expect((await other.call('echo', 'alive')).payload.toString()).toBe('alive');
+    const stats = await server.stats();
+    expect(stats.connections).toBe(1);
+    expect(stats.calls.errors.ERR_NETPOLL_RPC_PROTOCOL).toBe(1);
   });
 });

@@ -108,6 +108,16 @@ export class ServerConnection {
         switch (header.kind) {
           case Kind.REQUEST:
           case Kind.ONE_WAY:
+            // A seq is unique among a client's calls in flight: one reused would replace the
+            // running call here, which then escapes maxConcurrentCalls, CANCEL and the abort at
+            // close.
+            if (this.#calls.get(header.seq) !== undefined) {
+              this.#core.onError(
+                protocolError(`a client reused seq ${header.seq} of a call in flight`),
+              );
+              this.connection.close();
+              return;
+            }
             this.#start(frame, header, arrival);
             break;
           case Kind.PING:
