@@ -1,6 +1,6 @@
 /**
  * Calls by sequence number: the client's calls written on a connection, the server's running
- * calls of one. An open-addressing table (linear probing on the seq's low bits) in two arrays.
+ * calls of one. An open-addressing table (linear probing from a hash of the seq) in two arrays.
  *
  * Not a `Map`, for the garbage collector's sake: when V8 rehashes a Map's table (a few dozen
  * deletes under a steady set/delete churn), the old table keeps a link to the new one and its
@@ -10,21 +10,29 @@
  * client: scavenges went from 0.4 ms to 9–10 ms after one full GC and stayed there, costing 40 %
  * more CPU per call and a p99 of 8 ms instead of 0.7 ms. Arrays have no such link.
  *
- * Sequential seqs (a client numbers its calls 1, 2, 3, …) fall in consecutive slots, so a lookup
- * is usually one probe. The table stays at most half full; a peer's chosen seqs can only lengthen
- * probes on its own connection, bounded by its calls in flight.
+ * The hash is multiply-shift with a random odd multiplier per table (the top bits of
+ * `seq * multiplier`), so the expected probe run is short for any set of seqs: not by a seq's low
+ * bits, where a client's sequential seqs would fill one run of consecutive slots (a take then
+ * shifts back through every call in flight after it, a miss walks to the run's end), and a peer's
+ * seqs chosen with equal low bits would all start at one slot (a quadratic cost that the reactor,
+ * serving every connection, would pay). The table stays at most half full.
  */
 export class SeqMap<T> {
   #keys: Uint32Array;
   #values: (T | undefined)[];
   #mask: number;
+  /** 32 minus log2 of the capacity: `>>> #shift` keeps the hash's top bits. */
+  #shift: number;
+  readonly #multiplier = ((Math.random() * 0x100000000) >>> 0) | 1;
   #size = 0;
 
-  /** `capacity`: initial slots, a power of two. */
+  /** `capacity`: initial slots, a power of two (at least 2). */
   constructor(capacity = 64) {
+    capacity = Math.max(2, capacity);
     this.#keys = new Uint32Array(capacity);
     this.#values = new Array<T | undefined>(capacity).fill(undefined);
     this.#mask = capacity - 1;
+    this.#shift = Math.clz32(capacity) + 1;
   }
 
   get size(): number {
@@ -36,7 +44,7 @@ export class SeqMap<T> {
     const keys = this.#keys;
     const values = this.#values;
     const mask = this.#mask;
-    for (let slot = seq & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = Math.imul(seq, this.#multiplier) >>> this.#shift; ; slot = (slot + 1) & mask) {
       if (values[slot] === undefined) return -1;
       if (keys[slot] === seq) return slot;
     }
@@ -62,7 +70,7 @@ export class SeqMap<T> {
   #insert(seq: number, value: T): void {
     const values = this.#values;
     const mask = this.#mask;
-    let slot = seq & mask;
+    let slot = Math.imul(seq, this.#multiplier) >>> this.#shift;
     while (values[slot] !== undefined) slot = (slot + 1) & mask;
     this.#keys[slot] = seq;
     values[slot] = value;
@@ -75,6 +83,7 @@ export class SeqMap<T> {
     this.#keys = new Uint32Array(capacity);
     this.#values = new Array<T | undefined>(capacity).fill(undefined);
     this.#mask = capacity - 1;
+    this.#shift--;
     for (let slot = 0; slot < values.length; slot++) {
       const value = values[slot];
       if (value !== undefined) this.#insert(keys[slot]!, value);
@@ -92,9 +101,11 @@ export class SeqMap<T> {
     // lies between their home slot and where they sit, so no lookup ever stops short.
     const keys = this.#keys;
     const mask = this.#mask;
+    const multiplier = this.#multiplier;
+    const shift = this.#shift;
     let hole = slot;
     for (let next = (slot + 1) & mask; values[next] !== undefined; next = (next + 1) & mask) {
-      const home = keys[next]! & mask;
+      const home = Math.imul(keys[next]!, multiplier) >>> shift;
       if (((next - home) & mask) >= ((next - hole) & mask)) {
         keys[hole] = keys[next]!;
         values[hole] = values[next];

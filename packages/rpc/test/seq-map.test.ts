@@ -80,6 +80,33 @@ describe('SeqMap', () => {
     expect(table.get(100_000)).toBeUndefined();
   });
 
+  it('costs the same per call with 10 or 10 000 in flight, and for seqs chosen to collide', () => {
+    // Time per operation, over `ops` sets and takes with `window` entries in the table, oldest
+    // taken first, as replies to calls in order come back.
+    const perOp = (window: number, seqOf: (i: number) => number, ops = 20_000): number => {
+      const table = new SeqMap<number>();
+      const started = performance.now();
+      for (let i = 0; i < ops; i++) {
+        table.set(seqOf(i), i);
+        if (i >= window && table.take(seqOf(i - window)) !== i - window) {
+          throw new Error(`lost ${i - window}`);
+        }
+      }
+      expect(table.size).toBe(window);
+      return (performance.now() - started) / ops;
+    };
+    const few = perOp(10, (i) => i + 1);
+    // Sequential seqs, all live ones in one run of slots: a take shifts back through the run.
+    const many = perOp(10_000, (i) => i + 1);
+    // A peer's seqs (the server's table): multiples of 2^18 share their low 15 bits, a table of
+    // up to 32768 slots would start every probe for them at slot 0.
+    const colliding = perOp(10_000, (i) => (i * 2 ** 18) >>> 0, 16_384);
+    // Generous bounds (a shared machine): what they catch is a cost that grows with the calls in
+    // flight, about 1000 times more here.
+    expect(many).toBeLessThan(20 * few + 0.002);
+    expect(colliding).toBeLessThan(20 * few + 0.002);
+  });
+
   it('lets taken entries die in scavenges after a full GC promoted the table (a Map keeps them)', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as (options: { type: 'minor' | 'major' }) => void;
