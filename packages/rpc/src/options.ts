@@ -379,6 +379,7 @@ export interface CallOptions {
    * Raw serializer only: the reply is copied into this Buffer and the call resolves with the
    * part it fills (`into` itself, or a `subarray` of it), so a caller that reuses one Buffer
    * allocates no memory for its replies. A reply longer than `into` comes in a new Buffer.
+   * Written only by the reply, before the call resolves; one call in flight per Buffer.
    */
   into?: Buffer;
 }

@@ -322,6 +322,68 @@ describe("replies into the caller's Buffer (`into`)", () => {
   });
 });
 
+describe('`into` and interceptors', () => {
+  /** A raw server that answers each request with the payload the test gives it, when it says. */
+  async function heldServer() {
+    const requests: Array<{ seq: number; answer: (payload: string) => void }> = [];
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind === Kind.REQUEST) {
+        requests.push({
+          seq: message.seq,
+          answer: (payload) =>
+            connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: bytes(payload) }),
+        });
+      }
+    });
+    return { raw, requests };
+  }
+
+  it("a hedging interceptor's losing attempt does not overwrite the reply the caller has", async () => {
+    const { raw, requests } = await heldServer();
+    const client = startClient(raw.address, { connections: 1 });
+    const attempts: Array<Promise<unknown>> = [];
+    client.use((_context, next) => {
+      // A hedge: the same call twice, the first answer wins.
+      attempts.push(next(), next());
+      for (const attempt of attempts) attempt.catch(() => {});
+      return Promise.race(attempts);
+    });
+    const into = Buffer.alloc(16);
+    const call = client.call('m', bytes('x'), { into });
+    await until(() => requests.length === 2, 'both attempts sent');
+    requests[0]!.answer('first');
+    const reply = (await call) as Buffer;
+    expect(reply.toString('utf8')).toBe('first');
+    requests[1]!.answer('LOSER');
+    await attempts[1];
+    expect(reply.toString('utf8')).toBe('first');
+  });
+
+  it('an attempt an interceptor gave up on does not write into `into` once the caller reuses it', async () => {
+    const { raw, requests } = await heldServer();
+    const client = startClient(raw.address, { connections: 1 });
+    const attempts: Array<Promise<unknown>> = [];
+    client.use((context, next) => {
+      const attempt = next();
+      attempts.push(attempt);
+      if (context.request.toString() !== 'give up') return attempt;
+      attempt.catch(() => {});
+      return Promise.reject(new Error('given up'));
+    });
+    const into = Buffer.alloc(16);
+    await expect(client.call('m', bytes('give up'), { into })).rejects.toThrow('given up');
+    // The caller's Buffer is free again, as far as it can tell: it uses it for the next call.
+    const next = client.call('m', bytes('next'), { into });
+    await until(() => requests.length === 2, 'both calls sent');
+    requests[1]!.answer('second');
+    const reply = (await next) as Buffer;
+    expect(reply.toString('utf8')).toBe('second');
+    requests[0]!.answer('STALE!');
+    await attempts[0];
+    expect(reply.toString('utf8')).toBe('second');
+  });
+});
+
 describe('frame size', () => {
   it('round-trips a 1 MiB payload', async () => {
     const server = await metadataServer();

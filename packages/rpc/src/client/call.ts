@@ -40,6 +40,16 @@ export interface CallTrace {
 const kNoBytes = Buffer.alloc(0);
 
 /**
+ * Whether a reply may still be copied into the caller's `into`, shared by the attempts one
+ * `client.call()` makes through its interceptors (a hedge, a retry): closed by the first reply
+ * copied there, and when the caller's promise settles, so that no attempt still in flight writes
+ * into a Buffer the caller has, or has handed to its next call.
+ */
+export interface IntoLease {
+  open: boolean;
+}
+
+/**
  * The most times one call is written. A call no server read (written after the seq of a GOAWAY)
  * is sent again transparently up to this: a server, or something in front of it, that answers
  * every connection with a GOAWAY naming nothing read would otherwise have the call re-dial and
@@ -79,6 +89,8 @@ export class Call implements Deadlined {
   readonly #serializer: Serializer<unknown>;
   /** The caller's Buffer for the reply (raw serializer), or null. */
   readonly #into: Buffer | null;
+  /** Interceptors may make several attempts per `into`: the first reply takes it. */
+  readonly #lease: IntoLease | null;
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (error: RpcError) => void;
   #signal: AbortSignal | null = null;
@@ -97,6 +109,7 @@ export class Call implements Deadlined {
     idempotent: boolean,
     serializer: Serializer<unknown>,
     into: Buffer | null,
+    lease: IntoLease | null,
     resolve: (value: unknown) => void,
     reject: (error: RpcError) => void,
   ) {
@@ -111,6 +124,7 @@ export class Call implements Deadlined {
     this.idempotent = idempotent;
     this.#serializer = serializer;
     this.#into = into;
+    this.#lease = lease;
     this.#resolve = resolve;
     this.#reject = reject;
     this.startedAt = now();
@@ -137,8 +151,8 @@ export class Call implements Deadlined {
    */
   succeed(payload: Buffer, time?: number): void {
     if (this.settled) return;
-    const into = this.#into;
-    if (into !== null && payload.length <= into.length) {
+    const into = this.#takeInto(payload.length);
+    if (into !== null) {
       payload.copy(into);
       this.#succeeded(
         payload.length === into.length ? into : into.subarray(0, payload.length),
@@ -177,14 +191,26 @@ export class Call implements Deadlined {
       this.succeed(size === 0 ? kNoBytes : reader.next(size), time);
     } else if (this.settled) {
       if (size > 0) reader.skip(size);
-    } else if (this.#into !== null && size <= this.#into.length) {
-      const into = this.#into;
+    } else if (this.#takeInto(size) !== null) {
+      const into = this.#into!;
       const reply = size === into.length ? into : into.subarray(0, size);
       if (size > 0) reader.read(reply);
       this.#succeeded(reply, time);
     } else {
       this.#succeeded(size === 0 ? Buffer.alloc(0) : reader.readBinary(size), time);
     }
+  }
+
+  /** The caller's `into` for a reply of `size` bytes, if it fits and no other attempt took it. */
+  #takeInto(size: number): Buffer | null {
+    const into = this.#into;
+    if (into === null || size > into.length) return null;
+    const lease = this.#lease;
+    if (lease !== null) {
+      if (!lease.open) return null;
+      lease.open = false;
+    }
+    return into;
   }
 
   /** A one-way call was written: it succeeds with nothing. */

@@ -34,7 +34,7 @@ import { kFixedHeaderSize } from '../protocol/frame';
 import { rawSerializer } from '../serializers';
 import { CallCounters, type CallStats } from '../stats';
 import { type Balancer, LeastPendingBalancer, RoundRobinBalancer } from './balancer';
-import { Call, type CallHost } from './call';
+import { Call, type CallHost, type IntoLease } from './call';
 import {
   type Endpoint,
   type EndpointHost,
@@ -169,8 +169,23 @@ export class RpcClient implements CallHost, EndpointHost {
       request,
       metadata: { ...(options?.metadata ?? {}) },
     };
-    return runChain(this.#interceptors, context, () =>
-      this.#call(method, request, options, context.metadata, oneWay),
+    // An interceptor may call next() more than once (a hedge, a retry), or settle without
+    // waiting for it: one reply at most is copied into `into`, and none after the caller has it.
+    const lease: IntoLease | null = options?.into === undefined ? null : { open: true };
+    const result = runChain(this.#interceptors, context, () =>
+      this.#call(method, request, options, context.metadata, oneWay, lease),
+    );
+    if (lease === null) return result;
+    // Closed before the caller's own reactions run (an unhandled rejection stays unhandled).
+    return result.then(
+      (value) => {
+        lease.open = false;
+        return value;
+      },
+      (error: unknown) => {
+        lease.open = false;
+        throw error;
+      },
     );
   }
 
@@ -180,6 +195,7 @@ export class RpcClient implements CallHost, EndpointHost {
     options: CallOptions | undefined,
     metadata: Metadata | undefined,
     oneWay: boolean,
+    lease: IntoLease | null = null,
   ): Promise<unknown> {
     if (this.#closing !== null) return Promise.reject(closedError('client'));
     let methodBytes = this.#methods.get(method);
@@ -236,6 +252,7 @@ export class RpcClient implements CallHost, EndpointHost {
       options?.idempotent === true,
       this.options.serializer,
       into,
+      lease,
       captured.resolve,
       captured.reject,
     );
