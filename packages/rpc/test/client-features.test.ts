@@ -366,7 +366,7 @@ describe('`into` and interceptors', () => {
     client.use((context, next) => {
       const attempt = next();
       attempts.push(attempt);
-      if (context.request.toString() !== 'give up') return attempt;
+      if (String(context.request) !== 'give up') return attempt;
       attempt.catch(() => {});
       return Promise.reject(new Error('given up'));
     });
