@@ -58,10 +58,17 @@ export class ClientConnection {
   /** Pool: carrying a call (not on the idle stack). */
   active = false;
 
-  constructor(connection: Connection, host: ConnectionHost, options: ResolvedClientOptions) {
+  /** `firstSeq`: @internal where numbering starts (tests reach the end of the seq space). */
+  constructor(
+    connection: Connection,
+    host: ConnectionHost,
+    options: ResolvedClientOptions,
+    firstSeq = 1,
+  ) {
     this.connection = connection;
     this.#host = host;
     this.#options = options;
+    this.#nextSeq = firstSeq;
     this.lastActivity = now();
     connection.setOnRequest(this.#onFrames);
     connection.on('close', this.#onClose);
@@ -79,13 +86,7 @@ export class ClientConnection {
 
   /** Takes new calls: open, no GOAWAY, seq space left. */
   get usable(): boolean {
-    return (
-      !this.#closed &&
-      !this.#retiring &&
-      this.#goawaySeq < 0 &&
-      this.#nextSeq < kMaxSeq &&
-      this.connection.isActive()
-    );
+    return !this.#closed && !this.#retiring && this.#goawaySeq < 0 && this.connection.isActive();
   }
 
   /**
@@ -107,6 +108,9 @@ export class ClientConnection {
       call.payload,
       call.payloadSize,
     );
+    // The seq space is used up: no new calls here (the endpoint dials a replacement); the
+    // connection closes once the calls on it are answered, not kept open unused.
+    if (this.#nextSeq >= kMaxSeq) this.#retiring = true;
     call.attempts++;
     call.wrote();
     if (call.oneWay) {
@@ -215,7 +219,10 @@ export class ClientConnection {
       this.connection.writer.flush();
     } catch (error) {
       this.destroy(unavailableError('the connection closed', true, error));
+      return;
     }
+    // Retired with nothing pending (its last request was one-way): close once it is written.
+    if (this.#retiring && this.#pending.size === 0) this.connection.close();
   };
 
   readonly #onFrames = (): void => {
