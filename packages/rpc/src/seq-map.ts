@@ -25,10 +25,12 @@ export class SeqMap<T> {
   #shift: number;
   readonly #multiplier = ((Math.random() * 0x100000000) >>> 0) | 1;
   #size = 0;
+  readonly #initialCapacity: number;
 
-  /** `capacity`: initial slots, a power of two (at least 2). */
+  /** `capacity`: initial slots, a power of two (at least 2); the table never shrinks below it. */
   constructor(capacity = 64) {
     capacity = Math.max(2, capacity);
+    this.#initialCapacity = capacity;
     this.#keys = new Uint32Array(capacity);
     this.#values = new Array<T | undefined>(capacity).fill(undefined);
     this.#mask = capacity - 1;
@@ -37,6 +39,11 @@ export class SeqMap<T> {
 
   get size(): number {
     return this.#size;
+  }
+
+  /** Slots (grown at half full, shrunk at an eighth). */
+  get capacity(): number {
+    return this.#values.length;
   }
 
   /** The slot holding `seq`, or -1. */
@@ -62,7 +69,7 @@ export class SeqMap<T> {
       this.#values[found] = value;
       return;
     }
-    if ((this.#size + 1) * 2 > this.#values.length) this.#grow();
+    if ((this.#size + 1) * 2 > this.#values.length) this.#resize(this.#values.length * 2);
     this.#insert(seq, value);
     this.#size++;
   }
@@ -76,14 +83,14 @@ export class SeqMap<T> {
     values[slot] = value;
   }
 
-  #grow(): void {
+  /** Re-inserts every entry into `capacity` slots (a power of two, at least twice the size). */
+  #resize(capacity: number): void {
     const keys = this.#keys;
     const values = this.#values;
-    const capacity = values.length * 2;
     this.#keys = new Uint32Array(capacity);
     this.#values = new Array<T | undefined>(capacity).fill(undefined);
     this.#mask = capacity - 1;
-    this.#shift--;
+    this.#shift = Math.clz32(capacity) + 1;
     for (let slot = 0; slot < values.length; slot++) {
       const value = values[slot];
       if (value !== undefined) this.#insert(keys[slot]!, value);
@@ -114,6 +121,11 @@ export class SeqMap<T> {
     }
     values[hole] = undefined;
     this.#size--;
+    // A burst of calls grew the table: give the memory back once it is 1/8 full (growth is at
+    // 1/2, so a load that hovers does not resize back and forth).
+    if (this.#size * 8 < values.length && values.length > this.#initialCapacity) {
+      this.#resize(values.length / 2);
+    }
     return value;
   }
 

@@ -107,6 +107,17 @@ describe('SeqMap', () => {
     expect(colliding).toBeLessThan(20 * few + 0.002);
   });
 
+  it('gives back the memory of a burst: grows at half full, shrinks at an eighth', () => {
+    const table = new SeqMap<number>();
+    expect(table.capacity).toBe(64);
+    for (let seq = 1; seq <= 10_000; seq++) table.set(seq, seq);
+    expect(table.capacity).toBe(32_768);
+    for (let seq = 1; seq <= 9_990; seq++) table.take(seq);
+    expect(table.size).toBe(10);
+    expect(table.capacity).toBe(64);
+    expect(table.values()).toEqual(Array.from({ length: 10 }, (_, i) => 9_991 + i));
+  });
+
   it('lets taken entries die in scavenges after a full GC promoted the table (a Map keeps them)', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as (options: { type: 'minor' | 'major' }) => void;
