@@ -10,6 +10,9 @@ import type { TimerTarget, TimerWheel } from './timer-wheel';
 export class ConnectionTimeouts implements TimerTarget {
   /** Limit of each `reader.waitFor()` in ms (0 = none). */
   readTimeout: number;
+  timerTick = -1;
+  timerIndex = -1;
+  timerDue = 0;
   readonly #timers: TimerWheel;
   readonly #reader: ConnectionReader;
   readonly #output: OutputQueue;

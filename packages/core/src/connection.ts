@@ -54,6 +54,8 @@ export class Connection
   readonly writer: ConnectionWriter;
   /** The value from `onPrepare`/`onConnect` (netpoll's ctx); free for the user to set. */
   context: unknown = undefined;
+  /** @internal Its place in its event loop's list of open, then closing, connections. */
+  slot = -1;
 
   readonly #reactor: Reactor;
   readonly #owner: ConnectionOwner | null;

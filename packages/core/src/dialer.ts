@@ -45,6 +45,9 @@ export function dialConnection(
 }
 
 class PendingDial implements ReactorStream, TimerTarget {
+  timerTick = -1;
+  timerIndex = -1;
+  timerDue = 0;
   #fd = -1;
   #done = false;
   #deadline = 0;

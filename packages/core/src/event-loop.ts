@@ -25,6 +25,7 @@ import { resolveShutdownOptions, type ShutdownOptions } from './options';
 import type { Reactor, ReactorListener } from './reactor';
 import { ReactorGroup } from './reactor-group';
 import type { ReactorStats } from './reactor-stats';
+import { SlotList } from './slot-list';
 import { systemError } from './system-error';
 
 interface Served {
@@ -43,9 +44,9 @@ export class EventLoop implements ConnectionOwner {
   readonly #reactor: Reactor | null;
   readonly #group: ReactorGroup | null;
   readonly #served = new Set<Served>();
-  readonly #connections = new Set<Connection>();
+  readonly #connections = new SlotList<Connection>();
   /** Finalized connections whose fd the reactor has not closed yet (a lingering close). */
-  readonly #closing = new Set<Connection>();
+  readonly #closing = new SlotList<Connection>();
   #shutdown: Promise<void> | null = null;
   #stopping = false;
   #drained: (() => void) | null = null;
@@ -264,8 +265,8 @@ export class EventLoop implements ConnectionOwner {
       };
       const force = (): void => {
         forced = true;
-        for (const connection of [...this.#connections]) connection.destroy();
-        for (const connection of [...this.#closing]) reactor.forceClose(connection.fd);
+        for (const connection of this.#connections.values()) connection.destroy();
+        for (const connection of this.#closing.values()) reactor.forceClose(connection.fd);
         this.#drained?.();
       };
       this.#drained = () => {
@@ -279,7 +280,7 @@ export class EventLoop implements ConnectionOwner {
         aborted = true;
         force();
       });
-      for (const connection of [...this.#connections]) connection.drain();
+      for (const connection of this.#connections.values()) connection.drain();
       this.#drained?.();
     });
     return this.#shutdown;

@@ -101,8 +101,13 @@ export class Reactor {
   #inFlight: OutputQueue[] = [];
   #inFlightSpare: OutputQueue[] = [];
   #graveyard: Graveyard[] = [];
-  /** `closed` callbacks of connections whose fd native keeps open while the close lingers. */
-  readonly #lingering = new Map<number, () => void>();
+  /**
+   * By fd, the `closed` callback of each connection whose fd native keeps open while its close
+   * lingers. An array, not a `Map`: a Map changing with every closed connection keeps its old
+   * tables, and what they held, alive through scavenges once a full GC has promoted one (see
+   * `./slot-list`).
+   */
+  readonly #lingering: Array<(() => void) | undefined> = [];
   #lingerWaiters: Array<() => void> = [];
   #buryScheduled = false;
   #buryTurns = 0;
@@ -252,9 +257,9 @@ export class Reactor {
    * when it is no longer lingering.
    */
   forceClose(fd: number): void {
-    const closed = this.#lingering.get(fd);
+    const closed = this.#lingering[fd];
     if (closed !== undefined) {
-      this.#lingering.delete(fd);
+      this.#lingering[fd] = undefined;
       this.submitClose(fd, 0, kNothing, closed);
       return;
     }
@@ -314,7 +319,7 @@ export class Reactor {
       if ((this.#fdState[entry.fd * L.kFdStateInts + L.kFdFlags]! & L.kFdFlagLingering) !== 0) {
         // Native processed the close and lingers: the fd stays open until a linger-done record
         // (the flag is clear once it finished).
-        this.#lingering.set(entry.fd, entry.closed);
+        this.#lingering[entry.fd] = entry.closed;
       } else {
         entry.closed();
       }
@@ -324,9 +329,9 @@ export class Reactor {
   }
 
   #lingerDone(fd: number): void {
-    const closed = this.#lingering.get(fd);
+    const closed = this.#lingering[fd];
     if (closed !== undefined) {
-      this.#lingering.delete(fd);
+      this.#lingering[fd] = undefined;
       closed();
     }
     if (this.#lingerWaiters.length > 0) this.#checkLingerDone();

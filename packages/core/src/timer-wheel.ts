@@ -14,9 +14,18 @@
  *          [ ]  [a,b]  [ ]      [c]      cursor → advances one slot per tick
  */
 
-/** Something with deadlines. `onTimer` re-schedules itself if it still has a later deadline. */
+/**
+ * Something with deadlines. `onTimer` re-schedules itself if it still has a later deadline. The
+ * `timer*` fields belong to the wheel: start them at -1, -1, 0.
+ */
 export interface TimerTarget {
   onTimer(now: number): void;
+  /** The tick of its entry, -1 while it has none. */
+  timerTick: number;
+  /** Its index in that tick's bucket. */
+  timerIndex: number;
+  /** The deadline of its entry (ms). */
+  timerDue: number;
 }
 
 const kSlots = 512;
@@ -35,9 +44,8 @@ export function monotonicNow(): number {
 export class TimerWheel {
   readonly #tickMs: number;
   readonly #horizonTicks: number;
-  readonly #slots: Array<Map<TimerTarget, number>> = [];
-  /** The tick of each scheduled target's entry, so `cancel` finds its slot at once. */
-  readonly #ticks = new Map<TimerTarget, number>();
+  readonly #slots: TimerTarget[][] = [];
+  #size = 0;
   #cursorTick = 0;
   #timer: NodeJS.Timeout | null = null;
   readonly #now: () => number;
@@ -50,12 +58,12 @@ export class TimerWheel {
     this.#tickMs = tickMs;
     this.#horizonTicks = Math.ceil(kHorizonMs / tickMs);
     this.#now = now;
-    for (let i = 0; i < kSlots; i++) this.#slots.push(new Map());
+    for (let i = 0; i < kSlots; i++) this.#slots.push([]);
   }
 
   /** Number of scheduled targets. */
   get size(): number {
-    return this.#ticks.size;
+    return this.#size;
   }
 
   /**
@@ -75,33 +83,52 @@ export class TimerWheel {
     } else if (tick < this.#cursorTick) {
       tick = this.#cursorTick;
     }
-    const previous = this.#ticks.get(target);
-    if (previous !== undefined) {
-      const slot = this.#slots[previous % kSlots]!;
-      if (slot.get(target)! <= due) return;
-      slot.delete(target);
+    if (target.timerTick >= 0) {
+      if (target.timerDue <= due) return;
+      this.#remove(target);
     }
-    this.#slots[tick % kSlots]!.set(target, due);
-    this.#ticks.set(target, tick);
+    const slot = this.#slots[tick % kSlots]!;
+    target.timerTick = tick;
+    target.timerIndex = slot.length;
+    target.timerDue = due;
+    slot.push(target);
+    this.#size++;
     if (this.#timer === null) this.#arm();
   }
 
-  /** Removes `target`'s entry, if any (two map deletions); the Node timer stops when none is left. */
+  /** Removes `target`'s entry, if any; the Node timer stops when none is left. */
   cancel(target: TimerTarget): void {
-    const tick = this.#ticks.get(target);
-    if (tick === undefined) return;
-    this.#ticks.delete(target);
-    this.#slots[tick % kSlots]!.delete(target);
-    if (this.#ticks.size === 0 && this.#timer !== null) {
+    if (target.timerTick < 0) return;
+    this.#remove(target);
+    if (this.#size === 0 && this.#timer !== null) {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
   }
 
+  /** Takes a scheduled target's entry out of its bucket (the bucket's last entry fills the gap). */
+  #remove(target: TimerTarget): void {
+    const slot = this.#slots[target.timerTick % kSlots]!;
+    const last = slot.pop()!;
+    if (last !== target) {
+      slot[target.timerIndex] = last;
+      last.timerIndex = target.timerIndex;
+    }
+    target.timerTick = -1;
+    target.timerIndex = -1;
+    this.#size--;
+  }
+
   /** Stops the Node timer and drops every entry. */
   clear(): void {
-    for (const slot of this.#slots) slot.clear();
-    this.#ticks.clear();
+    for (const slot of this.#slots) {
+      for (const target of slot) {
+        target.timerTick = -1;
+        target.timerIndex = -1;
+      }
+      slot.length = 0;
+    }
+    this.#size = 0;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
   }
@@ -121,11 +148,12 @@ export class TimerWheel {
     let failure: { error: unknown } | null = null;
     for (let tick = this.#cursorTick; tick <= last; tick++) {
       const slot = this.#slots[tick % kSlots]!;
-      if (slot.size === 0) continue;
-      for (const [entry, deadline] of slot) {
-        if (deadline > now) continue;
-        slot.delete(entry);
-        this.#ticks.delete(entry);
+      if (slot.length === 0) continue;
+      // The entries due now, taken first: a target's onTimer may schedule or cancel others here.
+      const due = slot.filter((entry) => entry.timerDue <= now);
+      for (const entry of due) {
+        if (entry.timerTick < 0 || entry.timerDue > now) continue; // cancelled or moved meanwhile
+        this.#remove(entry);
         try {
           entry.onTimer(now);
         } catch (error) {
@@ -135,7 +163,7 @@ export class TimerWheel {
       }
     }
     this.#cursorTick = target;
-    if (this.#ticks.size > 0 && this.#timer === null) this.#arm();
+    if (this.#size > 0 && this.#timer === null) this.#arm();
     if (failure !== null) throw failure.error;
   }
 }

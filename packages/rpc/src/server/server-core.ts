@@ -27,7 +27,6 @@ export class ServerCore {
   readonly interceptors: Interceptor[] = [];
   readonly counters = new CallCounters();
   readonly deadlines = new DeadlineHeap();
-  readonly connections = new Set<ServerConnection>();
 
   constructor(service: unknown, options: ResolvedServerOptions) {
     this.options = options;
@@ -37,7 +36,6 @@ export class ServerCore {
   /** core `onConnect`: the connection's RPC state becomes its context. */
   readonly onConnect = (connection: Connection): ServerConnection => {
     const state = new ServerConnection(connection, this);
-    this.connections.add(state);
     connection.on('shutdown', () => state.onShutdown());
     // A reset peer (core reports it as 'end' with a closeError, and keeps the connection open
     // while calls hold it) can take no reply: close now, so running calls see CONNECTION_CLOSED.
@@ -45,7 +43,6 @@ export class ServerCore {
       if (connection.closeError !== null) connection.close();
     });
     connection.on('close', () => {
-      this.connections.delete(state);
       state.onClose();
     });
     return state;
