@@ -202,6 +202,88 @@ describe('TimerWheel', () => {
     expect(jest.getTimerCount()).toBe(1);
   });
 
+  it('agrees with a model when targets schedule, cancel and clear from onTimer', () => {
+    // A fixed-seed generator (xorshift32): the same sequences every run. Targets fire only when
+    // scheduled and due; the size and each target's timerTick match the model after every step;
+    // nothing due is left after an advance unless it was (re-)scheduled during that advance.
+    let state = 0x2545f491;
+    const random = (n: number): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const problems: string[] = [];
+    for (let run = 0; run < 30; run++) {
+      let now = random(100_000);
+      const tickMs = 1 + random(3);
+      const wheel = new TimerWheel(tickMs, () => now);
+      const model = new Map<TimerTarget, number>();
+      const targets: TimerTarget[] = [];
+      let touched: Set<TimerTarget> | null = null;
+      const deadline = (): number => {
+        const kind = random(10);
+        if (kind < 2) return now - random(50); // past
+        if (kind < 4) return now + random(tickMs * 1200); // up to two turns away
+        return now + random(200);
+      };
+      const schedule = (target: TimerTarget, at: number): void => {
+        const previous = model.get(target);
+        if (previous === undefined || at < previous) model.set(target, at);
+        wheel.schedule(target, at);
+        touched?.add(target);
+      };
+      const cancel = (target: TimerTarget): void => {
+        model.delete(target);
+        wheel.cancel(target);
+      };
+      for (let id = 0; id < 12; id++) {
+        const self: TimerTarget = entry((at) => {
+          const due = model.get(self);
+          if (due === undefined) problems.push(`run ${run}: ${id} fired unscheduled`);
+          else if (due > at) problems.push(`run ${run}: ${id} fired at ${at}, due ${due}`);
+          model.delete(self);
+          for (let action = random(8); action > 0; action--) {
+            const kind = random(20);
+            const other = targets[random(targets.length)]!;
+            if (kind < 6) schedule(self, deadline());
+            else if (kind < 12) schedule(other, deadline());
+            else if (kind < 19) cancel(other);
+            else {
+              model.clear();
+              wheel.clear();
+            }
+          }
+        });
+        targets.push(self);
+      }
+      for (let step = 0; step < 150; step++) {
+        const kind = random(10);
+        if (kind < 6) schedule(targets[random(12)]!, deadline());
+        else if (kind < 8) cancel(targets[random(12)]!);
+        else {
+          const elapsed = tickMs * (random(20) === 0 ? random(600) : 1 + random(4));
+          now += elapsed;
+          touched = new Set();
+          jest.advanceTimersByTime(elapsed);
+          for (const [target, due] of model) {
+            if (due <= now - 2 * tickMs && !touched.has(target)) {
+              problems.push(`run ${run}, step ${step}: ${targets.indexOf(target)} overdue`);
+            }
+          }
+          touched = null;
+        }
+        if (wheel.size !== model.size) problems.push(`run ${run}, step ${step}: size`);
+        for (const target of targets) {
+          if (target.timerTick >= 0 !== model.has(target)) {
+            problems.push(`run ${run}, step ${step}: ${targets.indexOf(target)} timerTick`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('lets cancelled targets die in scavenges after a full GC promoted the wheel (a Map kept them)', () => {
     jest.useRealTimers();
     // What 2000 targets of about 1 KiB each, 10 pending at a time (as dials are), leave alive
