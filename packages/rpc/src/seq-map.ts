@@ -129,6 +129,23 @@ export class SeqMap<T> {
     return value;
   }
 
+  /**
+   * The longest run of occupied slots: what a take may shift through and a miss may walk (the
+   * tests hold it short for any seqs).
+   */
+  longestRun(): number {
+    const values = this.#values;
+    const capacity = values.length;
+    let longest = 0;
+    let run = 0;
+    // Twice round, so a run that wraps past the last slot is counted whole.
+    for (let i = 0; i < 2 * capacity && longest < capacity; i++) {
+      run = values[i & this.#mask] === undefined ? 0 : run + 1;
+      if (run > longest) longest = run;
+    }
+    return longest;
+  }
+
   /** A snapshot of the values, in ascending seq order. */
   values(): T[] {
     const keys = this.#keys;

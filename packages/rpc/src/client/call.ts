@@ -151,13 +151,10 @@ export class Call implements Deadlined {
    */
   succeed(payload: Buffer, time?: number): void {
     if (this.settled) return;
-    const into = this.#takeInto(payload.length);
-    if (into !== null) {
-      payload.copy(into);
-      this.#succeeded(
-        payload.length === into.length ? into : into.subarray(0, payload.length),
-        time,
-      );
+    const reply = this.#takeInto(payload.length);
+    if (reply !== null) {
+      payload.copy(reply);
+      this.#succeeded(reply, time);
       return;
     }
     let value: unknown;
@@ -191,17 +188,18 @@ export class Call implements Deadlined {
       this.succeed(size === 0 ? kNoBytes : reader.next(size), time);
     } else if (this.settled) {
       if (size > 0) reader.skip(size);
-    } else if (this.#takeInto(size) !== null) {
-      const into = this.#into!;
-      const reply = size === into.length ? into : into.subarray(0, size);
-      if (size > 0) reader.read(reply);
-      this.#succeeded(reply, time);
     } else {
-      this.#succeeded(size === 0 ? Buffer.alloc(0) : reader.readBinary(size), time);
+      let reply = this.#takeInto(size);
+      if (reply === null) reply = size === 0 ? Buffer.alloc(0) : reader.readBinary(size);
+      else if (size > 0) reader.read(reply);
+      this.#succeeded(reply, time);
     }
   }
 
-  /** The caller's `into` for a reply of `size` bytes, if it fits and no other attempt took it. */
+  /**
+   * The part of the caller's `into` a reply of `size` bytes fills (`into` itself when it fits
+   * exactly), or null: no `into`, too small, or another attempt took it.
+   */
   #takeInto(size: number): Buffer | null {
     const into = this.#into;
     if (into === null || size > into.length) return null;
@@ -210,7 +208,7 @@ export class Call implements Deadlined {
       if (!lease.open) return null;
       lease.open = false;
     }
-    return into;
+    return size === into.length ? into : into.subarray(0, size);
   }
 
   /** A one-way call was written: it succeeds with nothing. */

@@ -84,7 +84,7 @@ export class ClientConnection {
     return this.#pending.size;
   }
 
-  /** Takes new calls: open, no GOAWAY, seq space left. */
+  /** Takes new calls: open, not retiring (closing when idle, or its seq space used up), no GOAWAY. */
   get usable(): boolean {
     return !this.#closed && !this.#retiring && this.#goawaySeq < 0 && this.connection.isActive();
   }

@@ -110,8 +110,8 @@ export class ServerConnection {
           case Kind.ONE_WAY:
             // A seq is unique among a client's calls in flight: one reused would replace the
             // running call here, which then escapes maxConcurrentCalls, CANCEL and the abort at
-            // close.
-            if (this.#calls.get(header.seq) !== undefined) {
+            // close. (Only calls still running are kept: none, with synchronous handlers.)
+            if (this.#calls.size > 0 && this.#calls.get(header.seq) !== undefined) {
               this.#core.onError(
                 protocolError(`a client reused seq ${header.seq} of a call in flight`),
               );
