@@ -11,8 +11,8 @@ export class ConnectionTimeouts implements TimerTarget {
   /** Limit of each `reader.waitFor()` in ms (0 = none). */
   readTimeout: number;
   timerTick = -1;
-  timerIndex = -1;
   timerDue = 0;
+  slot = -1;
   readonly #timers: TimerWheel;
   readonly #reader: ConnectionReader;
   readonly #output: OutputQueue;

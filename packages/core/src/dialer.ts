@@ -46,8 +46,8 @@ export function dialConnection(
 
 class PendingDial implements ReactorStream, TimerTarget {
   timerTick = -1;
-  timerIndex = -1;
   timerDue = 0;
+  slot = -1;
   #fd = -1;
   #done = false;
   #deadline = 0;

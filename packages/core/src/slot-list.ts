@@ -45,4 +45,10 @@ export class SlotList<T extends Slotted> {
   values(): T[] {
     return this.#items.slice();
   }
+
+  /** Removes every member. */
+  clear(): void {
+    for (const item of this.#items) item.slot = -1;
+    this.#items.length = 0;
+  }
 }

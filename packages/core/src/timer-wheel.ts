@@ -16,17 +16,17 @@
 
 /**
  * Something with deadlines. `onTimer` re-schedules itself if it still has a later deadline. The
- * `timer*` fields belong to the wheel: start them at -1, -1, 0.
+ * other fields belong to the wheel: start them at -1, -1, 0.
  */
-export interface TimerTarget {
+export interface TimerTarget extends Slotted {
   onTimer(now: number): void;
   /** The tick of its entry, -1 while it has none. */
   timerTick: number;
-  /** Its index in that tick's bucket. */
-  timerIndex: number;
   /** The deadline of its entry (ms). */
   timerDue: number;
 }
+
+import { SlotList, type Slotted } from './slot-list';
 
 const kSlots = 512;
 /**
@@ -44,7 +44,7 @@ export function monotonicNow(): number {
 export class TimerWheel {
   readonly #tickMs: number;
   readonly #horizonTicks: number;
-  readonly #slots: TimerTarget[][] = [];
+  readonly #slots: SlotList<TimerTarget>[] = [];
   #size = 0;
   #cursorTick = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -58,7 +58,7 @@ export class TimerWheel {
     this.#tickMs = tickMs;
     this.#horizonTicks = Math.ceil(kHorizonMs / tickMs);
     this.#now = now;
-    for (let i = 0; i < kSlots; i++) this.#slots.push([]);
+    for (let i = 0; i < kSlots; i++) this.#slots.push(new SlotList());
   }
 
   /** Number of scheduled targets. */
@@ -87,11 +87,9 @@ export class TimerWheel {
       if (target.timerDue <= due) return;
       this.#remove(target);
     }
-    const slot = this.#slots[tick % kSlots]!;
     target.timerTick = tick;
-    target.timerIndex = slot.length;
     target.timerDue = due;
-    slot.push(target);
+    this.#slots[tick % kSlots]!.add(target);
     this.#size++;
     if (this.#timer === null) this.#arm();
   }
@@ -106,27 +104,18 @@ export class TimerWheel {
     }
   }
 
-  /** Takes a scheduled target's entry out of its bucket (the bucket's last entry fills the gap). */
+  /** Takes a scheduled target's entry out of its bucket. */
   #remove(target: TimerTarget): void {
-    const slot = this.#slots[target.timerTick % kSlots]!;
-    const last = slot.pop()!;
-    if (last !== target) {
-      slot[target.timerIndex] = last;
-      last.timerIndex = target.timerIndex;
-    }
+    this.#slots[target.timerTick % kSlots]!.delete(target);
     target.timerTick = -1;
-    target.timerIndex = -1;
     this.#size--;
   }
 
   /** Stops the Node timer and drops every entry. */
   clear(): void {
     for (const slot of this.#slots) {
-      for (const target of slot) {
-        target.timerTick = -1;
-        target.timerIndex = -1;
-      }
-      slot.length = 0;
+      for (const target of slot.values()) target.timerTick = -1;
+      slot.clear();
     }
     this.#size = 0;
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -148,11 +137,11 @@ export class TimerWheel {
     let failure: { error: unknown } | null = null;
     for (let tick = this.#cursorTick; tick <= last; tick++) {
       const slot = this.#slots[tick % kSlots]!;
-      if (slot.length === 0) continue;
-      // The entries due now, taken first: a target's onTimer may schedule or cancel others here.
-      const due = slot.filter((entry) => entry.timerDue <= now);
-      for (const entry of due) {
-        if (entry.timerTick < 0 || entry.timerDue > now) continue; // cancelled or moved meanwhile
+      if (slot.size === 0) continue;
+      // A snapshot first: a target's onTimer may schedule or cancel others here.
+      for (const entry of slot.values()) {
+        // Not due yet (a later turn), or cancelled or moved meanwhile.
+        if (entry.timerTick < 0 || entry.timerDue > now) continue;
         this.#remove(entry);
         try {
           entry.onTimer(now);

@@ -3,7 +3,7 @@ import { type TimerTarget, TimerWheel } from '../src/timer-wheel';
 
 /** A wheel entry calling `onTimer` (the wheel's fields start empty). */
 function entry(onTimer: (now: number) => unknown): TimerTarget {
-  return { onTimer, timerTick: -1, timerIndex: -1, timerDue: 0 };
+  return { onTimer, timerTick: -1, timerDue: 0, slot: -1 };
 }
 
 describe('TimerWheel', () => {
@@ -186,8 +186,8 @@ describe('TimerWheel', () => {
     let calls = 0;
     const repeating: TimerTarget = {
       timerTick: -1,
-      timerIndex: -1,
       timerDue: 0,
+      slot: -1,
       onTimer: (at) => {
         calls++;
         wheel.schedule(repeating, at + 10);
