@@ -2,7 +2,7 @@
 //
 // Reads into inbound slabs (see reactor.h, "Data path" and "Slab
 // exhaustion"): choosing a slab, parking and resuming reads when none is
-// free, one read() per readable socket, and native framing.
+// free, one recv() per readable socket, and native framing.
 
 #include <cstring>
 

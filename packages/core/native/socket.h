@@ -64,7 +64,7 @@ int SetNoDelay(int fd);
 // SetIdleTimeout); `seconds` <= 0 disables it.
 int SetKeepAlive(int fd, int seconds);
 
-// read() once. Returns bytes read, 0 at EOF, or -errno.
+// recv() once (a socket). Returns bytes read, 0 at EOF, or -errno.
 ssize_t ReadSome(int fd, void* buffer, size_t length);
 
 // Vectored send without SIGPIPE. Returns bytes written or -errno.

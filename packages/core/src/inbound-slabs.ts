@@ -121,18 +121,18 @@ export class InboundSlabs implements RegionOwner {
    * any other Buffer, views of slab memory included. The last hit is remembered, so the usual
    * case is one comparison and no `buffer.buffer` getter.
    */
-  slabOf(buffer: Buffer): number {
+  slabOf(buffer: Buffer, memory: ArrayBufferLike): number {
     if (buffer === this.#lastSlab) return this.#lastIndex;
-    const index = this.indexOf(buffer);
+    const index = this.indexOfMemory(memory);
     if (index < 0 || this.#buffers[index] !== buffer) return -1;
     this.#lastSlab = buffer;
     this.#lastIndex = index;
     return index;
   }
 
-  /** The slab index of a view into slab memory, or -1. */
-  indexOf(view: Uint8Array): number {
-    return this.#indexOf.get(view.buffer) ?? -1;
+  /** The slab index of `memory` (a slab's ArrayBuffer), or -1. */
+  indexOfMemory(memory: ArrayBufferLike): number {
+    return this.#indexOf.get(memory) ?? -1;
   }
 
   /** Takes one reference on slab `index` (dropped with `releaseRegion`). */

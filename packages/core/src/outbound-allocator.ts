@@ -72,8 +72,8 @@ export class OutboundAllocator implements NodeAllocator {
     return buffer;
   }
 
-  free(buffer: Buffer): void {
-    const slab = this.#bySlabMemory.get(buffer.buffer);
+  free(buffer: Buffer, memory: ArrayBufferLike = buffer.buffer): void {
+    const slab = this.#bySlabMemory.get(memory);
     if (slab === undefined) return;
     if (!slab.dedicated) slab.spare[buffer.byteOffset >>> kSpareShift] = buffer;
     slab.live--;
@@ -86,9 +86,12 @@ export class OutboundAllocator implements NodeAllocator {
     }
   }
 
-  /** The native slab index of memory returned by `allocate`, or -1 for foreign memory. */
-  slabIndexOf(buffer: Uint8Array): number {
-    const slab = this.#bySlabMemory.get(buffer.buffer);
+  /**
+   * The native slab index of `memory` (the `buffer` of a Buffer returned by `allocate`), or -1
+   * for foreign memory.
+   */
+  slabIndexOf(memory: ArrayBufferLike): number {
+    const slab = this.#bySlabMemory.get(memory);
     return slab === undefined ? -1 : slab.index;
   }
 

@@ -49,8 +49,15 @@ export class OutputQueue {
   #detached = false; // the fd was handed back: its counter may belong to a new connection
   #watched = false; // listed with the reactor, which settles this queue after native wrote
   #sharesInbound = false; // some submitted bytes are inbound slab regions (writeFrom, echoed views)
-  readonly #visit = (buffer: Buffer, start: number, end: number, retained: boolean): void => {
-    this.#submitChunk(buffer, start, end, retained);
+  readonly #visit = (
+    buffer: Buffer,
+    start: number,
+    end: number,
+    retained: boolean,
+    memory: ArrayBufferLike,
+    memoryOffset: number,
+  ): void => {
+    this.#submitChunk(buffer, start, end, retained, memory, memoryOffset);
   };
 
   constructor(
@@ -209,24 +216,32 @@ export class OutputQueue {
    * written zero-copy is pinned in its slab until written; any other memory is copied into outbound
    * memory first, as native writes only registered slabs.
    */
-  #submitChunk(buffer: Buffer, start: number, end: number, retained: boolean): void {
+  #submitChunk(
+    buffer: Buffer,
+    start: number,
+    end: number,
+    retained: boolean,
+    memory: ArrayBufferLike,
+    memoryOffset: number,
+  ): void {
     const reactor = this.#reactor;
     const length = end - start;
     if (retained) {
-      const shared = reactor.inbound.slabOf(buffer);
+      // Outbound memory first: what a writer usually holds.
+      const own = reactor.outbound.slabIndexOf(memory);
+      if (own >= 0) {
+        this.#queue(own, memoryOffset + start, length);
+        return;
+      }
+      const shared = reactor.inbound.slabOf(buffer, memory);
       if (shared >= 0) {
         // A slab region the writer shares (writeFrom, append): slab Buffers start at offset 0.
         this.#sharesInbound = true;
         this.#queue(shared, start, length);
         return;
       }
-      const own = reactor.outbound.slabIndexOf(buffer);
-      if (own >= 0) {
-        this.#queue(own, buffer.byteOffset + start, length);
-        return;
-      }
     }
-    const viewed = reactor.inbound.indexOf(buffer);
+    const viewed = reactor.inbound.indexOfMemory(memory);
     // Under backpressure a view would stay pinned while the peer does not read: copy it instead.
     if (viewed >= 0 && !reactor.blocked(this.#fd)) {
       // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until
@@ -234,16 +249,16 @@ export class OutputQueue {
       reactor.inbound.retain(viewed);
       this.#hold(this.#submitted + length, null, viewed);
       this.#sharesInbound = true;
-      this.#queue(viewed, buffer.byteOffset + start, length);
+      this.#queue(viewed, memoryOffset + start, length);
       return;
     }
     // Memory native does not know, or that may not stay valid (a zero-copy writeBinary of a user
     // Buffer, a LinkBuffer appended from another allocator): copy it into outbound memory, freed
     // once written.
-    const memory = reactor.outbound.allocate(length);
-    buffer.copy(memory, 0, start, end);
-    this.#hold(this.#submitted + length, memory, -1);
-    this.#queue(reactor.outbound.slabIndexOf(memory), memory.byteOffset, length);
+    const copy = reactor.outbound.allocate(length);
+    buffer.copy(copy, 0, start, end);
+    this.#hold(this.#submitted + length, copy, -1);
+    this.#queue(reactor.outbound.slabIndexOf(copy.buffer), copy.byteOffset, length);
   }
 
   #queue(slab: number, offset: number, length: number): void {

@@ -23,8 +23,8 @@ describe('OutboundAllocator', () => {
     expect(a.buffer).toBe(b.buffer);
     expect(a.length).toBe(10);
     expect(b.byteOffset).toBe(16);
-    expect(allocator.slabIndexOf(a)).toBe(0);
-    expect(allocator.slabIndexOf(Buffer.alloc(4))).toBe(-1);
+    expect(allocator.slabIndexOf(a.buffer)).toBe(0);
+    expect(allocator.slabIndexOf(Buffer.alloc(4).buffer)).toBe(-1);
   });
 
   it('reuses a slab once everything in it was freed instead of registering more', () => {
@@ -74,9 +74,9 @@ describe('OutboundAllocator', () => {
     const big = allocator.allocate(600);
     expect(big.byteLength).toBe(600);
     expect(big.buffer.byteLength).toBe(600);
-    const index = allocator.slabIndexOf(big);
+    const index = allocator.slabIndexOf(big.buffer);
     allocator.free(big);
     expect(fake.released).toEqual([index]);
-    expect(allocator.slabIndexOf(big)).toBe(-1);
+    expect(allocator.slabIndexOf(big.buffer)).toBe(-1);
   });
 });

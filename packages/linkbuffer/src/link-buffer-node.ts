@@ -120,7 +120,7 @@ function dropRoot(root: LinkNode, poison: number): void {
   const flags = root.flags;
   if ((flags & kAllocated) !== 0) {
     if (poison >= 0) root.buf.fill(poison);
-    (root.allocator as NodeAllocator).free(root.buf);
+    (root.allocator as NodeAllocator).free(root.buf, root.memory);
   } else if ((flags & kBorrowed) !== 0) {
     if (poison >= 0) root.buf.fill(poison, root.base, root.capacityEnd);
     (root.owner as RegionOwner).releaseRegion(root.token);

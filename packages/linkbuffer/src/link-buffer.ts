@@ -110,12 +110,17 @@ function emptyNode(): LinkNode {
  * chunk: memory from its allocator, a region lent through `appendRegion`, or a shared (sliced,
  * `writeFrom`) part of either. It is false for caller memory inserted zero-copy (`writeBinary` of
  * a large view, `writeDirect`), which the caller must keep unchanged until it is sent.
+ *
+ * `memory` and `memoryOffset` are `buffer.buffer` and `buffer.byteOffset`, which the buffer knows:
+ * reading the getters is a call into V8's runtime per chunk.
  */
 export type ChunkVisitor = (
   buffer: Buffer,
   start: number,
   end: number,
   retained: boolean,
+  memory: ArrayBufferLike,
+  memoryOffset: number,
 ) => unknown;
 
 /** Internal state summary for tests and debugging (see {@link inspectLinkBuffer}). */
@@ -452,7 +457,7 @@ export class LinkBuffer {
   }
 
   /**
-   * Calls `visitor(buffer, start, end)` for each non-empty readable chunk in order, up to
+   * Calls `visitor(buffer, start, end, retained, memory, memoryOffset)` for each non-empty readable chunk in order, up to
    * `maxChunks` (default all) or until it returns `false`, without consuming and without
    * allocating. Returns the number of chunks visited. This is the iovec source for a writev; after
    * sending `k` bytes, call `skip(k)` and `release()`. Throws `ERR_NETPOLL_INVALID_ARG` (a
@@ -520,7 +525,11 @@ export class LinkBuffer {
         this.#cursor = node;
         this.#cursorEnd = end;
         const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
-        if (visitor(node.buf, start, end, retained) === false || fresh === 0) break;
+        if (
+          visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false ||
+          fresh === 0
+        )
+          break;
       }
       node = node.next!;
       start = node.readOffset;
@@ -540,7 +549,11 @@ export class LinkBuffer {
         count++;
         remaining -= end - start;
         const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
-        if (visitor(node.buf, start, end, retained) === false || remaining === 0) break;
+        if (
+          visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false ||
+          remaining === 0
+        )
+          break;
       }
       node = node.next!;
     }

