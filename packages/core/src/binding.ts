@@ -4,6 +4,7 @@
  * Every native method returns a number: a non-negative result or `-errno`. None of them throws
  * for an OS failure; TypeScript builds the errors. All state is per thread (per Node-API env).
  */
+import { Buffer } from 'node:buffer';
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetpollError } from './errors';

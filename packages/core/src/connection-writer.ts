@@ -8,6 +8,7 @@
  * LinkBuffer until native has sent them, so reading, skipping or closing it would drop or corrupt
  * queued output. Only the connection's output queue consumes it.
  */
+import type { Buffer } from 'node:buffer';
 import { LinkBuffer } from '@netpoll/linkbuffer';
 
 /** What the writer needs from its connection. */

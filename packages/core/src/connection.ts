@@ -9,6 +9,7 @@
  * `ConnectionOptions.lingerTimeout`). The output side (writable, drain, write timeout) lives in
  * `./output-queue`. The reactor calls the `on*` methods from its dispatcher.
  */
+import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { type InspectOptions, inspect } from 'node:util';
 import { LinkBuffer } from '@netpoll/linkbuffer';

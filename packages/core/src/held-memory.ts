@@ -4,6 +4,7 @@
  * in order once native has written past their end. A ring of parallel arrays, so holding costs no
  * object per write (the zero-copy echo of a large frame is one hold per request).
  */
+import type { Buffer } from 'node:buffer';
 import type { Reactor } from './reactor';
 
 const kInitialCapacity = 8;

@@ -12,6 +12,7 @@
  * slab, so those large ones are touched only when needed. Beyond that, native parks the reading of the connections that
  * have data waiting until a count drops to zero (reads stall; nothing spins, nothing is lost).
  */
+import { Buffer } from 'node:buffer';
 import type { RegionOwner } from '@netpoll/linkbuffer';
 import * as L from './layout';
 

@@ -13,6 +13,7 @@
  * repeats the same node sizes — so steady writing creates no Buffer objects and the young
  * generation sees less garbage (which otherwise makes V8 grow it, and the process RSS with it).
  */
+import { Buffer } from 'node:buffer';
 import type { NodeAllocator } from '@netpoll/linkbuffer';
 
 /** The part of the reactor this allocator needs (slab registration, counted as JS→native calls). */

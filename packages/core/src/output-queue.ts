@@ -5,6 +5,7 @@
  * the write timeout. Written bytes are skipped and released from the writer lazily — at the next
  * flush, on `'drain'` or when `writable` is read — so the hot path needs no completion callback.
  */
+import type { Buffer } from 'node:buffer';
 import type { LinkBuffer } from '@netpoll/linkbuffer';
 import { HeldMemory } from './held-memory';
 import type { Reactor } from './reactor';

@@ -24,6 +24,7 @@
  * is reported and not retried, and a reactor replaced 5 times within 60 s is not replaced again.
  * When no reactor is left, the loop's `serve()` promises reject with the last error.
  */
+import { performance } from 'node:perf_hooks';
 import { reactorCrashedError } from './errors';
 import type { ResolvedEventLoopOptions } from './event-loop-options';
 import type { Listener } from './listener';

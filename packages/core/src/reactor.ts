@@ -13,6 +13,7 @@
  * needs; writes and closes are queued as 4-int submissions that native executes after the batch
  * or from its prepare/check hooks, so no JS→native call is made per message.
  */
+import type { Buffer } from 'node:buffer';
 import type { NativeBinding } from './binding';
 import { reactorStallChannel } from './diagnostics';
 import { InboundSlabs } from './inbound-slabs';

@@ -18,6 +18,8 @@
  * private memory, where structured clone would copy its whole ArrayBuffer and keep the
  * view's byteOffset and any sharing between views.
  */
+import { Buffer } from 'node:buffer';
+
 /** Type tags of the encoding (one byte before each value). */
 export enum Tag {
   Undefined = 0,

@@ -1,6 +1,7 @@
 /**
  * The reading half of the ring value encoding (see `codec.ts` for the format).
  */
+import { Buffer } from 'node:buffer';
 import { deserialize } from 'node:v8';
 import { kByteKinds, kShortString, Tag } from './codec';
 

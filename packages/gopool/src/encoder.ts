@@ -1,6 +1,7 @@
 /**
  * The writing half of the ring value encoding (see `codec.ts` for the format).
  */
+import { Buffer } from 'node:buffer';
 import { serialize } from 'node:v8';
 import { byteKind, isPlainObject, kMaxDepth, kShortString, Tag } from './codec';
 

@@ -3,6 +3,7 @@
  * message from a thread (a large result, start-up news), or a thread's exit. Internal to
  * `WorkerPool`; works on the `Scheduler`'s books.
  */
+import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { Decoder } from './decoder';
 import {

@@ -2,6 +2,7 @@
  * The event loop's side of one worker thread: its channel (two rings in a
  * SharedArrayBuffer), the tasks handed to it, and its lifecycle. Internal to `WorkerPool`.
  */
+import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Decoder } from './decoder';

@@ -3,6 +3,7 @@
  * results that find no room until the event loop frees some, publishes, and wakes a parked
  * event loop. Runs inside the worker thread (see `worker.ts`). Internal.
  */
+import { Buffer } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
 import { Encoder } from './encoder';
 import { copyRecord, kResponseHeader, Status } from './protocol';

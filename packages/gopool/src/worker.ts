@@ -10,6 +10,7 @@
  * the event loop only pays for `Atomics.notify` when this thread is really parked, and the
  * thread only notifies the event loop when it is.
  */
+import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';

@@ -6,6 +6,7 @@
  * Re-designed: a node stores one Buffer plus absolute offsets into it instead of a sub-slice per
  * node, so a borrowed slab region needs no view object; no code was copied.
  */
+import { Buffer } from 'node:buffer';
 import type { NodeAllocator } from './node-allocator';
 import type { RegionOwner } from './region-owner';
 

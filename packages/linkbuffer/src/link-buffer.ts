@@ -30,6 +30,7 @@
  *   `write` or after it, so byte order is the chain order.
  * - A Buffer this class hands out aliases node memory only while the node's root holds a count.
  */
+import { Buffer } from 'node:buffer';
 import {
   bigUint64At,
   checkBigUint64,

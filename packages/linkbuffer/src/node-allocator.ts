@@ -4,6 +4,7 @@
  * Design after cloudwego/netpoll (`nocopy_linkbuffer.go`, `malloc`/`free` over bytedance/gopkg
  * `lang/mcache`), Apache-2.0. Re-designed for Node.js; no code was copied.
  */
+import { Buffer } from 'node:buffer';
 import { free as mcacheFree, malloc as mcacheMalloc } from '@netpoll/mcache';
 
 /**

@@ -8,6 +8,8 @@
  * uses for its own internal `FastBuffer`; `constructor` is set to `Buffer` in the same way, so
  * `instance.constructor` and species-based methods behave like any Buffer.
  */
+import { Buffer } from 'node:buffer';
+
 class ViewBuffer extends Uint8Array {}
 Object.setPrototypeOf(ViewBuffer.prototype, Buffer.prototype);
 Object.defineProperty(ViewBuffer.prototype, 'constructor', {

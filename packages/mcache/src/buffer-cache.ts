@@ -21,7 +21,7 @@
  *                ─▶ check block.live === buffer ─▶ free[c].push (or drop at the class's byte cap)
  * ```
  */
-import { constants as bufferConstants } from 'node:buffer';
+import { Buffer, constants as bufferConstants } from 'node:buffer';
 import {
   DoubleFreeError,
   ForeignBufferError,

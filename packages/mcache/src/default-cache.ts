@@ -5,6 +5,7 @@
  * package stays cheap. Its options are the defaults; debug mode follows `NETPOLL_DEBUG=1` as set
  * when the package is first imported.
  */
+import type { Buffer } from 'node:buffer';
 import { BufferCache } from './buffer-cache';
 import { tooManyMallocArguments } from './errors';
 import type { BufferCacheStats } from './stats';

@@ -6,6 +6,7 @@
  * A class finds memory in this order: its free list (a hit), a dropped region of one of its
  * partial slabs, the next uncarved region of its current slab, a new slab (all misses).
  */
+import { Buffer } from 'node:buffer';
 import { AllocationFailedError } from './errors';
 import { type Block, Slab } from './slab';
 

@@ -13,6 +13,7 @@
  * Buffer over any other ArrayBuffer is recognised as foreign. Nobody outside this package can
  * forge the tag, because the symbol is never exported from the package.
  */
+import { Buffer } from 'node:buffer';
 
 /** The module-private key under which a slab's record hangs off its ArrayBuffer. */
 export const kSlab: unique symbol = Symbol('netpoll.mcache.slab');

@@ -4,6 +4,7 @@
  * match). Nothing here runs per call except {@link checkCallOptions}, which does a few type
  * checks only when options are given.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError, OutOfRangeError } from './errors';
 import type { Metadata } from './protocol/encode';
 import type { LengthHeader } from './protocol/frame';

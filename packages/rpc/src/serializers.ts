@@ -3,6 +3,7 @@
  * through; {@link jsonSerializer} uses JSON; any object with `encode`/`decode` (protobuf, msgpack)
  * works the same way.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from './errors';
 
 /**

@@ -3,6 +3,7 @@
  * deadline (in the client's deadline heap), the caller's abort signal, and where it is — waiting
  * for a connection, or written on one with a sequence number. It settles exactly once.
  */
+import { Buffer } from 'node:buffer';
 import type { ConnectionReader } from '@netpoll/core';
 import { type Deadlined, now } from '../deadline-heap';
 import { clientCallChannel } from '../diagnostics';

@@ -6,6 +6,7 @@
  * (GOAWAY), was not processed and goes elsewhere; any other fails with
  * `ERR_NETPOLL_RPC_UNAVAILABLE` (or is tried once more when the caller marked it idempotent).
  */
+import type { Buffer } from 'node:buffer';
 import type { Connection, ConnectionReader } from '@netpoll/core';
 import { now } from '../deadline-heap';
 import { protocolError, type RpcError, remoteError, unavailableError } from '../errors';

@@ -4,6 +4,7 @@
  * to the server; its signal aborts it; calls that provably never reached a handler move to
  * another endpoint transparently, and no others unless the caller marks them idempotent.
  */
+import type { Buffer } from 'node:buffer';
 import { runChain } from '../chain';
 import { DeadlineHeap, now } from '../deadline-heap';
 import { clientCallChannel } from '../diagnostics';

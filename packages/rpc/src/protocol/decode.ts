@@ -5,6 +5,7 @@
  * format does not allow throws `ERR_NETPOLL_RPC_PROTOCOL`, never reads past the body and never
  * allocates more than the body's own size.
  */
+import type { Buffer } from 'node:buffer';
 import { protocolError } from '../errors';
 import {
   Kind,

@@ -4,6 +4,7 @@
  * payload is linked after the header without a copy (core copies it into outbound memory at
  * flush). Nothing here allocates except a metadata block, and only when metadata is sent.
  */
+import { Buffer } from 'node:buffer';
 import { frameTooLargeError, InvalidArgumentError } from '../errors';
 import {
   Kind,

@@ -4,6 +4,7 @@
  * these (it writes into the connection's writer and reads headers in place); they share its
  * encoder and decoder, so the bytes are the same.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader } from './decode';
 import {

@@ -4,6 +4,8 @@
  * closes. The signal is created on first use, so calls that never look at it cost no
  * AbortController and no timer.
  */
+import type { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { Deadlined, DeadlineHeap } from '../deadline-heap';
 import type { Method } from './service';
 

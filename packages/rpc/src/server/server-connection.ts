@@ -9,6 +9,7 @@
  * connection open (`connection.hold()`) meanwhile, so graceful shutdown waits for it. At shutdown
  * the connection answers the requests it read, then a GOAWAY naming the last one.
  */
+import { Buffer } from 'node:buffer';
 import type { Connection } from '@netpoll/core';
 import { free, malloc } from '@netpoll/mcache';
 import { now } from '../deadline-heap';

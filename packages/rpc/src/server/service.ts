@@ -2,6 +2,7 @@
  * A service: method names mapped to handlers, resolved once into a table that finds a method by
  * the bytes of its name on the wire (no string is built per call).
  */
+import type { Buffer } from 'node:buffer';
 import { InvalidArgumentError } from '../errors';
 import { encodeMethod } from '../protocol/encode';
 import {
