@@ -5,7 +5,11 @@
  * `lang/mcache`), Apache-2.0. Re-designed for Node.js; no code was copied.
  */
 import { Buffer } from 'node:buffer';
-import { free as mcacheFree, malloc as mcacheMalloc } from '@netpoll/mcache';
+import * as mcache from '@netpoll/mcache';
+
+// Read once: a package's exports (tsc's re-exports) are getters on an object in dictionary mode,
+// a name lookup and a getter call per read.
+const { free: mcacheFree, malloc: mcacheMalloc } = mcache;
 
 /**
  * Supplies the memory of writable nodes, cross-node `next()` copies and the peek cache.

@@ -11,7 +11,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Connection } from '@netpoll/core';
-import { free, malloc } from '@netpoll/mcache';
+import * as mcache from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
 import { closedError, protocolError, type RpcError, RpcStatus } from '../errors';
@@ -29,6 +29,9 @@ import { CallContext } from './call-context';
 import type { ServerCore } from './server-core';
 
 const kEmpty = Buffer.alloc(0);
+// Read once: a package's exports (tsc's re-exports) are getters on an object in dictionary mode,
+// so `mcache.malloc(n)` would look the name up and call a getter on every request.
+const { free, malloc } = mcache;
 
 interface Thenable {
   then(onFulfilled: (value: unknown) => unknown, onRejected: (error: unknown) => unknown): unknown;
@@ -103,7 +106,9 @@ export class ServerConnection {
           break;
         }
         const length = peekLength(reader, lengthHeader);
-        const frame = reader.next(lengthHeader + length);
+        // The header is read from a peeked view; the payload is then taken on its own, so a copy
+        // of it (pooled requests) is a whole-view copy, which needs no `.buffer` getter.
+        const frame = reader.peek(lengthHeader + length);
         const header = this.#header;
         try {
           decodeHeader(frame, lengthHeader, frame.length, header);
@@ -112,6 +117,8 @@ export class ServerConnection {
           this.connection.close();
           return;
         }
+        reader.skip(header.payloadStart);
+        const payload = reader.next(header.payloadEnd - header.payloadStart);
         switch (header.kind) {
           case Kind.REQUEST:
           case Kind.ONE_WAY:
@@ -125,16 +132,10 @@ export class ServerConnection {
               this.connection.close();
               return;
             }
-            this.#start(frame, header, arrival);
+            this.#start(frame, header, payload, arrival);
             break;
           case Kind.PING:
-            writeControl(
-              this.connection.writer,
-              lengthHeader,
-              Kind.PONG,
-              header.seq,
-              frame.subarray(header.payloadStart, header.payloadEnd),
-            );
+            writeControl(this.connection.writer, lengthHeader, Kind.PONG, header.seq, payload);
             this.#dirty = true;
             break;
           case Kind.CANCEL:
@@ -154,7 +155,7 @@ export class ServerConnection {
     if (this.#dirty) this.#flush();
   }
 
-  #start(frame: Buffer, header: MessageHeader, arrival: number): void {
+  #start(frame: Buffer, header: MessageHeader, payload: Buffer, arrival: number): void {
     const core = this.#core;
     const seq = header.seq;
     const oneWay = header.kind === Kind.ONE_WAY;
@@ -183,17 +184,15 @@ export class ServerConnection {
     }
     const metadata = header.metadataStart >= 0 ? decodeMetadata(frame, header) : null;
     const context = new CallContext(this, method, seq, deadline, metadata, oneWay);
-    const size = header.payloadEnd - header.payloadStart;
+    const size = payload.length;
     if (method.rawRequest) {
       const pooled = size === 0 ? kEmpty : malloc(size);
-      frame.copy(pooled, 0, header.payloadStart, header.payloadEnd);
+      pooled.set(payload);
       context.pooled = size === 0 ? null : pooled;
       context.request = pooled;
     } else {
       try {
-        context.request = method.requestSerializer.decode(
-          frame.subarray(header.payloadStart, header.payloadEnd),
-        );
+        context.request = method.requestSerializer.decode(payload);
       } catch (error) {
         core.counters.countError('INVALID_ARGUMENT');
         if (!oneWay)
