@@ -10,6 +10,7 @@ import type { Buffer } from 'node:buffer';
 import type { Connection, ConnectionReader } from '@netpoll/core';
 import { now } from '../deadline-heap';
 import { protocolError, type RpcError, remoteError, unavailableError } from '../errors';
+import { type QueuedFlush, queueFlush } from '../flush-queue';
 import type { ResolvedClientOptions } from '../options';
 import { ascii, decodeHeader, MessageHeader, peekLength } from '../protocol/decode';
 import { writeControl, writeRequest } from '../protocol/encode';
@@ -35,7 +36,7 @@ const kMaxSeq = 0xffffffff;
 /** Bytes 0–1 of a RESPONSE with no flags (no metadata, not CLOSING): the common reply. */
 const kPlainResponse = (((kProtocolVersion << 4) | Kind.RESPONSE) << 8) | 0;
 
-export class ClientConnection {
+export class ClientConnection implements QueuedFlush {
   readonly connection: Connection;
   readonly #host: ConnectionHost;
   readonly #options: ResolvedClientOptions;
@@ -209,10 +210,11 @@ export class ClientConnection {
     this.#dirty = true;
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flush);
+    queueFlush(this);
   }
 
-  readonly #flush = (): void => {
+  /** @internal The end of the tick in which requests were written (see `../flush-queue`). */
+  flushQueued(): void {
     this.#flushScheduled = false;
     if (!this.#dirty || this.#closed) return;
     this.#dirty = false;
@@ -224,7 +226,7 @@ export class ClientConnection {
     }
     // Retired with nothing pending (its last request was one-way): close once it is written.
     if (this.#retiring && this.#pending.size === 0) this.connection.close();
-  };
+  }
 
   readonly #onFrames = (): void => {
     const reader = this.connection.reader;

@@ -15,6 +15,7 @@ import * as mcache from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
 import { closedError, protocolError, type RpcError, RpcStatus } from '../errors';
+import { type QueuedFlush, queueFlush } from '../flush-queue';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader, peekLength } from '../protocol/decode';
 import {
   checkPayload,
@@ -45,7 +46,7 @@ function isThenable(value: unknown): value is Thenable {
   );
 }
 
-export class ServerConnection {
+export class ServerConnection implements QueuedFlush {
   readonly connection: Connection;
   readonly #core: ServerCore;
   readonly #header = new MessageHeader();
@@ -366,13 +367,14 @@ export class ServerConnection {
     this.#dirty = true;
     if (this.#inTurn || this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flushLater);
+    queueFlush(this);
   }
 
-  readonly #flushLater = (): void => {
+  /** @internal The end of the tick in which replies were written (see `../flush-queue`). */
+  flushQueued(): void {
     this.#flushScheduled = false;
     if (this.#dirty) this.#flush();
-  };
+  }
 
   #flush(): void {
     this.#dirty = false;

@@ -1,0 +1,53 @@
+/**
+ * Flushes connections once at the end of the current run of microtasks: every connection that
+ * wrote during a tick joins one list, drained by a single promise reaction. This replaces a
+ * `queueMicrotask` per connection per tick, which Node wraps in an AsyncResource and a bound
+ * function (about 90 ns a call, against 35 ns for a reaction, measured here); a pool client
+ * writes on a different connection for almost every call.
+ */
+import process from 'node:process';
+import { types } from 'node:util';
+
+/** A connection with buffered output. */
+export interface QueuedFlush {
+  /** Flushes what was written since it was queued. Errors are its own to handle. */
+  flushQueued(): void;
+}
+
+const kResolved = Promise.resolve();
+const queue: QueuedFlush[] = [];
+let scheduled = false;
+
+function drain(): void {
+  // A flush may queue another connection (or itself, after writing again): the loop reaches it.
+  for (let i = 0; i < queue.length; i++) {
+    try {
+      queue[i]!.flushQueued();
+    } catch (error) {
+      // Flushes contain their own failures; this keeps one from stranding the others' output.
+      warn(error);
+    }
+  }
+  queue.length = 0;
+  scheduled = false;
+}
+
+/**
+ * Reports a failed flush as a process warning. A string, not the Error: `emitWarning` takes only
+ * Errors of its own realm (not those of a vm context, as jest runs code in).
+ */
+function warn(error: unknown): void {
+  const native = types.isNativeError(error);
+  process.emitWarning(`a queued flush failed: ${native ? error.message : String(error)}`, {
+    type: 'NetpollRpcWarning',
+    detail: native ? error.stack : undefined,
+  });
+}
+
+/** Queues `target.flushQueued()` for the end of this tick's microtasks. Queue each once a tick. */
+export function queueFlush(target: QueuedFlush): void {
+  queue.push(target);
+  if (scheduled) return;
+  scheduled = true;
+  kResolved.then(drain);
+}
