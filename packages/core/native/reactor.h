@@ -7,7 +7,7 @@
 // one JS call per Drain(), hooks that call ProcessSubmissions()).
 //
 // Data path:
-//   Drain():  Wait(timeout 0) → accept / connect completion / one read per
+//   Drain():  Wait(timeout 0) → accept / connect completion / one recv per
 //             readable socket into the current inbound slab / EPOLLOUT
 //             flushes → compact records in the control block.
 //   JS:       walks the records once, appends slab regions to readers, runs
@@ -64,7 +64,7 @@ namespace netpoll {
 struct ReactorLimits {
   int max_events = 1024;            // events taken per Drain()
   size_t max_batch_bytes = 4 << 20;  // bytes read per Drain()
-  size_t read_size = 64 << 10;       // upper bound of one read()
+  size_t read_size = 64 << 10;       // upper bound of one recv()
   size_t min_read = 4 << 10;         // smaller slab tails are skipped
   int accepts_per_event = 64;        // accept4 calls per listener event
 };

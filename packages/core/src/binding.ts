@@ -15,7 +15,7 @@ export interface NativeLimits {
   maxEvents: number;
   /** Bytes read per batch before the remaining readable sockets wait for the next one. */
   maxBatchBytes: number;
-  /** Upper bound of one `read()`, in bytes. */
+  /** Upper bound of one `recv()`, in bytes. */
   readSize: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The reactor's inbound slabs: the ArrayBuffers native `read()`s into, their reference counts in
+ * The reactor's inbound slabs: the ArrayBuffers native `recv()`s into, their reference counts in
  * the shared control block, and the policy for growing the pool (reads land in slabs; a region
  * is borrowed, retained and released).
  *

@@ -14,7 +14,7 @@ export interface ReactorStats {
   nativeToJsCalls: number;
   /** JS→native calls of any kind (listen, connect, slab registration, pause/resume, …). */
   jsToNativeCalls: number;
-  /** read() calls. */
+  /** recv() calls. */
   reads: number;
   bytesRead: number;
   /** Write system calls: `send` for one contiguous chunk, `sendmsg` (writev) for several. */

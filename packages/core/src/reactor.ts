@@ -62,7 +62,7 @@ export interface ReactorConfig {
   maxEvents: number;
   /** Bytes read per batch. */
   maxBatchBytes: number;
-  /** Largest single read(). */
+  /** Largest single recv(). */
   readSize: number;
 }
 
