@@ -26,9 +26,9 @@ class CountingWriter extends LinkBuffer {
   }
 
   #counted(visitor: ChunkVisitor): ChunkVisitor {
-    return (buffer, start, end, retained) => {
+    return (buffer, start, end, retained, memory, memoryOffset) => {
       this.visits++;
-      return visitor(buffer, start, end, retained);
+      return visitor(buffer, start, end, retained, memory, memoryOffset);
     };
   }
 }
