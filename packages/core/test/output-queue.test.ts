@@ -109,6 +109,23 @@ describe('OutputQueue submissions (fake binding)', () => {
     expect(queue.unsent).toBe(flushes * 1100);
   });
 
+  it("queues the writer's own memory in place, not a copy of it", () => {
+    const { writer, queue, submitted } = setup();
+    writer.writeBinary(payload(7));
+    writer.flush();
+    const chunks: Array<{ memory: ArrayBufferLike; offset: number }> = [];
+    writer.forEachChunk((_buffer, start, _end, _retained, memory, memoryOffset) => {
+      chunks.push({ memory, offset: memoryOffset + start });
+    });
+    queue.submit();
+    const writes = submitted();
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toEqual(payload(7));
+    // The submission points at the writer's node: no copy into fresh outbound memory.
+    expect(writes[0]!.buffer).toBe(chunks[0]!.memory);
+    expect(writes[0]!.byteOffset).toBe(chunks[0]!.offset);
+  });
+
   it('submits only the new bytes after native wrote part of the queue', () => {
     const { writer, queue, submitted, written } = setup();
     for (let index = 0; index < 3; index++) {
