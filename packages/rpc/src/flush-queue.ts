@@ -37,11 +37,17 @@ function drain(): void {
  * Errors of its own realm (not those of a vm context, as jest runs code in).
  */
 function warn(error: unknown): void {
-  const native = types.isNativeError(error);
-  process.emitWarning(`a queued flush failed: ${native ? error.message : String(error)}`, {
-    type: 'NetpollRpcWarning',
-    detail: native ? error.stack : undefined,
-  });
+  let message = 'a value with no string form';
+  let detail: string | undefined;
+  try {
+    const native = types.isNativeError(error);
+    message = `${native ? error.message : String(error)}`;
+    detail = native ? error.stack : undefined;
+  } catch {
+    // Not every thrown value converts (a null-prototype object, a Symbol message); a throw from
+    // here would leave the drain, stranding the connections after this one and rejecting unhandled.
+  }
+  process.emitWarning(`a queued flush failed: ${message}`, { type: 'NetpollRpcWarning', detail });
 }
 
 /** Queues `target.flushQueued()` for the end of this tick's microtasks. Queue each once a tick. */

@@ -58,4 +58,26 @@ describe('queueFlush', () => {
       warn.mockRestore();
     }
   });
+
+  it('flushes the others and stays usable when a flush throws a value with no string form', async () => {
+    const log: string[] = [];
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const thrown = Object.create(null); // String(thrown) throws a TypeError
+      queueFlush(
+        target('bad', log, () => {
+          throw thrown;
+        }),
+      );
+      queueFlush(target('good', log));
+      await Promise.resolve();
+      expect(log).toEqual(['bad', 'good']);
+      expect(warn).toHaveBeenCalledTimes(1);
+      queueFlush(target('after', log));
+      await Promise.resolve();
+      expect(log).toEqual(['bad', 'good', 'after']);
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });

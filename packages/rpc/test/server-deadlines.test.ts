@@ -92,6 +92,36 @@ describe('server deadlines and aborts', () => {
     expect(ran).toEqual(['busy']);
   });
 
+  it('answers DEADLINE_EXCEEDED when an earlier async handler of the same read ran synchronously past the deadline', async () => {
+    const ran: string[] = [];
+    const server = await startServer({
+      // An async handler: its synchronous part runs before the next request starts, but the
+      // call finishes (and the server reads the clock) only after the read turn.
+      async busy() {
+        ran.push('busy');
+        const started = performance.now();
+        while (performance.now() - started < 10) {}
+        return Buffer.from('busy done');
+      },
+      quick() {
+        ran.push('quick');
+        return Buffer.from('quick done');
+      },
+    });
+    const client = await WireClient.connect(server.address);
+    const busy = client.requestFrame('busy', '');
+    const quick = client.requestFrame('quick', '', { timeout: 2 });
+    client.write(Buffer.concat([busy.frame, quick.frame])); // one read: one turn of the server
+    expect((await client.reply(busy.seq)).payload.toString()).toBe('busy done');
+    expect(await client.reply(quick.seq)).toMatchObject({
+      kind: Kind.ERROR,
+      code: 'DEADLINE_EXCEEDED',
+      message: 'the deadline passed before the call started',
+      refused: true,
+    });
+    expect(ran).toEqual(['busy']);
+  });
+
   it('gives a call with a deadline its time remaining', async () => {
     const seen = deferred<{ remaining: number; deadlineTime: number; now: number }>();
     const server = await startServer({

@@ -62,6 +62,11 @@ export class ServerConnection implements QueuedFlush {
    * clock read costs about 45 ns here; deadlines on arrival are checked against this one.
    */
   #clock = 0;
+  /**
+   * User code ran since `#clock` was read without finishing a call (a handler left running, a
+   * decoder that threw, abort listeners): the next deadline check reads the clock again.
+   */
+  #clockStale = false;
   #release: (() => void) | null = null; // the connection hold while calls run
   #inTurn = false;
   #dirty = false;
@@ -96,6 +101,7 @@ export class ServerConnection implements QueuedFlush {
     const lengthHeader = options.lengthHeader;
     const limit = options.maxConcurrentCalls;
     this.#clock = now();
+    this.#clockStale = false;
     const arrival = this.#heldSince > 0 ? this.#heldSince : this.#clock;
     this.#heldSince = 0;
     this.#inTurn = true;
@@ -140,6 +146,7 @@ export class ServerConnection implements QueuedFlush {
             this.#dirty = true;
             break;
           case Kind.CANCEL:
+            this.#clockStale = true; // the signal's listeners run now
             this.#calls.get(header.seq)?.abort('CANCELLED');
             break;
           case Kind.PONG:
@@ -171,6 +178,10 @@ export class ServerConnection implements QueuedFlush {
       return;
     }
     const deadline = header.timeout > 0 ? arrival + header.timeout : Number.POSITIVE_INFINITY;
+    if (this.#clockStale && header.timeout > 0) {
+      this.#clock = now();
+      this.#clockStale = false;
+    }
     if (deadline <= this.#clock) {
       core.counters.countError('DEADLINE_EXCEEDED');
       if (!oneWay) {
@@ -186,6 +197,9 @@ export class ServerConnection implements QueuedFlush {
     const metadata = header.metadataStart >= 0 ? decodeMetadata(frame, header) : null;
     const context = new CallContext(this, method, seq, deadline, metadata, oneWay);
     const size = payload.length;
+    // From here user code runs (decoder, interceptors, handler); only a call that finishes now
+    // reads the clock after it (#finish).
+    this.#clockStale = true;
     if (method.rawRequest) {
       const pooled = size === 0 ? kEmpty : malloc(size);
       pooled.set(payload);
@@ -324,6 +338,7 @@ export class ServerConnection implements QueuedFlush {
   #finish(context: CallContext, code: string | null, result: unknown, error: unknown): void {
     const time = now();
     this.#clock = time;
+    this.#clockStale = false;
     this.#core.counters.finish(code, time - context.startedAt);
     const trace = context.trace;
     if (trace === null) return;
