@@ -31,19 +31,27 @@ function youngAndOldBytes() {
  * How many bytes of what `run()` allocates and drops are still used after two scavenges, once a
  * full GC has promoted what `warm()` built (it runs before and after that GC, so the structure
  * under test is old and busy). A structure that keeps dropped objects reachable from its old
- * parts (V8's `Map` and `Set` tables do) shows them here.
+ * parts (V8's `Map` and `Set` tables do) shows them here, every time.
+ *
+ * The least of three measurements: V8's own old-space allocations (what concurrent compilation
+ * installs, feedback for new code) can land inside one, and did by about 340 KB in a CI run
+ * under load. A structure that keeps what it dropped keeps it in all three.
  */
 function retainedThroughScavenges(warm, run) {
-  warm();
-  collectGarbage('major');
-  warm();
-  collectGarbage('minor');
-  collectGarbage('minor');
-  const before = youngAndOldBytes();
-  run();
-  collectGarbage('minor');
-  collectGarbage('minor');
-  return youngAndOldBytes() - before;
+  let least = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    warm();
+    collectGarbage('major');
+    warm();
+    collectGarbage('minor');
+    collectGarbage('minor');
+    const before = youngAndOldBytes();
+    run();
+    collectGarbage('minor');
+    collectGarbage('minor');
+    least = Math.min(least, youngAndOldBytes() - before);
+  }
+  return least;
 }
 
 module.exports = { collectGarbage, retainedThroughScavenges, youngAndOldBytes };
