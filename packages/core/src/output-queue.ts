@@ -6,7 +6,7 @@
  * flush, on `'drain'` or when `writable` is read — so the hot path needs no completion callback.
  */
 import type { Buffer } from 'node:buffer';
-import type { LinkBuffer } from '@netpoll/linkbuffer';
+import type { ChunkVisitor, LinkBuffer } from '@netpoll/linkbuffer';
 import { HeldMemory } from './held-memory';
 import type { Reactor } from './reactor';
 import { monotonicNow } from './timer-wheel';
@@ -50,16 +50,6 @@ export class OutputQueue {
   #detached = false; // the fd was handed back: its counter may belong to a new connection
   #watched = false; // listed with the reactor, which settles this queue after native wrote
   #sharesInbound = false; // some submitted bytes are inbound slab regions (writeFrom, echoed views)
-  readonly #visit = (
-    buffer: Buffer,
-    start: number,
-    end: number,
-    retained: boolean,
-    memory: ArrayBufferLike,
-    memoryOffset: number,
-  ): void => {
-    this.#submitChunk(buffer, start, end, retained, memory, memoryOffset);
-  };
 
   constructor(
     reactor: Reactor,
@@ -148,7 +138,7 @@ export class OutputQueue {
    */
   submit(): void {
     this.reclaim();
-    this.#writer.forEachNewChunk(this.#visit);
+    this.#writer.forEachNewChunk(this.#submitChunk);
     if (!this.#watched && this.unsent > 0) {
       this.#watched = true;
       this.#reactor.watchOutput(this);
@@ -215,16 +205,10 @@ export class OutputQueue {
    * outbound nodes, and inbound slab regions it shares through `writeFrom` or `append`) goes as
    * it is: the writer releases it only after native has written it (see `reclaim`). A reader view
    * written zero-copy is pinned in its slab until written; any other memory is copied into outbound
-   * memory first, as native writes only registered slabs.
+   * memory first, as native writes only registered slabs. The writer's chunk visitor (a bound
+   * field, so a flush creates no closure).
    */
-  #submitChunk(
-    buffer: Buffer,
-    start: number,
-    end: number,
-    retained: boolean,
-    memory: ArrayBufferLike,
-    memoryOffset: number,
-  ): void {
+  readonly #submitChunk: ChunkVisitor = (buffer, start, end, retained, memory, memoryOffset) => {
     const reactor = this.#reactor;
     const length = end - start;
     if (retained) {
@@ -260,7 +244,7 @@ export class OutputQueue {
     buffer.copy(copy, 0, start, end);
     this.#hold(this.#submitted + length, copy, -1);
     this.#queue(reactor.outbound.slabIndexOf(copy.buffer), copy.byteOffset, length);
-  }
+  };
 
   #queue(slab: number, offset: number, length: number): void {
     this.#reactor.submitWrite(this.#fd, slab, offset, length);

@@ -458,9 +458,9 @@ export class LinkBuffer {
   }
 
   /**
-   * Calls `visitor(buffer, start, end, retained, memory, memoryOffset)` for each non-empty readable chunk in order, up to
-   * `maxChunks` (default all) or until it returns `false`, without consuming and without
-   * allocating. Returns the number of chunks visited. This is the iovec source for a writev; after
+   * Calls `visitor(buffer, start, end, retained, memory, memoryOffset)` for each non-empty
+   * readable chunk in order, up to `maxChunks` (default all) or until it returns `false`, without
+   * consuming and without allocating. Returns the number of chunks visited. This is the iovec source for a writev; after
    * sending `k` bytes, call `skip(k)` and `release()`. Throws `ERR_NETPOLL_INVALID_ARG` (a
    * visitor that is not a function, a `maxChunks` that is not an integer or `Infinity`),
    * `ERR_NETPOLL_OUT_OF_RANGE` (a negative `maxChunks`), `ERR_NETPOLL_CLOSED`.

@@ -63,64 +63,43 @@ describe('server deadlines and aborts', () => {
     expect(stats.calls.errors.DEADLINE_EXCEEDED).toBe(1);
   });
 
-  it('answers DEADLINE_EXCEEDED for a request whose deadline passed while an earlier synchronous handler of the same read ran', async () => {
-    const ran: string[] = [];
-    const server = await startServer({
-      busy() {
-        ran.push('busy');
-        // Synchronous work past the next request's 2 ms deadline (by the clock, not a guess).
-        const started = performance.now();
-        while (performance.now() - started < 10) {}
-        return Buffer.from('busy done');
-      },
-      quick() {
-        ran.push('quick');
-        return Buffer.from('quick done');
-      },
-    });
-    const client = await WireClient.connect(server.address);
-    const busy = client.requestFrame('busy', '');
-    const quick = client.requestFrame('quick', '', { timeout: 2 });
-    client.write(Buffer.concat([busy.frame, quick.frame])); // one read: one turn of the server
-    expect((await client.reply(busy.seq)).payload.toString()).toBe('busy done');
-    expect(await client.reply(quick.seq)).toMatchObject({
-      kind: Kind.ERROR,
-      code: 'DEADLINE_EXCEEDED',
-      message: 'the deadline passed before the call started',
-      refused: true,
-    });
-    expect(ran).toEqual(['busy']);
-  });
-
-  it('answers DEADLINE_EXCEEDED when an earlier async handler of the same read ran synchronously past the deadline', async () => {
-    const ran: string[] = [];
-    const server = await startServer({
-      // An async handler: its synchronous part runs before the next request starts, but the
-      // call finishes (and the server reads the clock) only after the read turn.
-      async busy() {
+  // A handler that works synchronously for 10 ms, past the 2 ms deadline of the request read with
+  // it: that request must be refused, not started. A synchronous handler's call finishes (and the
+  // server reads the clock) at once; an async one's only after the read turn.
+  it.each([
+    ['synchronous', false],
+    ['async', true],
+  ])(
+    'answers DEADLINE_EXCEEDED for a request whose deadline passed while an earlier %s handler of the same read ran',
+    async (_kind, async) => {
+      const ran: string[] = [];
+      const busyWork = (): Buffer => {
         ran.push('busy');
         const started = performance.now();
         while (performance.now() - started < 10) {}
         return Buffer.from('busy done');
-      },
-      quick() {
-        ran.push('quick');
-        return Buffer.from('quick done');
-      },
-    });
-    const client = await WireClient.connect(server.address);
-    const busy = client.requestFrame('busy', '');
-    const quick = client.requestFrame('quick', '', { timeout: 2 });
-    client.write(Buffer.concat([busy.frame, quick.frame])); // one read: one turn of the server
-    expect((await client.reply(busy.seq)).payload.toString()).toBe('busy done');
-    expect(await client.reply(quick.seq)).toMatchObject({
-      kind: Kind.ERROR,
-      code: 'DEADLINE_EXCEEDED',
-      message: 'the deadline passed before the call started',
-      refused: true,
-    });
-    expect(ran).toEqual(['busy']);
-  });
+      };
+      const server = await startServer({
+        busy: async ? async () => busyWork() : busyWork,
+        quick() {
+          ran.push('quick');
+          return Buffer.from('quick done');
+        },
+      });
+      const client = await WireClient.connect(server.address);
+      const busy = client.requestFrame('busy', '');
+      const quick = client.requestFrame('quick', '', { timeout: 2 });
+      client.write(Buffer.concat([busy.frame, quick.frame])); // one read: one turn of the server
+      expect((await client.reply(busy.seq)).payload.toString()).toBe('busy done');
+      expect(await client.reply(quick.seq)).toMatchObject({
+        kind: Kind.ERROR,
+        code: 'DEADLINE_EXCEEDED',
+        message: 'the deadline passed before the call started',
+        refused: true,
+      });
+      expect(ran).toEqual(['busy']);
+    },
+  );
 
   it('gives a call with a deadline its time remaining', async () => {
     const seen = deferred<{ remaining: number; deadlineTime: number; now: number }>();
