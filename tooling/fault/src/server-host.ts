@@ -8,8 +8,15 @@
  * What the tests read of the service (`stats` → `service`) comes from the server's own metrics:
  * the calls every reactor counted, by method and answered code.
  */
-import { closeSync, openSync } from 'node:fs';
-import { createLogger, kServiceName, parseServerConfig, startRpcServer } from '@netpoll/app-echo';
+import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
+import {
+  createEchoClient,
+  createLogger,
+  kServiceName,
+  parseServerConfig,
+  type RunningRpcServer,
+  startRpcServer,
+} from '@netpoll/app-echo';
 import { announceReady, parseArgs, sampleResources, serveHarness } from './host-ipc';
 import { countersOf } from './service-counters';
 
@@ -46,7 +53,10 @@ async function main(): Promise<void> {
   if (exhaust >= 0) fillDescriptors(exhaust + 48);
   const server = await startRpcServer(config, logger);
   // Its port refuses until it is ready (Cluster.startServer): no connection got in meanwhile.
-  if (exhaust >= 0) fillDescriptors(exhaust);
+  if (exhaust >= 0) {
+    await settle(server);
+    fillDescriptors(exhaust);
+  }
   // A second SIGTERM while closing changes nothing (close() is idempotent).
   process.on('SIGTERM', () => {
     void server.close().then(
@@ -75,6 +85,42 @@ async function main(): Promise<void> {
 }
 
 const ballast: number[] = [];
+
+/**
+ * Waits until no thread of the server still opens or closes descriptors. The hash pool's thread
+ * starts after the server is ready: caught by the ballast while it boots, it fails and frees its
+ * own descriptors, and the server then has more free than `exhaust` (it accepted every
+ * connection, and the test saw no fault). So one `hash` call (over loopback: the port refuses
+ * on eth0 only), answered once that thread runs; then until both ends of its connection are
+ * closed (the reactor itself holds no socket).
+ */
+async function settle(server: RunningRpcServer): Promise<void> {
+  const sockets = openSockets();
+  const client = createEchoClient(server.address, { timeout: 10_000 });
+  try {
+    await client.hash({ data: 'settle' });
+  } finally {
+    await client.close();
+  }
+  const deadline = performance.now() + 10_000;
+  while (openSockets() > sockets) {
+    if (performance.now() > deadline) throw new Error("the settle call's connection stayed open");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Sockets among this process's descriptors. */
+function openSockets(): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) count++;
+    } catch {
+      // the listing's own descriptor, closed by now
+    }
+  }
+  return count;
+}
 
 /** Opens /dev/null until EMFILE, then closes `leave` of them: that many descriptors are free. */
 function fillDescriptors(leave: number): void {
