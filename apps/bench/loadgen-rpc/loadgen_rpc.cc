@@ -3,11 +3,15 @@
 // The RPC benchmark's native load generator: a closed-loop client speaking @netpoll/rpc's wire
 // format, version 1 (packages/rpc/WIRE.md), so that the server's cost is measured with a client
 // that costs far less than any Node client. apps/bench's `main.js rpc` runs it for the
-// `netpoll-native-load` stack, pinned to CPU 1 while the server runs on CPU 0.
+// `netpoll-native-load` stack, pinned to CPU 1 while the server runs on CPU 0. With `--wire net`
+// it speaks the `net` stack's framing instead (src/rpc-net.ts: a 4-byte big-endian payload
+// length, a 4-byte call id, the payload), for the `net-native-load` stack: the node:net server
+// under the same load, so the two servers are compared with the client's cost and behaviour
+// taken out of both.
 //
 //   netpoll_rpc_loadgen --port PORT [--host 127.0.0.1] [--connections 4] [--callers 100]
 //                       [--payload 1024] [--warmup 1000] [--duration 5000] [--timeout 5000]
-//                       [--method echo]
+//                       [--method echo] [--wire rpc|net]
 //
 // `--callers` requests are kept in flight, spread over `--connections` connections (the first
 // `callers % connections` connections take one more). Each request is a REQUEST frame with a
@@ -15,7 +19,9 @@
 // `--payload` random bytes (each caller has its own). A RESPONSE is matched to its request by
 // `seq`, checked byte for byte against that caller's payload, and the caller sends again at once;
 // every request a read completes is re-sent in one write per connection. An ERROR reply is
-// counted and the caller goes on. A server PING is answered with a PONG.
+// counted and the caller goes on. A server PING is answered with a PONG. Under `--wire net` a
+// request is `[payload length][id][payload]`, its reply must carry the same id and payload, and
+// `--method` and `--timeout` (as a deadline) do not apply: that framing has neither.
 //
 // Output, one JSON object per line on stdout: {"event":"start"} when the measured window opens
 // after `--warmup` ms, {"event":"end"} when it closes, then {"event":"result",...} once the calls
@@ -69,6 +75,8 @@ constexpr size_t kLengthHeader = 4;
 constexpr size_t kFixedHeader = 6;  // kindVersion, flags, seq
 constexpr uint32_t kMaxFrameSize = 4u << 20;
 constexpr size_t kReadSize = 64 << 10;
+// The `net` stack's framing (--wire net): the call id after the length.
+constexpr size_t kNetIdSize = 4;
 
 [[noreturn]] void Fail(const char* format, const char* detail) {
   std::fprintf(stderr, "netpoll_rpc_loadgen: ");
@@ -158,13 +166,15 @@ struct Options {
   long duration = 5000;
   long timeout = 5000;
   std::string method = "echo";
+  bool net_wire = false;  // --wire net: the `net` stack's framing
 };
 
 [[noreturn]] void Usage(const char* message) {
   std::fprintf(stderr,
                "%s\n\nusage: netpoll_rpc_loadgen --port PORT [--host HOST] [--connections N] "
                "[--callers N]\n                           [--payload BYTES] [--warmup MS] "
-               "[--duration MS] [--timeout MS]\n                           [--method NAME]\n",
+               "[--duration MS] [--timeout MS]\n                           [--method NAME] "
+               "[--wire rpc|net]\n",
                message);
   std::exit(2);
 }
@@ -211,6 +221,10 @@ Options ParseOptions(int argc, char** argv) {
       if (options.method.empty() || options.method.size() > 255) {
         Usage("--method must be 1 to 255 ASCII bytes");
       }
+    } else if (flag == "--wire") {
+      std::string wire = value;
+      if (wire != "rpc" && wire != "net") Usage("--wire must be rpc or net");
+      options.net_wire = wire == "net";
     } else {
       Usage(("unknown flag " + flag).c_str());
     }
@@ -320,6 +334,47 @@ size_t SkipMetadata(const uint8_t* body, size_t at, size_t length) {
   return at;
 }
 
+// A reply matched to caller `index` (taken out of `by_seq`): checks its payload, counts it and
+// sends the caller's next request.
+void Answered(State& state, Connection& connection, uint32_t index, uint32_t seq,
+              const uint8_t* payload, size_t length) {
+  Caller& caller = connection.callers[index];
+  caller.in_flight = false;
+  state.in_flight -= 1;
+  size_t expected = caller.frame.size() - caller.payload_offset;
+  if (length != expected ||
+      std::memcmp(payload, caller.frame.data() + caller.payload_offset, expected) != 0) {
+    if (state.mismatches == 0) {
+      std::fprintf(stderr,
+                   "netpoll_rpc_loadgen: the reply to seq %u differs from its request "
+                   "(%zu payload bytes, %zu expected)\n",
+                   seq, length, expected);
+    }
+    state.mismatches += 1;
+  } else if (state.measuring) {
+    state.calls += 1;
+    state.histogram.Record(static_cast<double>(NowNanos() - caller.sent_at) / 1000.0);
+  }
+  if (state.issuing) Issue(state, connection, index);
+}
+
+// Takes the caller waiting for `seq` out of the connection's calls in flight.
+uint32_t TakeCaller(Connection& connection, uint32_t seq) {
+  auto found = connection.by_seq.find(seq);
+  if (found == connection.by_seq.end()) Fail("%s", "a reply to no request in flight");
+  uint32_t index = found->second;
+  connection.by_seq.erase(found);
+  return index;
+}
+
+// Handles one `--wire net` frame body: the call id, then the payload.
+void HandleNetFrame(State& state, Connection& connection, const uint8_t* body, size_t length) {
+  if (length < kNetIdSize) Fail("%s", "a frame shorter than its call id");
+  uint32_t seq = ReadU32(body);
+  Answered(state, connection, TakeCaller(connection, seq), seq, body + kNetIdSize,
+           length - kNetIdSize);
+}
+
 // Handles one frame body; replies and re-issued requests go to the connection's output.
 void HandleFrame(State& state, Connection& connection, const uint8_t* body, size_t length) {
   if (length < kFixedHeader) Fail("%s", "a frame shorter than the message header");
@@ -343,13 +398,7 @@ void HandleFrame(State& state, Connection& connection, const uint8_t* body, size
   }
   if (kind != kResponse && kind != kError) Fail("%s", "an unexpected message kind");
   if ((flags & kFlagClosing) != 0) Fail("%s", "the server is closing the connection (CLOSING)");
-  auto found = connection.by_seq.find(seq);
-  if (found == connection.by_seq.end()) Fail("%s", "a reply to no request in flight");
-  uint32_t index = found->second;
-  connection.by_seq.erase(found);
-  Caller& caller = connection.callers[index];
-  caller.in_flight = false;
-  state.in_flight -= 1;
+  uint32_t index = TakeCaller(connection, seq);
   size_t at = kFixedHeader;
   if (kind == kError) {
     if (at + 1 > length) Fail("%s", "an ERROR frame without its code");
@@ -365,24 +414,14 @@ void HandleFrame(State& state, Connection& connection, const uint8_t* body, size
       }
     }
     if (state.measuring) state.errors += 1;
-  } else {
-    if ((flags & kFlagMetadata) != 0) at = SkipMetadata(body, at, length);
-    size_t payload = caller.frame.size() - caller.payload_offset;
-    if (length - at != payload ||
-        std::memcmp(body + at, caller.frame.data() + caller.payload_offset, payload) != 0) {
-      if (state.mismatches == 0) {
-        std::fprintf(stderr,
-                     "netpoll_rpc_loadgen: the reply to seq %u differs from its request "
-                     "(%zu payload bytes, %zu expected)\n",
-                     seq, length - at, payload);
-      }
-      state.mismatches += 1;
-    } else if (state.measuring) {
-      state.calls += 1;
-      state.histogram.Record(static_cast<double>(NowNanos() - caller.sent_at) / 1000.0);
-    }
+    Caller& caller = connection.callers[index];
+    caller.in_flight = false;
+    state.in_flight -= 1;
+    if (state.issuing) Issue(state, connection, index);
+    return;
   }
-  if (state.issuing) Issue(state, connection, index);
+  if ((flags & kFlagMetadata) != 0) at = SkipMetadata(body, at, length);
+  Answered(state, connection, index, seq, body + at, length - at);
 }
 
 // Reads what is there (one read per readiness event) and handles every complete frame.
@@ -400,8 +439,10 @@ void OnReadable(State& state, Connection& connection) {
   if (count == 0) Fail("%s", "the server closed a connection");
   connection.used += static_cast<size_t>(count);
   size_t at = 0;
+  const bool net_wire = state.options.net_wire;
   while (connection.used - at >= kLengthHeader) {
-    uint32_t length = ReadU32(connection.input.data() + at);
+    // The net framing's length counts the payload only; the call id follows it.
+    uint32_t length = ReadU32(connection.input.data() + at) + (net_wire ? kNetIdSize : 0);
     if (length > kMaxFrameSize) Fail("%s", "a frame longer than 4 MiB");
     if (connection.used - at < kLengthHeader + length) {
       // Make room for the whole frame, so the next reads complete it.
@@ -410,7 +451,12 @@ void OnReadable(State& state, Connection& connection) {
       }
       break;
     }
-    HandleFrame(state, connection, connection.input.data() + at + kLengthHeader, length);
+    const uint8_t* body = connection.input.data() + at + kLengthHeader;
+    if (net_wire) {
+      HandleNetFrame(state, connection, body, length);
+    } else {
+      HandleFrame(state, connection, body, length);
+    }
     at += kLengthHeader + length;
   }
   if (at > 0) {
@@ -445,9 +491,20 @@ int Connect(const Options& options) {
   return fd;
 }
 
-// The request frame of one caller: length, header (REQUEST, DEADLINE), method, timeout, payload.
+// The request frame of one caller: length, header (REQUEST, DEADLINE), method, timeout, payload;
+// under `--wire net`: payload length, call id, payload.
 Caller MakeCaller(const Options& options, std::mt19937_64& random) {
   Caller caller;
+  if (options.net_wire) {
+    caller.frame.resize(kLengthHeader + kNetIdSize + static_cast<size_t>(options.payload));
+    WriteU32(caller.frame.data(), static_cast<uint32_t>(options.payload));
+    caller.seq_offset = kLengthHeader;
+    caller.payload_offset = kLengthHeader + kNetIdSize;
+    for (size_t i = caller.payload_offset; i < caller.frame.size(); ++i) {
+      caller.frame[i] = static_cast<uint8_t>(random());
+    }
+    return caller;
+  }
   size_t method = options.method.size();
   size_t header = kFixedHeader + 1 + method + 4;
   size_t body = header + static_cast<size_t>(options.payload);

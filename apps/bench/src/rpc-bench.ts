@@ -1,6 +1,6 @@
 /**
  * One measured run of the RPC benchmark: a stack's server in a child process on CPU 0, its client
- * (a Node client process, or netpoll_rpc_loadgen for `netpoll-native-load`) on CPU 1. The client
+ * (a Node client process, or netpoll_rpc_loadgen for the native-load stacks) on CPU 1. The client
  * reports when its measured window opens and closes; the bench then asks the server for its CPU
  * time, so both sides' CPU is taken over the same window, and the server measures its allocation
  * between those two samples. Both children are stopped and reaped before the run returns, whether
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { AllocFigures } from './alloc-meter';
 import { type BenchChild, type ChildEvent, forkChild, spawnChild, stopChild } from './rpc-children';
 import type { CallResult, ClientPlan, ClientStack } from './rpc-client';
-import type { RpcStack } from './rpc-commands';
+import { isNativeLoad, type RpcStack } from './rpc-commands';
 import { type NativeLoadResult, nativeLoadArgs } from './rpc-loadgen';
 import type { ServerKind, ServerSample } from './rpc-server';
 
@@ -50,7 +50,7 @@ export interface RpcRunOptions {
 
 /** The server each stack runs. */
 export function serverKind(stack: RpcStack): ServerKind {
-  if (stack === 'net' || stack === 'net-pool') return 'net';
+  if (stack === 'net' || stack === 'net-pool' || stack === 'net-native-load') return 'net';
   if (stack === 'grpc') return 'grpc';
   if (stack === 'starter') return 'starter';
   return 'netpoll';
@@ -84,12 +84,15 @@ export async function runRpcOnce(
     let clientAlloc: AllocFigures | null = null;
     let serverStart: ServerSample;
     let serverEnd: ServerSample;
-    if (stack === 'netpoll-native-load') {
+    if (isNativeLoad(stack)) {
       if (options.loadgenPath === undefined) throw new Error('netpoll_rpc_loadgen was not built');
       client = spawnChild(
         `${stack} load generator`,
         options.loadgenPath,
-        nativeLoadArgs({ address, callers, ...options }),
+        nativeLoadArgs(
+          { address, callers, ...options },
+          stack === 'net-native-load' ? 'net' : 'rpc',
+        ),
         options.pinned ? 1 : null,
       );
       await client.nextEvent('start', windowTimeout);

@@ -14,6 +14,8 @@ import { isIntegerText, parseIntegerFlag, parseListFlag } from '@netpoll/app-ech
  * - `grpc`: @grpc/grpc-js unary calls with raw-bytes serializers (rpc-grpc.ts);
  * - `netpoll-mux`, `netpoll-pool`: @netpoll/rpc's server and its client's mux or pool transport;
  * - `netpoll-native-load`: @netpoll/rpc's server driven by the C++ netpoll_rpc_loadgen;
+ * - `net-native-load`: the `net` server driven by the same load generator in the `net` framing,
+ *   so the two servers are compared with the Node clients' cost and behaviour taken out;
  * - `starter`: apps/echo's RPC starter server (JSON `echo`) and its typed client (rpc-starter.ts).
  */
 export const kRpcStacks = [
@@ -23,9 +25,15 @@ export const kRpcStacks = [
   'netpoll-mux',
   'netpoll-pool',
   'netpoll-native-load',
+  'net-native-load',
   'starter',
 ] as const;
 export type RpcStack = (typeof kRpcStacks)[number];
+
+/** The stacks whose client is the C++ load generator (no Node client, no client allocation). */
+export function isNativeLoad(stack: RpcStack): boolean {
+  return stack === 'netpoll-native-load' || stack === 'net-native-load';
+}
 
 /** Accepted ranges of the numeric flags (inclusive). */
 export const kRpcRanges = {
@@ -37,7 +45,7 @@ export const kRpcRanges = {
   warmup: [0, 600_000],
   /** Concurrent outstanding calls. */
   callers: [1, 10_000],
-  /** Client connections of the net, netpoll-mux and netpoll-native-load stacks (256: the mux limit). */
+  /** Client connections of the net, netpoll-mux and native-load stacks (256: the mux limit). */
   connections: [1, 256],
   /** Payload bytes per call (a quarter of the stacks' 4 MiB message limits). */
   payload: [0, 1_048_576],
@@ -77,6 +85,8 @@ flag exits 2 with a message naming it.
                           maxIdle = callers), replies as netpoll-mux
                         netpoll-native-load: @netpoll/rpc's server under the C++
                           netpoll_rpc_loadgen (the callers over --connections)
+                        net-native-load: net's server under the same load generator,
+                          speaking net's framing (the callers over --connections)
                         starter: apps/echo's RPC starter server (1 reactor, metrics,
                           logging) and its typed client, mux over --connections;
                           echo of { message } as JSON, the payload as ASCII text
@@ -85,7 +95,7 @@ flag exits 2 with a message naming it.
   --repeats N         runs of every stack and caller count, ${range('repeats')} (default 5)
   --duration MS       measured window of each run, ${range('duration')} (default 4000)
   --warmup MS         unmeasured calls before each window, ${range('warmup')} (default 1000)
-  --connections N     client connections of net, netpoll-mux, netpoll-native-load, starter,
+  --connections N     client connections of net, netpoll-mux, the native loads, starter,
                       ${range('connections')} (default 4)
   --payload BYTES     random payload of each call, ${range('payload')} (default 1024);
                       sets the ArrayBuffer targets (1% of it per call)

@@ -81,8 +81,11 @@ export function ensureRpcLoadgen(): string {
 /** What one load generator run does: a Node client's plan without the stack. */
 export type NativeLoadPlan = Omit<ClientPlan, 'stack'>;
 
-/** The load generator's arguments for `plan`: at most one connection per caller. */
-export function nativeLoadArgs(plan: NativeLoadPlan): string[] {
+/**
+ * The load generator's arguments for `plan`, at most one connection per caller; `wire`: the
+ * framing it speaks, @netpoll/rpc's or the `net` stack's (rpc-net.ts).
+ */
+export function nativeLoadArgs(plan: NativeLoadPlan, wire: 'rpc' | 'net' = 'rpc'): string[] {
   const separator = plan.address.lastIndexOf(':');
   return [
     ...['--host', plan.address.slice(0, separator).replace(/^\[|\]$/g, '')],
@@ -94,6 +97,7 @@ export function nativeLoadArgs(plan: NativeLoadPlan): string[] {
     ...['--duration', String(plan.durationMs)],
     ...['--timeout', String(plan.timeoutMs)],
     ...['--method', 'echo'],
+    ...['--wire', wire],
   ];
 }
 

@@ -12,7 +12,13 @@ import type { AllocFigures } from './alloc-meter';
 import { commandLine, describeMachine, machineLine } from './machine';
 import { type RpcRunOptions, type RpcRunResult, runRpcOnce } from './rpc-bench';
 import { canPin, pinSelf } from './rpc-children';
-import { kRpcUsage, parseRpcCommand, type RpcCommand, type RpcStack } from './rpc-commands';
+import {
+  isNativeLoad,
+  kRpcUsage,
+  parseRpcCommand,
+  type RpcCommand,
+  type RpcStack,
+} from './rpc-commands';
 import { ensureRpcLoadgen } from './rpc-loadgen';
 import { renderRpcReport, rpcRatios, rpcTargets, summarizeRpc } from './rpc-report';
 
@@ -57,7 +63,7 @@ export function rpcRunOptions(command: RpcCommand, pinned: boolean): RpcRunOptio
     durationMs: command.durationMs,
     timeoutMs: command.timeoutMs,
     pinned,
-    ...(command.stacks.includes('netpoll-native-load') ? { loadgenPath: ensureRpcLoadgen() } : {}),
+    ...(command.stacks.some(isNativeLoad) ? { loadgenPath: ensureRpcLoadgen() } : {}),
   };
 }
 

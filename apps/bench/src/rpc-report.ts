@@ -65,6 +65,10 @@ const kCompared: readonly RpcStack[] = [
   'starter',
 ];
 const kBaselines: readonly RpcStack[] = ['net', 'net-pool', 'grpc'];
+/** Baselines of one stack only: the node:net server under the same C++ load. */
+const kOwnBaselines: Partial<Record<RpcStack, readonly RpcStack[]>> = {
+  'netpoll-native-load': ['net-native-load'],
+};
 
 /** Groups runs by caller count and stack (in the order first seen) and takes medians. */
 export function summarizeRpc(results: readonly RpcRunResult[]): RpcSummary[] {
@@ -105,12 +109,15 @@ export function summarizeRpc(results: readonly RpcRunResult[]): RpcSummary[] {
   }));
 }
 
-/** Ratios of every netpoll stack against net and grpc at the same caller count. */
+/**
+ * Ratios of every netpoll stack against net, net-pool and grpc at the same caller count, and of
+ * netpoll-native-load against net-native-load (both servers under the C++ load).
+ */
 export function rpcRatios(summaries: readonly RpcSummary[]): RpcRatio[] {
   const ratios: RpcRatio[] = [];
   for (const row of summaries) {
     if (!kCompared.includes(row.stack)) continue;
-    for (const baselineStack of kBaselines) {
+    for (const baselineStack of [...kBaselines, ...(kOwnBaselines[row.stack] ?? [])]) {
       const base = summaries.find(
         (other) => other.stack === baselineStack && other.callers === row.callers,
       );

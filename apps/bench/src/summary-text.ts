@@ -6,6 +6,7 @@
 import { kCImplementation } from './echo-bench';
 import { echoServerName, formatFigure, kBaseline, rpcStackName } from './report/charts';
 import type { BenchResults } from './results';
+import { isNativeLoad } from './rpc-commands';
 import { alignColumns } from './text-table';
 
 const columns = (header: readonly string[], rows: readonly (readonly string[])[]): string[] =>
@@ -35,7 +36,7 @@ export function renderSideBySide(results: BenchResults): string {
             return [
               rpcStackName(row.stack),
               withRatio(row.serverCpuMicrosPerCall, base?.serverCpuMicrosPerCall, 2, isBase),
-              `${withRatio(row.clientCpuMicrosPerCall, base?.clientCpuMicrosPerCall, 2, isBase)}${row.stack === 'netpoll-native-load' ? ' C++' : ''}`,
+              `${withRatio(row.clientCpuMicrosPerCall, base?.clientCpuMicrosPerCall, 2, isBase)}${isNativeLoad(row.stack) ? ' C++' : ''}`,
               withRatio(row.callsPerSecond, base?.callsPerSecond, -1, isBase),
               withRatio(row.p99Micros, base?.p99Micros, 0, isBase),
               String(row.errors),

@@ -98,10 +98,14 @@ describe('main.js rpc, short runs', () => {
     expect(saved.targets).toEqual([]);
   });
 
-  it('runs the netpoll stacks, the native load generator included, and their ratios against net', async () => {
+  it('runs the netpoll stacks, the native load generator included (also against net), and their ratios against net', async () => {
     const json = join(temporaryDirectory(), 'results.json');
     const run = await runCli(kMain, [
-      ...['rpc', '--stacks', 'netpoll-mux,netpoll-pool,netpoll-native-load,net-pool,net'],
+      ...[
+        'rpc',
+        '--stacks',
+        'netpoll-mux,netpoll-pool,netpoll-native-load,net-native-load,net-pool,net',
+      ],
       ...['--callers', '8', '--duration', '300', '--repeats', '1', '--warmup', '0'],
       ...['--json', json],
     ]);
@@ -111,6 +115,7 @@ describe('main.js rpc, short runs', () => {
       'netpoll-mux',
       'netpoll-pool',
       'netpoll-native-load',
+      'net-native-load',
       'net-pool',
       'net',
     ]);
@@ -119,7 +124,7 @@ describe('main.js rpc, short runs', () => {
       expect(result.errors).toBe(0);
       expect(result.serverAlloc.heapBytesPerCall).toBeGreaterThan(0);
       // The native load generator is no Node process.
-      if (result.stack === 'netpoll-native-load') expect(result.clientAlloc).toBeNull();
+      if (result.stack.endsWith('native-load')) expect(result.clientAlloc).toBeNull();
       else expect(result.clientAlloc.heapBytesPerCall).toBeGreaterThan(0);
     }
     expect(
@@ -133,8 +138,10 @@ describe('main.js rpc, short runs', () => {
       'netpoll-pool/net-pool',
       'netpoll-native-load/net',
       'netpoll-native-load/net-pool',
+      'netpoll-native-load/net-native-load',
     ]);
     expect(run.stdout).toMatch(/^netpoll-native-load\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+/m);
+    expect(run.stdout).toMatch(/^net-native-load\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+/m);
     expect(run.stdout).toContain('ratios (stack / baseline');
     // The targets are for 100 callers: none at 8.
     expect(saved.targets).toEqual([]);

@@ -108,6 +108,7 @@ describe('parseRpcCommand', () => {
         'netpoll-mux',
         'netpoll-pool',
         'netpoll-native-load',
+        'net-native-load',
         'starter',
       ],
       callers: [100, 1000],

@@ -33,17 +33,75 @@ async function runLoadgen(
   return { code: run.code, events, stderr: run.stderr };
 }
 
-function args(port: number, overrides: Partial<Record<string, number>> = {}): string[] {
-  return nativeLoadArgs({
-    address: `127.0.0.1:${port}`,
-    connections: 2,
-    callers: 6,
-    payloadSize: 1024,
-    warmupMs: 50,
-    durationMs: 300,
-    timeoutMs: 5000,
-    ...overrides,
+function args(
+  port: number,
+  overrides: Partial<Record<string, number>> = {},
+  wire: 'rpc' | 'net' = 'rpc',
+): string[] {
+  return nativeLoadArgs(
+    {
+      address: `127.0.0.1:${port}`,
+      connections: 2,
+      callers: 6,
+      payloadSize: 1024,
+      warmupMs: 50,
+      durationMs: 300,
+      timeoutMs: 5000,
+      ...overrides,
+    },
+    wire,
+  );
+}
+
+interface NetFrame {
+  /** The connection it came on, counted from 0. */
+  readonly connection: number;
+  readonly length: number;
+  readonly id: number;
+  readonly payload: Buffer;
+}
+
+/**
+ * A server of the `net` stack's framing written here: `[u32 payload length][u32 id][payload]`.
+ * It records every request and answers with `reply` (the request echoed unless told otherwise).
+ */
+async function startNetFramingServer(
+  reply: (frame: NetFrame) => Buffer = (frame) => netFrame(frame.id, frame.payload),
+): Promise<{ readonly port: number; readonly requests: NetFrame[] }> {
+  const requests: NetFrame[] = [];
+  let connections = 0;
+  const server = createServer((socket) => {
+    const connection = connections++;
+    let buffered = Buffer.alloc(0);
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 8 && buffered.length >= 8 + buffered.readUInt32BE(0)) {
+        const length = buffered.readUInt32BE(0);
+        const frame = {
+          connection,
+          length,
+          id: buffered.readUInt32BE(4),
+          payload: Buffer.from(buffered.subarray(8, 8 + length)),
+        };
+        buffered = buffered.subarray(8 + length);
+        requests.push(frame);
+        socket.write(reply(frame));
+      }
+    });
   });
+  server.listen({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  afterTest(() => new Promise((resolve) => server.close(resolve)));
+  return { port: (server.address() as AddressInfo).port, requests };
+}
+
+function netFrame(id: number, payload: Buffer): Buffer {
+  const frame = Buffer.alloc(8 + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.writeUInt32BE(id, 4);
+  payload.copy(frame, 8);
+  return frame;
 }
 
 const resultOf = (run: LoadgenRun): NativeLoadResult =>
@@ -139,7 +197,57 @@ describe('netpoll_rpc_loadgen', () => {
     expect(run.stderr).toContain('stdin closed');
   });
 
+  describe("with --wire net (the net stack's framing)", () => {
+    it('sends [payload length][id][payload] frames, a new id per call, and checks each echo', async () => {
+      const server = await startNetFramingServer();
+      const run = await runLoadgen(args(server.port, {}, 'net'));
+      expect(run.code).toBe(0);
+      expect(run.events.map((event) => event.event)).toEqual(['start', 'end', 'result']);
+      expect(server.requests.length).toBeGreaterThan(6);
+      for (const request of server.requests) {
+        expect(request.length).toBe(1024);
+        expect(request.payload.length).toBe(1024);
+      }
+      // Ids count per connection and are not reused: every call has its own on its connection,
+      // and both connections carried calls.
+      const keys = server.requests.map((request) => `${request.connection}:${request.id}`);
+      expect(new Set(keys).size).toBe(server.requests.length);
+      expect(new Set(server.requests.map((request) => request.connection))).toEqual(
+        new Set([0, 1]),
+      );
+      const payloads = new Set(server.requests.map((request) => request.payload.toString('hex')));
+      expect(payloads.size).toBe(6);
+      const result = resultOf(run);
+      expect(result.calls).toBeGreaterThan(0);
+      expect(result.mismatches).toBe(0);
+      expect(result.errors).toBe(0);
+    });
+
+    it("exits 1 and counts mismatches when a reply's payload differs", async () => {
+      const server = await startNetFramingServer((frame) => {
+        const payload = Buffer.from(frame.payload);
+        payload[payload.length - 1]! ^= 0xff;
+        return netFrame(frame.id, payload);
+      });
+      const run = await runLoadgen(args(server.port, {}, 'net'));
+      expect(run.code).toBe(1);
+      expect(resultOf(run).mismatches).toBeGreaterThan(0);
+      expect(resultOf(run).calls).toBe(0);
+      expect(run.stderr).toContain('differs from its request');
+    });
+
+    it('exits 1 on a reply to an id not in flight', async () => {
+      const server = await startNetFramingServer((frame) =>
+        netFrame(frame.id + 1000, frame.payload),
+      );
+      const run = await runLoadgen(args(server.port, {}, 'net'));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('a reply to no request in flight');
+    });
+  });
+
   it.each([
+    [['--port', '1', '--wire', 'http'], '--wire must be rpc or net'],
     [['--port', '0'], '--port must be an integer from 1 to 65535 (received 0)'],
     [
       ['--port', '1', '--callers', 'x'],

@@ -77,6 +77,7 @@ const kRuns = [
   ]),
   run('netpoll-pool', 100, 6, 5, 120_000, 1500),
   run('netpoll-native-load', 100, 1.5, 0.8, 500_000, 300, 0, [[290, 0.2], null]),
+  run('net-native-load', 100, 6, 0.9, 150_000, 700, 0, [[700, 1500], null]),
   run('net', 1000, 12, 12, 80_000, 20_000),
   run('netpoll-mux', 1000, 4, 4, 160_000, 9000),
 ];
@@ -118,12 +119,13 @@ describe('the RPC report', () => {
       '100 netpoll-mux',
       '100 netpoll-pool',
       '100 netpoll-native-load',
+      '100 net-native-load',
       '1000 net',
       '1000 netpoll-mux',
     ]);
   });
 
-  it('divides the netpoll stacks by net and grpc at the same caller count', () => {
+  it('divides the netpoll stacks by net, net-pool and grpc at the same caller count, and the C++-loaded netpoll server by the C++-loaded net one', () => {
     const ratios = rpcRatios(summarizeRpc(kRuns));
     expect(ratios.map((ratio) => `${ratio.stack}/${ratio.baseline}@${ratio.callers}`)).toEqual([
       'netpoll-mux/net@100',
@@ -135,8 +137,12 @@ describe('the RPC report', () => {
       'netpoll-native-load/net@100',
       'netpoll-native-load/net-pool@100',
       'netpoll-native-load/grpc@100',
+      'netpoll-native-load/net-native-load@100',
       'netpoll-mux/net@1000',
     ]);
+    const sameLoad = ratios.find((ratio) => ratio.baseline === 'net-native-load')!;
+    expect(sameLoad.serverCpu).toBeCloseTo(1.5 / 6);
+    expect(sameLoad.clientCpu).toBeCloseTo(0.8 / 0.9);
     const muxNet = ratios[0]!;
     expect(muxNet.serverCpu).toBeCloseTo(2.5 / 9);
     expect(muxNet.clientCpu).toBeCloseTo(2.5 / 9);

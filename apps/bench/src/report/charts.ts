@@ -8,6 +8,7 @@
 import { kCImplementation } from '../echo-bench';
 import type { Summary } from '../report';
 import type { BenchResults } from '../results';
+import { isNativeLoad } from '../rpc-commands';
 import type { RpcSummary } from '../rpc-report';
 import { type BarChart, type Panel, renderBarChart } from './svg-chart';
 
@@ -31,6 +32,7 @@ const kColors: Readonly<Record<string, string>> = {
   'netpoll-mux': '#1f77b4',
   'netpoll-pool': '#7fb2dc',
   'netpoll-native-load': '#17becf',
+  'net-native-load': '#bcbd22',
   'net-pool': '#f5b971',
   grpc: '#d62728',
 };
@@ -147,9 +149,14 @@ function echoLatencyPanels(summaries: readonly Summary[]): Panel[] {
   });
 }
 
+const kRpcStackNames: Readonly<Record<string, string>> = {
+  'netpoll-native-load': 'netpoll (C++ load)',
+  'net-native-load': 'net (C++ load)',
+};
+
 /** How an RPC stack is named on the charts. */
 export function rpcStackName(stack: string): string {
-  return stack === 'netpoll-native-load' ? 'netpoll (C++ load)' : stack;
+  return kRpcStackNames[stack] ?? stack;
 }
 
 function rpcPanels(
@@ -223,7 +230,7 @@ export function renderCharts(results: BenchResults): ChartFile[] {
               name: 'client',
               figure: (row) => row.clientCpuMicrosPerCall,
               color: kClientSide,
-              note: (row) => (row.stack === 'netpoll-native-load' ? 'C++' : null),
+              note: (row) => (isNativeLoad(row.stack) ? 'C++' : null),
             },
           ],
           { baselineLines: true },

@@ -7,6 +7,7 @@ import { kCImplementation } from '../echo-bench';
 import { machineLine } from '../machine';
 import type { Summary } from '../report';
 import type { BenchResults } from '../results';
+import { isNativeLoad } from '../rpc-commands';
 import type { RpcSummary, RpcTarget } from '../rpc-report';
 import { type ChartFile, echoServerName, kBaseline, rpcStackName } from './charts';
 
@@ -58,7 +59,7 @@ function rpcTables(summaries: readonly RpcSummary[]): string {
           rpcStackName(row.stack),
           fixed(row.serverCpuMicrosPerCall, 2),
           ratio(row.serverCpuMicrosPerCall, base?.serverCpuMicrosPerCall),
-          `${fixed(row.clientCpuMicrosPerCall, 2)}${row.stack === 'netpoll-native-load' ? ' (C++)' : ''}`,
+          `${fixed(row.clientCpuMicrosPerCall, 2)}${isNativeLoad(row.stack) ? ' (C++)' : ''}`,
           ratio(row.clientCpuMicrosPerCall, base?.clientCpuMicrosPerCall),
           count(row.callsPerSecond),
           ratio(row.callsPerSecond, base?.callsPerSecond),
@@ -157,7 +158,8 @@ takes and returns <code>{ message }</code> as JSON (the payload as ${payload} AS
 bytes every other stack echoes. <b>netpoll-mux</b>/<b>netpoll-pool</b> are <code>@netpoll/rpc</code>'s server with a raw-bytes
 <code>echo</code> and its client's mux/pool transports; <b>net</b>/<b>net-pool</b> an idiomatic <code>node:net</code> RPC;
 <b>grpc</b> <code>@grpc/grpc-js</code> with raw-bytes serializers; <b>netpoll (C++ load)</b> <code>@netpoll/rpc</code>'s server
-under a C++ load generator (its client column is the C++ client's).</p>
+and <b>net (C++ load)</b> net's server under the same C++ load generator, speaking each server's framing (their client column
+is the C++ client's).</p>
 ${rpcCharts.map(figure).join('\n')}
 ${rpcTables(results.rpc.summaries)}
 ${targetsTable(results.rpc.targets)}`);

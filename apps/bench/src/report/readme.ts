@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { kCImplementation } from '../echo-bench';
 import { machineLine } from '../machine';
 import type { BenchResults } from '../results';
+import { isNativeLoad } from '../rpc-commands';
 import { echoServerName, kBaseline, rpcStackName } from './charts';
 
 export const kSectionStart = '<!-- where-it-stands:start -->';
@@ -66,7 +67,7 @@ export function renderWhereItStands(results: BenchResults, options: SectionOptio
           rpcStackName(row.stack),
           row.serverCpuMicrosPerCall.toFixed(2),
           ratio(row.serverCpuMicrosPerCall, base?.serverCpuMicrosPerCall),
-          `${row.clientCpuMicrosPerCall.toFixed(2)}${row.stack === 'netpoll-native-load' ? ' (C++)' : ''}`,
+          `${row.clientCpuMicrosPerCall.toFixed(2)}${isNativeLoad(row.stack) ? ' (C++)' : ''}`,
           ratio(row.clientCpuMicrosPerCall, base?.clientCpuMicrosPerCall),
           grouped(row.callsPerSecond),
           ratio(row.callsPerSecond, base?.callsPerSecond),
@@ -79,7 +80,7 @@ export function renderWhereItStands(results: BenchResults, options: SectionOptio
       '',
       `**RPC, ${results.rpc.options.payloadSize}-byte unary echo** — \`starter\`: apps/echo's RPC starter (JSON \`{ message }\`, ` +
         'logging and metrics on) with its `@netpoll/rpc` client; `netpoll-mux`/`netpoll-pool`: `@netpoll/rpc` with raw bytes; ' +
-        '`net`: an idiomatic `node:net` RPC; `grpc`: `@grpc/grpc-js`:',
+        '`net`: an idiomatic `node:net` RPC; `grpc`: `@grpc/grpc-js`; `(C++ load)`: that server under the C++ load generator:',
       '',
       markdownTable(
         [
