@@ -442,7 +442,7 @@ void OnReadable(State& state, Connection& connection) {
   const bool net_wire = state.options.net_wire;
   while (connection.used - at >= kLengthHeader) {
     // The net framing's length counts the payload only; the call id follows it.
-    uint32_t length = ReadU32(connection.input.data() + at) + (net_wire ? kNetIdSize : 0);
+    size_t length = size_t{ReadU32(connection.input.data() + at)} + (net_wire ? kNetIdSize : 0);
     if (length > kMaxFrameSize) Fail("%s", "a frame longer than 4 MiB");
     if (connection.used - at < kLengthHeader + length) {
       // Make room for the whole frame, so the next reads complete it.

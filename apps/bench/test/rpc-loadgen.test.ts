@@ -236,6 +236,17 @@ describe('netpoll_rpc_loadgen', () => {
       expect(run.stderr).toContain('differs from its request');
     });
 
+    it('exits 1 and counts mismatches when a reply is shorter than its request', async () => {
+      const server = await startNetFramingServer((frame) =>
+        netFrame(frame.id, frame.payload.subarray(0, frame.payload.length - 1)),
+      );
+      const run = await runLoadgen(args(server.port, {}, 'net'));
+      expect(run.code).toBe(1);
+      expect(resultOf(run).mismatches).toBeGreaterThan(0);
+      expect(resultOf(run).calls).toBe(0);
+      expect(run.stderr).toContain('(1023 payload bytes, 1024 expected)');
+    });
+
     it('exits 1 on a reply to an id not in flight', async () => {
       const server = await startNetFramingServer((frame) =>
         netFrame(frame.id + 1000, frame.payload),

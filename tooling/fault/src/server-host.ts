@@ -18,6 +18,7 @@ import {
   startRpcServer,
 } from '@netpoll/app-echo';
 import { announceReady, parseArgs, sampleResources, serveHarness } from './host-ipc';
+import { clock, sleep } from './load';
 import { countersOf } from './service-counters';
 
 async function main(): Promise<void> {
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
   // ballast of /dev/null descriptors, released over IPC, is the limit the test can lift).
   const exhaust = args.exhaust === undefined ? -1 : Number(args.exhaust);
   // Room for the server to start: listener, operations port, the reactor's and the hash
-  // pool's threads (each thread's event loop takes a few descriptors).
+  // pool's threads (each thread's event loop takes a few descriptors), and the two sockets of
+  // the settle call.
   if (exhaust >= 0) fillDescriptors(exhaust + 48);
   const server = await startRpcServer(config, logger);
   // Its port refuses until it is ready (Cluster.startServer): no connection got in meanwhile.
@@ -91,21 +93,23 @@ const ballast: number[] = [];
  * starts after the server is ready: caught by the ballast while it boots, it fails and frees its
  * own descriptors, and the server then has more free than `exhaust` (it accepted every
  * connection, and the test saw no fault). So one `hash` call (over loopback: the port refuses
- * on eth0 only), answered once that thread runs; then until both ends of its connection are
- * closed (the reactor itself holds no socket).
+ * on eth0 only), answered once that thread runs, on one connection (accepted, since it carried
+ * the call: none is left in the backlog to be accepted later); then until both ends of it are
+ * closed (the reactor itself holds no socket). Each wait is bounded well inside the harness's
+ * ready timeout, so a failure here is reported as itself.
  */
 async function settle(server: RunningRpcServer): Promise<void> {
   const sockets = openSockets();
-  const client = createEchoClient(server.address, { timeout: 10_000 });
+  const client = createEchoClient(server.address, { timeout: 5000, connections: 1 });
   try {
     await client.hash({ data: 'settle' });
   } finally {
     await client.close();
   }
-  const deadline = performance.now() + 10_000;
+  const deadline = clock() + 5000;
   while (openSockets() > sockets) {
-    if (performance.now() > deadline) throw new Error("the settle call's connection stayed open");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (clock() > deadline) throw new Error("the settle call's connection stayed open");
+    await sleep(20);
   }
 }
 

@@ -1,8 +1,9 @@
 // A server out of descriptors while the client connects: s2 restarted under RLIMIT_NOFILE 128
 // with all but one descriptor taken (once its threads are up: server-host.ts, settle), so it
 // accepts one connection and the client's other waits unaccepted in the backlog (connected from
-// its side, never answered) while accept fails with EMFILE. Calls fail only there, coded, in rounds (each unaccepted connection found hung);
-// once descriptors are free again the same process accepts again and takes its share.
+// its side, never answered) while accept fails with EMFILE. Calls fail only there, coded, in
+// rounds (each unaccepted connection found hung); once descriptors are free again the same
+// process accepts again and takes its share.
 import { analyse, type FaultWindow } from '../src/analysis';
 import { kAcceptBackoffMaxMs, kRecoverBoundMs } from '../src/bounds';
 import { clock, sleep } from '../src/load';
