@@ -5,8 +5,12 @@
  * the resolver has not answered, and not when no endpoint is reachable (then it fails fast with
  * ERR_NETPOLL_RPC_UNAVAILABLE instead).
  */
+import { dialConnection } from '@netpoll/core';
 import { type CallContext, type ClientOptions, Kind, type Resolver, RpcError } from '../src';
+import { ClientConnection } from '../src/client/client-connection';
+import { resolveClientOptions } from '../src/options';
 import {
+  afterTest,
   answerPings,
   bytes,
   closedPort,
@@ -20,6 +24,7 @@ import {
   until,
   within,
 } from './helpers/client-harness';
+import { makeCall, recordingHost } from './helpers/connection-harness';
 
 describe('client deadlines', () => {
   it('fails a call at its timeout with ERR_NETPOLL_RPC_TIMEOUT; the handler saw the time left and its signal aborts', async () => {
@@ -217,5 +222,57 @@ describe('client deadlines', () => {
     expect(error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
     expect(error.processed).toBe(false);
     expect((error.cause as { code?: string }).code).toBe('ECONNREFUSED');
+  });
+});
+
+describe("the server's DEADLINE_EXCEEDED against the call's own deadline", () => {
+  // One connection on its own: no client deadline timer, so the reply alone settles the call,
+  // as it does when the server's reply is read before the client's timer fires (a race of two
+  // timers, the server's a little later than the client's).
+  async function callAnswered(timeout: number, answerAfterMs: number, refused: boolean) {
+    const raw = await startRawServer((connection, message) => {
+      if (message.kind !== Kind.REQUEST) return;
+      setTimeout(() => {
+        connection.send({
+          kind: Kind.ERROR,
+          seq: message.seq,
+          code: 'DEADLINE_EXCEEDED',
+          message: 'too late',
+          refused,
+          payload: bytes(''),
+        });
+      }, answerAfterMs);
+    });
+    const socket = await dialConnection('tcp', raw.address);
+    afterTest(() => socket.close());
+    const { host } = recordingHost();
+    const connection = new ClientConnection(socket, host, resolveClientOptions({}));
+    const { call, reply } = makeCall('m', bytes('x'), false, timeout);
+    connection.send(call);
+    return rejection(reply);
+  }
+
+  it.each([
+    [false, true],
+    [true, false],
+  ])(
+    'once the deadline passed it is ERR_NETPOLL_RPC_TIMEOUT (refused %s: processed %s)',
+    async (refused, processed) => {
+      const error = await callAnswered(50, 120, refused);
+      expect(error).toBeInstanceOf(RpcError);
+      expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+      expect(error.message).toBe('call m timed out after 50 ms');
+      expect(error.processed).toBe(processed);
+    },
+  );
+
+  it("before the deadline it is the server's own answer: ERR_NETPOLL_RPC_REMOTE", async () => {
+    const error = await callAnswered(10_000, 0, false);
+    expect(error.code).toBe('ERR_NETPOLL_RPC_REMOTE');
+    expect(error).toMatchObject({
+      remoteCode: 'DEADLINE_EXCEEDED',
+      remoteMessage: 'too late',
+      processed: true,
+    });
   });
 });

@@ -5,55 +5,11 @@
  * `firstSeq`); at 100 000 calls per second a connection gets there in about 12 hours.
  */
 import { dialConnection } from '@netpoll/core';
-import { Call, type CallHost } from '../src/client/call';
-import { ClientConnection, type ConnectionHost } from '../src/client/client-connection';
-import type { RpcError } from '../src/errors';
+import { ClientConnection } from '../src/client/client-connection';
 import { resolveClientOptions } from '../src/options';
-import { encodeMethod } from '../src/protocol/encode';
 import { Kind } from '../src/protocol/frame';
-import { rawSerializer } from '../src/serializers';
-import { afterTest, bytes, deferred, startRawServer, within } from './helpers/client-harness';
-
-/** A connection's host that records what the connection reports. */
-function recordingHost() {
-  const events: string[] = [];
-  const closed = deferred<RpcError | null>();
-  const host: ConnectionHost = {
-    connectionClosed: (_connection, error) => {
-      events.push('closed');
-      closed.resolve(error);
-    },
-    callDone: () => events.push('callDone'),
-    connectionDraining: () => events.push('draining'),
-    connectionAlive: () => events.push('alive'),
-    connectionHung: () => events.push('hung'),
-  };
-  return { host, events, closed: closed.promise };
-}
-
-const callHost: CallHost = { ended: () => {}, dispatch: () => {} };
-
-/** A call of `method` with `payload`, and its promise. */
-function makeCall(method: string, payload: Buffer, oneWay = false) {
-  const settled = deferred<unknown>();
-  const call = new Call(
-    callHost,
-    method,
-    encodeMethod(method, 'method'),
-    payload,
-    payload.length,
-    null,
-    0,
-    oneWay,
-    false,
-    rawSerializer,
-    null,
-    null,
-    settled.resolve,
-    settled.reject,
-  );
-  return { call, reply: settled.promise };
-}
+import { afterTest, bytes, startRawServer, within } from './helpers/client-harness';
+import { makeCall, recordingHost } from './helpers/connection-harness';
 
 describe('the end of the seq space', () => {
   it('takes no call after seq 2^32 - 2, answers the ones written, then closes', async () => {

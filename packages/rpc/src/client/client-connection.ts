@@ -9,7 +9,13 @@
 import type { Buffer } from 'node:buffer';
 import type { Connection, ConnectionReader } from '@netpoll/core';
 import { now } from '../deadline-heap';
-import { protocolError, type RpcError, remoteError, unavailableError } from '../errors';
+import {
+  protocolError,
+  type RpcError,
+  remoteError,
+  timeoutError,
+  unavailableError,
+} from '../errors';
 import { type QueuedFlush, queueFlush } from '../flush-queue';
 import type { ResolvedClientOptions } from '../options';
 import { ascii, decodeHeader, MessageHeader, peekLength } from '../protocol/decode';
@@ -316,7 +322,14 @@ export class ClientConnection implements QueuedFlush {
         header.messageStart,
         header.messageStart + header.messageLength,
       );
-      if (!header.refused) {
+      if (code === 'DEADLINE_EXCEEDED' && time >= call.deadline) {
+        // The server's deadline is this call's, counted from when the request arrived, so its
+        // DEADLINE_EXCEEDED comes after the call's own deadline; only which of two timers fires
+        // first decides whether the reply or the client's timer is seen first. The caller sees
+        // its timeout either way. (One that comes earlier is a handler's own code: REMOTE.)
+        if (header.refused) call.refused();
+        call.fail(timeoutError(call.method, call.timeout, call.written));
+      } else if (!header.refused) {
         // A handler or interceptor answered it: processed, whatever the code (a handler may
         // answer UNAVAILABLE after a partial write), so never sent again.
         call.fail(remoteError(call.method, code, message, true));
