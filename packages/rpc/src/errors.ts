@@ -171,10 +171,19 @@ export class RpcStatus extends Error {
   }
 }
 
-/** `ERR_NETPOLL_RPC_TIMEOUT`: the call's deadline passed before the reply came. */
-export function timeoutError(method: string, timeout: number, processed: boolean): RpcError {
+/**
+ * `ERR_NETPOLL_RPC_TIMEOUT`: the call's deadline passed before the reply came (`cause`: the
+ * server's DEADLINE_EXCEEDED, when that came first).
+ */
+export function timeoutError(
+  method: string,
+  timeout: number,
+  processed: boolean,
+  cause?: RpcError,
+): RpcError {
   return new RpcError('ERR_NETPOLL_RPC_TIMEOUT', `call ${method} timed out after ${timeout} ms`, {
     processed,
+    cause,
   });
 }
 

@@ -256,23 +256,36 @@ describe("the server's DEADLINE_EXCEEDED against the call's own deadline", () =>
     [false, true],
     [true, false],
   ])(
-    'once the deadline passed it is ERR_NETPOLL_RPC_TIMEOUT (refused %s: processed %s)',
+    "once the deadline passed it is ERR_NETPOLL_RPC_TIMEOUT (refused %s: processed %s), the server's error its cause",
     async (refused, processed) => {
       const error = await callAnswered(50, 120, refused);
       expect(error).toBeInstanceOf(RpcError);
       expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
       expect(error.message).toBe('call m timed out after 50 ms');
       expect(error.processed).toBe(processed);
+      expect(error.cause).toMatchObject({
+        code: 'ERR_NETPOLL_RPC_REMOTE',
+        remoteCode: 'DEADLINE_EXCEEDED',
+        remoteMessage: 'too late',
+        processed,
+      });
     },
   );
 
-  it("before the deadline it is the server's own answer: ERR_NETPOLL_RPC_REMOTE", async () => {
-    const error = await callAnswered(10_000, 0, false);
-    expect(error.code).toBe('ERR_NETPOLL_RPC_REMOTE');
-    expect(error).toMatchObject({
-      remoteCode: 'DEADLINE_EXCEEDED',
-      remoteMessage: 'too late',
-      processed: true,
-    });
-  });
+  it.each([
+    ['before the deadline', 10_000, 0, false, true],
+    ['before the deadline, refused', 10_000, 0, true, false],
+    ['for a call without a deadline', 0, 120, false, true],
+  ])(
+    "%s it is the server's own answer: ERR_NETPOLL_RPC_REMOTE",
+    async (_what, timeout, after, refused, processed) => {
+      const error = await callAnswered(timeout, after, refused);
+      expect(error.code).toBe('ERR_NETPOLL_RPC_REMOTE');
+      expect(error).toMatchObject({
+        remoteCode: 'DEADLINE_EXCEEDED',
+        remoteMessage: 'too late',
+        processed,
+      });
+    },
+  );
 });

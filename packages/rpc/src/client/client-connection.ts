@@ -328,7 +328,8 @@ export class ClientConnection implements QueuedFlush {
         // first decides whether the reply or the client's timer is seen first. The caller sees
         // its timeout either way. (One that comes earlier is a handler's own code: REMOTE.)
         if (header.refused) call.refused();
-        call.fail(timeoutError(call.method, call.timeout, call.written));
+        const remote = remoteError(call.method, code, message, call.written);
+        call.fail(timeoutError(call.method, call.timeout, call.written, remote));
       } else if (!header.refused) {
         // A handler or interceptor answered it: processed, whatever the code (a handler may
         // answer UNAVAILABLE after a partial write), so never sent again.
