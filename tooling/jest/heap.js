@@ -27,6 +27,9 @@ function youngAndOldBytes() {
   return used;
 }
 
+/** Measurements `retainedThroughScavenges` takes at most, to find three clean ones. */
+const kMaxAttempts = 12;
+
 /**
  * How many bytes of what `run()` allocates and drops are still used after two scavenges, once a
  * full GC has promoted what `warm()` built (it runs before and after that GC, so the structure
@@ -37,13 +40,13 @@ function youngAndOldBytes() {
  * compilation installs, feedback for new code) can land inside one, by about 340 KB in a CI run
  * under load; a structure that keeps what it dropped keeps it in all three. A measurement in
  * which V8 ran a mark-compact of its own (it frees what `warm()` left, tens of MB, and the
- * figure goes far below zero) is not clean: it is taken again, up to 12 times in all.
+ * figure goes far below zero) is not clean: it is taken again, up to `kMaxAttempts` times in all.
  */
 function retainedThroughScavenges(warm, run) {
   let least = Number.POSITIVE_INFINITY;
   let clean = 0;
   const seen = new Set();
-  for (let attempt = 0; attempt < 12 && clean < 3; attempt++) {
+  for (let attempt = 0; attempt < kMaxAttempts && clean < 3; attempt++) {
     warm();
     collectGarbage('major');
     warm();
@@ -69,7 +72,7 @@ function retainedThroughScavenges(warm, run) {
   }
   if (clean < 3) {
     throw new Error(
-      `only ${clean} of 12 measurements ran no mark-compact (GCs seen: ${[...seen].join(', ')})`,
+      `only ${clean} of ${kMaxAttempts} measurements ran no mark-compact (GCs seen: ${[...seen].join(', ')})`,
     );
   }
   return least;

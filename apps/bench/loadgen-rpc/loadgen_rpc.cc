@@ -334,13 +334,11 @@ size_t SkipMetadata(const uint8_t* body, size_t at, size_t length) {
   return at;
 }
 
-// A reply matched to caller `index` (taken out of `by_seq`): checks its payload, counts it and
-// sends the caller's next request.
+// A reply matched to caller `index` (see TakeCaller): checks its payload, counts it and sends
+// the caller's next request.
 void Answered(State& state, Connection& connection, uint32_t index, uint32_t seq,
               const uint8_t* payload, size_t length) {
   Caller& caller = connection.callers[index];
-  caller.in_flight = false;
-  state.in_flight -= 1;
   size_t expected = caller.frame.size() - caller.payload_offset;
   if (length != expected ||
       std::memcmp(payload, caller.frame.data() + caller.payload_offset, expected) != 0) {
@@ -358,12 +356,14 @@ void Answered(State& state, Connection& connection, uint32_t index, uint32_t seq
   if (state.issuing) Issue(state, connection, index);
 }
 
-// Takes the caller waiting for `seq` out of the connection's calls in flight.
-uint32_t TakeCaller(Connection& connection, uint32_t seq) {
+// Takes the caller waiting for `seq` out of the calls in flight and returns its index.
+uint32_t TakeCaller(State& state, Connection& connection, uint32_t seq) {
   auto found = connection.by_seq.find(seq);
   if (found == connection.by_seq.end()) Fail("%s", "a reply to no request in flight");
   uint32_t index = found->second;
   connection.by_seq.erase(found);
+  connection.callers[index].in_flight = false;
+  state.in_flight -= 1;
   return index;
 }
 
@@ -371,7 +371,7 @@ uint32_t TakeCaller(Connection& connection, uint32_t seq) {
 void HandleNetFrame(State& state, Connection& connection, const uint8_t* body, size_t length) {
   if (length < kNetIdSize) Fail("%s", "a frame shorter than its call id");
   uint32_t seq = ReadU32(body);
-  Answered(state, connection, TakeCaller(connection, seq), seq, body + kNetIdSize,
+  Answered(state, connection, TakeCaller(state, connection, seq), seq, body + kNetIdSize,
            length - kNetIdSize);
 }
 
@@ -398,7 +398,7 @@ void HandleFrame(State& state, Connection& connection, const uint8_t* body, size
   }
   if (kind != kResponse && kind != kError) Fail("%s", "an unexpected message kind");
   if ((flags & kFlagClosing) != 0) Fail("%s", "the server is closing the connection (CLOSING)");
-  uint32_t index = TakeCaller(connection, seq);
+  uint32_t index = TakeCaller(state, connection, seq);
   size_t at = kFixedHeader;
   if (kind == kError) {
     if (at + 1 > length) Fail("%s", "an ERROR frame without its code");
@@ -414,9 +414,6 @@ void HandleFrame(State& state, Connection& connection, const uint8_t* body, size
       }
     }
     if (state.measuring) state.errors += 1;
-    Caller& caller = connection.callers[index];
-    caller.in_flight = false;
-    state.in_flight -= 1;
     if (state.issuing) Issue(state, connection, index);
     return;
   }

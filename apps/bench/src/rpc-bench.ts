@@ -89,9 +89,10 @@ export async function runRpcOnce(
       client = spawnChild(
         `${stack} load generator`,
         options.loadgenPath,
+        // It speaks the framing of the server it drives.
         nativeLoadArgs(
           { address, callers, ...options },
-          stack === 'net-native-load' ? 'net' : 'rpc',
+          serverKind(stack) === 'net' ? 'net' : 'rpc',
         ),
         options.pinned ? 1 : null,
       );

@@ -223,29 +223,35 @@ describe('netpoll_rpc_loadgen', () => {
       expect(result.errors).toBe(0);
     });
 
-    it("exits 1 and counts mismatches when a reply's payload differs", async () => {
-      const server = await startNetFramingServer((frame) => {
-        const payload = Buffer.from(frame.payload);
-        payload[payload.length - 1]! ^= 0xff;
-        return netFrame(frame.id, payload);
-      });
-      const run = await runLoadgen(args(server.port, {}, 'net'));
-      expect(run.code).toBe(1);
-      expect(resultOf(run).mismatches).toBeGreaterThan(0);
-      expect(resultOf(run).calls).toBe(0);
-      expect(run.stderr).toContain('differs from its request');
-    });
-
-    it('exits 1 and counts mismatches when a reply is shorter than its request', async () => {
-      const server = await startNetFramingServer((frame) =>
-        netFrame(frame.id, frame.payload.subarray(0, frame.payload.length - 1)),
-      );
-      const run = await runLoadgen(args(server.port, {}, 'net'));
-      expect(run.code).toBe(1);
-      expect(resultOf(run).mismatches).toBeGreaterThan(0);
-      expect(resultOf(run).calls).toBe(0);
-      expect(run.stderr).toContain('(1023 payload bytes, 1024 expected)');
-    });
+    it.each<[string, (payload: Buffer) => Buffer, string]>([
+      [
+        'its last byte differs',
+        (payload) => {
+          const changed = Buffer.from(payload);
+          changed[changed.length - 1]! ^= 0xff;
+          return changed;
+        },
+        '(1024 payload bytes, 1024 expected)',
+      ],
+      [
+        'it is one byte short',
+        (payload) => payload.subarray(0, payload.length - 1),
+        '(1023 payload bytes, 1024 expected)',
+      ],
+    ])(
+      'exits 1 and counts mismatches when a reply differs from its request: %s',
+      async (_what, change, message) => {
+        const server = await startNetFramingServer((frame) =>
+          netFrame(frame.id, change(frame.payload)),
+        );
+        const run = await runLoadgen(args(server.port, {}, 'net'));
+        expect(run.code).toBe(1);
+        expect(resultOf(run).mismatches).toBeGreaterThan(0);
+        expect(resultOf(run).calls).toBe(0);
+        expect(run.stderr).toContain('differs from its request');
+        expect(run.stderr).toContain(message);
+      },
+    );
 
     it('exits 1 on a reply to an id not in flight', async () => {
       const server = await startNetFramingServer((frame) =>
