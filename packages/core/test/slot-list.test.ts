@@ -56,7 +56,7 @@ describe('SlotList', () => {
   });
 
   it('lets members that left die in scavenges after a full GC promoted the list (a Set keeps them)', () => {
-    // What 2000 members of about 1 KiB each leave alive through two scavenges once they are all
+    // What 2000 members of about 8 KiB each leave alive through two scavenges once they are all
     // gone, with the list or with none: 100 join, then all leave, 20 times (a burst of short
     // connections).
     const retained = (list: SlotList<Slotted & { payload: unknown }> | null): number => {
@@ -70,13 +70,15 @@ describe('SlotList', () => {
       return retainedThroughScavenges(
         () => churn(100, () => null),
         () => {
-          churn(20, () => new Array<number>(128).fill(1));
+          churn(20, () => new Array<number>(1024).fill(1));
           expect(list?.size ?? 0).toBe(0);
         },
       );
     };
     const baseline = retained(null);
-    // Measured: a Set in the same steps keeps about 2.4 MB more than the baseline.
-    expect(retained(new SlotList()) - baseline).toBeLessThan(200 * 1024);
+    // Measured: a Set in the same steps keeps about 15 MB more than the baseline; this list keeps
+    // none, give or take V8's own allocations (within 450 KB in runs beside a busy core): large
+    // members make what is kept dwarf that noise.
+    expect(retained(new SlotList()) - baseline).toBeLessThan(2 * 1024 * 1024);
   });
 });

@@ -286,7 +286,7 @@ describe('TimerWheel', () => {
 
   it('lets cancelled targets die in scavenges after a full GC promoted the wheel (a Map kept them)', () => {
     jest.useRealTimers();
-    // What 2000 targets of about 1 KiB each, 10 pending at a time (as dials are), leave alive
+    // What 2000 targets of about 8 KiB each, 10 pending at a time (as dials are), leave alive
     // through two scavenges once they are all gone: with the wheel, or with none (what a scavenge
     // finds pending is promoted, rightly, and the test runner adds its own).
     const retained = (wheel: TimerWheel | null): number => {
@@ -310,7 +310,7 @@ describe('TimerWheel', () => {
       return retainedThroughScavenges(
         () => churn(10_000, 100, () => null),
         () => {
-          churn(2000, 10, () => new Array<number>(128).fill(1));
+          churn(2000, 10, () => new Array<number>(1024).fill(1));
           for (let i = first; i < live.length; i++) wheel?.cancel(live[i]!);
           live.length = 0;
           first = 0;
@@ -319,7 +319,9 @@ describe('TimerWheel', () => {
       );
     };
     const baseline = retained(null);
-    // Measured: a Map-based wheel keeps about 1.5 MB more than the baseline; this one keeps none.
-    expect(retained(new TimerWheel(10, () => 0)) - baseline).toBeLessThan(200 * 1024);
+    // Measured: a Map-based wheel keeps about 12.7 MB more than the baseline; this one keeps none,
+    // give or take V8's own allocations (within 250 KB in runs beside a busy core). Large payloads
+    // make what is kept dwarf that noise.
+    expect(retained(new TimerWheel(10, () => 0)) - baseline).toBeLessThan(2 * 1024 * 1024);
   });
 });

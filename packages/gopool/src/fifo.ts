@@ -69,6 +69,9 @@ export class Fifo<T> {
     const n = old.length * 2;
     const items = new Array<T | undefined>(n);
     for (let i = 0; i < this.#size; i++) items[i] = old[(this.#head + i) & this.#mask];
+    // The dropped array may be old: until a full GC its slots still count as roots in scavenges,
+    // and would keep the moved items (and all they hold) alive.
+    old.fill(undefined);
     this.#items = items;
     this.#head = 0;
     this.#mask = n - 1;

@@ -95,6 +95,9 @@ export class SeqMap<T> {
       const value = values[slot];
       if (value !== undefined) this.#insert(keys[slot]!, value);
     }
+    // The dropped array may be old: until a full GC its slots still count as roots in scavenges,
+    // and would keep the moved values (and all they hold) alive.
+    values.fill(undefined);
   }
 
   /** Removes `seq` and returns its value; only when it is `expected`, if given. */
