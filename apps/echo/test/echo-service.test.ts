@@ -65,7 +65,7 @@ describe('the Echo service handlers', () => {
     const service = createEchoService(fakePool());
     const { slept } = await service.sleep({ ms: 30 }, context());
     expect(slept).toBeGreaterThanOrEqual(29);
-    expect(slept).toBeLessThan(1000);
+    expect(slept).toBeLessThan(3000); // the time asked, give or take a busy machine's stalls
   });
 
   it.each(['DEADLINE_EXCEEDED', 'CANCELLED', 'CONNECTION_CLOSED'])(
@@ -79,7 +79,8 @@ describe('the Echo service handlers', () => {
       const error = await rejection(sleeping);
       expect(error).toBeInstanceOf(RpcStatus);
       expect([error.status, error.message]).toEqual([code, `because ${code}`]);
-      expect(performance.now() - started).toBeLessThan(1000);
+      // Far before the 10 s it was asked to sleep (a slack a busy machine's stalls fit in).
+      expect(performance.now() - started).toBeLessThan(3000);
     },
   );
 

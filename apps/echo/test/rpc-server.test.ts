@@ -78,6 +78,8 @@ describe('the Echo RPC server process', () => {
   it('sleep stops early when the client times out: the handler ends on its signal, not after 10 s', async () => {
     const server = await startServerProcess();
     const echo = client(server.address);
+    // Dialed, and the server's request path run once: the 200 ms are then the handler's.
+    await echo.health();
     const started = performance.now();
     const timedOut = await rejection(echo.sleep({ ms: 10_000 }, { timeout: 200 }));
     expect(timedOut.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
@@ -128,7 +130,15 @@ describe('the Echo RPC server process', () => {
     await echo.health();
     await rejection(echo.sleep({ ms: 100_000 })); // INVALID_ARGUMENT: over kMaxSleepMs
     await rejection(echo.call('nope' as 'echo', { message: '' })); // UNIMPLEMENTED: refused
-    const metrics = (await httpGet(server.metricsAddress, '/metrics')).body;
+    // Each reactor answers /metrics on its own turn (one that is late is left out of that
+    // scrape), and a connection that carried no call may still be in its reactor's accept queue:
+    // these counts only grow, so read until both reactors show all 8 connections.
+    const metrics = await eventuallyMetrics(
+      server.metricsAddress,
+      (text) =>
+        sample(text, 'rpc_server_connections') === 8 &&
+        (text.match(/^netpoll_reactor_accepts_total\{reactor="\d+"\} \d+$/gm)?.length ?? 0) === 2,
+    );
 
     expect(sample(metrics, 'rpc_server_calls_total', { method: 'echo', code: 'OK' })).toBe(24);
     expect(sample(metrics, 'rpc_server_calls_total', { method: 'hash', code: 'OK' })).toBe(2);
@@ -166,7 +176,9 @@ describe('the Echo RPC server process', () => {
   it('drains on SIGTERM: /ready turns 503, a call in flight finishes, then exit 0', async () => {
     const server = await startServerProcess();
     const echo = client(server.address);
-    const slow = echo.sleep({ ms: 600 });
+    // Long enough that the steps below (a scrape, the signal, the log line, a GET) fit in it
+    // however slow the machine: the metrics server closes when this call ends.
+    const slow = echo.sleep({ ms: 3000 });
     await eventuallyMetrics(
       server.metricsAddress,
       (text) => sample(text, 'rpc_server_calls_in_flight') === 1,
@@ -174,7 +186,7 @@ describe('the Echo RPC server process', () => {
     server.child.kill('SIGTERM');
     await server.waitForLog('shutting down');
     expect((await httpGet(server.metricsAddress, '/ready')).status).toBe(503);
-    expect((await slow).slept).toBeGreaterThanOrEqual(599);
+    expect((await slow).slept).toBeGreaterThanOrEqual(2999);
     const stopped = await server.waitForLog('stopped');
     expect(stopped).toMatchObject({
       handled: 1,

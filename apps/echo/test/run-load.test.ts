@@ -85,7 +85,7 @@ describe('runLoad', () => {
     });
     clearTimeout(timer);
     expect(performance.now() - started).toBeGreaterThanOrEqual(99);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000); // it stopped (a busy machine may stall)
     expect(summary.calls).toBe(fake.count());
     expect(summary).toMatchObject({
       succeeded: 0,

@@ -98,7 +98,9 @@ describe('WorkerPool: running tasks', () => {
     for (let round = 0; round < 3; round++) {
       await Promise.all([pool.run(20, { name: 'spin' }), pool.run(20, { name: 'spin' })]);
     }
-    const long = pool.run<number>(300, { name: 'spinThreadId' });
+    // Long enough that the four short ones finish on the other thread before it, however slow
+    // the machine (at 300 ms, slow hand-offs on a loaded machine could let it end first).
+    const long = pool.run<number>(1500, { name: 'spinThreadId' });
     const short = Array.from({ length: 4 }, () => pool.run<number>(20, { name: 'spinThreadId' }));
     const shortIds = await Promise.all(short);
     expect(new Set(shortIds).size).toBe(1);

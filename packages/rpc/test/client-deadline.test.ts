@@ -171,9 +171,10 @@ describe('client deadlines', () => {
       expect(result.ok).toBe(false);
       if (result.ok) return;
       expect(result.error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
-      // Settled at its own deadline: not before it, and not long after (a generous slack).
+      // Settled at its own deadline: not before it, and not long after (a slack a busy machine's
+      // stalls fit in; a call the client forgot would never settle).
       expect(result.at - started).toBeGreaterThanOrEqual(timeouts[i]! - 1);
-      expect(result.at - started).toBeLessThan(timeouts[i]! + 1000);
+      expect(result.at - started).toBeLessThan(timeouts[i]! + 3000);
     });
     expect(raw.requests()).toHaveLength(timeouts.length);
   });

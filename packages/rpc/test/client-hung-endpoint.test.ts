@@ -63,31 +63,29 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     });
     // When the client first says the endpoint is ejected (ms after the start, polled every 5 ms).
     let ejectedAt = Number.POSITIVE_INFINITY;
-    const watch = async () => {
-      while (ejectedAt === Number.POSITIVE_INFINITY && performance.now() - started < 2000) {
-        if (client.stats().endpoints.find((e) => e.address === hung.address)?.ejected) {
-          ejectedAt = performance.now() - started;
-        }
-        await sleep(5);
+    while (performance.now() - started < 10_000) {
+      if (client.stats().endpoints.find((e) => e.address === hung.address)?.ejected) {
+        ejectedAt = performance.now() - started;
+        break;
       }
-    };
-    const watcher = watch();
-    await sleep(2000);
+      await sleep(5);
+    }
+    // Two hung connections eject it, each found within pingInterval + pingTimeout plus the
+    // liveness checks (every 25 ms here): about 0.4 s (the bound leaves room for a slow machine).
+    // Before the fix it was never ejected, and calls kept failing every cycle until the end.
+    expect(ejectedAt).toBeLessThan(5000);
+    // It is still re-dialled in the background (probed with a ping, given no request); the calls
+    // go on meanwhile, and none started once it was ejected may fail.
+    const probing = performance.now();
+    while (hung.connections.length < 3 && performance.now() - probing < 5000) await sleep(10);
+    await sleep(200);
     const requestsWhileHung = hung.requests().length;
     const connectionsWhileHung = hung.connections.length;
     expect(client.stats().endpoints.find((e) => e.address === hung.address)).toMatchObject({
       ejected: true,
     });
-
-    // Two hung connections eject it, each found within pingInterval + pingTimeout plus the
-    // liveness checks (every 25 ms here): about 0.4 s, well inside the 2 s. No call started once
-    // it was ejected fails. Before the fix it was never ejected, and calls kept failing every
-    // cycle until the end.
-    await watcher;
-    expect(ejectedAt).toBeLessThan(2000);
     expect(failedAt.length).toBeGreaterThan(0);
     expect(failedAt.filter((at) => at > ejectedAt)).toEqual([]);
-    // It is still re-dialled in the background (probed with a ping, given no request).
     expect(connectionsWhileHung).toBeGreaterThanOrEqual(3);
     const lastConnection = hung.connections[hung.connections.length - 1]!;
     expect(lastConnection.messages.every((message) => message.kind === Kind.PING)).toBe(true);
@@ -95,14 +93,16 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     // The server wakes up: the next probe gets its pong and calls go there again.
     hung.handler = serve;
     const healed = performance.now();
-    while (hung.requests().length === requestsWhileHung && performance.now() - healed < 3000) {
+    while (hung.requests().length === requestsWhileHung && performance.now() - healed < 5000) {
       await sleep(10);
     }
+    const back = performance.now() - healed;
     running = false;
     await Promise.all(loops);
     expect(hung.requests().length).toBeGreaterThan(requestsWhileHung);
-    // Back within backoffMax (+20 %), the dial, the probe's round trip and a slack.
-    expect(performance.now() - healed).toBeLessThan(1000);
+    // Back within backoffMax (+20 %), the dial, the probe's round trip and a slack for a slow
+    // machine: about 0.2 s here.
+    expect(back).toBeLessThan(2000);
     expect(client.stats().endpoints.find((e) => e.address === hung.address)).toMatchObject({
       ejected: false,
       failures: 0,

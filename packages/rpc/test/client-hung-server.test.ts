@@ -17,6 +17,12 @@ import {
 
 jest.setTimeout(60_000);
 
+/**
+ * What a busy machine may add to a timer-driven bound (stalls of about a second were seen in CI):
+ * the bounds below only need to tell "found by the ping" from "hit the 10 s deadline".
+ */
+const kSlackMs = 3000;
+
 describe('a hung server', () => {
   it('is found by pings: its calls fail within pingInterval + pingTimeout, and it serves again after SIGCONT', async () => {
     const child = await startServerChild();
@@ -47,7 +53,7 @@ describe('a hung server', () => {
       });
       // Found by the ping (checked every 100 ms here), far before the 10 s deadline: the bound
       // is the two intervals plus the liveness check period twice and a slack.
-      expect(result.at - started).toBeLessThan(pingInterval + pingTimeout + 1000);
+      expect(result.at - started).toBeLessThan(pingInterval + pingTimeout + kSlackMs);
     }
     expect(client.stats().endpoints[0]!.connections).toBe(0);
 
@@ -87,7 +93,7 @@ describe('a hung server', () => {
     await until(() => connection.messages.some((message) => message.kind === Kind.PING), 'a ping');
     const pinged = performance.now();
     await connection.closed;
-    expect(performance.now() - pinged).toBeLessThan(100 + 1000);
+    expect(performance.now() - pinged).toBeLessThan(100 + kSlackMs);
     expect(await call).toMatchObject({
       ok: false,
       error: {

@@ -49,6 +49,13 @@ describe('the multi-host harness', () => {
       ['-c', `ip netns exec ${ns} sleep 60 >/dev/null 2>&1 & echo $!`],
       { encoding: 'utf8' },
     );
+    // Only once the sleeper is inside: `ip netns exec` enters the namespace after the shell
+    // returned, and a process that enters after the clean-up's scan would survive it.
+    for (let waited = 0; waited < 5000; waited += 10) {
+      const inside = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+      if (inside.split('\n').includes(sleeper.trim())) break;
+      await sleep(10);
+    }
     const removed = await removeLeftovers();
     expect(removed).toContain(ns);
     expect(ourNamespaces()).not.toContain(ns);

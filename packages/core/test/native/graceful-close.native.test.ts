@@ -82,6 +82,12 @@ describeNative('graceful close', () => {
 
   it('shutdown waits for replies produced after onRequest returned (hold), without serializing the connection', async () => {
     const arrived: number[] = [];
+    // The replies are computed only once the test has seen all five requests in flight, so a
+    // slow machine reading them in two batches cannot see a reply before the fifth arrives.
+    let computeReplies!: () => void;
+    const replying = new Promise<void>((resolve) => {
+      computeReplies = resolve;
+    });
     const server = serve(
       (connection) => {
         const { reader } = connection;
@@ -91,13 +97,15 @@ describeNative('graceful close', () => {
           arrived.push(id);
           const release = connection.hold();
           // A reply computed elsewhere (a worker, a database) comes back later.
-          setTimeout(
-            () => {
-              connection.writer.writeBinary(frame(Buffer.from(`reply-${id}`)));
-              connection.writer.flush();
-              release();
-            },
-            30 + 10 * id,
+          void replying.then(() =>
+            setTimeout(
+              () => {
+                connection.writer.writeBinary(frame(Buffer.from(`reply-${id}`)));
+                connection.writer.flush();
+                release();
+              },
+              30 + 10 * id,
+            ),
           );
         }
       },
@@ -113,6 +121,7 @@ describeNative('graceful close', () => {
     // All five run concurrently: none waited for an earlier reply.
     await until(() => arrived.length === 5, 'five requests in flight');
     expect(peer.chunks).toHaveLength(0);
+    computeReplies();
     await server.loop.shutdown({ timeout: 2000 });
     await peer.finished;
     const { frames, partial } = peer.frames();
