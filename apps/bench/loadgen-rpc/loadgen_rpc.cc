@@ -7,11 +7,13 @@
 // it speaks the `net` stack's framing instead (src/rpc-net.ts: a 4-byte big-endian payload
 // length, a 4-byte call id, the payload), for the `net-native-load` stack: the node:net server
 // under the same load, so the two servers are compared with the client's cost and behaviour
-// taken out of both.
+// taken out of both. With `--wire frame` the length counts the call id too (`[id + payload
+// length][id][payload]`): a plain length-header frame, which a length-header echo server returns
+// unchanged, for the `c-native-load` stack (the C echo server: the kernel's floor).
 //
 //   netpoll_rpc_loadgen --port PORT [--host 127.0.0.1] [--connections 4] [--callers 100]
 //                       [--payload 1024] [--warmup 1000] [--duration 5000] [--timeout 5000]
-//                       [--method echo] [--wire rpc|net]
+//                       [--method echo] [--wire rpc|net|frame]
 //
 // `--callers` requests are kept in flight, spread over `--connections` connections (the first
 // `callers % connections` connections take one more). Each request is a REQUEST frame with a
@@ -20,8 +22,9 @@
 // `seq`, checked byte for byte against that caller's payload, and the caller sends again at once;
 // every request a read completes is re-sent in one write per connection. An ERROR reply is
 // counted and the caller goes on. A server PING is answered with a PONG. Under `--wire net` a
-// request is `[payload length][id][payload]`, its reply must carry the same id and payload, and
-// `--method` and `--timeout` (as a deadline) do not apply: that framing has neither.
+// request is `[payload length][id][payload]` (`[id + payload length][id][payload]` under
+// `--wire frame`), its reply must carry the same id and payload, and `--method` and `--timeout`
+// (as a deadline) do not apply: those framings have neither.
 //
 // Output, one JSON object per line on stdout: {"event":"start"} when the measured window opens
 // after `--warmup` ms, {"event":"end"} when it closes, then {"event":"result",...} once the calls
@@ -156,6 +159,9 @@ class Histogram {
   uint64_t total_ = 0;
 };
 
+// The framing spoken: @netpoll/rpc's, the `net` stack's, or a plain length-header frame.
+enum class Wire { kRpc, kNet, kFrame };
+
 struct Options {
   std::string host = "127.0.0.1";
   long port = -1;
@@ -166,7 +172,8 @@ struct Options {
   long duration = 5000;
   long timeout = 5000;
   std::string method = "echo";
-  bool net_wire = false;  // --wire net: the `net` stack's framing
+  // --wire net: the `net` stack's framing; --wire frame: the same with the id in the length.
+  Wire wire = Wire::kRpc;
 };
 
 [[noreturn]] void Usage(const char* message) {
@@ -174,7 +181,7 @@ struct Options {
                "%s\n\nusage: netpoll_rpc_loadgen --port PORT [--host HOST] [--connections N] "
                "[--callers N]\n                           [--payload BYTES] [--warmup MS] "
                "[--duration MS] [--timeout MS]\n                           [--method NAME] "
-               "[--wire rpc|net]\n",
+               "[--wire rpc|net|frame]\n",
                message);
   std::exit(2);
 }
@@ -223,8 +230,10 @@ Options ParseOptions(int argc, char** argv) {
       }
     } else if (flag == "--wire") {
       std::string wire = value;
-      if (wire != "rpc" && wire != "net") Usage("--wire must be rpc or net");
-      options.net_wire = wire == "net";
+      if (wire != "rpc" && wire != "net" && wire != "frame") {
+        Usage("--wire must be rpc, net or frame");
+      }
+      options.wire = wire == "net" ? Wire::kNet : wire == "frame" ? Wire::kFrame : Wire::kRpc;
     } else {
       Usage(("unknown flag " + flag).c_str());
     }
@@ -367,7 +376,7 @@ uint32_t TakeCaller(State& state, Connection& connection, uint32_t seq) {
   return index;
 }
 
-// Handles one `--wire net` frame body: the call id, then the payload.
+// Handles one `--wire net` or `--wire frame` body: the call id, then the payload.
 void HandleNetFrame(State& state, Connection& connection, const uint8_t* body, size_t length) {
   if (length < kNetIdSize) Fail("%s", "a frame shorter than its call id");
   uint32_t seq = ReadU32(body);
@@ -436,10 +445,11 @@ void OnReadable(State& state, Connection& connection) {
   if (count == 0) Fail("%s", "the server closed a connection");
   connection.used += static_cast<size_t>(count);
   size_t at = 0;
-  const bool net_wire = state.options.net_wire;
+  const Wire wire = state.options.wire;
   while (connection.used - at >= kLengthHeader) {
     // The net framing's length counts the payload only; the call id follows it.
-    size_t length = size_t{ReadU32(connection.input.data() + at)} + (net_wire ? kNetIdSize : 0);
+    size_t length = size_t{ReadU32(connection.input.data() + at)} +
+                    (wire == Wire::kNet ? kNetIdSize : 0);
     if (length > kMaxFrameSize) Fail("%s", "a frame longer than 4 MiB");
     if (connection.used - at < kLengthHeader + length) {
       // Make room for the whole frame, so the next reads complete it.
@@ -449,7 +459,7 @@ void OnReadable(State& state, Connection& connection) {
       break;
     }
     const uint8_t* body = connection.input.data() + at + kLengthHeader;
-    if (net_wire) {
+    if (wire != Wire::kRpc) {
       HandleNetFrame(state, connection, body, length);
     } else {
       HandleFrame(state, connection, body, length);
@@ -489,12 +499,14 @@ int Connect(const Options& options) {
 }
 
 // The request frame of one caller: length, header (REQUEST, DEADLINE), method, timeout, payload;
-// under `--wire net`: payload length, call id, payload.
+// under `--wire net`: payload length, call id, payload (`--wire frame`: the length counts the id).
 Caller MakeCaller(const Options& options, std::mt19937_64& random) {
   Caller caller;
-  if (options.net_wire) {
+  if (options.wire != Wire::kRpc) {
     caller.frame.resize(kLengthHeader + kNetIdSize + static_cast<size_t>(options.payload));
-    WriteU32(caller.frame.data(), static_cast<uint32_t>(options.payload));
+    size_t length = static_cast<size_t>(options.payload) +
+                    (options.wire == Wire::kFrame ? kNetIdSize : 0);
+    WriteU32(caller.frame.data(), static_cast<uint32_t>(length));
     caller.seq_offset = kLengthHeader;
     caller.payload_offset = kLengthHeader + kNetIdSize;
     for (size_t i = caller.payload_offset; i < caller.frame.size(); ++i) {

@@ -11,7 +11,7 @@ import type { AllocFigures } from './alloc-meter';
 import { type BenchChild, type ChildEvent, forkChild, spawnChild, stopChild } from './rpc-children';
 import type { CallResult, ClientPlan, ClientStack } from './rpc-client';
 import { isNativeLoad, type RpcStack } from './rpc-commands';
-import { type NativeLoadResult, nativeLoadArgs } from './rpc-loadgen';
+import { type NativeLoadResult, type NativeLoadWire, nativeLoadArgs } from './rpc-loadgen';
 import type { ServerKind, ServerSample } from './rpc-server';
 
 /** One run's figures. */
@@ -51,10 +51,20 @@ export interface RpcRunOptions {
 /** The server each stack runs. */
 export function serverKind(stack: RpcStack): ServerKind {
   if (stack === 'net' || stack === 'net-pool' || stack === 'net-native-load') return 'net';
+  if (stack === 'c-native-load') return 'c';
   if (stack === 'grpc') return 'grpc';
   if (stack === 'starter') return 'starter';
   return 'netpoll';
 }
+
+/** The framing the C++ load speaks to each server (only the native-load stacks' appear). */
+const kLoadWire: Readonly<Record<ServerKind, NativeLoadWire>> = {
+  net: 'net',
+  c: 'frame',
+  netpoll: 'rpc',
+  grpc: 'rpc',
+  starter: 'rpc',
+};
 
 async function sampleServer(server: BenchChild): Promise<ServerSample> {
   const reply = server.nextEvent('sample', 30_000);
@@ -90,10 +100,7 @@ export async function runRpcOnce(
         `${stack} load generator`,
         options.loadgenPath,
         // It speaks the framing of the server it drives.
-        nativeLoadArgs(
-          { address, callers, ...options },
-          serverKind(stack) === 'net' ? 'net' : 'rpc',
-        ),
+        nativeLoadArgs({ address, callers, ...options }, kLoadWire[serverKind(stack)]),
         options.pinned ? 1 : null,
       );
       await client.nextEvent('start', windowTimeout);

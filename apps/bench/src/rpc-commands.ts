@@ -16,6 +16,8 @@ import { isIntegerText, parseIntegerFlag, parseListFlag } from '@netpoll/app-ech
  * - `netpoll-native-load`: @netpoll/rpc's server driven by the C++ netpoll_rpc_loadgen;
  * - `net-native-load`: the `net` server driven by the same load generator in the `net` framing,
  *   so the two servers are compared with the Node clients' cost and behaviour taken out;
+ * - `c-native-load`: the plain C epoll echo server under the same load (plain length-header
+ *   frames): what the kernel alone costs per call, the floor of every server here;
  * - `starter`: apps/echo's RPC starter server (JSON `echo`) and its typed client (rpc-starter.ts).
  */
 export const kRpcStacks = [
@@ -26,13 +28,16 @@ export const kRpcStacks = [
   'netpoll-pool',
   'netpoll-native-load',
   'net-native-load',
+  'c-native-load',
   'starter',
 ] as const;
 export type RpcStack = (typeof kRpcStacks)[number];
 
 /** The stacks whose client is the C++ load generator (no Node client, no client allocation). */
 export function isNativeLoad(stack: RpcStack): boolean {
-  return stack === 'netpoll-native-load' || stack === 'net-native-load';
+  return (
+    stack === 'netpoll-native-load' || stack === 'net-native-load' || stack === 'c-native-load'
+  );
 }
 
 /** Accepted ranges of the numeric flags (inclusive). */
@@ -87,6 +92,8 @@ flag exits 2 with a message naming it.
                           netpoll_rpc_loadgen (the callers over --connections)
                         net-native-load: net's server under the same load generator,
                           speaking net's framing (the callers over --connections)
+                        c-native-load: the plain C epoll echo server (the kernel's
+                          floor) under the same load generator, in plain frames
                         starter: apps/echo's RPC starter server (1 reactor, metrics,
                           logging) and its typed client, mux over --connections;
                           echo of { message } as JSON, the payload as ASCII text

@@ -82,10 +82,14 @@ export function ensureRpcLoadgen(): string {
 export type NativeLoadPlan = Omit<ClientPlan, 'stack'>;
 
 /**
- * The load generator's arguments for `plan`, at most one connection per caller; `wire`: the
- * framing it speaks, @netpoll/rpc's or the `net` stack's (rpc-net.ts).
+ * The framing the load generator speaks: @netpoll/rpc's, the `net` stack's (rpc-net.ts), or the
+ * same with the call id counted in the length (a plain length-header frame, which the C echo
+ * server returns unchanged).
  */
-export function nativeLoadArgs(plan: NativeLoadPlan, wire: 'rpc' | 'net' = 'rpc'): string[] {
+export type NativeLoadWire = 'rpc' | 'net' | 'frame';
+
+/** The load generator's arguments for `plan`, at most one connection per caller. */
+export function nativeLoadArgs(plan: NativeLoadPlan, wire: NativeLoadWire = 'rpc'): string[] {
   const separator = plan.address.lastIndexOf(':');
   return [
     ...['--host', plan.address.slice(0, separator).replace(/^\[|\]$/g, '')],

@@ -65,9 +65,13 @@ const kCompared: readonly RpcStack[] = [
   'starter',
 ];
 const kBaselines: readonly RpcStack[] = ['net', 'net-pool', 'grpc'];
-/** Baselines of one stack only: the node:net server under the same C++ load. */
+/**
+ * Baselines of one stack only: the node:net server under the same C++ load. The C echo server
+ * (c-native-load) is set against it alone: the floor any server on this kernel pays.
+ */
 const kOwnBaselines: Partial<Record<RpcStack, readonly RpcStack[]>> = {
   'netpoll-native-load': ['net-native-load'],
+  'c-native-load': ['net-native-load'],
 };
 
 /** Groups runs by caller count and stack (in the order first seen) and takes medians. */
@@ -111,13 +115,16 @@ export function summarizeRpc(results: readonly RpcRunResult[]): RpcSummary[] {
 
 /**
  * Ratios of every netpoll stack against net, net-pool and grpc at the same caller count, and of
- * netpoll-native-load against net-native-load (both servers under the C++ load).
+ * netpoll-native-load and c-native-load against net-native-load (all under the C++ load).
  */
 export function rpcRatios(summaries: readonly RpcSummary[]): RpcRatio[] {
   const ratios: RpcRatio[] = [];
   for (const row of summaries) {
-    if (!kCompared.includes(row.stack)) continue;
-    for (const baselineStack of [...kBaselines, ...(kOwnBaselines[row.stack] ?? [])]) {
+    const baselines = [
+      ...(kCompared.includes(row.stack) ? kBaselines : []),
+      ...(kOwnBaselines[row.stack] ?? []),
+    ];
+    for (const baselineStack of baselines) {
       const base = summaries.find(
         (other) => other.stack === baselineStack && other.callers === row.callers,
       );

@@ -2,18 +2,20 @@
 /**
  * A server of the RPC benchmark, run by `main.js rpc` as a child process pinned to CPU 0:
  *
- *   node rpc-server.js net | grpc | netpoll      (forked, with an IPC channel)
+ *   node rpc-server.js net | grpc | netpoll | starter | c      (forked, with an IPC channel)
  *
  * Listens on 127.0.0.1 (a kernel-chosen port) with an `echo` method and reports over IPC:
  * `{ event: 'listening', address }` once it accepts calls; on `{ type: 'sample' }` its CPU time so
- * far (process.cpuUsage(), user + system, every thread) and its peak RSS (VmHWM) as
+ * far (process.cpuUsage(), user + system, every thread) and its peak RSS (VmHWM) — for `c`, those
+ * of the C echo server it runs as its own child (which inherits its CPU) — as
  * `{ event: 'sample', cpuMicros, peakRssBytes }`; on `{ type: 'stop' }` it closes and exits 0.
  * Samples also open and close allocation windows in turn: the first starts an AllocMeter over the
  * calls served, the next stops it and its reply carries the figures as `alloc`.
  * It exits as well when the IPC channel closes (the bench is gone).
  */
 import { type AllocFigures, AllocMeter } from './alloc-meter';
-import { peakRssBytes } from './proc-stat';
+import { startCEchoServer } from './c-echo';
+import { peakRssBytes, processCpuMicros } from './proc-stat';
 import { startGrpcEchoServer } from './rpc-grpc';
 import { startNetRpcServer } from './rpc-net';
 import { startNetpollEchoServer } from './rpc-netpoll';
@@ -21,9 +23,10 @@ import { startStarterServer } from './rpc-starter';
 
 /**
  * The server implementations; the netpoll-* stacks all run `netpoll`, the `starter` stack apps/echo's
- * RPC starter (whose calls run in its reactor thread: no allocation figures, see below).
+ * RPC starter (whose calls run in its reactor thread: no allocation figures, see below), the
+ * `c-native-load` stack the plain C epoll echo server (the floor; no JS, no allocation figures).
  */
-export const kServerKinds = ['net', 'grpc', 'netpoll', 'starter'] as const;
+export const kServerKinds = ['net', 'grpc', 'netpoll', 'starter', 'c'] as const;
 export type ServerKind = (typeof kServerKinds)[number];
 
 /** A message the bench sends a server. */
@@ -36,16 +39,26 @@ export interface ServerSample {
   /**
    * On every second sample: allocation since the one before; null for the starter, whose calls
    * run in a reactor thread where this process's main-thread meter sees neither them nor their
-   * allocation.
+   * allocation, and for the C server (no JS heap).
    */
   readonly alloc?: AllocFigures | null;
 }
 
-/** Starts the `kind` echo server on 127.0.0.1, port 0, calling `onCall` for every call served. */
+/** A running server; `pid`: the process that serves, when it is not this one (the C server). */
+export interface RunningServer {
+  readonly address: string;
+  readonly pid?: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the `kind` echo server on 127.0.0.1, port 0, calling `onCall` for every call served
+ * (not for `c`, whose calls never reach this process).
+ */
 export function startRpcServer(
   kind: ServerKind,
   onCall: () => void = () => {},
-): Promise<{ readonly address: string; close(): Promise<void> }> {
+): Promise<RunningServer> {
   switch (kind) {
     case 'net':
       return startNetRpcServer((request) => {
@@ -58,6 +71,8 @@ export function startRpcServer(
       return startNetpollEchoServer({ onCall });
     case 'starter':
       return startStarterServer();
+    case 'c':
+      return startCEchoServer();
   }
 }
 
@@ -91,11 +106,11 @@ async function main(kind: string): Promise<void> {
   process.on('message', (message: ServerRequest) => {
     if (message.type === 'sample') {
       const sample: ServerSample = {
-        cpuMicros: cpuMicrosSoFar(),
-        peakRssBytes: peakRssBytes(process.pid),
+        cpuMicros: server.pid === undefined ? cpuMicrosSoFar() : processCpuMicros(server.pid),
+        peakRssBytes: peakRssBytes(server.pid ?? process.pid),
       };
       samples += 1;
-      if (kind === 'starter') {
+      if (kind === 'starter' || kind === 'c') {
         send({ event: 'sample', ...sample, ...(samples % 2 === 0 ? { alloc: null } : {}) });
         return;
       }

@@ -148,6 +148,35 @@ describe('main.js rpc, short runs', () => {
     expect(saved.targets).toEqual([]);
   });
 
+  it('runs the C echo server under the native load, with no allocation figures, against net under the same load', async () => {
+    const json = join(temporaryDirectory(), 'results.json');
+    const run = await runCli(kMain, [
+      ...['rpc', '--stacks', 'c-native-load,net-native-load'],
+      ...['--callers', '8', '--duration', '300', '--repeats', '1', '--warmup', '0'],
+      ...['--json', json],
+    ]);
+    expect(run.code).toBe(0);
+    const saved = JSON.parse(readFileSync(json, 'utf8'));
+    const [c, net] = saved.runs;
+    expect([c.stack, net.stack]).toEqual(['c-native-load', 'net-native-load']);
+    for (const result of saved.runs) {
+      expect(result.calls).toBeGreaterThan(0);
+      expect(result.errors).toBe(0);
+      expect(result.serverCpuMicrosPerCall).toBeGreaterThan(0);
+      expect(result.clientAlloc).toBeNull();
+    }
+    // The C server's figures are its own process's: no JS heap, a few MB resident.
+    expect(c.serverAlloc).toBeNull();
+    expect(c.serverPeakRssBytes).toBeLessThan(32 * 2 ** 20);
+    expect(net.serverAlloc.heapBytesPerCall).toBeGreaterThan(0);
+    expect(
+      saved.ratios.map(
+        (ratio: { stack: string; baseline: string }) => `${ratio.stack}/${ratio.baseline}`,
+      ),
+    ).toEqual(['c-native-load/net-native-load']);
+    expect(run.stdout).toMatch(/^c-native-load\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+/m);
+  });
+
   it('kills and reaps its server and client on SIGINT and exits 130', async () => {
     const json = join(temporaryDirectory(), 'never.json');
     const bench = spawn(

@@ -109,6 +109,7 @@ describe('parseRpcCommand', () => {
         'netpoll-pool',
         'netpoll-native-load',
         'net-native-load',
+        'c-native-load',
         'starter',
       ],
       callers: [100, 1000],

@@ -78,6 +78,7 @@ const kRuns = [
   run('netpoll-pool', 100, 6, 5, 120_000, 1500),
   run('netpoll-native-load', 100, 1.5, 0.8, 500_000, 300, 0, [[290, 0.2], null]),
   run('net-native-load', 100, 6, 0.9, 150_000, 700, 0, [[700, 1500], null]),
+  run('c-native-load', 100, 4, 0.85, 200_000, 500, 0, [[0, 0], null]),
   run('net', 1000, 12, 12, 80_000, 20_000),
   run('netpoll-mux', 1000, 4, 4, 160_000, 9000),
 ];
@@ -120,12 +121,13 @@ describe('the RPC report', () => {
       '100 netpoll-pool',
       '100 netpoll-native-load',
       '100 net-native-load',
+      '100 c-native-load',
       '1000 net',
       '1000 netpoll-mux',
     ]);
   });
 
-  it('divides the netpoll stacks by net, net-pool and grpc at the same caller count, and the C++-loaded netpoll server by the C++-loaded net one', () => {
+  it('divides the netpoll stacks by net, net-pool and grpc at the same caller count, and the C++-loaded netpoll and C servers by the C++-loaded net one', () => {
     const ratios = rpcRatios(summarizeRpc(kRuns));
     expect(ratios.map((ratio) => `${ratio.stack}/${ratio.baseline}@${ratio.callers}`)).toEqual([
       'netpoll-mux/net@100',
@@ -138,11 +140,17 @@ describe('the RPC report', () => {
       'netpoll-native-load/net-pool@100',
       'netpoll-native-load/grpc@100',
       'netpoll-native-load/net-native-load@100',
+      'c-native-load/net-native-load@100',
       'netpoll-mux/net@1000',
     ]);
     const sameLoad = ratios.find((ratio) => ratio.baseline === 'net-native-load')!;
     expect(sameLoad.serverCpu).toBeCloseTo(1.5 / 6);
     expect(sameLoad.clientCpu).toBeCloseTo(0.8 / 0.9);
+    // The floor: the C server against the same node:net server, and only against it.
+    const floor = ratios.filter((ratio) => ratio.stack === 'c-native-load');
+    expect(floor).toHaveLength(1);
+    expect(floor[0]!.serverCpu).toBeCloseTo(4 / 6);
+    expect(floor[0]!.callsPerSecond).toBeCloseTo(200_000 / 150_000);
     const muxNet = ratios[0]!;
     expect(muxNet.serverCpu).toBeCloseTo(2.5 / 9);
     expect(muxNet.clientCpu).toBeCloseTo(2.5 / 9);
@@ -222,9 +230,11 @@ describe('the RPC report', () => {
     );
   });
 
-  it('prints no ratios or targets without the netpoll stacks', () => {
+  it('prints no ratios or targets without the netpoll stacks and the C server', () => {
     const report = renderRpcReport(
-      summarizeRpc(kRuns.filter((item) => !item.stack.startsWith('netpoll'))),
+      summarizeRpc(
+        kRuns.filter((item) => !item.stack.startsWith('netpoll') && item.stack !== 'c-native-load'),
+      ),
       1024,
     );
     expect(report).not.toContain('ratios');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { afterTest, closeAfterTest } from '@netpoll/jest-config/cleanup';
 import { type EchoCaller, runCallers } from '../src/rpc-client';
 import { GrpcEchoClient, startGrpcEchoServer } from '../src/rpc-grpc';
@@ -87,8 +87,9 @@ describe.each([
   });
 });
 
-// The starter's calls run in its reactor thread: it has no per-call hook (tested below instead).
-describe.each(kServerKinds.filter((kind) => kind !== 'starter'))(
+// The starter's calls run in its reactor thread, the C server's in its own process: neither has a
+// per-call hook (both are tested below instead).
+describe.each(kServerKinds.filter((kind) => kind !== 'starter' && kind !== 'c'))(
   'the %s server of rpc-server.js',
   (kind) => {
     it('counts every call it serves', async () => {
@@ -112,6 +113,44 @@ describe.each(kServerKinds.filter((kind) => kind !== 'starter'))(
     });
   },
 );
+
+describe('the c server of rpc-server.js', () => {
+  it('runs the C echo server as its own process, which returns every frame unchanged and ends at close', async () => {
+    const server = await startRpcServer('c');
+    let closed = false;
+    afterTest(async () => {
+      if (!closed) await server.close();
+    });
+    expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(server.pid).toEqual(expect.any(Number));
+    expect(server.pid).not.toBe(process.pid);
+    // Two frames as the C++ load sends them under --wire frame, in one write, then a third.
+    const frame = (id: number, payload: Buffer) => {
+      const bytes = Buffer.alloc(8 + payload.length);
+      bytes.writeUInt32BE(4 + payload.length, 0);
+      bytes.writeUInt32BE(id, 4);
+      payload.copy(bytes, 8);
+      return bytes;
+    };
+    const sent = [frame(1, randomBytes(1024)), frame(2, randomBytes(10)), frame(3, randomBytes(0))];
+    const [host, port] = server.address.split(':');
+    const socket = connect(Number(port), host);
+    afterTest(() => socket.destroy());
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.write(Buffer.concat(sent.slice(0, 2)));
+    socket.write(sent[2]!);
+    const expected = Buffer.concat(sent);
+    for (let waited = 0; Buffer.concat(received).length < expected.length && waited < 5000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      waited += 10;
+    }
+    expect(Buffer.concat(received).equals(expected)).toBe(true);
+    await server.close();
+    closed = true;
+    expect(() => process.kill(server.pid!, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+  });
+});
 
 describe('the starter stack', () => {
   it("runs apps/echo's starter server and calls its JSON echo with the payload as ASCII text", async () => {

@@ -33,6 +33,7 @@ const kColors: Readonly<Record<string, string>> = {
   'netpoll-pool': '#7fb2dc',
   'netpoll-native-load': '#17becf',
   'net-native-load': '#bcbd22',
+  'c-native-load': '#7f7f7f',
   'net-pool': '#f5b971',
   grpc: '#d62728',
 };
@@ -152,6 +153,7 @@ function echoLatencyPanels(summaries: readonly Summary[]): Panel[] {
 const kRpcStackNames: Readonly<Record<string, string>> = {
   'netpoll-native-load': 'netpoll (C++ load)',
   'net-native-load': 'net (C++ load)',
+  'c-native-load': 'C server (C++ load)',
 };
 
 /** How an RPC stack is named on the charts. */

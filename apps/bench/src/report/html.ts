@@ -158,8 +158,9 @@ takes and returns <code>{ message }</code> as JSON (the payload as ${payload} AS
 bytes every other stack echoes. <b>netpoll-mux</b>/<b>netpoll-pool</b> are <code>@netpoll/rpc</code>'s server with a raw-bytes
 <code>echo</code> and its client's mux/pool transports; <b>net</b>/<b>net-pool</b> an idiomatic <code>node:net</code> RPC;
 <b>grpc</b> <code>@grpc/grpc-js</code> with raw-bytes serializers; <b>netpoll (C++ load)</b> <code>@netpoll/rpc</code>'s server
-and <b>net (C++ load)</b> net's server under the same C++ load generator, speaking each server's framing (their client column
-is the C++ client's).</p>
+and <b>net (C++ load)</b> net's server under the same C++ load generator, speaking each server's framing, and <b>C server
+(C++ load)</b> a plain C epoll echo server under it, the floor the kernel sets for any server (their client column is the C++
+client's).</p>
 ${rpcCharts.map(figure).join('\n')}
 ${rpcTables(results.rpc.summaries)}
 ${targetsTable(results.rpc.targets)}`);

@@ -80,7 +80,8 @@ export function renderWhereItStands(results: BenchResults, options: SectionOptio
       '',
       `**RPC, ${results.rpc.options.payloadSize}-byte unary echo** — \`starter\`: apps/echo's RPC starter (JSON \`{ message }\`, ` +
         'logging and metrics on) with its `@netpoll/rpc` client; `netpoll-mux`/`netpoll-pool`: `@netpoll/rpc` with raw bytes; ' +
-        '`net`: an idiomatic `node:net` RPC; `grpc`: `@grpc/grpc-js`; `(C++ load)`: that server under the C++ load generator:',
+        '`net`: an idiomatic `node:net` RPC; `grpc`: `@grpc/grpc-js`; `(C++ load)`: that server under the C++ load generator ' +
+        '(`C server`: a plain C epoll echo server, the floor):',
       '',
       markdownTable(
         [
