@@ -59,7 +59,9 @@ export async function startCEchoServer(): Promise<{
   readonly pid: number;
   close(): Promise<void>;
 }> {
-  const child = startProcess(ensureCEcho(), [], null, 'netpoll_c_echo', 'pipe');
+  // Its frame limit: the bench's largest payload, its call id and room to spare (the load
+  // generator's own limit), not the server's 1 MiB default.
+  const child = startProcess(ensureCEcho(), [String(4 << 20)], null, 'netpoll_c_echo', 'pipe');
   try {
     const port = await child.waitForLine((line) => /^(\d+)$/.exec(line)?.[1], 30_000);
     return {

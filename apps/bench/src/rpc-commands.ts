@@ -72,8 +72,8 @@ pinned to CPU 1; each caller sends a call, awaits the reply, checks it byte
 for byte and calls again. Reports server and client CPU µs per call,
 calls/s, p50/p99, both sides' peak RSS and the JS heap and ArrayBuffer bytes
 each side allocates per call (the Node processes only; medians over the
-repeats), with ratios of the @netpoll/rpc stacks against net and grpc and
-the issue's targets (netpoll-mux at 100 callers: no ArrayBuffer per call on
+repeats), with ratios of the @netpoll/rpc stacks against net and grpc (and
+of the C server against net under the same C++ load), and the issue's targets (netpoll-mux at 100 callers: no ArrayBuffer per call on
 either side means at most 1% of --payload bytes per call, 1 at least). A bad
 flag exits 2 with a message naming it.
 

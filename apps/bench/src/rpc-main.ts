@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { wantsHelp } from '@netpoll/app-echo';
 import type { AllocFigures } from './alloc-meter';
+import { ensureCEcho } from './c-echo';
 import { commandLine, describeMachine, machineLine } from './machine';
 import { type RpcRunOptions, type RpcRunResult, runRpcOnce } from './rpc-bench';
 import { canPin, pinSelf } from './rpc-children';
@@ -54,8 +55,10 @@ export function rpcPlan(command: RpcCommand): RpcPlannedRun[] {
   return plan;
 }
 
-/** The options every run of `command` shares (builds the native load generator if needed). */
+/** The options every run of `command` shares (builds the native load generator and the C echo server if needed). */
 export function rpcRunOptions(command: RpcCommand, pinned: boolean): RpcRunOptions {
+  // Built before the first run, not inside a pinned server process halfway through the matrix.
+  if (command.stacks.includes('c-native-load')) ensureCEcho();
   return {
     connections: command.connections,
     payloadSize: command.payloadSize,

@@ -124,7 +124,8 @@ describe('the c server of rpc-server.js', () => {
     expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(server.pid).toEqual(expect.any(Number));
     expect(server.pid).not.toBe(process.pid);
-    // Two frames as the C++ load sends them under --wire frame, in one write, then a third.
+    // Two frames as the C++ load sends them under --wire frame, in one write, then a third, then
+    // one with the bench's largest payload (1 MiB and its id: over the server's default limit).
     const frame = (id: number, payload: Buffer) => {
       const bytes = Buffer.alloc(8 + payload.length);
       bytes.writeUInt32BE(4 + payload.length, 0);
@@ -132,7 +133,12 @@ describe('the c server of rpc-server.js', () => {
       payload.copy(bytes, 8);
       return bytes;
     };
-    const sent = [frame(1, randomBytes(1024)), frame(2, randomBytes(10)), frame(3, randomBytes(0))];
+    const sent = [
+      frame(1, randomBytes(1024)),
+      frame(2, randomBytes(10)),
+      frame(3, randomBytes(0)),
+      frame(4, randomBytes(1 << 20)),
+    ];
     const [host, port] = server.address.split(':');
     const socket = connect(Number(port), host);
     afterTest(() => socket.destroy());
@@ -140,6 +146,7 @@ describe('the c server of rpc-server.js', () => {
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     socket.write(Buffer.concat(sent.slice(0, 2)));
     socket.write(sent[2]!);
+    socket.write(sent[3]!);
     const expected = Buffer.concat(sent);
     for (let waited = 0; Buffer.concat(received).length < expected.length && waited < 5000; ) {
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -70,6 +70,9 @@ export class HeldMemory {
       buffers[i] = this.#buffers[from]!;
       tokens[i] = this.#tokens[from]!;
     }
+    // The dropped array may be old: until a full GC its slots still count as roots in scavenges,
+    // and would keep the moved Buffers alive.
+    this.#buffers.fill(null);
     this.#ends = ends;
     this.#buffers = buffers;
     this.#tokens = tokens;

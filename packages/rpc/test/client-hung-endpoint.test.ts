@@ -45,7 +45,8 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
       ejectAfter: 2,
       timeout: 5000,
     });
-    // Calls from 8 loops for 2 s; each hung connection fails the calls written on it.
+    // Calls from 8 loops until the endpoint is back; each hung connection fails the calls
+    // written on it.
     const failedAt: number[] = [];
     const started = performance.now();
     let running = true;

@@ -51,15 +51,18 @@ describe('the multi-host harness', () => {
     );
     // Only once the sleeper is inside: `ip netns exec` enters the namespace after the shell
     // returned, and a process that enters after the clean-up's scan would survive it.
-    for (let waited = 0; waited < 5000; waited += 10) {
-      const inside = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-      if (inside.split('\n').includes(sleeper.trim())) break;
-      await sleep(10);
+    let inside = false;
+    for (let waited = 0; !inside && waited < 5000; waited += 10) {
+      const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+      inside = pids.split('\n').includes(sleeper.trim());
+      if (!inside) await sleep(10);
     }
+    expect(inside).toBe(true);
     const removed = await removeLeftovers();
     expect(removed).toContain(ns);
     expect(ourNamespaces()).not.toContain(ns);
-    await sleep(100);
+    // Killed by the clean-up; gone once the kernel has reaped it.
+    for (let waited = 0; running(Number(sleeper)) && waited < 5000; waited += 10) await sleep(10);
     expect(running(Number(sleeper))).toBe(false);
   });
 
