@@ -8,7 +8,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startProcess } from './server-process';
 
 const kPackageRoot = join(__dirname, '..');
 
@@ -48,31 +47,4 @@ export function ensureCEcho(): string {
   }
   renameSync(partial, kCEchoPath);
   return kCEchoPath;
-}
-
-/**
- * Starts the C echo server (built when needed) as a child of this process, on this process's
- * CPUs; resolves once it printed its port. `close()` ends it (SIGTERM) and waits for its exit.
- */
-export async function startCEchoServer(): Promise<{
-  readonly address: string;
-  readonly pid: number;
-  close(): Promise<void>;
-}> {
-  // Its frame limit: the bench's largest payload, its call id and room to spare (the load
-  // generator's own limit), not the server's 1 MiB default.
-  const child = startProcess(ensureCEcho(), [String(4 << 20)], null, 'netpoll_c_echo', 'pipe');
-  try {
-    const port = await child.waitForLine((line) => /^(\d+)$/.exec(line)?.[1], 30_000);
-    return {
-      address: `127.0.0.1:${port}`,
-      pid: child.pid,
-      close: async () => {
-        await child.stop();
-      },
-    };
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { AllocFigures } from './alloc-meter';
 import { type BenchChild, type ChildEvent, forkChild, spawnChild, stopChild } from './rpc-children';
 import type { CallResult, ClientPlan, ClientStack } from './rpc-client';
-import { isNativeLoad, type RpcStack } from './rpc-commands';
-import { type NativeLoadResult, type NativeLoadWire, nativeLoadArgs } from './rpc-loadgen';
+import { kNativeLoadWire, type RpcStack } from './rpc-commands';
+import { type NativeLoadResult, nativeLoadArgs } from './rpc-loadgen';
 import type { ServerKind, ServerSample } from './rpc-server';
 
 /** One run's figures. */
@@ -57,15 +57,6 @@ export function serverKind(stack: RpcStack): ServerKind {
   return 'netpoll';
 }
 
-/** The framing the C++ load speaks to each server (only the native-load stacks' appear). */
-const kLoadWire: Readonly<Record<ServerKind, NativeLoadWire>> = {
-  net: 'net',
-  c: 'frame',
-  netpoll: 'rpc',
-  grpc: 'rpc',
-  starter: 'rpc',
-};
-
 async function sampleServer(server: BenchChild): Promise<ServerSample> {
   const reply = server.nextEvent('sample', 30_000);
   server.process.send({ type: 'sample' });
@@ -94,13 +85,14 @@ export async function runRpcOnce(
     let clientAlloc: AllocFigures | null = null;
     let serverStart: ServerSample;
     let serverEnd: ServerSample;
-    if (isNativeLoad(stack)) {
+    const wire = kNativeLoadWire[stack];
+    if (wire !== undefined) {
       if (options.loadgenPath === undefined) throw new Error('netpoll_rpc_loadgen was not built');
       client = spawnChild(
         `${stack} load generator`,
         options.loadgenPath,
         // It speaks the framing of the server it drives.
-        nativeLoadArgs({ address, callers, ...options }, kLoadWire[serverKind(stack)]),
+        nativeLoadArgs({ address, callers, ...options }, wire),
         options.pinned ? 1 : null,
       );
       await client.nextEvent('start', windowTimeout);

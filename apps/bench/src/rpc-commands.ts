@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isIntegerText, parseIntegerFlag, parseListFlag } from '@netpoll/app-echo';
+import type { NativeLoadWire } from './rpc-loadgen';
 
 /**
  * The stacks the RPC benchmark compares, each a server and a client:
@@ -33,11 +34,16 @@ export const kRpcStacks = [
 ] as const;
 export type RpcStack = (typeof kRpcStacks)[number];
 
-/** The stacks whose client is the C++ load generator (no Node client, no client allocation). */
+/** The stacks whose client is the C++ load generator, and the framing it speaks to each server. */
+export const kNativeLoadWire: Readonly<Partial<Record<RpcStack, NativeLoadWire>>> = {
+  'netpoll-native-load': 'rpc',
+  'net-native-load': 'net',
+  'c-native-load': 'frame',
+};
+
+/** True when the stack's client is the C++ load generator (no Node client, no client allocation). */
 export function isNativeLoad(stack: RpcStack): boolean {
-  return (
-    stack === 'netpoll-native-load' || stack === 'net-native-load' || stack === 'c-native-load'
-  );
+  return kNativeLoadWire[stack] !== undefined;
 }
 
 /** Accepted ranges of the numeric flags (inclusive). */
@@ -73,9 +79,10 @@ for byte and calls again. Reports server and client CPU µs per call,
 calls/s, p50/p99, both sides' peak RSS and the JS heap and ArrayBuffer bytes
 each side allocates per call (the Node processes only; medians over the
 repeats), with ratios of the @netpoll/rpc stacks against net and grpc (and
-of the C server against net under the same C++ load), and the issue's targets (netpoll-mux at 100 callers: no ArrayBuffer per call on
-either side means at most 1% of --payload bytes per call, 1 at least). A bad
-flag exits 2 with a message naming it.
+of the C server against net under the same C++ load), and the issue's
+targets (netpoll-mux at 100 callers: no ArrayBuffer per call on either side
+means at most 1% of --payload bytes per call, 1 at least). A bad flag exits
+2 with a message naming it.
 
   --stacks LIST       stacks to run, from ${kRpcStacks.join(', ')}
                       (default all):

@@ -55,7 +55,10 @@ export function rpcPlan(command: RpcCommand): RpcPlannedRun[] {
   return plan;
 }
 
-/** The options every run of `command` shares (builds the native load generator and the C echo server if needed). */
+/**
+ * The options every run of `command` shares (builds the native load generator and the C echo
+ * server if needed).
+ */
 export function rpcRunOptions(command: RpcCommand, pinned: boolean): RpcRunOptions {
   // Built before the first run, not inside a pinned server process halfway through the matrix.
   if (command.stacks.includes('c-native-load')) ensureCEcho();

@@ -14,12 +14,13 @@
  * It exits as well when the IPC channel closes (the bench is gone).
  */
 import { type AllocFigures, AllocMeter } from './alloc-meter';
-import { startCEchoServer } from './c-echo';
+import { ensureCEcho } from './c-echo';
 import { peakRssBytes, processCpuMicros } from './proc-stat';
 import { startGrpcEchoServer } from './rpc-grpc';
 import { startNetRpcServer } from './rpc-net';
 import { startNetpollEchoServer } from './rpc-netpoll';
 import { startStarterServer } from './rpc-starter';
+import { startProcess } from './server-process';
 
 /**
  * The server implementations; the netpoll-* stacks all run `netpoll`, the `starter` stack apps/echo's
@@ -73,6 +74,29 @@ export function startRpcServer(
       return startStarterServer();
     case 'c':
       return startCEchoServer();
+  }
+}
+
+/**
+ * The C echo server (built when needed) as a child of this process, on this process's CPUs,
+ * once it printed its port. `close()` ends it (SIGTERM) and waits for its exit.
+ */
+async function startCEchoServer(): Promise<RunningServer> {
+  // Its frame limit: the bench's largest payload, its call id and room to spare (the load
+  // generator's own limit), not the server's 1 MiB default.
+  const child = startProcess(ensureCEcho(), [String(4 << 20)], null, 'netpoll_c_echo', 'pipe');
+  try {
+    const port = await child.waitForLine((line) => /^(\d+)$/.exec(line)?.[1], 30_000);
+    return {
+      address: `127.0.0.1:${port}`,
+      pid: child.pid,
+      close: async () => {
+        await child.stop();
+      },
+    };
+  } catch (error) {
+    await child.stop();
+    throw error;
   }
 }
 

@@ -66,12 +66,21 @@ interface NetFrame {
   readonly payload: Buffer;
 }
 
+/** The framings with a call id: `--wire net` and `--wire frame`. */
+type IdWire = 'net' | 'frame';
+
+/** Bytes of the id the length counts: none in net's framing, all 4 in a plain frame. */
+const idInLength = (wire: IdWire): number => (wire === 'frame' ? 4 : 0);
+
 /**
- * A server of the `net` stack's framing written here: `[u32 payload length][u32 id][payload]`.
- * It records every request and answers with `reply` (the request echoed unless told otherwise).
+ * A server of an id framing written here: `[u32 payload length][u32 id][payload]` (`net`), or
+ * `[u32 id + payload length][u32 id][payload]` (`frame`, what a length-header echo server
+ * returns unchanged). It records every request and answers with `reply` (the request echoed
+ * unless told otherwise).
  */
-async function startNetFramingServer(
-  reply: (frame: NetFrame) => Buffer = (frame) => netFrame(frame.id, frame.payload),
+async function startIdFramingServer(
+  wire: IdWire,
+  reply: (frame: NetFrame) => Buffer = (frame) => idFrame(wire, frame.id, frame.payload),
 ): Promise<{ readonly port: number; readonly requests: NetFrame[] }> {
   const requests: NetFrame[] = [];
   let connections = 0;
@@ -81,15 +90,18 @@ async function startNetFramingServer(
     socket.on('error', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 8 && buffered.length >= 8 + buffered.readUInt32BE(0)) {
+      for (;;) {
+        if (buffered.length < 8) break;
         const length = buffered.readUInt32BE(0);
+        const end = 8 + length - idInLength(wire);
+        if (buffered.length < end) break;
         const frame = {
           connection,
           length,
           id: buffered.readUInt32BE(4),
-          payload: Buffer.from(buffered.subarray(8, 8 + length)),
+          payload: Buffer.from(buffered.subarray(8, end)),
         };
-        buffered = buffered.subarray(8 + length);
+        buffered = buffered.subarray(end);
         requests.push(frame);
         socket.write(reply(frame));
       }
@@ -101,9 +113,9 @@ async function startNetFramingServer(
   return { port: (server.address() as AddressInfo).port, requests };
 }
 
-function netFrame(id: number, payload: Buffer): Buffer {
+function idFrame(wire: IdWire, id: number, payload: Buffer): Buffer {
   const frame = Buffer.alloc(8 + payload.length);
-  frame.writeUInt32BE(payload.length, 0);
+  frame.writeUInt32BE(payload.length + idInLength(wire), 0);
   frame.writeUInt32BE(id, 4);
   payload.copy(frame, 8);
   return frame;
@@ -202,15 +214,17 @@ describe('netpoll_rpc_loadgen', () => {
     expect(run.stderr).toContain('stdin closed');
   });
 
-  describe("with --wire net (the net stack's framing)", () => {
-    it('sends [payload length][id][payload] frames, a new id per call, and checks each echo', async () => {
-      const server = await startNetFramingServer();
-      const run = await runLoadgen(args(server.port, {}, 'net'));
+  // net: the `net` stack's framing; frame: plain length-header frames, which the C echo server
+  // returns unchanged (the length also counts the id).
+  describe.each<IdWire>(['net', 'frame'])('with --wire %s', (wire) => {
+    it('sends [length][id][payload] frames, a new id per call, and checks each echo', async () => {
+      const server = await startIdFramingServer(wire);
+      const run = await runLoadgen(args(server.port, {}, wire));
       expect(run.code).toBe(0);
       expect(run.events.map((event) => event.event)).toEqual(['start', 'end', 'result']);
       expect(server.requests.length).toBeGreaterThan(6);
       for (const request of server.requests) {
-        expect(request.length).toBe(1024);
+        expect(request.length).toBe(1024 + idInLength(wire));
         expect(request.payload.length).toBe(1024);
       }
       // Ids count per connection and are not reused: every call has its own on its connection,
@@ -246,10 +260,10 @@ describe('netpoll_rpc_loadgen', () => {
     ])(
       'exits 1 and counts mismatches when a reply differs from its request: %s',
       async (_what, change, message) => {
-        const server = await startNetFramingServer((frame) =>
-          netFrame(frame.id, change(frame.payload)),
+        const server = await startIdFramingServer(wire, (frame) =>
+          idFrame(wire, frame.id, change(frame.payload)),
         );
-        const run = await runLoadgen(args(server.port, {}, 'net'));
+        const run = await runLoadgen(args(server.port, {}, wire));
         expect(run.code).toBe(1);
         expect(resultOf(run).mismatches).toBeGreaterThan(0);
         expect(resultOf(run).calls).toBe(0);
@@ -259,49 +273,12 @@ describe('netpoll_rpc_loadgen', () => {
     );
 
     it('exits 1 on a reply to an id not in flight', async () => {
-      const server = await startNetFramingServer((frame) =>
-        netFrame(frame.id + 1000, frame.payload),
+      const server = await startIdFramingServer(wire, (frame) =>
+        idFrame(wire, frame.id + 1000, frame.payload),
       );
-      const run = await runLoadgen(args(server.port, {}, 'net'));
+      const run = await runLoadgen(args(server.port, {}, wire));
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('a reply to no request in flight');
-    });
-  });
-
-  describe('with --wire frame (plain length-header frames, as the C echo server echoes them)', () => {
-    it('sends [id + payload length][id][payload] frames, which an echo server returns unchanged', async () => {
-      // A byte-for-byte echo, as the C echo server is for whole frames; it also splits the
-      // stream into frames whose length counts the id, to check what was sent.
-      const lengths: number[] = [];
-      const ids = new Set<string>();
-      let connections = 0;
-      const server = createServer((socket) => {
-        const connection = connections++;
-        let buffered = Buffer.alloc(0);
-        socket.on('error', () => socket.destroy());
-        socket.on('data', (chunk: Buffer) => {
-          socket.write(chunk);
-          buffered = Buffer.concat([buffered, chunk]);
-          while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
-            const length = buffered.readUInt32BE(0);
-            lengths.push(length);
-            ids.add(`${connection}:${buffered.readUInt32BE(4)}`);
-            buffered = buffered.subarray(4 + length);
-          }
-        });
-      });
-      server.listen({ host: '127.0.0.1', port: 0 });
-      await once(server, 'listening');
-      afterTest(() => new Promise((resolve) => server.close(resolve)));
-      const run = await runLoadgen(args((server.address() as AddressInfo).port, {}, 'frame'));
-      expect(run.code).toBe(0);
-      expect(lengths.length).toBeGreaterThan(6);
-      expect(new Set(lengths)).toEqual(new Set([4 + 1024]));
-      expect(ids.size).toBe(lengths.length); // a new id per call on its connection
-      const result = resultOf(run);
-      expect(result.calls).toBeGreaterThan(0);
-      expect(result.mismatches).toBe(0);
-      expect(result.errors).toBe(0);
     });
   });
 

