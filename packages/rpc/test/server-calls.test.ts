@@ -71,6 +71,25 @@ describe('server calls', () => {
     expect(reply.payload.equals(Buffer.concat([payload, payload]))).toBe(true);
   });
 
+  it('echoes requests above 4 KiB returned as their own responses, all read in one turn', async () => {
+    // The response is the pooled request itself, which the writer links instead of copying: it
+    // must outlive the turn's next requests, which are copied into pooled memory too.
+    const server = await startServer({ echo: (request: Buffer) => request });
+    const client = await WireClient.connect(server.address);
+    const payloads = Array.from({ length: 16 }, (_, i) => {
+      const payload = Buffer.alloc(5000 + i * 100);
+      for (let j = 0; j < payload.length; j++) payload[j] = (i * 31 + j * 7) % 256;
+      return payload;
+    });
+    const frames = payloads.map((payload) => client.requestFrame('echo', payload));
+    client.write(Buffer.concat(frames.map(({ frame }) => frame)));
+    for (const [i, { seq }] of frames.entries()) {
+      const reply = await client.reply(seq);
+      expect(reply.kind).toBe(Kind.RESPONSE);
+      expect(reply.payload.equals(payloads[i]!)).toBe(true);
+    }
+  });
+
   it('gives the handler the method, metadata and peer address; no deadline means Infinity', async () => {
     const seen = deferred<Record<string, unknown>>();
     const server = await startServer({

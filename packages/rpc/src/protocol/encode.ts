@@ -53,7 +53,7 @@ export function payloadSize(payload: Payload): number {
 }
 
 /** Payloads up to this size are copied next to their header; larger ones are linked. */
-const kInlinePayload = 4096;
+export const kInlinePayload = 4096;
 
 /** Metadata as sent: string keys (ASCII) to string values. */
 export type Metadata = Readonly<Record<string, string>>;
