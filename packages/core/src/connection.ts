@@ -103,7 +103,7 @@ export class Connection
     // (the allocator hands freed Buffer objects back, so the extra nodes create no garbage).
     const output = new LinkBuffer({ allocator: reactor.outbound, nodeSize: kWriterNodeSize });
     this.writer = new ConnectionWriter(this, output);
-    this.#output = new OutputQueue(reactor, output, fd, this, options);
+    this.#output = new OutputQueue(reactor, output, fd, this, options, this.reader.options.debug);
     this.#timeouts = new ConnectionTimeouts(
       reactor.timers,
       this.reader,

@@ -38,6 +38,7 @@ export class OutputQueue {
   writeTimeout: number;
   readonly #reactor: Reactor;
   readonly #writer: LinkBuffer;
+  readonly #copyViews: boolean;
   readonly #fd: number;
   readonly #host: OutputHost;
   readonly #highWaterMark: number;
@@ -51,17 +52,23 @@ export class OutputQueue {
   #watched = false; // listed with the reactor, which settles this queue after native wrote
   #sharesInbound = false; // some submitted bytes are inbound slab regions (writeFrom, echoed views)
 
+  /**
+   * `copyViews`: the connection's reader poisons the slab regions it releases (debug mode), so a
+   * reader view written zero-copy could be overwritten before native sends it: copy such views.
+   */
   constructor(
     reactor: Reactor,
     writer: LinkBuffer,
     fd: number,
     host: OutputHost,
     limits: OutputLimits,
+    copyViews = false,
   ) {
     this.#reactor = reactor;
     this.#writer = writer;
     this.#fd = fd;
     this.#host = host;
+    this.#copyViews = copyViews;
     this.#highWaterMark = limits.highWaterMark;
     this.writeTimeout = limits.writeTimeout;
   }
@@ -226,7 +233,7 @@ export class OutputQueue {
         return;
       }
     }
-    const viewed = reactor.inbound.indexOfMemory(memory);
+    const viewed = this.#copyViews ? -1 : reactor.inbound.indexOfMemory(memory);
     // Under backpressure a view would stay pinned while the peer does not read: copy it instead.
     if (viewed >= 0 && !reactor.blocked(this.#fd)) {
       // A reader view echoed back (zero-copy writeBinary of slab memory): pin the slab until

@@ -150,6 +150,30 @@ describe('pool transport', () => {
     expect((await held.server.stats()).connections).toBe(1);
   });
 
+  it('gives a connection back once a one-way request on it is written', async () => {
+    const seen: string[] = [];
+    const server = await startServer({
+      note: (request: Buffer) => {
+        seen.push(String(request));
+      },
+      quick: (request: Buffer) => Buffer.from(request),
+    });
+    const client = startClient(server.address, {
+      transport: 'pool',
+      pool: { maxActive: 1, maxIdle: 1, acquireTimeout: 200 },
+    });
+    for (let i = 0; i < 5; i++) {
+      await client.oneWay('note', bytes(`note ${i}`));
+      expect(String(await client.call('quick', bytes(`call ${i}`)))).toBe(`call ${i}`);
+    }
+    // Several one-way calls at once queue for the one connection and all go out on it.
+    await Promise.all([5, 6, 7].map((i) => client.oneWay('note', bytes(`note ${i}`))));
+    expect(String(await client.call('quick', bytes('last')))).toBe('last');
+    expect(seen).toEqual(Array.from({ length: 8 }, (_, i) => `note ${i}`));
+    expect(client.stats().endpoints[0]!.connections).toBe(1);
+    expect((await server.stats()).connections).toBe(1);
+  });
+
   it('closes a connection idle for maxIdleTime', async () => {
     const raw = await startRawServer((connection, message) => {
       if (message.kind === Kind.REQUEST) {

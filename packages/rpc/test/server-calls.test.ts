@@ -90,6 +90,21 @@ describe('server calls', () => {
     }
   });
 
+  it('sends each reply as its handler returned it, though the handler reuses one large Buffer', async () => {
+    // A reply is copied when it is written: the next call may overwrite the handler's Buffer.
+    const scratch = Buffer.alloc(5000);
+    const server = await startServer({
+      fill: (request: Buffer) => scratch.fill(request[0]!),
+    });
+    const client = await WireClient.connect(server.address);
+    const frames = [1, 2, 3, 4].map((byte) => client.requestFrame('fill', Buffer.from([byte])));
+    client.write(Buffer.concat(frames.map(({ frame }) => frame)));
+    for (const [i, { seq }] of frames.entries()) {
+      const reply = await client.reply(seq);
+      expect(reply.payload.equals(Buffer.alloc(5000, i + 1))).toBe(true);
+    }
+  });
+
   it('gives the handler the method, metadata and peer address; no deadline means Infinity', async () => {
     const seen = deferred<Record<string, unknown>>();
     const server = await startServer({

@@ -4,6 +4,8 @@
  * (`start`, then `asyncEnd` with the result or `error` with the error, one message object per call).
  */
 import { tracingChannel } from 'node:diagnostics_channel';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { type CallContext, RpcStatus, serverCallChannel } from '../src';
 import { afterTest, deferred, startServer, waitInFlight } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
@@ -166,5 +168,26 @@ describe('the netpoll:rpc:server:call tracing channel', () => {
     const client = await WireClient.connect(server.address);
     expect((await client.call('unknown', '')).code).toBe('UNIMPLEMENTED');
     expect(events).toEqual([]);
+  });
+
+  it("gives asyncEnd subscribers the call's request and result intact, even in debug mode", async () => {
+    // Debug mode poisons pooled memory when it is freed: a request freed before the message is
+    // published would read as 0xDD here.
+    const report = await new Promise<{
+      checks?: Array<{ length: number; request: boolean; result: boolean }>;
+      error?: string;
+    }>((resolve, reject) => {
+      const worker = new Worker(join(__dirname, 'fixtures', 'trace-debug.js'), {
+        env: { ...process.env, NETPOLL_DEBUG: '1' },
+      });
+      afterTest(() => worker.terminate());
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(report.error).toBeUndefined();
+    expect(report.checks).toEqual([
+      { length: 100, request: true, result: true },
+      { length: 5000, request: true, result: true },
+    ]);
   });
 });

@@ -61,4 +61,24 @@ describeNative('debug mode (NETPOLL_DEBUG=1)', () => {
     expect(report.distinct!.length).toBeGreaterThanOrEqual(1);
     for (const byte of report.distinct!) expect([0xdb, 0xdd]).toContain(byte);
   });
+
+  it('echoes a reader view written with writeBinary unchanged, though its release poisons it', async () => {
+    const report = await new Promise<{
+      results?: Array<{ length: number; equal: boolean; first: number }>;
+      error?: string;
+    }>((resolve, reject) => {
+      const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-debug-echo.js'), {
+        env: { ...process.env, NETPOLL_DEBUG: '1' },
+      });
+      afterTest(() => worker.terminate());
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(report.error).toBeUndefined();
+    expect(report.results).toEqual([
+      { length: 5004, equal: true, first: 28 % 251 },
+      { length: 9004, equal: true, first: (28 + 1) % 251 },
+      { length: 70004, equal: true, first: (28 + 2) % 251 },
+    ]);
+  });
 });

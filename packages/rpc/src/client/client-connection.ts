@@ -55,6 +55,7 @@ export class ClientConnection implements QueuedFlush {
   #retiring = false; // close once no call is pending
   #dirty = false;
   #flushScheduled = false;
+  #oneWaySent = false; // a one-way request was written since the last flush
   /** Monotonic ms of the last frame received (or the connect). */
   lastActivity: number;
   #pingSentAt = 0;
@@ -123,6 +124,9 @@ export class ClientConnection implements QueuedFlush {
     call.wrote();
     if (call.oneWay) {
       call.sent();
+      // Done with this connection once the request is flushed (a pool connection goes back then;
+      // closing it before would drop the request).
+      this.#oneWaySent = true;
     } else {
       call.connection = this;
       call.seq = seq;
@@ -229,6 +233,10 @@ export class ClientConnection implements QueuedFlush {
     } catch (error) {
       this.destroy(unavailableError('the connection closed', true, error));
       return;
+    }
+    if (this.#oneWaySent) {
+      this.#oneWaySent = false;
+      this.#host.callDone(this);
     }
     // Retired with nothing pending (its last request was one-way): close once it is written.
     if (this.#retiring && this.#pending.size === 0) this.connection.close();

@@ -1,8 +1,11 @@
 /**
  * Writes messages of the wire format (README "Wire format") straight into a connection's writer:
- * one `malloc` for the length header, the message header and a payload up to 4 KiB; a larger
- * payload is linked after the header without a copy (core copies it into outbound memory at
- * flush). Nothing here allocates except a metadata block, and only when metadata is sent.
+ * one `malloc` for the length header, the message header and the payload, which is copied there
+ * at once, so the caller may change or free its bytes as soon as a write returns. (Linking a large
+ * payload instead would save nothing: core copies memory it does not own into outbound memory at
+ * flush anyway, and the bytes would have to stay unchanged until then.) A string above 4 KiB is
+ * encoded after the header instead, without measuring it twice. Nothing here allocates except a
+ * metadata block, and only when metadata is sent.
  */
 import { Buffer } from 'node:buffer';
 import { frameTooLargeError, InvalidArgumentError } from '../errors';
@@ -52,8 +55,8 @@ export function payloadSize(payload: Payload): number {
   return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
 }
 
-/** Payloads up to this size are copied next to their header; larger ones are linked. */
-export const kInlinePayload = 4096;
+/** Strings up to this size are encoded into the header's reservation; larger ones after it. */
+const kInlineString = 4096;
 
 /** Metadata as sent: string keys (ASCII) to string values. */
 export type Metadata = Readonly<Record<string, string>>;
@@ -136,20 +139,19 @@ function startFrame(
   lengthHeader: LengthHeader,
   maxFrameSize: number,
   headerSize: number,
+  payload: Payload | null,
   payloadSize: number,
 ): Buffer {
   const body = headerSize + payloadSize;
   const limit = Math.min(maxFrameSize, kLengthHeaderLimit[lengthHeader]!);
   if (body > limit) throw frameTooLargeError(body, limit);
-  const view = writer.malloc(lengthHeader + (payloadSize <= kInlinePayload ? body : headerSize));
+  const inline = typeof payload !== 'string' || payloadSize <= kInlineString;
+  const view = writer.malloc(lengthHeader + (inline ? body : headerSize));
   writeLength(view, lengthHeader, body);
   return view;
 }
 
-/**
- * Adds the payload of `size` bytes: copied next to the header up to 4 KiB, linked after it above
- * (a string is written in place either way).
- */
+/** Adds the payload of `size` bytes: copied next to the header (a long string after it). */
 function finishFrame(
   writer: FrameWriter,
   view: Buffer,
@@ -157,11 +159,9 @@ function finishFrame(
   size: number,
 ): void {
   if (payload === null || size === 0) return;
-  if (typeof payload === 'string') {
-    if (size <= kInlinePayload) view.write(payload, view.length - size, size, 'utf8');
-    else writer.writeString(payload);
-  } else if (size <= kInlinePayload) view.set(payload, view.length - size);
-  else writer.writeBinary(payload);
+  if (typeof payload !== 'string') view.set(payload, view.length - size);
+  else if (size <= kInlineString) view.write(payload, view.length - size, size, 'utf8');
+  else writer.writeString(payload);
 }
 
 /**
@@ -190,7 +190,7 @@ export function writeRequest(
     flags |= kFlagMetadata;
     headerSize += metadata.length;
   }
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, size);
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload, size);
   writeFixed(view, lengthHeader, kind, flags, seq);
   let offset = lengthHeader + kFixedHeaderSize;
   view[offset++] = method.length;
@@ -216,7 +216,7 @@ export function writeResponse(
   const size = payloadSize(payload);
   const flags = (metadata === null ? 0 : kFlagMetadata) | (closing ? kFlagClosing : 0);
   const headerSize = kFixedHeaderSize + (metadata === null ? 0 : metadata.length);
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, size);
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload, size);
   writeFixed(view, lengthHeader, Kind.RESPONSE, flags, seq);
   if (metadata !== null) metadata.copy(view, lengthHeader + kFixedHeaderSize);
   finishFrame(writer, view, payload, size);
@@ -253,7 +253,7 @@ export function writeError(
     (closing ? kFlagClosing : 0) |
     (refused ? kFlagRefused : 0);
   const headerSize = kFixedHeaderSize + 1 + code.length + 2 + text.length + metadataSize;
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, detailsSize);
+  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, details, detailsSize);
   writeFixed(view, lengthHeader, Kind.ERROR, flags, seq);
   let offset = lengthHeader + kFixedHeaderSize;
   view[offset++] = code.length;
@@ -274,7 +274,14 @@ export function writeControl(
   payload: Uint8Array | null,
 ): void {
   const size = payload === null ? 0 : payload.length;
-  const view = startFrame(writer, lengthHeader, Number.MAX_SAFE_INTEGER, kFixedHeaderSize, size);
+  const view = startFrame(
+    writer,
+    lengthHeader,
+    Number.MAX_SAFE_INTEGER,
+    kFixedHeaderSize,
+    payload,
+    size,
+  );
   writeFixed(view, lengthHeader, kind, 0, seq);
   finishFrame(writer, view, payload, size);
 }

@@ -19,7 +19,6 @@ import { type QueuedFlush, queueFlush } from '../flush-queue';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader, peekLength } from '../protocol/decode';
 import {
   checkPayload,
-  kInlinePayload,
   type Payload,
   writeControl,
   writeError,
@@ -69,8 +68,6 @@ export class ServerConnection implements QueuedFlush {
    */
   #clockStale = false;
   #release: (() => void) | null = null; // the connection hold while calls run
-  /** Pooled requests that replies written since the last flush may link (see #freeRequest). */
-  readonly #linked: Buffer[] = [];
   #inTurn = false;
   #dirty = false;
   #flushScheduled = false;
@@ -272,11 +269,11 @@ export class ServerConnection implements QueuedFlush {
     const core = this.#core;
     const answer = this.#end(context);
     if (!answer) {
-      this.#freeRequest(context, false);
       if (this.#closed && !context.oneWay) {
         // The connection closed while the handler ran: the reply is lost, not delivered.
         this.#finish(context, 'CONNECTION_CLOSED', undefined, closedError('connection'));
       } else this.#finish(context, null, value, undefined);
+      this.#freeRequest(context);
       return;
     }
     let payload: Payload;
@@ -284,7 +281,6 @@ export class ServerConnection implements QueuedFlush {
       payload = context.definition.responseSerializer.encode(value);
       checkPayload(payload, 'the encoded response');
     } catch (error) {
-      this.#freeRequest(context, false);
       this.#failed(context, error, 'the response could not be encoded');
       return;
     }
@@ -298,11 +294,10 @@ export class ServerConnection implements QueuedFlush {
         payload,
         this.#goaway,
       );
-      this.#freeRequest(context, true);
       this.#wrote();
       this.#finish(context, null, value, undefined);
+      this.#freeRequest(context);
     } catch (error) {
-      this.#freeRequest(context, false);
       if ((error as RpcError)?.code === 'ERR_NETPOLL_RPC_FRAME_TOO_LARGE') {
         this.#replyError(context.seq, 'INTERNAL', (error as Error).message, false);
         this.#finish(context, 'INTERNAL', undefined, error);
@@ -310,12 +305,12 @@ export class ServerConnection implements QueuedFlush {
         // The connection closed while the handler ran: the reply has nowhere to go.
         this.#finish(context, 'CONNECTION_CLOSED', undefined, error);
       }
+      this.#freeRequest(context);
     }
   }
 
   #failed(context: CallContext, error: unknown, prefix?: string): void {
     const answer = this.#end(context);
-    this.#freeRequest(context, false);
     let code = 'INTERNAL';
     let message = 'internal error';
     let refused = false;
@@ -331,6 +326,7 @@ export class ServerConnection implements QueuedFlush {
     // The handler (or an interceptor) ran: REFUSED only when it says it did nothing.
     if (answer) this.#replyError(context.seq, code, message, refused);
     this.#finish(context, code, undefined, error);
+    this.#freeRequest(context);
   }
 
   /** The call's handler settled: true when a reply should be written. */
@@ -340,24 +336,14 @@ export class ServerConnection implements QueuedFlush {
   }
 
   /**
-   * Frees a call's pooled request. The reply may be the request or a view of it (an echo): one
-   * above the inline size is linked by the writer, not copied, until the next flush, so after a
-   * reply (`replied`) such a request is freed only then — freed now, the next request of this
-   * read turn would be copied into the same memory before the reply left.
+   * Frees a call's pooled request, once nothing reads it any more: the reply (which may be the
+   * request itself, an echo) is copied into the writer, and trace subscribers have run.
    */
-  #freeRequest(context: CallContext, replied: boolean): void {
+  #freeRequest(context: CallContext): void {
     const pooled = context.pooled;
     if (pooled === null) return;
     context.pooled = null;
-    if (replied && pooled.length > kInlinePayload) this.#linked.push(pooled);
-    else free(pooled);
-  }
-
-  /** Frees the requests replies linked: the flush copied them into outbound memory, or failed. */
-  #freeLinked(): void {
-    const linked = this.#linked;
-    for (let i = 0; i < linked.length; i++) free(linked[i]!);
-    linked.length = 0;
+    free(pooled);
   }
 
   #finish(context: CallContext, code: string | null, result: unknown, error: unknown): void {
@@ -418,14 +404,12 @@ export class ServerConnection implements QueuedFlush {
 
   #flush(): void {
     this.#dirty = false;
-    if (!this.#closed) {
-      try {
-        this.connection.writer.flush();
-      } catch {
-        // Closed: the replies are lost with the connection, as the client will see.
-      }
+    if (this.#closed) return;
+    try {
+      this.connection.writer.flush();
+    } catch {
+      // Closed: the replies are lost with the connection, as the client will see.
     }
-    if (this.#linked.length > 0) this.#freeLinked();
   }
 
   // ---- concurrency, shutdown, close -----------------------------------------------------------
@@ -469,7 +453,6 @@ export class ServerConnection implements QueuedFlush {
   /** The connection closed: running calls are aborted; their replies will not be written. */
   onClose(): void {
     this.#closed = true;
-    if (this.#linked.length > 0) this.#freeLinked();
     for (const context of this.#calls.values()) context.abort('CONNECTION_CLOSED');
   }
 }
