@@ -4,9 +4,13 @@
  * ERR_NETPOLL_RPC_POOL_EXHAUSTED), idle connections capped by `maxIdle` and closed after
  * `maxIdleTime`, and a connection the server closed while idle never used again.
  */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { type CallContext, encodeMessage, Kind, type RpcServer } from '../src';
 import {
+  afterTest,
   bytes,
+  deferred,
   delay,
   outcome,
   rejection,
@@ -172,6 +176,60 @@ describe('pool transport', () => {
     expect(seen).toEqual(Array.from({ length: 8 }, (_, i) => `note ${i}`));
     expect(client.stats().endpoints[0]!.connections).toBe(1);
     expect((await server.stats()).connections).toBe(1);
+  });
+
+  it('moves the calls waiting for a connection on when it stops taking calls (server shutdown)', async () => {
+    // In a worker, stopped after 10 s: calls that spin its event loop must fail the test, not hang it.
+    const worker = new Worker(join(__dirname, 'fixtures', 'pool-goaway-waiting.js'));
+    afterTest(() => worker.terminate());
+    const report = await new Promise<{ settled?: string[]; elapsed?: number; error?: string }>(
+      (resolve, reject) => {
+        const timer = setTimeout(() => resolve({ error: 'no answer within 10 s' }), 10_000);
+        worker.once('message', (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        });
+        worker.once('error', reject);
+      },
+    );
+    expect(report.error).toBeUndefined();
+    // The first call is answered; the server read no other: they fail as never processed (its
+    // listener is closed, so a new connection is refused), before their 2 s timeout.
+    expect(report.settled).toEqual([
+      'ok 1',
+      'ERR_NETPOLL_RPC_UNAVAILABLE processed=false',
+      'ERR_NETPOLL_RPC_UNAVAILABLE processed=false',
+    ]);
+    expect(report.elapsed).toBeLessThan(1500);
+  });
+
+  it('tells the server a canceled call is given up, even when its connection then closes', async () => {
+    const running = deferred();
+    const aborted = deferred<string>();
+    const server = await startServer({
+      slow: (_request: Buffer, context: CallContext) =>
+        new Promise<Buffer>((resolve) => {
+          running.resolve();
+          const timer = setTimeout(() => resolve(bytes('late')), 5000);
+          context.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            aborted.resolve((context.signal.reason as { code: string }).code);
+            resolve(bytes('aborted'));
+          });
+        }),
+    });
+    // maxIdle 0: the connection is closed as soon as the call leaves it.
+    const client = startClient(server.address, {
+      transport: 'pool',
+      pool: { maxActive: 2, maxIdle: 0 },
+    });
+    const controller = new AbortController();
+    const call = client.call('slow', bytes('x'), { signal: controller.signal });
+    await running.promise;
+    controller.abort();
+    expect((await rejection(call)).code).toBe('ERR_NETPOLL_RPC_CANCELED');
+    const outcome = await Promise.race([aborted.promise, delay(3000).then(() => 'not aborted')]);
+    expect(outcome).toBe('CANCELLED');
   });
 
   it('closes a connection idle for maxIdleTime', async () => {

@@ -144,19 +144,42 @@ export class ClientConnection implements QueuedFlush {
   /** A call left the pending map: tell the endpoint; a retiring connection closes when empty. */
   #callDone(): void {
     this.#host.callDone(this);
-    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+    this.#closeIfDone();
   }
 
-  /** Tells the server the call was given up (CANCEL). */
-  cancel(call: Call): void {
-    this.forget(call);
-    if (!this.usable) return;
-    try {
-      writeControl(this.connection.writer, this.#options.lengthHeader, Kind.CANCEL, call.seq, null);
-      this.#scheduleFlush();
-    } catch {
-      // Closed meanwhile: the server aborts the call when it sees the close.
+  /**
+   * Closes a retiring connection with no call pending, once what was written this tick (a CANCEL,
+   * a one-way request) is flushed: closing first would drop it.
+   */
+  #closeIfDone(): void {
+    if (this.#retiring && this.#pending.size === 0 && !this.#flushScheduled) {
+      this.connection.close();
     }
+  }
+
+  /**
+   * Tells the server the call was given up (CANCEL), so that its handler's signal aborts. Sent on
+   * any open connection, one that takes no new calls included (a GOAWAY, a retiring pool
+   * connection): the server may still be running the call.
+   */
+  cancel(call: Call): void {
+    if (!this.#closed && this.connection.isActive()) {
+      try {
+        writeControl(
+          this.connection.writer,
+          this.#options.lengthHeader,
+          Kind.CANCEL,
+          call.seq,
+          null,
+        );
+        this.#scheduleFlush();
+      } catch {
+        // Closed meanwhile: the server aborts the call when it sees the close.
+      }
+    }
+    // After the write: forgetting the call may retire the connection (a pool that keeps no more
+    // idle ones), which then closes once the CANCEL is flushed.
+    this.forget(call);
   }
 
   /**
@@ -213,7 +236,7 @@ export class ClientConnection implements QueuedFlush {
   /** Closes when no call is pending (a removed endpoint, an idle pool connection). */
   closeWhenIdle(): void {
     this.#retiring = true;
-    if (this.#pending.size === 0) this.connection.close();
+    this.#closeIfDone();
   }
 
   #scheduleFlush(): void {
@@ -226,20 +249,22 @@ export class ClientConnection implements QueuedFlush {
   /** @internal The end of the tick in which requests were written (see `../flush-queue`). */
   flushQueued(): void {
     this.#flushScheduled = false;
-    if (!this.#dirty || this.#closed) return;
-    this.#dirty = false;
-    try {
-      this.connection.writer.flush();
-    } catch (error) {
-      this.destroy(unavailableError('the connection closed', true, error));
-      return;
+    if (this.#closed) return;
+    if (this.#dirty) {
+      this.#dirty = false;
+      try {
+        this.connection.writer.flush();
+      } catch (error) {
+        this.destroy(unavailableError('the connection closed', true, error));
+        return;
+      }
+      if (this.#oneWaySent) {
+        this.#oneWaySent = false;
+        this.#host.callDone(this);
+      }
     }
-    if (this.#oneWaySent) {
-      this.#oneWaySent = false;
-      this.#host.callDone(this);
-    }
-    // Retired with nothing pending (its last request was one-way): close once it is written.
-    if (this.#retiring && this.#pending.size === 0) this.connection.close();
+    // Retired with nothing pending (its last request one-way, or canceled): close, now written.
+    this.#closeIfDone();
   }
 
   readonly #onFrames = (): void => {

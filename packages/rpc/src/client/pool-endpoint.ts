@@ -87,20 +87,26 @@ export class PoolEndpoint extends Endpoint {
 
   #release(connection: ClientConnection): void {
     if (!connection.active) return;
-    while (this.waiting.length > 0) {
-      const call = this.waiting.shift()!;
-      if (call.settled) continue;
-      if (!connection.usable) {
-        this.host.redispatch(call);
-        continue;
+    const usable = connection.usable;
+    if (usable) {
+      while (this.waiting.length > 0) {
+        const call = this.waiting.shift()!;
+        if (call.settled) continue;
+        connection.send(call);
+        return;
       }
-      connection.send(call);
-      return;
     }
     connection.active = false;
     this.#active--;
-    if (!connection.usable || this.closed || this.#idle.length >= this.options.pool.maxIdle) {
+    if (!usable || this.closed || this.#idle.length >= this.options.pool.maxIdle) {
       connection.closeWhenIdle();
+      if (!usable && this.waiting.length > 0) {
+        // It takes no more calls (GOAWAY, CLOSING): the waiting calls go to the balancer again.
+        // Taken out first: those that come back here queue anew (and dial a new connection),
+        // rather than join the queue being walked, which would never end.
+        const waiting = this.waiting.splice(0);
+        for (const call of waiting) if (!call.settled) this.host.redispatch(call);
+      }
       return;
     }
     // Stamped by the next tick (no clock read per checkin): that tick's time is no earlier than
