@@ -4,16 +4,20 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { WorkerHandle } from './worker-handle';
 
-/** Where a task is: waiting in the pool's queue, handed to a thread, or settled. */
+/**
+ * Where a task is: just submitted, waiting in the pool's queue (counted in `queued`), handed to
+ * a thread, or settled.
+ */
 export const TaskState: {
+  readonly created: number;
   readonly queued: number;
   readonly handed: number;
   readonly done: number;
-} = { queued: 0, handed: 1, done: 2 };
+} = { created: 3, queued: 0, handed: 1, done: 2 };
 
 /** A task in flight; its promise settles through `resolve`/`reject` exactly once. */
 export class PoolTask {
-  state: number = TaskState.queued;
+  state: number = TaskState.created;
   /** The thread it was handed to (state `handed`). */
   handle: WorkerHandle | null = null;
   /** Request ring position just after its record: the thread has taken it once the tail passes it. */

@@ -99,14 +99,16 @@ export class Scheduler {
    */
   submit(task: PoolTask, timeout: number): Promise<never> | undefined {
     if (this.queued > 0 || !this.#dispatch(task)) {
-      if (task.state === TaskState.done) return undefined; // Rejected while encoding.
       if (this.queued >= this.options.maxQueue) {
         this.failed++;
         return Promise.reject(queueFullError(this.options.maxQueue));
       }
       this.queue.push(task);
+      task.state = TaskState.queued;
       this.queued++;
     }
+    // Rejected while it was encoded (a value that cannot be cloned): nothing to arm.
+    if (task.state === TaskState.done) return undefined;
     if (timeout > 0) task.timer = setTimeout(() => onTimeout(this, task, timeout), timeout);
     if (task.signal !== undefined) {
       task.onAbort = () => onAbort(this, task);
@@ -185,7 +187,8 @@ export class Scheduler {
       }
       if (!this.#dispatch(task)) return;
       this.queue.shift();
-      this.queued--;
+      // A task rejected while it was encoded left the count already (settle).
+      if (task.state !== TaskState.done) this.queued--;
     }
     for (let task = this.queue.peek(); task?.state === TaskState.done; task = this.queue.peek()) {
       this.queue.shift();
@@ -274,7 +277,9 @@ export class Scheduler {
         `The task module ${this.options.filename} has no exported function '${String(value)}'`,
       );
     }
-    if (status === Status.dataClone) return dataCloneError(String(value), undefined);
+    if (status === Status.dataClone) {
+      return dataCloneError('The result of the task', new Error(String(value)));
+    }
     return value;
   }
 

@@ -69,7 +69,7 @@ export class Responder {
       encoder.reset(10);
       encoder.u8(Status.dataClone);
       encoder.u8(0);
-      encoder.value(`the result of the task: ${(error as Error).message}`);
+      encoder.value((error as Error).message);
     }
     const length = align8(encoder.pos);
     if (length > this.#maxRecord) {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { types } from 'node:util';
 import { isNetpollError, WorkerPool, type WorkerPoolOptions } from '../src';
 import { rejection, waitFor } from './helpers/wait';
@@ -303,6 +304,42 @@ describe('WorkerPool: task failures', () => {
     const result = await rejection(pool.run(null, { name: 'returnsFunction' }));
     expect(result.code).toBe('ERR_NETPOLL_GOPOOL_DATA_CLONE');
     await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
+    expect(result.message).toMatch(/^The result of the task cannot be cloned/);
+    expect(argument.message).toBe('The task value cannot be cloned');
+  });
+
+  it('keeps running the tasks queued around an uncloneable one', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 1 });
+    // With the slot free, this one is rejected as it is handed over, never queued.
+    expect((await rejection(pool.run(Symbol('no'), { name: 'echo' }))).code).toBe(
+      'ERR_NETPOLL_GOPOOL_DATA_CLONE',
+    );
+    // Now the first task holds the only slot and the others wait in the pool's queue.
+    const busy = pool.run(200, { name: 'spin' });
+    const queued = [
+      pool.run(1, { name: 'echo' }),
+      pool.run(() => 1, { name: 'echo' }), // rejected when it leaves the queue
+      pool.run(2, { name: 'echo' }),
+      pool.run(3, { name: 'echo' }),
+    ];
+    await busy;
+    const settled = await Promise.race([
+      Promise.all(queued.map((task) => task.catch((error) => error.code))),
+      delay(3000).then(() => 'not settled within 3 s'),
+    ]);
+    expect(settled).toEqual([1, 'ERR_NETPOLL_GOPOOL_DATA_CLONE', 2, 3]);
+    expect(pool.queueSize).toBe(0);
+    await expect(pool.run(4, { name: 'echo' })).resolves.toBe(4);
+  });
+
+  it('arms no timeout for a task rejected as uncloneable', async () => {
+    const pool = makePool({ taskTimeout: 60_000 });
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout');
+    const before = timers().length;
+    expect((await rejection(pool.run(Symbol('no'), { name: 'echo' }))).code).toBe(
+      'ERR_NETPOLL_GOPOOL_DATA_CLONE',
+    );
+    expect(timers().length).toBe(before);
   });
 });
 
