@@ -214,6 +214,26 @@ describe('client deadlines', () => {
     },
   );
 
+  it('lets timers and I/O run between the failures of a caller that retries at once', async () => {
+    const client = startClient(await closedPort());
+    let fired = false;
+    setTimeout(() => {
+      fired = true;
+    }, 20);
+    let attempts = 0;
+    const codes = new Set<string | undefined>();
+    while (!fired && attempts < 300_000) {
+      attempts++;
+      try {
+        await client.call('m', bytes(''));
+      } catch (error) {
+        codes.add((error as RpcError).code);
+      }
+    }
+    expect([...codes]).toEqual(['ERR_NETPOLL_RPC_UNAVAILABLE']);
+    expect(fired).toBe(true);
+  });
+
   it('after ejection, fails the next calls at once with the dial error as cause', async () => {
     const address = await closedPort();
     const client = startClient(address, { ejectAfter: 2, backoffInitial: 10, backoffMax: 20 });

@@ -290,7 +290,11 @@ export class RpcClient implements CallHost, EndpointHost {
     if (endpoint === null) {
       let cause: Error | undefined = this.#resolveError ?? undefined;
       for (const candidate of this.#list) cause = candidate.lastError ?? cause;
-      call.fail(noEndpointError(call, cause));
+      const error = noEndpointError(call, cause);
+      // On the next turn of the event loop, not now: a caller retrying at once in a loop would
+      // otherwise run on microtasks alone, and the timers and I/O that bring an endpoint back
+      // (re-dials, the resolver) would never run.
+      setImmediate(() => call.fail(error));
       return;
     }
     call.endpoint = endpoint;
