@@ -197,6 +197,24 @@ describe('the Echo RPC server process', () => {
     expect(await server.exited).toBe(0);
   });
 
+  it('reports complete: false when the shutdown timeout cuts a call off', async () => {
+    const server = await startServerProcess(['--shutdown-timeout', '300']);
+    const echo = client(server.address);
+    const slow = echo.sleep({ ms: 3000 }).then(
+      () => 'finished',
+      (error: { code?: string; processed?: boolean }) => `${error.code} ${error.processed}`,
+    );
+    await eventuallyMetrics(
+      server.metricsAddress,
+      (text) => sample(text, 'rpc_server_calls_in_flight') === 1,
+    );
+    server.child.kill('SIGTERM');
+    const stopped = await server.waitForLog('stopped');
+    expect(stopped).toMatchObject({ complete: false });
+    expect(await slow).toBe('ERR_NETPOLL_RPC_UNAVAILABLE true');
+    expect(await server.exited).toBe(0);
+  });
+
   it.each([1, 2])(
     'loses no call when shut down under load with %i reactor(s): each succeeded or was not processed, counted exactly',
     async (reactors) => {
@@ -232,14 +250,27 @@ describe('the Echo RPC server process', () => {
     expect(help.stdout).toContain('--port (ECHO_PORT)');
   });
 
-  it('exits 1 with a fatal log line when its port is taken', async () => {
-    const first = await startServerProcess();
-    const port = first.address.split(':')[1]!;
-    const second = await runCli(kServerCli, ['--port', port, '--metrics-port', '0'], cleanEnv());
-    expect(second.code).toBe(1);
-    const line = JSON.parse(second.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 60, msg: 'failed to start', err: { code: 'EADDRINUSE' } });
-  });
+  it.each([1, 2])(
+    'exits 1 with a fatal log line when its port is taken, with %i reactor(s)',
+    async (reactors) => {
+      // Several reactors share their port (SO_REUSEPORT): a second server of the same kind could
+      // join the first one's port unless the server checks that it is free.
+      const first = await startServerProcess(['--reactors', String(reactors)]);
+      const port = first.address.split(':')[1]!;
+      const second = await runCli(
+        kServerCli,
+        ['--port', port, '--metrics-port', '0', '--reactors', String(reactors)],
+        cleanEnv(),
+      );
+      expect(second.code).toBe(1);
+      const line = JSON.parse(second.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+      expect(line).toMatchObject({
+        level: 60,
+        msg: 'failed to start',
+        err: { code: 'EADDRINUSE' },
+      });
+    },
+  );
 });
 
 /** Fetches /metrics until `done(text)` holds (a reactor counts a call after replying to it). */

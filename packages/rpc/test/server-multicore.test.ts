@@ -90,6 +90,15 @@ describe('a server with reactors and a service module', () => {
     );
   });
 
+  it('refuses a port another server with reactors listens on (EADDRINUSE), as with one reactor', async () => {
+    // The reactors share their port with SO_REUSEPORT; a second such server would join it.
+    const first = await startModuleServer(kServiceModule, 2);
+    const second = built.createServer(kServiceModule, { reactors: 2 });
+    afterTest(() => second.close({ timeout: 500 }).catch(() => undefined));
+    const error = await rejection(second.listen(first.address));
+    expect((error as { code?: string }).code).toBe('EADDRINUSE');
+  });
+
   it('refuses a module without a service export at listen() (ERR_NETPOLL_HANDLER_LOAD)', async () => {
     const server = built.createServer(join(__dirname, 'fixtures', 'no-service-module.js'), {
       reactors: 2,

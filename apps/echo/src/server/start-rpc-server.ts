@@ -77,12 +77,21 @@ export async function startRpcServer(
     ready = false;
     metrics.freeze();
     let complete = true;
+    // rpc's close() resolves the same way when its timeout cut the drain short (closing what was
+    // left): a timer started first, with the same delay, fires before that, and tells.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+    }, config.shutdownTimeout);
     try {
       await server.close({ signal });
     } catch (error) {
       if ((error as Error)?.name !== 'AbortError') throw error;
       complete = false;
+    } finally {
+      clearTimeout(timer);
     }
+    if (timedOut) complete = false;
     complete = (await metrics.drained()) && complete;
     await http.close();
     metrics.close();

@@ -145,6 +145,10 @@ export class RpcServer {
     let listener: Listener;
     if (typeof address === 'string') {
       const unix = address.startsWith('unix:') || address.startsWith('/');
+      // The reactors share the port (SO_REUSEPORT), and so would any other process whose sockets
+      // set it too (a second copy of this server): make sure the port is free first, so that one
+      // fails with EADDRINUSE, as it does with one reactor, instead of taking half the traffic.
+      if (reuse && !unix && !address.endsWith(':0')) createListener('tcp', address).close();
       listener = createListener(
         unix ? 'unix' : 'tcp',
         unix ? address.replace(/^unix:/, '') : address,
