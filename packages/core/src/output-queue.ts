@@ -145,7 +145,17 @@ export class OutputQueue {
    */
   submit(): void {
     this.reclaim();
-    this.#writer.forEachNewChunk(this.#submitChunk);
+    try {
+      this.#writer.forEachNewChunk(this.#submitChunk);
+    } finally {
+      // Also when a chunk could not be queued (ENOSPC: it stays in the writer for the next
+      // flush): the chunks queued before it are in flight and must be watched and timed.
+      this.#watchSubmitted();
+    }
+  }
+
+  /** The bookkeeping after a submission: watch, high-water mark, write deadline. */
+  #watchSubmitted(): void {
     if (!this.#watched && this.unsent > 0) {
       this.#watched = true;
       this.#reactor.watchOutput(this);

@@ -489,8 +489,10 @@ export class LinkBuffer {
    * consumed are never visited and the next call starts at the read position. `forEachChunk` and
    * other readers neither use nor move the cursor.
    *
-   * A visitor returning `false` stops the walk after that chunk, which counts as visited; so does
-   * the chunk during which the visitor throws. The visitor must not call methods of this buffer.
+   * A visitor returning `false` stops the walk after that chunk, which counts as visited. A
+   * visitor that throws stops it before: that chunk does not count, and the next call visits it
+   * again (so a consumer that failed to take it loses nothing). The visitor must not call methods
+   * of this buffer.
    * The triples are valid as for {@link LinkBuffer.forEachChunk}. An extension beyond netpoll.
    * Throws `ERR_NETPOLL_INVALID_ARG` (not a function), `ERR_NETPOLL_CLOSED`.
    */
@@ -520,17 +522,16 @@ export class LinkBuffer {
       const end = node.committedEnd;
       if (end > start) {
         node.flags |= kExposed;
+        const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
+        // The cursor moves past the chunk only once the visitor returned (see above).
+        const stop =
+          visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false;
         fresh -= end - start;
         count++;
         this.#fresh = fresh;
         this.#cursor = node;
         this.#cursorEnd = end;
-        const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
-        if (
-          visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false ||
-          fresh === 0
-        )
-          break;
+        if (stop || fresh === 0) break;
       }
       node = node.next!;
       start = node.readOffset;

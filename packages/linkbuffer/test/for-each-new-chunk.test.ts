@@ -157,7 +157,7 @@ describe('LinkBuffer.forEachNewChunk', () => {
     buffer.close();
   });
 
-  it('stops after the chunk on which the visitor returns false or throws; that chunk counts as visited', () => {
+  it('stops after the chunk on which the visitor returns false, which counts as visited', () => {
     const buffer = new LinkBuffer({ nodeSize: 1, allocator: new CountingAllocator() });
     for (const part of ['a', 'b', 'c', 'd']) put(buffer, part);
     const first: string[] = [];
@@ -168,12 +168,24 @@ describe('LinkBuffer.forEachNewChunk', () => {
       }),
     ).toBe(1);
     expect(first).toEqual(['a']);
+    expect(newChunks(buffer)).toEqual(['b', 'c', 'd']);
+    expect(buffer.len()).toBe(4);
+  });
+
+  it('stops before the chunk on which the visitor throws: the next call visits it again', () => {
+    // A socket writer whose consumer could not take a chunk (out of memory) must not lose it.
+    const buffer = new LinkBuffer({ nodeSize: 1, allocator: new CountingAllocator() });
+    for (const part of ['a', 'b', 'c', 'd']) put(buffer, part);
+    const taken: string[] = [];
     expect(() =>
-      buffer.forEachNewChunk(() => {
-        throw new Error('visitor failed');
+      buffer.forEachNewChunk((memory, start, end) => {
+        const chunk = text(memory.subarray(start, end));
+        if (chunk === 'b') throw new Error('visitor failed');
+        taken.push(chunk);
       }),
     ).toThrow('visitor failed');
-    expect(newChunks(buffer)).toEqual(['c', 'd']);
+    expect(taken).toEqual(['a']);
+    expect(newChunks(buffer)).toEqual(['b', 'c', 'd']);
     expect(buffer.len()).toBe(4);
   });
 
