@@ -42,8 +42,11 @@ export class OutputQueue {
   readonly #fd: number;
   readonly #host: OutputHost;
   readonly #highWaterMark: number;
-  #deadline = 0; // monotonic ms by which some output must have been written, or 0
-  #ackedAtArm = 0; // #acked when the deadline was armed
+  // The write timeout is checked every quarter of it (one check at the deadline alone could not
+  // tell when output last moved, and would close up to twice the timeout after that).
+  #deadline = 0; // monotonic ms of the next check, or 0
+  #ackedAtArm = 0; // #acked at the last check
+  #movedAt = 0; // monotonic ms of the last check that saw output move (or of arming)
   #drainWatch = false;
   #submitted = 0; // stream offset handed to native
   #acked = 0; // stream offset native confirmed written
@@ -73,7 +76,7 @@ export class OutputQueue {
     this.writeTimeout = limits.writeTimeout;
   }
 
-  /** The write deadline (monotonic ms), or 0. */
+  /** When the write timeout is checked next (monotonic ms), or 0. */
   get deadline(): number {
     return this.#deadline;
   }
@@ -112,19 +115,31 @@ export class OutputQueue {
     this.#host.drained();
   }
 
-  /** The timer wheel reached the write deadline: fail if no byte left since it was armed. */
+  /**
+   * The timer wheel reached a check: fail once output stayed under backpressure, without a byte
+   * written, for the write timeout: between one and one and a quarter timeouts after it last
+   * moved (checks are a quarter apart, and one that sees a move may come up to a quarter after it).
+   */
   checkTimeout(now: number): void {
     if (this.#deadline === 0 || now < this.#deadline) return;
     this.reclaim();
     if (this.unsent === 0) {
       this.#deadline = 0;
-    } else if (this.#reactor.blocked(this.#fd) && this.#acked === this.#ackedAtArm) {
+      return;
+    }
+    if (this.#acked !== this.#ackedAtArm || !this.#reactor.blocked(this.#fd)) {
+      this.#ackedAtArm = this.#acked;
+      this.#movedAt = now;
+    } else if (now - this.#movedAt >= this.writeTimeout) {
       this.#deadline = 0;
       this.#host.timedOut();
-    } else {
-      this.#deadline = now + this.writeTimeout;
-      this.#ackedAtArm = this.#acked;
+      return;
     }
+    this.#deadline = now + this.#checkPeriod();
+  }
+
+  #checkPeriod(): number {
+    return Math.max(1, Math.ceil(this.writeTimeout / 4));
   }
 
   /** Bytes handed to native and not yet written. */
@@ -165,7 +180,8 @@ export class OutputQueue {
       this.writable(); // starts the drain watch that ends the pause
     }
     if (this.writeTimeout > 0 && this.#deadline === 0 && this.unsent > 0) {
-      this.#deadline = monotonicNow() + this.writeTimeout;
+      this.#movedAt = monotonicNow();
+      this.#deadline = this.#movedAt + this.#checkPeriod();
       this.#ackedAtArm = this.#acked;
       this.#host.armTimer();
     }

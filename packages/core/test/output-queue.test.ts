@@ -9,6 +9,7 @@ import * as L from '../src/layout';
 import { kDefaultConnectionOptions } from '../src/options';
 import { type OutputHost, OutputQueue } from '../src/output-queue';
 import { Reactor } from '../src/reactor';
+import { monotonicNow } from '../src/timer-wheel';
 import { createFakeBinding, type FakeBinding } from './helpers/fake-binding';
 
 const kFd = 9;
@@ -189,5 +190,40 @@ describe('ConnectionWriter integer writes (fake binding)', () => {
         }),
       );
     }
+  });
+});
+
+describe('OutputQueue write timeout (fake binding)', () => {
+  it('closes one timeout after output last moved under backpressure, not two', () => {
+    const binding = createFakeBinding();
+    const reactor = new Reactor(binding);
+    const writer = new LinkBuffer({ allocator: reactor.outbound, nodeSize: 1024 });
+    let timedOutAt = -1;
+    let now = 0;
+    const queue = new OutputQueue(
+      reactor,
+      writer,
+      kFd,
+      { ...host, timedOut: () => (timedOutAt = now) },
+      { highWaterMark: 1 << 30, writeTimeout: 400 },
+    );
+    const fd = binding.fdState();
+    fd[kFd * L.kFdStateInts + L.kFdFlags] = L.kFdFlagBackpressure; // the kernel pushes back
+    writer.writeBinary(Buffer.alloc(10_000, 1));
+    writer.flush();
+    const armed = monotonicNow();
+    queue.submit();
+    // The peer reads a little 150 ms in, then nothing more.
+    let moved = false;
+    for (now = queue.deadline; timedOutAt < 0 && now < armed + 5000; now = queue.deadline) {
+      if (!moved && now >= armed + 150) {
+        fd[kFd * L.kFdStateInts + L.kFdWritten] = 1000;
+        moved = true;
+      }
+      queue.checkTimeout(now);
+    }
+    // Output last moved between 150 and 200 ms (the check that saw it): closed 400 ms after that.
+    expect(Math.round(timedOutAt - armed)).toBeGreaterThanOrEqual(150 + 400);
+    expect(Math.round(timedOutAt - armed)).toBeLessThanOrEqual(200 + 400);
   });
 });
