@@ -68,6 +68,21 @@ describe('client deadlines', () => {
     expect(request?.timeout).toBeLessThanOrEqual(150);
   });
 
+  it('sends at most the timeout as the time left, never a ms more', async () => {
+    const sent: number[] = [];
+    const server = await startServer({
+      remaining: (_request: Buffer, context: CallContext) => {
+        sent.push(context.timeRemaining());
+        return bytes('');
+      },
+    });
+    const client = startClient(server.address);
+    for (const timeout of [200, 1000, 2000, 3000, 7777]) {
+      await client.call('remaining', bytes(''), { timeout });
+      expect(sent.pop()).toBeLessThanOrEqual(timeout);
+    }
+  });
+
   it('sends the time left, not the timeout: a call that waited for the resolver carries less', async () => {
     const raw = await startRawServer();
     let update: ((addresses: readonly string[]) => void) | null = null;

@@ -171,6 +171,18 @@ describe('server calls', () => {
     expect([empty.code, empty.message]).toEqual(['GONE', '']);
   });
 
+  it('cuts a message longer than the wire allows before a character, keeping it valid UTF-8', async () => {
+    const server = await startServer({
+      long() {
+        throw new RpcStatus('APP', 'é'.repeat(40_000)); // 80000 bytes; the field holds 65535
+      },
+    });
+    const client = await WireClient.connect(server.address);
+    const reply = await client.call('long', '');
+    expect(reply.code).toBe('APP');
+    expect(reply.message).toBe('é'.repeat(32_767)); // 65534 bytes: the next é would not fit
+  });
+
   it('answers other handler errors INTERNAL with a generic message', async () => {
     const server = await startServer({
       throws() {

@@ -134,7 +134,8 @@ export class Call implements Deadlined {
 
   /** ms left before the deadline, for the wire (0: no deadline; at least 1 otherwise). */
   timeLeft(time: number): number {
-    return this.timeout === 0 ? 0 : Math.max(1, Math.ceil(this.deadline - time));
+    // Rounded up to whole ms, but not by a float's last bit (1000.0000000001 must not be 1001).
+    return this.timeout === 0 ? 0 : Math.max(1, Math.ceil(this.deadline - time - 1e-6));
   }
 
   /** Listens to the caller's signal until the call settles. */

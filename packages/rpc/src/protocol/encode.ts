@@ -247,7 +247,12 @@ export function writeError(
     kMaxLongString,
     maxFrameSize - kFixedHeaderSize - 3 - code.length - metadataSize - detailsSize,
   );
-  if (text.length > room) text = text.subarray(0, Math.max(0, room));
+  if (text.length > room) {
+    // Cut before the character the limit falls in, so the message stays valid UTF-8.
+    let cut = Math.max(0, room);
+    while (cut > 0 && (text[cut]! & 0xc0) === 0x80) cut--;
+    text = text.subarray(0, cut);
+  }
   const flags =
     (metadata === null ? 0 : kFlagMetadata) |
     (closing ? kFlagClosing : 0) |
