@@ -7,15 +7,20 @@ import { afterTest } from '@netpoll/jest-config/cleanup';
  * message it posted once it exited (rejects when it failed or posted nothing). With
  * `terminateOnReport`, the worker is terminated as soon as it reports (a worker that leaves
  * connections open on purpose would not exit by itself). A worker still running when the test
- * ends (it failed or timed out) is terminated.
+ * ends (it failed or timed out) is terminated. `env`: variables added to the worker's copy of the
+ * environment (`NETPOLL_DEBUG: '1'` starts its reactor and buffers in debug mode).
  */
 export function runWorker<Report>(
   script: string,
   workerData: unknown,
   terminateOnReport = false,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<Report> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, script), { workerData });
+    const worker = new Worker(join(__dirname, script), {
+      workerData,
+      env: { ...process.env, ...env },
+    });
     afterTest(() => worker.terminate());
     let report: Report | undefined;
     worker.on('message', (message: Report) => {

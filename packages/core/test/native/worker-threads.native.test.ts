@@ -2,11 +2,9 @@
  * The addon is context-aware: each worker thread gets its own addon instance, reactor, epoll fd
  * and slabs, and the env cleanup hook closes every fd when a worker exits.
  */
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { getReactorStats } from '../../src';
 import { openFdCount } from '../helpers/fds';
-import { afterTest, describeNative } from '../helpers/native';
+import { describeNative } from '../helpers/native';
 import { runWorker } from '../helpers/run-worker';
 
 interface Report {
@@ -41,17 +39,15 @@ describeNative('worker threads', () => {
   });
 });
 
+const kDebug = { NETPOLL_DEBUG: '1' };
+
 describeNative('debug mode (NETPOLL_DEBUG=1)', () => {
   it('poisons slab memory behind a view kept past release', async () => {
-    const report = await new Promise<{ length?: number; distinct?: number[]; error?: string }>(
-      (resolve, reject) => {
-        const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-poison.js'), {
-          env: { ...process.env, NETPOLL_DEBUG: '1' },
-        });
-        afterTest(() => worker.terminate());
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      },
+    const report = await runWorker<{ length?: number; distinct?: number[]; error?: string }>(
+      'worker-poison.js',
+      undefined,
+      true,
+      kDebug,
     );
     expect(report.error).toBeUndefined();
     expect(report.length).toBe('secret-bytes'.length);
@@ -63,17 +59,10 @@ describeNative('debug mode (NETPOLL_DEBUG=1)', () => {
   });
 
   it('echoes a reader view written with writeBinary unchanged, though its release poisons it', async () => {
-    const report = await new Promise<{
+    const report = await runWorker<{
       results?: Array<{ length: number; equal: boolean; first: number }>;
       error?: string;
-    }>((resolve, reject) => {
-      const worker = new Worker(join(__dirname, '..', 'helpers', 'worker-debug-echo.js'), {
-        env: { ...process.env, NETPOLL_DEBUG: '1' },
-      });
-      afterTest(() => worker.terminate());
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
+    }>('worker-debug-echo.js', undefined, true, kDebug);
     expect(report.error).toBeUndefined();
     expect(report.results).toEqual([
       { length: 5004, equal: true, first: 28 % 251 },

@@ -273,7 +273,6 @@ export class ServerConnection implements QueuedFlush {
         // The connection closed while the handler ran: the reply is lost, not delivered.
         this.#finish(context, 'CONNECTION_CLOSED', undefined, closedError('connection'));
       } else this.#finish(context, null, value, undefined);
-      this.#freeRequest(context);
       return;
     }
     let payload: Payload;
@@ -296,7 +295,6 @@ export class ServerConnection implements QueuedFlush {
       );
       this.#wrote();
       this.#finish(context, null, value, undefined);
-      this.#freeRequest(context);
     } catch (error) {
       if ((error as RpcError)?.code === 'ERR_NETPOLL_RPC_FRAME_TOO_LARGE') {
         this.#replyError(context.seq, 'INTERNAL', (error as Error).message, false);
@@ -305,7 +303,6 @@ export class ServerConnection implements QueuedFlush {
         // The connection closed while the handler ran: the reply has nowhere to go.
         this.#finish(context, 'CONNECTION_CLOSED', undefined, error);
       }
-      this.#freeRequest(context);
     }
   }
 
@@ -326,7 +323,6 @@ export class ServerConnection implements QueuedFlush {
     // The handler (or an interceptor) ran: REFUSED only when it says it did nothing.
     if (answer) this.#replyError(context.seq, code, message, refused);
     this.#finish(context, code, undefined, error);
-    this.#freeRequest(context);
   }
 
   /** The call's handler settled: true when a reply should be written. */
@@ -335,31 +331,27 @@ export class ServerConnection implements QueuedFlush {
     return !context.oneWay && !this.#closed && !context.canceled;
   }
 
-  /**
-   * Frees a call's pooled request, once nothing reads it any more: the reply (which may be the
-   * request itself, an echo) is copied into the writer, and trace subscribers have run.
-   */
-  #freeRequest(context: CallContext): void {
-    const pooled = context.pooled;
-    if (pooled === null) return;
-    context.pooled = null;
-    free(pooled);
-  }
-
   #finish(context: CallContext, code: string | null, result: unknown, error: unknown): void {
     const time = now();
     this.#clock = time;
     this.#clockStale = false;
     this.#core.counters.finish(code, time - context.startedAt);
     const trace = context.trace;
-    if (trace === null) return;
-    context.trace = null;
-    if (code === null) {
-      trace.result = result;
-      serverCallChannel.asyncEnd.publish(trace);
-    } else {
-      trace.error = error;
-      serverCallChannel.error.publish(trace);
+    if (trace !== null) {
+      context.trace = null;
+      if (code === null) {
+        trace.result = result;
+        serverCallChannel.asyncEnd.publish(trace);
+      } else {
+        trace.error = error;
+        serverCallChannel.error.publish(trace);
+      }
+    }
+    // Nothing reads the pooled request any more: the reply (which may be the request itself, an
+    // echo) was copied into the writer, and trace subscribers have run.
+    if (context.pooled !== null) {
+      free(context.pooled);
+      context.pooled = null;
     }
   }
 
