@@ -227,3 +227,84 @@ describe('OutputQueue write timeout (fake binding)', () => {
     expect(Math.round(timedOutAt - armed)).toBeLessThanOrEqual(200 + 400);
   });
 });
+
+describe('OutputQueue with a full slab table (fake binding)', () => {
+  /** A reactor whose fake slab table is full while `full.on` is true. */
+  function fullTable(writeTimeout = 0) {
+    const binding = createFakeBinding();
+    const submitted = captureSubmissions(binding);
+    const reactor = new Reactor(binding);
+    const full = { on: false };
+    const addSlab = binding.addSlab.bind(binding);
+    binding.addSlab = (buffer, inbound) => (full.on ? -28 : addSlab(buffer, inbound));
+    const events: string[] = [];
+    let now = 0;
+    const writer = new LinkBuffer({ allocator: reactor.outbound, nodeSize: 1024 });
+    const queue = new OutputQueue(
+      reactor,
+      writer,
+      kFd,
+      {
+        ...host,
+        drained: () => events.push('drained'),
+        outputFull: () => events.push('full'),
+        timedOut: () => events.push(`timed out at ${now}`),
+      },
+      { highWaterMark: 1 << 20, writeTimeout },
+    );
+    return {
+      reactor,
+      writer,
+      queue,
+      full,
+      events,
+      submitted,
+      setNow: (value: number) => (now = value),
+    };
+  }
+
+  it('stalls without an error, then sends the exact bytes once a slab frees', async () => {
+    const { reactor, writer, queue, full, events, submitted } = fullTable();
+    const spare = reactor.outbound.allocate(100 * 1024); // a registered slab to free later
+    full.on = true;
+    const bytes = Buffer.alloc(10_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i % 251;
+    writer.writeBinary(bytes); // a user Buffer: copied into registered memory at submission
+    writer.flush();
+    queue.submit();
+    expect(queue.stalled).toBe(true);
+    expect(queue.writable()).toBe(false);
+    expect(events).toEqual(['full']);
+    expect(submitted()).toEqual([]);
+    expect(reactor.stats().outputStalls).toBe(1);
+    queue.submit(); // a later flush while stalled queues nothing either
+    expect(submitted()).toEqual([]);
+
+    full.on = false;
+    reactor.outbound.free(spare);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.stalled).toBe(false);
+    expect(Buffer.concat(submitted())).toEqual(bytes);
+    expect(events).toEqual(['full', 'drained']);
+    expect(queue.writable()).toBe(true);
+  });
+
+  it('times out a stalled queue like one under backpressure', () => {
+    const { writer, queue, full, events, setNow } = fullTable(400);
+    full.on = true;
+    writer.writeBinary(Buffer.alloc(10_000, 1));
+    writer.flush();
+    const armed = monotonicNow();
+    queue.submit();
+    expect(queue.deadline).toBeGreaterThan(0);
+    for (let now = queue.deadline; queue.deadline > 0 && now < armed + 5000; now = queue.deadline) {
+      setNow(now);
+      queue.checkTimeout(now);
+    }
+    expect(events).toHaveLength(2);
+    expect(events[0]).toBe('full');
+    const at = Number(events[1]!.replace('timed out at ', ''));
+    expect(at - armed).toBeGreaterThanOrEqual(400);
+    expect(at - armed).toBeLessThanOrEqual(500 + 1);
+  });
+});

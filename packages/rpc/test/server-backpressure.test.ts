@@ -3,6 +3,7 @@
  * the limit (later frames stay unread, so a PING behind them is not answered either); as handlers
  * finish, the rest run — nothing is lost. Other connections are not held back.
  */
+import { loadBinding } from '@netpoll/core';
 import { Kind } from '../src';
 import { type Deferred, deferred, startServer, until } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
@@ -97,5 +98,54 @@ describe('maxConcurrentCalls', () => {
     client.write(Buffer.concat(frames.map(({ frame }) => frame)));
     const replies = await Promise.all(frames.map(({ seq }) => client.reply(seq)));
     expect(replies.map((reply) => reply.payload.toString())).toEqual(frames.map((_, i) => `s${i}`));
+  });
+});
+
+/** The calling thread's core reactor (kept on the binding object; see core's get-reactor). */
+interface ReactorMemory {
+  outbound: {
+    allocate(size: number): Buffer;
+    slabIndexOf(memory: ArrayBufferLike): number;
+    free(buffer: Buffer): void;
+  };
+}
+
+describe('a full slab table', () => {
+  it('holds a large reply back and sends it whole once a slab frees; nothing fails', async () => {
+    const server = await startServer(
+      { echo: (request: Buffer) => request },
+      { maxFrameSize: 1 << 20 },
+    );
+    const client = await WireClient.connect(server.address);
+    expect((await client.call('echo', 'warm')).payload.toString()).toBe('warm');
+    const reactor = (loadBinding() as unknown as Record<symbol, ReactorMemory>)[
+      Symbol.for('netpoll.core.reactor')
+    ]!;
+    // Fill the 1024-entry table of this thread's reactor (the server's) with dedicated buffers,
+    // as output queued for many slow peers would.
+    const held: Buffer[] = [];
+    try {
+      for (;;) {
+        const buffer = reactor.outbound.allocate(128 * 1024);
+        if (reactor.outbound.slabIndexOf(buffer.buffer) < 0) break;
+        held.push(buffer);
+      }
+    } catch {
+      // Before a full table meant a wait, allocating here threw ENOSPC once it was full.
+    }
+    expect(held.length).toBeGreaterThan(1000);
+    const payload = Buffer.alloc(200 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    const seq = client.request('echo', payload);
+    // The request is read and answered, but the reply needs a slab: it waits.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(client.received.some((message) => message.seq === seq)).toBe(false);
+    for (const buffer of held) reactor.outbound.free(buffer);
+    const reply = await client.reply(seq);
+    expect(reply.kind).toBe(Kind.RESPONSE);
+    expect(Buffer.compare(reply.payload, payload)).toBe(0);
+    const stats = await server.stats();
+    expect(stats.calls.errors).toEqual({});
+    expect(stats.calls.succeeded).toBe(2);
   });
 });
