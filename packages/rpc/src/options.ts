@@ -181,6 +181,12 @@ export interface ServerOptions extends WireOptions {
   shutdownTimeout?: number;
   /** TCP keep-alive of accepted connections in ms (see `@netpoll/core` `idleTimeout`). Default 0. */
   idleTimeout?: number;
+  /**
+   * ms a connection's replies may wait without a byte going out — a client that stopped reading
+   * them, or a full slab table — before the connection is closed (its running calls see
+   * `CONNECTION_CLOSED`); see `@netpoll/core` `writeTimeout`. 0: never. Default 0.
+   */
+  writeTimeout?: number;
   /** `listen()` backlog. Integer 1–65535. Default 511. */
   backlog?: number;
 }
@@ -192,6 +198,7 @@ export interface ResolvedServerOptions extends ResolvedWireOptions {
   readonly reactors: number;
   readonly shutdownTimeout: number;
   readonly idleTimeout: number;
+  readonly writeTimeout: number;
   readonly backlog: number;
 }
 
@@ -204,6 +211,7 @@ const kServerKeys = [
   'reactors',
   'shutdownTimeout',
   'idleTimeout',
+  'writeTimeout',
   'backlog',
 ];
 
@@ -224,6 +232,7 @@ export function resolveServerOptions(input: unknown): ResolvedServerOptions {
     reactors: integerOption(object.reactors, 'options.reactors', 1, 256, 1),
     shutdownTimeout: timeoutOption(object.shutdownTimeout, 'options.shutdownTimeout', 5000),
     idleTimeout: timeoutOption(object.idleTimeout, 'options.idleTimeout', 0),
+    writeTimeout: timeoutOption(object.writeTimeout, 'options.writeTimeout', 0),
     backlog: integerOption(object.backlog, 'options.backlog', 1, 65535, 511),
   });
 }

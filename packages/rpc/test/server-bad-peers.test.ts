@@ -4,10 +4,18 @@
  * that connection and the others keep working; a peer that resets mid-call does not crash the
  * server, and the handler's late reply is dropped — the server's stats say so. A peer that reuses
  * the seq of a call still running is closed too: it would otherwise escape maxConcurrentCalls.
+ * A peer that stops reading its replies is closed after `writeTimeout`.
  */
 import { type CallContext, Kind } from '../src';
 import { hex } from './helpers/frames';
-import { type Deferred, deferred, startServer, until, waitInFlight } from './helpers/server';
+import {
+  type Deferred,
+  deferred,
+  eventually,
+  startServer,
+  until,
+  waitInFlight,
+} from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
 /** A frame with a 4-byte length header around a hand-written body. */
@@ -182,5 +190,27 @@ describe('a peer that reuses the seq of a call in flight', () => {
     const stats = await server.stats();
     expect(stats.connections).toBe(1);
     expect(stats.calls.errors.ERR_NETPOLL_RPC_PROTOCOL).toBe(1);
+  });
+
+  it('a peer that stops reading its replies is closed after writeTimeout; others go on', async () => {
+    const big = Buffer.alloc(256 * 1024, 7);
+    const server = await startServer(
+      { big: () => big, echo: (request: Buffer) => request },
+      {
+        writeTimeout: 300,
+      },
+    );
+    const good = await WireClient.connect(server.address);
+    const stuck = await WireClient.connect(server.address);
+    stuck.socket.pause(); // reads nothing more: the replies fill both socket buffers, then wait
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) stuck.request('big', '');
+    await eventually(async () => (await server.stats()).connections === 1, 'the stuck one closed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect((await server.stats()).calls.errors).toEqual({ ERR_NETPOLL_WRITE_TIMEOUT: 1 });
+    stuck.socket.resume(); // now it sees the end: the replies it never read were cut off
+    const ending = await stuck.ended();
+    expect(ending.eof || ending.error !== null).toBe(true);
+    expect((await good.call('echo', 'still here')).payload.toString()).toBe('still here');
   });
 });

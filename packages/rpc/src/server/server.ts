@@ -161,7 +161,11 @@ export class RpcServer {
       listener = address;
     }
     const framing = { lengthHeader: options.lengthHeader, maxFrameSize: options.maxFrameSize };
-    const connection = { idleTimeout: options.idleTimeout, framing };
+    const connection = {
+      idleTimeout: options.idleTimeout,
+      writeTimeout: options.writeTimeout,
+      framing,
+    };
     const core = this.#core;
     this.#loop =
       core !== null
