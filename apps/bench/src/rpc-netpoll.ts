@@ -40,7 +40,9 @@ export async function startNetpollEchoServer({
   await server.listen(`${host}:0`);
   return {
     address: server.address,
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+    },
   };
 }
 

@@ -21,7 +21,7 @@ import {
 } from './event-loop-options';
 import { getReactor } from './get-reactor';
 import { Listener } from './listener';
-import { resolveShutdownOptions, type ShutdownOptions } from './options';
+import { resolveShutdownOptions, type ShutdownOptions, type ShutdownResult } from './options';
 import type { Reactor, ReactorListener } from './reactor';
 import { ReactorGroup } from './reactor-group';
 import type { ReactorStats } from './reactor-stats';
@@ -47,7 +47,7 @@ export class EventLoop implements ConnectionOwner {
   readonly #connections = new SlotList<Connection>();
   /** Finalized connections whose fd the reactor has not closed yet (a lingering close). */
   readonly #closing = new SlotList<Connection>();
-  #shutdown: Promise<void> | null = null;
+  #shutdown: Promise<ShutdownResult> | null = null;
   #stopping = false;
   #drained: (() => void) | null = null;
   #countCells: Int32Array | null = null;
@@ -234,12 +234,13 @@ export class EventLoop implements ConnectionOwner {
    * only the input that had arrived by now, lets handlers and held work (`connection.hold()`)
    * finish, then closes it lingering, so every reply written reaches the peer, whole, followed by
    * EOF. At `options.timeout` ms whatever is left is closed at once. Resolves when every socket
-   * is closed — with worker reactors, when every reactor has drained and its thread has exited.
+   * is closed — with worker reactors, when every reactor has drained and its thread has exited —
+   * with `{ complete }`: false when the timeout had to close something.
    * `options.signal` aborting cuts the graceful phase short like the timeout, and the promise
    * then rejects with an `AbortError` once everything is closed. A second call returns the same
    * promise.
    */
-  shutdown(options?: ShutdownOptions): Promise<void> {
+  shutdown(options?: ShutdownOptions): Promise<ShutdownResult> {
     if (this.#shutdown !== null) return this.#shutdown;
     const { timeout, signal } = resolveShutdownOptions(options);
     this.#stopping = true;
@@ -250,7 +251,7 @@ export class EventLoop implements ConnectionOwner {
       return this.#shutdown;
     }
     const reactor = this.#reactor!;
-    this.#shutdown = new Promise<void>((resolve, reject) => {
+    this.#shutdown = new Promise<ShutdownResult>((resolve, reject) => {
       let forced = false;
       let aborted = false;
       let done = false;
@@ -261,7 +262,7 @@ export class EventLoop implements ConnectionOwner {
         stopListening();
         this.#drained = null;
         if (aborted) reject(new AbortError(signal?.reason));
-        else resolve();
+        else resolve({ complete: !forced });
       };
       const force = (): void => {
         forced = true;
@@ -290,22 +291,24 @@ export class EventLoop implements ConnectionOwner {
     group: ReactorGroup,
     timeout: number,
     signal: AbortSignal | null,
-  ): Promise<void> {
+  ): Promise<ShutdownResult> {
     let aborted = false;
     const stopListening = onAbort(signal, () => {
       aborted = true;
       group.cutShort();
     });
+    let complete: boolean;
     try {
-      await group.shutdown(timeout);
+      complete = await group.shutdown(timeout);
     } finally {
       stopListening();
     }
     if (aborted) throw new AbortError(signal?.reason);
+    return { complete };
   }
 
   /** `await using loop = new EventLoop(…)`: a graceful `shutdown()` with its default timeout. */
-  [Symbol.asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<ShutdownResult> {
     return this.shutdown();
   }
 

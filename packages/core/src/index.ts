@@ -54,6 +54,7 @@ export {
   resolveDialOptions,
   resolveReactorOptions,
   type ShutdownOptions,
+  type ShutdownResult,
 } from './options';
 export type { ReactorStats } from './reactor-stats';
 export { NetpollSystemError } from './system-error';

@@ -149,6 +149,15 @@ export interface ShutdownOptions {
   signal?: AbortSignal;
 }
 
+/** What `eventLoop.shutdown()` resolves with. */
+export interface ShutdownResult {
+  /**
+   * True when every connection finished on its own: handlers and held work completed and each
+   * close lingered until its peer had every byte. False when the timeout closed what was left.
+   */
+  readonly complete: boolean;
+}
+
 /** Resolved {@link ShutdownOptions}. */
 export interface ResolvedShutdownOptions {
   readonly timeout: number;

@@ -129,12 +129,17 @@ export class ReactorGroup {
    * and the requests the peer wrote on it would be lost without a word. With every listening
    * socket closed first, the new dial is refused, as with one reactor. A reactor that does not
    * confirm within `timeout` (its thread blocked) does not hold the others' drains up longer
-   * than that. Resolves when every worker thread has exited.
+   * than that. Resolves when every worker thread has exited: true when every reactor drained
+   * without closing anything at its deadline.
    */
-  async shutdown(timeout: number): Promise<void> {
+  async shutdown(timeout: number): Promise<boolean> {
     this.#stopping = true;
-    if (this.#started === null) return;
-    await this.#started.catch(() => {});
+    if (this.#started === null) return true;
+    const failed = await this.#started.then(
+      () => false,
+      () => true,
+    );
+    if (failed) return true; // no reactor ever served: nothing was cut off
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
@@ -149,7 +154,8 @@ export class ReactorGroup {
       clearTimeout(timer);
     }
     const left = Math.max(0, timeout - Math.ceil(performance.now() - started));
-    await Promise.all(this.#slots.map((slot) => slot.stop(left)));
+    const complete = await Promise.all(this.#slots.map((slot) => slot.stop(left)));
+    return complete.every(Boolean);
   }
 
   #start(): Promise<void> {

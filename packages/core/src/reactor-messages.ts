@@ -73,7 +73,8 @@ export type FromReactorWorker =
   | { readonly type: 'attach-failed'; readonly id: number; readonly error: WireError }
   | { readonly type: 'stats'; readonly id: number; readonly stats: ReactorStats }
   | { readonly type: 'stopped-accepting' }
-  | { readonly type: 'drained' };
+  /** `complete`: the reactor's loop shutdown finished without its timeout or a cut-short. */
+  | { readonly type: 'drained'; readonly complete: boolean };
 
 function field<T>(value: unknown, key: string, type: 'string' | 'number'): T | undefined {
   const inner = (value as Record<string, unknown>)[key];

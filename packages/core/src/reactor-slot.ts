@@ -53,6 +53,7 @@ export class ReactorSlot {
   #nextStatsId = 1;
   #state: 'starting' | 'ready' | 'gone' = 'starting';
   #stopping = false;
+  #complete = false; // the reactor reported a shutdown that closed nothing at its deadline
   #uncaught: Error | null = null;
   threadId = -1;
 
@@ -100,6 +101,7 @@ export class ReactorSlot {
         case 'drained':
           // Every connection of this reactor is closed: end the thread even if the handler
           // module left timers or handles behind.
+          this.#complete = message.complete;
           void worker.terminate();
           return;
       }
@@ -184,13 +186,15 @@ export class ReactorSlot {
   /**
    * Graceful stop: waits for the start, drains the reactor, and waits for the thread to exit —
    * terminating it when it has not exited `kExitGraceMs` after the deadline (a blocked thread).
+   * Resolves true when the reactor drained without closing anything at its deadline.
    */
-  async stop(timeout: number): Promise<void> {
+  async stop(timeout: number): Promise<boolean> {
     this.#stopping = true;
     await this.ready.catch(() => {});
     if (this.alive) this.#post({ type: 'shutdown', timeout });
     if (Number.isFinite(timeout)) this.#terminateAfter(timeout + kExitGraceMs);
     await this.exited;
+    return this.#complete;
   }
 
   /** A shutdown in progress closes what is left now, as at its deadline. */

@@ -127,13 +127,16 @@ class ReactorWorker {
         post({ type: 'stopped-accepting' });
         return;
       case 'shutdown': {
-        const drained = (): void => {
-          post({ type: 'drained' });
+        const drained = (complete: boolean): void => {
+          post({ type: 'drained', complete });
           parentPort?.close();
         };
         // An abort (the main thread's signal) still ends with everything closed.
         const signal = this.#cutShort.signal;
-        void this.#loop.shutdown({ timeout: message.timeout, signal }).then(drained, drained);
+        void this.#loop.shutdown({ timeout: message.timeout, signal }).then(
+          (result) => drained(result.complete),
+          () => drained(false),
+        );
         return;
       }
       case 'cut-short':

@@ -54,7 +54,13 @@ export {
   type SerializerOption,
 } from './serializers';
 export { type AbortCode, CallContext } from './server/call-context';
-export { type CloseOptions, createServer, RpcServer, type ServerStats } from './server/server';
+export {
+  type CloseOptions,
+  type CloseResult,
+  createServer,
+  RpcServer,
+  type ServerStats,
+} from './server/server';
 export type { Interceptor } from './server/server-core';
 export type { Handler, MethodDefinition, Service } from './server/service';
 export type { CallStats, LatencySnapshot } from './stats';

@@ -76,22 +76,14 @@ export async function startRpcServer(
     const started = performance.now();
     ready = false;
     metrics.freeze();
-    let complete = true;
-    // rpc's close() resolves the same way when its timeout cut the drain short (closing what was
-    // left): a timer started first, with the same delay, fires before that, and tells.
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-    }, config.shutdownTimeout);
+    let complete: boolean;
     try {
-      await server.close({ signal });
+      // False when the shutdown timeout closed what was left.
+      complete = (await server.close({ signal })).complete;
     } catch (error) {
       if ((error as Error)?.name !== 'AbortError') throw error;
       complete = false;
-    } finally {
-      clearTimeout(timer);
     }
-    if (timedOut) complete = false;
     complete = (await metrics.drained()) && complete;
     await http.close();
     metrics.close();

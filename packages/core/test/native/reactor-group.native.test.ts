@@ -233,8 +233,9 @@ describeNative('EventLoop with worker reactors', () => {
     await started; // the handler is mid-await
 
     let finished = false;
-    const stopped = loop.shutdown({ timeout: 20000 }).then(() => {
+    const stopped = loop.shutdown({ timeout: 20000 }).then((result) => {
       finished = true;
+      return result;
     });
     await idle.closed; // the idle connection is closed by the shutdown
     await served; // the listener is closed at once
@@ -245,8 +246,23 @@ describeNative('EventLoop with worker reactors', () => {
     const reply = await answer;
     expect(reply.payload.toString()).toBe('slow');
     await busy.closed; // closed once its handler returned
-    await stopped;
+    await expect(stopped).resolves.toEqual({ complete: true });
     expect(loop.connectionCount).toBe(0);
+    expect(loop.reactorThreadIds).toEqual([]);
+    await noThreadLeft();
+  });
+
+  it('reports a shutdown whose timeout closed a running handler as not complete', async () => {
+    const listener = closeAfterTest(createListener('tcp', '127.0.0.1:0', { reusePort: true }));
+    const { loop, served } = startLoop(listener, 2);
+    await loop.whenAccepting(listener);
+    const busy = await FrameClient.open(listener.port);
+    const started = nextEvent('slow');
+    void busy.request('slow').catch(() => {});
+    await started; // the handler is mid-await, and is never released
+    await expect(loop.shutdown({ timeout: 100 })).resolves.toEqual({ complete: false });
+    await served;
+    await busy.closed;
     expect(loop.reactorThreadIds).toEqual([]);
     await noThreadLeft();
   });
@@ -468,9 +484,9 @@ describeNative('EventLoop with worker reactors', () => {
   it('shutdown before serve() starts no thread and resolves', async () => {
     const loop = new EventLoop(null, { reactors: 4, handler: kHandler });
     loops.push(loop);
-    const done = deferred();
+    const done = deferred<unknown>();
     void loop.shutdown().then(done.resolve);
-    await done.promise;
+    expect(await done.promise).toEqual({ complete: true }); // nothing to close
     expect(loop.reactorThreadIds).toEqual([]);
     expect(loop.connectionCount).toBe(0);
   });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
-import { createListener, EventLoop, type Listener } from '@netpoll/core';
+import { createListener, EventLoop, type Listener, type ShutdownResult } from '@netpoll/core';
 import { closedError, InvalidArgumentError } from '../errors';
 import {
   type ResolvedServerOptions,
@@ -33,6 +33,12 @@ export interface StatsMessage {
   id: number;
   state?: CounterState;
 }
+
+/**
+ * What `server.close()` resolves with: `complete` is false when its timeout closed connections
+ * with calls still running or replies not yet delivered (those clients see the connection close).
+ */
+export type CloseResult = ShutdownResult;
 
 /** Options of `server.close(options)`. */
 export interface CloseOptions {
@@ -69,7 +75,7 @@ export class RpcServer {
   #loop: EventLoop | null = null;
   #listener: Listener | null = null;
   #served: Promise<void> | null = null;
-  #closing: Promise<void> | null = null;
+  #closing: Promise<CloseResult> | null = null;
   #statsChannel: BroadcastChannel | null = null;
   readonly #statsName: string;
   /** With a service module: the options as the reactor threads get them (clone-safe). */
@@ -207,9 +213,10 @@ export class RpcServer {
    * Graceful stop: no new connections; each connection answers every request it had read —
    * later ones get nothing, after a GOAWAY that tells the client which seq was the last, so it
    * can send them elsewhere — then closes, lingering until the client has every reply. At
-   * `timeout` (default `shutdownTimeout`) what is left is closed. Idempotent.
+   * `timeout` (default `shutdownTimeout`) what is left is closed. Idempotent. Resolves with
+   * `{ complete }`: false when the timeout had to close calls or replies still under way.
    */
-  close(options?: CloseOptions): Promise<void> {
+  close(options?: CloseOptions): Promise<CloseResult> {
     if (this.#closing !== null) return this.#closing;
     const timeout = timeoutOption(
       options?.timeout,
@@ -219,7 +226,7 @@ export class RpcServer {
     const loop = this.#loop;
     this.#closing =
       loop === null
-        ? Promise.resolve()
+        ? Promise.resolve({ complete: true })
         : loop.shutdown({ timeout, signal: options?.signal }).finally(() => {
             this.#core?.deadlines.stop();
             this.#statsChannel?.close();
@@ -228,7 +235,7 @@ export class RpcServer {
   }
 
   /** `await using server = createServer(…)`: `close()`. */
-  [Symbol.asyncDispose](): Promise<void> {
+  [Symbol.asyncDispose](): Promise<CloseResult> {
     return this.close();
   }
 
