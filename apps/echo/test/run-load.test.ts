@@ -94,6 +94,8 @@ describe('runLoad', () => {
     });
     expect(summary.errors).toEqual({ ERR_NETPOLL_RPC_UNAVAILABLE: summary.calls });
     expect(summary.latency).toEqual({ p50: 0, p90: 0, p99: 0, max: 0 });
+    // Printed, it does not pass those zeros off as measured latencies.
+    expect(formatLoadSummary(summary).split('\n')[2]).toBe('latency ms: none (no call succeeded)');
   });
 
   it('stops starting calls when its signal aborts', async () => {

@@ -43,7 +43,7 @@ export interface LoadSummary {
   readonly errors: Readonly<Record<string, number>>;
   readonly seconds: number;
   readonly callsPerSecond: number;
-  /** Of the calls that succeeded, in ms (all 0 when none did). */
+  /** Of the calls that succeeded, in ms (all 0 when none did; the text summary then says "none"). */
   readonly latency: LatencySummary;
 }
 
@@ -124,7 +124,9 @@ export function formatLoadSummary(summary: LoadSummary): string {
   return [
     `${summary.method}: ${summary.calls} calls in ${summary.seconds.toFixed(2)} s, ${summary.callsPerSecond} calls/s`,
     `succeeded ${summary.succeeded}, failed ${summary.failed} (not processed ${summary.notProcessed})`,
-    `latency ms: p50 ${latency.p50.toFixed(2)}  p90 ${latency.p90.toFixed(2)}  p99 ${latency.p99.toFixed(2)}  max ${latency.max.toFixed(2)}`,
+    summary.succeeded === 0
+      ? 'latency ms: none (no call succeeded)'
+      : `latency ms: p50 ${latency.p50.toFixed(2)}  p90 ${latency.p90.toFixed(2)}  p99 ${latency.p99.toFixed(2)}  max ${latency.max.toFixed(2)}`,
     `errors by code: ${errors === '' ? 'none' : errors}`,
   ].join('\n');
 }
