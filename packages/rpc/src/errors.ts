@@ -26,6 +26,7 @@ export const kRpcErrorCodes = Object.freeze([
   'ERR_NETPOLL_RPC_PROTOCOL',
   'ERR_NETPOLL_RPC_SERIALIZATION',
   'ERR_NETPOLL_RPC_CLOSED',
+  'ERR_NETPOLL_HANDLER_LOAD',
 ] as const);
 
 /** A code from {@link kRpcErrorCodes}. */
@@ -226,6 +227,20 @@ export function unavailableError(why: string, processed: boolean, cause?: unknow
 /** `ERR_NETPOLL_RPC_CLOSED`: the client or server was closed. */
 export function closedError(what: string): RpcError {
   return new RpcError('ERR_NETPOLL_RPC_CLOSED', `the ${what} is closed`, { processed: false });
+}
+
+/**
+ * `ERR_NETPOLL_HANDLER_LOAD`: a reactor thread could not load the service module. Core's error of
+ * that code names the module it loaded, which is this package's reactor handler: this one names
+ * the user's module and keeps core's error as its `cause`.
+ */
+export function serviceLoadError(module: string, error: Error): RpcError {
+  const reason = error.cause instanceof Error ? error.cause.message : error.message;
+  return new RpcError(
+    'ERR_NETPOLL_HANDLER_LOAD',
+    `service module ${module} could not be loaded in a reactor thread: ${reason}`,
+    { cause: error, processed: false },
+  );
 }
 
 /** `ERR_NETPOLL_RPC_FRAME_TOO_LARGE`: a message would exceed `maxFrameSize`. */

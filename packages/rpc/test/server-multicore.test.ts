@@ -9,7 +9,7 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { Kind } from '../src';
+import { isNetpollError, Kind } from '../src';
 import { afterTest, destroyAfterTest, eventually, rejection } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
@@ -106,6 +106,15 @@ describe('a server with reactors and a service module', () => {
     afterTest(() => server.close({ timeout: 500 }).catch(() => undefined));
     const error = await rejection(server.listen('127.0.0.1:0'));
     expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
+    expect(isNetpollError(error)).toBe(true);
+    // It names the user's module and why, not the package's own reactor handler.
+    const module = join(__dirname, 'fixtures', 'no-service-module.js');
+    expect(
+      error.message.startsWith(
+        `service module ${module} could not be loaded in a reactor thread: `,
+      ),
+    ).toBe(true);
+    expect(error.message).not.toContain('reactor-handler');
     // The listener listen() made is closed again: the port takes no connection.
     const [host, port] = [server.address.split(':')[0]!, Number(server.address.split(':')[1])];
     const outcome = await new Promise<string | undefined>((resolve) => {

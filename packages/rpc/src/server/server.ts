@@ -8,7 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { createListener, EventLoop, type Listener, type ShutdownResult } from '@netpoll/core';
-import { closedError, InvalidArgumentError } from '../errors';
+import { closedError, InvalidArgumentError, serviceLoadError } from '../errors';
 import {
   type ResolvedServerOptions,
   resolveServerOptions,
@@ -198,6 +198,12 @@ export class RpcServer {
     } catch (error) {
       // A failed serve() leaves the listener open: the one made from `address` is ours to close.
       if (typeof address === 'string') listener.close();
+      if (
+        this.#module !== null &&
+        (error as { code?: string })?.code === 'ERR_NETPOLL_HANDLER_LOAD'
+      ) {
+        throw serviceLoadError(this.#module, error as Error);
+      }
       throw error;
     }
   }
