@@ -42,7 +42,11 @@ constexpr int kRecordBase = kHeaderInts;
 constexpr int kMaxSubmits = 4096;
 constexpr int kSubmitBase = kRecordBase + kMaxRecords * kRecordInts;
 
+// Inbound slabs take indices below kMaxSlabs (their reference counts sit in
+// the control block); outbound ones take kMaxSlabs + i, up to
+// kMaxOutboundSlabs of them (a write submission's index has 24 bits).
 constexpr int kMaxSlabs = 1024;
+constexpr int kMaxOutboundSlabs = 1 << 22;
 constexpr int kSlabRefBase = kSubmitBase + kMaxSubmits * kRecordInts;
 
 constexpr int kControlInts = kSlabRefBase + kMaxSlabs;

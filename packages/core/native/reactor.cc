@@ -119,33 +119,38 @@ void Reactor::Destroy(Connection* connection) {
 }
 
 int Reactor::AddSlab(uint8_t* data, size_t length, bool inbound) {
+  if (!inbound) {
+    int position;
+    if (!free_outbound_.empty()) {
+      position = free_outbound_.back();
+      free_outbound_.pop_back();
+    } else {
+      if (outbound_.size() >= static_cast<size_t>(kMaxOutboundSlabs)) return -ENOSPC;
+      outbound_.push_back({});
+      position = static_cast<int>(outbound_.size()) - 1;
+    }
+    outbound_[static_cast<size_t>(position)] = {data, length};
+    return kMaxSlabs + position;
+  }
+  // Inbound slabs are never released: their indices are dense.
+  if (slabs_.size() >= static_cast<size_t>(kMaxSlabs)) return -ENOSPC;
   Slab slab;
   slab.data = data;
   slab.length = length;
-  slab.inbound = inbound;
-  int index = -1;
-  for (size_t i = 0; i < slabs_.size(); ++i) {
-    if (slabs_[i].data == nullptr) {
-      index = static_cast<int>(i);
-      slabs_[i] = slab;
-      break;
-    }
-  }
-  if (index < 0) {
-    if (slabs_.size() >= static_cast<size_t>(kMaxSlabs)) return -ENOSPC;
-    slabs_.push_back(slab);
-    index = static_cast<int>(slabs_.size()) - 1;
-  }
-  if (inbound && current_slab_ < 0) current_slab_ = index;
-  if (inbound && (smallest_inbound_ == 0 || length < smallest_inbound_)) smallest_inbound_ = length;
+  slabs_.push_back(slab);
+  const int index = static_cast<int>(slabs_.size()) - 1;
+  if (current_slab_ < 0) current_slab_ = index;
+  if (smallest_inbound_ == 0 || length < smallest_inbound_) smallest_inbound_ = length;
   return index;
 }
 
 int Reactor::ReleaseSlab(int index) {
-  if (index < 0 || static_cast<size_t>(index) >= slabs_.size()) return -EINVAL;
-  Slab& slab = slabs_[static_cast<size_t>(index)];
-  if (slab.inbound || slab.data == nullptr) return -EINVAL;
-  slab = Slab();
+  const int position = index - kMaxSlabs;  // inbound slabs are never released
+  if (position < 0 || static_cast<size_t>(position) >= outbound_.size()) return -EINVAL;
+  struct iovec& memory = outbound_[static_cast<size_t>(position)];
+  if (memory.iov_base == nullptr) return -EINVAL;
+  memory = {};
+  free_outbound_.push_back(position);
   return 0;
 }
 
@@ -474,12 +479,23 @@ int Reactor::ProcessSubmissions() {
     }
     if (op != kSubmitWrite || connection->kind != kStream || connection->lingering) continue;
     // Defensive bounds check: a bad descriptor is dropped, never written.
-    if (slab_index < 0 || static_cast<size_t>(slab_index) >= slabs_.size()) continue;
-    const Slab& slab = slabs_[static_cast<size_t>(slab_index)];
+    uint8_t* memory = nullptr;
+    size_t size = 0;
+    if (slab_index < kMaxSlabs) {
+      if (static_cast<size_t>(slab_index) >= slabs_.size()) continue;
+      const Slab& slab = slabs_[static_cast<size_t>(slab_index)];
+      memory = slab.data;
+      size = slab.length;
+    } else {
+      const size_t position = static_cast<size_t>(slab_index - kMaxSlabs);
+      if (position >= outbound_.size()) continue;
+      memory = static_cast<uint8_t*>(outbound_[position].iov_base);
+      size = outbound_[position].iov_len;
+    }
     const size_t offset = static_cast<uint32_t>(entry[2]);
     const size_t length = static_cast<uint32_t>(entry[3]);
-    if (length == 0 || offset > slab.length || length > slab.length - offset) continue;
-    connection->pending.push_back({slab.data + offset, length});
+    if (memory == nullptr || length == 0 || offset > size || length > size - offset) continue;
+    connection->pending.push_back({memory + offset, length});
     if (!connection->dirty && !connection->blocked) {
       connection->dirty = true;
       dirty_.push_back(connection->fd);

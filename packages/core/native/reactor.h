@@ -97,7 +97,10 @@ class Reactor {
   // Number of registered fds; the wrapper keeps the loop alive while > 0.
   int active_count() const { return active_count_; }
 
-  // Registers JS memory. Returns the slab index or -ENOSPC.
+  // Registers JS memory. Returns the slab index or -ENOSPC: inbound slabs
+  // take indices below kMaxSlabs, outbound ones kMaxSlabs and up (at most
+  // kMaxOutboundSlabs at once, each taken in O(1): output queued for many slow
+  // peers registers one per large write).
   int AddSlab(uint8_t* data, size_t length, bool inbound);
 
   // Unregisters an outbound slab index (its memory is no longer used by any
@@ -199,7 +202,6 @@ class Reactor {
     size_t length = 0;
     size_t offset = 0;      // inbound write offset
     size_t high_water = 0;  // bytes ever written since the last reset
-    bool inbound = false;
     bool used_in_batch = false;
   };
 
@@ -252,7 +254,11 @@ class Reactor {
   double* stats_ = nullptr;
   int max_fds_ = 0;
   std::vector<Connection*> table_;
-  std::vector<Slab> slabs_;
+  std::vector<Slab> slabs_;  // inbound, by index
+  // Outbound memory by index - kMaxSlabs, kept apart so that the per-batch
+  // walks over inbound slabs do not grow with the output queued.
+  std::vector<struct iovec> outbound_;
+  std::vector<int> free_outbound_;  // released outbound positions, reused first
   std::vector<PollResult> results_;
   std::vector<int> dirty_;
   std::vector<int> stalled_;  // FIFO of parked fds (stale entries skipped)

@@ -49,7 +49,7 @@ int Reactor::EnsureSlab(size_t need) {
   int best = -1;
   for (size_t i = 0; i < slabs_.size(); ++i) {
     const Slab& slab = slabs_[i];
-    if (!slab.inbound || slab.used_in_batch || slab.length < need) continue;
+    if (slab.used_in_batch || slab.length < need) continue;
     if (Ref(static_cast<int>(i)) != 0) continue;
     if (best < 0 || slab.length < slabs_[static_cast<size_t>(best)].length) {
       best = static_cast<int>(i);
@@ -74,7 +74,7 @@ int Reactor::EnsureSlab(size_t need) {
 bool Reactor::AnyFreeSlab(size_t need) const {
   for (size_t i = 0; i < slabs_.size(); ++i) {
     const Slab& slab = slabs_[i];
-    if (slab.inbound && slab.length >= need && Ref(static_cast<int>(i)) == 0) return true;
+    if (slab.length >= need && Ref(static_cast<int>(i)) == 0) return true;
   }
   return false;
 }
@@ -112,7 +112,7 @@ int Reactor::ResumeStalledReads() {
   size_t budget = 0;
   for (size_t i = 0; i < slabs_.size(); ++i) {
     const Slab& slab = slabs_[i];
-    if (!slab.inbound || Ref(static_cast<int>(i)) != 0) continue;
+    if (Ref(static_cast<int>(i)) != 0) continue;
     if (slab.length > largest) largest = slab.length;
     budget += slab.length / limits_.min_read;
   }

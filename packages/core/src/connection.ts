@@ -607,18 +607,12 @@ export class Connection
     const output = this.#output;
     output.detach();
     const owner = this.#owner;
-    const fd = this.fd;
-    const linger = this.#hardClose ? 0 : this.#lingerTimeout;
-    const submitClose = (): void =>
-      reactor.submitClose(
-        fd,
-        linger,
-        () => output.dispose(),
-        owner === null ? undefined : () => owner.released(this),
-      );
-    // Output waiting for a slab table entry is queued before the close, within the linger time.
-    if (linger > 0) output.closeAfterStall(submitClose, linger);
-    else submitClose();
+    reactor.submitClose(
+      this.fd,
+      this.#hardClose ? 0 : this.#lingerTimeout,
+      () => output.dispose(),
+      owner === null ? undefined : () => owner.released(this),
+    );
     this.reader.close();
     owner?.finalized(this);
     if (connectionCloseChannel.hasSubscribers) {

@@ -12,21 +12,14 @@
  * pointer comes back to the same offset for the same size — the usual case once a reused slab
  * repeats the same node sizes — so steady writing creates no Buffer objects and the young
  * generation sees less garbage (which otherwise makes V8 grow it, and the process RSS with it).
- *
- * When the reactor's slab table is full (output queued for many slow peers), memory is handed out
- * unregistered instead of failing: a writer can still fill it, and its connection's output queue
- * waits to copy it into registered memory until a table entry frees (see `OutputQueue`).
  */
 import { Buffer } from 'node:buffer';
 import type { NodeAllocator } from '@netpoll/linkbuffer';
 
 /** The part of the reactor this allocator needs (slab registration, counted as JS→native calls). */
 export interface SlabRegistry {
-  /** The native slab index of `buffer`, or a negative errno (`-ENOSPC`: the table is full). */
   registerOutbound(buffer: ArrayBuffer): number;
   unregisterOutbound(index: number): void;
-  /** A slab became free (unregistered, or a shared one unused): memory may be registered again. */
-  slabFreed(): void;
 }
 
 interface OutboundSlab {
@@ -60,18 +53,11 @@ export class OutboundAllocator implements NodeAllocator {
     return this.#shared.length;
   }
 
-  /**
-   * `size` bytes of registered memory, or of unregistered memory (`slabIndexOf` is -1) when the
-   * slab table is full.
-   */
   allocate(size: number): Buffer {
     if (size > this.#slabSize >>> 2) return this.#dedicated(size);
     const aligned = (size + 7) & ~7;
     let slab = this.#current;
-    if (slab === null || slab.offset + aligned > this.#slabSize) {
-      slab = this.#nextSlab();
-      if (slab === null) return Buffer.allocUnsafeSlow(size);
-    }
+    if (slab === null || slab.offset + aligned > this.#slabSize) slab = this.#nextSlab();
     const offset = slab.offset;
     const slot = offset >>> kSpareShift;
     const spare = slab.spare[slot]!;
@@ -99,7 +85,6 @@ export class OutboundAllocator implements NodeAllocator {
     } else if (slab === this.#current) {
       slab.offset = 0;
     }
-    this.#registry.slabFreed();
   }
 
   /**
@@ -111,8 +96,7 @@ export class OutboundAllocator implements NodeAllocator {
     return slab === undefined ? -1 : slab.index;
   }
 
-  /** A free shared slab, a new one, or null when the slab table is full. */
-  #nextSlab(): OutboundSlab | null {
+  #nextSlab(): OutboundSlab {
     for (const slab of this.#shared) {
       if (slab.live === 0 && slab !== this.#current) {
         slab.offset = 0;
@@ -121,11 +105,9 @@ export class OutboundAllocator implements NodeAllocator {
       }
     }
     const buffer = new ArrayBuffer(this.#slabSize);
-    const index = this.#registry.registerOutbound(buffer);
-    if (index < 0) return null;
     const slab: OutboundSlab = {
       buffer,
-      index,
+      index: this.#registry.registerOutbound(buffer),
       dedicated: false,
       offset: 0,
       live: 0,
@@ -139,11 +121,9 @@ export class OutboundAllocator implements NodeAllocator {
 
   #dedicated(size: number): Buffer {
     const buffer = new ArrayBuffer(size);
-    const index = this.#registry.registerOutbound(buffer);
-    if (index < 0) return Buffer.from(buffer, 0, size);
     const slab: OutboundSlab = {
       buffer,
-      index,
+      index: this.#registry.registerOutbound(buffer),
       dedicated: true,
       offset: size,
       live: 1,

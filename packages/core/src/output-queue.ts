@@ -4,11 +4,6 @@
  * counter), plus what follows from them — `writable` against the high-water mark, `'drain'`, and
  * the write timeout. Written bytes are skipped and released from the writer lazily — at the next
  * flush, on `'drain'` or when `writable` is read — so the hot path needs no completion callback.
- *
- * When the reactor's slab table is full (output queued for many slow peers), a chunk that needs
- * registered memory cannot be queued: the queue stalls — the chunk and what follows stay in the
- * writer, `writable` is false and reading is held back — and the reactor resubmits it once a
- * table entry frees. `flush()` never fails for it, and nothing is lost.
  */
 import type { Buffer } from 'node:buffer';
 import type { ChunkVisitor, LinkBuffer } from '@netpoll/linkbuffer';
@@ -35,9 +30,6 @@ export interface OutputHost {
  * whole timeout after the last move can read a hair under it (and would close a period late).
  */
 const kClockSlack = 1e-6;
-
-/** Thrown by the chunk visitor when the slab table is full; the chunk stays in the writer. */
-const kTableFull = Symbol('slab table full');
 
 /** Sizes and limits of one connection's output. */
 export interface OutputLimits {
@@ -68,8 +60,6 @@ export class OutputQueue {
   #detached = false; // the fd was handed back: its counter may belong to a new connection
   #watched = false; // listed with the reactor, which settles this queue after native wrote
   #sharesInbound = false; // some submitted bytes are inbound slab regions (writeFrom, echoed views)
-  #stalled = false; // flushed bytes wait for a free slab table entry (listed with the reactor)
-  #closing: (() => void) | null = null; // the close submission waiting for the stalled bytes
 
   /**
    * `copyViews`: the connection's reader poisons the slab regions it releases (debug mode), so a
@@ -103,7 +93,6 @@ export class OutputQueue {
    * until they are sent or native reports backpressure, after which its drain record takes over.
    */
   writable(): boolean {
-    if (this.#stalled) return false;
     this.reclaim();
     if (this.unsent < this.#highWaterMark) return true;
     if (!this.#drainWatch) {
@@ -140,12 +129,11 @@ export class OutputQueue {
   checkTimeout(now: number): void {
     if (this.#deadline === 0 || now < this.#deadline) return;
     this.reclaim();
-    if (this.unsent === 0 && !this.#stalled) {
+    if (this.unsent === 0) {
       this.#deadline = 0;
       return;
     }
-    const pushedBack = this.#stalled || this.#reactor.blocked(this.#fd);
-    if (this.#acked !== this.#ackedAtArm || !pushedBack) {
+    if (this.#acked !== this.#ackedAtArm || !this.#reactor.blocked(this.#fd)) {
       this.#ackedAtArm = this.#acked;
       this.#movedAt = now;
     } else if (now - this.#movedAt >= this.writeTimeout - kClockSlack) {
@@ -178,72 +166,17 @@ export class OutputQueue {
    */
   submit(): void {
     this.reclaim();
-    if (this.#stalled) return; // the reactor resubmits everything once a table entry frees
     try {
       this.#writer.forEachNewChunk(this.#submitChunk);
-    } catch (error) {
-      if (error !== kTableFull) throw error;
-      this.#stalled = true;
-      this.#reactor.stallOutput(this);
-      this.#host.outputFull();
     } finally {
-      // Also when a chunk could not be queued: the chunks queued before it are in flight and
-      // must be watched and timed.
+      // Also when a chunk could not be queued (ENOSPC: it stays in the writer for the next
+      // flush): the chunks queued before it are in flight and must be watched and timed.
       this.#watchSubmitted();
     }
   }
 
-  /** True while flushed bytes wait for a free slab table entry. */
-  get stalled(): boolean {
-    return this.#stalled;
-  }
-
-  /**
-   * Called by the reactor when a slab table entry may have freed: queues the waiting bytes.
-   * Returns true when the queue no longer waits (it may have stalled again at a later chunk).
-   */
-  resubmit(): boolean {
-    this.#stalled = false;
-    if (this.#detached && this.#closing === null) return true;
-    this.submit();
-    if (this.#stalled) return false;
-    if (this.#closing !== null) {
-      const close = this.#closing;
-      this.#closing = null;
-      close();
-    } else if (this.unsent < this.#highWaterMark && this.#host.active()) {
-      this.#host.drained();
-    }
-    return true;
-  }
-
-  /**
-   * Runs `close` (the connection's close submission) once the stalled bytes are queued, so a
-   * close does not lose them; at once when nothing is stalled. `deadline` (ms, 0: none) bounds
-   * the wait like a lingering close: after it `close` runs and the stalled bytes are dropped.
-   */
-  closeAfterStall(close: () => void, deadline: number): void {
-    if (!this.#stalled) {
-      close();
-      return;
-    }
-    let done = false;
-    const once = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      close();
-    };
-    this.#closing = once;
-    const timer = setTimeout(() => {
-      this.#closing = null;
-      once();
-    }, deadline);
-  }
-
   /** The bookkeeping after a submission: watch, high-water mark, write deadline. */
   #watchSubmitted(): void {
-    if (this.#detached) return; // closing: only the close's own linger times it now
     if (!this.#watched && this.unsent > 0) {
       this.#watched = true;
       this.#reactor.watchOutput(this);
@@ -252,7 +185,7 @@ export class OutputQueue {
       this.#host.outputFull();
       this.writable(); // starts the drain watch that ends the pause
     }
-    if (this.writeTimeout > 0 && this.#deadline === 0 && (this.unsent > 0 || this.#stalled)) {
+    if (this.writeTimeout > 0 && this.#deadline === 0 && this.unsent > 0) {
       this.#movedAt = monotonicNow();
       this.#deadline = this.#movedAt + this.#checkPeriod();
       this.#ackedAtArm = this.#acked;
@@ -347,12 +280,9 @@ export class OutputQueue {
     // Buffer, a LinkBuffer appended from another allocator): copy it into outbound memory, freed
     // once written.
     const copy = reactor.outbound.allocate(length);
-    const slab = reactor.outbound.slabIndexOf(copy.buffer);
-    // The slab table is full: the chunk stays in the writer until an entry frees.
-    if (slab < 0) throw kTableFull;
     buffer.copy(copy, 0, start, end);
     this.#hold(this.#submitted + length, copy, -1);
-    this.#queue(slab, copy.byteOffset, length);
+    this.#queue(reactor.outbound.slabIndexOf(copy.buffer), copy.byteOffset, length);
   };
 
   #queue(slab: number, offset: number, length: number): void {

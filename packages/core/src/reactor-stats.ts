@@ -48,17 +48,12 @@ export interface ReactorStats {
   inboundSlabs: number;
   /** Outbound ArrayBuffers registered (shared slabs plus dedicated large buffers). */
   outboundSlabs: number;
-  /**
-   * Times a connection's flushed output had to wait because the slab table (1024 entries, inbound
-   * and outbound) was full; it is sent once an entry frees.
-   */
-  outputStalls: number;
 }
 
 /** The counters the JS side keeps itself. */
 export type JsReactorCounters = Pick<
   ReactorStats,
-  'jsToNativeCalls' | 'records' | 'inboundSlabs' | 'outboundSlabs' | 'outputStalls'
+  'jsToNativeCalls' | 'records' | 'inboundSlabs' | 'outboundSlabs'
 >;
 
 /** A fresh snapshot of the native counters plus the JS ones. Not for the hot path. */

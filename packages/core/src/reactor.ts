@@ -101,9 +101,6 @@ export class Reactor {
   /** Output queues with bytes handed to native and not yet confirmed written. */
   #inFlight: OutputQueue[] = [];
   #inFlightSpare: OutputQueue[] = [];
-  /** Output queues waiting for a free slab table entry (see `OutputQueue`). */
-  #stalled: OutputQueue[] = [];
-  #resubmitScheduled = false;
   #graveyard: Graveyard[] = [];
   /**
    * By fd, the `closed` callback of each connection whose fd native keeps open while its close
@@ -118,7 +115,6 @@ export class Reactor {
   #jsToNative = 0;
   #records = 0;
   #outboundSlabs = 0;
-  #outputStalls = 0;
 
   constructor(binding: NativeBinding, config: Readonly<ReactorConfig> = kDefaultReactorConfig) {
     this.binding = binding;
@@ -134,12 +130,6 @@ export class Reactor {
         unregisterOutbound: (index) => {
           this.#jsToNative++;
           this.binding.releaseSlab(index);
-        },
-        slabFreed: () => {
-          if (this.#stalled.length > 0 && !this.#resubmitScheduled) {
-            this.#resubmitScheduled = true;
-            setImmediate(this.#resubmit);
-          }
         },
       },
       config.outboundSlabSize,
@@ -247,36 +237,6 @@ export class Reactor {
     this.#inFlight.push(queue);
   }
 
-  /**
-   * Lists an output queue that could not queue a chunk because the slab table is full: it is
-   * resubmitted on the loop turn after outbound memory frees.
-   */
-  stallOutput(queue: OutputQueue): void {
-    this.#stalled.push(queue);
-    this.#outputStalls++;
-  }
-
-  /** Resubmits the stalled queues, oldest first; those that stall again stay listed. */
-  readonly #resubmit = (): void => {
-    this.#resubmitScheduled = false;
-    const queues = this.#stalled;
-    this.#stalled = [];
-    for (let i = 0; i < queues.length; i++) {
-      const queue = queues[i]!;
-      let done = true;
-      try {
-        done = queue.resubmit();
-      } catch (error) {
-        process.emitWarning(error as Error);
-      }
-      if (!done) {
-        // Still full (the queue listed itself again): keep the rest for the next free slab.
-        for (let j = i + 1; j < queues.length; j++) this.#stalled.push(queues[j]!);
-        return;
-      }
-    }
-  };
-
   /** Bytes native has written on `fd` since it was registered, modulo 2^32. */
   written(fd: number): number {
     return this.#fdState[fd * L.kFdStateInts + L.kFdWritten]! >>> 0;
@@ -325,7 +285,6 @@ export class Reactor {
       records: this.#records,
       inboundSlabs: this.inbound.count,
       outboundSlabs: this.#outboundSlabs,
-      outputStalls: this.#outputStalls,
     });
   }
 
@@ -389,7 +348,8 @@ export class Reactor {
   #registerOutbound(buffer: ArrayBuffer): number {
     this.#jsToNative++;
     const index = this.binding.addSlab(buffer, false);
-    if (index >= 0) this.#outboundSlabs++;
+    if (index < 0) throw systemError(index, 'addSlab');
+    this.#outboundSlabs++;
     return index;
   }
 

@@ -31,11 +31,6 @@ const kReactorCounters: ReadonlyArray<readonly [keyof ReactorStats, string, stri
   ['acceptBackoffs', 'netpoll_reactor_accept_backoffs_total', 'accept pauses on EMFILE/ENFILE'],
   ['readStalls', 'netpoll_reactor_read_stalls_total', 'reads parked at the inbound memory cap'],
   [
-    'outputStalls',
-    'netpoll_reactor_output_stalls_total',
-    'flushed output that waited for a free slab table entry',
-  ],
-  [
     'lingerExpired',
     'netpoll_reactor_linger_expired_total',
     'lingering closes cut at their deadline',

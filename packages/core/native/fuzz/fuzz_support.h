@@ -400,13 +400,11 @@ class Engine {
 
   void ReleaseAll() { Release(retained_.size()); }
 
-  // JS's outbound memory (reactor.ts, #registerOutbound). Inbound and outbound
-  // slabs share the reactor's index space, so it takes a place in slabs_
-  // (empty: never an inbound slab, never holds a data record).
+  // JS's outbound memory (reactor.ts, #registerOutbound): indices from
+  // kMaxSlabs up, apart from the inbound slabs (never a data record).
   int AddOutboundSlab(uint8_t* data, size_t size) {
-    slabs_.push_back(nullptr);
     const int index = reactor_.AddSlab(data, size, false);
-    FUZZ_CHECK(index == static_cast<int>(slabs_.size()) - 1);
+    FUZZ_CHECK(index >= L::kMaxSlabs);
     return index;
   }
 
@@ -454,7 +452,7 @@ class Engine {
   std::vector<int32_t> control_;
   std::vector<int32_t> fd_state_;
   std::vector<double> stats_;
-  std::vector<std::unique_ptr<SlabMemory>> slabs_;  // by reactor index; null: outbound
+  std::vector<std::unique_ptr<SlabMemory>> slabs_;  // inbound, by reactor index
   std::vector<Held> retained_;
   size_t frame_bytes_ = 0;
   size_t grown_ = 0;

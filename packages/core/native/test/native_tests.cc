@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -229,6 +230,50 @@ void TestReactorEcho() {
   CHECK(harness.reactor.Close(pair.server) == -EBADF);
   CHECK(harness.reactor.Close(pair.listener) == 0);
   CHECK(harness.reactor.active_count() == 0);
+}
+
+// Outbound memory is registered apart from the inbound slabs: far more
+// buffers than there are inbound indices (output queued for many slow peers
+// takes one per large write), released indices are handed out again, and
+// writes from any of them reach the peer; a released index writes nothing.
+void TestOutboundRegistry() {
+  Harness harness;
+  Pair pair = Connect(&harness);
+  std::vector<std::vector<uint8_t>> buffers(3 * L::kMaxSlabs, std::vector<uint8_t>(8, 'x'));
+  std::vector<int> indices;
+  for (auto& buffer : buffers) {
+    const int index = harness.reactor.AddSlab(buffer.data(), buffer.size(), false);
+    CHECK(index >= L::kMaxSlabs);
+    indices.push_back(index);
+  }
+  CHECK(std::set<int>(indices.begin(), indices.end()).size() == indices.size());
+  CHECK(harness.reactor.ReleaseSlab(0) == -EINVAL);  // an inbound slab
+  CHECK(harness.reactor.ReleaseSlab(indices[10]) == 0);
+  CHECK(harness.reactor.ReleaseSlab(indices[10]) == -EINVAL);
+  std::vector<uint8_t> reused{'r', 'e', 'u', 's', 'e', 'd', '-', '2'};
+  CHECK(harness.reactor.AddSlab(reused.data(), reused.size(), false) == indices[10]);
+  std::vector<uint8_t>& last = buffers.back();
+  memcpy(last.data(), "last--1-", 8);
+  CHECK(harness.reactor.ReleaseSlab(indices[20]) == 0);
+  harness.Submit(L::kSubmitWrite, indices.back(), pair.client, 0, 8);
+  harness.Submit(L::kSubmitWrite, indices[20], pair.client, 0, 8);  // released: dropped
+  harness.Submit(L::kSubmitWrite, indices[10], pair.client, 0, 8);
+  std::string received;
+  harness.DrainUntil([&](const std::vector<Harness::Record>& records) {
+    received.clear();
+    for (const auto& record : records) {
+      if (record.kind != L::kRecordData || record.fd != pair.server) continue;
+      received.append(
+          reinterpret_cast<char*>(harness.slabs[static_cast<size_t>(record.slab)].data()) + record.a,
+          static_cast<size_t>(record.b));
+    }
+    return received.size() >= 16;
+  });
+  CHECK(received == "last--1-reused-2");
+  CHECK(harness.fd_state[static_cast<size_t>(pair.client) * L::kFdStateInts + L::kFdWritten] == 16);
+  CHECK(harness.reactor.Close(pair.client) == 0);
+  CHECK(harness.reactor.Close(pair.server) == 0);
+  CHECK(harness.reactor.Close(pair.listener) == 0);
 }
 
 void TestFraming() {
@@ -860,6 +905,7 @@ int main() {
       {"kqueue enable, disable, oneshot", netpoll_test::TestKqueueEnableOneshot},
 #endif
       {"reactor echo", TestReactorEcho},
+      {"outbound registry beyond the inbound indices", TestOutboundRegistry},
       {"framing", TestFraming},
       {"backpressure", TestBackpressure},
       {"reset while blocked", TestResetWhileBlocked},
