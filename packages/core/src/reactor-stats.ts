@@ -46,7 +46,7 @@ export interface ReactorStats {
   records: number;
   /** Inbound slabs registered (ArrayBuffers allocated for reads). */
   inboundSlabs: number;
-  /** Outbound ArrayBuffers registered (shared slabs plus dedicated large buffers). */
+  /** Outbound ArrayBuffers registered now (shared slabs plus dedicated large buffers). */
   outboundSlabs: number;
 }
 

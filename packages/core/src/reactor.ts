@@ -130,6 +130,7 @@ export class Reactor {
         unregisterOutbound: (index) => {
           this.#jsToNative++;
           this.binding.releaseSlab(index);
+          this.#outboundSlabs--;
         },
       },
       config.outboundSlabSize,

@@ -41,7 +41,7 @@ const kReactorCounters: ReadonlyArray<readonly [keyof ReactorStats, string, stri
 const kReactorGauges: ReadonlyArray<readonly [keyof ReactorStats, string, string]> = [
   ['lingering', 'netpoll_reactor_lingering', 'closes lingering now'],
   ['inboundSlabs', 'netpoll_reactor_inbound_slabs', 'inbound slabs registered'],
-  ['outboundSlabs', 'netpoll_reactor_outbound_slabs', 'outbound buffers registered'],
+  ['outboundSlabs', 'netpoll_reactor_outbound_slabs', 'outbound buffers registered now'],
 ];
 
 /** The trace message of one call; `startedAt` is our annotation (the channel allows it). */

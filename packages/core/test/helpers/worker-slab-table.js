@@ -70,7 +70,9 @@ async function main() {
     delivered = false;
   }
   const intact = Buffer.concat(chunks).equals(expected);
+  const registeredWhileHeld = core.getReactorStats().outboundSlabs;
   for (const buffer of held) reactor.outbound.free(buffer);
+  const registeredAfter = core.getReactorStats().outboundSlabs;
   socket.destroy();
   await loop.shutdown({ timeout: 1000 });
   await served.catch(() => {});
@@ -82,6 +84,7 @@ async function main() {
     thrown,
     delivered,
     intact,
+    unregistered: registeredWhileHeld - registeredAfter,
   });
 }
 
