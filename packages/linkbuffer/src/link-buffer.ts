@@ -43,6 +43,7 @@ import {
   uint16At,
   uint32At,
 } from './big-endian';
+import { type ChunkVisitor, checkMaxChunks } from './chunk-visitor';
 import {
   ClosedError,
   DelimiterNotFoundError,
@@ -66,14 +67,18 @@ import {
   releaseNode,
 } from './link-buffer-node';
 import { kMaxPooledSize, type NodeAllocator } from './node-allocator';
+import { copyFrom, indexIn } from './node-bytes';
 import {
   kPoisonByte,
   type LinkBufferOptions,
   type ResolvedLinkBufferOptions,
   resolveLinkBufferOptions,
 } from './options';
+import { throwRegionBoundsError } from './region-bounds';
 import type { RegionOwner } from './region-owner';
 import { viewIn, viewOf } from './view';
+
+export type { ChunkVisitor } from './chunk-visitor';
 
 /** `writeBinary()` links the caller's memory instead of copying above this size (bytes). */
 export const kBinaryInplaceThreshold = 4096;
@@ -84,8 +89,6 @@ export const kBinaryInplaceThreshold = 4096;
  */
 export const kWriteFromCopyMax = 64;
 
-/** Copies of at most this many bytes between nodes use a plain loop instead of a view + `set()`. */
-const kLoopCopyMax = 64;
 /** Cross-node `next()` copies larger than this (and ≤ 8 MiB) use pooled, recorded memory. */
 const kPooledCopyMin = 1024;
 /** After `flush()`, a tail node with more capacity than this takes no new reservations. */
@@ -100,29 +103,6 @@ const kClosedNode = new LinkNode();
 function emptyNode(): LinkNode {
   return acquireNodeIn(kEmptyBuffer, kEmptyMemory, 0, 0, 0, 0);
 }
-
-/**
- * Visits one readable chunk: `buffer[start, end)`. Return `false` to stop early (any other
- * return value continues).
- * The triple is valid until the next consuming read or `release()` of the buffer; the visitor
- * must not call methods of the buffer it is visiting.
- *
- * `retained` is true when the buffer itself keeps the chunk's memory alive until it releases the
- * chunk: memory from its allocator, a region lent through `appendRegion`, or a shared (sliced,
- * `writeFrom`) part of either. It is false for caller memory inserted zero-copy (`writeBinary` of
- * a large view, `writeDirect`), which the caller must keep unchanged until it is sent.
- *
- * `memory` and `memoryOffset` are `buffer.buffer` and `buffer.byteOffset`, which the buffer knows:
- * reading the getters is a call into V8's runtime per chunk.
- */
-export type ChunkVisitor = (
-  buffer: Buffer,
-  start: number,
-  end: number,
-  retained: boolean,
-  memory: ArrayBufferLike,
-  memoryOffset: number,
-) => unknown;
 
 /** Internal state summary for tests and debugging (see {@link inspectLinkBuffer}). */
 export interface LinkBufferSnapshot {
@@ -1528,64 +1508,6 @@ export class LinkBuffer {
       readOnly: this.#readOnly,
     };
   }
-}
-
-/** Throws unless `maxChunks` is a non-negative integer or `Infinity` (the default: all chunks). */
-function checkMaxChunks(maxChunks: number): void {
-  if (
-    maxChunks !== Number.POSITIVE_INFINITY &&
-    !(Number.isSafeInteger(maxChunks) && maxChunks >= 0)
-  ) {
-    throw integerError('maxChunks', 'a non-negative integer or Infinity', maxChunks);
-  }
-}
-
-function throwRegionBoundsError(buffer: Buffer, start: number, end: number): never {
-  if (!Number.isSafeInteger(start)) throw new InvalidArgumentError('start', 'an integer', start);
-  if (!Number.isSafeInteger(end)) throw new InvalidArgumentError('end', 'an integer', end);
-  if (start < 0 || start > end) {
-    throw new OutOfRangeError('start', `an integer from 0 to end = ${end}`, start);
-  }
-  throw new OutOfRangeError(
-    'end',
-    `an integer from start to buffer.length = ${buffer.length}`,
-    end,
-  );
-}
-
-/**
- * Copies `node`'s bytes `[start, end)` to `target[at…]`; the caller checked the bounds.
- * `Buffer.prototype.copy` validates its arguments and reads `buffer`/`byteOffset` on every call;
- * a plain Uint8Array over the node's cached memory plus `set()` (a memmove) skips all of that.
- */
-function copyFrom(
-  node: LinkNode,
-  start: number,
-  end: number,
-  target: Uint8Array,
-  at: number,
-): void {
-  if (end - start <= kLoopCopyMax) {
-    // A few bytes: a loop costs less than the view `set()` needs, and allocates nothing.
-    const buf = node.buf;
-    for (let i = start, to = at; i < end; i++, to++) target[to] = buf[i]!;
-    return;
-  }
-  target.set(new Uint8Array(node.memory, node.memoryOffset + start, end - start), at);
-}
-
-/** Index of `byte` in `buffer[from, end)`, or -1, without scanning past `end`. */
-function indexIn(buffer: Buffer, byte: number, from: number, end: number): number {
-  if (end - from <= 32) {
-    for (let i = from; i < end; i++) if (buffer[i] === byte) return i;
-    return -1;
-  }
-  if (buffer.length - end <= 4096) {
-    const hit = buffer.indexOf(byte, from);
-    return hit >= 0 && hit < end ? hit : -1;
-  }
-  const hit = buffer.subarray(from, end).indexOf(byte);
-  return hit >= 0 ? from + hit : -1;
 }
 
 /**
