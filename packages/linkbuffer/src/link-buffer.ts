@@ -7,28 +7,9 @@
  * Node.js (nodes hold one Buffer plus absolute offsets, borrowed regions, a pluggable allocator,
  * coded errors instead of panics); no code was copied.
  *
- * The chain and its cursors (x consumed, r readable, m reserved by malloc, . spare capacity):
- *
- * ```
- *   head            read                          flush               write
- *    |               |                              |                   |
- *    v               v                              v                   v
- * +--------+    +-----------+    +-----------+    +-----------+    +-----------+    +-------+
- * |xxxxxxxx| -> |xxxxx|rrrrr| -> |rrrrrrrrrrr| -> |rrrrr|mmmmm| -> |mmmmm|.....| -> |.......| -> null
- * +--------+    +-----------+    +-----------+    +-----------+    +-----------+    +-------+
- *  released at   read node:       readable        last committed    reservations    spare nodes
- *  release()     views alias it                   node              go here         (mallocAck)
- * ```
- *
- * Invariants that every method keeps:
- * - `head <= read <= flush <= write` along the chain; `#length` bytes are readable, all of them in
- *   the committed ranges of the nodes from `read` to `flush`; nodes after `flush` hold no
- *   committed bytes.
- * - `#mallocSize` bytes are reserved, in the ranges `[committedEnd, mallocEnd)` of the nodes from
- *   `flush` to `write`; nodes after `write` hold no reservation.
- * - Only nodes with `kWritable` take new reservations, only at `mallocEnd`, and only when they are
- *   `write` or after it, so byte order is the chain order.
- * - A Buffer this class hands out aliases node memory only while the node's root holds a count.
+ * Where the code is: this class keeps the fast paths of its hot methods inline and works on one
+ * `NodeChain` (node-chain.ts, which draws the chain and states its invariants); the slow paths
+ * and the rarely used methods' bodies are functions in the `chain-*.ts` modules.
  */
 import { Buffer } from 'node:buffer';
 import {
@@ -36,13 +17,25 @@ import {
   checkBigUint64,
   checkUint16,
   checkUint32,
-  kIntegerScratch,
+  gather,
   putBigUint64,
   putUint16,
   putUint32,
+  take,
   uint16At,
   uint32At,
 } from './big-endian';
+import { allBytes, consume, indexOf, nextSlow, peekSlow, walkChunks } from './chain-reads';
+import { closeChain, evacuateRegions, releaseConsumed, trimChain } from './chain-release';
+import { referAfter, spliceChain } from './chain-splice';
+import {
+  claim,
+  growth,
+  insertDirect,
+  keepReserved,
+  linkAfterWrite,
+  userNode,
+} from './chain-writes';
 import { type ChunkVisitor, checkMaxChunks } from './chunk-visitor';
 import {
   ClosedError,
@@ -50,11 +43,8 @@ import {
   InvalidArgumentError,
   integerError,
   NotEnoughDataError,
-  OutOfRangeError,
-  ReadOnlyError,
 } from './errors';
 import {
-  acquireNode,
   acquireNodeIn,
   kAllocated,
   kBorrowed,
@@ -62,14 +52,20 @@ import {
   kEmptyMemory,
   kExposed,
   kWritable,
-  LinkNode,
-  referNode,
+  type LinkNode,
   releaseNode,
 } from './link-buffer-node';
-import { kMaxPooledSize, type NodeAllocator } from './node-allocator';
-import { copyFrom, indexIn } from './node-bytes';
+import { type LinkBufferSnapshot, snapshotChain } from './link-buffer-snapshot';
 import {
-  kPoisonByte,
+  advanceRead,
+  checkRead,
+  checkReadable,
+  checkWritable,
+  NodeChain,
+  useOptions,
+} from './node-chain';
+import {
+  type kPoisonByte,
   type LinkBufferOptions,
   type ResolvedLinkBufferOptions,
   resolveLinkBufferOptions,
@@ -79,6 +75,7 @@ import type { RegionOwner } from './region-owner';
 import { viewIn, viewOf } from './view';
 
 export type { ChunkVisitor } from './chunk-visitor';
+export type { LinkBufferSnapshot } from './link-buffer-snapshot';
 
 /** `writeBinary()` links the caller's memory instead of copying above this size (bytes). */
 export const kBinaryInplaceThreshold = 4096;
@@ -89,40 +86,10 @@ export const kBinaryInplaceThreshold = 4096;
  */
 export const kWriteFromCopyMax = 64;
 
-/** Cross-node `next()` copies larger than this (and ≤ 8 MiB) use pooled, recorded memory. */
-const kPooledCopyMin = 1024;
 /** After `flush()`, a tail node with more capacity than this takes no new reservations. */
 const kSealCapacity = 8192;
-/** Smallest peek cache requested from the allocator, so tiny peeks do not regrow it each time. */
-const kMinPeekCache = 64;
 
-/** The node every cursor points at once a buffer is closed: empty, never writable, never freed. */
-const kClosedNode = new LinkNode();
-
-/** A node over no memory: what an empty buffer's cursors point at. */
-function emptyNode(): LinkNode {
-  return acquireNodeIn(kEmptyBuffer, kEmptyMemory, 0, 0, 0, 0);
-}
-
-/** Internal state summary for tests and debugging (see {@link inspectLinkBuffer}). */
-export interface LinkBufferSnapshot {
-  /** Nodes in the chain, from head to the last node. */
-  readonly nodes: number;
-  /** Whether `head` and `read` are the same node (true right after `release()`). */
-  readonly headIsRead: boolean;
-  /** Pooled cross-node `next()` copies recorded until `release()`. */
-  readonly recordedCopies: number;
-  /** Capacity of the peek cache in bytes (0 when none is held). */
-  readonly peekCacheSize: number;
-  /** Bytes of the peek cache that currently mirror readable data. */
-  readonly peekLength: number;
-  /** Reference count of each node's root, head to tail. */
-  readonly rootRefs: readonly number[];
-  readonly closed: boolean;
-  readonly readOnly: boolean;
-}
-
-let snapshotOf: (buffer: LinkBuffer) => LinkBufferSnapshot;
+let chainOf: (buffer: LinkBuffer) => NodeChain;
 
 /**
  * A chain of memory nodes with netpoll's Reader and Writer semantics. Single-threaded by nature:
@@ -137,28 +104,10 @@ export class LinkBuffer {
   /** The resolved options; pass them to another `new LinkBuffer()` to skip validation. */
   readonly options: ResolvedLinkBufferOptions;
 
-  #head: LinkNode; // oldest node not yet released
-  #read: LinkNode; // current read node
-  #flush: LinkNode; // last committed node
-  #write: LinkNode; // tail where reservations go
-  #length = 0; // readable bytes
-  // forEachNewChunk's cursor. New readable bytes always join the tail, so the unvisited ones are
-  // the last min(#fresh, #length): writers add to #fresh, consuming reads leave it alone (no cost
-  // on the read paths). #cursor/#cursorEnd: the node and offset just past the last visited byte,
-  // meaningful only while #fresh < #length (a visited byte is still readable, so its node is live).
-  #fresh = 0;
-  #cursor: LinkNode = kClosedNode;
-  #cursorEnd = 0;
-  #mallocSize = 0; // reserved, not yet flushed bytes
-  #closed = false;
-  #readOnly = false;
-  readonly #allocator: NodeAllocator;
-  readonly #nodeSize: number;
-  readonly #poison: number; // kPoisonByte in debug mode, else -1
-  #copies: Buffer[] | null = null; // pooled cross-node next() copies, freed at release()
-  #peekCache: Buffer = kEmptyBuffer; // reusable cross-node peek() copy
-  #peekPooled = false; // whether #peekCache came from the allocator
-  #peekLength = 0; // bytes of #peekCache that mirror the readable data
+  // Made in the initializer so that this field only ever holds the chain: a field that held
+  // `undefined` first loses V8's type tracking, and each hot method then pays a check of the
+  // chain's map (about 1 ns a call).
+  readonly #chain = new NodeChain();
   // The Buffer of the last appendRegion and its getters, read once: a reader is fed regions of
   // the same few slabs, and the getters are calls into the runtime.
   #regionBuffer: Buffer = kEmptyBuffer;
@@ -166,7 +115,7 @@ export class LinkBuffer {
   #regionOffset = 0;
 
   static {
-    snapshotOf = (buffer) => buffer.#snapshot();
+    chainOf = (buffer) => buffer.#chain;
   }
 
   /**
@@ -175,37 +124,34 @@ export class LinkBuffer {
    */
   constructor(options?: LinkBufferOptions) {
     this.options = resolveLinkBufferOptions(options);
-    this.#allocator = this.options.allocator;
-    this.#nodeSize = this.options.nodeSize;
-    this.#poison = this.options.debug ? kPoisonByte : -1;
-    this.#head = this.#read = this.#flush = this.#write = emptyNode();
+    useOptions(this.#chain, this.options);
   }
 
   // ---- sizes ----------------------------------------------------------------------------------
 
   /** Readable bytes right now. Never throws; 0 after `close()`. */
   len(): number {
-    return this.#length;
+    return this.#chain.length;
   }
 
   /** True when no byte is readable. Never throws. */
   isEmpty(): boolean {
-    return this.#length === 0;
+    return this.#chain.length === 0;
   }
 
   /** Bytes reserved by the writer and not yet flushed (malloc, write*, writeDirect, append). */
   mallocLen(): number {
-    return this.#mallocSize;
+    return this.#chain.mallocSize;
   }
 
   /** True once `close()` ran or the buffer was emptied into another one by `append()`. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#chain.closed;
   }
 
   /** True for buffers returned by `slice()`: every writer method throws `ERR_NETPOLL_LINKBUFFER_READ_ONLY`. */
   get readOnly(): boolean {
-    return this.#readOnly;
+    return this.#chain.readOnly;
   }
 
   // ---- zero-copy reader -----------------------------------------------------------------------
@@ -221,16 +167,17 @@ export class LinkBuffer {
    * `ERR_NETPOLL_CLOSED`.
    */
   next(n: number): Buffer {
-    const node = this.#read;
+    const chain = this.#chain;
+    const node = chain.read;
     const start = node.readOffset;
     if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.readOffset = start + n;
       node.flags |= kExposed;
-      this.#length -= n;
-      this.#peekLength = 0;
+      chain.length -= n;
+      chain.peekLength = 0;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
-    return this.#nextSlow(n);
+    return nextSlow(chain, n);
   }
 
   /**
@@ -240,18 +187,20 @@ export class LinkBuffer {
    * `release()`, whichever comes first. Errors as {@link LinkBuffer.next}.
    */
   peek(n: number): Buffer {
-    const node = this.#read;
+    const chain = this.#chain;
+    const node = chain.read;
     const start = node.readOffset;
     if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.flags |= kExposed;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
-    return this.#peekSlow(n);
+    return peekSlow(chain, n);
   }
 
   /** Consumes `n` bytes without copying. `n = 0` is a no-op. Errors as {@link LinkBuffer.next}. */
   skip(n: number): void {
-    const node = this.#read;
+    const chain = this.#chain;
+    const node = chain.read;
     if (
       typeof n === 'number' &&
       n === (n | 0) &&
@@ -259,11 +208,11 @@ export class LinkBuffer {
       node.readOffset + n <= node.committedEnd
     ) {
       node.readOffset += n;
-      this.#length -= n;
-      this.#peekLength = 0;
+      chain.length -= n;
+      chain.peekLength = 0;
       return;
     }
-    if (this.#checkRead('skip', n) > 0) this.#consume(n, null, 0);
+    if (checkRead(chain, 'skip', n) > 0) consume(chain, n, null, 0);
   }
 
   /**
@@ -271,17 +220,18 @@ export class LinkBuffer {
    * `release()`). `n = 0` returns `''`. Errors as {@link LinkBuffer.next}.
    */
   readString(n: number): string {
-    const node = this.#read;
+    const chain = this.#chain;
+    const node = chain.read;
     const start = node.readOffset;
     if (typeof n === 'number' && n === (n | 0) && n > 0 && start + n <= node.committedEnd) {
       node.readOffset = start + n;
-      this.#length -= n;
-      this.#peekLength = 0;
+      chain.length -= n;
+      chain.peekLength = 0;
       return node.buf.toString('utf8', start, start + n);
     }
-    if (this.#checkRead('readString', n) === 0) return '';
+    if (checkRead(chain, 'readString', n) === 0) return '';
     const scratch = Buffer.allocUnsafe(n);
-    this.#consume(n, scratch, 0);
+    consume(chain, n, scratch, 0);
     return scratch.toString('utf8');
   }
 
@@ -290,9 +240,10 @@ export class LinkBuffer {
    * safe after `release()`). `n = 0` returns an empty Buffer. Errors as {@link LinkBuffer.next}.
    */
   readBinary(n: number): Buffer {
-    if (this.#checkRead('readBinary', n) === 0) return Buffer.alloc(0);
+    const chain = this.#chain;
+    if (checkRead(chain, 'readBinary', n) === 0) return Buffer.alloc(0);
     const out = Buffer.allocUnsafe(n);
-    this.#consume(n, out, 0);
+    consume(chain, n, out, 0);
     return out;
   }
 
@@ -301,14 +252,15 @@ export class LinkBuffer {
    * Throws `ERR_NETPOLL_LINKBUFFER_NOT_ENOUGH` when empty, `ERR_NETPOLL_CLOSED`.
    */
   readByte(): number {
-    let node = this.#read;
+    const chain = this.#chain;
+    let node = chain.read;
     if (node.readOffset >= node.committedEnd) {
-      this.#checkReadable('readByte');
-      if (this.#length === 0) throw new NotEnoughDataError('readByte()', 1, 0);
-      node = this.#advanceRead();
+      checkReadable(chain, 'readByte');
+      if (chain.length === 0) throw new NotEnoughDataError('readByte()', 1, 0);
+      node = advanceRead(chain);
     }
-    this.#length--;
-    this.#peekLength = 0;
+    chain.length--;
+    chain.peekLength = 0;
     return node.buf[node.readOffset++]!;
   }
 
@@ -323,10 +275,11 @@ export class LinkBuffer {
     if (typeof delimiter !== 'number' || delimiter !== (delimiter & 0xff)) {
       throw integerError('delimiter', 'an integer from 0 to 255', delimiter);
     }
-    this.#checkReadable('until');
-    const index = this.#indexOf(delimiter, 0);
-    if (index < 0) throw new DelimiterNotFoundError(delimiter, this.#length);
-    return this.#nextSlow(index + 1);
+    const chain = this.#chain;
+    checkReadable(chain, 'until');
+    const index = indexOf(chain, delimiter, 0);
+    if (index < 0) throw new DelimiterNotFoundError(delimiter, chain.length);
+    return nextSlow(chain, index + 1);
   }
 
   /**
@@ -342,8 +295,8 @@ export class LinkBuffer {
     if (!Number.isSafeInteger(skip) || skip < 0) {
       throw integerError('skip', 'a non-negative integer', skip);
     }
-    this.#checkReadable('indexByte');
-    return this.#indexOf(byte, skip);
+    checkReadable(this.#chain, 'indexByte');
+    return indexOf(this.#chain, byte, skip);
   }
 
   /**
@@ -356,14 +309,15 @@ export class LinkBuffer {
    */
   slice(n: number): LinkBuffer {
     const out = new LinkBuffer(this.options);
-    out.#readOnly = true;
-    if (this.#checkRead('slice', n) === 0) return out;
-    const tail = this.#referAfter(out.#write, n, true);
-    out.#flush = tail;
-    out.#write = tail;
-    out.#length = n;
-    out.#fresh = n;
-    this.#releaseConsumed();
+    const slice = out.#chain;
+    slice.readOnly = true;
+    if (checkRead(this.#chain, 'slice', n) === 0) return out;
+    const tail = referAfter(this.#chain, slice.write, n, true);
+    slice.flush = tail;
+    slice.write = tail;
+    slice.length = n;
+    slice.fresh = n;
+    releaseConsumed(this.#chain);
     return out;
   }
 
@@ -377,22 +331,22 @@ export class LinkBuffer {
     if (!(target instanceof Uint8Array)) {
       throw new InvalidArgumentError('target', 'a Uint8Array or Buffer', target);
     }
-    this.#checkReadable('read');
-    const n = Math.min(target.length, this.#length);
+    const chain = this.#chain;
+    checkReadable(chain, 'read');
+    const n = Math.min(target.length, chain.length);
     if (n === 0) return 0;
-    this.#consume(n, target, 0);
-    this.#advanceRead();
-    const read = this.#read;
+    consume(chain, n, target, 0);
+    const read = advanceRead(chain);
     let previous: LinkNode | null = null;
-    let node = this.#head;
+    let node = chain.head;
     while (node !== read) {
       const next = node.next!;
       if ((node.flags & kExposed) !== 0) {
         previous = node;
       } else {
-        if (previous === null) this.#head = next;
+        if (previous === null) chain.head = next;
         else previous.next = next;
-        releaseNode(node, this.#poison);
+        releaseNode(node, chain.poison);
       }
       node = next;
     }
@@ -405,19 +359,9 @@ export class LinkBuffer {
    * Throws `ERR_NETPOLL_CLOSED`.
    */
   bytes(): Buffer {
-    this.#checkReadable('bytes');
-    if (this.#length === 0) return kEmptyBuffer;
-    const node = this.#advanceRead();
-    const start = node.readOffset;
-    if (node.committedEnd - start >= this.#length) {
-      node.flags |= kExposed;
-      return viewIn(node.memory, node.memoryOffset + start, this.#length);
-    }
-    const span = this.#spanView(node, this.#length);
-    if (span !== null) return span;
-    const out = Buffer.allocUnsafe(this.#length);
-    this.#copyOut(0, out, 0, this.#length);
-    return out;
+    checkReadable(this.#chain, 'bytes');
+    if (this.#chain.length === 0) return kEmptyBuffer;
+    return allBytes(this.#chain);
   }
 
   /**
@@ -429,11 +373,15 @@ export class LinkBuffer {
    */
   getBytes(maxChunks = Number.POSITIVE_INFINITY): Buffer[] {
     checkMaxChunks(maxChunks);
-    this.#checkReadable('getBytes');
+    checkReadable(this.#chain, 'getBytes');
     const views: Buffer[] = [];
-    this.#walkChunks((buffer, start, end) => {
-      views.push(viewOf(buffer, start, end));
-    }, maxChunks);
+    walkChunks(
+      this.#chain,
+      (buffer, start, end) => {
+        views.push(viewOf(buffer, start, end));
+      },
+      maxChunks,
+    );
     return views;
   }
 
@@ -450,8 +398,8 @@ export class LinkBuffer {
       throw new InvalidArgumentError('visitor', 'a function', visitor);
     }
     checkMaxChunks(maxChunks);
-    this.#checkReadable('forEachChunk');
-    return this.#walkChunks(visitor, maxChunks);
+    checkReadable(this.#chain, 'forEachChunk');
+    return walkChunks(this.#chain, visitor, maxChunks);
   }
 
   /**
@@ -480,21 +428,22 @@ export class LinkBuffer {
     if (typeof visitor !== 'function') {
       throw new InvalidArgumentError('visitor', 'a function', visitor);
     }
-    this.#checkReadable('forEachNewChunk');
-    let fresh = this.#fresh;
+    const chain = this.#chain;
+    checkReadable(chain, 'forEachNewChunk');
+    let fresh = chain.fresh;
     let node: LinkNode;
     let start: number;
-    if (fresh < this.#length) {
+    if (fresh < chain.length) {
       if (fresh === 0) return 0;
       // Some visited bytes are still readable, so the node holding the last one is not released.
-      node = this.#cursor;
-      start = this.#cursorEnd;
+      node = chain.cursor;
+      start = chain.cursorEnd;
     } else {
-      // Nothing visited is readable any more: every readable byte is new. (#fresh may exceed
-      // #length; the loop below stores the exact count.)
-      fresh = this.#length;
+      // Nothing visited is readable any more: every readable byte is new. (fresh may exceed
+      // length; the loop below stores the exact count.)
+      fresh = chain.length;
       if (fresh === 0) return 0;
-      node = this.#read;
+      node = chain.read;
       start = node.readOffset;
     }
     let count = 0;
@@ -508,36 +457,13 @@ export class LinkBuffer {
           visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false;
         fresh -= end - start;
         count++;
-        this.#fresh = fresh;
-        this.#cursor = node;
-        this.#cursorEnd = end;
+        chain.fresh = fresh;
+        chain.cursor = node;
+        chain.cursorEnd = end;
         if (stop || fresh === 0) break;
       }
       node = node.next!;
       start = node.readOffset;
-    }
-    return count;
-  }
-
-  #walkChunks(visitor: ChunkVisitor, maxChunks: number): number {
-    let node = this.#read;
-    let remaining = this.#length;
-    let count = 0;
-    while (remaining > 0 && count < maxChunks) {
-      const start = node.readOffset;
-      const end = node.committedEnd;
-      if (end > start) {
-        node.flags |= kExposed;
-        count++;
-        remaining -= end - start;
-        const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
-        if (
-          visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false ||
-          remaining === 0
-        )
-          break;
-      }
-      node = node.next!;
     }
     return count;
   }
@@ -549,7 +475,8 @@ export class LinkBuffer {
    * to the allocator (or its region owner) when no slice refers to it. No-op after `close()`.
    */
   release(): void {
-    if (!this.#closed) this.#releaseConsumed();
+    const chain = this.#chain;
+    if (!chain.closed) releaseConsumed(chain);
   }
 
   /**
@@ -561,28 +488,8 @@ export class LinkBuffer {
    * netpoll.
    */
   trim(): void {
-    if (this.#closed) return;
-    this.#releaseConsumed();
-    if (this.#length !== 0 || this.#mallocSize !== 0) return;
-    const head = this.#head;
-    if (head.buf === kEmptyBuffer && head.next === null) return;
-    this.#releaseRange(head, null);
-    this.#head = this.#read = this.#flush = this.#write = emptyNode();
-  }
-
-  /** `release()` for an open buffer; internal callers use it so subclass overrides stay out. */
-  #releaseConsumed(): void {
-    const read = this.#advanceRead();
-    let node = this.#head;
-    while (node !== read) {
-      const next = node.next!;
-      releaseNode(node, this.#poison);
-      node = next;
-    }
-    this.#head = read;
-    // Views of the read node ended here: `evacuate()` may move its bytes again.
-    read.flags &= ~kExposed;
-    this.#dropScratch();
+    const chain = this.#chain;
+    if (!chain.closed) trimChain(chain);
   }
 
   // ---- two-phase writer -----------------------------------------------------------------------
@@ -595,7 +502,8 @@ export class LinkBuffer {
    * `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   malloc(n: number): Buffer {
-    const node = this.#write;
+    const chain = this.#chain;
+    const node = chain.write;
     const start = node.mallocEnd;
     if (
       typeof n === 'number' &&
@@ -605,16 +513,16 @@ export class LinkBuffer {
       start + n <= node.capacityEnd
     ) {
       node.mallocEnd = start + n;
-      this.#mallocSize += n;
+      chain.mallocSize += n;
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
     if (!Number.isSafeInteger(n) || n < 0) throw integerError('n', 'a non-negative integer', n);
-    this.#checkWritable('malloc');
+    checkWritable(chain, 'malloc');
     if (n === 0) return kEmptyBuffer;
-    const target = this.#growth(n);
+    const target = growth(chain, n);
     const from = target.mallocEnd;
     target.mallocEnd = from + n;
-    this.#mallocSize += n;
+    chain.mallocSize += n;
     return viewIn(target.memory, target.memoryOffset + from, n);
   }
 
@@ -624,23 +532,7 @@ export class LinkBuffer {
    * `n > mallocLen()`, `ERR_NETPOLL_INVALID_ARG`, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   mallocAck(n: number): void {
-    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('n', 'an integer', n);
-    this.#checkWritable('mallocAck');
-    if (n < 0 || n > this.#mallocSize) {
-      throw new OutOfRangeError('n', `an integer from 0 to mallocLen() = ${this.#mallocSize}`, n);
-    }
-    let node = this.#flush;
-    let keep = n;
-    for (;;) {
-      const reserved = node.mallocEnd - node.committedEnd;
-      if (keep <= reserved) break;
-      keep -= reserved;
-      node = node.next!;
-    }
-    node.mallocEnd = node.committedEnd + keep;
-    this.#write = node;
-    for (let rest = node.next; rest !== null; rest = rest.next) rest.mallocEnd = rest.committedEnd;
-    this.#mallocSize = n;
+    keepReserved(this.#chain, n);
   }
 
   /**
@@ -649,19 +541,20 @@ export class LinkBuffer {
    * Throws `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   flush(): void {
-    if (this.#closed || this.#readOnly) this.#checkWritable('flush');
-    if (this.#mallocSize === 0) return;
-    const write = this.#write;
-    let node = this.#flush;
+    const chain = this.#chain;
+    if (chain.closed || chain.readOnly) checkWritable(chain, 'flush');
+    if (chain.mallocSize === 0) return;
+    const write = chain.write;
+    let node = chain.flush;
     for (;;) {
       node.committedEnd = node.mallocEnd;
       if (node === write) break;
       node = node.next!;
     }
-    this.#flush = write;
-    this.#length += this.#mallocSize;
-    this.#fresh += this.#mallocSize;
-    this.#mallocSize = 0;
+    chain.flush = write;
+    chain.length += chain.mallocSize;
+    chain.fresh += chain.mallocSize;
+    chain.mallocSize = 0;
     if (write.capacityEnd - write.base > kSealCapacity) write.flags &= ~kWritable;
   }
 
@@ -674,13 +567,14 @@ export class LinkBuffer {
     if (typeof byte !== 'number' || byte !== (byte & 0xff)) {
       throw integerError('byte', 'an integer from 0 to 255', byte);
     }
-    let node = this.#write;
+    const chain = this.#chain;
+    let node = chain.write;
     if ((node.flags & kWritable) === 0 || node.mallocEnd >= node.capacityEnd) {
-      this.#checkWritable('writeByte');
-      node = this.#growth(1);
+      checkWritable(chain, 'writeByte');
+      node = growth(chain, 1);
     }
     node.buf[node.mallocEnd++] = byte;
-    this.#mallocSize++;
+    chain.mallocSize++;
   }
 
   /**
@@ -694,22 +588,23 @@ export class LinkBuffer {
     if (!(data instanceof Uint8Array)) {
       throw new InvalidArgumentError('data', 'a Uint8Array or Buffer', data);
     }
+    const chain = this.#chain;
     const size = data.length;
     if (size > kBinaryInplaceThreshold) {
-      this.#checkWritable('writeBinary');
-      this.#linkAfterWrite(this.#userNode(data));
-      this.#mallocSize += size;
+      checkWritable(chain, 'writeBinary');
+      linkAfterWrite(chain, userNode(data));
+      chain.mallocSize += size;
       return size;
     }
-    let node = this.#write;
+    let node = chain.write;
     if ((node.flags & kWritable) === 0 || node.mallocEnd + size > node.capacityEnd) {
-      this.#checkWritable('writeBinary');
+      checkWritable(chain, 'writeBinary');
       if (size === 0) return 0;
-      node = this.#growth(size);
+      node = growth(chain, size);
     }
     node.buf.set(data, node.mallocEnd);
     node.mallocEnd += size;
-    this.#mallocSize += size;
+    chain.mallocSize += size;
     return size;
   }
 
@@ -720,18 +615,19 @@ export class LinkBuffer {
    */
   writeString(text: string): number {
     if (typeof text !== 'string') throw new InvalidArgumentError('text', 'a string', text);
-    let node = this.#write;
+    const chain = this.#chain;
+    let node = chain.write;
     // One UTF-16 unit never needs more than 3 UTF-8 bytes, so with that much room the exact
     // length is not needed up front and the string is scanned once.
     if ((node.flags & kWritable) === 0 || node.mallocEnd + text.length * 3 > node.capacityEnd) {
-      this.#checkWritable('writeString');
+      checkWritable(chain, 'writeString');
       const size = Buffer.byteLength(text, 'utf8');
       if (size === 0) return 0;
-      node = this.#growth(size);
+      node = growth(chain, size);
     }
     const written = node.buf.write(text, node.mallocEnd, 'utf8');
     node.mallocEnd += written;
-    this.#mallocSize += written;
+    chain.mallocSize += written;
     return written;
   }
 
@@ -752,23 +648,25 @@ export class LinkBuffer {
     if (!(source instanceof LinkBuffer) || source === this) {
       throw new InvalidArgumentError('source', 'a LinkBuffer other than the destination', source);
     }
-    this.#checkWritable('writeFrom');
-    if (source.#checkRead('writeFrom', n) === 0) return 0;
+    const chain = this.#chain;
+    checkWritable(chain, 'writeFrom');
+    const from = source.#chain;
+    if (checkRead(from, 'writeFrom', n) === 0) return 0;
     if (n > kWriteFromCopyMax) {
-      const write = this.#write;
+      const write = chain.write;
       const spare = write.next;
-      const last = source.#referAfter(write, n, false);
+      const last = referAfter(from, write, n, false);
       last.next = spare;
-      this.#write = last;
+      chain.write = last;
     } else {
-      let node = this.#write;
+      let node = chain.write;
       if ((node.flags & kWritable) === 0 || node.mallocEnd + n > node.capacityEnd) {
-        node = this.#growth(n);
+        node = growth(chain, n);
       }
-      source.#consume(n, node.buf, node.mallocEnd);
+      consume(from, n, node.buf, node.mallocEnd);
       node.mallocEnd += n;
     }
-    this.#mallocSize += n;
+    chain.mallocSize += n;
     return n;
   }
 
@@ -782,50 +680,7 @@ export class LinkBuffer {
    * `ERR_NETPOLL_CLOSED`.
    */
   writeDirect(data: Uint8Array, remainCap: number): void {
-    if (!(data instanceof Uint8Array)) {
-      throw new InvalidArgumentError('data', 'a Uint8Array or Buffer', data);
-    }
-    if (!Number.isSafeInteger(remainCap) || remainCap < 0) {
-      throw integerError('remainCap', 'a non-negative integer', remainCap);
-    }
-    this.#checkWritable('writeDirect');
-    if (data.length === 0) return;
-    if (remainCap > this.#mallocSize) {
-      throw new OutOfRangeError(
-        'remainCap',
-        `at most mallocLen() = ${this.#mallocSize}`,
-        remainCap,
-      );
-    }
-    let node = this.#flush;
-    let before = this.#mallocSize - remainCap;
-    for (;;) {
-      const reserved = node.mallocEnd - node.committedEnd;
-      if (before <= reserved) break;
-      before -= reserved;
-      node = node.next!;
-    }
-    const split = node.committedEnd + before;
-    const inserted = this.#userNode(data);
-    const after = node.next;
-    node.next = inserted;
-    if (split < node.mallocEnd) {
-      // The reserved bytes after the insertion point move to a reference node that also inherits
-      // the spare capacity, so later reservations still follow them in chain order.
-      const rest = referNode(node, split, node.capacityEnd);
-      rest.mallocEnd = node.mallocEnd;
-      rest.flags = node.flags & kWritable;
-      rest.next = after;
-      inserted.next = rest;
-      node.mallocEnd = split;
-      node.capacityEnd = split;
-      node.flags &= ~kWritable;
-      if (this.#write === node) this.#write = rest;
-    } else {
-      inserted.next = after;
-      if (this.#write === node) this.#write = inserted;
-    }
-    this.#mallocSize += data.length;
+    insertDirect(this.#chain, data, remainCap);
   }
 
   /**
@@ -837,7 +692,7 @@ export class LinkBuffer {
    * for this buffer itself, `ERR_NETPOLL_LINKBUFFER_READ_ONLY`, `ERR_NETPOLL_CLOSED`.
    */
   append(writer: LinkBuffer | null | undefined): void {
-    this.#checkWritable('append');
+    checkWritable(this.#chain, 'append');
     if (writer === null || writer === undefined) return;
     if (!(writer instanceof LinkBuffer)) {
       throw new InvalidArgumentError('writer', 'a LinkBuffer', writer);
@@ -845,33 +700,8 @@ export class LinkBuffer {
     if (writer === this) {
       throw new InvalidArgumentError('writer', 'a LinkBuffer other than the destination', writer);
     }
-    if (writer.#closed) throw new ClosedError('append');
-    const first = writer.#read;
-    const last = writer.#write;
-    const readable = writer.#length;
-    const reserved = writer.#mallocSize;
-    const flush = writer.#flush;
-    // Detach the writer's chain: its consumed nodes and the spare nodes after its tail are freed.
-    writer.#releaseRange(writer.#head, first);
-    writer.#releaseRange(last.next, null);
-    last.next = null;
-    writer.#dropScratch();
-    writer.#markClosed();
-
-    this.#releaseRange(this.#write.next, null);
-    this.#write.next = first;
-    this.#write = last;
-    if (this.#mallocSize === 0) {
-      this.#flush = flush;
-      this.#length += readable;
-      this.#fresh += readable;
-      this.#mallocSize = reserved;
-      return;
-    }
-    for (let node: LinkNode | null = first; node !== null; node = node.next) {
-      node.committedEnd = node.readOffset;
-    }
-    this.#mallocSize += readable + reserved;
+    if (writer.#chain.closed) throw new ClosedError('append');
+    spliceChain(this.#chain, writer.#chain);
   }
 
   /**
@@ -891,7 +721,8 @@ export class LinkBuffer {
     owner: RegionOwner,
     token: number,
   ): void {
-    if (this.#closed || this.#readOnly) this.#checkWritable('appendRegion');
+    const chain = this.#chain;
+    if (chain.closed || chain.readOnly) checkWritable(chain, 'appendRegion');
     if (!Buffer.isBuffer(buffer)) throw new InvalidArgumentError('buffer', 'a Buffer', buffer);
     if (
       typeof start !== 'number' ||
@@ -931,14 +762,14 @@ export class LinkBuffer {
     node.owner = owner;
     node.token = token;
     node.mallocEnd = end;
-    this.#linkAfterWrite(node);
-    if (this.#mallocSize === 0) {
+    linkAfterWrite(chain, node);
+    if (chain.mallocSize === 0) {
       node.committedEnd = end;
-      this.#flush = node;
-      this.#length += end - start;
-      this.#fresh += end - start;
+      chain.flush = node;
+      chain.length += end - start;
+      chain.fresh += end - start;
     } else {
-      this.#mallocSize += end - start;
+      chain.mallocSize += end - start;
     }
   }
 
@@ -952,43 +783,10 @@ export class LinkBuffer {
    * bytes copied. An extension beyond netpoll. Throws `ERR_NETPOLL_CLOSED`.
    */
   evacuate(): number {
-    this.#checkReadable('evacuate');
-    if (this.#length === 0) return 0;
-    let moved = 0;
-    let previous: LinkNode | null = null;
-    let node = this.#head;
-    for (;;) {
-      const last = node === this.#flush;
-      const next = node.next;
-      const size = node.committedEnd - node.readOffset;
-      if (
-        size > 0 &&
-        ((node.origin ?? node).flags & kBorrowed) !== 0 &&
-        (node.flags & kExposed) === 0 &&
-        node.committedEnd === node.mallocEnd &&
-        node !== this.#cursor
-      ) {
-        const memory = this.#allocate(size);
-        node.buf.copy(memory, 0, node.readOffset, node.committedEnd);
-        const copy = acquireNode(memory, 0, memory.length, kAllocated);
-        copy.allocator = this.#allocator;
-        copy.committedEnd = size;
-        copy.mallocEnd = size;
-        copy.next = next;
-        if (previous === null) this.#head = copy;
-        else previous.next = copy;
-        if (this.#read === node) this.#read = copy;
-        if (this.#flush === node) this.#flush = copy;
-        if (this.#write === node) this.#write = copy;
-        releaseNode(node, this.#poison);
-        node = copy;
-        moved += size;
-      }
-      if (last || next === null) break;
-      previous = node;
-      node = next;
-    }
-    return moved;
+    const chain = this.#chain;
+    checkReadable(chain, 'evacuate');
+    if (chain.length === 0) return 0;
+    return evacuateRegions(chain);
   }
 
   /**
@@ -999,13 +797,12 @@ export class LinkBuffer {
    * memory never returns to the allocator's pool and its borrowed regions are never handed back.
    */
   close(): void {
-    if (this.#closed) return;
-    this.#releaseRange(this.#head, null);
-    this.#dropScratch();
+    const chain = this.#chain;
+    if (chain.closed) return;
+    closeChain(chain);
     this.#regionBuffer = kEmptyBuffer;
     this.#regionMemory = kEmptyMemory;
     this.#regionOffset = 0;
-    this.#markClosed();
   }
 
   // ---- big-endian integers (extensions beyond netpoll) ----------------------------------------
@@ -1022,21 +819,21 @@ export class LinkBuffer {
    */
   peekUint32BE(offset = 0): number {
     if (typeof offset === 'number' && offset >>> 0 === offset) {
-      const node = this.#read;
+      const node = this.#chain.read;
       const start = node.readOffset + offset;
       if (start + 4 <= node.committedEnd) return uint32At(node.buf, start);
     }
-    return uint32At(this.#gather('peekUint32BE', offset, 4), 0);
+    return uint32At(gather(this.#chain, 'peekUint32BE', offset, 4), 0);
   }
 
   /** As {@link LinkBuffer.peekUint32BE} for the 2 bytes at `offset`: 0 – 65535. */
   peekUint16BE(offset = 0): number {
     if (typeof offset === 'number' && offset >>> 0 === offset) {
-      const node = this.#read;
+      const node = this.#chain.read;
       const start = node.readOffset + offset;
       if (start + 2 <= node.committedEnd) return uint16At(node.buf, start);
     }
-    return uint16At(this.#gather('peekUint16BE', offset, 2), 0);
+    return uint16At(gather(this.#chain, 'peekUint16BE', offset, 2), 0);
   }
 
   /**
@@ -1045,11 +842,11 @@ export class LinkBuffer {
    */
   peekBigUint64BE(offset = 0): bigint {
     if (typeof offset === 'number' && offset >>> 0 === offset) {
-      const node = this.#read;
+      const node = this.#chain.read;
       const start = node.readOffset + offset;
       if (start + 8 <= node.committedEnd) return bigUint64At(node.buf, start);
     }
-    return bigUint64At(this.#gather('peekBigUint64BE', offset, 8), 0);
+    return bigUint64At(gather(this.#chain, 'peekBigUint64BE', offset, 8), 0);
   }
 
   /**
@@ -1059,41 +856,44 @@ export class LinkBuffer {
    * when fewer than 4 bytes are readable, `ERR_NETPOLL_CLOSED`.
    */
   readUint32BE(): number {
-    const node = this.#read;
+    const chain = this.#chain;
+    const node = chain.read;
     const start = node.readOffset;
     if (start + 4 <= node.committedEnd) {
       node.readOffset = start + 4;
-      this.#length -= 4;
-      this.#peekLength = 0;
+      chain.length -= 4;
+      chain.peekLength = 0;
       return uint32At(node.buf, start);
     }
-    return uint32At(this.#take('readUint32BE', 4), 0);
+    return uint32At(take(chain, 'readUint32BE', 4), 0);
   }
 
   /** As {@link LinkBuffer.readUint32BE} for the next 2 bytes: 0 – 65535. */
   readUint16BE(): number {
-    const node = this.#read;
+    const chain = this.#chain;
+    const node = chain.read;
     const start = node.readOffset;
     if (start + 2 <= node.committedEnd) {
       node.readOffset = start + 2;
-      this.#length -= 2;
-      this.#peekLength = 0;
+      chain.length -= 2;
+      chain.peekLength = 0;
       return uint16At(node.buf, start);
     }
-    return uint16At(this.#take('readUint16BE', 2), 0);
+    return uint16At(take(chain, 'readUint16BE', 2), 0);
   }
 
   /** As {@link LinkBuffer.readUint32BE} for the next 8 bytes, as a BigInt from 0n to 2^64 - 1. */
   readBigUint64BE(): bigint {
-    const node = this.#read;
+    const chain = this.#chain;
+    const node = chain.read;
     const start = node.readOffset;
     if (start + 8 <= node.committedEnd) {
       node.readOffset = start + 8;
-      this.#length -= 8;
-      this.#peekLength = 0;
+      chain.length -= 8;
+      chain.peekLength = 0;
       return bigUint64At(node.buf, start);
     }
-    return bigUint64At(this.#take('readBigUint64BE', 8), 0);
+    return bigUint64At(take(chain, 'readBigUint64BE', 8), 0);
   }
 
   /**
@@ -1105,14 +905,14 @@ export class LinkBuffer {
    */
   writeUint32BE(value: number): void {
     checkUint32(value);
-    const node = this.#claim('writeUint32BE', 4);
+    const node = claim(this.#chain, 'writeUint32BE', 4);
     putUint32(node.buf, node.mallocEnd - 4, value);
   }
 
   /** As {@link LinkBuffer.writeUint32BE} for 2 bytes: `value` from 0 to 65535. */
   writeUint16BE(value: number): void {
     checkUint16(value);
-    const node = this.#claim('writeUint16BE', 2);
+    const node = claim(this.#chain, 'writeUint16BE', 2);
     putUint16(node.buf, node.mallocEnd - 2, value);
   }
 
@@ -1122,391 +922,8 @@ export class LinkBuffer {
    */
   writeBigUint64BE(value: bigint): void {
     checkBigUint64(value);
-    const node = this.#claim('writeBigUint64BE', 8);
+    const node = claim(this.#chain, 'writeBigUint64BE', 8);
     putBigUint64(node.buf, node.mallocEnd - 8, value);
-  }
-
-  /**
-   * The `size` readable bytes at `offset` past the read position, gathered into the integer
-   * scratch array when they are not inside the read node. Does not consume. Throws the coded
-   * errors of the `peek*` integer methods.
-   */
-  #gather(method: string, offset: number, size: number): Uint8Array {
-    if (typeof offset !== 'number' || offset >>> 0 !== offset) {
-      throw integerError('offset', 'an integer from 0 to 4294967295', offset);
-    }
-    if (this.#length < offset + size) {
-      this.#checkReadable(method);
-      throw new NotEnoughDataError(`${method}()`, offset + size, this.#length);
-    }
-    // Usually the read node is merely used up (after release()) and the bytes sit in the next.
-    this.#advanceRead();
-    this.#copyOut(offset, kIntegerScratch, 0, size);
-    return kIntegerScratch;
-  }
-
-  /** Consumes the next `size` readable bytes into the integer scratch array (`read*` methods). */
-  #take(method: string, size: number): Uint8Array {
-    if (this.#length < size) {
-      this.#checkReadable(method);
-      throw new NotEnoughDataError(`${method}()`, size, this.#length);
-    }
-    this.#consume(size, kIntegerScratch, 0);
-    return kIntegerScratch;
-  }
-
-  /** Reserves `size` contiguous bytes at the tail and returns their node (they end at `mallocEnd`). */
-  #claim(method: string, size: number): LinkNode {
-    let node = this.#write;
-    if ((node.flags & kWritable) === 0 || node.mallocEnd + size > node.capacityEnd) {
-      this.#checkWritable(method);
-      node = this.#growth(size);
-    }
-    node.mallocEnd += size;
-    this.#mallocSize += size;
-    return node;
-  }
-
-  // ---- internals ------------------------------------------------------------------------------
-
-  /** Moves `read` past fully consumed nodes, never past `flush`, and returns it. */
-  #advanceRead(): LinkNode {
-    let node = this.#read;
-    const flush = this.#flush;
-    while (node !== flush && node.readOffset === node.committedEnd) node = node.next!;
-    this.#read = node;
-    return node;
-  }
-
-  /** Validates a read size; returns 0 for "nothing to do" or `n`. Throws the coded errors. */
-  #checkRead(method: string, n: number): number {
-    if (!Number.isSafeInteger(n) || n < 0) throw integerError('n', 'a non-negative integer', n);
-    this.#checkReadable(method);
-    if (n === 0) return 0;
-    if (n > this.#length) throw new NotEnoughDataError(`${method}(${n})`, n, this.#length);
-    return n;
-  }
-
-  #checkReadable(method: string): void {
-    if (this.#closed) throw new ClosedError(method);
-  }
-
-  #checkWritable(method: string): void {
-    if (this.#closed) throw new ClosedError(method);
-    if (this.#readOnly) throw new ReadOnlyError(method);
-  }
-
-  /** `indexByte` without argument checks (callers validated `byte` and `skip`). */
-  #indexOf(byte: number, skip: number): number {
-    let node = this.#read;
-    let passed = 0;
-    let remaining = this.#length;
-    while (remaining > 0) {
-      const start = node.readOffset;
-      const size = node.committedEnd - start;
-      if (size > 0) {
-        if (skip < passed + size) {
-          const from = skip > passed ? start + (skip - passed) : start;
-          const hit = indexIn(node.buf, byte, from, node.committedEnd);
-          if (hit >= 0) return passed + (hit - start);
-        }
-        passed += size;
-        remaining -= size;
-        if (remaining === 0) break;
-      }
-      node = node.next!;
-    }
-    return -1;
-  }
-
-  #nextSlow(n: number): Buffer {
-    if (this.#checkRead('next', n) === 0) return kEmptyBuffer;
-    const node = this.#advanceRead();
-    const start = node.readOffset;
-    if (node.committedEnd - start >= n) {
-      node.readOffset = start + n;
-      node.flags |= kExposed;
-      this.#length -= n;
-      this.#peekLength = 0;
-      return viewIn(node.memory, node.memoryOffset + start, n);
-    }
-    const span = this.#spanView(node, n);
-    if (span !== null) {
-      this.#consume(n, null, 0);
-      return span;
-    }
-    let out: Buffer;
-    if (n > kPooledCopyMin && n <= kMaxPooledSize) {
-      const memory = this.#allocate(n);
-      if (this.#copies === null) this.#copies = [memory];
-      else this.#copies.push(memory);
-      out = memory.length === n ? memory : viewOf(memory, 0, n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-    }
-    this.#consume(n, out, 0);
-    return out;
-  }
-
-  /**
-   * A view of the `n` readable bytes from `node` (the read node, which holds fewer than `n`) when
-   * they lie back to back in one memory across the nodes that hold them, as consecutive reads
-   * into one slab do (netpoll gets the same effect by reading into one large node); the nodes
-   * are marked exposed. Else `null`, and nothing is marked. Does not consume.
-   */
-  #spanView(node: LinkNode, n: number): Buffer | null {
-    const memory = node.memory;
-    let end = node.memoryOffset + node.committedEnd;
-    let remaining = n - (node.committedEnd - node.readOffset);
-    let last = node.next!;
-    for (;;) {
-      const available = last.committedEnd - last.readOffset;
-      if (available > 0) {
-        if (last.memory !== memory || last.memoryOffset + last.readOffset !== end) return null;
-        if (available >= remaining) break;
-        remaining -= available;
-        end = last.memoryOffset + last.committedEnd;
-      }
-      last = last.next!;
-    }
-    for (let each = node; ; each = each.next!) {
-      each.flags |= kExposed;
-      if (each === last) break;
-    }
-    return viewIn(memory, node.memoryOffset + node.readOffset, n);
-  }
-
-  #peekSlow(n: number): Buffer {
-    if (this.#checkRead('peek', n) === 0) return kEmptyBuffer;
-    const node = this.#advanceRead();
-    const start = node.readOffset;
-    if (node.committedEnd - start >= n) {
-      node.flags |= kExposed;
-      return viewIn(node.memory, node.memoryOffset + start, n);
-    }
-    const filled = this.#peekLength;
-    if (n > filled) {
-      if (this.#peekCache.length < n) this.#growPeekCache(n);
-      this.#copyOut(filled, this.#peekCache, filled, n - filled);
-      this.#peekLength = n;
-    }
-    return viewOf(this.#peekCache, 0, n);
-  }
-
-  /** Swaps the peek cache for one of at least `n` bytes, keeping its valid prefix. */
-  #growPeekCache(n: number): void {
-    const old = this.#peekCache;
-    const pooled = n <= kMaxPooledSize;
-    const size = Math.max(n, kMinPeekCache);
-    const cache = pooled ? this.#allocate(size) : Buffer.allocUnsafeSlow(size);
-    if (this.#peekLength > 0) old.copy(cache, 0, 0, this.#peekLength);
-    this.#freePeekCache();
-    this.#peekCache = cache;
-    this.#peekPooled = pooled;
-  }
-
-  #freePeekCache(): void {
-    const cache = this.#peekCache;
-    if (cache === kEmptyBuffer) return;
-    if (this.#peekPooled) this.#freeScratch(cache);
-    this.#peekCache = kEmptyBuffer;
-    this.#peekPooled = false;
-  }
-
-  /** Frees recorded copies and the peek cache (netpoll frees both at every Release). */
-  #dropScratch(): void {
-    const copies = this.#copies;
-    // pop() rather than `length = 0`, which V8 runs as a runtime call (it shows in profiles).
-    if (copies !== null) while (copies.length > 0) this.#freeScratch(copies.pop()!);
-    this.#freePeekCache();
-    this.#peekLength = 0;
-  }
-
-  #freeScratch(memory: Buffer): void {
-    if (this.#poison >= 0) memory.fill(this.#poison);
-    this.#allocator.free(memory);
-  }
-
-  /** Asks the allocator for `size` bytes and checks its contract. */
-  #allocate(size: number): Buffer {
-    const memory = this.#allocator.allocate(size);
-    // Only the length matters for memory safety; a non-Buffer fails the same comparison.
-    if (!(memory?.length >= size)) {
-      throw new InvalidArgumentError(
-        `options.allocator.allocate(${size})`,
-        `a Buffer of at least ${size} bytes`,
-        memory,
-      );
-    }
-    return memory;
-  }
-
-  /**
-   * Consumes `n` readable bytes (the caller checked `n <= #length`), copying them to
-   * `target[offset…]` when a target is given. Leaves `read` on the node holding the last byte.
-   */
-  #consume(n: number, target: Uint8Array | null, offset: number): void {
-    let node = this.#read;
-    let remaining = n;
-    let at = offset;
-    for (;;) {
-      const start = node.readOffset;
-      const available = node.committedEnd - start;
-      if (available >= remaining) {
-        if (target !== null) copyFrom(node, start, start + remaining, target, at);
-        node.readOffset = start + remaining;
-        break;
-      }
-      if (available > 0) {
-        if (target !== null) copyFrom(node, start, node.committedEnd, target, at);
-        node.readOffset = node.committedEnd;
-        remaining -= available;
-        at += available;
-      }
-      node = node.next!;
-    }
-    this.#read = node;
-    this.#length -= n;
-    this.#peekLength = 0;
-  }
-
-  /**
-   * Consumes `n` readable bytes (the caller checked `n <= #length`) by linking zero-copy
-   * references to them after `tail` (each referenced root's count goes up by one), readable or
-   * reserved; returns the last reference. The referenced nodes count as exposed.
-   */
-  #referAfter(tail: LinkNode, n: number, readable: boolean): LinkNode {
-    let node = this.#read;
-    let remaining = n;
-    let last = tail;
-    for (;;) {
-      const start = node.readOffset;
-      const take = Math.min(node.committedEnd - start, remaining);
-      if (take > 0) {
-        const reference = referNode(node, start, start + take);
-        reference.committedEnd = readable ? start + take : start;
-        reference.mallocEnd = start + take;
-        reference.capacityEnd = start + take;
-        last.next = reference;
-        last = reference;
-        node.readOffset = start + take;
-        node.flags |= kExposed;
-        remaining -= take;
-        if (remaining === 0) break;
-      }
-      node = node.next!;
-    }
-    this.#read = node;
-    this.#length -= n;
-    this.#peekLength = 0;
-    return last;
-  }
-
-  /** Copies `n` readable bytes starting `skip` bytes past the read position, without consuming. */
-  #copyOut(skip: number, target: Uint8Array, offset: number, n: number): void {
-    let node = this.#read;
-    let toSkip = skip;
-    let remaining = n;
-    let at = offset;
-    for (;;) {
-      let start = node.readOffset;
-      let available = node.committedEnd - start;
-      if (toSkip > 0) {
-        const skipped = Math.min(toSkip, available);
-        toSkip -= skipped;
-        start += skipped;
-        available -= skipped;
-      }
-      if (available > 0) {
-        const take = Math.min(available, remaining);
-        copyFrom(node, start, start + take, target, at);
-        remaining -= take;
-        at += take;
-        if (remaining === 0) return;
-      }
-      node = node.next!;
-    }
-  }
-
-  /**
-   * Returns a node at or after `write` with `n` bytes of spare writable room, appending a new
-   * node of `max(n, nodeSize)` when none has it, and makes it the new `write`.
-   */
-  #growth(n: number): LinkNode {
-    let node = this.#write;
-    for (;;) {
-      if ((node.flags & kWritable) !== 0 && node.capacityEnd - node.mallocEnd >= n) break;
-      const next = node.next;
-      if (next === null) {
-        const memory = this.#allocate(Math.max(n, this.#nodeSize));
-        const fresh = acquireNode(memory, 0, memory.length, kWritable | kAllocated);
-        fresh.allocator = this.#allocator;
-        node.next = fresh;
-        node = fresh;
-        break;
-      }
-      node = next;
-    }
-    this.#write = node;
-    return node;
-  }
-
-  /** A root node over the caller's memory, reserved in full (zero-copy writes). */
-  #userNode(data: Uint8Array): LinkNode {
-    const buffer = Buffer.isBuffer(data)
-      ? data
-      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const node = acquireNode(buffer, 0, buffer.length, 0);
-    node.mallocEnd = buffer.length;
-    return node;
-  }
-
-  /** Links `node` right after `write` (before any spare nodes) and makes it the new `write`. */
-  #linkAfterWrite(node: LinkNode): void {
-    const write = this.#write;
-    node.next = write.next;
-    write.next = node;
-    this.#write = node;
-  }
-
-  /** Releases the nodes from `from` up to, not including, `to` (`null`: to the end). */
-  #releaseRange(from: LinkNode | null, to: LinkNode | null): void {
-    let node = from;
-    while (node !== null && node !== to) {
-      const next = node.next;
-      releaseNode(node, this.#poison);
-      node = next;
-    }
-  }
-
-  #markClosed(): void {
-    this.#closed = true;
-    this.#head = kClosedNode;
-    this.#read = kClosedNode;
-    this.#flush = kClosedNode;
-    this.#write = kClosedNode;
-    this.#length = 0;
-    this.#mallocSize = 0;
-    this.#fresh = 0;
-    this.#cursor = kClosedNode;
-  }
-
-  #snapshot(): LinkBufferSnapshot {
-    const rootRefs: number[] = [];
-    for (let node: LinkNode | null = this.#head; node !== null; node = node.next) {
-      if (node === kClosedNode) break;
-      rootRefs.push((node.origin ?? node).refs);
-    }
-    return {
-      nodes: rootRefs.length,
-      headIsRead: this.#head === this.#read,
-      recordedCopies: this.#copies?.length ?? 0,
-      peekCacheSize: this.#peekCache.length,
-      peekLength: this.#peekLength,
-      rootRefs,
-      closed: this.#closed,
-      readOnly: this.#readOnly,
-    };
   }
 }
 
@@ -1515,5 +932,5 @@ export class LinkBuffer {
  * debugging only; not part of the package's public entry point.
  */
 export function inspectLinkBuffer(buffer: LinkBuffer): LinkBufferSnapshot {
-  return snapshotOf(buffer);
+  return snapshotChain(chainOf(buffer));
 }
