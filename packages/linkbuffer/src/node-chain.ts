@@ -1,8 +1,8 @@
 /**
  * The state of one LinkBuffer: its chain of nodes, the four cursors into it, the byte counts, and
- * the scratch memory its reads borrow. `LinkBuffer` keeps the fast paths of its methods inline
- * and hands everything else to the functions of the `chain-*` modules, which all take this
- * object. Internal: not re-exported from the package entry point.
+ * the scratch memory its reads borrow. `LinkBuffer` and `LinkBufferReader` keep the fast paths of
+ * their methods inline and hand everything else to the functions of the `chain-*` modules, which
+ * all take this object. Internal: not re-exported from the package entry point.
  *
  * Design after cloudwego/netpoll `nocopy_linkbuffer.go` (Apache-2.0): the four cursors and the
  * refcounted nodes between them. Re-designed for Node.js; no code was copied.
