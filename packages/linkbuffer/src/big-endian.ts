@@ -1,10 +1,13 @@
 /**
  * Big-endian unsigned integers in node memory: the decoders and encoders behind LinkBuffer's
  * `peek*`/`read*`/`write*` integer methods, the value checks of the writers, and the scratch
- * bytes an integer that straddles nodes is gathered into (so no read allocates a Buffer or view).
+ * bytes an integer that straddles nodes is gathered into (so no read allocates a Buffer or view)
+ * by the slow paths of the readers, `gather()` and `take()`.
  * Internal: not re-exported from the package entry point.
  */
-import { InvalidArgumentError, integerError, OutOfRangeError } from './errors';
+import { consume, copyOut } from './chain-reads';
+import { InvalidArgumentError, integerError, NotEnoughDataError, OutOfRangeError } from './errors';
+import { advanceRead, checkReadable, type NodeChain } from './node-chain';
 
 /**
  * Where an integer split across nodes is gathered before it is decoded. One per thread is enough:
@@ -84,4 +87,36 @@ export function checkBigUint64(value: bigint): void {
   if (BigInt.asUintN(64, value) !== value) {
     throw new OutOfRangeError('value', 'a bigint from 0n to 18446744073709551615n', value);
   }
+}
+
+/**
+ * The `size` readable bytes at `offset` past the read position, gathered into the integer
+ * scratch array when they are not inside the read node (the `peek*` integer methods' slow path).
+ * Does not consume. Throws the coded errors of the `peek*` integer methods.
+ */
+export function gather(chain: NodeChain, method: string, offset: number, size: number): Uint8Array {
+  if (typeof offset !== 'number' || offset >>> 0 !== offset) {
+    throw integerError('offset', 'an integer from 0 to 4294967295', offset);
+  }
+  if (chain.length < offset + size) {
+    checkReadable(chain, method);
+    throw new NotEnoughDataError(`${method}()`, offset + size, chain.length);
+  }
+  // Usually the read node is merely used up (after release()) and the bytes sit in the next.
+  advanceRead(chain);
+  copyOut(chain, offset, kIntegerScratch, 0, size);
+  return kIntegerScratch;
+}
+
+/**
+ * Consumes the next `size` readable bytes into the integer scratch array (the `read*` integer
+ * methods' slow path).
+ */
+export function take(chain: NodeChain, method: string, size: number): Uint8Array {
+  if (chain.length < size) {
+    checkReadable(chain, method);
+    throw new NotEnoughDataError(`${method}()`, size, chain.length);
+  }
+  consume(chain, size, kIntegerScratch, 0);
+  return kIntegerScratch;
 }
