@@ -6,8 +6,8 @@
  * A slab is reused by native only when its count is zero. Every LinkBuffer node over a slab
  * region, every slice of one and every echoed view waiting to be written holds one reference.
  * When native finds every slab referenced it sets `kBatchFlagNeedSlab`; the pool then grows by one
- * slab while it stays within `maxInboundMemory` (and half of the native slab table, so outbound
- * memory can always be registered). Slabs have the configured size, except those that hold whole
+ * slab while it stays within `maxInboundMemory` (and the 1024 inbound slabs native registers;
+ * outbound memory is registered apart). Slabs have the configured size, except those that hold whole
  * large frames for native framing (see `ensureFrameCapacity`); native prefers the smallest free
  * slab, so those large ones are touched only when needed. Beyond that, native parks the reading of the connections that
  * have data waiting until a count drops to zero (reads stall; nothing spins, nothing is lost).
@@ -16,8 +16,8 @@ import { Buffer } from 'node:buffer';
 import type { RegionOwner } from '@netpoll/linkbuffer';
 import * as L from './layout';
 
-/** At most this many inbound slabs: the other half of the native slab table is for outbound. */
-export const kMaxInboundSlabs = L.kMaxSlabs / 2;
+/** At most this many inbound slabs: native keeps their reference counts in the control block. */
+export const kMaxInboundSlabs = L.kMaxSlabs;
 
 /** Registers an inbound ArrayBuffer with native (one JS→native call); a slab index or -errno. */
 export type RegisterInbound = (memory: ArrayBuffer) => number;
@@ -88,7 +88,7 @@ export class InboundSlabs implements RegionOwner {
    * memory cap — of the configured size, or of the frame capacity when no slab that large is free
    * (only such a slab can take a whole large frame; native reads ordinary data into the smallest
    * free slab, so a frame-sized slab is usually free unless a large frame holds it). Returns false
-   * when the cap (or the slab table) is reached; reads then stall until a slab is released.
+   * when the cap (or 1024 slabs) is reached; reads then stall until a slab is released.
    */
   grow(): boolean {
     if (this.#count >= kMaxInboundSlabs) return false;

@@ -126,7 +126,7 @@ export interface ReactorOptions {
   /**
    * Cap on inbound slab memory, in bytes. While every slab is referenced (unconsumed input,
    * views, slices, echoed views not yet written) the reactor allocates another slab as long as
-   * the total stays within this cap (and 512 slabs). Beyond it, connections with data waiting
+   * the total stays within this cap (and 1024 slabs). Beyond it, connections with data waiting
    * stop being read — the bytes stay in the kernel and the peer sees TCP backpressure — until
    * slab memory is released; `getReactorStats().readStalls` counts these pauses. The two slabs
    * allocated at start-up (and one per framing size) are always kept. Integer from 0 to

@@ -183,7 +183,7 @@ export interface ServerOptions extends WireOptions {
   idleTimeout?: number;
   /**
    * ms a connection's replies may wait without a byte going out — a client that stopped reading
-   * them, or a full slab table — before the connection is closed (its running calls see
+   * them — before the connection is closed (its running calls see
    * `CONNECTION_CLOSED`); see `@netpoll/core` `writeTimeout`. 0: never. Default 0.
    */
   writeTimeout?: number;
