@@ -60,7 +60,9 @@ constexpr int kControlInts = kSlabRefBase + kMaxSlabs;
 //   kRecordFrameTooLarge   fd, announced length (as uint32)
 //   kRecordAcceptError     listener fd, -errno
 //   kRecordAcceptPaused    listener fd, -errno (EMFILE/ENFILE; backing off)
-//   kRecordLingerDone      fd: a lingering close finished; the fd is closed
+//   kRecordLingerDone      fd, 1 when its deadline cut it short with output
+//                          undelivered (else 0): a lingering close finished;
+//                          the fd is closed
 //   kRecordInputEnd        fd: the input budget of EndInput was read
 constexpr int kRecordData = 1;
 constexpr int kRecordAccept = 2;
@@ -76,7 +78,8 @@ constexpr int kRecordInputEnd = 10;
 // Submission ops (word 0 low byte; slab index in bits 8..31):
 //   kSubmitWrite   fd, offset, length of a registered memory region
 //   kSubmitClose   fd, linger ms: a lingering close (see Reactor::Close);
-//                  0 closes at once (pending writes are attempted once)
+//                  0 closes at once (pending writes are attempted once); < 0
+//                  closes at once, with a reset if output is undelivered
 constexpr int kSubmitWrite = 1;
 constexpr int kSubmitClose = 2;
 

@@ -131,7 +131,11 @@ class Reactor {
   // Closes an fd. A stream connection with output the peer is owed (see
   // "Lingering close" above) lingers for up to `linger_ms` before its fd
   // closes; with `linger_ms` 0, or nothing owed, pending output is attempted
-  // once and the fd closes now (a lingering connection is cut off). A
+  // once and the fd closes now (a lingering connection is cut off). With
+  // `linger_ms` < 0 it closes now and, when output it queued is
+  // not all delivered, with a reset, so the peer knows the stream was cut. A
+  // lingering connection cut off before its output was delivered (at its
+  // deadline, or by a second close) is reset the same way. A
   // listener closed with `linger_ms` > 0 first accepts the connections
   // waiting in its backlog and closes them lingering, so their peers see
   // EOF, not a reset. 0 or -EBADF.
@@ -234,6 +238,8 @@ class Reactor {
 
   // Lingering close (see the file comment).
   bool OwesPeer(Connection* connection) const;
+  // True while output this end queued has not all reached the peer.
+  bool OwesOutput(Connection* connection) const;
   void StartLinger(Connection* connection, int linger_ms);
   void OnLingerReady(Connection* connection, uint32_t events);
   void ShutWrite(Connection* connection);

@@ -42,6 +42,11 @@ int Reactor::Close(int fd, int linger_ms) {
     if (linger_ms <= 0) FinishLinger(connection, true, false);
     return 0;
   }
+  if (linger_ms < 0) {
+    if (connection->kind == kStream && OwesOutput(connection)) AbortOnClose(connection->fd);
+    Destroy(connection);
+    return 0;
+  }
   if (connection->kind == kStream) {
     if (!connection->blocked && !connection->failed) FlushOutput(connection);
     if (linger_ms > 0 && OwesPeer(connection)) {
@@ -80,6 +85,12 @@ void Reactor::ConsumeBudget(Connection* connection, size_t count) {
 // True when closing now could lose or reset bytes the peer is owed (see
 // reactor.h). After the peer's EOF nothing more can arrive, so only output
 // still queued here counts: the kernel delivers what it holds after close().
+bool Reactor::OwesOutput(Connection* connection) const {
+  if (connection->failed) return false;
+  if (connection->blocked || connection->pending_head < connection->pending.size()) return true;
+  return UnacknowledgedBytes(connection->fd) > 0;
+}
+
 bool Reactor::OwesPeer(Connection* connection) const {
   if (connection->failed) return false;
   if (connection->blocked) return true;
@@ -197,8 +208,11 @@ void Reactor::FinishLinger(Connection* connection, bool expired, bool emit) {
   if (expired) Count(kStatLingerExpired);
   const int fd = connection->fd;
   fd_state_[fd * kFdStateInts + kFdFlags] &= ~kFdFlagLingering;
+  // Cut off before the peer had everything: reset, so it does not take the EOF for the end.
+  const bool cut = expired && OwesOutput(connection);
+  if (cut) AbortOnClose(fd);
   Destroy(connection);
-  if (emit) Emit(kRecordLingerDone, 0, fd, 0, 0);
+  if (emit) Emit(kRecordLingerDone, 0, fd, cut ? 1 : 0, 0);
 }
 
 // A listener closing gracefully: connections already in its backlog would be

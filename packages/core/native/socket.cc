@@ -305,4 +305,12 @@ int UnreadBytes(int fd) {
 
 int CloseSocket(int fd) { return close(fd) == -1 ? NegativeErrno() : 0; }
 
+int AbortOnClose(int fd) {
+  struct linger option {};
+  option.l_onoff = 1;
+  option.l_linger = 0;
+  return setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof(option)) == -1 ? NegativeErrno()
+                                                                              : 0;
+}
+
 }  // namespace netpoll

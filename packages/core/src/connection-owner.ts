@@ -12,8 +12,11 @@ export interface ConnectionOwner {
   peerClosed(connection: Connection): void;
   /** Close callbacks ran; the reactor closes the fd (maybe lingering first). */
   finalized(connection: Connection): void;
-  /** The reactor closed the fd: nothing of the connection is left. */
-  released(connection: Connection): void;
+  /**
+   * The reactor closed the fd: nothing of the connection is left. `cut`: its lingering close
+   * reached `lingerTimeout` before the peer had every byte.
+   */
+  released(connection: Connection, cut: boolean): void;
 }
 
 /** A close callback: runs once, newest first, with `isActive()` false. */

@@ -41,6 +41,9 @@ const kWriterNodeSize = 1024;
 
 const kReleased = (): void => {};
 
+/** `submitClose`'s linger for a hard close: at once, with a reset if output is undelivered. */
+const kCloseAbort = -1;
+
 export class Connection
   extends EventEmitter
   implements ReactorStream, ReadWaitHost, WriteHost, OutputHost, RequestHost
@@ -513,8 +516,13 @@ export class Connection
     this.#emitSafely('drain');
   }
 
-  /** @internal OutputHost: output stayed blocked past the write timeout. */
+  /**
+   * @internal OutputHost: output stayed blocked past the write timeout. The close does not
+   * linger: a peer that read nothing for that long would only keep a copy of the output, and the
+   * fd, for another `lingerTimeout`.
+   */
   timedOut(): void {
+    this.#hardClose = true;
     this.fail(writeTimeoutError(this.remoteAddress));
   }
 
@@ -609,9 +617,10 @@ export class Connection
     const owner = this.#owner;
     reactor.submitClose(
       this.fd,
-      this.#hardClose ? 0 : this.#lingerTimeout,
+      // A hard close (shutdown deadline, write timeout) resets a peer still owed output.
+      this.#hardClose ? kCloseAbort : this.#lingerTimeout,
       () => output.dispose(),
-      owner === null ? undefined : () => owner.released(this),
+      owner === null ? undefined : (cut) => owner.released(this, cut),
     );
     this.reader.close();
     owner?.finalized(this);

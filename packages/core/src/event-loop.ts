@@ -50,6 +50,8 @@ export class EventLoop implements ConnectionOwner {
   #shutdown: Promise<ShutdownResult> | null = null;
   #stopping = false;
   #drained: (() => void) | null = null;
+  /** Since the shutdown began, a lingering close of this loop was cut short at its deadline. */
+  #cut = false;
   #countCells: Int32Array | null = null;
   #countIndex = 0;
 
@@ -251,8 +253,9 @@ export class EventLoop implements ConnectionOwner {
       return this.#shutdown;
     }
     const reactor = this.#reactor!;
+    this.#cut = false;
     this.#shutdown = new Promise<ShutdownResult>((resolve, reject) => {
-      let forced = false;
+      let timedOut = false;
       let aborted = false;
       let done = false;
       const finish = (): void => {
@@ -262,18 +265,22 @@ export class EventLoop implements ConnectionOwner {
         stopListening();
         this.#drained = null;
         if (aborted) reject(new AbortError(signal?.reason));
-        else resolve({ complete: !forced });
+        else resolve({ complete: !this.#cut });
       };
       const force = (): void => {
-        forced = true;
+        timedOut = true;
+        // Only this loop's connections count: the reactor may linger for others too.
+        if (this.#connections.size > 0 || this.#closing.size > 0) this.#cut = true;
         for (const connection of this.#connections.values()) connection.destroy();
         for (const connection of this.#closing.values()) reactor.forceClose(connection.fd);
         this.#drained?.();
       };
       this.#drained = () => {
         if (this.#connections.size > 0 || this.#closing.size > 0) return;
-        // Connections swept from a listener's backlog linger in native only.
-        if (forced) finish();
+        // Connections swept from a listener's backlog linger in native only; the reactor's count
+        // includes other loops' and dialed connections' closes, so it is waited for only until
+        // the timeout, which cuts none of them.
+        if (timedOut) finish();
         else reactor.whenLingerDone(finish);
       };
       const timer = setTimeout(force, timeout);
@@ -352,8 +359,9 @@ export class EventLoop implements ConnectionOwner {
   }
 
   /** @internal */
-  released(connection: Connection): void {
+  released(connection: Connection, cut: boolean): void {
     this.#closing.delete(connection);
+    if (cut) this.#cut = true;
     this.#drained?.();
   }
 

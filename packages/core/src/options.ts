@@ -29,7 +29,8 @@ export interface ConnectionOptions {
   readTimeout?: number;
   /**
    * Write timeout in ms: a connection whose unsent output stays under kernel backpressure for
-   * longer is closed with `ERR_NETPOLL_WRITE_TIMEOUT`. 0 disables it. Default 0.
+   * longer is closed with `ERR_NETPOLL_WRITE_TIMEOUT`, at once (no lingering; the peer gets a
+   * reset). 0 disables it. Default 0.
    */
   writeTimeout?: number;
   /**
@@ -62,7 +63,8 @@ export interface ConnectionOptions {
    * unread input would make the kernel reset the connection, and the peer would lose replies it
    * had not read yet). Such a close writes the rest, shuts down the write side (the peer reads
    * EOF after the last byte), discards input, and closes the socket when the peer closes (or the
-   * connection fails), or at this deadline. 0 closes at once. Default 5000.
+   * connection fails), or at this deadline — with a reset if output is still undelivered. 0
+   * closes at once. Default 5000.
    */
   lingerTimeout?: number;
 }

@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
-import { handlerLoadError, reusePortRequiredError } from './errors';
+import { describe, handlerLoadError, reusePortRequiredError } from './errors';
 import { EventLoop } from './event-loop';
 import {
   kCallbackOptions,
@@ -47,7 +47,7 @@ async function loadHandler(path: string, handlerData: unknown): Promise<Handler>
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw handlerLoadError(path, `could not be loaded: ${(error as Error)?.message}`, error);
+    throw handlerLoadError(path, `could not be loaded: ${thrownReason(error)}`, error);
   }
   const fallback = namespace.default;
   const source =
@@ -79,10 +79,15 @@ async function loadHandler(path: string, handlerData: unknown): Promise<Handler>
     try {
       await init(handlerData);
     } catch (error) {
-      throw handlerLoadError(path, `init() failed: ${(error as Error)?.message}`, error);
+      throw handlerLoadError(path, `init() failed: ${thrownReason(error)}`, error);
     }
   }
   return handler;
+}
+
+/** What a thrown value says: an Error's message, else the value (`throw undefined` happens). */
+function thrownReason(error: unknown): string {
+  return error instanceof Error ? error.message : `it threw ${describe(error)}`;
 }
 
 class ReactorWorker {

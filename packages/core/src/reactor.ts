@@ -81,7 +81,7 @@ interface Graveyard {
   generation: number;
   fd: number;
   release: () => void;
-  closed: () => void;
+  closed: (cut: boolean) => void;
 }
 
 const kNothing = (): void => {};
@@ -108,7 +108,7 @@ export class Reactor {
    * tables, and what they held, alive through scavenges once a full GC has promoted one (see
    * `./slot-list`).
    */
-  readonly #lingering: Array<(() => void) | undefined> = [];
+  readonly #lingering: Array<((cut: boolean) => void) | undefined> = [];
   #lingerWaiters: Array<() => void> = [];
   #buryScheduled = false;
   #buryTurns = 0;
@@ -198,11 +198,18 @@ export class Reactor {
 
   /**
    * Queues a close. With `lingerMs` > 0 native keeps the fd open while the peer is still owed
-   * bytes (see `ConnectionOptions.lingerTimeout`), else it attempts pending output once and closes.
-   * `release` runs once native has processed the close (it no longer references the writer's
-   * memory: a lingering close sends from its own copy); `closed` once the fd is closed.
+   * bytes (see `ConnectionOptions.lingerTimeout`); with 0 it attempts pending output once and
+   * closes; below 0 it closes at once, with a reset when output is undelivered. A lingering close
+   * cut off before its output was delivered resets too. `release` runs once native has processed
+   * the close (it no longer references the writer's memory: a lingering close sends from its own
+   * copy); `closed` once the fd is closed, with true when it was cut off that way.
    */
-  submitClose(fd: number, lingerMs: number, release: () => void, closed = kNothing): void {
+  submitClose(
+    fd: number,
+    lingerMs: number,
+    release: () => void,
+    closed: (cut: boolean) => void = kNothing,
+  ): void {
     this.#submit(L.kSubmitClose, fd, lingerMs, 0);
     const generation = this.#control[L.kHeaderProcessedGen]!;
     this.#graveyard.push({ generation, fd, release, closed });
@@ -262,7 +269,7 @@ export class Reactor {
     const closed = this.#lingering[fd];
     if (closed !== undefined) {
       this.#lingering[fd] = undefined;
-      this.submitClose(fd, 0, kNothing, closed);
+      this.submitClose(fd, 0, kNothing, () => closed(true)); // cut short: the peer was owed bytes
       return;
     }
     // Closed but not yet processed by native: the fd is still ours, a second close cuts it off.
@@ -323,18 +330,18 @@ export class Reactor {
         // (the flag is clear once it finished).
         this.#lingering[entry.fd] = entry.closed;
       } else {
-        entry.closed();
+        entry.closed(false);
       }
     }
     graveyard.length = kept;
     if (this.#lingerWaiters.length > 0) this.#checkLingerDone();
   }
 
-  #lingerDone(fd: number): void {
+  #lingerDone(fd: number, expired: boolean): void {
     const closed = this.#lingering[fd];
     if (closed !== undefined) {
       this.#lingering[fd] = undefined;
-      closed();
+      closed(expired);
     }
     if (this.#lingerWaiters.length > 0) this.#checkLingerDone();
   }
@@ -454,7 +461,7 @@ export class Reactor {
         this.#listeners[fd]?.onAcceptError(a, kind === L.kRecordAcceptPaused);
         return;
       case L.kRecordLingerDone:
-        this.#lingerDone(fd);
+        this.#lingerDone(fd, a === 1);
         return;
       case L.kRecordInputEnd:
         this.#streams[fd]?.onInputEnd();

@@ -235,7 +235,15 @@ export function closedError(what: string): RpcError {
  * the user's module and keeps core's error as its `cause`.
  */
 export function serviceLoadError(module: string, error: Error): RpcError {
-  const reason = error.cause instanceof Error ? error.cause.message : error.message;
+  // Core's message reads `handler module <the reactor handler> init() failed: <reason>`.
+  const marker = 'init() failed: ';
+  const at = error.message.indexOf(marker);
+  const reason =
+    error.cause instanceof Error
+      ? error.cause.message
+      : at >= 0
+        ? error.message.slice(at + marker.length)
+        : error.message;
   return new RpcError(
     'ERR_NETPOLL_HANDLER_LOAD',
     `service module ${module} could not be loaded in a reactor thread: ${reason}`,

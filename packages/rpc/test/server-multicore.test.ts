@@ -99,6 +99,17 @@ describe('a server with reactors and a service module', () => {
     expect((error as { code?: string }).code).toBe('EADDRINUSE');
   });
 
+  it('names a module that throws a non-Error while loading, and what it threw', async () => {
+    const module = join(__dirname, 'fixtures', 'throw-undefined-module.js');
+    const server = built.createServer(module, { reactors: 2 });
+    afterTest(() => server.close({ timeout: 500 }).catch(() => undefined));
+    const error = await rejection(server.listen('127.0.0.1:0'));
+    expect(error.code).toBe('ERR_NETPOLL_HANDLER_LOAD');
+    expect(error.message).toBe(
+      `service module ${module} could not be loaded in a reactor thread: it threw undefined`,
+    );
+  });
+
   it('refuses a module without a service export at listen() (ERR_NETPOLL_HANDLER_LOAD)', async () => {
     const server = built.createServer(join(__dirname, 'fixtures', 'no-service-module.js'), {
       reactors: 2,

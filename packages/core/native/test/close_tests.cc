@@ -121,6 +121,39 @@ void OweThePeer(Harness* harness, const RawPeer& peer) {
 
 }  // namespace
 
+// A hard close (linger < 0: a shutdown deadline, a write timeout) closes at
+// once; a peer still owed output is reset, one owed nothing reads EOF.
+void TestAbortiveClose() {
+  Harness harness;
+  RawPeer owed = Accept(&harness);
+  CHECK(harness.reactor.SetReading(owed.server, false) == 0);
+  QueueChunks(&harness, owed.server, 16);
+  CHECK(Backpressured(harness, owed.server));
+  CHECK(harness.reactor.Close(owed.server, -1) == 0);
+  CHECK(harness.reactor.lingering_count() == 0);
+  Received reset;
+  for (int i = 0; i < 200 && !reset.Done(); ++i) {
+    WaitReadable(owed.client, 10);
+    reset.Poll(owed.client);
+  }
+  CHECK(reset.error == ECONNRESET);
+  CHECK(reset.bytes < 16 * kChunk);
+
+  RawPeer quiet = Accept(&harness);
+  CHECK(harness.reactor.Close(quiet.server, -1) == 0);
+  Received ended;
+  for (int i = 0; i < 200 && !ended.Done(); ++i) {
+    WaitReadable(quiet.client, 10);
+    ended.Poll(quiet.client);
+  }
+  CHECK(ended.eof);
+  CHECK(ended.error == 0);
+  close(owed.client);
+  close(quiet.client);
+  CHECK(harness.reactor.Close(owed.listener) == 0);
+  CHECK(harness.reactor.Close(quiet.listener) == 0);
+}
+
 // The failure the lingering close exists for: closing at once with unread
 // input resets the connection, and the peer loses what was still queued.
 void TestCloseWithUnreadInputResets() {
@@ -221,8 +254,20 @@ void TestLingerDeadline() {
     return Harness::Has(seen, L::kRecordLingerDone, peer.server);
   });
   CHECK(Harness::Has(records, L::kRecordLingerDone, peer.server));
+  // The deadline cut output the peer never got: the record says so, and the peer is reset
+  // rather than shown an EOF after a stream cut short.
+  for (const auto& record : records) {
+    if (record.kind == L::kRecordLingerDone) CHECK(record.a == 1);
+  }
   CHECK(harness.stats[L::kStatLingerExpired] == 1);
   CHECK(harness.reactor.lingering_count() == 0);
+  Received received;
+  for (int i = 0; i < 200 && !received.Done(); ++i) {
+    WaitReadable(peer.client, 10);
+    received.Poll(peer.client);
+  }
+  CHECK(received.error == ECONNRESET);
+  CHECK(received.bytes < 16 * kChunk);
   // A second close of the same (now closed) fd is refused, not a crash.
   CHECK(harness.reactor.Close(peer.server, 0) == -EBADF);
   close(peer.client);

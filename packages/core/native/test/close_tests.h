@@ -13,6 +13,7 @@ void TestCloseWithUnreadInputResets();
 void TestLingerDeliversEverything();
 void TestLingerKeepsASendingPeerWhole();
 void TestLingerDeadline();
+void TestAbortiveClose();
 void TestEndInputBudget();
 void TestListenerCloseSweepsBacklog();
 void TestOutputDrainsAfterPeerEof();

@@ -925,6 +925,7 @@ int main() {
       {"lingering close delivers everything, then EOF", netpoll_test::TestLingerDeliversEverything},
       {"lingering close keeps a peer that keeps sending whole", netpoll_test::TestLingerKeepsASendingPeerWhole},
       {"lingering close deadline", netpoll_test::TestLingerDeadline},
+      {"hard close resets a peer still owed output", netpoll_test::TestAbortiveClose},
       {"end-of-input budget", netpoll_test::TestEndInputBudget},
       {"listener close sweeps its backlog", netpoll_test::TestListenerCloseSweepsBacklog},
       {"output drains after the peer's EOF", netpoll_test::TestOutputDrainsAfterPeerEof},

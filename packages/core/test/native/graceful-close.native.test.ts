@@ -276,6 +276,47 @@ describeNative('graceful close', () => {
     await peer.finished;
   });
 
+  it('a shutdown whose lingering close reached lingerTimeout is not complete', async () => {
+    // 32 MiB for a peer that reads nothing: the lingering close can only end at its deadline.
+    const server = serve(
+      (connection) => {
+        connection.reader.skip(connection.reader.len());
+        connection.writer.writeBinary(Buffer.alloc(32 << 20, 0x61));
+        connection.writer.flush();
+      },
+      { lingerTimeout: 200 },
+    );
+    const peer = await Peer.open(server.listener.port);
+    cleanup.push(() => peer.socket.destroy());
+    peer.socket.pause();
+    peer.socket.write('x');
+    await until(() => getReactorStats().writeBlocked > 0, 'the reply pushed back');
+    // The shutdown's own timeout is far away: the linger deadline cut the close, not it.
+    await expect(server.loop.shutdown({ timeout: 30000 })).resolves.toEqual({ complete: false });
+  });
+
+  it("a shutdown counts only its own connections, not another loop's lingering close", async () => {
+    const busy = serve(
+      (connection) => {
+        connection.reader.skip(connection.reader.len());
+        connection.writer.writeBinary(Buffer.alloc(32 << 20, 0x61));
+        connection.writer.flush();
+        connection.close(); // lingers: the peer reads nothing
+      },
+      { lingerTimeout: 30000 },
+    );
+    const peer = await Peer.open(busy.listener.port);
+    cleanup.push(() => peer.socket.destroy());
+    peer.socket.pause();
+    peer.socket.write('x');
+    await until(() => getReactorStats().lingering > 0, 'the close lingering');
+    const idle = new EventLoop(() => {});
+    const served = idle.serve(createListener('tcp', '127.0.0.1:0'));
+    // It waits for the thread's lingering closes only until its timeout, and closed nothing.
+    await expect(idle.shutdown({ timeout: 100 })).resolves.toEqual({ complete: true });
+    await served;
+  });
+
   it('an EventLoop shut down with nothing to drain resolves at once', async () => {
     const loop = new EventLoop(() => {});
     const listener = createListener('tcp', '127.0.0.1:0');
