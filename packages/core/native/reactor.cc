@@ -49,6 +49,8 @@ void Reactor::Shutdown() {
   open_ = false;
   for (Connection* connection : table_) {
     if (connection == nullptr) continue;
+    // A close still lingering when the thread ends is cut: reset a peer still owed output.
+    if (connection->lingering && OwesOutput(connection)) AbortOnClose(connection->fd);
     CloseSocket(connection->fd);
     delete connection;
   }

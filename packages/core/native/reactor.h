@@ -131,14 +131,15 @@ class Reactor {
   // Closes an fd. A stream connection with output the peer is owed (see
   // "Lingering close" above) lingers for up to `linger_ms` before its fd
   // closes; with `linger_ms` 0, or nothing owed, pending output is attempted
-  // once and the fd closes now (a lingering connection is cut off). With
-  // `linger_ms` < 0 it closes now and, when output it queued is
-  // not all delivered, with a reset, so the peer knows the stream was cut. A
-  // lingering connection cut off before its output was delivered (at its
-  // deadline, or by a second close) is reset the same way. A
+  // once and the fd closes now (a lingering connection is cut off: the call
+  // returns 1 when output was still undelivered). A close that drops output
+  // resets the peer (TCP), so it does not take an EOF for the end of a stream
+  // cut short: `linger_ms` < 0 (work on the connection was cut) always does,
+  // 0 when output is left that the kernel never took, and a lingering close
+  // cut at its deadline or by a second close when output is undelivered. A
   // listener closed with `linger_ms` > 0 first accepts the connections
   // waiting in its backlog and closes them lingering, so their peers see
-  // EOF, not a reset. 0 or -EBADF.
+  // EOF, not a reset. 0 (1: see above) or -EBADF.
   int Close(int fd, int linger_ms = 0);
 
   // Graceful shutdown of a connection's input: from now on JS gets only the

@@ -38,20 +38,28 @@ int Reactor::Close(int fd, int linger_ms) {
     return 0;
   }
   if (connection->lingering) {
-    // A second close of a lingering connection (a shutdown deadline) cuts it off.
-    if (linger_ms <= 0) FinishLinger(connection, true, false);
-    return 0;
+    // A second close of a lingering connection (a shutdown deadline) cuts it off: 1 when output
+    // was still undelivered (the peer is reset), else 0.
+    if (linger_ms > 0) return 0;
+    const bool cut = OwesOutput(connection);
+    FinishLinger(connection, true, false);
+    return cut ? 1 : 0;
   }
-  if (linger_ms < 0) {
-    if (connection->kind == kStream && OwesOutput(connection)) AbortOnClose(connection->fd);
-    Destroy(connection);
-    return 0;
-  }
-  if (connection->kind == kStream) {
-    if (!connection->blocked && !connection->failed) FlushOutput(connection);
-    if (linger_ms > 0 && OwesPeer(connection)) {
-      StartLinger(connection, linger_ms);
-      return 0;
+  if (connection->kind == kStream && !connection->failed) {
+    if (linger_ms < 0) {
+      // Work on the connection was cut (a shutdown deadline, a write timeout): whatever the
+      // peer got is not the whole of it.
+      AbortOnClose(connection->fd);
+    } else {
+      if (!connection->blocked) FlushOutput(connection);
+      if (linger_ms > 0 && OwesPeer(connection)) {
+        StartLinger(connection, linger_ms);
+        return 0;
+      }
+      // Closing at once (lingerTimeout 0) with output the kernel never took: it is lost.
+      if (connection->blocked || connection->pending_head < connection->pending.size()) {
+        AbortOnClose(connection->fd);
+      }
     }
   }
   Destroy(connection);
@@ -88,7 +96,11 @@ void Reactor::ConsumeBudget(Connection* connection, size_t count) {
 bool Reactor::OwesOutput(Connection* connection) const {
   if (connection->failed) return false;
   if (connection->blocked || connection->pending_head < connection->pending.size()) return true;
-  return UnacknowledgedBytes(connection->fd) > 0;
+  // Bytes the kernel holds for the peer. A Unix socket counts what sits unread in the peer's
+  // queue, which closing does not lose; TCP counts unacknowledged bytes, and the FIN once the
+  // write side is shut.
+  if (IsUnixSocket(connection->fd)) return false;
+  return UnacknowledgedBytes(connection->fd) > (connection->write_shut ? 1 : 0);
 }
 
 bool Reactor::OwesPeer(Connection* connection) const {

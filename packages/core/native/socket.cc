@@ -305,6 +305,13 @@ int UnreadBytes(int fd) {
 
 int CloseSocket(int fd) { return close(fd) == -1 ? NegativeErrno() : 0; }
 
+bool IsUnixSocket(int fd) {
+  struct sockaddr_storage address {};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<struct sockaddr*>(&address), &length) == -1) return false;
+  return address.ss_family == AF_UNIX;
+}
+
 int AbortOnClose(int fd) {
   struct linger option {};
   option.l_onoff = 1;

@@ -90,6 +90,9 @@ int UnreadBytes(int fd);
 // close() once; EINTR is not retried (the fd is gone either way on Linux).
 int CloseSocket(int fd);
 
+// True for a Unix-domain socket.
+bool IsUnixSocket(int fd);
+
 // Makes the next close() of `fd` abortive (SO_LINGER 0): the kernel drops what
 // it still holds for the peer and sends RST, so the peer sees a reset, not an
 // EOF after a stream cut short. Returns 0 or -errno.

@@ -41,7 +41,7 @@ const kWriterNodeSize = 1024;
 
 const kReleased = (): void => {};
 
-/** `submitClose`'s linger for a hard close: at once, with a reset if output is undelivered. */
+/** `submitClose`'s linger for a hard close: at once, with a reset (work on it was cut). */
 const kCloseAbort = -1;
 
 export class Connection
@@ -613,14 +613,18 @@ export class Connection
     const reactor = this.#reactor;
     reactor.detachStream(this.fd, this);
     const output = this.#output;
+    // Work was cut when the close is hard (a shutdown deadline, a write timeout: native resets
+    // the peer), or closes at once (lingerTimeout 0) while native still holds output.
+    const cut =
+      this.#hardClose ||
+      (this.#lingerTimeout === 0 && output.unsent > 0 && reactor.blocked(this.fd));
     output.detach();
     const owner = this.#owner;
     reactor.submitClose(
       this.fd,
-      // A hard close (shutdown deadline, write timeout) resets a peer still owed output.
       this.#hardClose ? kCloseAbort : this.#lingerTimeout,
       () => output.dispose(),
-      owner === null ? undefined : (cut) => owner.released(this, cut),
+      owner === null ? undefined : (lingerCut) => owner.released(this, cut || lingerCut),
     );
     this.reader.close();
     owner?.finalized(this);

@@ -269,8 +269,10 @@ export class EventLoop implements ConnectionOwner {
       };
       const force = (): void => {
         timedOut = true;
-        // Only this loop's connections count: the reactor may linger for others too.
-        if (this.#connections.size > 0 || this.#closing.size > 0) this.#cut = true;
+        // Handlers or held work still running are cut; a lingering close is cut when its output
+        // was undelivered (forceClose reports it through `released`). Only this loop's
+        // connections count: the reactor may linger for others too.
+        if (this.#connections.size > 0) this.#cut = true;
         for (const connection of this.#connections.values()) connection.destroy();
         for (const connection of this.#closing.values()) reactor.forceClose(connection.fd);
         this.#drained?.();

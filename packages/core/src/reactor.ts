@@ -199,8 +199,8 @@ export class Reactor {
   /**
    * Queues a close. With `lingerMs` > 0 native keeps the fd open while the peer is still owed
    * bytes (see `ConnectionOptions.lingerTimeout`); with 0 it attempts pending output once and
-   * closes; below 0 it closes at once, with a reset when output is undelivered. A lingering close
-   * cut off before its output was delivered resets too. `release` runs once native has processed
+   * closes (with a reset when output is left the kernel never took); below 0 it closes at once
+   * with a reset. A lingering close cut off before its output was delivered resets too. `release` runs once native has processed
    * the close (it no longer references the writer's memory: a lingering close sends from its own
    * copy); `closed` once the fd is closed, with true when it was cut off that way.
    */
@@ -262,24 +262,24 @@ export class Reactor {
   }
 
   /**
-   * Cuts off the lingering close of `fd` (a shutdown deadline): native closes it now. A no-op
-   * when it is no longer lingering.
+   * Cuts off the lingering close of `fd` (a shutdown deadline): native closes it now, in this
+   * call, and its `closed` callback learns whether output was still undelivered. A no-op when it
+   * is no longer lingering. One JS→native call or two (a close not yet processed is processed
+   * first); shutdown deadlines only.
    */
   forceClose(fd: number): void {
+    if (this.#lingering[fd] === undefined && this.#graveyard.some((entry) => entry.fd === fd)) {
+      this.#jsToNative++;
+      this.binding.flush(); // native processes the queued close: the fd lingers or is closed
+      this.#bury();
+    }
     const closed = this.#lingering[fd];
-    if (closed !== undefined) {
-      this.#lingering[fd] = undefined;
-      this.submitClose(fd, 0, kNothing, () => closed(true)); // cut short: the peer was owed bytes
-      return;
-    }
-    // Closed but not yet processed by native: the fd is still ours, a second close cuts it off.
-    const generation = this.#control[L.kHeaderProcessedGen]!;
-    for (const entry of this.#graveyard) {
-      if (entry.fd === fd && entry.generation === generation) {
-        this.#submit(L.kSubmitClose, fd, 0, 0);
-        return;
-      }
-    }
+    if (closed === undefined) return;
+    this.#lingering[fd] = undefined;
+    this.#jsToNative++;
+    const cut = this.binding.close(fd, 0) === 1;
+    closed(cut);
+    if (this.#lingerWaiters.length > 0) this.#checkLingerDone();
   }
 
   /** True while native holds unsent output for `fd` after EAGAIN. */

@@ -121,37 +121,85 @@ void OweThePeer(Harness* harness, const RawPeer& peer) {
 
 }  // namespace
 
-// A hard close (linger < 0: a shutdown deadline, a write timeout) closes at
-// once; a peer still owed output is reset, one owed nothing reads EOF.
+namespace {
+
+// How a peer's stream ended: ECONNRESET, or 0 after an EOF.
+int EndOf(int fd) {
+  Received received;
+  for (int i = 0; i < 200 && !received.Done(); ++i) {
+    WaitReadable(fd, 10);
+    received.Poll(fd);
+  }
+  CHECK(received.Done());
+  return received.eof ? 0 : received.error;
+}
+
+// A connection whose peer does not read, with output blocked in native.
+RawPeer Owed(Harness* harness) {
+  RawPeer peer = Accept(harness);
+  CHECK(harness->reactor.SetReading(peer.server, false) == 0);
+  QueueChunks(harness, peer.server, 16);
+  CHECK(Backpressured(*harness, peer.server));
+  return peer;
+}
+
+void Finish(Harness* harness, const RawPeer& peer) {
+  close(peer.client);
+  CHECK(harness->reactor.Close(peer.listener) == 0);
+}
+
+}  // namespace
+
+// A close that drops output resets the peer, so it never takes an EOF for
+// the end of a stream cut short: a hard close (linger < 0: a shutdown deadline
+// cut a handler, a write timeout) always; a close at once (linger 0) when the
+// kernel never took some output; a lingering close cut by a second close when
+// output is undelivered (the call then returns 1). Otherwise the peer reads EOF.
 void TestAbortiveClose() {
   Harness harness;
-  RawPeer owed = Accept(&harness);
-  CHECK(harness.reactor.SetReading(owed.server, false) == 0);
-  QueueChunks(&harness, owed.server, 16);
-  CHECK(Backpressured(harness, owed.server));
-  CHECK(harness.reactor.Close(owed.server, -1) == 0);
+  RawPeer hard = Owed(&harness);
+  CHECK(harness.reactor.Close(hard.server, -1) == 0);
   CHECK(harness.reactor.lingering_count() == 0);
-  Received reset;
-  for (int i = 0; i < 200 && !reset.Done(); ++i) {
-    WaitReadable(owed.client, 10);
-    reset.Poll(owed.client);
-  }
-  CHECK(reset.error == ECONNRESET);
-  CHECK(reset.bytes < 16 * kChunk);
+  CHECK(EndOf(hard.client) == ECONNRESET);
+  Finish(&harness, hard);
 
-  RawPeer quiet = Accept(&harness);
-  CHECK(harness.reactor.Close(quiet.server, -1) == 0);
-  Received ended;
-  for (int i = 0; i < 200 && !ended.Done(); ++i) {
-    WaitReadable(quiet.client, 10);
-    ended.Poll(quiet.client);
-  }
-  CHECK(ended.eof);
-  CHECK(ended.error == 0);
-  close(owed.client);
-  close(quiet.client);
-  CHECK(harness.reactor.Close(owed.listener) == 0);
-  CHECK(harness.reactor.Close(quiet.listener) == 0);
+  RawPeer hard_idle = Accept(&harness);
+  CHECK(harness.reactor.Close(hard_idle.server, -1) == 0);
+  CHECK(EndOf(hard_idle.client) == ECONNRESET);
+  Finish(&harness, hard_idle);
+
+  RawPeer now = Owed(&harness);
+  CHECK(harness.reactor.Close(now.server, 0) == 0);
+  CHECK(EndOf(now.client) == ECONNRESET);
+  Finish(&harness, now);
+
+  RawPeer now_idle = Accept(&harness);
+  CHECK(harness.reactor.Close(now_idle.server, 0) == 0);
+  CHECK(EndOf(now_idle.client) == 0);
+  Finish(&harness, now_idle);
+
+  RawPeer lingering = Owed(&harness);
+  CHECK(harness.reactor.Close(lingering.server, 5000) == 0);
+  CHECK(harness.reactor.lingering_count() == 1);
+  CHECK(harness.reactor.Close(lingering.server, 0) == 1);
+  CHECK(harness.reactor.lingering_count() == 0);
+  CHECK(EndOf(lingering.client) == ECONNRESET);
+  Finish(&harness, lingering);
+
+  // Lingering only for the peer's EOF (it has every byte and the FIN): cutting it drops nothing.
+  RawPeer done = Accept(&harness);
+  CHECK(harness.reactor.SetReading(done.server, false) == 0);
+  CHECK(send(done.client, "unread", 6, 0) == 6);
+  for (int i = 0; i < 100 && UnreadOn(done.server) < 6; ++i) WaitReadable(done.server, 10);
+  harness.Write(done.server, "reply");
+  harness.reactor.ProcessSubmissions();
+  CHECK(harness.reactor.Close(done.server, 5000) == 0);
+  CHECK(harness.reactor.lingering_count() == 1);
+  CHECK(EndOf(done.client) == 0);  // "reply", then the FIN
+  for (int i = 0; i < 100 && netpoll::UnacknowledgedBytes(done.server) > 0; ++i) usleep(1000);
+  CHECK(harness.reactor.Close(done.server, 0) == 0);
+  CHECK(harness.reactor.lingering_count() == 0);
+  Finish(&harness, done);
 }
 
 // The failure the lingering close exists for: closing at once with unread

@@ -468,6 +468,14 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     await busyStarted.promise;
     const idleClosed = closed(idle);
     const busyClosed = closed(busy);
+    const ends: Record<string, string> = {};
+    for (const [name, socket] of [
+      ['idle', idle],
+      ['busy', busy],
+    ] as const) {
+      socket.on('end', () => (ends[name] ??= 'EOF'));
+      socket.on('error', (error: NodeJS.ErrnoException) => (ends[name] ??= error.code ?? 'error'));
+    }
     const first = server.loop.shutdown({ timeout: 50 });
     expect(server.loop.shutdown()).toBe(first);
     await idleClosed;
@@ -475,6 +483,8 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     // The timeout had to close the busy one.
     await expect(first).resolves.toEqual({ complete: false });
     await busyClosed;
+    // The idle one closed gracefully; the busy one's handler was cut, and its peer is told so.
+    expect(ends).toEqual({ idle: 'EOF', busy: 'ECONNRESET' });
     await expect(server.served).resolves.toBeUndefined();
     expect(server.loop.connectionCount).toBe(0);
     const late = closeAfterTest(createListener('tcp', '127.0.0.1:0'));
