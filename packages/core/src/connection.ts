@@ -401,7 +401,8 @@ export class Connection
       this.#closeError ??= systemError(errno, 'read');
       this.#writeClosed = true;
     }
-    if (this.reader.waiting) this.reader.failWait(eofError());
+    // A reset is not an end of stream: a wait for bytes that will never come says which it was.
+    if (this.reader.waiting) this.reader.failWait(this.#closeError ?? eofError());
     // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
     if (this.#requests.connected && !this.#userClosed) this.#owner?.peerClosed(this);
     this.#emitSafely('end');
@@ -466,7 +467,7 @@ export class Connection
   waitBlocker(): Error | null {
     if (this.#closeError !== null && !this.#peerClosed) return this.#closeError;
     if (this.#userClosed) return connectionClosedError('wait read');
-    if (this.#peerClosed) return eofError();
+    if (this.#peerClosed) return this.#closeError ?? eofError();
     return null;
   }
 

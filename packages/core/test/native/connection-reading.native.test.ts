@@ -107,6 +107,26 @@ describeNative('connection reading (39–48)', () => {
     await new Promise((resolve) => peerServer.close(resolve));
   });
 
+  it('43: after a peer reset buffered bytes stay readable, then waitFor fails with the reset, not EOF', async () => {
+    const peerServer = createServer((socket) => {
+      socket.write('abc', () => setTimeout(() => socket.resetAndDestroy(), 20));
+    });
+    afterTest(() => new Promise((resolve) => peerServer.close(resolve)));
+    await new Promise<void>((resolve) => peerServer.listen(0, '127.0.0.1', resolve));
+    const port = (peerServer.address() as { port: number }).port;
+    const connection = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${port}`));
+    connection.on('error', () => {});
+    // A wait pending when the reset comes, for bytes that never will.
+    const pending = connection.reader.waitFor(10);
+    await expect(pending).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(connection.reader.next(3).toString()).toBe('abc');
+    // A stream cut short is told apart from one that ended: later waits fail the same way.
+    await expect(connection.reader.waitFor(1)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(connection.closeError).toMatchObject({ code: 'ECONNRESET' });
+    connection.close();
+    await new Promise((resolve) => peerServer.close(resolve));
+  });
+
   it('44: a local close wakes a pending waitFor with ERR_NETPOLL_CONN_CLOSED', async () => {
     const { server, connection, peer } = await acceptedPair();
     const waiting = connection.reader.waitFor(1);
