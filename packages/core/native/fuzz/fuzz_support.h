@@ -408,6 +408,12 @@ class Engine {
     return index;
   }
 
+  // JS unregistering outbound memory (its bytes were written, or it is freed).
+  int ReleaseOutboundSlab(int index) { return reactor_.ReleaseSlab(index); }
+
+  // Native processes the queued submissions now (JS's flush, or a loop hook).
+  void ProcessSubmissions() { reactor_.ProcessSubmissions(); }
+
  private:
   static constexpr int kMaxFds = 4096;
 

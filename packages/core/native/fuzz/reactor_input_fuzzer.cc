@@ -233,6 +233,8 @@ enum Op : uint8_t {
   kJsWrite,     // conn, length
   kPeerRead,    // conn, length
   kTick,        // 1 ms passes (lingering deadlines)
+  kReregister,  // the pattern gets a new outbound index; the old one is released
+  kStaleWrite,  // conn, length: a write naming a released index (dropped, never sent)
   kOpCount,
 };
 
@@ -262,8 +264,9 @@ void FuzzOne(const uint8_t* data, size_t size) {
   // JS's outbound memory: the pattern, registered once.
   std::vector<uint8_t> outbound(4096);
   for (size_t i = 0; i < outbound.size(); ++i) outbound[i] = OutputByte(i);
-  const int outbound_slab = engine.AddOutboundSlab(outbound.data(), outbound.size());
+  int outbound_slab = engine.AddOutboundSlab(outbound.data(), outbound.size());
   FUZZ_CHECK(outbound_slab >= 0);
+  int stale_slab = -1;  // a released index: writes naming it must be dropped
 
   Program program(&engine, &conns);
   std::vector<uint8_t> frame;
@@ -353,6 +356,27 @@ void FuzzOne(const uint8_t* data, size_t size) {
         usleep(1000);
         program.Drain();
         break;
+      case kReregister: {
+        // The memory stays alive (native may still send from it); only its index changes. JS
+        // releases an index only once native wrote what it queued from it, so what is queued is
+        // processed first: the index may be handed out again at once, and a write still queued
+        // under it would then name the new memory.
+        engine.ProcessSubmissions();
+        const int fresh = engine.AddOutboundSlab(outbound.data(), outbound.size());
+        FUZZ_CHECK(fresh != outbound_slab);
+        FUZZ_CHECK(engine.ReleaseOutboundSlab(outbound_slab) == 0);
+        FUZZ_CHECK(engine.ReleaseOutboundSlab(outbound_slab) == -EINVAL);
+        stale_slab = outbound_slab;
+        outbound_slab = fresh;
+        break;
+      }
+      case kStaleWrite: {
+        const size_t length = 1 + input.Byte() % 200;
+        if (stale_slab < 0 || conn.js_closed) break;
+        // Not counted in conn.written: the peer must never see these bytes.
+        engine.Submit(L::kSubmitWrite, stale_slab, conn.server, 0, static_cast<int>(length));
+        break;
+      }
     }
   }
 
