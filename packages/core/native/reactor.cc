@@ -49,8 +49,12 @@ void Reactor::Shutdown() {
   open_ = false;
   for (Connection* connection : table_) {
     if (connection == nullptr) continue;
-    // A close still lingering when the thread ends is cut: reset a peer still owed output.
-    if (connection->lingering && OwesOutput(connection)) AbortOnClose(connection->fd);
+    // The thread ends: output native still holds is lost, so reset the peer (what the kernel
+    // holds, it still delivers after a plain close).
+    if (connection->kind == kStream && !connection->failed &&
+        (connection->blocked || connection->pending_head < connection->pending.size())) {
+      AbortOnClose(connection->fd);
+    }
     CloseSocket(connection->fd);
     delete connection;
   }

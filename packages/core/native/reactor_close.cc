@@ -51,7 +51,8 @@ int Reactor::Close(int fd, int linger_ms) {
       // peer got is not the whole of it.
       AbortOnClose(connection->fd);
     } else {
-      if (!connection->blocked) FlushOutput(connection);
+      // Once more even when blocked: the peer may have read since the last writable event.
+      FlushOutput(connection);
       if (linger_ms > 0 && OwesPeer(connection)) {
         StartLinger(connection, linger_ms);
         return 0;
@@ -107,7 +108,8 @@ bool Reactor::OwesPeer(Connection* connection) const {
   if (connection->failed) return false;
   if (connection->blocked) return true;
   if (connection->peer_eof) return false;
-  if (UnacknowledgedBytes(connection->fd) > 0) return true;
+  // A Unix socket's count is what sits unread in the peer's queue, which closing does not lose.
+  if (!IsUnixSocket(connection->fd) && UnacknowledgedBytes(connection->fd) > 0) return true;
   return UnreadBytes(connection->fd) > 0;
 }
 

@@ -61,7 +61,8 @@ export class ConnectionReader extends LinkBuffer {
    * Resolves once at least `n` bytes are buffered (immediately when they already are). Honours
    * the connection's read timeout. Rejects with `ERR_NETPOLL_READ_TIMEOUT` (the connection stays
    * open and the bytes stay buffered), `ERR_NETPOLL_EOF` (the peer closed with fewer than `n`
-   * bytes buffered), `ERR_NETPOLL_CONN_CLOSED` (closed locally), `ERR_NETPOLL_FRAME_TOO_LARGE`, or
+   * bytes buffered), the peer's reset (`ECONNRESET`: the stream was cut short),
+   * `ERR_NETPOLL_CONN_CLOSED` (closed locally), `ERR_NETPOLL_FRAME_TOO_LARGE`, or
    * `ERR_NETPOLL_CONCURRENT_ACCESS` when another `waitFor` is pending (one waiter per connection,
    * as in netpoll), or an `AbortError` when `options.signal` aborts. `n <= 0` resolves at once; an
    * `n` that is not a safe integer rejects with `ERR_NETPOLL_INVALID_ARG` (it could never be

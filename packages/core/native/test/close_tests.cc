@@ -186,6 +186,30 @@ void TestAbortiveClose() {
   CHECK(EndOf(lingering.client) == ECONNRESET);
   Finish(&harness, lingering);
 
+  // Blocked, then the peer read everything the kernel held before the writable event was seen:
+  // a close at once writes the rest (it tries even while blocked), and the peer reads EOF.
+  RawPeer caught_up = Accept(&harness);
+  CHECK(harness.reactor.SetReading(caught_up.server, false) == 0);
+  QueueChunks(&harness, caught_up.server, 2);
+  CHECK(Backpressured(harness, caught_up.server));
+  Received early;
+  for (int i = 0; i < 100; ++i) {
+    early.Poll(caught_up.client);
+    if (netpoll::UnacknowledgedBytes(caught_up.server) == 0) break;
+    usleep(1000);
+  }
+  CHECK(early.bytes > 0 && early.bytes < 2 * kChunk);
+  CHECK(harness.reactor.Close(caught_up.server, 0) == 0);
+  Received rest = early;
+  for (int i = 0; i < 200 && !rest.Done(); ++i) {
+    WaitReadable(caught_up.client, 10);
+    rest.Poll(caught_up.client);
+  }
+  CHECK(rest.eof);
+  CHECK(rest.bytes == 2 * kChunk);
+  CHECK(rest.pattern_ok);
+  Finish(&harness, caught_up);
+
   // Lingering only for the peer's EOF (it has every byte and the FIN): cutting it drops nothing.
   RawPeer done = Accept(&harness);
   CHECK(harness.reactor.SetReading(done.server, false) == 0);
