@@ -81,6 +81,14 @@ struct Received {
   int error = 0;
   bool Done() const { return eof || error != 0; }
 
+  // Reads until EOF or an error, for up to about 2 s.
+  void ToEnd(int fd) {
+    for (int i = 0; i < 200 && !Done(); ++i) {
+      WaitReadable(fd, 10);
+      Poll(fd);
+    }
+  }
+
   // Reads what is there without blocking.
   void Poll(int fd) {
     uint8_t buffer[8192];
@@ -126,10 +134,7 @@ namespace {
 // How a peer's stream ended: ECONNRESET, or 0 after an EOF.
 int EndOf(int fd) {
   Received received;
-  for (int i = 0; i < 200 && !received.Done(); ++i) {
-    WaitReadable(fd, 10);
-    received.Poll(fd);
-  }
+  received.ToEnd(fd);
   CHECK(received.Done());
   return received.eof ? 0 : received.error;
 }
@@ -201,10 +206,7 @@ void TestAbortiveClose() {
   CHECK(early.bytes > 0 && early.bytes < 2 * kChunk);
   CHECK(harness.reactor.Close(caught_up.server, 0) == 0);
   Received rest = early;
-  for (int i = 0; i < 200 && !rest.Done(); ++i) {
-    WaitReadable(caught_up.client, 10);
-    rest.Poll(caught_up.client);
-  }
+  rest.ToEnd(caught_up.client);
   CHECK(rest.eof);
   CHECK(rest.bytes == 2 * kChunk);
   CHECK(rest.pattern_ok);
@@ -234,10 +236,7 @@ void TestCloseWithUnreadInputResets() {
   OweThePeer(&harness, peer);
   CHECK(harness.reactor.Close(peer.server, 0) == 0);
   Received received;
-  for (int i = 0; i < 200 && !received.Done(); ++i) {
-    WaitReadable(peer.client, 10);
-    received.Poll(peer.client);
-  }
+  received.ToEnd(peer.client);
   CHECK(received.error == ECONNRESET);
   CHECK(received.bytes < 16 * kChunk);
   close(peer.client);
@@ -334,10 +333,7 @@ void TestLingerDeadline() {
   CHECK(harness.stats[L::kStatLingerExpired] == 1);
   CHECK(harness.reactor.lingering_count() == 0);
   Received received;
-  for (int i = 0; i < 200 && !received.Done(); ++i) {
-    WaitReadable(peer.client, 10);
-    received.Poll(peer.client);
-  }
+  received.ToEnd(peer.client);
   CHECK(received.error == ECONNRESET);
   CHECK(received.bytes < 16 * kChunk);
   // A second close of the same (now closed) fd is refused, not a crash.

@@ -80,6 +80,27 @@ describeNative('graceful close', () => {
   // startServer shuts its loop down after each test.
   const serve = startServer;
 
+  /** A server that answers any input with `size` bytes, then closes the connection if told to. */
+  function serveReply(size: number, options: { lingerTimeout: number }, close = false) {
+    return serve((connection) => {
+      connection.reader.skip(connection.reader.len());
+      connection.writer.writeBinary(Buffer.alloc(size, 0x61));
+      connection.writer.flush();
+      if (close) connection.close();
+    }, options);
+  }
+
+  /** A peer that asks for the reply and reads none of it: resolves once the reply pushed back. */
+  async function pausedPeer(port: number): Promise<Peer> {
+    const peer = await Peer.open(port);
+    cleanup.push(() => peer.socket.destroy());
+    peer.socket.pause();
+    const blocked = getReactorStats().writeBlocked;
+    peer.socket.write('x');
+    await until(() => getReactorStats().writeBlocked > blocked, 'the reply pushed back');
+    return peer;
+  }
+
   it('shutdown waits for replies produced after onRequest returned (hold), without serializing the connection', async () => {
     const arrived: number[] = [];
     // The replies are computed only once the test has seen all five requests in flight, so a
@@ -278,38 +299,16 @@ describeNative('graceful close', () => {
 
   it('a shutdown whose lingering close reached lingerTimeout is not complete', async () => {
     // 32 MiB for a peer that reads nothing: the lingering close can only end at its deadline.
-    const server = serve(
-      (connection) => {
-        connection.reader.skip(connection.reader.len());
-        connection.writer.writeBinary(Buffer.alloc(32 << 20, 0x61));
-        connection.writer.flush();
-      },
-      { lingerTimeout: 200 },
-    );
-    const peer = await Peer.open(server.listener.port);
-    cleanup.push(() => peer.socket.destroy());
-    peer.socket.pause();
-    const blocked = getReactorStats().writeBlocked;
-    peer.socket.write('x');
-    await until(() => getReactorStats().writeBlocked > blocked, 'the reply pushed back');
+    const server = serveReply(32 << 20, { lingerTimeout: 200 });
+    await pausedPeer(server.listener.port);
     // The shutdown's own timeout is far away: the linger deadline cut the close, not it.
     await expect(server.loop.shutdown({ timeout: 30000 })).resolves.toEqual({ complete: false });
   });
 
   it("a shutdown counts only its own connections, not another loop's lingering close", async () => {
-    const busy = serve(
-      (connection) => {
-        connection.reader.skip(connection.reader.len());
-        connection.writer.writeBinary(Buffer.alloc(32 << 20, 0x61));
-        connection.writer.flush();
-        connection.close(); // lingers: the peer reads nothing
-      },
-      { lingerTimeout: 30000 },
-    );
-    const peer = await Peer.open(busy.listener.port);
-    cleanup.push(() => peer.socket.destroy());
-    peer.socket.pause();
-    peer.socket.write('x');
+    // Closed at once after its reply: it lingers, as the peer reads nothing.
+    const busy = serveReply(32 << 20, { lingerTimeout: 30000 }, true);
+    await pausedPeer(busy.listener.port);
     await until(() => getReactorStats().lingering > 0, 'the close lingering');
     const idle = new EventLoop(() => {});
     const served = idle.serve(createListener('tcp', '127.0.0.1:0'));
@@ -320,15 +319,8 @@ describeNative('graceful close', () => {
 
   it('a shutdown deadline that cuts a close lingering only for the EOF of a peer that has everything is complete', async () => {
     const size = 4 << 20;
-    const server = serve(
-      (connection) => {
-        connection.reader.skip(connection.reader.len());
-        connection.writer.writeBinary(Buffer.alloc(size, 0x62));
-        connection.writer.flush();
-        connection.close(); // lingers until the peer closes its side too
-      },
-      { lingerTimeout: 30000 },
-    );
+    // It lingers until the peer closes its side too.
+    const server = serveReply(size, { lingerTimeout: 30000 }, true);
     const socket = connect({ port: server.listener.port, host: '127.0.0.1', allowHalfOpen: true });
     const peer = new Peer(socket);
     cleanup.push(() => socket.destroy());
@@ -340,20 +332,8 @@ describeNative('graceful close', () => {
   });
 
   it('lingerTimeout 0 with output the kernel never took resets the peer and is not complete', async () => {
-    const server = serve(
-      (connection) => {
-        connection.reader.skip(connection.reader.len());
-        connection.writer.writeBinary(Buffer.alloc(8 << 20, 0x63));
-        connection.writer.flush();
-      },
-      { lingerTimeout: 0 },
-    );
-    const peer = await Peer.open(server.listener.port);
-    cleanup.push(() => peer.socket.destroy());
-    peer.socket.pause();
-    const blocked = getReactorStats().writeBlocked;
-    peer.socket.write('x');
-    await until(() => getReactorStats().writeBlocked > blocked, 'the reply pushed back');
+    const server = serveReply(8 << 20, { lingerTimeout: 0 });
+    const peer = await pausedPeer(server.listener.port);
     await expect(server.loop.shutdown({ timeout: 30000 })).resolves.toEqual({ complete: false });
     peer.socket.resume();
     await peer.finished;
