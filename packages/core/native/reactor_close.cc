@@ -100,16 +100,17 @@ bool Reactor::OwesOutput(Connection* connection) const {
   // Bytes the kernel holds for the peer. A Unix socket counts what sits unread in the peer's
   // queue, which closing does not lose; TCP counts unacknowledged bytes, and the FIN once the
   // write side is shut.
-  if (IsUnixSocket(connection->fd)) return false;
-  return UnacknowledgedBytes(connection->fd) > (connection->write_shut ? 1 : 0);
+  return UnacknowledgedBytes(connection->fd) > (connection->write_shut ? 1 : 0) &&
+         !IsUnixSocket(connection->fd);
 }
 
 bool Reactor::OwesPeer(Connection* connection) const {
   if (connection->failed) return false;
   if (connection->blocked) return true;
   if (connection->peer_eof) return false;
-  // A Unix socket's count is what sits unread in the peer's queue, which closing does not lose.
-  if (!IsUnixSocket(connection->fd) && UnacknowledgedBytes(connection->fd) > 0) return true;
+  // A Unix socket's count is what sits unread in the peer's queue, which closing does not lose
+  // (asked only when there is a count: it costs a system call).
+  if (UnacknowledgedBytes(connection->fd) > 0 && !IsUnixSocket(connection->fd)) return true;
   return UnreadBytes(connection->fd) > 0;
 }
 
