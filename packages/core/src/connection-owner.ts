@@ -13,8 +13,9 @@ export interface ConnectionOwner {
   /** Close callbacks ran; the reactor closes the fd (maybe lingering first). */
   finalized(connection: Connection): void;
   /**
-   * The reactor closed the fd: nothing of the connection is left. `cut`: its lingering close
-   * reached `lingerTimeout` before the peer had every byte.
+   * The reactor closed the fd: nothing of the connection is left. `cut`: the close dropped work
+   * or output (a hard close, output the kernel never took, a lingering close cut with output
+   * undelivered).
    */
   released(connection: Connection, cut: boolean): void;
 }

@@ -50,7 +50,7 @@ export class EventLoop implements ConnectionOwner {
   #shutdown: Promise<ShutdownResult> | null = null;
   #stopping = false;
   #drained: (() => void) | null = null;
-  /** Since the shutdown began, a lingering close of this loop was cut short at its deadline. */
+  /** Since the shutdown began, a close of this loop dropped work or output (see `released`). */
   #cut = false;
   #countCells: Int32Array | null = null;
   #countIndex = 0;
@@ -237,7 +237,7 @@ export class EventLoop implements ConnectionOwner {
    * finish, then closes it lingering, so every reply written reaches the peer, whole, followed by
    * EOF. At `options.timeout` ms whatever is left is closed at once. Resolves when every socket
    * is closed — with worker reactors, when every reactor has drained and its thread has exited —
-   * with `{ complete }`: false when the timeout had to close something.
+   * with `{ complete }`: false when a close of this loop dropped work or output (README).
    * `options.signal` aborting cuts the graceful phase short like the timeout, and the promise
    * then rejects with an `AbortError` once everything is closed. A second call returns the same
    * promise.

@@ -154,8 +154,9 @@ export interface ShutdownOptions {
 /** What `eventLoop.shutdown()` resolves with. */
 export interface ShutdownResult {
   /**
-   * True when every connection finished on its own: handlers and held work completed and each
-   * close lingered until its peer had every byte. False when the timeout closed what was left.
+   * True when everything of the loop finished on its own. False when something was cut: a
+   * handler or held work at the timeout, or output a close dropped (a lingering close cut at the
+   * timeout or at `lingerTimeout`, a close at once with output the kernel never took).
    */
   readonly complete: boolean;
 }

@@ -200,9 +200,10 @@ export class Reactor {
    * Queues a close. With `lingerMs` > 0 native keeps the fd open while the peer is still owed
    * bytes (see `ConnectionOptions.lingerTimeout`); with 0 it attempts pending output once and
    * closes (with a reset when output is left the kernel never took); below 0 it closes at once
-   * with a reset. A lingering close cut off before its output was delivered resets too. `release` runs once native has processed
-   * the close (it no longer references the writer's memory: a lingering close sends from its own
-   * copy); `closed` once the fd is closed, with true when it was cut off that way.
+   * with a reset. A lingering close cut off before its output was delivered resets too.
+   * `release` runs once native has processed the close (it no longer references the writer's
+   * memory: a lingering close sends from its own copy); `closed` once the fd is closed, with
+   * true when a lingering close was cut off that way.
    */
   submitClose(
     fd: number,

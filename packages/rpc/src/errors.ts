@@ -235,15 +235,8 @@ export function closedError(what: string): RpcError {
  * the user's module and keeps core's error as its `cause`.
  */
 export function serviceLoadError(module: string, error: Error): RpcError {
-  // Core's message reads `handler module <the reactor handler> init() failed: <reason>`.
-  const marker = 'init() failed: ';
-  const at = error.message.indexOf(marker);
-  const reason =
-    error.cause instanceof Error
-      ? error.cause.message
-      : at >= 0
-        ? error.message.slice(at + marker.length)
-        : error.message;
+  // The reactor handler's init() throws Errors only; core keeps what it threw as the cause.
+  const reason = error.cause instanceof Error ? error.cause.message : error.message;
   return new RpcError(
     'ERR_NETPOLL_HANDLER_LOAD',
     `service module ${module} could not be loaded in a reactor thread: ${reason}`,

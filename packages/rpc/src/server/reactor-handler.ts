@@ -8,7 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Connection } from '@netpoll/core';
-import { InvalidArgumentError } from '../errors';
+import { describe, InvalidArgumentError } from '../errors';
 import { resolveServerOptions, type ServerOptions } from '../options';
 import type { StatsMessage } from './server';
 import { type Interceptor, ServerCore } from './server-core';
@@ -23,7 +23,13 @@ interface HandlerData {
 
 /** Loads the service module: its `service` export (or its default export's, or the default). */
 export async function init(data: HandlerData): Promise<void> {
-  const loaded = (await import(pathToFileURL(data.module).href)) as Record<string, unknown>;
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(pathToFileURL(data.module).href)) as Record<string, unknown>;
+  } catch (error) {
+    // Always an Error, so the listen() error can give its message (`throw undefined` happens).
+    throw error instanceof Error ? error : new Error(`it threw ${describe(error)}`);
+  }
   const fallback = loaded.default as Record<string, unknown> | undefined;
   const service = loaded.service ?? fallback?.service ?? fallback;
   if (typeof service !== 'object' || service === null) {
