@@ -394,6 +394,22 @@ export interface CallOptions {
   into?: Buffer;
 }
 
+const kDnsKeys = ['interval', 'family'];
+
+/** `dnsResolver`'s options, checked: `interval` in ms (100 to 2147483647), `family` 0, 4 or 6. */
+export function resolveDnsOptions(input: unknown): { interval: number; family: 0 | 4 | 6 } {
+  const object = optionsObject(input, 'options');
+  checkKnownKeys(object, kDnsKeys, 'options');
+  const family = object.family ?? 0;
+  if (family !== 0 && family !== 4 && family !== 6) {
+    throw new InvalidArgumentError('options.family', '0, 4 or 6', family);
+  }
+  return {
+    interval: integerOption(object.interval, 'options.interval', 100, kMaxTimeout, 30000),
+    family,
+  };
+}
+
 const kCallKeys = ['timeout', 'signal', 'metadata', 'idempotent', 'into'];
 
 /**

@@ -140,6 +140,24 @@ describe('one-way calls', () => {
     expect(String(message!.payload)).toBe('and forget');
   });
 
+  it.each(['mux', 'pool'] as const)(
+    '%s: resolves only once the request is handed to the socket: a destroy() right after loses nothing',
+    async (transport) => {
+      const raw = await startRawServer();
+      for (let i = 0; i < 5; i++) {
+        const client = startClient(raw.address, { transport, connections: 1 });
+        await client.oneWay('fire', bytes(`note ${i}`));
+        client.destroy();
+      }
+      const received = await Promise.all(
+        [0, 1, 2, 3, 4].map(async (i) => (await (await raw.connection(i)).received(1))[0]!),
+      );
+      expect(received.map((message) => String(message.payload))).toEqual(
+        [0, 1, 2, 3, 4].map((i) => `note ${i}`),
+      );
+    },
+  );
+
   it('rejects a one-way call that cannot be sent', async () => {
     const client = startClient(await closedPort(), { ejectAfter: 1 });
     const error = await rejection(client.oneWay('fire', bytes('')));

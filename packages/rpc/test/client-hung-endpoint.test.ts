@@ -12,6 +12,7 @@ import {
   afterTest,
   answerPings,
   bytes,
+  closedPort,
   outcome,
   type RawHandler,
   startClient,
@@ -150,5 +151,53 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     // Before pongs cleared failures, the ejected endpoint kept its one live connection idle and
     // never re-dialled (it had a connection), so it stayed ejected.
     expect(seen).toEqual({ ejected: true, back: true });
+  });
+
+  it('the connections of one hung server are one failure in a row, not one each', async () => {
+    let hung = false;
+    const server = await startRawServer((connection, message) => {
+      if (!hung) serve(connection, message);
+    });
+    const client = startClient(server.address, {
+      connections: 4,
+      pingInterval: 50,
+      pingTimeout: 50,
+      backoffInitial: 5000,
+      backoffMax: 5000,
+      ejectAfter: 2,
+      timeout: 0,
+    });
+    // Four connections, each carrying a call once the server hangs.
+    await Promise.all(Array.from({ length: 8 }, () => client.call('m', bytes('x'))));
+    expect(client.stats().endpoints[0]).toMatchObject({ connections: 4, failures: 0 });
+    hung = true;
+    const calls = await Promise.all(
+      Array.from({ length: 8 }, () => outcome(client.call('m', bytes('x')))),
+    );
+    for (const result of calls)
+      expect(result.ok ? 'ok' : result.error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+    // All four found hung: one failure (below ejectAfter), not four.
+    expect(client.stats().endpoints[0]).toMatchObject({ failures: 1, ejected: false });
+  });
+});
+
+describe('a refused endpoint', () => {
+  it('counts the dials of one burst as one failure: a call waits out ejectAfter attempts, not one burst', async () => {
+    const refused = await closedPort();
+    const client = startClient(refused, {
+      connections: 4,
+      backoffInitial: 200,
+      backoffMax: 200,
+      ejectAfter: 3,
+      timeout: 5000,
+    });
+    const started = performance.now();
+    const result = await outcome(client.call('m', bytes('x')));
+    const elapsed = performance.now() - started;
+    expect(result.ok ? 'ok' : result.error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+    // Three attempts (the first burst of four dials, then one re-dial per backoff of 200 ms ±
+    // 20 %) before the endpoint was ejected and the call failed: not one burst counted four times.
+    expect(client.stats().endpoints[0]).toMatchObject({ failures: 3, ejected: true });
+    expect(elapsed).toBeGreaterThanOrEqual(300);
   });
 });

@@ -361,9 +361,19 @@ describe('targets and resolvers', () => {
       'target must be a "host:port" name (received "localhost")',
     ],
     [
-      'a dns refresh interval under 100 ms',
-      () => dnsResolver('localhost:80', { interval: 50 }),
-      'options.interval must be an integer of at least 100 ms (received 50)',
+      'a dns address family other than 0, 4 and 6',
+      () => dnsResolver('localhost:80', { family: 5 as 4 }),
+      'options.family must be 0, 4 or 6 (received 5)',
+    ],
+    [
+      'a dns address family given as a string',
+      () => dnsResolver('localhost:80', { family: '4' as unknown as 4 }),
+      'options.family must be 0, 4 or 6 (received "4")',
+    ],
+    [
+      'an unknown dns resolver option',
+      () => dnsResolver('localhost:80', { intervall: 100 } as object),
+      'options.intervall is not a known option (did you mean interval?)',
     ],
     [
       "a 'dns:' target without a port",
@@ -375,5 +385,14 @@ describe('targets and resolvers', () => {
     expect(error.code).toBe('ERR_NETPOLL_INVALID_ARG');
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toBe(message);
+  });
+
+  it('refuses a dns refresh interval under 100 ms as out of range', () => {
+    const error = thrown(() => dnsResolver('localhost:80', { interval: 50 }));
+    expect(error.code).toBe('ERR_NETPOLL_OUT_OF_RANGE');
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toBe(
+      'options.interval must be an integer from 100 to 2147483647 (received 50)',
+    );
   });
 });

@@ -10,6 +10,7 @@ import { type CallContext, encodeMessage, Kind, type RpcServer } from '../src';
 import {
   afterTest,
   bytes,
+  closedPort,
   deferred,
   delay,
   outcome,
@@ -298,6 +299,55 @@ describe('pool transport', () => {
     expect(await outcome(second)).toMatchObject({ ok: true, value: bytes('second') });
     expect(raw.connections).toHaveLength(2);
     expect(raw.connections[0]!.requests()).toHaveLength(1);
+  });
+
+  it('an endpoint backing off after a failed dial is not ready: calls go to the live one at once', async () => {
+    const live = await startServer({ echo: (request: Buffer) => request });
+    const client = startClient([await closedPort(), live.address], {
+      transport: 'pool',
+      backoffInitial: 3000,
+      backoffMax: 3000,
+      timeout: 1000,
+    });
+    const results = [];
+    for (let i = 0; i < 6; i++) {
+      const started = performance.now();
+      const result = await outcome(client.call('echo', bytes(`${i}`)));
+      results.push(result.ok ? String(result.value) : result.error.code);
+      // The first call may wait for the refused dial (then goes to the live one); none waits for
+      // its deadline at the endpoint that backs off.
+      expect(performance.now() - started).toBeLessThan(500);
+    }
+    expect(results).toEqual(['0', '1', '2', '3', '4', '5']);
+    const dead = client.stats().endpoints[0]!;
+    expect(dead).toMatchObject({ failures: 1, waiting: 0, pending: 0 });
+  });
+
+  it('stops counting calls that settled while waiting for a connection', async () => {
+    const held = await holdingServer();
+    const client = startClient(held.server.address, {
+      transport: 'pool',
+      pool: { maxActive: 1, acquireTimeout: 5000 },
+      pingInterval: 100,
+      pingTimeout: 100,
+    });
+    const running = client.call('hold', bytes('running'));
+    await until(() => held.waiting.length === 1, 'a call running');
+    const waiting = Array.from({ length: 5 }, (_, i) =>
+      rejection(client.call('hold', bytes(`${i}`), { timeout: 50 })),
+    );
+    for (const error of await Promise.all(waiting)) {
+      expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+    }
+    await until(
+      () => client.stats().endpoints[0]!.waiting === 0,
+      'the timed-out calls gone from the queue',
+      2000,
+    );
+    expect(client.stats().endpoints[0]).toMatchObject({ pending: 1, waiting: 0 });
+    expect(client.stats().calls.inFlight).toBe(1);
+    held.releaseAll();
+    expect(String(await running)).toBe('done running');
   });
 
   it('works over a Unix socket', async () => {

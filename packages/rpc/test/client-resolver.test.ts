@@ -3,13 +3,17 @@
  * gets calls, a removed one finishes its calls in flight and is closed), a resolver that fails,
  * and DNS (`dnsResolver('localhost:port')`, `'dns:localhost:port'`).
  */
-import { dnsResolver, type Resolver, staticResolver } from '../src';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { dnsResolver, Kind, type Resolver, staticResolver } from '../src';
 import {
   bytes,
   type Deferred,
   deferred,
+  outcome,
   rejection,
   startClient,
+  startRawServer,
   startServer,
   until,
 } from './helpers/client-harness';
@@ -185,5 +189,102 @@ describe('resolvers', () => {
     const error = await rejection(client.call('who', bytes('')));
     expect(error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
     expect((error.cause as { code?: string }).code).toBe('ENOTFOUND');
+  });
+
+  it.each(['mux', 'pool'] as const)(
+    '%s: calls waiting at an endpoint removed before its dial completes go to the remaining one',
+    async (transport) => {
+      const a = await named('a');
+      const b = await named('b');
+      const manual = manualResolver();
+      const client = startClient(manual.resolver, { transport, timeout: 5000 });
+      manual.update([a.server.address]);
+      // Made in the same tick as the update: it waits at A for A's first dial.
+      const call = outcome(client.call('who', bytes('')));
+      manual.update([b.server.address]);
+      const started = performance.now();
+      const result = await call;
+      expect(result.ok ? String(result.value) : result.error.code).toBe('b');
+      // Not after the call's deadline: at once, on B.
+      expect(performance.now() - started).toBeLessThan(2500);
+      expect(a.served).toBe(0);
+    },
+  );
+
+  it('destroy() fails a call in flight at a removed endpoint at once', async () => {
+    const a = await named('a');
+    const b = await named('b');
+    const manual = manualResolver();
+    const client = startClient(manual.resolver, { connections: 1, timeout: 0 });
+    manual.update([a.server.address]);
+    const inFlight = rejection(client.call('hold', bytes('')));
+    await until(() => a.held.length === 1, 'a call held at A');
+    manual.update([b.server.address]);
+    client.destroy();
+    const error = await inFlight;
+    expect(error.code).toBe('ERR_NETPOLL_RPC_CLOSED');
+    expect(b.served).toBe(0);
+    // Its connection went with it: once the handler is done, the server has no connection left
+    // (the client's side is closed, not kept open for a reply nobody waits for).
+    a.held[0]!.resolve();
+    let connections = -1;
+    for (let i = 0; i < 400 && connections !== 0; i++) {
+      connections = (await a.server.stats()).connections;
+      if (connections !== 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(connections).toBe(0);
+  });
+
+  it('a removed endpoint whose server hangs is still pinged: its call in flight fails, not waits forever', async () => {
+    // Answers pings until told to hang; never answers the request.
+    let hung = false;
+    const a = await startRawServer((connection, message) => {
+      if (!hung && message.kind === Kind.PING) {
+        connection.send({ kind: Kind.PONG, seq: message.seq, payload: message.payload });
+      }
+    });
+    const b = await named('b');
+    const manual = manualResolver();
+    const client = startClient(manual.resolver, {
+      connections: 1,
+      timeout: 0,
+      pingInterval: 50,
+      pingTimeout: 50,
+    });
+    manual.update([a.address]);
+    const inFlight = rejection(client.call('hold', bytes('')));
+    await until(() => a.requests().length === 1, 'the request at A');
+    manual.update([b.server.address]);
+    hung = true;
+    const error = await inFlight;
+    expect(error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+    expect(error.message).toBe('no pong within pingTimeout (50 ms)');
+  });
+
+  it('a resolver that never answers holds no settled calls', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const manual = manualResolver();
+    const client = startClient(manual.resolver, { timeout: 1 });
+    const burst = async (count: number, refs?: Array<WeakRef<Buffer>>) => {
+      const calls = [];
+      for (let i = 0; i < count; i++) {
+        const payload = Buffer.alloc(16, i);
+        refs?.push(new WeakRef(payload));
+        calls.push(outcome(client.call('who', payload)));
+      }
+      for (const result of await Promise.all(calls)) {
+        expect(result.ok ? 'ok' : result.error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+      }
+    };
+    const refs: Array<WeakRef<Buffer>> = [];
+    await burst(1000, refs);
+    await burst(100);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    // The first burst's calls timed out long ago: nothing holds their requests any more.
+    expect(refs.filter((ref) => ref.deref() !== undefined).length).toBe(0);
   });
 });

@@ -55,7 +55,8 @@ export class ClientConnection implements QueuedFlush {
   #retiring = false; // close once no call is pending
   #dirty = false;
   #flushScheduled = false;
-  #oneWaySent = false; // a one-way request was written since the last flush
+  /** One-way calls written since the last flush: they succeed once native has sent them. */
+  #oneWay: Call[] = [];
   /** Monotonic ms of the last frame received (or the connect). */
   lastActivity: number;
   #pingSentAt = 0;
@@ -66,6 +67,8 @@ export class ClientConnection implements QueuedFlush {
   idleSince = 0;
   /** Pool: carrying a call (not on the idle stack). */
   active = false;
+  /** The endpoint's failure round its dial began in (see `Endpoint`). */
+  round = 0;
 
   /** `firstSeq`: @internal where numbering starts (tests reach the end of the seq space). */
   constructor(
@@ -123,10 +126,9 @@ export class ClientConnection implements QueuedFlush {
     call.attempts++;
     call.wrote();
     if (call.oneWay) {
-      call.sent();
       // Done with this connection once the request is flushed (a pool connection goes back then;
       // closing it before would drop the request).
-      this.#oneWaySent = true;
+      this.#oneWay.push(call);
     } else {
       call.connection = this;
       call.seq = seq;
@@ -258,8 +260,12 @@ export class ClientConnection implements QueuedFlush {
         this.destroy(unavailableError('the connection closed', true, error));
         return;
       }
-      if (this.#oneWaySent) {
-        this.#oneWaySent = false;
+      if (this.#oneWay.length > 0) {
+        // Resolved by an immediate: the reactor's check hook, which hands flushed output to the
+        // kernel, runs before Node's immediates in every loop turn, so a caller that exits the
+        // process once its one-way call resolved does not drop the request.
+        setImmediate(sentAll, this.#oneWay);
+        this.#oneWay = [];
         this.#host.callDone(this);
       }
     }
@@ -391,6 +397,8 @@ export class ClientConnection implements QueuedFlush {
   /** The connection is gone: each pending call is retried or failed (see the file comment). */
   #endCalls(reason: RpcError): void {
     this.#closed = true;
+    // One-way requests not flushed yet never left: they go elsewhere, as unread calls do.
+    for (const call of this.#oneWay.splice(0)) call.unread();
     const calls = this.#pending.values();
     this.#pending.clear();
     const goaway = this.#goawaySeq;
@@ -403,4 +411,8 @@ export class ClientConnection implements QueuedFlush {
     }
     this.#host.connectionClosed(this, reason);
   }
+}
+
+function sentAll(calls: readonly Call[]): void {
+  for (const call of calls) call.sent();
 }

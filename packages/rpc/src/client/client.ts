@@ -88,12 +88,19 @@ export class RpcClient implements CallHost, EndpointHost {
   readonly #balancer: Balancer;
   readonly #endpoints = new Map<string, Endpoint>();
   #list: Endpoint[] = [];
+  /**
+   * Endpoints the resolver removed that still have connections (calls in flight on them): still
+   * pinged, and destroyed by `destroy()`, until their last connection closes.
+   */
+  readonly #removed = new Set<Endpoint>();
   readonly #deadlines = new DeadlineHeap();
   readonly #counters = new CallCounters();
   readonly #methods = new Map<string, Buffer>();
   readonly #interceptors: ClientInterceptor[] = [];
   /** Calls made before the resolver's first answer. */
   #unresolved: Call[] = [];
+  /** #unresolved's length at which the calls settled meanwhile are dropped from it. */
+  #unresolvedLimit = 64;
   #resolved = false;
   #resolveError: Error | null = null;
   #closing: Promise<void> | null = null;
@@ -122,6 +129,10 @@ export class RpcClient implements CallHost, EndpointHost {
     this.#ticker = setInterval(() => {
       const time = now();
       for (const endpoint of this.#list) endpoint.tick(time);
+      for (const endpoint of this.#removed) {
+        if (endpoint.drained) this.#removed.delete(endpoint);
+        else endpoint.tick(time);
+      }
     }, period);
     this.#ticker.unref();
   }
@@ -283,7 +294,7 @@ export class RpcClient implements CallHost, EndpointHost {
       return;
     }
     if (!this.#resolved) {
-      this.#unresolved.push(call);
+      this.#queueUnresolved(call);
       return;
     }
     const endpoint = this.#pick(call);
@@ -327,6 +338,21 @@ export class RpcClient implements CallHost, EndpointHost {
     return this.#balancer.pick(this.#list);
   }
 
+  /**
+   * Waits for the resolver's first answer. Calls that settle meanwhile (deadline, abort) are
+   * dropped once the queue doubles, so a resolver that never answers holds no settled calls.
+   */
+  #queueUnresolved(call: Call): void {
+    const queue = this.#unresolved;
+    if (queue.length >= this.#unresolvedLimit) {
+      let kept = 0;
+      for (let i = 0; i < queue.length; i++) if (!queue[i]!.settled) queue[kept++] = queue[i]!;
+      queue.length = kept;
+      this.#unresolvedLimit = Math.max(64, kept * 2);
+    }
+    queue.push(call);
+  }
+
   /** @internal EndpointHost */
   redispatch(call: Call): void {
     this.dispatch(call);
@@ -351,13 +377,20 @@ export class RpcClient implements CallHost, EndpointHost {
           : new MuxEndpoint(address, this));
       next.set(address, endpoint);
     }
+    const removed: Endpoint[] = [];
     for (const [address, endpoint] of this.#endpoints) {
-      if (!next.has(address)) endpoint.close('removed');
+      if (!next.has(address)) removed.push(endpoint);
     }
     this.#endpoints.clear();
     for (const [address, endpoint] of next) this.#endpoints.set(address, endpoint);
     this.#list = [...next.values()];
     this.#resolved = true;
+    // Closed once the new list is in place: the calls waiting at a removed endpoint are
+    // dispatched again, and must find the endpoints that remain, not the one they leave.
+    for (const endpoint of removed) {
+      endpoint.close('removed');
+      if (!endpoint.drained) this.#removed.add(endpoint);
+    }
     const waiting = this.#unresolved;
     this.#unresolved = [];
     for (const call of waiting) this.dispatch(call);
@@ -412,9 +445,10 @@ export class RpcClient implements CallHost, EndpointHost {
     this.#resolver.close();
     this.#deadlines.stop();
     for (const call of this.#unresolved.splice(0)) call.fail(closedError('client'));
-    for (const endpoint of this.#list) endpoint.close('closed');
+    const endpoints = [...this.#list, ...this.#removed];
+    for (const endpoint of endpoints) endpoint.close('closed');
     if (error !== null) {
-      for (const endpoint of this.#list) endpoint.destroy(error);
+      for (const endpoint of endpoints) endpoint.destroy(error);
     }
   }
 }

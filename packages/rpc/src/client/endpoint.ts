@@ -45,6 +45,14 @@ export abstract class Endpoint implements ConnectionHost {
   protected dialing = 0;
   protected closed = false;
   #failures = 0;
+  /**
+   * Counted failures so far: a dial, or a connection, remembers the round it began in, and only
+   * a failure of the current round counts. The dials of one burst (a mux endpoint's
+   * `connections`, a pool's waiting calls) and the connections of one hung server fail together,
+   * and are one failure in a row, not one each: else backoff and ejection would grow with the
+   * number of connections, not with the attempts.
+   */
+  #round = 0;
   #retryAt = 0;
   #redial: NodeJS.Timeout | null = null;
   #lastError: Error | undefined = undefined;
@@ -86,6 +94,11 @@ export abstract class Endpoint implements ConnectionHost {
     return this.#failures >= this.options.ejectAfter;
   }
 
+  /** Closed, and none of its connections (nor dials) is left. */
+  get drained(): boolean {
+    return this.closed && this.connectionCount() === 0 && this.dialing === 0;
+  }
+
   /** Waiting out a failed dial. */
   protected get backingOff(): boolean {
     return this.#failures > 0 && now() < this.#retryAt;
@@ -120,6 +133,7 @@ export abstract class Endpoint implements ConnectionHost {
     if (this.closed || this.backingOff) return;
     this.dialing++;
     const options = this.options;
+    const round = this.#round;
     dialConnection(this.network, this.address, {
       timeout: options.dialTimeout,
       framing: { lengthHeader: options.lengthHeader, maxFrameSize: options.maxFrameSize },
@@ -131,6 +145,7 @@ export abstract class Endpoint implements ConnectionHost {
           return;
         }
         const client = new ClientConnection(connection, this, options);
+        client.round = round;
         // A dial that works proves little while failures are counted: a hung server's kernel
         // still accepts. The connection's first frame clears them (connectionAlive); it is
         // pinged at once to get one. Without pings, the dial has to do.
@@ -140,7 +155,7 @@ export abstract class Endpoint implements ConnectionHost {
       },
       (error: Error) => {
         this.dialing--;
-        this.#failed(error);
+        this.#failed(error, round);
       },
     );
   }
@@ -155,16 +170,23 @@ export abstract class Endpoint implements ConnectionHost {
    * ejection after `ejectAfter` in a row, else a server that hangs but still accepts connections
    * would take a share of the calls on every new connection, forever.
    */
-  connectionHung(_connection: ClientConnection, error: RpcError): void {
-    this.#failed(error);
+  connectionHung(connection: ClientConnection, error: RpcError): void {
+    this.#failed(error, connection.round);
   }
 
-  #failed(error: Error): void {
-    this.#failures++;
-    const options = this.options;
-    const base = Math.min(options.backoffMax, options.backoffInitial * 2 ** (this.#failures - 1));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.#retryAt = now() + delay;
+  /** A dial, or a connection, begun in `round` failed. */
+  #failed(error: Error, round: number): void {
+    this.#lastError = error;
+    const counted = round === this.#round;
+    let delay = 0;
+    if (counted) {
+      this.#round++;
+      this.#failures++;
+      const options = this.options;
+      const base = Math.min(options.backoffMax, options.backoffInitial * 2 ** (this.#failures - 1));
+      delay = Math.round(base * (0.8 + Math.random() * 0.4));
+      this.#retryAt = now() + delay;
+    }
     if (this.closed) return;
     // Calls waiting here try the other endpoints; without a connection here they would wait out
     // the backoff.
@@ -172,7 +194,9 @@ export abstract class Endpoint implements ConnectionHost {
       const waiting = this.waiting.splice(0);
       for (const call of waiting) if (!call.settled) this.host.redispatch(call);
     }
-    // Keep trying in the background, so an ejected endpoint comes back once it works.
+    // Keep trying in the background, so an ejected endpoint comes back once it works. (A
+    // failure of an earlier round leaves the re-dial of the current one in place.)
+    if (!counted) return;
     if (this.#redial !== null) clearTimeout(this.#redial);
     this.#redial = setTimeout(() => {
       this.#redial = null;
@@ -183,7 +207,6 @@ export abstract class Endpoint implements ConnectionHost {
       if (this.connectionCount() === 0 && this.dialing === 0) this.dial();
     }, delay);
     this.#redial.unref();
-    this.#lastError = error;
   }
 
   /** Why the last dial failed (for the error of calls that cannot go anywhere). */

@@ -20,8 +20,10 @@ export class PoolEndpoint extends Endpoint {
   #active = 0;
   #waitTimer: NodeJS.Timeout | null = null;
 
+  /** An idle connection, or room to dial one now (not while backing off after a failed dial). */
   get ready(): boolean {
-    return this.#idle.length > 0 || this.#active + this.dialing < this.options.pool.maxActive;
+    if (this.#idle.length > 0) return true;
+    return !this.backingOff && this.#active + this.dialing < this.options.pool.maxActive;
   }
 
   get pending(): number {
@@ -65,6 +67,7 @@ export class PoolEndpoint extends Endpoint {
 
   tick(time: number): void {
     for (const connection of this.#all) if (connection.active) connection.checkLiveness(time);
+    this.dropSettled();
     // The oldest idle connections sit at the bottom of the stack, the unstamped ones at the top.
     const maxIdleTime = this.options.pool.maxIdleTime;
     const idle = this.#idle;
@@ -138,6 +141,7 @@ export class PoolEndpoint extends Endpoint {
 
   protected retire(): void {
     if (this.#waitTimer !== null) clearTimeout(this.#waitTimer);
+    this.#waitTimer = null;
     for (const connection of this.#idle.splice(0)) connection.connection.close();
     for (const connection of [...this.#all]) if (connection.active) connection.closeWhenIdle();
   }

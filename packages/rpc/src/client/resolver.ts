@@ -6,6 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { InvalidArgumentError } from '../errors';
+import { resolveDnsOptions } from '../options';
 
 /** A source of endpoint addresses (`"host:port"`, `"[ip6]:port"` or a Unix path). */
 export interface Resolver {
@@ -66,16 +67,12 @@ export interface DnsResolverOptions {
  * looked up again every `interval` ms: new addresses get connections, removed ones are drained.
  * A failed lookup keeps the last list.
  */
-export function dnsResolver(target: string, options: DnsResolverOptions = {}): Resolver {
+export function dnsResolver(target: string, options?: DnsResolverOptions): Resolver {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(typeof target === 'string' ? target : '');
   if (match === null) throw new InvalidArgumentError('target', 'a "host:port" name', target);
   const host = match[1]!.replace(/^\[|\]$/g, '');
   const port = Number(match[2]);
-  const interval = options.interval ?? 30000;
-  if (!Number.isInteger(interval) || interval < 100) {
-    throw new InvalidArgumentError('options.interval', 'an integer of at least 100 ms', interval);
-  }
-  const family = options.family ?? 0;
+  const { interval, family } = resolveDnsOptions(options);
   let timer: NodeJS.Timeout | null = null;
   let open = true;
   let last = '';
