@@ -12,6 +12,8 @@ import { resolveSerializer, type Serializer, type SerializerOption } from './ser
 
 const kMaxTimeout = 2 ** 31 - 1;
 const kMaxFrameLimit = 256 * 1024 * 1024;
+/** Room for any error the server answers by itself (`DEADLINE_EXCEEDED` and a short message). */
+const kMinFrameSize = 64;
 
 // ---- checks -----------------------------------------------------------------------------------
 
@@ -120,7 +122,7 @@ function lengthHeaderOption(value: unknown, path: string): LengthHeader {
 /** `maxFrameSize`, bounded by what the length header can express. */
 function maxFrameSizeOption(value: unknown, path: string, lengthHeader: LengthHeader): number {
   const limit = lengthHeader === 4 ? kMaxFrameLimit : 2 ** (8 * lengthHeader) - 1;
-  return integerOption(value, path, 16, limit, Math.min(4 * 1024 * 1024, limit));
+  return integerOption(value, path, kMinFrameSize, limit, Math.min(4 * 1024 * 1024, limit));
 }
 
 // ---- shared wire settings ---------------------------------------------------------------------

@@ -148,16 +148,16 @@ const invalidOptions: Array<[string, unknown, string, string]> = [
     'options.lengthHeader must be 1, 2 or 4 (received 3)',
   ],
   [
-    'maxFrameSize 15',
-    { maxFrameSize: 15 },
+    'maxFrameSize 63',
+    { maxFrameSize: 63 },
     'ERR_NETPOLL_OUT_OF_RANGE',
-    'options.maxFrameSize must be an integer from 16 to 268435456 (received 15)',
+    'options.maxFrameSize must be an integer from 64 to 268435456 (received 63)',
   ],
   [
     'maxFrameSize beyond a 2-byte header',
     { lengthHeader: 2, maxFrameSize: 65536 },
     'ERR_NETPOLL_OUT_OF_RANGE',
-    'options.maxFrameSize must be an integer from 16 to 65535 (received 65536)',
+    'options.maxFrameSize must be an integer from 64 to 65535 (received 65536)',
   ],
   [
     'an unknown serializer',

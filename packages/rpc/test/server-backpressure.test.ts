@@ -1,7 +1,8 @@
 /**
  * maxConcurrentCalls: a connection runs at most that many handlers at once and stops reading at
- * the limit (later frames stay unread, so a PING behind them is not answered either); as handlers
- * finish, the rest run — nothing is lost. Other connections are not held back.
+ * the limit (later frames stay unread, so a PING behind a waiting request is not answered either;
+ * one with no request ahead of it is); as handlers finish, the rest run — nothing is lost. Other
+ * connections are not held back. Replies the client leaves unread hold requests back the same way.
  */
 import { loadBinding } from '@netpoll/core';
 import { Kind } from '../src';
@@ -108,6 +109,69 @@ interface ReactorMemory {
     free(buffer: Buffer): void;
   };
 }
+
+describe('at the limit, with no request waiting', () => {
+  it('answers a PING and applies a CANCEL', async () => {
+    const started = deferred<AbortSignal>();
+    const server = await startServer(
+      {
+        async block(_request: Buffer, context: { signal: AbortSignal }) {
+          started.resolve(context.signal);
+          await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+          return Buffer.from('aborted');
+        },
+      },
+      { maxConcurrentCalls: 1 },
+    );
+    const client = await WireClient.connect(server.address);
+    const seq = client.request('block', '');
+    const signal = await started.promise;
+    client.send({ kind: Kind.PING, seq: 9, payload: Buffer.from('alive?') });
+    const pong = await client.waitFor((message) => message.kind === Kind.PONG, 'the pong');
+    expect(pong.payload.toString()).toBe('alive?');
+    client.send({ kind: Kind.CANCEL, seq, payload: Buffer.alloc(0) });
+    await until(() => signal.aborted, 'the abort');
+    expect((signal.reason as { code: string }).code).toBe('CANCELLED');
+    // No reply for the canceled call: the next message is this ping's pong.
+    client.send({ kind: Kind.PING, seq: 10, payload: Buffer.from('again') });
+    await client.waitFor((message) => message.kind === Kind.PONG && message.seq === 10, 'pong 2');
+    expect(client.received.map((message) => message.kind)).toEqual([Kind.PONG, Kind.PONG]);
+  });
+});
+
+describe('a client that pipelines requests and reads no reply', () => {
+  it('gets no more calls started than its unread replies allow, and every reply once it reads', async () => {
+    const reply = Buffer.alloc(128 * 1024, 0x61);
+    const server = await startServer({ big: () => reply }, { maxFrameSize: 1 << 20 });
+    const client = await WireClient.connect(server.address);
+    client.socket.pause();
+    const count = 400;
+    const frames = Array.from({ length: count }, (_, i) => client.requestFrame('big', `${i}`));
+    client.write(Buffer.concat(frames.map(({ frame }) => frame)));
+    // Let the server run what it will (until the count stops moving).
+    let started = -1;
+    for (let stable = 0; stable < 5; ) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const now = (await server.stats()).calls.started;
+      stable = now === started ? stable + 1 : 0;
+      started = now;
+    }
+    // The kernel's socket buffers and the connection's 1 MiB of unsent output, not all 400
+    // (50 MiB of replies buffered at once, before the fix).
+    expect(started).toBeGreaterThan(0);
+    expect(started).toBeLessThan(150);
+    client.socket.resume();
+    await until(() => client.replies().size === count, 'every reply', 20000);
+    for (const [seq, message] of client.replies()) {
+      expect([seq, message.kind, message.payload.length]).toEqual([
+        seq,
+        Kind.RESPONSE,
+        reply.length,
+      ]);
+    }
+    expect((await server.stats()).calls.succeeded).toBe(count);
+  });
+});
 
 describe('many large replies queued for slow clients', () => {
   it('do not keep a large reply to another client from going out', async () => {

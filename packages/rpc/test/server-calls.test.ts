@@ -222,17 +222,28 @@ describe('server calls', () => {
   });
 
   it('answers INTERNAL when a handler returns a non-Buffer with the raw serializer', async () => {
-    const server = await startServer({
-      text: () => 'not a buffer',
+    const service = {
+      text: () => 'internal row: ssn=123',
       nothing: async () => undefined,
-    });
-    const client = await WireClient.connect(server.address);
-    const text = await client.call('text', '');
+    };
+    // The encoder's message quotes the value: only with exposeErrors does it leave the server.
+    const hidden = await WireClient.connect((await startServer(service)).address);
+    for (const method of ['text', 'nothing']) {
+      const reply = await hidden.call(method, '');
+      expect([reply.code, reply.message]).toEqual([
+        'INTERNAL',
+        'the response could not be encoded',
+      ]);
+    }
+    const exposed = await WireClient.connect(
+      (await startServer(service, { exposeErrors: true })).address,
+    );
+    const text = await exposed.call('text', '');
     expect([text.code, text.message]).toEqual([
       'INTERNAL',
-      'the response could not be encoded: payload must be a Buffer or Uint8Array (received "not a buffer")',
+      'the response could not be encoded: payload must be a Buffer or Uint8Array (received "internal row: ssn=123")',
     ]);
-    const nothing = await client.call('nothing', '');
+    const nothing = await exposed.call('nothing', '');
     expect([nothing.code, nothing.message]).toEqual([
       'INTERNAL',
       'the response could not be encoded: payload must be a Buffer or Uint8Array (received undefined)',
@@ -351,7 +362,7 @@ describe('server calls', () => {
     const encode = await client.call('m', 'x');
     expect([encode.code, encode.message]).toEqual([
       'INTERNAL',
-      'the response could not be encoded: cannot encode',
+      'the response could not be encoded',
     ]);
   });
 
@@ -407,5 +418,96 @@ describe('server calls', () => {
     client.send({ kind: Kind.CANCEL, seq: 12345, payload: Buffer.alloc(0) });
     const reply = await client.call('echo', 'still here', { seq: 7 });
     expect(reply.payload.toString()).toBe('still here');
+  });
+});
+
+describe('handlers that misbehave', () => {
+  it('a rejection value that refuses String() gets INTERNAL with exposeErrors, and the server lives on', async () => {
+    const odd = Object.create(null);
+    const server = await startServer(
+      {
+        asyncOdd: async () => {
+          throw odd;
+        },
+        syncOdd: () => {
+          throw odd;
+        },
+        echo: (request: Buffer) => request,
+      },
+      { exposeErrors: true },
+    );
+    const client = await WireClient.connect(server.address);
+    for (const method of ['asyncOdd', 'syncOdd']) {
+      const reply = await client.call(method, '');
+      expect([reply.kind, reply.code, reply.message]).toEqual([
+        Kind.ERROR,
+        'INTERNAL',
+        'a value that cannot be shown as text',
+      ]);
+    }
+    // The same connection still answers, and no call is left counted in flight.
+    expect((await client.call('echo', 'still here')).payload.toString()).toBe('still here');
+    const stats = await server.stats();
+    expect(stats.calls.inFlight).toBe(0);
+    expect(stats.calls.errors).toEqual({ INTERNAL: 2 });
+  });
+
+  it('a thenable that calls back twice, or fails after succeeding, gets one reply', async () => {
+    const server = await startServer({
+      twice: () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is what this test is about
+        then(resolve: (value: unknown) => void) {
+          resolve(Buffer.from('first'));
+          resolve(Buffer.from('second'));
+        },
+      }),
+      okThenError: () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is what this test is about
+        then(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+          resolve(Buffer.from('ok'));
+          reject(new Error('late'));
+        },
+      }),
+      throwsInThen: () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is what this test is about
+        then() {
+          throw new Error('then threw');
+        },
+      }),
+      echo: (request: Buffer) => request,
+    });
+    const client = await WireClient.connect(server.address);
+    expect((await client.call('twice', '')).payload.toString()).toBe('first');
+    expect((await client.call('okThenError', '')).payload.toString()).toBe('ok');
+    const thrown = await client.call('throwsInThen', '');
+    expect([thrown.kind, thrown.code]).toEqual([Kind.ERROR, 'INTERNAL']);
+    expect((await client.call('echo', 'after')).payload.toString()).toBe('after');
+    // One reply per request: nothing more arrived for the first three.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(client.received.map((message) => message.seq)).toEqual([1, 2, 3, 4]);
+    const stats = await server.stats();
+    expect([stats.calls.inFlight, stats.calls.succeeded]).toEqual([0, 3]);
+  });
+
+  it('an error whose code does not fit in maxFrameSize is answered as INTERNAL, not dropped', async () => {
+    const code = 'X'.repeat(250);
+    const server = await startServer(
+      {
+        long: () => {
+          throw new RpcStatus(code, 'a message');
+        },
+      },
+      { lengthHeader: 1, maxFrameSize: 64 },
+    );
+    const client = await WireClient.connect(server.address, 1);
+    const reply = await client.call('long', '');
+    expect([reply.kind, reply.code]).toEqual([Kind.ERROR, 'INTERNAL']);
+    // The message is cut to what fits after the fixed fields and the code.
+    expect(reply.message).toBe(
+      'the error (code XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX'.slice(0, 64 - 6 - 3 - 8),
+    );
+    // An unknown method's UNIMPLEMENTED fits the smallest frame allowed.
+    const unknown = await client.call('nope', '');
+    expect([unknown.kind, unknown.code]).toEqual([Kind.ERROR, 'UNIMPLEMENTED']);
   });
 });

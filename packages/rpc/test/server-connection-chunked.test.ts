@@ -26,6 +26,7 @@ function fakeConnection(bytes: Buffer, chunk: number) {
     reader,
     writer,
     closed: false,
+    writable: true, // the client reads its replies
     remoteAddress: 'test',
     hold: () => () => {},
     close() {

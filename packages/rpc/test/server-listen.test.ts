@@ -118,7 +118,7 @@ describe('createServer() arguments', () => {
     const frame = thrown(() => createServer(echo, { lengthHeader: 1, maxFrameSize: 256 }));
     expect([frame.code, frame.message]).toEqual([
       'ERR_NETPOLL_OUT_OF_RANGE',
-      'options.maxFrameSize must be an integer from 16 to 255 (received 256)',
+      'options.maxFrameSize must be an integer from 64 to 255 (received 256)',
     ]);
   });
 });

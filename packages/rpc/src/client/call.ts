@@ -237,7 +237,12 @@ export class Call implements Deadlined {
 
   /** The deadline passed (from the client's deadline heap). */
   expire(): void {
-    this.#giveUp(timeoutError(this.method, this.timeout, this.written));
+    if (this.settled) return;
+    // No CANCEL: the request carried the deadline, so the server ends the call itself, and its
+    // handler's signal says DEADLINE_EXCEEDED — not CANCELLED, as a CANCEL racing the server's
+    // own deadline would make it (the server's deadline is this one plus the trip there).
+    this.connection?.forget(this);
+    this.fail(timeoutError(this.method, this.timeout, this.written));
   }
 
   /** Fails the call and tells the server it can stop (CANCEL). */

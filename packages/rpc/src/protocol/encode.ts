@@ -239,6 +239,17 @@ export function writeError(
   refused: boolean,
   details: Uint8Array | null = null,
 ): void {
+  if (
+    kFixedHeaderSize + 3 + code.length + (metadata?.length ?? 0) + (details?.length ?? 0) >
+    maxFrameSize
+  ) {
+    // Not even the code fits (a long custom code, a small maxFrameSize): the call still gets an
+    // error — INTERNAL, which fits in the smallest frame allowed — rather than no reply at all.
+    message = `the error (code ${code}) does not fit in maxFrameSize`;
+    code = 'INTERNAL';
+    metadata = null;
+    details = null;
+  }
   let text = Buffer.from(message, 'utf8');
   const metadataSize = metadata === null ? 0 : metadata.length;
   const detailsSize = details === null ? 0 : details.length;

@@ -30,12 +30,36 @@ import { CallContext } from './call-context';
 import type { ServerCore } from './server-core';
 
 const kEmpty = Buffer.alloc(0);
+/**
+ * Replies written in one read turn are flushed once they reach this many bytes, so a turn that
+ * answers many requests (a client that pipelines them and reads nothing) meets the connection's
+ * output limit (`writable`) instead of buffering every reply first.
+ */
+const kFlushAt = 64 * 1024;
 // Read once: a package's exports (tsc's re-exports) are getters on an object in dictionary mode,
 // so `mcache.malloc(n)` would look the name up and call a getter on every request.
 const { free, malloc } = mcache;
 
 interface Thenable {
   then(onFulfilled: (value: unknown) => unknown, onRejected: (error: unknown) => unknown): unknown;
+}
+
+/** What an error says, for a reply with exposeErrors; never throws (a value may refuse `String`). */
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'a value that cannot be shown as text';
+  }
+}
+
+/** `instanceof RpcStatus`, false for a value whose prototype cannot be read (a revoked proxy). */
+function isStatus(error: unknown): error is RpcStatus {
+  try {
+    return error instanceof RpcStatus;
+  } catch {
+    return false;
+  }
 }
 
 function isThenable(value: unknown): value is Thenable {
@@ -56,7 +80,8 @@ export class ServerConnection implements QueuedFlush {
   #goaway = false; // sent: replies carry CLOSING
   #closed = false;
   #paused = false; // at maxConcurrentCalls
-  #heldSince = 0; // arrival time of frames left unread at the limit
+  #outputHeld = false; // requests wait for 'drain': the client is not reading its replies
+  #heldSince = 0; // arrival time of requests left unread at a limit
   /**
    * The latest clock reading: this turn's start, or the end of the last call finished since. A
    * clock read costs about 45 ns here; deadlines on arrival are checked against this one.
@@ -107,11 +132,6 @@ export class ServerConnection implements QueuedFlush {
     this.#inTurn = true;
     try {
       while (reader.len() > 0) {
-        if (this.#calls.size >= limit) {
-          this.#heldSince = arrival;
-          this.#pause();
-          break;
-        }
         const length = peekLength(reader, lengthHeader);
         // The header is read from a peeked view; the payload is then taken on its own, so a copy
         // of it (pooled requests) is a whole-view copy, which needs no `.buffer` getter.
@@ -123,6 +143,21 @@ export class ServerConnection implements QueuedFlush {
           this.#core.onError(error as Error);
           this.connection.close();
           return;
+        }
+        // A request waits (unread) at a limit; a PING or CANCEL ahead of any waiting request is
+        // still answered, so a client whose calls fill the limit does not find the server hung.
+        if (header.kind === Kind.REQUEST || header.kind === Kind.ONE_WAY) {
+          if (this.#calls.size >= limit) {
+            this.#heldSince = arrival;
+            this.#pause();
+            break;
+          }
+          if (this.#dirty && this.connection.writer.mallocLen() >= kFlushAt) this.#flush();
+          if (!this.connection.writable) {
+            this.#heldSince = arrival;
+            this.#outputHeld = true;
+            break;
+          }
         }
         reader.skip(header.payloadStart);
         const payload = reader.next(header.payloadEnd - header.payloadStart);
@@ -243,7 +278,9 @@ export class ServerConnection implements QueuedFlush {
     }
     this.#calls.set(seq, context);
     if (this.#release === null) this.#release = this.connection.hold();
-    result.then(
+    // Through Promise.resolve: a promise is used as it is, and any other thenable settles once,
+    // as `await` would have it (one that calls back twice, or throws in `then`, gets one reply).
+    Promise.resolve(result).then(
       (value) => this.#settle(context, value, null),
       (error) => this.#settle(context, undefined, error ?? new Error('rejected')),
     );
@@ -311,14 +348,17 @@ export class ServerConnection implements QueuedFlush {
     let code = 'INTERNAL';
     let message = 'internal error';
     let refused = false;
-    if (error instanceof RpcStatus) {
+    if (isStatus(error)) {
       code = error.status;
       message = error.message;
       // `prefix`: the handler succeeded and its response failed — it ran, whatever the error says.
       refused = error.refused && prefix === undefined;
-    } else if (this.#core.options.exposeErrors || prefix !== undefined) {
-      const text = error instanceof Error ? error.message : String(error);
-      message = prefix === undefined ? text : `${prefix}: ${text}`;
+    } else if (prefix !== undefined) {
+      // The handler succeeded and its response could not be encoded: say so, and only with
+      // exposeErrors what the encoder said (it may quote the value).
+      message = this.#core.options.exposeErrors ? `${prefix}: ${errorText(error)}` : prefix;
+    } else if (this.#core.options.exposeErrors) {
+      message = errorText(error);
     }
     // The handler (or an interceptor) ran: REFUSED only when it says it did nothing.
     if (answer) this.#replyError(context.seq, code, message, refused);
@@ -415,11 +455,24 @@ export class ServerConnection implements QueuedFlush {
   #resume(): void {
     this.#paused = false;
     this.connection.resumeRead();
-    // Frames left unread at the limit are still buffered: run the handler for them now — unless
-    // the GOAWAY is out: it named the last request read, and the client resends the rest.
-    if (this.connection.reader.len() > 0 && !this.#goaway) {
-      this.connection.setOnRequest(this.#core.onRequest);
-    }
+    this.#readHeld();
+  }
+
+  /** The client read its replies ('drain'): requests held for it may start. */
+  onDrain(): void {
+    if (!this.#outputHeld) return;
+    this.#outputHeld = false;
+    this.#readHeld();
+  }
+
+  /**
+   * Frames left unread at a limit are still buffered: run the handler for them now — unless
+   * another limit still holds them, or the GOAWAY is out: it named the last request read, and the
+   * client resends the rest.
+   */
+  #readHeld(): void {
+    if (this.#paused || this.#outputHeld || this.#goaway) return;
+    if (this.connection.reader.len() > 0) this.connection.setOnRequest(this.#core.onRequest);
   }
 
   /** Graceful shutdown read this connection's last request: tell the client (GOAWAY). */

@@ -45,6 +45,7 @@ export class ServerCore {
     connection.on('close', () => {
       state.onClose();
     });
+    connection.on('drain', () => state.onDrain());
     return state;
   };
 
