@@ -317,8 +317,9 @@ export class EventLoop implements ConnectionOwner {
   }
 
   /** `await using loop = new EventLoop(…)`: a graceful `shutdown()` with its default timeout. */
-  [Symbol.asyncDispose](): Promise<ShutdownResult> {
-    return this.shutdown();
+  async [Symbol.asyncDispose](): Promise<void> {
+    // `AsyncDisposable` wants a promise of nothing: `shutdown()` says whether it was complete.
+    await this.shutdown();
   }
 
   /** What `util.inspect` shows: the loop's state, not its internals. */

@@ -192,13 +192,20 @@ describe('graceful server.close()', () => {
     await client.ended();
   });
 
-  it('returns the same promise when called twice, and from Symbol.asyncDispose', async () => {
+  it('returns the same promise when called twice; Symbol.asyncDispose waits for that close', async () => {
     const server = await startServer({ echo: (request: Buffer) => Buffer.from(request) });
     const first = server.close();
     expect(server.close()).toBe(first);
     expect(server.close({ timeout: 1 })).toBe(first);
-    expect(server[Symbol.asyncDispose]()).toBe(first);
-    await first;
+    // Typed as TypeScript's AsyncDisposable, as `await using` requires (a promise of nothing).
+    const disposable: AsyncDisposable = server;
+    let closed = false;
+    void first.then(() => {
+      closed = true;
+    });
+    await expect(disposable[Symbol.asyncDispose]()).resolves.toBeUndefined();
+    expect(closed).toBe(true);
+    expect(await first).toEqual({ complete: true });
   });
 
   it('Symbol.asyncDispose closes the server: new connections are refused', async () => {

@@ -92,7 +92,9 @@ describeNative('Node conventions', () => {
     await client[Symbol.asyncDispose]();
     expect(client.isActive()).toBe(false);
     await until(() => loop.connectionCount === 0, 'the server side closed');
-    await loop[Symbol.asyncDispose]();
+    // Typed as TypeScript's AsyncDisposable, as `await using` requires (a promise of nothing).
+    const disposables: AsyncDisposable[] = [loop, client];
+    await expect(disposables[0]![Symbol.asyncDispose]()).resolves.toBeUndefined();
     await served;
     expect(listener.closed).toBe(true);
     const other = createListener('tcp', '127.0.0.1:0');

@@ -241,8 +241,9 @@ export class RpcServer {
   }
 
   /** `await using server = createServer(…)`: `close()`. */
-  [Symbol.asyncDispose](): Promise<CloseResult> {
-    return this.close();
+  async [Symbol.asyncDispose](): Promise<void> {
+    // `AsyncDisposable` wants a promise of nothing: `close()` says whether the close was complete.
+    await this.close();
   }
 
   /**
