@@ -33,7 +33,15 @@ const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
 const option = (name) => {
   const index = args.indexOf(name);
-  return index === -1 ? undefined : (args[index + 1] ?? '');
+  if (index === -1) return undefined;
+  const value = args[index + 1];
+  // The folder is emptied of tarballs before packing: never guess it (a missing value must not
+  // become the current directory).
+  if (value === undefined || value === '' || value.startsWith('--')) {
+    console.error(`release-pack: ${name} needs a directory`);
+    process.exit(2);
+  }
+  return value;
 };
 const outDir = path.resolve(option('--out') ?? path.join(root, 'build', 'release'));
 const keepStaging = args.includes('--keep-staging');

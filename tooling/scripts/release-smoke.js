@@ -38,11 +38,12 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
-const tarballDir = path.resolve(
-  args.includes('--tarballs')
-    ? args[args.indexOf('--tarballs') + 1]
-    : path.join(root, 'build', 'release'),
-);
+const tarballOption = args.includes('--tarballs') ? args[args.indexOf('--tarballs') + 1] : null;
+if (tarballOption !== null && (tarballOption === undefined || tarballOption.startsWith('--'))) {
+  console.error('release-smoke: --tarballs needs a directory');
+  process.exit(2);
+}
+const tarballDir = path.resolve(tarballOption ?? path.join(root, 'build', 'release'));
 const keep = args.includes('--keep');
 const smokeDir = path.join(__dirname, 'smoke');
 const coreDevDependencies = require(
