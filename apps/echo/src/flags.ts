@@ -58,3 +58,23 @@ export function parseListFlag<T extends string>(
 export function wantsHelp(argv: readonly string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
+
+/**
+ * `argv` with a negative number after a flag joined to it (`--timeout -5` → `--timeout=-5`).
+ * `util.parseArgs` refuses a value that starts with `-` as ambiguous, with a message that names
+ * neither the range nor the value; joined, the value reaches the flag's own check, which does.
+ */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}

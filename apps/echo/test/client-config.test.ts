@@ -84,6 +84,9 @@ describe('parseClientCommand', () => {
   it('refuses what it cannot send, naming why, before sending anything', () => {
     expect(refusal([])).toBe('expected the command call or load (received none)');
     expect(refusal(['call'])).toBe('call needs a METHOD');
+    expect(refusal(['load', '--concurrency', '-1'])).toBe(
+      '--concurrency must be an integer from 1 to 10000 (received "-1")',
+    );
     expect(refusal(['call', 'nope'])).toBe(
       `METHOD must be one of ${kEchoMethods.join(', ')} (received "nope")`,
     );

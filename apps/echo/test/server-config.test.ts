@@ -68,6 +68,9 @@ describe('parseServerConfig', () => {
       '--hash-threads (ECHO_HASH_THREADS) must be an integer from 1 to 64 (received "1.5" from --hash-threads)',
     );
     expect(refusal([], { ECHO_SHUTDOWN_TIMEOUT: '-1' })).toContain('from 0 to 2147483647');
+    expect(refusal(['--shutdown-timeout', '-5'])).toBe(
+      '--shutdown-timeout (ECHO_SHUTDOWN_TIMEOUT) must be an integer from 0 to 2147483647 (received "-5" from --shutdown-timeout)',
+    );
     expect(refusal(['--log-level', 'loud'])).toBe(
       '--log-level (ECHO_LOG_LEVEL) must be one of fatal, error, warn, info, debug, trace, silent (received "loud" from --log-level)',
     );
@@ -99,5 +102,14 @@ describe('parseServerConfig', () => {
     ]) {
       expect(kServerUsage).toContain(line);
     }
+    // One column for the flags, as wide as the widest, then at least two spaces; ranges shown.
+    const rows = kServerUsage.split('\n').filter((line) => line.startsWith('  --'));
+    expect(rows).toHaveLength(8);
+    const descriptionAt = (row: string) => {
+      const gap = row.indexOf('  ', 2); // the first two spaces after the flag
+      return gap + (row.slice(gap).length - row.slice(gap).trimStart().length);
+    };
+    expect(new Set(rows.map(descriptionAt)).size).toBe(1);
+    expect(kServerUsage).toContain('1 to 256; default 1');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config-error';
-import { isIntegerText } from '../flags';
+import { isIntegerText, joinNegativeValues } from '../flags';
 import {
   type EchoMethod,
   isEchoMethod,
@@ -199,7 +199,7 @@ export function parseClientCommand(
 
 function parse(argv: readonly string[]) {
   return parseArgs({
-    args: [...argv],
+    args: joinNegativeValues(argv),
     strict: true,
     allowPositionals: true,
     options: {

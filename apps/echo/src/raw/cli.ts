@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { parseChoiceFlag, parseIntegerFlag, wantsHelp } from '../flags';
+import { joinNegativeValues, parseChoiceFlag, parseIntegerFlag, wantsHelp } from '../flags';
 import {
   type EchoImplementation,
   type EchoServer,
@@ -54,7 +54,7 @@ interface ServeCommand {
 /** Parses `serve` flags; throws a TypeError or RangeError that names the flag and what it accepts. */
 export function parseServeCommand(argv: readonly string[]): ServeCommand {
   const { positionals, values } = parseArgs({
-    args: [...argv],
+    args: joinNegativeValues(argv),
     allowPositionals: true,
     strict: true,
     options: {

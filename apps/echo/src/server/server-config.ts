@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config-error';
-import { isIntegerText } from '../flags';
+import { isIntegerText, joinNegativeValues } from '../flags';
 import { kLogLevels, type LogLevel } from './logger';
 
 export interface ServerConfig {
@@ -120,14 +120,22 @@ Logs one JSON object per line; {"msg":"ready",...} names both addresses when it 
 SIGTERM or SIGINT: graceful shutdown (GOAWAY, calls in flight finish), exit 0;
 a second signal cuts the shutdown short. A bad setting exits 2 before listening.
 
-${kKeys
-  .map((key) => {
+${usageRows()}`;
+
+/** One row per setting (flag and variable, then what it takes), the columns as wide as needed. */
+function usageRows(): string {
+  const rows: Array<[string, string]> = kKeys.map((key) => {
     const setting: Setting = kServerSettings[key];
-    const left = `  --${setting.flag} (${setting.env})`;
-    return `${left.padEnd(42)}${setting.help}; default ${setting.fallback}`;
-  })
-  .join('\n')}
-  --help, -h                                print this and exit 0`;
+    const range = setting.kind === 'integer' ? `, ${setting.min} to ${setting.max}` : '';
+    return [
+      `  --${setting.flag} (${setting.env})`,
+      `${setting.help}${range}; default ${setting.fallback}`,
+    ];
+  });
+  rows.push(['  --help, -h', 'print this and exit 0']);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return rows.map(([left, right]) => `${left.padEnd(width)}${right}`).join('\n');
+}
 
 function parseSetting(setting: Setting, text: string, source: string): number | string {
   const name = `--${setting.flag} (${setting.env})`;
@@ -166,7 +174,7 @@ export function parseServerConfig(
   let values: Record<string, string | boolean | undefined>;
   try {
     const parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: Object.fromEntries(

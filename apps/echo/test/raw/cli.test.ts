@@ -142,6 +142,11 @@ describe('parseServeCommand', () => {
     expect(() => parseServeCommand([...base, '--reactors', '1.5'])).toThrow(
       '--reactors must be an integer from 1 to 256 (received 1.5)',
     );
+    // A negative value after a space reaches the flag's own check (parseArgs alone calls it
+    // ambiguous, naming neither range nor value).
+    expect(() => parseServeCommand([...base, '--max-frame-size', '-1'])).toThrow(
+      '--max-frame-size must be an integer from 1 to 268435456 (received -1)',
+    );
     expect(() => parseServeCommand([...base, '--impl', 'net', '--reactors', '2'])).toThrow(
       '--reactors applies to --impl core only (received --impl net)',
     );
