@@ -181,6 +181,44 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
   });
 });
 
+describe('an endpoint whose connections are found hung apart', () => {
+  it('keeps re-dialing while ejected and comes back once the server answers', async () => {
+    let hung = true;
+    const server = await startRawServer((connection, message) => {
+      if (!hung) serve(connection, message);
+    });
+    const client = startClient(server.address, {
+      transport: 'pool',
+      pingInterval: 200,
+      pingTimeout: 200,
+      backoffInitial: 20,
+      backoffMax: 100,
+      ejectAfter: 1,
+      timeout: 2000,
+    });
+    const call = () => outcome(client.call('m', bytes('x')));
+    // Two connections of one round, found hung about 400 ms apart: the first failure ejects the
+    // endpoint and arms the re-dial, which fires while the second is still open.
+    const first = call();
+    await sleep(400);
+    const second = call();
+    for (const result of await Promise.all([first, second])) {
+      expect(result.ok ? 'ok' : result.error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
+    }
+    expect(client.stats().endpoints[0]).toMatchObject({ ejected: true });
+    hung = false;
+    // Before the fix nothing re-dialed: every call failed fast, for good.
+    const started = performance.now();
+    let result = await call();
+    while (!result.ok && performance.now() - started < 5000) {
+      await sleep(50);
+      result = await call();
+    }
+    expect(result.ok ? 'ok' : result.error.code).toBe('ok');
+    expect(client.stats().endpoints[0]).toMatchObject({ failures: 0, ejected: false });
+  });
+});
+
 describe('a refused endpoint', () => {
   it('counts the dials of one burst as one failure: a call waits out ejectAfter attempts, not one burst', async () => {
     const refused = await closedPort();

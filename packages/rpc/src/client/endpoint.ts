@@ -194,9 +194,18 @@ export abstract class Endpoint implements ConnectionHost {
       const waiting = this.waiting.splice(0);
       for (const call of waiting) if (!call.settled) this.host.redispatch(call);
     }
-    // Keep trying in the background, so an ejected endpoint comes back once it works. (A
-    // failure of an earlier round leaves the re-dial of the current one in place.)
-    if (!counted) return;
+    // Keep trying in the background, so an ejected endpoint comes back once it works.
+    if (counted) {
+      this.#armRedial(delay);
+    } else if (this.#redial === null && this.connectionCount() === 0 && this.dialing === 0) {
+      // The failed round's re-dial may have fired while this connection was still open, and
+      // dialed nothing: nothing is left here now, so dial once the backoff is over.
+      this.#armRedial(Math.max(0, this.#retryAt - now()));
+    }
+  }
+
+  /** Re-dials after `delay` ms, while failures are counted (the server has not answered since). */
+  #armRedial(delay: number): void {
     if (this.#redial !== null) clearTimeout(this.#redial);
     this.#redial = setTimeout(() => {
       this.#redial = null;
@@ -204,7 +213,11 @@ export abstract class Endpoint implements ConnectionHost {
       // cached, whole-ms clock; #retryAt is on performance.now()), and dial() would then refuse
       // as still backing off and arm nothing: the endpoint would never re-dial.
       this.#retryAt = 0;
+      if (this.closed || this.#failures === 0) return;
       if (this.connectionCount() === 0 && this.dialing === 0) this.dial();
+      // A connection of the failed round is still open (not found hung yet, nor alive): look
+      // again later rather than leave an ejected endpoint with no re-dial at all.
+      else if (this.dialing === 0) this.#armRedial(Math.max(delay, this.options.backoffInitial));
     }, delay);
     this.#redial.unref();
   }
