@@ -203,6 +203,10 @@ describe('decodeHeader refuses what the wire format calls malformed (ERR_NETPOLL
     ],
     ['METADATA with no block', '12 02 00000001', 'metadata past the message'],
     ['flags on a PING', '15 02 00000001', 'flags on a control message (2)'],
+    ['DEADLINE on a PING', '15 01 00000001', 'flags on a control message (1)'],
+    ['METADATA on a CANCEL', '18 02 00000001', 'flags on a control message (2)'],
+    ['DEADLINE and CLOSING on a CANCEL', '18 05 00000001', 'flags on a control message (5)'],
+    ['a payload on a CANCEL at the deadline', '18 01 00000001 00', 'a payload on a cancel'],
     ['a payload on a CANCEL', '18 00 00000001 00', 'a payload on a cancel'],
     [
       'a 65-byte PING payload',

@@ -217,6 +217,13 @@ const kGolden: Golden[] = [
     body: '18 00 00000003',
     length: { 1: '06', 2: '0006', 4: '00000006' },
   },
+  {
+    name: 'CANCEL at the deadline',
+    message: { kind: Kind.CANCEL, seq: 3, expired: true, payload: Buffer.alloc(0) },
+    // 0x18 | flags DEADLINE (no field follows) | the seq given up
+    body: '18 01 00000003',
+    length: { 1: '06', 2: '0006', 4: '00000006' },
+  },
 ];
 
 describe('golden frames (hand-encoded from the wire format spec)', () => {

@@ -237,18 +237,16 @@ export class Call implements Deadlined {
 
   /** The deadline passed (from the client's deadline heap). */
   expire(): void {
-    if (this.settled) return;
-    // No CANCEL: the request carried the deadline, so the server ends the call itself, and its
-    // handler's signal says DEADLINE_EXCEEDED — not CANCELLED, as a CANCEL racing the server's
-    // own deadline would make it (the server's deadline is this one plus the trip there).
-    this.connection?.forget(this);
-    this.fail(timeoutError(this.method, this.timeout, this.written));
+    // A CANCEL flagged DEADLINE: the server stops the call and sends no reply (its own deadline
+    // may be much later, when the request waited unread), and the handler's signal says
+    // DEADLINE_EXCEEDED rather than CANCELLED.
+    this.#giveUp(timeoutError(this.method, this.timeout, this.written), true);
   }
 
   /** Fails the call and tells the server it can stop (CANCEL). */
-  #giveUp(error: RpcError): void {
+  #giveUp(error: RpcError, expired = false): void {
     if (this.settled) return;
-    this.connection?.cancel(this);
+    this.connection?.cancel(this, expired);
     this.fail(error);
   }
 

@@ -20,7 +20,7 @@ import { type QueuedFlush, queueFlush } from '../flush-queue';
 import type { ResolvedClientOptions } from '../options';
 import { ascii, decodeHeader, MessageHeader, peekLength } from '../protocol/decode';
 import { writeControl, writeRequest } from '../protocol/encode';
-import { Kind, kFixedHeaderSize, kProtocolVersion } from '../protocol/frame';
+import { Kind, kFixedHeaderSize, kFlagDeadline, kProtocolVersion } from '../protocol/frame';
 import { SeqMap } from '../seq-map';
 import type { Call } from './call';
 
@@ -164,7 +164,7 @@ export class ClientConnection implements QueuedFlush {
    * any open connection, one that takes no new calls included (a GOAWAY, a retiring pool
    * connection): the server may still be running the call.
    */
-  cancel(call: Call): void {
+  cancel(call: Call, expired: boolean): void {
     if (!this.#closed && this.connection.isActive()) {
       try {
         writeControl(
@@ -173,6 +173,7 @@ export class ClientConnection implements QueuedFlush {
           Kind.CANCEL,
           call.seq,
           null,
+          expired ? kFlagDeadline : 0,
         );
         this.#scheduleFlush();
       } catch {

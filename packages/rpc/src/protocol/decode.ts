@@ -81,8 +81,8 @@ export function ascii(body: Buffer, start: number, length: number): string {
  * Decodes the header of the message in `body[start, end)` into `header`. Throws
  * `ERR_NETPOLL_RPC_PROTOCOL` for another version, an unknown kind, reserved flag bits, a zero
  * method or code length, a field running past the body, a PING/PONG payload over 64 bytes, or
- * a flag the kind does not allow (`DEADLINE` only on REQUEST/ONE_WAY, `CLOSING` only on
- * RESPONSE/ERROR, `REFUSED` only on ERROR, none on the control messages).
+ * a flag the kind does not allow (`DEADLINE` only on REQUEST/ONE_WAY and CANCEL, `CLOSING` only
+ * on RESPONSE/ERROR, `REFUSED` only on ERROR, none on the other control messages).
  */
 export function decodeHeader(
   body: Buffer,
@@ -154,7 +154,10 @@ export function decodeHeader(
     case Kind.PONG:
     case Kind.GOAWAY:
     case Kind.CANCEL:
-      if (flags !== 0) throw protocolError(`flags on a control message (${flags})`);
+      // DEADLINE on a CANCEL: the call was given up because its deadline passed (no field).
+      if (flags !== 0 && !(kind === Kind.CANCEL && flags === kFlagDeadline)) {
+        throw protocolError(`flags on a control message (${flags})`);
+      }
       if (kind === Kind.CANCEL && offset !== end) throw protocolError('a payload on a cancel');
       if (kind !== Kind.GOAWAY && end - offset > kMaxPingPayload) {
         throw protocolError(`a ping payload of ${end - offset} bytes (at most ${kMaxPingPayload})`);

@@ -281,13 +281,17 @@ export function writeError(
   finishFrame(writer, view, details, detailsSize);
 }
 
-/** PING, PONG, GOAWAY or CANCEL: no kind fields; PING/PONG carry up to 64 opaque bytes. */
+/**
+ * PING, PONG, GOAWAY or CANCEL: no kind fields; PING/PONG carry up to 64 opaque bytes. `flags`:
+ * `DEADLINE` on a CANCEL whose call's deadline passed, else none.
+ */
 export function writeControl(
   writer: FrameWriter,
   lengthHeader: LengthHeader,
   kind: typeof Kind.PING | typeof Kind.PONG | typeof Kind.GOAWAY | typeof Kind.CANCEL,
   seq: number,
   payload: Uint8Array | null,
+  flags = 0,
 ): void {
   const size = payload === null ? 0 : payload.length;
   const view = startFrame(
@@ -298,6 +302,6 @@ export function writeControl(
     payload,
     size,
   );
-  writeFixed(view, lengthHeader, kind, 0, seq);
+  writeFixed(view, lengthHeader, kind, flags, seq);
   finishFrame(writer, view, payload, size);
 }

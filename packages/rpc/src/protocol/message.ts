@@ -17,7 +17,7 @@ import {
   writeRequest,
   writeResponse,
 } from './encode';
-import { Kind, type LengthHeader, type MessageKind } from './frame';
+import { Kind, kFlagDeadline, type LengthHeader, type MessageKind } from './frame';
 
 /** One message. Fields a kind does not have are absent. */
 export interface Message {
@@ -35,6 +35,8 @@ export interface Message {
   closing?: boolean;
   /** ERROR: the server refused the request before any handler ran (REFUSED). */
   refused?: boolean;
+  /** CANCEL: the call was given up because its deadline passed (DEADLINE). */
+  expired?: boolean;
   metadata?: Metadata;
   payload: Buffer;
 }
@@ -114,7 +116,14 @@ export function encodeMessage(
     case Kind.PONG:
     case Kind.GOAWAY:
     case Kind.CANCEL:
-      writeControl(writer, lengthHeader, message.kind, message.seq, message.payload);
+      writeControl(
+        writer,
+        lengthHeader,
+        message.kind,
+        message.seq,
+        message.payload,
+        message.kind === Kind.CANCEL && message.expired === true ? kFlagDeadline : 0,
+      );
       break;
     default:
       throw new InvalidArgumentError('message.kind', 'a message kind from 1 to 8', message.kind);
@@ -145,6 +154,7 @@ export function decodeMessage(body: Buffer): Message {
   }
   if (header.closing) message.closing = true;
   if (header.refused) message.refused = true;
+  if (header.kind === Kind.CANCEL && (header.flags & kFlagDeadline) !== 0) message.expired = true;
   if (header.metadataStart >= 0) message.metadata = { ...decodeMetadata(body, header) };
   return message;
 }

@@ -118,8 +118,15 @@ export class CallContext implements Deadlined {
   }
 
   /** @internal The client gave up the call (CANCEL): no reply is written. */
-  get canceled(): boolean {
-    return this.#abortCode === 'CANCELLED';
+  canceled = false;
+
+  /**
+   * @internal A CANCEL: the signal aborts with `DEADLINE_EXCEEDED` when the client gave up at its
+   * deadline (`expired`), else with `CANCELLED`.
+   */
+  cancel(expired: boolean): void {
+    this.canceled = true;
+    this.abort(expired ? 'DEADLINE_EXCEEDED' : 'CANCELLED');
   }
 
   /** @internal The deadline passed while the handler ran (only watched once `signal` was used). */

@@ -24,7 +24,7 @@ import {
   writeError,
   writeResponse,
 } from '../protocol/encode';
-import { Kind } from '../protocol/frame';
+import { Kind, kFlagDeadline } from '../protocol/frame';
 import { SeqMap } from '../seq-map';
 import { CallContext } from './call-context';
 import type { ServerCore } from './server-core';
@@ -182,7 +182,7 @@ export class ServerConnection implements QueuedFlush {
             break;
           case Kind.CANCEL:
             this.#clockStale = true; // the signal's listeners run now
-            this.#calls.get(header.seq)?.abort('CANCELLED');
+            this.#calls.get(header.seq)?.cancel((header.flags & kFlagDeadline) !== 0);
             break;
           case Kind.PONG:
             break;
