@@ -489,6 +489,35 @@ describe('handlers that misbehave', () => {
     expect([stats.calls.inFlight, stats.calls.succeeded]).toEqual([0, 3]);
   });
 
+  it('a result whose then cannot be read, or an RpcStatus changed after it was made, gets INTERNAL; the connection lives on', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const changed = new RpcStatus('NOT_FOUND', 'gone');
+    (changed as { status: string }).status = 'X'.repeat(300);
+    const service = {
+      thenThrows: () =>
+        Object.defineProperty({}, 'then', {
+          get() {
+            throw new Error('no then');
+          },
+        }),
+      revoked: () => proxy,
+      changed: () => {
+        throw changed;
+      },
+      numeric: () => {
+        throw Object.assign(Object.create(RpcStatus.prototype), { status: 42, message: 'm' });
+      },
+      echo: (request: Buffer) => request,
+    };
+    const client = await WireClient.connect((await startServer(service)).address);
+    for (const method of ['thenThrows', 'revoked', 'changed', 'numeric']) {
+      const reply = await client.call(method, '');
+      expect([method, reply.kind, reply.code]).toEqual([method, Kind.ERROR, 'INTERNAL']);
+    }
+    expect((await client.call('echo', 'alive')).payload.toString()).toBe('alive');
+  });
+
   it('an error whose code does not fit in maxFrameSize is answered as INTERNAL, not dropped', async () => {
     const code = 'X'.repeat(250);
     const server = await startServer(

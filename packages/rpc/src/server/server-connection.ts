@@ -14,7 +14,7 @@ import type { Connection } from '@netpoll/core';
 import * as mcache from '@netpoll/mcache';
 import { now } from '../deadline-heap';
 import { serverCallChannel } from '../diagnostics';
-import { closedError, protocolError, type RpcError, RpcStatus } from '../errors';
+import { closedError, protocolError, type RpcError } from '../errors';
 import { type QueuedFlush, queueFlush } from '../flush-queue';
 import { ascii, decodeHeader, decodeMetadata, MessageHeader, peekLength } from '../protocol/decode';
 import {
@@ -27,6 +27,8 @@ import {
 import { Kind, kFlagDeadline } from '../protocol/frame';
 import { SeqMap } from '../seq-map';
 import { CallContext } from './call-context';
+import { errorReply, isThenable } from './handler-result';
+import { RequestQueue } from './request-queue';
 import type { ServerCore } from './server-core';
 
 const kEmpty = Buffer.alloc(0);
@@ -40,36 +42,6 @@ const kFlushAt = 64 * 1024;
 // so `mcache.malloc(n)` would look the name up and call a getter on every request.
 const { free, malloc } = mcache;
 
-interface Thenable {
-  then(onFulfilled: (value: unknown) => unknown, onRejected: (error: unknown) => unknown): unknown;
-}
-
-/** What an error says, for a reply with exposeErrors; never throws (a value may refuse `String`). */
-function errorText(error: unknown): string {
-  try {
-    return error instanceof Error ? String(error.message) : String(error);
-  } catch {
-    return 'a value that cannot be shown as text';
-  }
-}
-
-/** `instanceof RpcStatus`, false for a value whose prototype cannot be read (a revoked proxy). */
-function isStatus(error: unknown): error is RpcStatus {
-  try {
-    return error instanceof RpcStatus;
-  } catch {
-    return false;
-  }
-}
-
-function isThenable(value: unknown): value is Thenable {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as Thenable).then === 'function'
-  );
-}
-
 export class ServerConnection implements QueuedFlush {
   readonly connection: Connection;
   readonly #core: ServerCore;
@@ -81,6 +53,8 @@ export class ServerConnection implements QueuedFlush {
   #closed = false;
   #paused = false; // at maxConcurrentCalls
   #outputHeld = false; // requests wait for 'drain': the client is not reading its replies
+  /** Requests read at maxConcurrentCalls, oldest first. */
+  readonly #queue = new RequestQueue();
   #heldSince = 0; // arrival time of requests left unread at a limit
   /**
    * The latest clock reading: this turn's start, or the end of the last call finished since. A
@@ -92,7 +66,7 @@ export class ServerConnection implements QueuedFlush {
    * decoder that threw, abort listeners): the next deadline check reads the clock again.
    */
   #clockStale = false;
-  #release: (() => void) | null = null; // the connection hold while calls run
+  #release: (() => void) | null = null; // the connection hold while calls run or wait queued
   #inTurn = false;
   #dirty = false;
   #flushScheduled = false;
@@ -131,6 +105,7 @@ export class ServerConnection implements QueuedFlush {
     this.#heldSince = 0;
     this.#inTurn = true;
     try {
+      if (!this.#queue.empty) this.#runQueued();
       while (reader.len() > 0) {
         const length = peekLength(reader, lengthHeader);
         // The header is read from a peeked view; the payload is then taken on its own, so a copy
@@ -144,13 +119,19 @@ export class ServerConnection implements QueuedFlush {
           this.connection.close();
           return;
         }
-        // A request waits (unread) at a limit; a PING or CANCEL ahead of any waiting request is
-        // still answered, so a client whose calls fill the limit does not find the server hung.
+        // At the limit a request is queued, in order, while the queue has room (the PINGs and
+        // CANCELs behind it are still read); then it waits unread, and the connection stops
+        // reading. While the client reads no replies, requests wait unread.
         if (header.kind === Kind.REQUEST || header.kind === Kind.ONE_WAY) {
-          if (this.#calls.size >= limit) {
-            this.#heldSince = arrival;
-            this.#pause();
-            break;
+          if (this.#calls.size >= limit || !this.#queue.empty) {
+            if (this.#goaway || !this.#queue.fits(frame.length)) {
+              this.#heldSince = arrival;
+              this.#pause();
+              break;
+            }
+            this.#enqueue(frame, arrival);
+            reader.skip(frame.length);
+            continue;
           }
           if (this.#dirty && this.connection.writer.mallocLen() >= kFlushAt) this.#flush();
           if (!this.connection.writable) {
@@ -180,10 +161,13 @@ export class ServerConnection implements QueuedFlush {
             writeControl(this.connection.writer, lengthHeader, Kind.PONG, header.seq, payload);
             this.#dirty = true;
             break;
-          case Kind.CANCEL:
+          case Kind.CANCEL: {
             this.#clockStale = true; // the signal's listeners run now
-            this.#calls.get(header.seq)?.cancel((header.flags & kFlagDeadline) !== 0);
+            const running = this.#calls.get(header.seq);
+            if (running !== undefined) running.cancel((header.flags & kFlagDeadline) !== 0);
+            else this.#queue.drop(header.seq, lengthHeader + 2);
             break;
+          }
           case Kind.PONG:
             break;
           default:
@@ -196,6 +180,8 @@ export class ServerConnection implements QueuedFlush {
       this.#inTurn = false;
     }
     if (this.#dirty) this.#flush();
+    // Queued requests may all have run now (synchronous handlers take no hold of their own).
+    if (this.#release !== null && this.#calls.size === 0) this.#releaseIfIdle();
   }
 
   #start(frame: Buffer, header: MessageHeader, payload: Buffer, arrival: number): void {
@@ -272,7 +258,15 @@ export class ServerConnection implements QueuedFlush {
       this.#failed(context, error);
       return;
     }
-    if (!isThenable(result)) {
+    let thenable: boolean;
+    try {
+      thenable = isThenable(result);
+    } catch (error) {
+      // Its `then` could not be read (a getter that throws, a revoked proxy): as `await` would.
+      this.#failed(context, error);
+      return;
+    }
+    if (!thenable) {
       this.#succeeded(context, result);
       return;
     }
@@ -290,13 +284,12 @@ export class ServerConnection implements QueuedFlush {
     this.#calls.take(context.seq, context);
     if (error === null) this.#succeeded(context, value);
     else this.#failed(context, error);
-    if (this.#calls.size === 0 && this.#release !== null) {
-      const release = this.#release;
-      this.#release = null;
-      // Releasing may close the connection (shutdown, or the peer's EOF): flush the reply first.
-      if (this.#dirty) this.#flush();
-      release();
+    if (!this.#queue.empty) {
+      this.#clock = now();
+      this.#clockStale = false;
+      this.#runQueued();
     }
+    this.#releaseIfIdle();
     if (this.#paused && this.#calls.size < this.#core.options.maxConcurrentCalls) this.#resume();
   }
 
@@ -345,24 +338,10 @@ export class ServerConnection implements QueuedFlush {
 
   #failed(context: CallContext, error: unknown, prefix?: string): void {
     const answer = this.#end(context);
-    let code = 'INTERNAL';
-    let message = 'internal error';
-    let refused = false;
-    if (isStatus(error)) {
-      code = error.status;
-      message = error.message;
-      // `prefix`: the handler succeeded and its response failed — it ran, whatever the error says.
-      refused = error.refused && prefix === undefined;
-    } else if (prefix !== undefined) {
-      // The handler succeeded and its response could not be encoded: say so, and only with
-      // exposeErrors what the encoder said (it may quote the value).
-      message = this.#core.options.exposeErrors ? `${prefix}: ${errorText(error)}` : prefix;
-    } else if (this.#core.options.exposeErrors) {
-      message = errorText(error);
-    }
+    const reply = errorReply(error, this.#core.options.exposeErrors, prefix);
     // The handler (or an interceptor) ran: REFUSED only when it says it did nothing.
-    if (answer) this.#replyError(context.seq, code, message, refused);
-    this.#finish(context, code, undefined, error);
+    if (answer) this.#replyError(context.seq, reply.code, reply.message, reply.refused);
+    this.#finish(context, reply.code, undefined, error);
   }
 
   /** The call's handler settled: true when a reply should be written. */
@@ -446,6 +425,44 @@ export class ServerConnection implements QueuedFlush {
 
   // ---- concurrency, shutdown, close -----------------------------------------------------------
 
+  /** Lets the connection go (close on the peer's EOF, or at shutdown) once nothing runs or waits. */
+  #releaseIfIdle(): void {
+    if (this.#release === null || this.#calls.size > 0 || !this.#queue.empty) {
+      return;
+    }
+    const release = this.#release;
+    this.#release = null;
+    // Releasing may close the connection (shutdown, or the peer's EOF): flush the reply first.
+    if (this.#dirty) this.#flush();
+    release();
+  }
+
+  /** Queues a copy of a request's frame (the connection stays held for it). */
+  #enqueue(frame: Buffer, arrival: number): void {
+    this.#queue.push(frame, arrival);
+    if (this.#release === null) this.#release = this.connection.hold();
+  }
+
+  /**
+   * Starts queued requests, oldest first, while the limit and the client's unread replies allow;
+   * none after the GOAWAY (it named the last request started: the client sends the rest again).
+   */
+  #runQueued(): void {
+    const options = this.#core.options;
+    const header = this.#header;
+    while (!this.#queue.empty && this.#calls.size < options.maxConcurrentCalls) {
+      if (this.#goaway || this.#closed) return;
+      if (!this.connection.writable) {
+        this.#outputHeld = true;
+        return;
+      }
+      const { frame, arrival } = this.#queue.shift()!;
+      // Decoded once already, when it was queued: it cannot throw now.
+      decodeHeader(frame, options.lengthHeader, frame.length, header);
+      this.#start(frame, header, frame.subarray(header.payloadStart, header.payloadEnd), arrival);
+    }
+  }
+
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
@@ -462,6 +479,13 @@ export class ServerConnection implements QueuedFlush {
   onDrain(): void {
     if (!this.#outputHeld) return;
     this.#outputHeld = false;
+    if (!this.#queue.empty) {
+      this.#clock = now();
+      this.#clockStale = false;
+      this.#runQueued();
+      if (this.#dirty) this.#flush();
+      this.#releaseIfIdle();
+    }
     this.#readHeld();
   }
 
@@ -493,11 +517,16 @@ export class ServerConnection implements QueuedFlush {
     } catch {
       // Already closed.
     }
+    // Queued requests never run now: the GOAWAY named the last one started, and the client sends
+    // the others again.
+    this.#queue.clear();
+    this.#releaseIfIdle();
   }
 
   /** The connection closed: running calls are aborted; their replies will not be written. */
   onClose(): void {
     this.#closed = true;
+    this.#queue.clear();
     for (const context of this.#calls.values()) context.abort('CONNECTION_CLOSED');
   }
 }
