@@ -152,33 +152,6 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     // never re-dialled (it had a connection), so it stayed ejected.
     expect(seen).toEqual({ ejected: true, back: true });
   });
-
-  it('the connections of one hung server are one failure in a row, not one each', async () => {
-    let hung = false;
-    const server = await startRawServer((connection, message) => {
-      if (!hung) serve(connection, message);
-    });
-    const client = startClient(server.address, {
-      connections: 4,
-      pingInterval: 50,
-      pingTimeout: 50,
-      backoffInitial: 5000,
-      backoffMax: 5000,
-      ejectAfter: 2,
-      timeout: 0,
-    });
-    // Four connections, each carrying a call once the server hangs.
-    await Promise.all(Array.from({ length: 8 }, () => client.call('m', bytes('x'))));
-    expect(client.stats().endpoints[0]).toMatchObject({ connections: 4, failures: 0 });
-    hung = true;
-    const calls = await Promise.all(
-      Array.from({ length: 8 }, () => outcome(client.call('m', bytes('x')))),
-    );
-    for (const result of calls)
-      expect(result.ok ? 'ok' : result.error.code).toBe('ERR_NETPOLL_RPC_UNAVAILABLE');
-    // All four found hung: one failure (below ejectAfter), not four.
-    expect(client.stats().endpoints[0]).toMatchObject({ failures: 1, ejected: false });
-  });
 });
 
 describe('an endpoint whose connections are found hung apart', () => {

@@ -67,8 +67,6 @@ export class ClientConnection implements QueuedFlush {
   idleSince = 0;
   /** Pool: carrying a call (not on the idle stack). */
   active = false;
-  /** The endpoint's failure round its dial began in (see `Endpoint`). */
-  round = 0;
 
   /** `firstSeq`: @internal where numbering starts (tests reach the end of the seq space). */
   constructor(

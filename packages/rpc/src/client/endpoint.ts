@@ -46,11 +46,10 @@ export abstract class Endpoint implements ConnectionHost {
   protected closed = false;
   #failures = 0;
   /**
-   * Counted failures so far: a dial, or a connection, remembers the round it began in, and only
-   * a failure of the current round counts. The dials of one burst (a mux endpoint's
-   * `connections`, a pool's waiting calls) and the connections of one hung server fail together,
-   * and are one failure in a row, not one each: else backoff and ejection would grow with the
-   * number of connections, not with the attempts.
+   * Counted failures so far: a dial remembers the round it began in, and only a failed dial of the
+   * current round counts. The dials of one burst (a mux endpoint's `connections`, a pool's waiting
+   * calls) fail together and are one failure in a row, not one each: else backoff and ejection
+   * would grow with the number of connections, not with the attempts.
    */
   #round = 0;
   #retryAt = 0;
@@ -145,7 +144,6 @@ export abstract class Endpoint implements ConnectionHost {
           return;
         }
         const client = new ClientConnection(connection, this, options);
-        client.round = round;
         // A dial that works proves little while failures are counted: a hung server's kernel
         // still accepts. The connection's first frame clears them (connectionAlive); it is
         // pinged at once to get one. Without pings, the dial has to do.
@@ -170,11 +168,13 @@ export abstract class Endpoint implements ConnectionHost {
    * ejection after `ejectAfter` in a row, else a server that hangs but still accepts connections
    * would take a share of the calls on every new connection, forever.
    */
-  connectionHung(connection: ClientConnection, error: RpcError): void {
-    this.#failed(error, connection.round);
+  connectionHung(_connection: ClientConnection, error: RpcError): void {
+    // Each hung connection counts, unlike the dials of one burst: each carried calls that were
+    // lost, and counting them all ejects a hung server at once, before more calls go its way.
+    this.#failed(error, this.#round);
   }
 
-  /** A dial, or a connection, begun in `round` failed. */
+  /** A dial begun in `round` failed, or (the current round) a connection was found hung. */
   #failed(error: Error, round: number): void {
     this.#lastError = error;
     const counted = round === this.#round;
@@ -197,11 +197,22 @@ export abstract class Endpoint implements ConnectionHost {
     // Keep trying in the background, so an ejected endpoint comes back once it works.
     if (counted) {
       this.#armRedial(delay);
-    } else if (this.#redial === null && this.connectionCount() === 0 && this.dialing === 0) {
+    } else {
       // The failed round's re-dial may have fired while this connection was still open, and
-      // dialed nothing: nothing is left here now, so dial once the backoff is over.
-      this.#armRedial(Math.max(0, this.#retryAt - now()));
+      // dialed nothing.
+      this.redialIfIdle();
     }
+  }
+
+  /**
+   * A connection closed, or failed: with failures counted and nothing left here (no connection,
+   * no dial, no re-dial armed), dial again once the backoff is over — else an ejected endpoint
+   * whose re-dial fired while a connection was still open would never come back.
+   */
+  protected redialIfIdle(): void {
+    if (this.closed || this.#failures === 0 || this.#redial !== null) return;
+    if (this.connectionCount() > 0 || this.dialing > 0) return;
+    this.#armRedial(Math.max(0, this.#retryAt - now()));
   }
 
   /** Re-dials after `delay` ms, while failures are counted (the server has not answered since). */
@@ -214,10 +225,9 @@ export abstract class Endpoint implements ConnectionHost {
       // as still backing off and arm nothing: the endpoint would never re-dial.
       this.#retryAt = 0;
       if (this.closed || this.#failures === 0) return;
+      // With a connection still open (of the failed round, not found hung yet nor alive), its
+      // end decides: a failure or a close arms the re-dial again (redialIfIdle).
       if (this.connectionCount() === 0 && this.dialing === 0) this.dial();
-      // A connection of the failed round is still open (not found hung yet, nor alive): look
-      // again later rather than leave an ejected endpoint with no re-dial at all.
-      else if (this.dialing === 0) this.#armRedial(Math.max(delay, this.options.backoffInitial));
     }, delay);
     this.#redial.unref();
   }
@@ -318,6 +328,7 @@ export class MuxEndpoint extends Endpoint {
     if (index >= 0) this.#connections.splice(index, 1);
     if (this.closed) return;
     if (this.waiting.length > 0) this.#fill();
+    this.redialIfIdle();
   }
 
   callDone(_connection: ClientConnection): void {}

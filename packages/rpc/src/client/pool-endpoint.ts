@@ -128,6 +128,7 @@ export class PoolEndpoint extends Endpoint {
     const index = this.#idle.indexOf(connection);
     if (index >= 0) this.#idle.splice(index, 1);
     if (!this.closed && this.waiting.length > 0) this.dial();
+    this.redialIfIdle();
   }
 
   callDone(connection: ClientConnection): void {

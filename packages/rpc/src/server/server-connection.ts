@@ -28,7 +28,6 @@ import { Kind, kFlagDeadline } from '../protocol/frame';
 import { SeqMap } from '../seq-map';
 import { CallContext } from './call-context';
 import { errorReply, isThenable } from './handler-result';
-import { RequestQueue } from './request-queue';
 import type { ServerCore } from './server-core';
 
 const kEmpty = Buffer.alloc(0);
@@ -53,8 +52,6 @@ export class ServerConnection implements QueuedFlush {
   #closed = false;
   #paused = false; // at maxConcurrentCalls
   #outputHeld = false; // requests wait for 'drain': the client is not reading its replies
-  /** Requests read at maxConcurrentCalls, oldest first. */
-  readonly #queue = new RequestQueue();
   #heldSince = 0; // arrival time of requests left unread at a limit
   /**
    * The latest clock reading: this turn's start, or the end of the last call finished since. A
@@ -66,7 +63,7 @@ export class ServerConnection implements QueuedFlush {
    * decoder that threw, abort listeners): the next deadline check reads the clock again.
    */
   #clockStale = false;
-  #release: (() => void) | null = null; // the connection hold while calls run or wait queued
+  #release: (() => void) | null = null; // the connection hold while calls run
   #inTurn = false;
   #dirty = false;
   #flushScheduled = false;
@@ -105,7 +102,6 @@ export class ServerConnection implements QueuedFlush {
     this.#heldSince = 0;
     this.#inTurn = true;
     try {
-      if (!this.#queue.empty) this.#runQueued();
       while (reader.len() > 0) {
         const length = peekLength(reader, lengthHeader);
         // The header is read from a peeked view; the payload is then taken on its own, so a copy
@@ -119,19 +115,13 @@ export class ServerConnection implements QueuedFlush {
           this.connection.close();
           return;
         }
-        // At the limit a request is queued, in order, while the queue has room (the PINGs and
-        // CANCELs behind it are still read); then it waits unread, and the connection stops
-        // reading. While the client reads no replies, requests wait unread.
+        // A request waits (unread) at a limit, and at maxConcurrentCalls the connection stops
+        // reading; a PING or CANCEL ahead of any waiting request is still answered.
         if (header.kind === Kind.REQUEST || header.kind === Kind.ONE_WAY) {
-          if (this.#calls.size >= limit || !this.#queue.empty) {
-            if (this.#goaway || !this.#queue.fits(frame.length)) {
-              this.#heldSince = arrival;
-              this.#pause();
-              break;
-            }
-            this.#enqueue(frame, arrival);
-            reader.skip(frame.length);
-            continue;
+          if (this.#calls.size >= limit) {
+            this.#heldSince = arrival;
+            this.#pause();
+            break;
           }
           if (this.#dirty && this.connection.writer.mallocLen() >= kFlushAt) this.#flush();
           if (!this.connection.writable) {
@@ -161,13 +151,10 @@ export class ServerConnection implements QueuedFlush {
             writeControl(this.connection.writer, lengthHeader, Kind.PONG, header.seq, payload);
             this.#dirty = true;
             break;
-          case Kind.CANCEL: {
+          case Kind.CANCEL:
             this.#clockStale = true; // the signal's listeners run now
-            const running = this.#calls.get(header.seq);
-            if (running !== undefined) running.cancel((header.flags & kFlagDeadline) !== 0);
-            else this.#queue.drop(header.seq, lengthHeader + 2);
+            this.#calls.get(header.seq)?.cancel((header.flags & kFlagDeadline) !== 0);
             break;
-          }
           case Kind.PONG:
             break;
           default:
@@ -180,8 +167,6 @@ export class ServerConnection implements QueuedFlush {
       this.#inTurn = false;
     }
     if (this.#dirty) this.#flush();
-    // Queued requests may all have run now (synchronous handlers take no hold of their own).
-    if (this.#release !== null && this.#calls.size === 0) this.#releaseIfIdle();
   }
 
   #start(frame: Buffer, header: MessageHeader, payload: Buffer, arrival: number): void {
@@ -284,11 +269,6 @@ export class ServerConnection implements QueuedFlush {
     this.#calls.take(context.seq, context);
     if (error === null) this.#succeeded(context, value);
     else this.#failed(context, error);
-    if (!this.#queue.empty) {
-      this.#clock = now();
-      this.#clockStale = false;
-      this.#runQueued();
-    }
     this.#releaseIfIdle();
     if (this.#paused && this.#calls.size < this.#core.options.maxConcurrentCalls) this.#resume();
   }
@@ -425,42 +405,14 @@ export class ServerConnection implements QueuedFlush {
 
   // ---- concurrency, shutdown, close -----------------------------------------------------------
 
-  /** Lets the connection go (close on the peer's EOF, or at shutdown) once nothing runs or waits. */
+  /** Lets the connection go (close on the peer's EOF, or at shutdown) once no call runs. */
   #releaseIfIdle(): void {
-    if (this.#release === null || this.#calls.size > 0 || !this.#queue.empty) {
-      return;
-    }
+    if (this.#release === null || this.#calls.size > 0) return;
     const release = this.#release;
     this.#release = null;
     // Releasing may close the connection (shutdown, or the peer's EOF): flush the reply first.
     if (this.#dirty) this.#flush();
     release();
-  }
-
-  /** Queues a copy of a request's frame (the connection stays held for it). */
-  #enqueue(frame: Buffer, arrival: number): void {
-    this.#queue.push(frame, arrival);
-    if (this.#release === null) this.#release = this.connection.hold();
-  }
-
-  /**
-   * Starts queued requests, oldest first, while the limit and the client's unread replies allow;
-   * none after the GOAWAY (it named the last request started: the client sends the rest again).
-   */
-  #runQueued(): void {
-    const options = this.#core.options;
-    const header = this.#header;
-    while (!this.#queue.empty && this.#calls.size < options.maxConcurrentCalls) {
-      if (this.#goaway || this.#closed) return;
-      if (!this.connection.writable) {
-        this.#outputHeld = true;
-        return;
-      }
-      const { frame, arrival } = this.#queue.shift()!;
-      // Decoded once already, when it was queued: it cannot throw now.
-      decodeHeader(frame, options.lengthHeader, frame.length, header);
-      this.#start(frame, header, frame.subarray(header.payloadStart, header.payloadEnd), arrival);
-    }
   }
 
   #pause(): void {
@@ -479,13 +431,6 @@ export class ServerConnection implements QueuedFlush {
   onDrain(): void {
     if (!this.#outputHeld) return;
     this.#outputHeld = false;
-    if (!this.#queue.empty) {
-      this.#clock = now();
-      this.#clockStale = false;
-      this.#runQueued();
-      if (this.#dirty) this.#flush();
-      this.#releaseIfIdle();
-    }
     this.#readHeld();
   }
 
@@ -517,16 +462,11 @@ export class ServerConnection implements QueuedFlush {
     } catch {
       // Already closed.
     }
-    // Queued requests never run now: the GOAWAY named the last one started, and the client sends
-    // the others again.
-    this.#queue.clear();
-    this.#releaseIfIdle();
   }
 
   /** The connection closed: running calls are aborted; their replies will not be written. */
   onClose(): void {
     this.#closed = true;
-    this.#queue.clear();
     for (const context of this.#calls.values()) context.abort('CONNECTION_CLOSED');
   }
 }
