@@ -20,7 +20,10 @@ export class PoolTask {
   state: number = TaskState.created;
   /** The thread it was handed to (state `handed`). */
   handle: WorkerHandle | null = null;
-  /** Request ring position just after its record: the thread has taken it once the tail passes it. */
+  /**
+   * Request ring position just after its record: the thread has taken it once the tail passes
+   * it. A task sent by message: its number among them (the thread's `portTaken` reaches it).
+   */
   endPos = 0;
   /** Its slot in the thread's in-flight table (see InflightTable). */
   slot = 0;

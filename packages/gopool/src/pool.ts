@@ -45,8 +45,22 @@ export interface PoolStats {
 const kResolved = Promise.resolve();
 
 function defaultReport(message: string, error: unknown): void {
-  const detail = error instanceof Error && error.stack ? error.stack : undefined;
+  let detail: string | undefined;
+  try {
+    detail = error instanceof Error && error.stack ? String(error.stack) : undefined;
+  } catch {
+    detail = undefined; // a stack getter that throws
+  }
   process.emitWarning(message, { code: 'NETPOLL_GOPOOL_PANIC', detail });
+}
+
+/** What a thrown value says; never throws (a value may refuse `String`). */
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'a value that cannot be shown as text';
+  }
 }
 
 /**
@@ -200,17 +214,19 @@ export class Pool {
         continue;
       }
       let result: unknown;
+      let thenable: boolean;
       try {
         result = task(ctx);
+        thenable =
+          result !== null &&
+          (typeof result === 'object' || typeof result === 'function') &&
+          typeof (result as PromiseLike<unknown>).then === 'function';
       } catch (error) {
+        // The task threw, or its result's `then` could not be read (as `await` would reject).
         this.#panic(error, ctx);
         continue;
       }
-      if (
-        result !== null &&
-        (typeof result === 'object' || typeof result === 'function') &&
-        typeof (result as PromiseLike<unknown>).then === 'function'
-      ) {
+      if (thenable) {
         // go() tasks have no ctx, so their rejection handler can be shared.
         const onRejected =
           ctx === undefined
@@ -219,7 +235,9 @@ export class Pool {
                 this.#panic(error, ctx);
                 this.#work();
               };
-        (result as PromiseLike<unknown>).then(this.#resolved, onRejected);
+        // Through Promise.resolve: a promise as it is; any other thenable settles once (one that
+        // calls back twice, or throws in `then`, would otherwise run this worker twice, or never).
+        Promise.resolve(result).then(this.#resolved, onRejected);
         return;
       }
       this.#completed++;
@@ -252,9 +270,17 @@ export class Pool {
     this.#report(error, ctx, 'panic in pool');
   }
 
+  /** Never throws: the worker that reports must go on to the next task. */
   #report(error: unknown, ctx: unknown, what: string): void {
-    const message = `GOPOOL: ${what}: ${this.name}: ${error instanceof Error ? error.message : String(error)}`;
-    if (this.#logger !== undefined) this.#logger(message, error, ctx);
-    else defaultReport(message, error);
+    const message = `GOPOOL: ${what}: ${this.name}: ${describe(error)}`;
+    if (this.#logger !== undefined) {
+      try {
+        this.#logger(message, error, ctx);
+        return;
+      } catch (loggerError) {
+        defaultReport(`GOPOOL: logger threw: ${this.name}: ${describe(loggerError)}`, loggerError);
+      }
+    }
+    defaultReport(message, error);
   }
 }

@@ -97,10 +97,16 @@ export function onExit(scheduler: Scheduler, handle: WorkerHandle, exitCode: num
   if (handle.inflight.size > 0) handle.busyTotal += performance.now() - handle.busySince;
   scheduler.busyTotal += handle.busyTotal;
   handle.exited = true;
-  if (!handle.ready && handle.loadError === undefined && handle.error !== undefined) {
-    // It died before the task module was even loaded: treat it like a load failure.
-    handle.loadError = handle.error;
-    handle.terminateCause = moduleLoadError('The worker thread failed to start', handle.error);
+  if (
+    !handle.ready &&
+    handle.loadError === undefined &&
+    (handle.error !== undefined || handle.terminateCause === undefined)
+  ) {
+    // It died (or exited: `process.exit()` in the module) before the task module was loaded,
+    // without the pool terminating it: treat it like a load failure, not respawn in a loop.
+    handle.loadError =
+      handle.error ?? new Error(`the thread exited with code ${exitCode} while loading the module`);
+    handle.terminateCause = moduleLoadError('The worker thread failed to start', handle.loadError);
   }
   const failed = handle.loadError !== undefined;
   const cause = typeof handle.terminateCause === 'symbol' ? undefined : handle.terminateCause;

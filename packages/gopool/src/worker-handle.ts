@@ -90,6 +90,8 @@ export class WorkerHandle {
   readonly #bytes: Buffer;
   readonly #view: DataView;
   readonly #requests: RingProducer;
+  /** Tasks posted by message so far (see `Ctrl.portTaken`). */
+  #portPosted = 0;
   readonly #responses: RingConsumer;
   readonly #decoder: Decoder;
   readonly #maxRecord: number;
@@ -186,6 +188,7 @@ export class WorkerHandle {
     this.worker.postMessage(message, encoded === undefined ? task.transferList : [encoded]);
     this.wake();
     task.viaPort = true;
+    task.endPos = ++this.#portPosted;
     this.#track(task);
     return SendResult.sent;
   }
@@ -258,8 +261,8 @@ export class WorkerHandle {
 
   /** True when the thread has taken the task out of its ring (or got it by message). */
   started(task: PoolTask): boolean {
-    if (task.viaPort) return true;
-    return ((Atomics.load(this.#ctrl, Ctrl.reqTail) - task.endPos) | 0) >= 0;
+    const taken = Atomics.load(this.#ctrl, task.viaPort ? Ctrl.portTaken : Ctrl.reqTail);
+    return ((taken - task.endPos) | 0) >= 0;
   }
 
   /** Tells the thread that an in-flight task was aborted or timed out. */

@@ -290,6 +290,7 @@ function park(): boolean {
 
 function onMessage(message: TaskMessage | CancelMessage): void {
   if (message.type === 'task') {
+    Atomics.add(ctrl, Ctrl.portTaken, 1);
     const index = message.index;
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);

@@ -155,6 +155,61 @@ describe('Pool', () => {
     expect(ran).toBe(true);
   });
 
+  it('keeps running tasks whatever a failure looks like: a value String() refuses, a logger that throws, a then that throws', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const plain = new Pool('plain', { cap: 1 });
+      const broken = new Pool('broken', {
+        cap: 1,
+        logger: () => {
+          throw new Error('logger broke');
+        },
+      });
+      const handled: string[] = [];
+      const thenable = new Pool('thenable', {
+        cap: 1,
+        panicHandler: (error) => handled.push((error as Error).message),
+      });
+      let ran = 0;
+      plain.go(async () => {
+        throw Object.create(null);
+      });
+      plain.go(() => {
+        ran++;
+      });
+      broken.go(() => {
+        throw new Error('task');
+      });
+      broken.go(() => {
+        ran++;
+      });
+      thenable.go(() => ({
+        // biome-ignore lint/suspicious/noThenProperty: a hand-made thenable is what this test is about
+        then() {
+          throw new Error('then threw');
+        },
+      }));
+      thenable.go(() => {
+        ran++;
+      });
+      await settle();
+      await settle();
+      expect(ran).toBe(3);
+      for (const pool of [plain, broken, thenable]) {
+        expect(pool.stats()).toMatchObject({ workers: 0, queued: 0, completed: 1, panicked: 1 });
+      }
+      expect(handled).toEqual(['then threw']);
+      const messages = warn.mock.calls.map((call) => call[0]);
+      expect(messages).toContain(
+        'GOPOOL: panic in pool: plain: a value that cannot be shown as text',
+      );
+      expect(messages).toContain('GOPOOL: logger threw: broken: logger broke');
+      expect(messages).toContain('GOPOOL: panic in pool: broken: task');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('does not run a ctxGo task whose AbortSignal fired before it started, and counts it', async () => {
     const pool = new Pool('p', { cap: 1 });
     const gate = deferred();

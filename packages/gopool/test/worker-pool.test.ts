@@ -290,6 +290,21 @@ describe('WorkerPool: task failures', () => {
     expect((await rejection(pool.run(2))).code).toBe('ERR_NETPOLL_GOPOOL_MODULE_LOAD');
   });
 
+  it('rejects with ERR_NETPOLL_GOPOOL_MODULE_LOAD, and respawns nothing, when the module calls process.exit() while loading', async () => {
+    const pool = makePool({
+      filename: join(__dirname, 'fixtures', 'exit-on-load.js'),
+      minThreads: 0,
+    });
+    const error = await rejection(pool.run(1));
+    expect(error.code).toBe('ERR_NETPOLL_GOPOOL_MODULE_LOAD');
+    expect((error.cause as Error).message).toBe(
+      'the thread exited with code 7 while loading the module',
+    );
+    // Not a thread respawned in a loop (it used to be ~35 a second, and run() never settled).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(pool.threads).toBe(0);
+  });
+
   it('rejects with ERR_NETPOLL_GOPOOL_MODULE_LOAD when the module file does not exist', async () => {
     const pool = makePool({ filename: join(__dirname, 'fixtures', 'missing.js'), minThreads: 0 });
     const error = await rejection(pool.run(1));
@@ -436,6 +451,25 @@ describe('WorkerPool: aborts and timeouts', () => {
     expect(error.code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
     expect(error.timeout).toBe(true);
     expect(pool.queueSize).toBe(0);
+  });
+
+  it('times out a task sent by message that the thread has not taken yet without terminating the thread', async () => {
+    const pool = makePool({ concurrentTasksPerWorker: 4, taskTimeout: 0 });
+    const before = await pool.run(null, { name: 'threadId' });
+    // The thread is busy for 600 ms in a task with no timeout; the next one travels by message
+    // (it has a transfer list) and waits in the thread's message queue past its timeout.
+    const busy = pool.run(600, { name: 'spinThreadId' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const input = Buffer.from('late');
+    const late = pool.run<Buffer>(input, {
+      name: 'bytes',
+      transferList: [input.buffer],
+      timeout: 100,
+    });
+    expect((await rejection(late)).code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    // The busy task was not cut (its thread was not terminated for the one it had not taken).
+    expect(await busy).toBe(before);
+    expect(await pool.run(null, { name: 'threadId' })).toBe(before);
   });
 
   it('terminates and replaces a thread stuck in a task past its timeout; unstarted tasks run elsewhere', async () => {
