@@ -56,7 +56,10 @@ export interface WorkerPoolStats {
   readonly inFlight: number;
   /** Tasks that resolved. */
   readonly completed: number;
-  /** Tasks that rejected, for any reason. */
+  /**
+   * Tasks rejected after the pool took them, and those refused for a full queue (not a `run()`
+   * refused for a bad argument, a signal already aborted or a closed pool).
+   */
   readonly failed: number;
   /** Share (0..1) of `maxThreads` × lifetime during which threads held at least one task. */
   readonly utilization: number;
