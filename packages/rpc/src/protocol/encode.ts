@@ -239,28 +239,23 @@ export function writeError(
   refused: boolean,
   details: Uint8Array | null = null,
 ): void {
-  if (
-    kFixedHeaderSize + 3 + code.length + (metadata?.length ?? 0) + (details?.length ?? 0) >
-    maxFrameSize
-  ) {
-    // Not even the code fits (a long custom code, a small maxFrameSize): the call still gets an
-    // error — INTERNAL, which fits in the smallest frame allowed — rather than no reply at all.
-    message = `the error (code ${code}) does not fit in maxFrameSize`;
-    code = 'INTERNAL';
-    metadata = null;
-    details = null;
-  }
-  let text = Buffer.from(message, 'utf8');
   const metadataSize = metadata === null ? 0 : metadata.length;
   const detailsSize = details === null ? 0 : details.length;
+  // Bytes left for the message once the header's other fields are in.
+  const left = maxFrameSize - kFixedHeaderSize - 3 - code.length - metadataSize - detailsSize;
+  if (left < 0) {
+    // Not even the code fits (a long custom code, a small maxFrameSize): the call still gets an
+    // error — INTERNAL, which fits in the smallest frame allowed — rather than no reply at all.
+    const what = `the error (code ${code}) does not fit in maxFrameSize`;
+    writeError(writer, lengthHeader, maxFrameSize, seq, 'INTERNAL', what, null, closing, refused);
+    return;
+  }
+  let text = Buffer.from(message, 'utf8');
   // The header must fit the frame: cut an over-long message rather than lose the error.
-  const room = Math.min(
-    kMaxLongString,
-    maxFrameSize - kFixedHeaderSize - 3 - code.length - metadataSize - detailsSize,
-  );
+  const room = Math.min(kMaxLongString, left);
   if (text.length > room) {
     // Cut before the character the limit falls in, so the message stays valid UTF-8.
-    let cut = Math.max(0, room);
+    let cut = room;
     while (cut > 0 && (text[cut]! & 0xc0) === 0x80) cut--;
     text = text.subarray(0, cut);
   }
