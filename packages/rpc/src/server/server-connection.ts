@@ -101,6 +101,9 @@ export class ServerConnection implements QueuedFlush {
     const arrival = this.#heldSince > 0 ? this.#heldSince : this.#clock;
     this.#heldSince = 0;
     this.#inTurn = true;
+    // Read once per turn, and again after a flush in it: nothing else in the turn changes it
+    // (native writes between turns).
+    let writable = this.connection.writable;
     try {
       while (reader.len() > 0) {
         const length = peekLength(reader, lengthHeader);
@@ -123,8 +126,11 @@ export class ServerConnection implements QueuedFlush {
             this.#pause();
             break;
           }
-          if (this.#dirty && this.connection.writer.mallocLen() >= kFlushAt) this.#flush();
-          if (!this.connection.writable) {
+          if (this.#dirty && this.connection.writer.mallocLen() >= kFlushAt) {
+            this.#flush();
+            writable = this.connection.writable;
+          }
+          if (!writable) {
             this.#heldSince = arrival;
             this.#outputHeld = true;
             break;
