@@ -307,3 +307,10 @@ export class Call implements Deadlined {
     this.#host.dispatch(this);
   }
 }
+
+/** Drops the calls that settled (a deadline, an abort) from `calls`, in place, keeping the order. */
+export function dropSettled(calls: Call[]): void {
+  let kept = 0;
+  for (let i = 0; i < calls.length; i++) if (!calls[i]!.settled) calls[kept++] = calls[i]!;
+  calls.length = kept;
+}

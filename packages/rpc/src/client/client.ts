@@ -35,7 +35,7 @@ import { kFixedHeaderSize } from '../protocol/frame';
 import { rawSerializer } from '../serializers';
 import { CallCounters, type CallStats } from '../stats';
 import { type Balancer, LeastPendingBalancer, RoundRobinBalancer } from './balancer';
-import { Call, type CallHost, type IntoLease } from './call';
+import { Call, type CallHost, dropSettled, type IntoLease } from './call';
 import {
   type Endpoint,
   type EndpointHost,
@@ -345,10 +345,8 @@ export class RpcClient implements CallHost, EndpointHost {
   #queueUnresolved(call: Call): void {
     const queue = this.#unresolved;
     if (queue.length >= this.#unresolvedLimit) {
-      let kept = 0;
-      for (let i = 0; i < queue.length; i++) if (!queue[i]!.settled) queue[kept++] = queue[i]!;
-      queue.length = kept;
-      this.#unresolvedLimit = Math.max(64, kept * 2);
+      dropSettled(queue);
+      this.#unresolvedLimit = Math.max(64, queue.length * 2);
     }
     queue.push(call);
   }

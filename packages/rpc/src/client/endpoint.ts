@@ -10,7 +10,7 @@ import { dialConnection } from '@netpoll/core';
 import { now } from '../deadline-heap';
 import { closedError, type RpcError, unavailableError } from '../errors';
 import type { ResolvedClientOptions } from '../options';
-import type { Call } from './call';
+import { type Call, dropSettled } from './call';
 import { ClientConnection, type ConnectionHost } from './client-connection';
 
 /** What an endpoint needs from its client. */
@@ -239,12 +239,7 @@ export abstract class Endpoint implements ConnectionHost {
 
   /** Calls queued here that settled meanwhile (deadline, abort) leave the queue. */
   protected dropSettled(): void {
-    let kept = 0;
-    const waiting = this.waiting;
-    for (let i = 0; i < waiting.length; i++) {
-      if (!waiting[i]!.settled) waiting[kept++] = waiting[i]!;
-    }
-    waiting.length = kept;
+    dropSettled(this.waiting);
   }
 }
 
