@@ -259,7 +259,7 @@ export class WorkerHandle {
     if (Atomics.load(this.#ctrl, Ctrl.respBlocked) === 1) this.wake();
   }
 
-  /** True when the thread has taken the task out of its ring (or got it by message). */
+  /** True when the thread has taken the task: out of its ring, or out of its message queue. */
   started(task: PoolTask): boolean {
     const taken = Atomics.load(this.#ctrl, task.viaPort ? Ctrl.portTaken : Ctrl.reqTail);
     return ((taken - task.endPos) | 0) >= 0;
