@@ -400,6 +400,8 @@ export abstract class LinkBufferReader {
   }
 
   // ---- big-endian integers (extensions beyond netpoll; the writers are in LinkBuffer) ----------
+  // Each method spells out its read-node fast path: shared helpers returning an offset (or -1)
+  // measured about 10 % slower per call (2.9 against 2.6 ns), and peekUint32BE runs per frame.
 
   /**
    * Returns the 4 readable bytes at `offset` bytes past the read position (default 0) as an
