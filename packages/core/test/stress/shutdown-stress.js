@@ -59,6 +59,9 @@ class Client {
     this.truncated = 0;
     this.reset = null;
     this.closed = new Promise((resolve) => connection.once('close', resolve));
+    this.answered = new Promise((resolve) => {
+      this.onFirstReply = resolve;
+    });
     this.expected = Buffer.alloc(4 + kReplySize);
     connection.on('end', () => {
       this.truncated = connection.reader.len() > 0 ? 1 : 0;
@@ -82,6 +85,7 @@ class Client {
       }
       this.replies.add(sequence);
     }
+    if (this.replies.size > 0) this.onFirstReply();
     this.#pump();
   }
 
@@ -125,6 +129,23 @@ async function repeat(reactors, connections, loadMs) {
   for (let i = 0; i < connections; i++) {
     const connection = await core.dialConnection('tcp', `127.0.0.1:${port}`, { timeout: 5000 });
     clients.push(new Client(connection));
+  }
+  // A connection the server has not accepted yet sits in its listener's backlog, which a shutdown
+  // closes unread (its peer reads EOF): its requests reached the kernel but never the server. The
+  // load window starts once every connection has a reply, that is, once every one was accepted.
+  let unanswered;
+  const stuck = new Promise((_, reject) => {
+    unanswered = setTimeout(() => {
+      const count = clients.filter((client) => client.replies.size === 0).length;
+      server.child.kill('SIGKILL');
+      for (const client of clients) client.connection.close();
+      reject(new Error(`${count} of ${connections} connections had no reply after 20 s`));
+    }, 20000);
+  });
+  try {
+    await Promise.race([Promise.all(clients.map((client) => client.answered)), stuck]);
+  } finally {
+    clearTimeout(unanswered);
   }
   await new Promise((resolve) => setTimeout(resolve, loadMs));
   const binding = getReactor().binding;
