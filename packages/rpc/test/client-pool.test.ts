@@ -195,13 +195,13 @@ describe('pool transport', () => {
     );
     expect(report.error).toBeUndefined();
     // The first call is answered; the server read no other: they fail as never processed (its
-    // listener is closed, so a new connection is refused), before their 2 s timeout.
+    // listener is closed, so a new connection is refused), long before their 8 s timeout.
     expect(report.settled).toEqual([
       'ok 1',
       'ERR_NETPOLL_RPC_UNAVAILABLE processed=false',
       'ERR_NETPOLL_RPC_UNAVAILABLE processed=false',
     ]);
-    expect(report.elapsed).toBeLessThan(1500);
+    expect(report.elapsed).toBeLessThan(4000);
   });
 
   it('tells the server a canceled call is given up, even when its connection then closes', async () => {
@@ -305,9 +305,9 @@ describe('pool transport', () => {
     const live = await startServer({ echo: (request: Buffer) => request });
     const client = startClient([await closedPort(), live.address], {
       transport: 'pool',
-      backoffInitial: 3000,
-      backoffMax: 3000,
-      timeout: 1000,
+      backoffInitial: 5000,
+      backoffMax: 5000,
+      timeout: 10_000,
     });
     const results = [];
     for (let i = 0; i < 6; i++) {
@@ -316,7 +316,7 @@ describe('pool transport', () => {
       results.push(result.ok ? String(result.value) : result.error.code);
       // The first call may wait for the refused dial (then goes to the live one); none waits for
       // its deadline at the endpoint that backs off.
-      expect(performance.now() - started).toBeLessThan(500);
+      expect(performance.now() - started).toBeLessThan(2500);
     }
     expect(results).toEqual(['0', '1', '2', '3', '4', '5']);
     const dead = client.stats().endpoints[0]!;
