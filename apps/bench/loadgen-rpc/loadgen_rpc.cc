@@ -36,223 +36,33 @@
 // connection or sent GOAWAY, a frame was malformed, or nothing arrived for `--timeout` ms; 2 for a
 // bad flag (the message names it); 3 when stdin reaches end of file (the parent that started it
 // is gone), so it never outlives the bench. Linux only; a benchmark tool, never shipped.
+//
+// The flags are parsed in options.cc, the framings encoded and decoded in wire.h/wire.cc, round
+// trips kept in histogram.h; Fail, the clocks, peak RSS and Connect are in system.h/system.cc.
+// This file is the event loop and the reply path, in one translation unit so that the reply
+// path (OnReadable, HandleFrame) is inlined into the loop: no call per readiness event.
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "histogram.h"
+#include "options.h"
+#include "system.h"
+#include "wire.h"
+
+namespace netpoll_rpc_loadgen {
 namespace {
 
-// WIRE.md constants.
-constexpr uint8_t kVersion = 1;
-constexpr uint8_t kRequest = 1;
-constexpr uint8_t kResponse = 2;
-constexpr uint8_t kError = 3;
-constexpr uint8_t kPing = 5;
-constexpr uint8_t kPong = 6;
-constexpr uint8_t kGoaway = 7;
-constexpr uint8_t kFlagDeadline = 0x01;
-constexpr uint8_t kFlagMetadata = 0x02;
-constexpr uint8_t kFlagClosing = 0x04;
-constexpr uint8_t kFlagRefused = 0x08;  // ERROR only: refused before any handler ran
-constexpr uint8_t kKnownFlags = kFlagDeadline | kFlagMetadata | kFlagClosing | kFlagRefused;
-constexpr size_t kLengthHeader = 4;
-constexpr size_t kFixedHeader = 6;  // kindVersion, flags, seq
-constexpr uint32_t kMaxFrameSize = 4u << 20;
 constexpr size_t kReadSize = 64 << 10;
-// The `net` stack's framing (--wire net): the call id after the length.
-constexpr size_t kNetIdSize = 4;
-
-[[noreturn]] void Fail(const char* format, const char* detail) {
-  std::fprintf(stderr, "netpoll_rpc_loadgen: ");
-  std::fprintf(stderr, format, detail);
-  std::fprintf(stderr, "\n");
-  std::exit(1);
-}
-
-uint32_t ReadU32(const uint8_t* bytes) {
-  return (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
-         uint32_t{bytes[3]};
-}
-
-void WriteU32(uint8_t* bytes, uint32_t value) {
-  bytes[0] = static_cast<uint8_t>(value >> 24);
-  bytes[1] = static_cast<uint8_t>(value >> 16);
-  bytes[2] = static_cast<uint8_t>(value >> 8);
-  bytes[3] = static_cast<uint8_t>(value);
-}
-
-uint64_t NowNanos() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);
-}
-
-uint64_t CpuMicros() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<uint64_t>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000u +
-         static_cast<uint64_t>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-}
-
-uint64_t PeakRssBytes() {
-  FILE* status = std::fopen("/proc/self/status", "r");
-  if (status == nullptr) return 0;
-  char line[256];
-  uint64_t kib = 0;
-  while (std::fgets(line, sizeof(line), status) != nullptr) {
-    if (std::strncmp(line, "VmHWM:", 6) == 0) kib = std::strtoull(line + 6, nullptr, 10);
-  }
-  std::fclose(status);
-  return kib * 1024;
-}
-
-// apps/bench/src/histogram.ts, in C++: 64 log-spaced buckets per doubling from 1 µs; a quantile
-// is the upper edge of its bucket.
-class Histogram {
- public:
-  static constexpr int kBucketsPerDoubling = 64;
-  static constexpr int kDoublings = 27;
-
-  Histogram() : counts_(kBucketsPerDoubling * kDoublings + 1, 0) {}
-
-  void Record(double micros) {
-    double clamped = micros < 1 ? 1 : micros;
-    long index = static_cast<long>(std::floor(std::log2(clamped) * kBucketsPerDoubling));
-    if (index < 0) index = 0;
-    if (index >= static_cast<long>(counts_.size())) index = static_cast<long>(counts_.size()) - 1;
-    counts_[static_cast<size_t>(index)] += 1;
-    total_ += 1;
-  }
-
-  double Quantile(double q) const {
-    if (total_ == 0) return NAN;
-    uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_)));
-    uint64_t seen = 0;
-    for (size_t index = 0; index < counts_.size(); ++index) {
-      seen += counts_[index];
-      if (seen >= rank) return std::exp2(static_cast<double>(index + 1) / kBucketsPerDoubling);
-    }
-    return INFINITY;
-  }
-
- private:
-  std::vector<uint64_t> counts_;
-  uint64_t total_ = 0;
-};
-
-// The framing spoken: @netpoll/rpc's, the `net` stack's, or a plain length-header frame.
-enum class Wire { kRpc, kNet, kFrame };
-
-struct Options {
-  std::string host = "127.0.0.1";
-  long port = -1;
-  long connections = 4;
-  long callers = 100;
-  long payload = 1024;
-  long warmup = 1000;
-  long duration = 5000;
-  long timeout = 5000;
-  std::string method = "echo";
-  // --wire net: the `net` stack's framing; --wire frame: the same with the id in the length.
-  Wire wire = Wire::kRpc;
-};
-
-[[noreturn]] void Usage(const char* message) {
-  std::fprintf(stderr,
-               "%s\n\nusage: netpoll_rpc_loadgen --port PORT [--host HOST] [--connections N] "
-               "[--callers N]\n                           [--payload BYTES] [--warmup MS] "
-               "[--duration MS] [--timeout MS]\n                           [--method NAME] "
-               "[--wire rpc|net|frame]\n",
-               message);
-  std::exit(2);
-}
-
-long IntegerFlag(const char* flag, const char* text, long min, long max) {
-  char* end = nullptr;
-  errno = 0;
-  long value = std::strtol(text, &end, 10);
-  bool digits = *text != '\0';
-  for (const char* c = text; *c != '\0'; ++c) digits = digits && *c >= '0' && *c <= '9';
-  if (!digits || errno != 0 || *end != '\0' || value < min || value > max) {
-    char message[256];
-    std::snprintf(message, sizeof(message), "%s must be an integer from %ld to %ld (received %s)",
-                  flag, min, max, text);
-    Usage(message);
-  }
-  return value;
-}
-
-Options ParseOptions(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; i += 2) {
-    std::string flag = argv[i];
-    if (i + 1 >= argc) Usage(("missing value for " + flag).c_str());
-    const char* value = argv[i + 1];
-    if (flag == "--host") {
-      options.host = value;
-    } else if (flag == "--port") {
-      options.port = IntegerFlag("--port", value, 1, 65535);
-    } else if (flag == "--connections") {
-      options.connections = IntegerFlag("--connections", value, 1, 10000);
-    } else if (flag == "--callers") {
-      options.callers = IntegerFlag("--callers", value, 1, 100000);
-    } else if (flag == "--payload") {
-      options.payload = IntegerFlag("--payload", value, 0, 1 << 20);
-    } else if (flag == "--warmup") {
-      options.warmup = IntegerFlag("--warmup", value, 0, 600000);
-    } else if (flag == "--duration") {
-      options.duration = IntegerFlag("--duration", value, 1, 3600000);
-    } else if (flag == "--timeout") {
-      options.timeout = IntegerFlag("--timeout", value, 1, 3600000);
-    } else if (flag == "--method") {
-      options.method = value;
-      if (options.method.empty() || options.method.size() > 255) {
-        Usage("--method must be 1 to 255 ASCII bytes");
-      }
-    } else if (flag == "--wire") {
-      std::string wire = value;
-      if (wire != "rpc" && wire != "net" && wire != "frame") {
-        Usage("--wire must be rpc, net or frame");
-      }
-      options.wire = wire == "net" ? Wire::kNet : wire == "frame" ? Wire::kFrame : Wire::kRpc;
-    } else {
-      Usage(("unknown flag " + flag).c_str());
-    }
-  }
-  if (options.port < 0) Usage("--port is required");
-  if (options.callers < options.connections) {
-    Usage("--callers must be at least --connections (every connection carries a caller)");
-  }
-  return options;
-}
-
-// One caller: its request frame (seq patched on every send) and its payload's place in it.
-struct Caller {
-  std::vector<uint8_t> frame;
-  size_t seq_offset = 0;
-  size_t payload_offset = 0;
-  uint64_t sent_at = 0;
-  bool in_flight = false;
-};
 
 struct Connection {
   int fd = -1;
@@ -323,24 +133,6 @@ void Flush(State& state, Connection& connection) {
     connection.sent = 0;
   }
   UpdateInterest(state, connection, !connection.output.empty());
-}
-
-// Skips the metadata block at `at` (WIRE.md "Metadata"); returns the offset after it.
-size_t SkipMetadata(const uint8_t* body, size_t at, size_t length) {
-  if (at + 1 > length) Fail("%s", "metadata beyond the body");
-  size_t count = body[at++];
-  if (count == 0) Fail("%s", "metadata with no entries");
-  for (size_t entry = 0; entry < count; ++entry) {
-    if (at + 1 > length) Fail("%s", "metadata beyond the body");
-    size_t key = body[at++];
-    if (key == 0 || at + key + 2 > length) Fail("%s", "metadata beyond the body");
-    at += key;
-    size_t value = (size_t{body[at]} << 8) | body[at + 1];
-    at += 2;
-    if (at + value > length) Fail("%s", "metadata beyond the body");
-    at += value;
-  }
-  return at;
 }
 
 // A reply matched to caller `index` (see TakeCaller): checks its payload, counts it and sends
@@ -473,74 +265,13 @@ void OnReadable(State& state, Connection& connection) {
   Flush(state, connection);
 }
 
-int Connect(const Options& options) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  std::string port = std::to_string(options.port);
-  int status = getaddrinfo(options.host.c_str(), port.c_str(), &hints, &found);
-  if (status != 0) Fail("cannot resolve --host: %s", gai_strerror(status));
-  int fd = -1;
-  for (addrinfo* address = found; address != nullptr && fd < 0; address = address->ai_next) {
-    fd = socket(address->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    if (connect(fd, address->ai_addr, address->ai_addrlen) != 0) {
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(found);
-  if (fd < 0) Fail("connect: %s", std::strerror(errno));
-  int on = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return fd;
-}
-
-// The request frame of one caller: length, header (REQUEST, DEADLINE), method, timeout, payload;
-// under `--wire net`: payload length, call id, payload (`--wire frame`: the length counts the id).
-Caller MakeCaller(const Options& options, std::mt19937_64& random) {
-  Caller caller;
-  if (options.wire != Wire::kRpc) {
-    caller.frame.resize(kLengthHeader + kNetIdSize + static_cast<size_t>(options.payload));
-    size_t length = static_cast<size_t>(options.payload) +
-                    (options.wire == Wire::kFrame ? kNetIdSize : 0);
-    WriteU32(caller.frame.data(), static_cast<uint32_t>(length));
-    caller.seq_offset = kLengthHeader;
-    caller.payload_offset = kLengthHeader + kNetIdSize;
-    for (size_t i = caller.payload_offset; i < caller.frame.size(); ++i) {
-      caller.frame[i] = static_cast<uint8_t>(random());
-    }
-    return caller;
-  }
-  size_t method = options.method.size();
-  size_t header = kFixedHeader + 1 + method + 4;
-  size_t body = header + static_cast<size_t>(options.payload);
-  caller.frame.resize(kLengthHeader + body);
-  uint8_t* frame = caller.frame.data();
-  WriteU32(frame, static_cast<uint32_t>(body));
-  frame[4] = static_cast<uint8_t>((kVersion << 4) | kRequest);
-  frame[5] = kFlagDeadline;
-  caller.seq_offset = 6;
-  frame[10] = static_cast<uint8_t>(method);
-  std::memcpy(frame + 11, options.method.data(), method);
-  WriteU32(frame + 11 + method, static_cast<uint32_t>(options.timeout));
-  caller.payload_offset = kLengthHeader + header;
-  for (size_t i = caller.payload_offset; i < caller.frame.size(); ++i) {
-    caller.frame[i] = static_cast<uint8_t>(random());
-  }
-  return caller;
-}
-
 void PrintEvent(const char* name) {
   std::printf("{\"event\":\"%s\"}\n", name);
   std::fflush(stdout);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// main's body, inside the namespace so the names above need no qualifying.
+int Run(int argc, char** argv) {
   State state;
   state.options = ParseOptions(argc, argv);
   const Options& options = state.options;
@@ -653,3 +384,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   return state.mismatches > 0 ? 1 : 0;
 }
+
+}  // namespace
+}  // namespace netpoll_rpc_loadgen
+
+int main(int argc, char** argv) { return netpoll_rpc_loadgen::Run(argc, argv); }
