@@ -50,7 +50,8 @@ function args(
       callers: 6,
       payloadSize: 1024,
       warmupMs: 50,
-      durationMs: 300,
+      // Calls count in this window only: long enough that a stalled test worker cannot empty it.
+      durationMs: 1500,
       timeoutMs: 5000,
       ...overrides,
     },

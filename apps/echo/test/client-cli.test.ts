@@ -27,14 +27,14 @@ describe('client-cli.js', () => {
     );
     const timedOut = await runCli(
       kClientCli,
-      ['call', 'sleep', 'ms=5000', '--timeout', '100'],
+      ['call', 'sleep', 'ms=5000', '--timeout', '1000'],
       env,
     );
     expect(timedOut).toEqual({
       code: 1,
       stdout: '',
       stderr:
-        'ERR_NETPOLL_RPC_TIMEOUT: call sleep timed out after 100 ms (may have been processed)\n',
+        'ERR_NETPOLL_RPC_TIMEOUT: call sleep timed out after 1000 ms (may have been processed)\n',
     });
   });
 

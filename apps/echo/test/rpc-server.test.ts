@@ -83,7 +83,7 @@ describe('the Echo RPC server process', () => {
     const started = performance.now();
     const timedOut = await rejection(echo.sleep({ ms: 10_000 }, { timeout: 200 }));
     expect(timedOut.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(5000);
     // At its deadline the client sends CANCEL; the server's own deadline (arrival + 200 ms)
     // comes a little later. Whichever aborts the signal first is the code the handler answers.
     const ended = (text: string) =>
@@ -93,7 +93,7 @@ describe('the Echo RPC server process', () => {
     expect(sample(metrics, 'rpc_server_calls_in_flight')).toBe(0);
     const seconds = sample(metrics, 'rpc_server_call_duration_seconds_sum', { method: 'sleep' })!;
     expect(seconds).toBeGreaterThan(0.15);
-    expect(seconds).toBeLessThan(2);
+    expect(seconds).toBeLessThan(5);
   });
 
   it('sleep stops when the caller aborts: the server answers CANCELLED at once', async () => {
@@ -117,7 +117,7 @@ describe('the Echo RPC server process', () => {
     );
     expect(
       sample(metrics, 'rpc_server_call_duration_seconds_sum', { method: 'sleep' }),
-    ).toBeLessThan(2);
+    ).toBeLessThan(5);
   });
 
   it('serves /metrics with the values known calls produce, summed over 2 reactors', async () => {
@@ -319,8 +319,11 @@ async function shutDownUnderLoad(reactors: number) {
     }
   };
   const callers = Promise.all(Array.from({ length: 64 }, (_, i) => caller(i)));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(succeeded).toBeGreaterThan(0);
+  // Calls are flowing (whatever stalls the machine has) before the signal.
+  for (const limit = Date.now() + 10_000; succeeded < 64 && Date.now() < limit; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(succeeded).toBeGreaterThanOrEqual(64);
   server.child.kill('SIGTERM');
   const stopped = await server.waitForLog('stopped');
   stop = true;

@@ -100,8 +100,9 @@ describe('WorkerPool: running tasks', () => {
       await Promise.all([pool.run(20, { name: 'spin' }), pool.run(20, { name: 'spin' })]);
     }
     // Long enough that the four short ones finish on the other thread before it, however slow
-    // the machine (at 300 ms, slow hand-offs on a loaded machine could let it end first).
-    const long = pool.run<number>(1500, { name: 'spinThreadId' });
+    // the machine (at 300 ms, slow hand-offs on a loaded machine let it end first; at 1.5 s, a
+    // stalled test process might).
+    const long = pool.run<number>(5000, { name: 'spinThreadId' });
     const short = Array.from({ length: 4 }, () => pool.run<number>(20, { name: 'spinThreadId' }));
     const shortIds = await Promise.all(short);
     expect(new Set(shortIds).size).toBe(1);
@@ -456,9 +457,10 @@ describe('WorkerPool: aborts and timeouts', () => {
   it('times out a task sent by message that the thread has not taken yet without terminating the thread', async () => {
     const pool = makePool({ concurrentTasksPerWorker: 4, taskTimeout: 0 });
     const before = await pool.run(null, { name: 'threadId' });
-    // The thread is busy for 600 ms in a task with no timeout; the next one travels by message
-    // (it has a transfer list) and waits in the thread's message queue past its timeout.
-    const busy = pool.run(600, { name: 'spinThreadId' });
+    // The thread is busy for 3 s in a task with no timeout; the next one travels by message
+    // (it has a transfer list) and waits in the thread's message queue past its timeout (the
+    // 3 s leave room for a stalled test process between the two runs).
+    const busy = pool.run(3000, { name: 'spinThreadId' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const input = Buffer.from('late');
     const late = pool.run<Buffer>(input, {

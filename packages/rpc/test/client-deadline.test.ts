@@ -125,7 +125,8 @@ describe('client deadlines', () => {
   it('sends a CANCEL flagged DEADLINE for a call that timed out and drops its late reply', async () => {
     const raw = await startRawServer();
     const client = startClient(raw.address, { connections: 1 });
-    const late = rejection(client.call('slow', bytes('a'), { timeout: 100 }));
+    // Long enough to be written first however slow the machine: the dial and the write take turns.
+    const late = rejection(client.call('slow', bytes('a'), { timeout: 1000 }));
     const connection = await raw.connection(0);
     const [request] = await connection.received(1);
     expect((await late).code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
@@ -168,7 +169,7 @@ describe('client deadlines', () => {
       ping: () => bytes('pong'),
     });
     const client = startClient(server.address, { connections: 1 });
-    const timedOut = rejection(client.call('hold', bytes(''), { timeout: 150 }));
+    const timedOut = rejection(client.call('hold', bytes(''), { timeout: 1500 }));
     const context = await within(started.promise, 5000, 'the handler');
     expect((await timedOut).code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
     // The CANCEL left before this call on the same connection, so the server has read it.

@@ -95,7 +95,7 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     // The server wakes up: the next probe gets its pong and calls go there again.
     hung.handler = serve;
     const healed = performance.now();
-    while (hung.requests().length === requestsWhileHung && performance.now() - healed < 5000) {
+    while (hung.requests().length === requestsWhileHung && performance.now() - healed < 10_000) {
       await sleep(10);
     }
     const back = performance.now() - healed;
@@ -104,7 +104,7 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     expect(hung.requests().length).toBeGreaterThan(requestsWhileHung);
     // Back within backoffMax (+20 %), the dial, the probe's round trip and a slack for a slow
     // machine: about 0.2 s here.
-    expect(back).toBeLessThan(2000);
+    expect(back).toBeLessThan(4000);
     expect(client.stats().endpoints.find((e) => e.address === hung.address)).toMatchObject({
       ejected: false,
       failures: 0,
@@ -120,8 +120,10 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     };
     const client = startClient(server.address, {
       connections: 2,
+      // A pong late by more than pingTimeout (a stalled test process) would find the live
+      // connection hung too, and nothing would be left to bring the endpoint back.
       pingInterval: 50,
-      pingTimeout: 50,
+      pingTimeout: 500,
       backoffInitial: 20,
       backoffMax: 100,
       ejectAfter: 2,
@@ -141,7 +143,7 @@ describe('an endpoint whose server hangs but still accepts connections', () => {
     const loops = Array.from({ length: 4 }, loop);
     const seen = { ejected: false, back: false };
     const started = performance.now();
-    while (!(seen.ejected && seen.back) && performance.now() - started < 5000) {
+    while (!(seen.ejected && seen.back) && performance.now() - started < 15_000) {
       if (ejected() === true) seen.ejected = true;
       else if (seen.ejected) seen.back = true;
       await sleep(2);

@@ -70,7 +70,13 @@ describe('a hung server', () => {
 
   it('pings a quiet connection every pingInterval and keeps it while pongs come', async () => {
     const raw = await startRawServer(answerPings);
-    const client = startClient(raw.address, { connections: 1, pingInterval: 50, pingTimeout: 100 });
+    // The pongs come from this process: a generous pingTimeout, so that a stalled test process
+    // does not make a healthy connection look hung (pings still go every 50 ms).
+    const client = startClient(raw.address, {
+      connections: 1,
+      pingInterval: 50,
+      pingTimeout: 2000,
+    });
     const call = client.call('m', bytes('x'));
     const connection = await raw.connection(0);
     const [request] = await connection.received(1);

@@ -329,7 +329,7 @@ describe('pool transport', () => {
       transport: 'pool',
       pool: { maxActive: 1, acquireTimeout: 5000 },
       pingInterval: 100,
-      pingTimeout: 100,
+      pingTimeout: 2000, // the server is this process: a stall must not look like a hung peer
     });
     const running = client.call('hold', bytes('running'));
     await until(() => held.waiting.length === 1, 'a call running');

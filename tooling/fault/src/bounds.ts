@@ -32,8 +32,13 @@ export const kTickMs = Math.max(
  */
 export const kSlackMs = 250;
 
-/** No call may settle later than its timeout plus this. */
-export const kDeadlineSlackMs = kSlackMs;
+/**
+ * No call may settle later than its timeout plus this. It bounds the latest of thousands of
+ * settlements, so one GC pause or scheduler stall of the client lands in it: wider than
+ * `kSlackMs`, still far below what a call settled by some later event (a ping, a close, the next
+ * call) would show.
+ */
+export const kDeadlineSlackMs = 1000;
 
 /**
  * A silent host (stopped, cut off, blackholed) is found by pings: a connection silent for

@@ -93,7 +93,8 @@ describe('the multi-host harness', () => {
     }
     report(`reaper removed ${prefix}* ${Date.now() - started} ms after the owner's SIGKILL`);
     expect(ourNamespaces().filter((ns) => ns.startsWith(prefix))).toEqual([]);
-    await sleep(200);
+    // Killed with their namespaces; gone once the kernel has reaped them.
+    for (let waited = 0; pids.some(running) && waited < 5000; waited += 10) await sleep(10);
     for (const pid of pids) expect(running(pid)).toBe(false);
   }, 30_000);
 });

@@ -10,7 +10,8 @@ import type { ServiceCounters } from '../src/service-counters';
 import { kFaultTestTimeoutMs, report, startCluster } from './helpers/fault-test';
 
 const kSleeps = 60;
-const kTimeout = 150;
+// Far below the work, and above what a stalled client may take to write a call.
+const kTimeout = 400;
 const kWork = 1000;
 
 describe('a deadline shorter than the work', () => {

@@ -143,7 +143,7 @@ describeNative('graceful close', () => {
     await until(() => arrived.length === 5, 'five requests in flight');
     computeReplies();
     // Everything finished on its own, well within the timeout.
-    await expect(server.loop.shutdown({ timeout: 2000 })).resolves.toEqual({ complete: true });
+    await expect(server.loop.shutdown({ timeout: 10_000 })).resolves.toEqual({ complete: true });
     await peer.finished;
     const { frames, partial } = peer.frames();
     expect(frames.map((body) => body.toString())).toEqual([
@@ -199,7 +199,7 @@ describeNative('graceful close', () => {
     peer.socket.write('x');
     const connection = await held.promise;
     expect(connection.holds).toBe(1);
-    await server.loop.shutdown({ timeout: 2000 });
+    await server.loop.shutdown({ timeout: 10_000 });
     await peer.finished;
     expect(peer.received.toString()).toBe('late');
     expect(connection.holds).toBe(0);

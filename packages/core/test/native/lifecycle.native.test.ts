@@ -476,7 +476,8 @@ describeNative('lifecycle and callbacks (55–70)', () => {
       socket.on('end', () => (ends[name] ??= 'EOF'));
       socket.on('error', (error: NodeJS.ErrnoException) => (ends[name] ??= error.code ?? 'error'));
     }
-    const first = server.loop.shutdown({ timeout: 50 });
+    // Long enough for the idle one's close to take its turns on a slow machine first.
+    const first = server.loop.shutdown({ timeout: 2000 });
     expect(server.loop.shutdown()).toBe(first);
     await idleClosed;
     expect(server.loop.connectionCount).toBe(1);
@@ -505,7 +506,8 @@ describeNative('lifecycle and callbacks (55–70)', () => {
     client.writer.writeString('go');
     client.writer.flush();
     await replied.promise;
-    const stopped = server.stop(); // 1 s timeout: far more than 8 MiB over loopback needs
+    // 10 s: far more than 8 MiB over loopback needs, even on a stalled machine.
+    const stopped = server.loop.shutdown({ timeout: 10_000 }).then(() => server.served);
     let received = 0;
     let ended = '';
     for (;;) {
