@@ -73,10 +73,20 @@ export const PoolCtrl = {
   bell: 0,
   /** 1 while the event loop waits on `bell` (event loop writes). */
   mainSleeping: 16,
+  /**
+   * First of {@link kCostSlots} words: per task function (by its index), the average time a
+   * call of it keeps a thread busy, in ns (0: not measured yet). Workers write them; the event
+   * loop reads them to tell an expensive task from a cheap one before handing it over, which a
+   * thread's own average cannot do when a pool runs cheap and expensive functions.
+   */
+  costs: 32,
 } as const;
 
+/** Functions (the first indices a pool gives names) whose cost is measured apiece. */
+export const kCostSlots = 256;
+
 /** Bytes of the pool-wide control block. */
-export const kPoolCtrlBytes = 128;
+export const kPoolCtrlBytes = PoolCtrl.costs * 4 + kCostSlots * 4;
 
 /** Byte length of a channel with two rings of `ringSize` bytes each. */
 export function channelBytes(ringSize: number): number {

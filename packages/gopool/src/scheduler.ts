@@ -19,7 +19,7 @@ import { Histogram } from './histogram';
 import type { ResolvedWorkerPoolOptions } from './options';
 import { kShutdown, PoolState, type PoolTask, TaskState } from './pool-task';
 import { Status } from './protocol';
-import { kPoolCtrlBytes, PoolCtrl } from './ring';
+import { kCostSlots, kPoolCtrlBytes, PoolCtrl } from './ring';
 import { onAbort, onExit, onMessage, onTimeout, sweepIdle } from './thread-events';
 import { type HandleSettings, SendResult, WorkerHandle } from './worker-handle';
 
@@ -54,6 +54,7 @@ export class Scheduler {
   readonly createdAt = performance.now();
   readonly #encoder = new Encoder();
   readonly #poolCtrl: Int32Array;
+  readonly #costs: Int32Array; // PoolCtrl.costs: what a call of each function costs, ns
   readonly #settings: HandleSettings;
   readonly #owner = {
     onMessage: onMessage.bind(undefined, this),
@@ -73,6 +74,7 @@ export class Scheduler {
     this.options = options;
     const poolCtrl = new SharedArrayBuffer(kPoolCtrlBytes);
     this.#poolCtrl = new Int32Array(poolCtrl);
+    this.#costs = new Int32Array(poolCtrl, PoolCtrl.costs * 4, kCostSlots);
     this.#settings = {
       script,
       filename: options.filename,
@@ -125,7 +127,10 @@ export class Scheduler {
    * small machine a second thread would only compete with the event loop for a core.
    * Expensive ones (the thread's backlog would exceed {@link kSpreadNs}) go to the
    * least-loaded thread, a new thread is started while every thread is busy, and once every
-   * thread's backlog exceeds {@link kMaxBacklogNs} tasks wait in the pool's queue.
+   * thread's backlog exceeds {@link kMaxBacklogNs} tasks wait in the pool's queue. A task
+   * costs what calls of its function have cost (measured by the threads), else what the
+   * thread's tasks cost on average: with cheap and expensive functions in one pool, the
+   * average is a cheap task's, and expensive ones would all be batched onto one thread.
    */
   #dispatch(task: PoolTask): boolean {
     const limit = this.options.concurrentTasksPerWorker;
@@ -138,7 +143,7 @@ export class Scheduler {
       if (least === undefined || size < least.inflight.size) least = handle;
     }
     let best = least;
-    if (fullest !== undefined && (fullest.inflight.size + 1) * fullest.serviceNs() <= kSpreadNs) {
+    if (fullest !== undefined && this.#backlogWith(fullest, task) <= kSpreadNs) {
       best = fullest;
     } else if (
       // A thread being terminated still counts against maxThreads until it has exited.
@@ -168,6 +173,14 @@ export class Scheduler {
       kResolved.then(this.#publish);
     }
     return true;
+  }
+
+  /** How long `handle` would be busy with its tasks and `task` (ns). */
+  #backlogWith(handle: WorkerHandle, task: PoolTask): number {
+    const average = handle.serviceNs();
+    // A plain read: a stale figure only makes one decision from the previous one.
+    const cost = task.index < kCostSlots ? this.#costs[task.index]! : 0;
+    return handle.inflight.size * average + (cost > 0 ? cost : average);
   }
 
   /** Threads that take new tasks. */

@@ -25,7 +25,15 @@ import {
   type TaskMessage,
   type WorkerInit,
 } from './protocol';
-import { Ctrl, kCtrlBytes, kInitialServiceNs, RingConsumer, requestBase } from './ring';
+import {
+  Ctrl,
+  kCostSlots,
+  kCtrlBytes,
+  kInitialServiceNs,
+  PoolCtrl,
+  RingConsumer,
+  requestBase,
+} from './ring';
 import { Responder } from './worker-responder';
 
 type TaskFunction = (value: unknown, signal?: AbortSignal) => unknown;
@@ -68,17 +76,37 @@ let asyncPending = 0; // Promises returned by task functions and not settled yet
 // ---- service time -------------------------------------------------------------------------
 
 let serviceNs = kInitialServiceNs;
+// The same average per task function (PoolCtrl.costs), kept here at full precision.
+const costNs = new Float64Array(kCostSlots);
+const costs = new Int32Array(init.poolCtrl, PoolCtrl.costs * 4, kCostSlots);
 
 /**
- * Folds one task's duration (ms) into the average the pool reads (see Ctrl.serviceNs). A
- * sample counts for at most 8× the current average, so a thread that was preempted
- * mid-task (common on a busy machine) does not make cheap tasks look expensive; a real
- * change of cost still shows within a few tasks. Decreases are taken faster than increases.
+ * Folds one task's duration (ms) into an average: a sample counts for at most 8× it, so a
+ * thread that was preempted mid-task (common on a busy machine) does not make cheap tasks
+ * look expensive; a real change of cost still shows within a few tasks. Decreases are taken
+ * faster than increases.
  */
-function recordService(ms: number): void {
-  const sample = Math.min(ms * 1e6, serviceNs * 8);
-  serviceNs += (sample - serviceNs) / (sample > serviceNs ? 8 : 4);
+function fold(average: number, ns: number): number {
+  const sample = Math.min(ns, average * 8);
+  return average + (sample - average) / (sample > average ? 8 : 4);
+}
+
+/** Records one task's duration: the thread's average (Ctrl.serviceNs) and its function's. */
+function recordService(ms: number, index: number): void {
+  const ns = ms * 1e6;
+  serviceNs = fold(serviceNs, ns);
   Atomics.store(ctrl, Ctrl.serviceNs, Math.min(serviceNs, 2147483647));
+  if (index >= kCostSlots) return;
+  const cost = costNs[index] === 0 ? ns : fold(costNs[index]!, ns);
+  costNs[index] = cost;
+  // The event loop reads the word on every hand-over and every thread may write it: it is
+  // rewritten only when the cost is off by 2× or more, so neither a cost that jitters nor two
+  // threads whose averages differ a little keep its cache line moving between cores. The
+  // scheduler's decisions need no finer figure.
+  const shown = costs[index]!;
+  if (shown === 0 || cost > shown * 2 || cost * 2 < shown) {
+    Atomics.store(costs, index, Math.max(1, Math.min(Math.round(cost), 2147483647)));
+  }
 }
 
 // ---- running tasks ------------------------------------------------------------------------
@@ -188,7 +216,7 @@ function drain(): void {
       run(id, slot, fn ?? null, name, value, (flags & kHasSignal) !== 0);
     }
     const now = performance.now();
-    recordService(now - taskStart);
+    recordService(now - taskStart, index);
     taskStart = now;
     // Make each result visible at once (an event loop that is awake takes it in its current
     // pass), but wake a parked event loop only once per pass: a wake-up costs more than many
@@ -306,7 +334,7 @@ function onMessage(message: TaskMessage | CancelMessage): void {
       }
     }
     run(message.id, message.slot, fn, message.name, value, message.hasSignal);
-    recordService(performance.now() - start);
+    recordService(performance.now() - start, message.index);
     responder.flush();
     return;
   }

@@ -92,6 +92,26 @@ describe('WorkerPool: running tasks', () => {
     expect(new Set(ids).size).toBe(2);
   });
 
+  it("spreads an expensive function's calls over the threads while cheap calls keep their averages low", async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2 });
+    const cheapRounds = async () => {
+      for (let round = 0; round < 50; round++) {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(i, { name: 'echo' })));
+      }
+    };
+    await cheapRounds();
+    // One call measures the function (30 ms); the cheap calls then bring the threads' own
+    // averages, which once decided alone, back down to an echo's.
+    await pool.run(30, { name: 'spinThreadId' });
+    await cheapRounds();
+    const ids = await Promise.all(
+      Array.from({ length: 4 }, () => pool.run<number>(30, { name: 'spinThreadId' })),
+    );
+    // Two on each thread, not all four behind each other on one.
+    expect(ids.filter((id) => id === ids[0])).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+  });
+
   it('holds expensive tasks in the pool queue rather than behind a long task on a busy thread', async () => {
     const pool = makePool({ minThreads: 2, maxThreads: 2 });
     // Both threads measure tasks of 20 ms (far above the 2 ms backlog rule); a few rounds,
