@@ -2,14 +2,24 @@ import { readFileSync } from 'node:fs';
 
 const kClockTicksPerSecond = 100;
 
-/** CPU time (user + system) a process has used so far, in microseconds, from /proc/PID/stat. */
-export function processCpuMicros(pid: number): number {
+/** A process's CPU time so far (all threads), in microseconds, from /proc/PID/stat. */
+export function processCpuTimes(pid: number): {
+  readonly userMicros: number;
+  readonly systemMicros: number;
+} {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const userTicks = Number(fields[11]);
-  const systemTicks = Number(fields[12]);
-  return ((userTicks + systemTicks) * 1e6) / kClockTicksPerSecond;
+  return {
+    userMicros: (Number(fields[11]) * 1e6) / kClockTicksPerSecond,
+    systemMicros: (Number(fields[12]) * 1e6) / kClockTicksPerSecond,
+  };
+}
+
+/** CPU time (user + system) a process has used so far, in microseconds. */
+export function processCpuMicros(pid: number): number {
+  const { userMicros, systemMicros } = processCpuTimes(pid);
+  return userMicros + systemMicros;
 }
 
 /** Peak resident set size of a process so far (VmHWM), in bytes. */

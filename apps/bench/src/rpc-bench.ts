@@ -22,6 +22,8 @@ export interface RpcRunResult {
   readonly elapsedMs: number;
   readonly callsPerSecond: number;
   readonly serverCpuMicrosPerCall: number;
+  /** The part of `serverCpuMicrosPerCall` spent in the kernel. */
+  readonly serverSystemMicrosPerCall: number;
   readonly clientCpuMicrosPerCall: number;
   readonly p50Micros: number;
   readonly p99Micros: number;
@@ -147,6 +149,7 @@ export async function runRpcOnce(
       elapsedMs: result.elapsedMs,
       callsPerSecond: (result.calls * 1000) / result.elapsedMs,
       serverCpuMicrosPerCall: (serverEnd.cpuMicros - serverStart.cpuMicros) / calls,
+      serverSystemMicrosPerCall: (serverEnd.systemMicros - serverStart.systemMicros) / calls,
       clientCpuMicrosPerCall: result.cpuMicros / calls,
       p50Micros: result.p50Micros,
       p99Micros: result.p99Micros,

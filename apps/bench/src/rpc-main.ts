@@ -76,7 +76,8 @@ export function rpcRunOptions(command: RpcCommand, pinned: boolean): RpcRunOptio
 /** The line printed after one run. */
 export function rpcRunLine(result: RpcRunResult): string {
   return (
-    `${result.stack}, ${result.callers} callers: server ${result.serverCpuMicrosPerCall.toFixed(2)} µs/call, ` +
+    `${result.stack}, ${result.callers} callers: server ${result.serverCpuMicrosPerCall.toFixed(2)} µs/call ` +
+    `(kernel ${result.serverSystemMicrosPerCall.toFixed(2)}), ` +
     `client ${result.clientCpuMicrosPerCall.toFixed(2)} µs/call, ${Math.round(result.callsPerSecond)} calls/s, ` +
     `p50 ${result.p50Micros.toFixed(0)} µs, p99 ${result.p99Micros.toFixed(0)} µs, ${result.errors} errors` +
     `${result.firstError === undefined ? '' : ` (${result.firstError})`}; ` +

@@ -14,6 +14,8 @@ export interface RpcSummary {
   readonly callers: number;
   readonly runs: number;
   readonly serverCpuMicrosPerCall: number;
+  /** The part of it spent in the kernel (median of the runs that measured it). */
+  readonly serverSystemMicrosPerCall: number | null;
   readonly clientCpuMicrosPerCall: number;
   readonly callsPerSecond: number;
   readonly p50Micros: number;
@@ -99,6 +101,7 @@ export function summarizeRpc(results: readonly RpcRunResult[]): RpcSummary[] {
     callers: runs[0]!.callers,
     runs: runs.length,
     serverCpuMicrosPerCall: of(runs, (run) => run.serverCpuMicrosPerCall),
+    serverSystemMicrosPerCall: ofSome(runs, (run) => run.serverSystemMicrosPerCall),
     clientCpuMicrosPerCall: of(runs, (run) => run.clientCpuMicrosPerCall),
     callsPerSecond: of(runs, (run) => run.callsPerSecond),
     p50Micros: of(runs, (run) => run.p50Micros),
@@ -237,6 +240,7 @@ export function renderRpcReport(summaries: readonly RpcSummary[], payloadSize: n
         [
           'stack',
           'server µs/call',
+          'of it kernel',
           'client µs/call',
           'calls/s',
           'p50 µs',
@@ -252,6 +256,7 @@ export function renderRpcReport(summaries: readonly RpcSummary[], payloadSize: n
         rows.map((row) => [
           row.stack,
           row.serverCpuMicrosPerCall.toFixed(2),
+          row.serverSystemMicrosPerCall === null ? '-' : row.serverSystemMicrosPerCall.toFixed(2),
           row.clientCpuMicrosPerCall.toFixed(2),
           Math.round(row.callsPerSecond).toString(),
           row.p50Micros.toFixed(0),

@@ -15,7 +15,7 @@
  */
 import { type AllocFigures, AllocMeter } from './alloc-meter';
 import { ensureCEcho } from './c-echo';
-import { peakRssBytes, processCpuMicros } from './proc-stat';
+import { peakRssBytes, processCpuTimes } from './proc-stat';
 import { startGrpcEchoServer } from './rpc-grpc';
 import { startNetRpcServer } from './rpc-net';
 import { startNetpollEchoServer } from './rpc-netpoll';
@@ -36,6 +36,8 @@ export type ServerRequest = { readonly type: 'sample' } | { readonly type: 'stop
 /** What a server answers to `{ type: 'sample' }`. */
 export interface ServerSample {
   readonly cpuMicros: number;
+  /** The part of `cpuMicros` spent in the kernel (system time). */
+  readonly systemMicros: number;
   readonly peakRssBytes: number;
   /**
    * On every second sample: allocation since the one before; null for the starter, whose calls
@@ -100,10 +102,14 @@ async function startCEchoServer(): Promise<RunningServer> {
   }
 }
 
-/** This process's CPU time so far, µs (user + system, all threads). */
-export function cpuMicrosSoFar(): number {
-  const usage = process.cpuUsage();
-  return usage.user + usage.system;
+/** The serving process's CPU time so far, µs (all threads): this one, or the C server's. */
+function cpuSoFar(pid: number | undefined): { cpuMicros: number; systemMicros: number } {
+  if (pid === undefined) {
+    const usage = process.cpuUsage();
+    return { cpuMicros: usage.user + usage.system, systemMicros: usage.system };
+  }
+  const { userMicros, systemMicros } = processCpuTimes(pid);
+  return { cpuMicros: userMicros + systemMicros, systemMicros };
 }
 
 async function main(kind: string): Promise<void> {
@@ -130,7 +136,7 @@ async function main(kind: string): Promise<void> {
   process.on('message', (message: ServerRequest) => {
     if (message.type === 'sample') {
       const sample: ServerSample = {
-        cpuMicros: server.pid === undefined ? cpuMicrosSoFar() : processCpuMicros(server.pid),
+        ...cpuSoFar(server.pid),
         peakRssBytes: peakRssBytes(server.pid ?? process.pid),
       };
       samples += 1;

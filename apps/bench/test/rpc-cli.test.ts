@@ -54,11 +54,11 @@ describe('main.js rpc, short runs', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('8 callers (medians of 1 runs)');
     expect(run.stdout).toMatch(
-      /^stack\s+server µs\/call\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+srv heap B\/call\s+cli heap B\/call\s+srv AB B\/call\s+cli AB B\/call\s+errors$/m,
+      /^stack\s+server µs\/call\s+of it kernel\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+srv heap B\/call\s+cli heap B\/call\s+srv AB B\/call\s+cli AB B\/call\s+errors$/m,
     );
     // Heap bytes per call on both sides; ArrayBuffer bytes per call, or '-' when the samples
     // clear of GC saw too few calls (a short run of grpc at 8 callers may).
-    const row = String.raw`\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d\s+\d+\s+\d+\s+(\d+\.\d|-)\s+(\d+\.\d|-)\s+0$`;
+    const row = String.raw`\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\s+\d+\s+\d+\s+\d+\.\d\s+\d+\.\d\s+\d+\s+\d+\s+(\d+\.\d|-)\s+(\d+\.\d|-)\s+0$`;
     expect(run.stdout).toMatch(new RegExp(`^net${row}`, 'm'));
     expect(run.stdout).toMatch(new RegExp(`^grpc${row}`, 'm'));
     expect(run.stdout).toContain('load average');
@@ -87,6 +87,8 @@ describe('main.js rpc, short runs', () => {
       expect(result.calls).toBeGreaterThan(0);
       expect(result.errors).toBe(0);
       expect(result.serverCpuMicrosPerCall).toBeGreaterThan(0);
+      expect(result.serverSystemMicrosPerCall).toBeGreaterThan(0);
+      expect(result.serverSystemMicrosPerCall).toBeLessThanOrEqual(result.serverCpuMicrosPerCall);
       expect(result.clientCpuMicrosPerCall).toBeGreaterThan(0);
       expect(result.serverPeakRssBytes).toBeGreaterThan(0);
       expect(result.clientPeakRssBytes).toBeGreaterThan(0);
@@ -165,6 +167,8 @@ describe('main.js rpc, short runs', () => {
       expect(result.calls).toBeGreaterThan(0);
       expect(result.errors).toBe(0);
       expect(result.serverCpuMicrosPerCall).toBeGreaterThan(0);
+      expect(result.serverSystemMicrosPerCall).toBeGreaterThan(0);
+      expect(result.serverSystemMicrosPerCall).toBeLessThanOrEqual(result.serverCpuMicrosPerCall);
       expect(result.clientAlloc).toBeNull();
     }
     // The C server's figures are its own process's: no JS heap, a few MB resident.

@@ -45,6 +45,7 @@ function run(
     elapsedMs: 4000,
     callsPerSecond: rate,
     serverCpuMicrosPerCall: server,
+    serverSystemMicrosPerCall: server * 0.75,
     clientCpuMicrosPerCall: client,
     p50Micros: p99 / 2,
     p99Micros: p99,
@@ -92,6 +93,7 @@ describe('the RPC report', () => {
       callers: 100,
       runs: 3,
       serverCpuMicrosPerCall: 9,
+      serverSystemMicrosPerCall: 6.75,
       clientCpuMicrosPerCall: 9,
       callsPerSecond: 100_000,
       p50Micros: 1000,
@@ -205,19 +207,26 @@ describe('the RPC report', () => {
     );
   });
 
+  it('shows no kernel share for runs saved before it was measured', () => {
+    const { serverSystemMicrosPerCall: _, ...saved } = run('net', 100, 8, 8, 100_000, 2000);
+    const [summary] = summarizeRpc([saved as RpcRunResult]);
+    expect(summary!.serverSystemMicrosPerCall).toBeNull();
+    expect(renderRpcReport([summary!], 1024)).toMatch(/^net\s+8\.00\s+-\s+8\.00\s/m);
+  });
+
   it('renders one table per caller count, the ratios and the targets', () => {
     const report = renderRpcReport(summarizeRpc(kRuns), 1024);
     expect(report).toContain('100 callers (medians of 3 runs)');
     expect(report).toContain('1000 callers (medians of 1 runs)');
     expect(report).toMatch(
-      /^stack\s+server µs\/call\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+srv heap B\/call\s+cli heap B\/call\s+srv AB B\/call\s+cli AB B\/call\s+errors$/m,
+      /^stack\s+server µs\/call\s+of it kernel\s+client µs\/call\s+calls\/s\s+p50 µs\s+p99 µs\s+server RSS MB\s+client RSS MB\s+srv heap B\/call\s+cli heap B\/call\s+srv AB B\/call\s+cli AB B\/call\s+errors$/m,
     );
     expect(report).toMatch(
-      /^net\s+9\.00\s+9\.00\s+100000\s+1000\s+2000\s+60\.0\s+70\.0\s+800\s+900\s+2000\.0\s+2100\.0\s+1$/m,
+      /^net\s+9\.00\s+6\.75\s+9\.00\s+100000\s+1000\s+2000\s+60\.0\s+70\.0\s+800\s+900\s+2000\.0\s+2100\.0\s+1$/m,
     );
-    expect(report).toMatch(/^netpoll-mux\s+(\S+\s+){7}310\s+620\s+1\.0\s+12\.0\s+0$/m);
+    expect(report).toMatch(/^netpoll-mux\s+(\S+\s+){8}310\s+620\s+1\.0\s+12\.0\s+0$/m);
     // No Node client: no client allocation.
-    expect(report).toMatch(/^netpoll-native-load\s+(\S+\s+){7}290\s+-\s+0\.2\s+-\s+0$/m);
+    expect(report).toMatch(/^netpoll-native-load\s+(\S+\s+){8}290\s+-\s+0\.2\s+-\s+0$/m);
     expect(report).toMatch(
       /^mux, 100 callers: server ArrayBuffer B\/call\s+1\.0 B\/call\s+≤ 10\.2 B\/call\s+met$/m,
     );
