@@ -10,10 +10,16 @@ export class InflightTable {
   readonly #free: number[] = []; // Slots to reuse, most recently freed last.
   #size = 0;
   #sequence = 0; // Hand-over order, to list tasks oldest first.
+  #costNs = 0;
 
   /** Number of tasks held. */
   get size(): number {
     return this.#size;
+  }
+
+  /** The thread's backlog: the sum of the held tasks' expected costs (`task.costNs`), in ns. */
+  get costNs(): number {
+    return this.#costNs;
   }
 
   /** The slot the next {@link add} will use. */
@@ -29,6 +35,7 @@ export class InflightTable {
     task.slot = slot;
     task.sequence = this.#sequence++;
     this.#size++;
+    this.#costNs += task.costNs;
   }
 
   /** The task in `slot` if it is the one with `id` (a stale result finds nothing). */
@@ -43,6 +50,8 @@ export class InflightTable {
     this.#slots[task.slot] = undefined;
     this.#free.push(task.slot);
     this.#size--;
+    // Costs are integers, so the sum is exact; an empty table is back at 0 regardless.
+    this.#costNs = this.#size === 0 ? 0 : this.#costNs - task.costNs;
     return true;
   }
 

@@ -29,6 +29,8 @@ export class PoolTask {
   slot = 0;
   /** Hand-over order within its thread. */
   sequence = 0;
+  /** What it was expected to cost its thread when handed over (ns; see InflightTable.costNs). */
+  costNs = 0;
   /** True when it travelled by `postMessage` (counted as started as soon as it is sent). */
   viaPort = false;
   timer: NodeJS.Timeout | undefined = undefined;

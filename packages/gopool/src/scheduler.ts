@@ -24,8 +24,8 @@ import { onAbort, onExit, onMessage, onTimeout, sweepIdle } from './thread-event
 import { type HandleSettings, SendResult, WorkerHandle } from './worker-handle';
 
 /**
- * Backlog (tasks in a thread × its average time per task) below which tasks are batched
- * onto one thread rather than spread: 50 µs, a few wake-ups' worth.
+ * Backlog (what a thread's tasks are expected to cost, see #dispatch) below which tasks are
+ * batched onto one thread rather than spread: 50 µs, a few wake-ups' worth.
  */
 const kSpreadNs = 50_000;
 
@@ -122,15 +122,16 @@ export class Scheduler {
   // ---- hand-over ----------------------------------------------------------------------------
 
   /**
-   * Hands `task` to a thread; false when none has room. Cheap tasks are batched onto the
-   * fullest thread that still has room: one wake-up then carries many of them, and on a
-   * small machine a second thread would only compete with the event loop for a core.
-   * Expensive ones (the thread's backlog would exceed {@link kSpreadNs}) go to the
-   * least-loaded thread, a new thread is started while every thread is busy, and once every
-   * thread's backlog exceeds {@link kMaxBacklogNs} tasks wait in the pool's queue. A task
-   * costs what calls of its function have cost (measured by the threads), else what the
-   * thread's tasks cost on average: with cheap and expensive functions in one pool, the
-   * average is a cheap task's, and expensive ones would all be batched onto one thread.
+   * Hands `task` to a thread; false when none has room. A task is expected to cost what calls
+   * of its function have cost (the threads measure it), else the thread's average per task;
+   * a thread's backlog is the sum of what its tasks were expected to cost. Cheap tasks are
+   * batched onto the fullest thread while its backlog stays under {@link kSpreadNs}: one
+   * wake-up then carries many of them, and on a small machine a second thread would only
+   * compete with the event loop for a core. Expensive ones go to the thread with the least
+   * backlog, a new thread is started while every thread is busy, and once every thread's
+   * backlog exceeds {@link kMaxBacklogNs} tasks wait in the pool's queue. Costing by function
+   * is what keeps a pool of cheap and expensive functions apart: a thread's average is then a
+   * cheap call's, and expensive calls, or cheap ones behind an expensive one, would line up.
    */
   #dispatch(task: PoolTask): boolean {
     const limit = this.options.concurrentTasksPerWorker;
@@ -140,10 +141,22 @@ export class Scheduler {
       const size = handle.inflight.size;
       if (!handle.accepting || size >= limit) continue;
       if (fullest === undefined || size > fullest.inflight.size) fullest = handle;
-      if (least === undefined || size < least.inflight.size) least = handle;
+      const backlog = handle.inflight.costNs;
+      if (
+        least === undefined ||
+        backlog < least.inflight.costNs ||
+        (backlog === least.inflight.costNs && size < least.inflight.size)
+      ) {
+        least = handle;
+      }
     }
+    // A plain read: a stale figure only makes one decision from the previous one.
+    const known = task.index < kCostSlots ? this.#costs[task.index]! : 0;
     let best = least;
-    if (fullest !== undefined && this.#backlogWith(fullest, task) <= kSpreadNs) {
+    if (
+      fullest !== undefined &&
+      fullest.inflight.costNs + (known > 0 ? known : fullest.serviceNs()) <= kSpreadNs
+    ) {
       best = fullest;
     } else if (
       // A thread being terminated still counts against maxThreads until it has exited.
@@ -151,12 +164,13 @@ export class Scheduler {
       this.handles.length < this.options.maxThreads
     ) {
       best = this.spawn();
-    } else if (least !== undefined && least.inflight.size * least.serviceNs() >= kMaxBacklogNs) {
+    } else if (least !== undefined && least.inflight.costNs >= kMaxBacklogNs) {
       // Every thread already has a long backlog: wait in the pool's queue for the first one
       // to free up, rather than behind a long task on a thread that may stay busy.
       return false;
     }
     if (best === undefined) return false;
+    task.costNs = known > 0 ? known : best.serviceNs();
     let result: number;
     try {
       result = best.send(task, this.#encoder);
@@ -173,14 +187,6 @@ export class Scheduler {
       kResolved.then(this.#publish);
     }
     return true;
-  }
-
-  /** How long `handle` would be busy with its tasks and `task` (ns). */
-  #backlogWith(handle: WorkerHandle, task: PoolTask): number {
-    const average = handle.serviceNs();
-    // A plain read: a stale figure only makes one decision from the previous one.
-    const cost = task.index < kCostSlots ? this.#costs[task.index]! : 0;
-    return handle.inflight.size * average + (cost > 0 ? cost : average);
   }
 
   /** Threads that take new tasks. */

@@ -97,14 +97,17 @@ function recordService(ms: number, index: number): void {
   serviceNs = fold(serviceNs, ns);
   Atomics.store(ctrl, Ctrl.serviceNs, Math.min(serviceNs, 2147483647));
   if (index >= kCostSlots) return;
-  const cost = costNs[index] === 0 ? ns : fold(costNs[index]!, ns);
+  // A thread's first call of a function starts from the pool's figure, so that one slow first
+  // call (a new thread's cold code) cannot overwrite what the other threads measured.
+  const previous = costNs[index] || costs[index]!;
+  const cost = previous === 0 ? ns : fold(previous, ns);
   costNs[index] = cost;
   // The event loop reads the word on every hand-over and every thread may write it: it is
-  // rewritten only when the cost is off by 2× or more, so neither a cost that jitters nor two
-  // threads whose averages differ a little keep its cache line moving between cores. The
-  // scheduler's decisions need no finer figure.
+  // rewritten only when the cost is off by more than a quarter, so neither a cost that jitters
+  // a little nor two threads whose averages differ a little keep its cache line moving
+  // between cores.
   const shown = costs[index]!;
-  if (shown === 0 || cost > shown * 2 || cost * 2 < shown) {
+  if (shown === 0 || Math.abs(cost - shown) * 4 > shown) {
     Atomics.store(costs, index, Math.max(1, Math.min(Math.round(cost), 2147483647)));
   }
 }

@@ -112,6 +112,19 @@ describe('WorkerPool: running tasks', () => {
     expect(new Set(ids).size).toBe(2);
   });
 
+  it('sends a cheap call to an idle thread, not behind a long call its function is known for', async () => {
+    const pool = makePool({ minThreads: 2, maxThreads: 2 });
+    for (let round = 0; round < 50; round++) {
+      await Promise.all(Array.from({ length: 20 }, () => pool.run(null, { name: 'threadId' })));
+    }
+    await pool.run(20, { name: 'spinThreadId' }); // measured: a call of it is expensive
+    const long = pool.run<number>(2000, { name: 'spinThreadId' });
+    // The long call's thread has one task, priced at what that function costs; counted at the
+    // thread's cheap average, it looked like room for a cheap call.
+    const cheap = await pool.run<number>(null, { name: 'threadId' });
+    expect(cheap).not.toBe(await long);
+  });
+
   it('holds expensive tasks in the pool queue rather than behind a long task on a busy thread', async () => {
     const pool = makePool({ minThreads: 2, maxThreads: 2 });
     // Both threads measure tasks of 20 ms (far above the 2 ms backlog rule); a few rounds,
