@@ -13,6 +13,13 @@ function makePool(options: Partial<WorkerPoolOptions> = {}): WorkerPool {
   return pool;
 }
 
+/** 50 rounds of 20 calls of the cheap `name`: the threads' averages become a cheap call's. */
+async function cheapRounds(pool: WorkerPool, name: string): Promise<void> {
+  for (let round = 0; round < 50; round++) {
+    await Promise.all(Array.from({ length: 20 }, () => pool.run(null, { name })));
+  }
+}
+
 // Node's AbortError shape (events.once, timers/promises), plus the netpoll marker.
 function expectAbortError(error: Record<string, unknown> & Error, reason: unknown): void {
   expect(error).toBeInstanceOf(Error);
@@ -94,16 +101,11 @@ describe('WorkerPool: running tasks', () => {
 
   it("spreads an expensive function's calls over the threads while cheap calls keep their averages low", async () => {
     const pool = makePool({ minThreads: 2, maxThreads: 2 });
-    const cheapRounds = async () => {
-      for (let round = 0; round < 50; round++) {
-        await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(i, { name: 'echo' })));
-      }
-    };
-    await cheapRounds();
+    await cheapRounds(pool, 'echo');
     // One call measures the function (30 ms); the cheap calls then bring the threads' own
     // averages, which once decided alone, back down to an echo's.
     await pool.run(30, { name: 'spinThreadId' });
-    await cheapRounds();
+    await cheapRounds(pool, 'echo');
     const ids = await Promise.all(
       Array.from({ length: 4 }, () => pool.run<number>(30, { name: 'spinThreadId' })),
     );
@@ -114,9 +116,7 @@ describe('WorkerPool: running tasks', () => {
 
   it('sends a cheap call to an idle thread, not behind a long call its function is known for', async () => {
     const pool = makePool({ minThreads: 2, maxThreads: 2 });
-    for (let round = 0; round < 50; round++) {
-      await Promise.all(Array.from({ length: 20 }, () => pool.run(null, { name: 'threadId' })));
-    }
+    await cheapRounds(pool, 'threadId');
     await pool.run(20, { name: 'spinThreadId' }); // measured: a call of it is expensive
     const long = pool.run<number>(2000, { name: 'spinThreadId' });
     // The long call's thread has one task, priced at what that function costs; counted at the
