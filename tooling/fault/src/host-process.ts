@@ -48,12 +48,12 @@ export class HostProcess {
         ? inNs
         : ['prlimit', `--nofile=${options.nofile}:`, '--', ...inNs];
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // A failed spawn, kill or send is an event; unheard, it would throw in the harness. Sends
+    // report theirs to their request (below); the rest is kept for failure messages.
+    this.child.on('error', (error) => this.#note(`${this.name}: ${error.message}`));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       stream?.setEncoding('utf8');
-      stream?.on('data', (text: string) => {
-        this.output.push(...text.split('\n').filter(Boolean));
-        if (this.output.length > 40) this.output.splice(0, this.output.length - 40);
-      });
+      stream?.on('data', (text: string) => this.#note(...text.split('\n').filter(Boolean)));
     }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -117,7 +117,15 @@ export class HostProcess {
           reject(error);
         },
       });
-      this.child.send({ id, type, body });
+      // The channel closes before the exit is seen (a host on its way out): the write fails
+      // with EPIPE or a closed channel, and the request fails with it.
+      this.child.send({ id, type, body }, (error) => {
+        if (error === null || !this.#pending.has(id)) return;
+        this.#pending
+          .get(id)!
+          .reject(new Error(`${this.name}: ${type} not sent: ${error.message}`));
+        this.#pending.delete(id);
+      });
     });
   }
 
@@ -133,6 +141,11 @@ export class HostProcess {
     const status = await this.exited;
     clearTimeout(timer);
     return status;
+  }
+
+  #note(...lines: string[]): void {
+    this.output.push(...lines);
+    if (this.output.length > 40) this.output.splice(0, this.output.length - 40);
   }
 
   #gone(): Error {

@@ -40,6 +40,20 @@ describe('the multi-host harness', () => {
     for (const pid of pids) expect(running(pid)).toBe(false);
   }, 30_000);
 
+  it('fails a request to a host whose channel closed before its exit was seen', async () => {
+    const cluster = await startCluster();
+    afterTest(() => cluster.destroy());
+    const host = cluster.server('s1');
+    // As a host on its way out: the channel is gone, the exit not yet reported.
+    host.child.disconnect();
+    expect(host.running).toBe(true);
+    await expect(host.request('resources', undefined, 5000)).rejects.toThrow(
+      /^s1: resources not sent: .*channel closed/i,
+    );
+    // The resource sampler's catch covers it: the soak goes on.
+    expect(Object.keys(await cluster.resources())).not.toContain('s1');
+  }, 30_000);
+
   it('removes the namespaces and processes of an owner that is gone', async () => {
     // A namespace as a killed run leaves it: an owner pid that cannot exist, a process inside.
     const ns = 'npf-4194305-0-s1';
