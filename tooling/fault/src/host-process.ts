@@ -120,7 +120,7 @@ export class HostProcess {
       // The channel closes before the exit is seen (a host on its way out): the write fails
       // with EPIPE or a closed channel, and the request fails with it.
       this.child.send({ id, type, body }, (error) => {
-        if (error === null || !this.#pending.has(id)) return;
+        if (!error || !this.#pending.has(id)) return;
         this.#pending
           .get(id)!
           .reject(new Error(`${this.name}: ${type} not sent: ${error.message}`));
