@@ -11,7 +11,9 @@
  * object or a cycle, a string with an unpaired surrogate, a resizable ArrayBuffer, nesting
  * deeper than 64, Map, Set, Date, RegExp, BigInt, a class instance) is encoded whole with
  * `v8.serialize`, so identities across it survive; a value structured clone rejects (a
- * function, a symbol) makes the encoder throw.
+ * function, a symbol) makes the encoder throw. Shared memory (a SharedArrayBuffer, or a view of
+ * one) is not encoded: the encoder throws `kHoldsSharedMemory`, and the value travels by
+ * `postMessage`, whose structured clone shares it.
  *
  * Two deliberate differences from structured clone, on both paths: a Buffer stays a Buffer,
  * and a view (typed array, DataView, Buffer) carries only the bytes it views, copied into

@@ -2,7 +2,7 @@
  * The writing half of the ring value encoding (see `codec.ts` for the format).
  */
 import { Buffer } from 'node:buffer';
-import { serialize } from 'node:v8';
+import { DefaultSerializer } from 'node:v8';
 import { byteKind, isPlainObject, kMaxDepth, kShortString, Tag } from './codec';
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -10,6 +10,32 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const kWellFormedScan = 64;
 /** Objects per value tracked in a list; beyond it, in a WeakMap. */
 const kSeenListSize = 16;
+
+/**
+ * What the encoder throws for a value that holds shared memory (a SharedArrayBuffer, or a view
+ * of one): ring bytes can only copy it, so the value travels by `postMessage`, whose structured
+ * clone shares it. One instance, compared by identity.
+ */
+export const kHoldsSharedMemory: Error = new Error('the value holds shared memory');
+
+/** A `v8.Serializer` hook (documented in `node:v8`, missing from its typings). */
+interface HostObjectWriter {
+  _writeHostObject(object: object): void;
+}
+const writeHostObject = (DefaultSerializer.prototype as unknown as HostObjectWriter)
+  ._writeHostObject;
+
+/** `v8.serialize`'s serializer, refusing shared memory instead of copying a view of it. */
+class RingSerializer extends DefaultSerializer {
+  _getSharedArrayBufferId(): number {
+    throw kHoldsSharedMemory;
+  }
+
+  _writeHostObject(view: object): void {
+    if ((view as ArrayBufferView).buffer instanceof SharedArrayBuffer) throw kHoldsSharedMemory;
+    writeHostObject.call(this, view);
+  }
+}
 
 /**
  * Writes values into a private growable scratch buffer. One encoder per thread; `reset()`
@@ -117,7 +143,8 @@ export class Encoder {
    * Writes `value` in the tagged format, so that it decodes to what `structuredClone(value)`
    * makes of it (see `codec.ts` for the two deliberate differences). Trees of fast-path
    * values are written in the tagged format; a value with anything else in it is written
-   * whole with `v8.serialize`. Throws what `v8.serialize` throws for uncloneable values.
+   * whole with `v8.serialize`. Throws what `v8.serialize` throws for uncloneable values, and
+   * {@link kHoldsSharedMemory} for a value that holds shared memory.
    */
   value(value: unknown): void {
     const start = this.pos;
@@ -216,10 +243,14 @@ export class Encoder {
     const kind = byteKind(value);
     // A resizable ArrayBuffer stays resizable only through structured clone.
     if (kind < 0 || (value instanceof ArrayBuffer && value.resizable)) return false;
-    const bytes =
-      value instanceof ArrayBuffer
-        ? new Uint8Array(value)
-        : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    if (value instanceof ArrayBuffer) return this.#copy(new Uint8Array(value), kind);
+    const memory = value.buffer;
+    if (memory instanceof SharedArrayBuffer) throw kHoldsSharedMemory;
+    return this.#copy(new Uint8Array(memory, value.byteOffset, value.byteLength), kind);
+  }
+
+  /** Writes a copy of `bytes`, to arrive as a `kind` (see `kByteKinds`). */
+  #copy(bytes: Uint8Array, kind: number): boolean {
     this.u8(Tag.Bytes);
     this.u8(kind);
     this.u32(bytes.length);
@@ -265,7 +296,10 @@ export class Encoder {
   }
 
   #v8(value: unknown): void {
-    const bytes = serialize(value);
+    const serializer = new RingSerializer();
+    serializer.writeHeader();
+    serializer.writeValue(value);
+    const bytes = serializer.releaseBuffer();
     this.u8(Tag.V8);
     this.u32(bytes.length);
     this.ensure(bytes.length);
@@ -274,9 +308,10 @@ export class Encoder {
   }
 
   /**
-   * Writes a thrown value. Errors keep `name`, `message`, `stack` and their own enumerable
-   * properties (such as `code`) when those can be encoded; other thrown values are encoded
-   * as values.
+   * Writes a thrown value. Errors keep `name`, `message`, `stack` and those of their own
+   * enumerable properties (such as `code`) that can be encoded: one that cannot (a function, a
+   * symbol, shared memory) is left out, the others stay. Other thrown values are encoded as
+   * values.
    */
   error(error: unknown): void {
     if (!(error instanceof Error)) {
@@ -292,8 +327,23 @@ export class Encoder {
     try {
       this.value(fields);
     } catch {
+      // One field at a time, each on its own: a field that fails is dropped.
       this.pos = start + 1;
-      this.value({ name: error.name, message: error.message, stack: error.stack });
+      this.u8(Tag.Object);
+      const countAt = this.pos;
+      this.u32(0);
+      let count = 0;
+      for (const key of Object.keys(fields)) {
+        const at = this.pos;
+        this.rawString(key);
+        try {
+          this.value(fields[key]);
+          count++;
+        } catch {
+          this.pos = at;
+        }
+      }
+      this.u32At(countAt, count);
     }
   }
 }

@@ -49,9 +49,10 @@ export interface WorkerInit {
 }
 
 /**
- * A task sent by `postMessage`. Too large for the ring: `record` holds its encoded value
+ * A task sent by `postMessage`. Too large for the ring: `encoded` holds its encoded value
  * (the same encoding as the ring, so values arrive exactly as they would through it).
- * With a transfer list: `value` is structured-cloned and the list transferred.
+ * With a transfer list: `value` is structured-cloned and the list transferred. Holding shared
+ * memory: `value` is structured-cloned, which shares it.
  */
 export interface TaskMessage {
   readonly type: 'task';
@@ -74,8 +75,9 @@ export interface CancelMessage {
 }
 
 /**
- * A result sent by `postMessage` (too large for the ring): `encoded` holds it in the ring's
- * encoding (transferred); `value` is a message string for the `dataClone` status.
+ * A result sent by `postMessage`. Too large for the ring: `encoded` holds it in the ring's
+ * encoding (transferred), or `value` is a message string for the `dataClone` status. Holding
+ * shared memory: `value` is the result (or what was thrown), structured-cloned.
  */
 export interface ResultMessage {
   readonly type: 'result';

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Decoder } from './decoder';
 import { Decoder as RingDecoder } from './decoder';
-import type { Encoder } from './encoder';
+import { type Encoder, kHoldsSharedMemory } from './encoder';
 import { InflightTable } from './inflight-table';
 import type { PoolTask } from './pool-task';
 import {
@@ -146,18 +146,14 @@ export class WorkerHandle {
 
   /**
    * Encodes `task` into the request ring (committed, not yet published). Tasks with a
-   * transfer list or too large for the ring go by `postMessage`. Returns `full` when the
+   * transfer list, with shared memory in their value (structured clone shares it; ring bytes
+   * would copy it) or too large for the ring go by `postMessage`. Returns `full` when the
    * ring has no room now. Throws what the encoder throws for an uncloneable value.
    */
   send(task: PoolTask, encoder: Encoder): number {
     let encoded: ArrayBuffer | undefined;
-    if (task.transferList === undefined) {
-      const first = this.#knownNames[task.index] !== true;
-      encoder.reset(0);
-      const flags = (first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0);
-      encoder.header(task.id, task.index | (flags << 16), this.inflight.nextSlot());
-      if (first) encoder.rawString(task.name);
-      encoder.value(task.value);
+    const first = this.#knownNames[task.index] !== true;
+    if (task.transferList === undefined && this.#encode(task, encoder, first)) {
       const length = align8(encoder.pos);
       if (length <= this.#maxRecord) {
         const at = this.#requests.reserve(length);
@@ -191,6 +187,24 @@ export class WorkerHandle {
     task.endPos = ++this.#portPosted;
     this.#track(task);
     return SendResult.sent;
+  }
+
+  /**
+   * Encodes `task`'s record (header, its name when `first`, its value) into `encoder`; false
+   * when the value holds shared memory, which only `postMessage` can carry.
+   */
+  #encode(task: PoolTask, encoder: Encoder, first: boolean): boolean {
+    encoder.reset(0);
+    const flags = (first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0);
+    encoder.header(task.id, task.index | (flags << 16), this.inflight.nextSlot());
+    if (first) encoder.rawString(task.name);
+    try {
+      encoder.value(task.value);
+    } catch (error) {
+      if (error === kHoldsSharedMemory) return false;
+      throw error;
+    }
+    return true;
   }
 
   #track(task: PoolTask): void {

@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { MessagePort } from 'node:worker_threads';
-import { Encoder } from './encoder';
+import { Encoder, kHoldsSharedMemory } from './encoder';
 import { copyRecord, kResponseHeader, Status } from './protocol';
 import { align8, Ctrl, PoolCtrl, RingProducer, responseBase, ringBell } from './ring';
 
@@ -52,7 +52,8 @@ export class Responder {
   /**
    * Encodes the result of task `id` (in `slot` of the pool's table) and commits it to the
    * ring (not yet published). A result larger than a quarter of the ring goes by
-   * `postMessage`; one that cannot be encoded becomes a `dataClone` status.
+   * `postMessage`, and so does one holding shared memory (as it is: structured clone shares
+   * it); one that cannot be encoded becomes a `dataClone` status.
    */
   respond(id: number, slot: number, status: number, value: unknown): void {
     const encoder = this.#encoder;
@@ -62,14 +63,28 @@ export class Responder {
     encoder.u16(slot);
     encoder.u8(status);
     encoder.u8(0);
+    let failure: unknown;
     try {
       if (status === Status.thrown) encoder.error(value);
       else encoder.value(value);
     } catch (error) {
+      failure = error;
+    }
+    if (failure === kHoldsSharedMemory) {
+      // Structured clone shares it; ring bytes would copy it.
+      const message = { type: 'result', id, slot, status, value, encoded: undefined };
+      try {
+        this.#port.postMessage(message);
+        return;
+      } catch (error) {
+        failure = error; // Shared memory beside something structured clone refuses.
+      }
+    }
+    if (failure !== undefined) {
       encoder.reset(10);
       encoder.u8(Status.dataClone);
       encoder.u8(0);
-      encoder.value((error as Error).message);
+      encoder.value((failure as Error)?.message ?? String(failure));
     }
     const length = align8(encoder.pos);
     if (length > this.#maxRecord) {

@@ -1,6 +1,6 @@
 import { Tag } from '../src/codec';
 import { Decoder } from '../src/decoder';
-import { Encoder } from '../src/encoder';
+import { Encoder, kHoldsSharedMemory } from '../src/encoder';
 
 function roundTrip(value: unknown): unknown {
   const encoder = new Encoder();
@@ -13,6 +13,32 @@ function roundTrip(value: unknown): unknown {
 }
 
 describe('codec', () => {
+  it('refuses shared memory anywhere in a value, on both paths, and encodes the next value', () => {
+    const memory = new SharedArrayBuffer(8);
+    const encoder = new Encoder();
+    for (const value of [
+      memory,
+      { deep: [new Int32Array(memory)] },
+      Buffer.from(memory),
+      new DataView(memory, 2),
+      new Map([['view', new Uint8Array(memory)]]), // the structured-clone fallback
+      new Map([['memory', memory]]),
+    ]) {
+      encoder.reset(0);
+      let thrown: unknown;
+      try {
+        encoder.value(value);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBe(kHoldsSharedMemory);
+    }
+    expect(roundTrip({ bytes: new Uint8Array([1, 2]) })).toEqual({ bytes: new Uint8Array([1, 2]) });
+    expect(roundTrip(new Map([['bytes', new Uint8Array([3])]]))).toEqual(
+      new Map([['bytes', new Uint8Array([3])]]),
+    );
+  });
+
   it('encodes small integers in 5 bytes and other numbers in 9', () => {
     const encoder = new Encoder();
     encoder.value(7);

@@ -286,6 +286,60 @@ describe('WorkerPool: running tasks', () => {
   });
 });
 
+describe('WorkerPool: shared memory', () => {
+  it('shares a SharedArrayBuffer task value with the thread', async () => {
+    const pool = makePool();
+    const memory = new SharedArrayBuffer(8);
+    await expect(pool.run(memory, { name: 'addShared' })).resolves.toBe(2);
+    await expect(pool.run(memory, { name: 'addShared' })).resolves.toBe(2);
+    expect([...new Int32Array(memory)]).toEqual([2, 0]);
+  });
+
+  it('shares a view of one, with its offset, in a plain object and in a Map', async () => {
+    const pool = makePool();
+    const memory = new SharedArrayBuffer(16);
+    // A plain object takes the fast encoding, a Map the structured-clone fallback.
+    await expect(
+      pool.run({ view: new Int32Array(memory, 4, 2) }, { name: 'addShared' }),
+    ).resolves.toBe(2);
+    await expect(
+      pool.run(new Map([['view', new Int32Array(memory, 8, 1)]]), { name: 'addShared' }),
+    ).resolves.toBe(1);
+    expect([...new Int32Array(memory)]).toEqual([0, 1, 1, 0]);
+    // Memory that is not shared is still copied.
+    const copied = new Int32Array(2);
+    await expect(pool.run({ view: copied }, { name: 'addShared' })).resolves.toBe(2);
+    expect([...copied]).toEqual([0, 0]);
+  });
+
+  it('shares a result that holds a SharedArrayBuffer with the caller', async () => {
+    const pool = makePool();
+    const result = await pool.run<{ view: Int32Array; memory: SharedArrayBuffer; list: unknown[] }>(
+      null,
+      { name: 'keepShared' },
+    );
+    expect(types.isSharedArrayBuffer(result.memory)).toBe(true);
+    expect(result.view.buffer).toBe(result.memory);
+    // It travelled as structured clone carries it: a Buffer in it arrives as a Uint8Array.
+    expect(Buffer.isBuffer(result.list[0])).toBe(false);
+    expect([...(result.list[0] as Uint8Array)]).toEqual([0x62]);
+    await pool.run(7, { name: 'writeKept' });
+    expect([...result.view]).toEqual([0, 7]);
+  });
+
+  it('rejects shared memory beside a function with ERR_NETPOLL_GOPOOL_DATA_CLONE', async () => {
+    const pool = makePool();
+    const value = { memory: new SharedArrayBuffer(4), fn: () => 1 };
+    expect((await rejection(pool.run(value, { name: 'echo' }))).code).toBe(
+      'ERR_NETPOLL_GOPOOL_DATA_CLONE',
+    );
+    const result = await rejection(pool.run(null, { name: 'sharedAndFunction' }));
+    expect(result.code).toBe('ERR_NETPOLL_GOPOOL_DATA_CLONE');
+    expect(result.message).toMatch(/^The result of the task cannot be cloned/);
+    await expect(pool.run({ a: 1, b: 2 })).resolves.toBe(3);
+  });
+});
+
 describe('WorkerPool: task failures', () => {
   it('rejects with the error the task threw, re-created with its name, code and own properties', async () => {
     const pool = makePool();
@@ -355,6 +409,18 @@ describe('WorkerPool: task failures', () => {
     await expect(pool.run({ a: 1, b: 1 })).resolves.toBe(2);
     expect(result.message).toMatch(/^The result of the task cannot be cloned/);
     expect(argument.message).toBe('The task value cannot be cloned');
+  });
+
+  it("keeps a thrown error's cloneable properties when one of them is a function", async () => {
+    const pool = makePool();
+    const error = await rejection(pool.run(null, { name: 'throwsWithFunction' }));
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toBe('with a function');
+    expect(error.code).toBe('E_WITH_FUNCTION');
+    expect(error.detail).toEqual({ attempts: 3 });
+    // What structured clone refuses, or ring bytes cannot share, is left out.
+    expect('retry' in error).toBe(false);
+    expect('memory' in error).toBe(false);
   });
 
   it('keeps running the tasks queued around an uncloneable one', async () => {
