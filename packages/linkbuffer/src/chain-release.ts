@@ -9,6 +9,7 @@ import {
   kBorrowed,
   kEmptyBuffer,
   kExposed,
+  kWritable,
   type LinkNode,
   releaseNode,
 } from './link-buffer-node';
@@ -38,6 +39,20 @@ export function releaseConsumed(chain: NodeChain): void {
   // Views of the read node ended here: `evacuate()` may move its bytes again.
   read.flags &= ~kExposed;
   dropScratch(chain);
+  // Everything written was read and released, and the last node is allocator memory that nothing
+  // else refers to (no slice): its next reservation starts at its beginning again. A buffer used for
+  // request-reply output (write, flush, send, release) then reuses one node instead of taking a
+  // fresh one from the allocator per reply and giving the last one back.
+  if (
+    chain.length === 0 &&
+    chain.mallocSize === 0 &&
+    read.next === null &&
+    (read.flags & kWritable) !== 0 && // allocated memory (never a lent region or the caller's)
+    read.refs === 1 &&
+    read.origin === null
+  ) {
+    read.readOffset = read.committedEnd = read.mallocEnd = read.base;
+  }
 }
 
 /** `trim()` of an open buffer: `release()`, then the last node too when nothing is left in it. */

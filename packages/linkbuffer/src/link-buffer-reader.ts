@@ -379,7 +379,9 @@ export abstract class LinkBufferReader {
    * Frees every fully consumed node before the read node (the read node itself survives, so a
    * view into its unread part keeps working in practice, but the contract still ends every view
    * here), every recorded cross-node `next()` copy, and the peek cache. A node's memory goes back
-   * to the allocator (or its region owner) when no slice refers to it. No-op after `close()`.
+   * to the allocator (or its region owner) when no slice refers to it. When everything written
+   * was read, the last node's allocated memory is written again from its start (unless a slice
+   * refers to it), so request-reply output reuses one node. No-op after `close()`.
    */
   release(): void {
     const chain = this.#chain;

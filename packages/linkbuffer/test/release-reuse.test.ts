@@ -1,0 +1,76 @@
+/**
+ * `release()` of a drained buffer reuses its last node: when everything written was read and
+ * released and nothing else refers to the node's memory, the next write starts at its beginning
+ * (request-reply output, one reply per round trip, then takes one node, not one per reply).
+ */
+import { LinkBuffer } from '../src/link-buffer';
+import { CountingAllocator, RecordingOwner } from './helpers/counting-allocator';
+import { text } from './helpers/fill';
+
+function reply(round: number): Buffer {
+  return Buffer.alloc(1000, 0x41 + (round % 26));
+}
+
+describe('LinkBuffer.release reuses a drained last node', () => {
+  it('for write, flush, read, release cycles: one allocation, every reply intact', () => {
+    const allocator = new CountingAllocator();
+    const buffer = new LinkBuffer({ allocator, nodeSize: 1024 });
+    for (let round = 0; round < 100; round++) {
+      buffer.malloc(1000).set(reply(round));
+      buffer.flush();
+      expect(buffer.next(1000).equals(reply(round))).toBe(true);
+      buffer.release();
+    }
+    expect(allocator.allocations).toBe(1);
+    expect(allocator.frees).toBe(0);
+    buffer.close();
+    expect(allocator.live.size).toBe(0);
+  });
+
+  it('not while a slice refers to the node: the slice keeps its bytes', () => {
+    const allocator = new CountingAllocator();
+    const buffer = new LinkBuffer({ allocator, nodeSize: 64 });
+    buffer.writeString('abc');
+    buffer.flush();
+    const slice = buffer.slice(3);
+    buffer.release();
+    buffer.writeString('xyz');
+    buffer.flush();
+    expect(text(slice.next(3))).toBe('abc');
+    expect(text(buffer.next(3))).toBe('xyz');
+    slice.close();
+    buffer.close();
+    expect(allocator.live.size).toBe(0);
+  });
+
+  it('not while bytes are readable or reserved: they stay in order', () => {
+    const buffer = new LinkBuffer({ allocator: new CountingAllocator(), nodeSize: 64 });
+    buffer.writeString('abcdef');
+    buffer.flush();
+    expect(text(buffer.next(3))).toBe('abc');
+    buffer.release();
+    buffer.writeString('gh');
+    buffer.flush();
+    expect(text(buffer.next(5))).toBe('defgh');
+    buffer.malloc(2).write('zz', 'latin1');
+    buffer.release(); // reserved, not flushed
+    buffer.writeString('!');
+    buffer.flush();
+    expect(text(buffer.next(3))).toBe('zz!');
+  });
+
+  it('never over lent memory: a region stays untouched and goes back to its owner', () => {
+    const slab = Buffer.from('region', 'latin1');
+    const owner = new RecordingOwner();
+    const buffer = new LinkBuffer({ allocator: new CountingAllocator(), nodeSize: 64 });
+    buffer.appendRegion(slab, 0, 6, owner, 1);
+    expect(text(buffer.next(6))).toBe('region');
+    buffer.release();
+    buffer.writeString('new');
+    buffer.flush();
+    expect(text(buffer.next(3))).toBe('new');
+    buffer.release();
+    expect(slab.toString('latin1')).toBe('region');
+    expect(owner.released).toEqual([1]);
+  });
+});
