@@ -51,6 +51,8 @@ export function releaseConsumed(chain: NodeChain): void {
     read.refs === 1 &&
     read.origin === null
   ) {
+    // Debug mode poisons the bytes read, as it would have on freeing the node.
+    if (chain.poison >= 0) read.buf.fill(chain.poison, read.base, read.mallocEnd);
     read.readOffset = read.committedEnd = read.mallocEnd = read.base;
   }
 }

@@ -4,6 +4,7 @@
  * (request-reply output, one reply per round trip, then takes one node, not one per reply).
  */
 import { LinkBuffer } from '../src/link-buffer';
+import { kPoisonByte } from '../src/options';
 import { CountingAllocator, RecordingOwner } from './helpers/counting-allocator';
 import { text } from './helpers/fill';
 
@@ -72,5 +73,22 @@ describe('LinkBuffer.release reuses a drained last node', () => {
     buffer.release();
     expect(slab.toString('latin1')).toBe('region');
     expect(owner.released).toEqual([1]);
+  });
+
+  it('in debug mode, poisons the bytes read before the node takes new writes', () => {
+    const buffer = new LinkBuffer({
+      debug: true,
+      allocator: new CountingAllocator(),
+      nodeSize: 64,
+    });
+    buffer.writeString('secret');
+    buffer.flush();
+    const view = buffer.next(6);
+    buffer.release();
+    // The view outlived its release(): it shows the poison, not the old bytes.
+    expect([...view]).toEqual(new Array(6).fill(kPoisonByte));
+    buffer.writeString('new');
+    buffer.flush();
+    expect(text(buffer.next(3))).toBe('new');
   });
 });
