@@ -8,7 +8,14 @@
  */
 import { join } from 'node:path';
 import type { AllocFigures } from './alloc-meter';
-import { type BenchChild, type ChildEvent, forkChild, spawnChild, stopChild } from './rpc-children';
+import {
+  type BenchChild,
+  type ChildEvent,
+  forkChild,
+  sendTo,
+  spawnChild,
+  stopChild,
+} from './rpc-children';
 import type { CallResult, ClientPlan, ClientStack } from './rpc-client';
 import { kNativeLoadWire, type RpcStack } from './rpc-commands';
 import { type NativeLoadResult, nativeLoadArgs } from './rpc-loadgen';
@@ -59,10 +66,26 @@ export function serverKind(stack: RpcStack): ServerKind {
   return 'netpoll';
 }
 
-async function sampleServer(server: BenchChild): Promise<ServerSample> {
-  const reply = server.nextEvent('sample', 30_000);
-  server.process.send({ type: 'sample' });
-  return (await reply) as unknown as ServerSample;
+/**
+ * Asks a server for its sample. Its wait and the send settle together: a send that fails (the
+ * server's channel closed, it is on its way out) fails the sample at once, and the wait's own
+ * rejection, when the server's exit comes, is not left unheard.
+ */
+export async function sampleServer(server: BenchChild): Promise<ServerSample> {
+  const [, reply] = await Promise.all([
+    sendTo(server, { type: 'sample' }, 'sample request'),
+    server.nextEvent('sample', 30_000),
+  ]);
+  return reply as unknown as ServerSample;
+}
+
+/**
+ * Stops a server (`{ type: 'stop' }`) and waits until it is reaped; SIGKILL when the request
+ * cannot be sent — a server killed or crashed whose exit is not seen yet, as on SIGINT, when the
+ * bench kills both children and the client's exit is seen first — or after the grace time.
+ */
+export function stopServer(server: BenchChild): Promise<number | string> {
+  return stopChild(server, () => sendTo(server, { type: 'stop' }, 'stop request'));
 }
 
 /** Runs `stack` with `callers` callers once. Throws when a reply did not match its request. */
@@ -123,7 +146,7 @@ export async function runRpcOnce(
         durationMs: options.durationMs,
         timeoutMs: options.timeoutMs,
       };
-      client.process.send(plan);
+      await sendTo(client, plan, 'plan');
       await client.nextEvent('ready', 60_000);
       await client.nextEvent('start', windowTimeout);
       serverStart = await sampleServer(server);
@@ -165,6 +188,6 @@ export async function runRpcOnce(
       const child = client;
       await stopChild(child, () => child.process.kill('SIGTERM'));
     }
-    await stopChild(server, () => server.process.send({ type: 'stop' }));
+    await stopServer(server);
   }
 }

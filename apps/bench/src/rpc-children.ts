@@ -10,7 +10,13 @@
  * children notice on their own: the Node ones see their IPC channel close, the load generator its
  * stdin.
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import {
+  type ChildProcess,
+  execFileSync,
+  fork,
+  type Serializable,
+  spawn,
+} from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { ReportQueue } from './report-queue';
@@ -93,6 +99,14 @@ function wrap(
       live.delete(child);
       resolve(code ?? signal ?? 'unknown');
     });
+    // A failed spawn, kill or send is an 'error' event: unheard, it would throw in the bench.
+    // Sends report theirs to their sender (sendTo); a spawn that failed never exits: it ends
+    // here, so its waits fail at once instead of at their timeouts.
+    child.on('error', (error) => {
+      if (child.pid !== undefined) return;
+      live.delete(child);
+      resolve(`not started: ${error.message}`);
+    });
   });
   const events = new ReportQueue<ChildEvent>(name, exited);
   subscribe((event) => events.feed(event));
@@ -148,21 +162,41 @@ export function spawnChild(
 }
 
 /**
+ * Sends `message` (`what`, for the error) to a forked child; rejects when it could not be
+ * written. A child on its way out (killed, crashed) can have closed its IPC channel before its
+ * exit is seen here: the write then fails (EPIPE, or the channel is closed already), which
+ * `ChildProcess.send` without a callback reports as an 'error' event on the child — an uncaught
+ * exception in the bench.
+ */
+export function sendTo(child: BenchChild, message: Serializable, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.process.send(message, (error) => {
+      if (error) reject(new Error(`${child.name}: ${what} not sent: ${error.message}`));
+      else resolve();
+    });
+  });
+}
+
+/**
  * Stops a child and waits until it is reaped: `ask` (a polite request, e.g. an IPC message or
- * SIGTERM) first, SIGKILL after `graceMs`.
+ * SIGTERM) first, SIGKILL after `graceMs` — or at once when `ask` throws or rejects (a request
+ * that could not be sent: the child's channel is gone).
  */
 export async function stopChild(
   child: BenchChild,
-  ask: () => void,
+  ask: () => unknown,
   graceMs = 5000,
 ): Promise<number | string> {
   if (child.process.exitCode !== null || child.process.signalCode !== null) return child.exited;
+  const kill = (): void => {
+    child.process.kill('SIGKILL');
+  };
   try {
-    ask();
+    Promise.resolve(ask()).catch(kill);
   } catch {
-    // The channel is already gone: SIGKILL below.
+    kill();
   }
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
+  const timer = setTimeout(kill, graceMs);
   const status = await child.exited;
   clearTimeout(timer);
   return status;

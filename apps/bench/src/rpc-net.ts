@@ -133,21 +133,31 @@ export class NetRpcClient {
     const separator = address.lastIndexOf(':');
     const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(separator + 1));
-    const sockets = await Promise.all(
-      Array.from(
-        { length: connections },
-        () =>
-          new Promise<Socket>((resolve, reject) => {
-            const socket = connect({ host, port, noDelay: true });
-            socket.once('error', reject);
-            socket.once('connect', () => {
-              socket.off('error', reject);
-              resolve(socket);
-            });
-          }),
-      ),
-    );
-    return new NetRpcClient(sockets);
+    const opened: Socket[] = [];
+    try {
+      const sockets = await Promise.all(
+        Array.from(
+          { length: connections },
+          () =>
+            new Promise<Socket>((resolve, reject) => {
+              const socket = connect({ host, port, noDelay: true });
+              opened.push(socket);
+              // Heard from the start: a socket connected early can be reset while the others still
+              // connect, before the client adds its listeners (a call on it then fails: destroyed).
+              socket.on('error', () => {});
+              socket.once('error', reject);
+              socket.once('connect', () => {
+                socket.off('error', reject);
+                resolve(socket);
+              });
+            }),
+        ),
+      );
+      return new NetRpcClient(sockets);
+    } catch (error) {
+      for (const socket of opened) socket.destroy();
+      throw error;
+    }
   }
 
   /** Sends `payload`; resolves with the reply, rejects after `timeoutMs` or when the socket ends. */

@@ -183,5 +183,11 @@ function startReaper(prefix: string): void {
     detached: true,
     stdio: 'ignore',
   });
+  // A spawn that fails (EAGAIN, ENOMEM on a loaded machine) is an 'error' event: unheard, it
+  // would throw in the harness. Without the reaper only a killed run's leftovers stay, for the
+  // next run's removeLeftovers.
+  child.on('error', (error) => {
+    process.stderr.write(`fault suite: the reaper of ${prefix}* did not start: ${error.message}\n`);
+  });
   child.unref();
 }

@@ -20,7 +20,13 @@ export function runCommand(
         }
       },
     );
-    if (options.input !== undefined) child.stdin?.end(options.input);
+    if (options.input !== undefined) {
+      // A command that fails before it read its input (ip: no such namespace) closes its stdin:
+      // the write fails with EPIPE, an 'error' event of the stream that, unheard, would throw in
+      // the harness. The command's own failure (its status, its stderr) is reported above.
+      child.stdin?.on('error', () => {});
+      child.stdin?.end(options.input);
+    }
   });
 }
 

@@ -61,17 +61,22 @@ export async function runSoak(cluster: Cluster, durationMs: number): Promise<Soa
   })();
   // Each round: hold 2 s, heal, then the recovery bound and a second of steady load.
   const roundMs = 2000 + kRecoverBoundMs + 1000;
-  while (clock() - startedAt + roundMs + 1000 < durationMs) {
-    const fault = kSoakFaults[Math.floor(Math.random() * kSoakFaults.length)]!;
-    // The proxied host gets the slow fault only: behind a proxy that accepts while its server
-    // is down, a restart or a cut is the proxy's behaviour, not the client's.
-    const hosts = kServerNames.filter((name) => name !== kSoakProxied);
-    const host = fault.proxied ? kSoakProxied : hosts[Math.floor(Math.random() * hosts.length)]!;
-    windows.push(await holdFault(cluster, fault, host, 2000));
-    await sleep(kRecoverBoundMs + 1000);
-    records.push(...(await cluster.client.request<CallRecord[]>('drain')));
+  try {
+    while (clock() - startedAt + roundMs + 1000 < durationMs) {
+      const fault = kSoakFaults[Math.floor(Math.random() * kSoakFaults.length)]!;
+      // The proxied host gets the slow fault only: behind a proxy that accepts while its server
+      // is down, a restart or a cut is the proxy's behaviour, not the client's.
+      const hosts = kServerNames.filter((name) => name !== kSoakProxied);
+      const host = fault.proxied ? kSoakProxied : hosts[Math.floor(Math.random() * hosts.length)]!;
+      windows.push(await holdFault(cluster, fault, host, 2000));
+      await sleep(kRecoverBoundMs + 1000);
+      records.push(...(await cluster.client.request<CallRecord[]>('drain')));
+    }
+  } finally {
+    // Also when a round failed: the sampler (which never rejects) must not sample the removed
+    // cluster every 5 s for ever, keeping jest alive after the failed test.
+    sampling = false;
   }
-  sampling = false;
   await sampler;
   const after = await cluster.resources();
   samples.push({ at: clock(), resources: after });

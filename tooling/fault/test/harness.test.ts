@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterTest } from '@netpoll/jest-config/cleanup';
 import { sleep } from '../src/load';
 import { ourNamespaces, removeLeftovers } from '../src/network';
+import { runCommand } from '../src/run-command';
 import { report, startCluster } from './helpers/fault-test';
 
 /** Alive and not a zombie (an orphan's zombie waits for whoever reaps orphans here). */
@@ -53,6 +54,16 @@ describe('the multi-host harness', () => {
     // The resource sampler's catch covers it: the soak goes on.
     expect(Object.keys(await cluster.resources())).not.toContain('s1');
   }, 30_000);
+
+  it("fails a command that stops reading its input with the command's own error", async () => {
+    // As `ip netns exec NS nft -f -` failing before nft read its ruleset (no such namespace):
+    // stdin closes while the write is still going — made certain here by more input than a pipe
+    // holds and a command that lives on — and the write fails with EPIPE before the exit.
+    const command = runCommand('sh', ['-c', 'exec 0<&-; echo refused >&2; sleep 0.5; exit 3'], {
+      input: 'x'.repeat(4 << 20),
+    });
+    await expect(command).rejects.toThrow(/^sh -c .*: refused$/);
+  });
 
   it('removes the namespaces and processes of an owner that is gone', async () => {
     // A namespace as a killed run leaves it: an owner pid that cannot exist, a process inside.
