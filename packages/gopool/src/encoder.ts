@@ -2,6 +2,7 @@
  * The writing half of the ring value encoding (see `codec.ts` for the format).
  */
 import { Buffer } from 'node:buffer';
+import { types } from 'node:util';
 import { DefaultSerializer } from 'node:v8';
 import { byteKind, isPlainObject, kMaxDepth, kShortString, Tag } from './codec';
 
@@ -32,7 +33,7 @@ class RingSerializer extends DefaultSerializer {
   }
 
   _writeHostObject(view: object): void {
-    if ((view as ArrayBufferView).buffer instanceof SharedArrayBuffer) throw kHoldsSharedMemory;
+    if (types.isSharedArrayBuffer((view as ArrayBufferView).buffer)) throw kHoldsSharedMemory;
     writeHostObject.call(this, view);
   }
 }
@@ -245,7 +246,8 @@ export class Encoder {
     if (kind < 0 || (value instanceof ArrayBuffer && value.resizable)) return false;
     if (value instanceof ArrayBuffer) return this.#copy(new Uint8Array(value), kind);
     const memory = value.buffer;
-    if (memory instanceof SharedArrayBuffer) throw kHoldsSharedMemory;
+    // Any realm's (a vm context's, a test runner's), not only this one's.
+    if (types.isSharedArrayBuffer(memory)) throw kHoldsSharedMemory;
     return this.#copy(new Uint8Array(memory, value.byteOffset, value.byteLength), kind);
   }
 
@@ -327,23 +329,26 @@ export class Encoder {
     try {
       this.value(fields);
     } catch {
-      // One field at a time, each on its own: a field that fails is dropped.
-      this.pos = start + 1;
-      this.u8(Tag.Object);
-      const countAt = this.pos;
-      this.u32(0);
-      let count = 0;
+      // Keep the fields that encode on their own, then encode them together as before (so an
+      // own `__proto__` key, identities between fields and unpaired surrogates stay as they do).
+      const kept: Record<string, unknown> = {};
       for (const key of Object.keys(fields)) {
-        const at = this.pos;
-        this.rawString(key);
+        const field = fields[key];
+        this.pos = start + 1;
         try {
-          this.value(fields[key]);
-          count++;
+          this.value(field);
         } catch {
-          this.pos = at;
+          continue;
         }
+        Object.defineProperty(kept, key, {
+          value: field,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
       }
-      this.u32At(countAt, count);
+      this.pos = start + 1;
+      this.value(kept);
     }
   }
 }

@@ -46,6 +46,11 @@ export interface WorkerInit {
   readonly filename: string;
   /** How long the thread checks for new tasks after publishing results (ms; 0: never). */
   readonly lingerMs: number;
+  /**
+   * One Int32 per task slot: the id of the task handed over in it, 0 once that task was
+   * aborted or timed out. A thread runs a task only while its slot still shows its id.
+   */
+  readonly live: SharedArrayBuffer;
 }
 
 /**
@@ -66,12 +71,13 @@ export interface TaskMessage {
   readonly hasSignal: boolean;
 }
 
-/** Tells the worker that a task was aborted or timed out while queued in its ring or running. */
+/**
+ * Tells the worker that a task it is running with a signal was aborted or timed out (one not
+ * started yet is skipped through `WorkerInit.live`).
+ */
 export interface CancelMessage {
   readonly type: 'cancel';
   readonly id: number;
-  /** True for a task sent through the ring (it may not have been read yet). */
-  readonly ring: boolean;
 }
 
 /**

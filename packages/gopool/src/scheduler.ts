@@ -81,6 +81,7 @@ export class Scheduler {
       ringSize: options.ringSize,
       resourceLimits: options.resourceLimits,
       lingerMs: Math.min(options.pollTime, 30) / 1000,
+      slots: options.concurrentTasksPerWorker,
       poolCtrl,
     };
     for (let i = 0; i < options.minThreads; i++) this.spawn();

@@ -21,9 +21,9 @@ import type { WorkerHandle } from './worker-handle';
 /** The task's signal fired: reject it; a thread that has it is told, and the slot is reused. */
 export function onAbort(scheduler: Scheduler, task: PoolTask): void {
   const handle = task.handle;
-  const handed = task.state === TaskState.handed && handle !== null;
+  // Before settling, which frees the task's slot for the next task.
+  if (task.state === TaskState.handed && handle !== null) handle.cancel(task);
   scheduler.settle(task, new AbortError(undefined, { cause: task.signal!.reason }), false);
-  if (handed && handle.accepting) handle.cancel(task);
   scheduler.pump();
 }
 
@@ -39,9 +39,16 @@ export function onTimeout(scheduler: Scheduler, task: PoolTask, timeout: number)
     handle.drain(scheduler.onResult); // It may have finished in the meantime.
     if (task.state === TaskState.done) return;
     if (handle.started(task)) {
-      const error = taskTimeoutError(timeout);
-      scheduler.settle(task, error, false);
-      handle.terminate(error);
+      // Its result may be on its way by message (shared memory, or too large for the ring),
+      // which the poll phase delivers after this timer: look once more before killing it.
+      setImmediate(() => {
+        if (task.state === TaskState.done) return;
+        handle.drain(scheduler.onResult);
+        if (task.state === TaskState.done) return;
+        const error = taskTimeoutError(timeout);
+        scheduler.settle(task, error, false);
+        handle.terminate(error);
+      });
       return;
     }
     handle.cancel(task);

@@ -48,6 +48,8 @@ export interface HandleSettings {
   readonly resourceLimits: object | undefined;
   readonly lingerMs: number;
   readonly poolCtrl: SharedArrayBuffer;
+  /** Task slots of a thread: `concurrentTasksPerWorker`. */
+  readonly slots: number;
 }
 
 /** Copies the value part of the record in `encoder` (after header and name) into a new buffer. */
@@ -96,6 +98,8 @@ export class WorkerHandle {
   readonly #decoder: Decoder;
   readonly #maxRecord: number;
   readonly #knownNames: boolean[] = [];
+  /** `WorkerInit.live`: the id of the task in each slot, 0 once it was aborted or timed out. */
+  readonly #live: Int32Array;
 
   constructor(owner: HandleOwner, settings: HandleSettings) {
     const { ringSize } = settings;
@@ -122,12 +126,14 @@ export class WorkerHandle {
     );
     this.#decoder = new RingDecoder(this.#bytes);
     this.#maxRecord = ringSize / 4;
+    this.#live = new Int32Array(new SharedArrayBuffer(4 * settings.slots));
     const workerData: WorkerInit = {
       channel,
       poolCtrl: settings.poolCtrl,
       ringSize,
       filename: settings.filename,
       lingerMs: settings.lingerMs,
+      live: this.#live.buffer as SharedArrayBuffer,
     };
     this.worker = new Worker(settings.script, {
       workerData,
@@ -153,6 +159,8 @@ export class WorkerHandle {
   send(task: PoolTask, encoder: Encoder): number {
     let encoded: ArrayBuffer | undefined;
     const first = this.#knownNames[task.index] !== true;
+    // Before the thread can see the task (a message may be taken at once).
+    Atomics.store(this.#live, this.inflight.nextSlot(), task.id);
     if (task.transferList === undefined && this.#encode(task, encoder, first)) {
       const length = align8(encoder.pos);
       if (length <= this.#maxRecord) {
@@ -279,9 +287,14 @@ export class WorkerHandle {
     return ((taken - task.endPos) | 0) >= 0;
   }
 
-  /** Tells the thread that an in-flight task was aborted or timed out. */
+  /**
+   * Tells the thread that an in-flight task was aborted or timed out: one not started yet is
+   * skipped, one running with a signal sees it fire.
+   */
   cancel(task: PoolTask): void {
-    const message: CancelMessage = { type: 'cancel', id: task.id, ring: !task.viaPort };
+    Atomics.store(this.#live, task.slot, 0);
+    if (!this.accepting) return; // Being terminated: nothing runs on.
+    const message: CancelMessage = { type: 'cancel', id: task.id };
     this.worker.postMessage(message);
     this.wake();
   }

@@ -63,14 +63,17 @@ export class Responder {
     encoder.u16(slot);
     encoder.u8(status);
     encoder.u8(0);
+    // A flag, not the caught value: a getter may throw `undefined`.
+    let failed = false;
     let failure: unknown;
     try {
       if (status === Status.thrown) encoder.error(value);
       else encoder.value(value);
     } catch (error) {
+      failed = true;
       failure = error;
     }
-    if (failure === kHoldsSharedMemory) {
+    if (failed && failure === kHoldsSharedMemory) {
       // Structured clone shares it; ring bytes would copy it.
       const message = { type: 'result', id, slot, status, value, encoded: undefined };
       try {
@@ -80,11 +83,11 @@ export class Responder {
         failure = error; // Shared memory beside something structured clone refuses.
       }
     }
-    if (failure !== undefined) {
+    if (failed) {
       encoder.reset(10);
       encoder.u8(Status.dataClone);
       encoder.u8(0);
-      encoder.value((failure as Error)?.message ?? String(failure));
+      encoder.value(describe(failure));
     }
     const length = align8(encoder.pos);
     if (length > this.#maxRecord) {
@@ -164,5 +167,15 @@ export class Responder {
     const waiting = this.pending.length;
     this.flush();
     return this.pending.length < waiting;
+  }
+}
+
+/** A thrown value's message as a string, whatever was thrown (never throws itself). */
+function describe(failure: unknown): string {
+  try {
+    const message = (failure as Error | null | undefined)?.message;
+    return typeof message === 'string' ? message : String(failure);
+  } catch {
+    return 'the value could not be cloned';
   }
 }

@@ -69,8 +69,7 @@ let taskModule: unknown;
 const functions: (TaskFunction | null | undefined)[] = [];
 const names: string[] = [];
 const running = new Map<number, AbortController>(); // Only tasks submitted with a signal.
-const cancelled = new Set<number>(); // Ring tasks cancelled before this thread read them.
-let lastRingId = 0;
+const live = new Int32Array(init.live); // See WorkerInit.live.
 let asyncPending = 0; // Promises returned by task functions and not settled yet.
 
 // ---- service time -------------------------------------------------------------------------
@@ -199,7 +198,17 @@ function drain(): void {
     const flags = bytes[at + 10]!;
     const slot = view.getUint32(at + 12, true);
     decoder.pos = at + kRequestHeader;
-    const name = (flags & kHasName) !== 0 ? decoder.rawString() : names[index]!;
+    // A name comes with the first task of a function only: resolve it even for a task that is
+    // skipped, or the later ones would find no function.
+    const hasName = (flags & kHasName) !== 0;
+    const name = hasName ? decoder.rawString() : names[index]!;
+    const fn = hasName ? resolveFunction(index, name) : functions[index]!;
+    // Publishing the tail before the call is what lets the pool re-queue, never re-run, the
+    // tasks this thread had not taken when it died.
+    if (Atomics.load(live, slot) !== id) {
+      requests.consume(length); // Aborted or timed out while it waited: never run.
+      continue;
+    }
     let value: unknown;
     let decodeError: unknown;
     try {
@@ -207,15 +216,10 @@ function drain(): void {
     } catch (error) {
       decodeError = error;
     }
-    // Publishing the tail before the call is what lets the pool re-queue, never re-run, the
-    // tasks this thread had not taken when it died.
     requests.consume(length);
-    lastRingId = id;
-    if (cancelled.size > 0 && cancelled.delete(id)) continue;
     if (decodeError !== undefined) {
       responder.respond(id, slot, Status.thrown, decodeError);
     } else {
-      const fn = (flags & kHasName) !== 0 ? resolveFunction(index, name) : functions[index]!;
       run(id, slot, fn ?? null, name, value, (flags & kHasSignal) !== 0);
     }
     const now = performance.now();
@@ -322,6 +326,8 @@ function park(): boolean {
 function onMessage(message: TaskMessage | CancelMessage): void {
   if (message.type === 'task') {
     Atomics.add(ctrl, Ctrl.portTaken, 1);
+    // Aborted or timed out while it waited: never run.
+    if (Atomics.load(live, message.slot) !== message.id) return;
     const index = message.index;
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);
@@ -345,8 +351,6 @@ function onMessage(message: TaskMessage | CancelMessage): void {
   if (controller !== undefined) {
     running.delete(message.id);
     controller.abort(new AbortError());
-  } else if (message.ring && ((message.id - lastRingId) | 0) > 0) {
-    cancelled.add(message.id);
   }
 }
 

@@ -327,6 +327,16 @@ describe('WorkerPool: shared memory', () => {
     expect([...result.view]).toEqual([0, 7]);
   });
 
+  it("shares memory of another realm too (here Node's own, not the test's)", async () => {
+    const pool = makePool();
+    // Memory that came back from the thread is made in Node's realm; the view is the test's.
+    const { memory } = await pool.run<{ memory: SharedArrayBuffer }>(null, { name: 'keepShared' });
+    await expect(pool.run({ view: new Int32Array(memory) }, { name: 'addShared' })).resolves.toBe(
+      2,
+    );
+    expect([...new Int32Array(memory)]).toEqual([1, 0]);
+  });
+
   it('rejects shared memory beside a function with ERR_NETPOLL_GOPOOL_DATA_CLONE', async () => {
     const pool = makePool();
     const value = { memory: new SharedArrayBuffer(4), fn: () => 1 };
@@ -337,6 +347,54 @@ describe('WorkerPool: shared memory', () => {
     expect(result.code).toBe('ERR_NETPOLL_GOPOOL_DATA_CLONE');
     expect(result.message).toMatch(/^The result of the task cannot be cloned/);
     await expect(pool.run({ a: 1, b: 2 })).resolves.toBe(3);
+  });
+});
+
+describe('WorkerPool: aborted and timed-out tasks', () => {
+  it('never runs a task aborted or timed out while it waited in the thread', async () => {
+    const pool = makePool();
+    // Cheap calls first: the thread's average is then a cheap call's, and the pool hands the
+    // tasks below to the thread at once (not knowing what the spin will cost).
+    await cheapRounds(pool, 'echo');
+    const busy = pool.run(400, { name: 'spin' });
+    await delay(20); // the thread is in the spin: what follows waits behind it
+    const controller = new AbortController();
+    // The first call of 'mark' on the thread: its record carries the export name.
+    const aborted = pool.run('aborted', { name: 'mark', signal: controller.signal });
+    const timedOut = pool.run('timed out', { name: 'mark', timeout: 100 });
+    const memory = new SharedArrayBuffer(8); // by message: shared memory
+    const viaPort = pool.run(memory, { name: 'addShared', signal: controller.signal });
+    const kept = pool.run('kept', { name: 'mark' });
+    await delay(30);
+    expect(pool.queueSize).toBe(0); // handed to the thread, not held in the pool's queue
+    controller.abort();
+    expect((await rejection(aborted)).code).toBe('ABORT_ERR');
+    expect((await rejection(viaPort)).code).toBe('ABORT_ERR');
+    expect((await rejection(timedOut)).code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    await busy;
+    await kept;
+    await expect(pool.run(null, { name: 'marks' })).resolves.toEqual(['kept']);
+    expect([...new Int32Array(memory)]).toEqual([0, 0]);
+  });
+
+  it('takes a result that came by message as the timeout fired, and keeps the thread', async () => {
+    const pool = makePool();
+    const thread = await pool.run(null, { name: 'threadId' });
+    const result = pool.run<{ memory: SharedArrayBuffer }>(null, {
+      name: 'keepShared',
+      timeout: 100,
+    });
+    // Keep this event loop busy past the timeout (the task takes about a millisecond): the
+    // timer and the result's message are then due in the same turn, the timer first.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const end = Date.now() + 300;
+        while (Date.now() < end) {}
+        resolve();
+      }),
+    );
+    expect(types.isSharedArrayBuffer((await result).memory)).toBe(true);
+    await expect(pool.run(null, { name: 'threadId' })).resolves.toBe(thread);
   });
 });
 
@@ -421,6 +479,27 @@ describe('WorkerPool: task failures', () => {
     // What structured clone refuses, or ring bytes cannot share, is left out.
     expect('retry' in error).toBe(false);
     expect('memory' in error).toBe(false);
+  });
+
+  it('rejects a result or error whose getter throws undefined, never a wrong value', async () => {
+    const pool = makePool();
+    await expect(pool.run(0x7eadbeef, { name: 'echo' })).resolves.toBe(0x7eadbeef);
+    for (const name of ['throwsUndefinedInResult', 'throwsUndefinedInError']) {
+      const error = await rejection(pool.run(null, { name }));
+      expect(error.code).toBe('ERR_NETPOLL_GOPOOL_DATA_CLONE');
+      expect(error.message).toMatch(/^The result of the task cannot be cloned/);
+    }
+    await expect(pool.run({ a: 1, b: 2 })).resolves.toBe(3);
+  });
+
+  it("keeps a thrown error's own __proto__ key when another field cannot cross", async () => {
+    const pool = makePool();
+    const error = await rejection(pool.run(null, { name: 'throwsWithProtoKey' }));
+    expect(error.message).toBe('proto key');
+    expect(Object.getOwnPropertyDescriptor(error, '__proto__')?.value).toEqual({ own: true });
+    expect(error).toBeInstanceOf(Error);
+    expect('own' in error).toBe(false);
+    expect('retry' in error).toBe(false);
   });
 
   it('keeps running the tasks queued around an uncloneable one', async () => {
