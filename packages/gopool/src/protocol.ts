@@ -47,8 +47,8 @@ export interface WorkerInit {
   /** How long the thread checks for new tasks after publishing results (ms; 0: never). */
   readonly lingerMs: number;
   /**
-   * One Int32 per task slot: the id of the task handed over in it, 0 once that task was
-   * aborted or timed out. A thread runs a task only while its slot still shows its id.
+   * One Uint32 per task slot: the id of the task handed over in it, another value once that
+   * task was aborted or timed out. A thread runs a task only while its slot still shows its id.
    */
   readonly live: SharedArrayBuffer;
 }

@@ -98,8 +98,8 @@ export class WorkerHandle {
   readonly #decoder: Decoder;
   readonly #maxRecord: number;
   readonly #knownNames: boolean[] = [];
-  /** `WorkerInit.live`: the id of the task in each slot, 0 once it was aborted or timed out. */
-  readonly #live: Int32Array;
+  /** `WorkerInit.live`: the id of the task in each slot, another value once it was cancelled. */
+  readonly #live: Uint32Array;
 
   constructor(owner: HandleOwner, settings: HandleSettings) {
     const { ringSize } = settings;
@@ -126,7 +126,7 @@ export class WorkerHandle {
     );
     this.#decoder = new RingDecoder(this.#bytes);
     this.#maxRecord = ringSize / 4;
-    this.#live = new Int32Array(new SharedArrayBuffer(4 * settings.slots));
+    this.#live = new Uint32Array(new SharedArrayBuffer(4 * settings.slots));
     const workerData: WorkerInit = {
       channel,
       poolCtrl: settings.poolCtrl,
@@ -292,7 +292,8 @@ export class WorkerHandle {
    * skipped, one running with a signal sees it fire.
    */
   cancel(task: PoolTask): void {
-    Atomics.store(this.#live, task.slot, 0);
+    // Half the id space away: no id still in a ring can be that value (ids wrap at 2^32).
+    Atomics.store(this.#live, task.slot, (task.id + 0x80000000) >>> 0);
     if (!this.accepting) return; // Being terminated: nothing runs on.
     const message: CancelMessage = { type: 'cancel', id: task.id };
     this.worker.postMessage(message);

@@ -69,7 +69,7 @@ let taskModule: unknown;
 const functions: (TaskFunction | null | undefined)[] = [];
 const names: string[] = [];
 const running = new Map<number, AbortController>(); // Only tasks submitted with a signal.
-const live = new Int32Array(init.live); // See WorkerInit.live.
+const live = new Uint32Array(init.live); // See WorkerInit.live.
 let asyncPending = 0; // Promises returned by task functions and not settled yet.
 
 // ---- service time -------------------------------------------------------------------------
