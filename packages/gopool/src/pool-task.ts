@@ -34,6 +34,8 @@ export class PoolTask {
   /** True when it travelled by `postMessage` (counted as started as soon as it is sent). */
   viaPort = false;
   timer: NodeJS.Timeout | undefined = undefined;
+  /** Its timeout fired while it ran; the kill waits one setImmediate (see onTimeout). */
+  expiring = false;
   onAbort: (() => void) | undefined = undefined;
   resolve!: (value: unknown) => void;
   reject!: (reason: unknown) => void;

@@ -140,7 +140,7 @@ export class Scheduler {
     let least: WorkerHandle | undefined;
     for (const handle of this.handles) {
       const size = handle.inflight.size;
-      if (!handle.accepting || size >= limit) continue;
+      if (!handle.accepting || handle.expiring > 0 || size >= limit) continue;
       if (fullest === undefined || size > fullest.inflight.size) fullest = handle;
       const backlog = handle.inflight.costNs;
       if (

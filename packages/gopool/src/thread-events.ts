@@ -20,6 +20,8 @@ import type { WorkerHandle } from './worker-handle';
 
 /** The task's signal fired: reject it; a thread that has it is told, and the slot is reused. */
 export function onAbort(scheduler: Scheduler, task: PoolTask): void {
+  // Its timeout fired first: the pending kill decides (a result, or TASK_TIMEOUT and a kill).
+  if (task.expiring) return;
   const handle = task.handle;
   // Before settling, which frees the task's slot for the next task.
   if (task.state === TaskState.handed && handle !== null) handle.cancel(task);
@@ -38,20 +40,25 @@ export function onTimeout(scheduler: Scheduler, task: PoolTask, timeout: number)
   if (task.state === TaskState.handed && handle !== null) {
     handle.drain(scheduler.onResult); // It may have finished in the meantime.
     if (task.state === TaskState.done) return;
-    if (handle.started(task)) {
-      // Its result may be on its way by message (shared memory, or too large for the ring),
-      // which the poll phase delivers after this timer: look once more before killing it.
+    if (!handle.revoke(task)) {
+      // Started (the thread claimed it). Its result may be on its way by message (shared
+      // memory, or too large for the ring), which the poll phase delivers after this timer:
+      // look once more before killing it. Meanwhile the thread gets no new tasks, and an
+      // abort does not pre-empt the kill.
+      task.expiring = true;
+      handle.expiring++;
       setImmediate(() => {
-        if (task.state === TaskState.done) return;
-        handle.drain(scheduler.onResult);
-        if (task.state === TaskState.done) return;
-        const error = taskTimeoutError(timeout);
-        scheduler.settle(task, error, false);
-        handle.terminate(error);
+        handle.expiring--;
+        if (task.state !== TaskState.done) handle.drain(scheduler.onResult);
+        if (task.state !== TaskState.done) {
+          const error = taskTimeoutError(timeout);
+          scheduler.settle(task, error, false);
+          handle.terminate(error);
+        }
+        if (scheduler.state !== PoolState.destroyed) scheduler.pump();
       });
       return;
     }
-    handle.cancel(task);
   }
   scheduler.settle(task, taskTimeoutError(timeout), false);
   scheduler.pump();

@@ -73,6 +73,8 @@ export class WorkerHandle {
   accepting = true;
   /** True once the thread has loaded the task module. */
   ready = false;
+  /** Timeouts of started tasks waiting one setImmediate to kill it: hand it nothing new. */
+  expiring = 0;
   /** True once the thread's `exit` event was handled. */
   exited = false;
   /** The uncaught error the thread reported, if any (it exits right after). */
@@ -292,12 +294,21 @@ export class WorkerHandle {
    * skipped, one running with a signal sees it fire.
    */
   cancel(task: PoolTask): void {
-    // Half the id space away: no id still in a ring can be that value (ids wrap at 2^32).
-    Atomics.store(this.#live, task.slot, (task.id + 0x80000000) >>> 0);
+    this.revoke(task);
     if (!this.accepting) return; // Being terminated: nothing runs on.
     const message: CancelMessage = { type: 'cancel', id: task.id };
     this.worker.postMessage(message);
     this.wake();
+  }
+
+  /**
+   * Takes back a task the thread has not taken: true when it will never run, false when the
+   * thread took it first (it has started). The same exchange as the thread's claim.
+   */
+  revoke(task: PoolTask): boolean {
+    // Half the id space away: no id still in a ring can be that value (ids wrap at 2^32).
+    const revoked = (task.id + 0x80000000) >>> 0;
+    return Atomics.compareExchange(this.#live, task.slot, task.id, revoked) === task.id;
   }
 
   /** Stops handing tasks to the thread and terminates it; `exit` follows. */

@@ -113,6 +113,14 @@ function recordService(ms: number, index: number): void {
 
 // ---- running tasks ------------------------------------------------------------------------
 
+/**
+ * Takes task `id` in `slot` unless the pool revoked it first (WorkerHandle.revoke makes the
+ * same exchange): exactly one side wins, so a task the pool calls unstarted never runs.
+ */
+function claim(slot: number, id: number): boolean {
+  return Atomics.compareExchange(live, slot, id, (id + 0x80000000) >>> 0) === id;
+}
+
 function resolveFunction(index: number, name: string): TaskFunction | null {
   const mod = taskModule as Record<string, unknown> | TaskFunction | null | undefined;
   let fn: unknown;
@@ -205,7 +213,7 @@ function drain(): void {
     const fn = hasName ? resolveFunction(index, name) : functions[index]!;
     // Publishing the tail before the call is what lets the pool re-queue, never re-run, the
     // tasks this thread had not taken when it died.
-    if (Atomics.load(live, slot) !== id) {
+    if (!claim(slot, id)) {
       requests.consume(length); // Aborted or timed out while it waited: never run.
       continue;
     }
@@ -327,7 +335,7 @@ function onMessage(message: TaskMessage | CancelMessage): void {
   if (message.type === 'task') {
     Atomics.add(ctrl, Ctrl.portTaken, 1);
     // Aborted or timed out while it waited: never run.
-    if (Atomics.load(live, message.slot) !== message.id) return;
+    if (!claim(message.slot, message.id)) return;
     const index = message.index;
     const known = names[index] === message.name ? functions[index] : undefined;
     const fn = known !== undefined ? known : resolveFunction(index, message.name);

@@ -377,6 +377,52 @@ describe('WorkerPool: aborted and timed-out tasks', () => {
     expect([...new Int32Array(memory)]).toEqual([0, 0]);
   });
 
+  it('never runs a task whose timeout fired as the thread was taking it', async () => {
+    const pool = makePool({ filename: join(__dirname, 'fixtures', 'slow-decode.js') });
+    await cheapRounds(pool, 'echo');
+    const busy = pool.run(50, { name: 'spin' });
+    // The thread takes it after the spin, then spends 200 ms decoding it: its timeout fires
+    // meanwhile. Either side may win that race, never both.
+    const timed = pool.run(`SLOW${'x'.repeat(100)}`, { name: 'mark', timeout: 100 });
+    expect((await rejection(timed)).code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    await busy;
+    await delay(300);
+    await expect(pool.run(null, { name: 'marks' })).resolves.toEqual([]);
+  });
+
+  it('lets the timeout of a started task kill it even when an abort comes right after', async () => {
+    const pool = makePool();
+    await pool.run(1, { name: 'echo' });
+    const controller = new AbortController();
+    const task = pool.run(null, { name: 'forever', timeout: 100, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100); // due in the same timers phase, after the pool's
+    setImmediate(() => {
+      const end = Date.now() + 150;
+      while (Date.now() < end) {}
+    });
+    expect((await rejection(task)).code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    // The thread that ran it for ever was replaced: the next task runs.
+    await expect(pool.run(1, { name: 'echo' })).resolves.toBe(1);
+  });
+
+  it('hands nothing to a thread whose started task timed out, while it is being killed', async () => {
+    const pool = makePool();
+    await pool.run(1, { name: 'echo' });
+    const timed = pool.run(null, { name: 'hang', timeout: 100 }); // started; the thread stays free
+    // Both timers are due with the pool's, after it: the first submits a task after the
+    // timeout fired, before the kill; the second keeps this thread busy meanwhile, while the
+    // task's hand-over (a microtask between the two) would reach the thread.
+    const later = new Promise<unknown>((resolve) =>
+      setTimeout(() => resolve(pool.run(200, { name: 'sleep' }).catch((error) => error.code)), 100),
+    );
+    setTimeout(() => {
+      const end = Date.now() + 30;
+      while (Date.now() < end) {}
+    }, 100);
+    expect((await rejection(timed)).code).toBe('ERR_NETPOLL_GOPOOL_TASK_TIMEOUT');
+    await expect(later).resolves.toBe(200);
+  });
+
   it('takes a result that came by message as the timeout fired, and keeps the thread', async () => {
     const pool = makePool();
     const thread = await pool.run(null, { name: 'threadId' });
