@@ -83,9 +83,15 @@ describe('workerMethod', () => {
   it('aborts the task in its thread when the deadline passes (the handler ran: INTERNAL)', async () => {
     const events = watchTasks();
     const pool = startPool();
-    const server = await startServer({ wait: workerMethod(pool, 'waitForAbort') });
+    const server = await startServer({
+      hash: workerMethod(pool, 'hash'),
+      wait: workerMethod(pool, 'waitForAbort'),
+    });
     const client = await WireClient.connect(server.address);
-    const reply = client.call('wait', 'too-slow', { timeout: 50 });
+    // A task whose deadline passes before a thread takes it never runs: the thread is up and
+    // the deadline far enough for the task to start first, then to be aborted in its thread.
+    expect((await client.call('hash', Buffer.from('warm'))).kind).toBe(Kind.RESPONSE);
+    const reply = client.call('wait', 'too-slow', { timeout: 1000 });
     await taskEvent(events, 'started', 'too-slow');
     const aborted = await taskEvent(events, 'aborted', 'too-slow');
     expect(aborted.reason).toBe('AbortError');
