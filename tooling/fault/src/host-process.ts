@@ -48,19 +48,25 @@ export class HostProcess {
         ? inNs
         : ['prlimit', `--nofile=${options.nofile}:`, '--', ...inNs];
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    // A failed spawn, kill or send is an event; unheard, it would throw in the harness. Sends
-    // report theirs to their request (below); the rest is kept for failure messages.
-    this.child.on('error', (error) => this.#note(`${this.name}: ${error.message}`));
     for (const stream of [this.child.stdout, this.child.stderr]) {
       stream?.setEncoding('utf8');
       stream?.on('data', (text: string) => this.#note(...text.split('\n').filter(Boolean)));
     }
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.#exit !== null) return;
         this.#exit = { code, signal };
         for (const { reject } of this.#pending.values()) reject(this.#gone());
         this.#pending.clear();
         resolve(this.#exit);
+      };
+      this.child.once('exit', ended);
+      // A failed spawn, kill or send is an event; unheard, it would throw in the harness. Sends
+      // report theirs to their request (below); the rest is kept for failure messages. A process
+      // that never started has no 'exit': it ends here, so nothing waits for it.
+      this.child.on('error', (error) => {
+        this.#note(`${this.name}: ${error.message}`);
+        if (this.child.pid === undefined) ended(null, null);
       });
     });
     const readyTimeout = options.readyTimeoutMs ?? 20_000;

@@ -65,6 +65,36 @@ describe('the multi-host harness', () => {
     await expect(command).rejects.toThrow(/^sh -c .*: refused$/);
   });
 
+  it('ends a host process that could not be started, so nothing waits for it', async () => {
+    // In a process whose PATH has no `ip`: the spawn fails, and no 'exit' event follows.
+    const script = `
+      const { HostProcess } = require(${JSON.stringify(require.resolve('../dist/host-process.js'))});
+      const host = new HostProcess({ name: 'nowhere', ns: 'npf-none', script: 'server-host' });
+      const late = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000));
+      (async () => {
+        const ended = await Promise.race([host.exited, late]);
+        const ready = await host.ready.then(() => 'ready', (error) => error.message);
+        const request = await host.request('resources').then(() => 'answered', (error) => error.message);
+        const stopped = await Promise.race([host.stop(), late]);
+        process.stdout.write(JSON.stringify({ ended, running: host.running, ready, request, stopped }));
+        process.exit(0);
+      })();
+    `;
+    const output = execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, PATH: '/nonexistent' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    const result = JSON.parse(output);
+    expect(result.ended).toEqual({ code: null, signal: null });
+    expect(result.running).toBe(false);
+    expect(result.ready).toMatch(
+      /^nowhere exited \(\{"code":null,"signal":null\}\): nowhere: spawn ip ENOENT/,
+    );
+    expect(result.request).toMatch(/^nowhere exited/);
+    expect(result.stopped).toEqual({ code: null, signal: null });
+  }, 30_000);
+
   it('removes the namespaces and processes of an owner that is gone', async () => {
     // A namespace as a killed run leaves it: an owner pid that cannot exist, a process inside.
     const ns = 'npf-4194305-0-s1';
