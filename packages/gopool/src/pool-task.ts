@@ -20,19 +20,12 @@ export class PoolTask {
   state: number = TaskState.created;
   /** The thread it was handed to (state `handed`). */
   handle: WorkerHandle | null = null;
-  /**
-   * Request ring position just after its record: the thread has taken it once the tail passes
-   * it. A task sent by message: its number among them (the thread's `portTaken` reaches it).
-   */
-  endPos = 0;
   /** Its slot in the thread's in-flight table (see InflightTable). */
   slot = 0;
   /** Hand-over order within its thread. */
   sequence = 0;
   /** What it was expected to cost its thread when handed over (ns; see InflightTable.costNs). */
   costNs = 0;
-  /** True when it travelled by `postMessage` (counted as started as soon as it is sent). */
-  viaPort = false;
   timer: NodeJS.Timeout | undefined = undefined;
   /** Its timeout fired while it ran; the kill waits one setImmediate (see onTimeout). */
   expiring = false;

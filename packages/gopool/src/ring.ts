@@ -53,12 +53,6 @@ export const Ctrl = {
    * spread or hold back tasks.
    */
   serviceNs: 80,
-  /**
-   * Tasks sent by message (too large for the ring, or with a transfer list) that the worker has
-   * taken, in the order they were posted (worker writes): tells a task still waiting in the
-   * thread's message queue from one it started.
-   */
-  portTaken: 96,
 } as const;
 
 /** The service time a thread is assumed to have before it has run a task: 1 ms ("expensive"). */

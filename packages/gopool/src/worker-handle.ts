@@ -94,8 +94,6 @@ export class WorkerHandle {
   readonly #bytes: Buffer;
   readonly #view: DataView;
   readonly #requests: RingProducer;
-  /** Tasks posted by message so far (see `Ctrl.portTaken`). */
-  #portPosted = 0;
   readonly #responses: RingConsumer;
   readonly #decoder: Decoder;
   readonly #maxRecord: number;
@@ -161,9 +159,10 @@ export class WorkerHandle {
   send(task: PoolTask, encoder: Encoder): number {
     let encoded: ArrayBuffer | undefined;
     const first = this.#knownNames[task.index] !== true;
+    const slot = this.inflight.nextSlot();
     // Before the thread can see the task (a message may be taken at once).
-    Atomics.store(this.#live, this.inflight.nextSlot(), task.id);
-    if (task.transferList === undefined && this.#encode(task, encoder, first)) {
+    Atomics.store(this.#live, slot, task.id);
+    if (task.transferList === undefined && this.#encode(task, encoder, slot, first)) {
       const length = align8(encoder.pos);
       if (length <= this.#maxRecord) {
         const at = this.#requests.reserve(length);
@@ -173,7 +172,6 @@ export class WorkerHandle {
         copyRecord(encoder.buf, this.#bytes, at, length);
         this.#requests.commit(length);
         this.#knownNames[task.index] = true;
-        task.endPos = this.#requests.position;
         this.#track(task);
         return SendResult.sent;
       }
@@ -184,7 +182,7 @@ export class WorkerHandle {
     const message: TaskMessage = {
       type: 'task',
       id: task.id,
-      slot: this.inflight.nextSlot(),
+      slot,
       index: task.index,
       name: task.name,
       value: encoded === undefined ? task.value : undefined,
@@ -193,8 +191,6 @@ export class WorkerHandle {
     };
     this.worker.postMessage(message, encoded === undefined ? task.transferList : [encoded]);
     this.wake();
-    task.viaPort = true;
-    task.endPos = ++this.#portPosted;
     this.#track(task);
     return SendResult.sent;
   }
@@ -203,10 +199,10 @@ export class WorkerHandle {
    * Encodes `task`'s record (header, its name when `first`, its value) into `encoder`; false
    * when the value holds shared memory, which only `postMessage` can carry.
    */
-  #encode(task: PoolTask, encoder: Encoder, first: boolean): boolean {
+  #encode(task: PoolTask, encoder: Encoder, slot: number, first: boolean): boolean {
     encoder.reset(0);
     const flags = (first ? kHasName : 0) | (task.signal !== undefined ? kHasSignal : 0);
-    encoder.header(task.id, task.index | (flags << 16), this.inflight.nextSlot());
+    encoder.header(task.id, task.index | (flags << 16), slot);
     if (first) encoder.rawString(task.name);
     try {
       encoder.value(task.value);
@@ -283,10 +279,12 @@ export class WorkerHandle {
     if (Atomics.load(this.#ctrl, Ctrl.respBlocked) === 1) this.wake();
   }
 
-  /** True when the thread has taken the task: out of its ring, or out of its message queue. */
+  /**
+   * True when the thread has taken the task (claimed its slot, see {@link revoke}), whether it
+   * came through the ring or by message. One not taken never runs there: it can be re-queued.
+   */
   started(task: PoolTask): boolean {
-    const taken = Atomics.load(this.#ctrl, task.viaPort ? Ctrl.portTaken : Ctrl.reqTail);
-    return ((taken - task.endPos) | 0) >= 0;
+    return Atomics.load(this.#live, task.slot) !== task.id;
   }
 
   /**
@@ -294,8 +292,8 @@ export class WorkerHandle {
    * skipped, one running with a signal sees it fire.
    */
   cancel(task: PoolTask): void {
-    this.revoke(task);
-    if (!this.accepting) return; // Being terminated: nothing runs on.
+    // Not taken yet: it never runs, nothing to tell. Being terminated: nothing runs on.
+    if (this.revoke(task) || !this.accepting) return;
     const message: CancelMessage = { type: 'cancel', id: task.id };
     this.worker.postMessage(message);
     this.wake();

@@ -211,8 +211,8 @@ function drain(): void {
     const hasName = (flags & kHasName) !== 0;
     const name = hasName ? decoder.rawString() : names[index]!;
     const fn = hasName ? resolveFunction(index, name) : functions[index]!;
-    // Publishing the tail before the call is what lets the pool re-queue, never re-run, the
-    // tasks this thread had not taken when it died.
+    // The claim is what lets the pool re-queue, never re-run, the tasks this thread had not
+    // taken when it died (WorkerHandle.started).
     if (!claim(slot, id)) {
       requests.consume(length); // Aborted or timed out while it waited: never run.
       continue;
@@ -333,7 +333,6 @@ function park(): boolean {
 
 function onMessage(message: TaskMessage | CancelMessage): void {
   if (message.type === 'task') {
-    Atomics.add(ctrl, Ctrl.portTaken, 1);
     // Aborted or timed out while it waited: never run.
     if (!claim(message.slot, message.id)) return;
     const index = message.index;
