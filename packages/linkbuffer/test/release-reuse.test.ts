@@ -44,6 +44,24 @@ describe('LinkBuffer.release reuses a drained last node', () => {
     expect(allocator.live.size).toBe(0);
   });
 
+  it("not over the writable tail of a writeDirect() split: a slice's bytes there stay", () => {
+    const buffer = new LinkBuffer({ allocator: new CountingAllocator(), nodeSize: 64 });
+    const reserved = buffer.malloc(6);
+    reserved.write('abcdef', 'latin1');
+    // 'XY' goes in after 'ab'; 'cdef' and the node's spare room are a tail that refers to the
+    // first node's memory.
+    buffer.writeDirect(Buffer.from('XY', 'latin1'), 4);
+    buffer.flush();
+    expect(text(buffer.next(4))).toBe('abXY');
+    const slice = buffer.slice(4); // 'cdef', in the tail
+    buffer.release();
+    buffer.writeString('zzzz');
+    buffer.flush();
+    expect(text(slice.next(4))).toBe('cdef');
+    expect(text(buffer.next(4))).toBe('zzzz');
+    slice.close();
+  });
+
   it('not while bytes are readable or reserved: they stay in order', () => {
     const buffer = new LinkBuffer({ allocator: new CountingAllocator(), nodeSize: 64 });
     buffer.writeString('abcdef');
