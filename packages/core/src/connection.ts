@@ -5,20 +5,20 @@
  * State (netpoll §3.2): `active` until either side closes; `processing` while an `onRequest`
  * (or `onConnect`) runs — at most one per connection (`./request-runner`); `held` while user code
  * holds work in flight (`hold()`); `finalized` once close callbacks ran and the fd was handed back
- * to the reactor, which closes it at once or lingers until the peer has what it is owed (see
- * `ConnectionOptions.lingerTimeout`). The output side (writable, drain, write timeout) lives in
- * `./output-queue`. The reactor calls the `on*` methods from its dispatcher.
+ * to the reactor (`./connection-lifecycle`, which drives the closing states). The output side
+ * (writable, drain, write timeout) lives in `./output-queue`. The reactor calls the `on*` methods
+ * from its dispatcher.
  */
 import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { type InspectOptions, inspect } from 'node:util';
 import { LinkBuffer } from '@netpoll/linkbuffer';
+import { ConnectionLifecycle } from './connection-lifecycle';
 import type { CloseCallback, ConnectionOwner } from './connection-owner';
 import { ConnectionReader, type ReadWaitHost } from './connection-reader';
 import { ConnectionSocket, kPauseUser } from './connection-socket';
 import { ConnectionTimeouts } from './connection-timeouts';
 import { ConnectionWriter, type WriteHost } from './connection-writer';
-import { connectionCloseChannel } from './diagnostics';
 import {
   connectionClosedError,
   eofError,
@@ -33,16 +33,12 @@ import { timeoutOption, timeoutSetting } from './option-checks';
 import type { ResolvedConnectionOptions, ResolvedDialOptions } from './options';
 import { type OutputHost, OutputQueue } from './output-queue';
 import type { Reactor, ReactorStream } from './reactor';
-import { asError, type RequestHost, RequestRunner } from './request-runner';
-import { systemError } from './system-error';
+import { type RequestHost, RequestRunner } from './request-runner';
 
 /** Bytes of a writer node unless a single write needs more (see the constructor). */
 const kWriterNodeSize = 1024;
 
 const kReleased = (): void => {};
-
-/** `submitClose`'s linger for a hard close: at once, with a reset (work on it was cut). */
-const kCloseAbort = -1;
 
 export class Connection
   extends EventEmitter
@@ -65,19 +61,8 @@ export class Connection
   readonly #owner: ConnectionOwner | null;
   readonly #output: OutputQueue;
   readonly #requests: RequestRunner;
-  #active = true;
-  #userClosed = false;
-  #peerClosed = false;
-  #writeClosed = false; // closed locally, or the peer reset: no more writes
-  #finalized = false;
-  #hardClose = false; // destroy(): no lingering close
-  #draining = false; // graceful shutdown began
-  #inputEnded = false; // graceful shutdown: everything that arrived before it was read
+  readonly #life: ConnectionLifecycle;
   readonly #maxFrameSize: number;
-  readonly #lingerTimeout: number;
-  readonly #allowHalfOpen: boolean;
-  #closeCallbacks: CloseCallback[] = [];
-  #closeError: Error | null = null;
   readonly #socket: ConnectionSocket;
   readonly #timeouts: ConnectionTimeouts;
 
@@ -95,8 +80,6 @@ export class Connection
     this.network = network;
     this.#owner = owner;
     this.#maxFrameSize = options.framing?.maxFrameSize ?? 0;
-    this.#lingerTimeout = options.lingerTimeout;
-    this.#allowHalfOpen = (options as Partial<ResolvedDialOptions>).allowHalfOpen === true;
     this.reader = new ConnectionReader(this);
     // 1 KiB writer nodes (LinkBuffer's default is 4 KiB): a node lives from its first write until
     // native has sent all of it, which under ping-pong is one round trip per reply it holds, so a
@@ -122,6 +105,16 @@ export class Connection
       options.readHighWaterMark,
       owner !== null,
     );
+    this.#life = new ConnectionLifecycle(this, {
+      reactor,
+      owner,
+      requests: this.#requests,
+      socket: this.#socket,
+      timeouts: this.#timeouts,
+      output: this.#output,
+      lingerTimeout: options.lingerTimeout,
+      allowHalfOpen: (options as Partial<ResolvedDialOptions>).allowHalfOpen === true,
+    });
     reactor.attachStream(fd, this);
     if (options.idleTimeout > 0) this.setIdleTimeout(options.idleTimeout);
   }
@@ -130,7 +123,7 @@ export class Connection
 
   /** False as soon as either side has closed (or failed). Cheap: no syscall. */
   isActive(): boolean {
-    return this.#active;
+    return this.#life.active;
   }
 
   /**
@@ -195,7 +188,7 @@ export class Connection
     if (typeof callback !== 'function') {
       throw new InvalidArgumentError('callback', 'a function, null or undefined', callback);
     }
-    if (!this.#finalized) this.#closeCallbacks.push(callback);
+    this.#life.addCloseCallback(callback);
   }
 
   /**
@@ -207,7 +200,7 @@ export class Connection
    * release function (calling it again does nothing). On a closed connection it holds nothing.
    */
   hold(): () => void {
-    return this.#finalized ? kReleased : this.#requests.hold();
+    return this.#life.finalized ? kReleased : this.#requests.hold();
   }
 
   /**
@@ -231,13 +224,7 @@ export class Connection
    * `ConnectionOptions.lingerTimeout`) after the connection is finalized.
    */
   close(): void {
-    if (this.#userClosed) return;
-    this.#userClosed = true;
-    this.#active = false;
-    this.#writeClosed = true;
-    // Errors capture a stack: build one only when a wait is pending to receive it.
-    if (this.reader.waiting) this.reader.failWait(connectionClosedError('wait read'));
-    if (!this.#requests.processing) this.#finalize();
+    this.#life.close();
   }
 
   /**
@@ -245,7 +232,7 @@ export class Connection
    * `close()` does) and resolves once it is finalized — after a running `onRequest` returned.
    */
   [Symbol.asyncDispose](): Promise<void> {
-    if (this.#finalized) return Promise.resolve();
+    if (this.#life.finalized) return Promise.resolve();
     const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
     this.close();
     return closed;
@@ -258,10 +245,10 @@ export class Connection
       network: this.network,
       localAddress: this.localAddress,
       remoteAddress: this.remoteAddress,
-      active: this.#active,
-      closed: this.#finalized,
+      active: this.#life.active,
+      closed: this.#life.finalized,
       bufferedBytes: this.reader.closed ? 0 : this.reader.len(),
-      pendingBytes: this.#finalized ? 0 : this.pendingBytes,
+      pendingBytes: this.#life.finalized ? 0 : this.pendingBytes,
       holds: this.#requests.holds,
       readPaused: this.readPaused,
     };
@@ -271,7 +258,7 @@ export class Connection
 
   /** Stops reading from the socket (input stays buffered; the peer sees TCP backpressure). */
   pauseRead(): void {
-    if (!this.#peerClosed) this.#socket.pause(kPauseUser, true);
+    if (!this.#life.peerClosed) this.#socket.pause(kPauseUser, true);
   }
 
   /**
@@ -280,7 +267,7 @@ export class Connection
    * unsent, it resumes once they drop below.
    */
   resumeRead(): void {
-    if (!this.#peerClosed) this.#socket.pause(kPauseUser, false);
+    if (!this.#life.peerClosed) this.#socket.pause(kPauseUser, false);
   }
 
   /**
@@ -297,7 +284,7 @@ export class Connection
    * Reading it never makes a native call.
    */
   get writable(): boolean {
-    return !this.#writeClosed && this.#output.writable();
+    return !this.#life.writeClosed && this.#output.writable();
   }
 
   /** Bytes flushed but not yet written by the kernel. */
@@ -323,7 +310,7 @@ export class Connection
 
   /** The error that closed the connection (peer reset, frame too large, write timeout), if any. */
   get closeError(): Error | null {
-    return this.#closeError;
+    return this.#life.closeError;
   }
 
   // ---- used by the EventLoop -----------------------------------------------------------------
@@ -331,7 +318,7 @@ export class Connection
   /** @internal Runs after `onConnect` returned: requests may start. */
   markConnected(): void {
     this.#requests.markConnected();
-    if (this.#peerClosed && !this.#userClosed) this.#owner?.peerClosed(this);
+    if (this.#life.peerClosed && !this.#life.userClosed) this.#owner?.peerClosed(this);
     this.#requests.schedule();
     this.afterProcessing();
   }
@@ -348,22 +335,12 @@ export class Connection
    * (a partial request) is dropped with it.
    */
   drain(): void {
-    if (this.#draining || this.#finalized) return;
-    this.#draining = true;
-    if (this.#userClosed || this.#peerClosed) {
-      this.#inputEnded = true;
-    } else {
-      this.#reactor.countCall();
-      if (this.#reactor.binding.endInput(this.fd) <= 0) this.onInputEnd();
-    }
-    if (!this.#requests.processing) this.afterProcessing();
+    this.#life.drain();
   }
 
   /** @internal Closes now, without lingering, even if a handler is running (shutdown deadline). */
   destroy(): void {
-    this.#hardClose = true;
-    this.close();
-    this.#finalize();
+    this.#life.destroy();
   }
 
   /**
@@ -378,11 +355,12 @@ export class Connection
 
   /** @internal */
   onData(slab: Buffer, start: number, end: number, token: number): void {
-    if (this.#userClosed || this.reader.closed) {
+    const userClosed = this.#life.userClosed;
+    if (userClosed || this.reader.closed) {
       // Closed locally (a handler may still run), or user code closed the reader: nobody can
       // read these bytes, so they are dropped and the slab region let go at once.
       this.#reactor.inbound.releaseRegion(token);
-      if (!this.#userClosed) this.fail(readerClosedError());
+      if (!userClosed) this.fail(readerClosedError());
       return;
     }
     const reader = this.reader;
@@ -394,19 +372,7 @@ export class Connection
 
   /** @internal Peer closed (errno 0) or failed. */
   onHangup(errno: number): void {
-    if (this.#peerClosed) return;
-    this.#peerClosed = true;
-    this.#active = false;
-    if (errno < 0) {
-      this.#closeError ??= systemError(errno, 'read');
-      this.#writeClosed = true;
-    }
-    // A reset is not an end of stream: a wait for bytes that will never come says which it was.
-    if (this.reader.waiting) this.reader.failWait(this.#closeError ?? eofError());
-    // onDisconnect is for a peer that closed first (netpoll's closing CAS): not after close().
-    if (this.#requests.connected && !this.#userClosed) this.#owner?.peerClosed(this);
-    this.#emitSafely('end');
-    this.afterProcessing();
+    this.#life.peerHangup(errno);
   }
 
   /** @internal */
@@ -427,7 +393,7 @@ export class Connection
    * moves into this connection's own memory (LinkBuffer `evacuate`), freeing slab regions.
    */
   evacuateInput(): number {
-    return this.#finalized || this.reader.closed ? 0 : this.reader.evacuate();
+    return this.#life.finalized || this.reader.closed ? 0 : this.reader.evacuate();
   }
 
   /**
@@ -436,10 +402,7 @@ export class Connection
    * goaway) before the connection closes.
    */
   onInputEnd(): void {
-    if (this.#inputEnded) return;
-    this.#inputEnded = true;
-    this.#emitSafely('shutdown');
-    if (!this.#requests.processing) this.afterProcessing();
+    this.#life.inputEnd();
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -465,9 +428,10 @@ export class Connection
 
   /** @internal ReadWaitHost: the error a new wait fails with now, or null. */
   waitBlocker(): Error | null {
-    if (this.#closeError !== null && !this.#peerClosed) return this.#closeError;
-    if (this.#userClosed) return connectionClosedError('wait read');
-    if (this.#peerClosed) return this.#closeError ?? eofError();
+    const life = this.#life;
+    if (life.closeError !== null && !life.peerClosed) return life.closeError;
+    if (life.userClosed) return connectionClosedError('wait read');
+    if (life.peerClosed) return life.closeError ?? eofError();
     return null;
   }
 
@@ -477,13 +441,13 @@ export class Connection
    * request read before the EOF).
    */
   assertWritable(when: string): void {
-    if (this.#writeClosed) throw connectionClosedError(when);
+    if (this.#life.writeClosed) throw connectionClosedError(when);
   }
 
   /** @internal ReadWaitHost: user code released the reader with nothing left in it. */
   inputConsumed(): void {
     this.#socket.inputConsumed();
-    if (this.#peerClosed && !this.#requests.processing) this.afterProcessing();
+    if (this.#life.peerClosed && !this.#requests.processing) this.afterProcessing();
   }
 
   /** @internal ReadWaitHost (and new input): re-checks the input limit (`./connection-socket`). */
@@ -508,13 +472,13 @@ export class Connection
 
   /** @internal OutputHost: false once no more output can be written. */
   active(): boolean {
-    return !this.#writeClosed;
+    return !this.#life.writeClosed;
   }
 
   /** @internal OutputHost: unsent output fell below the high-water mark. */
   drained(): void {
     this.#socket.outputChanged(false);
-    this.#emitSafely('drain');
+    this.#life.emitSafely('drain');
   }
 
   /**
@@ -523,13 +487,12 @@ export class Connection
    * fd, for another `lingerTimeout`.
    */
   timedOut(): void {
-    this.#hardClose = true;
-    this.fail(writeTimeoutError(this.remoteAddress));
+    this.#life.failHard(writeTimeoutError(this.remoteAddress));
   }
 
   /** @internal RequestHost: true once closed locally (no handler may start). */
   closing(): boolean {
-    return this.#userClosed;
+    return this.#life.userClosed;
   }
 
   /**
@@ -537,101 +500,11 @@ export class Connection
    * `error` and reports it to the owner.
    */
   fail(error: Error): void {
-    this.#closeError ??= error;
-    this.reader.failWait(error);
-    this.#report(error);
-    this.close();
-    // close() returns early when user code closed first (close(), then a throw): finish here.
-    if (!this.#requests.processing) this.#finalize();
-  }
-
-  /** Hands an error to the owner's onError, or to a dialed connection's 'error' listeners. */
-  #report(error: Error): void {
-    if (this.#owner !== null) this.#owner.reportError(error, this);
-    else if (this.listenerCount('error') > 0) this.emit('error', error);
-  }
-
-  /**
-   * Emits a lifecycle event; a listener that throws is reported like a failing handler, so it
-   * cannot stop the connection's own state changes (or `close()`, which never throws).
-   */
-  #emitSafely(event: 'end' | 'close' | 'drain' | 'shutdown', value?: unknown): void {
-    try {
-      this.emit(event, value);
-    } catch (error) {
-      const failure = asError(error, `'${event}' listener`);
-      if (this.#owner === null && this.listenerCount('error') === 0) process.emitWarning(failure);
-      else this.#report(failure);
-    }
+    this.#life.fail(error);
   }
 
   /** @internal RequestHost: processing stopped: run the close follow-ups. */
   afterProcessing(): void {
-    if (this.#requests.processing || this.#finalized) return;
-    if (!this.#userClosed && this.reader.closed) {
-      this.fail(readerClosedError()); // a handler closed the reader: report it now, not at new data
-    } else if (this.#userClosed) {
-      this.#finalize();
-    } else if (this.#requests.holds > 0) {
-      // Work in flight will still write: a peer's EOF or a shutdown waits for it.
-    } else if (this.#peerClosed && this.#closesOnPeerEnd()) {
-      this.#userClosed = true;
-      this.#writeClosed = true;
-      this.#finalize();
-    } else if (this.#draining && this.#inputEnded) {
-      // Everything that arrived before the shutdown was handled; what is still buffered is a
-      // request the handler could not complete (it made no progress on it).
-      this.close();
-    }
-  }
-
-  /**
-   * Server connections clean up once the peer closed (netpoll §3.5), after `onConnect`; dialed
-   * ones too (Go netpoll closes them on hang-up), once their buffered input is consumed, unless
-   * `allowHalfOpen` keeps them for `close()`.
-   */
-  #closesOnPeerEnd(): boolean {
-    if (this.#owner !== null) return this.#requests.connected;
-    return !this.#allowHalfOpen && this.reader.len() === 0;
-  }
-
-  #finalize(): void {
-    if (this.#finalized) return;
-    // The addresses live in the kernel socket: keep them before the fd is handed back.
-    this.#socket.release();
-    this.#timeouts.stop();
-    this.#finalized = true;
-    this.#active = false;
-    const callbacks = this.#closeCallbacks;
-    this.#closeCallbacks = [];
-    for (let i = callbacks.length - 1; i >= 0; i--) {
-      try {
-        callbacks[i]!(this);
-      } catch (error) {
-        this.#owner?.reportError(asError(error, 'close callback'), this);
-      }
-    }
-    const reactor = this.#reactor;
-    reactor.detachStream(this.fd, this);
-    const output = this.#output;
-    // Work was cut when the close is hard (a shutdown deadline, a write timeout: native resets
-    // the peer), or closes at once (lingerTimeout 0) while native still holds output.
-    const cut =
-      this.#hardClose ||
-      (this.#lingerTimeout === 0 && output.unsent > 0 && reactor.blocked(this.fd));
-    output.detach();
-    const owner = this.#owner;
-    reactor.submitClose(
-      this.fd,
-      this.#hardClose ? kCloseAbort : this.#lingerTimeout,
-      () => output.dispose(),
-      owner === null ? undefined : (lingerCut) => owner.released(this, cut || lingerCut),
-    );
-    this.reader.close();
-    owner?.finalized(this);
-    if (connectionCloseChannel.hasSubscribers) {
-      connectionCloseChannel.publish({ connection: this, error: this.#closeError });
-    }
-    this.#emitSafely('close', this.#closeError);
+    this.#life.afterProcessing();
   }
 }
