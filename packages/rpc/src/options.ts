@@ -169,6 +169,13 @@ export interface ServerOptions extends WireOptions {
    */
   maxConcurrentCalls?: number;
   /**
+   * While a connection is held at `maxConcurrentCalls` it is not read, so a client's PING behind
+   * its waiting requests goes unanswered: the server then pings the client this often (ms), which
+   * shows the client's liveness check (`pingInterval` + `pingTimeout`) that the server is alive
+   * and only busy. 0: never. Default 1000.
+   */
+  pausedPingInterval?: number;
+  /**
    * Answer a handler's unexpected error (anything but an `RpcStatus`) with its message; by
    * default the client gets `INTERNAL` with a generic message. Default false.
    */
@@ -196,6 +203,7 @@ export interface ServerOptions extends WireOptions {
 /** Resolved {@link ServerOptions}. */
 export interface ResolvedServerOptions extends ResolvedWireOptions {
   readonly maxConcurrentCalls: number;
+  readonly pausedPingInterval: number;
   readonly exposeErrors: boolean;
   readonly reactors: number;
   readonly shutdownTimeout: number;
@@ -209,6 +217,7 @@ const kServerKeys = [
   'maxFrameSize',
   'serializer',
   'maxConcurrentCalls',
+  'pausedPingInterval',
   'exposeErrors',
   'reactors',
   'shutdownTimeout',
@@ -228,6 +237,11 @@ export function resolveServerOptions(input: unknown): ResolvedServerOptions {
       'options.maxConcurrentCalls',
       1,
       65535,
+      1000,
+    ),
+    pausedPingInterval: timeoutOption(
+      object.pausedPingInterval,
+      'options.pausedPingInterval',
       1000,
     ),
     exposeErrors: booleanOption(object.exposeErrors, 'options.exposeErrors', false),

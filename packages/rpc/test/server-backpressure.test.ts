@@ -1,11 +1,12 @@
 /**
  * maxConcurrentCalls: a connection runs at most that many handlers at once and stops reading at
  * the limit (later frames stay unread, so a PING behind a waiting request is not answered either;
- * one with no request ahead of it is); as handlers finish, the rest run — nothing is lost. Other
- * connections are not held back. Replies the client leaves unread hold requests back the same way.
+ * one with no request ahead of it is — and while held, the server pings the client itself); as
+ * handlers finish, the rest run — nothing is lost. Other connections are not held back. Replies
+ * the client leaves unread hold requests back the same way.
  */
 import { loadBinding } from '@netpoll/core';
-import { Kind } from '../src';
+import { createClient, Kind } from '../src';
 import { afterTest, type Deferred, deferred, startServer, until } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
@@ -27,7 +28,8 @@ describe('maxConcurrentCalls', () => {
         },
         echo: (request: Buffer) => Buffer.from(request),
       },
-      { maxConcurrentCalls: 2 },
+      // No PING of the server's own while held (see 'a connection held at the limit' below).
+      { maxConcurrentCalls: 2, pausedPingInterval: 0 },
     );
     const client = await WireClient.connect(server.address);
     const frames = Array.from({ length: 6 }, (_, i) => client.requestFrame('block', `r${i + 1}`));
@@ -166,6 +168,83 @@ describe('at the limit, with no request waiting', () => {
     client.send({ kind: Kind.PING, seq: 10, payload: Buffer.from('again') });
     await client.waitFor((message) => message.kind === Kind.PONG && message.seq === 10, 'pong 2');
     expect(client.received.map((message) => message.kind)).toEqual([Kind.PONG, Kind.PONG]);
+  });
+});
+
+describe('a connection held at the limit', () => {
+  it('pings its client while held, and stops once it reads again', async () => {
+    const gates: Deferred<void>[] = [];
+    const server = await startServer(
+      {
+        async block(request: Buffer) {
+          const gate = deferred();
+          gates.push(gate);
+          await gate.promise;
+          return Buffer.from(request);
+        },
+      },
+      { maxConcurrentCalls: 1, pausedPingInterval: 20 },
+    );
+    const client = await WireClient.connect(server.address);
+    const first = client.request('block', 'one');
+    const second = client.request('block', 'two');
+    await until(() => gates.length === 1, 'the first call');
+    // Held: the second request waits unread, and the server pings.
+    const pings = () => client.received.filter((message) => message.kind === Kind.PING);
+    await client.waitFor(() => pings().length >= 2, 'two pings');
+    expect(
+      pings()
+        .map((ping) => [ping.seq, ping.payload.length])
+        .slice(0, 2),
+    ).toEqual([
+      [1, 0],
+      [2, 0],
+    ]);
+    expect(client.replies().size).toBe(0);
+
+    gates[0]!.resolve();
+    expect((await client.reply(first)).payload.toString()).toBe('one');
+    await until(() => gates.length === 2, 'the second call');
+    // Reading again (the second call holds the one slot, with no request waiting): no more pings.
+    const after = pings().length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(pings().length).toBe(after);
+    gates[1]!.resolve();
+    expect((await client.reply(second)).payload.toString()).toBe('two');
+  });
+
+  it('keeps the client from taking a busy server for hung (its PING waits behind requests)', async () => {
+    const gates: Deferred<void>[] = [];
+    const server = await startServer(
+      {
+        async block(request: Buffer) {
+          const gate = deferred();
+          gates.push(gate);
+          await gate.promise;
+          return Buffer.from(request);
+        },
+      },
+      { maxConcurrentCalls: 1, pausedPingInterval: 50 },
+    );
+    const pingInterval = 100;
+    const pingTimeout = 150;
+    const client = createClient(server.address, { connections: 1, pingInterval, pingTimeout });
+    afterTest(() => client.destroy());
+    const calls = ['a', 'b'].map((text) =>
+      client.call('block', Buffer.from(text), { timeout: 10_000 }).then(
+        (reply) => (reply as Buffer).toString(),
+        (error: Error & { code?: string }) => error.code,
+      ),
+    );
+    await until(() => gates.length === 1, 'the first call');
+    // Silent calls for several times pingInterval + pingTimeout: the client pings, and that PING
+    // waits behind the second request; only the server's own pings show it is alive.
+    await new Promise((resolve) => setTimeout(resolve, 4 * (pingInterval + pingTimeout)));
+    gates[0]!.resolve();
+    await until(() => gates.length === 2, 'the second call');
+    gates[1]!.resolve();
+    expect(await Promise.all(calls)).toEqual(['a', 'b']);
+    expect(client.stats().endpoints[0]!.connections).toBe(1);
   });
 });
 

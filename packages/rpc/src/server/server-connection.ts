@@ -64,6 +64,8 @@ export class ServerConnection implements QueuedFlush {
    */
   #clockStale = false;
   #release: (() => void) | null = null; // the connection hold while calls run
+  #pausedPing: NodeJS.Timeout | null = null; // pings the client while #paused
+  #pingId = 0;
   #inTurn = false;
   #dirty = false;
   #flushScheduled = false;
@@ -425,12 +427,50 @@ export class ServerConnection implements QueuedFlush {
     if (this.#paused) return;
     this.#paused = true;
     this.connection.pauseRead();
+    const interval = this.#core.options.pausedPingInterval;
+    if (interval > 0 && !this.#closed) {
+      this.#pausedPing = setInterval(() => this.#pingClient(), interval);
+      this.#pausedPing.unref();
+    }
   }
 
   #resume(): void {
     this.#paused = false;
+    this.#stopPausedPing();
     this.connection.resumeRead();
     this.#readHeld();
+  }
+
+  /**
+   * Held at the limit, the connection reads nothing, not even the client's PINGs: a PING of ours
+   * (which the client answers, and counts as a sign of life) keeps it from taking the server for
+   * hung while its calls run.
+   */
+  #pingClient(): void {
+    if (this.#closed) {
+      this.#stopPausedPing();
+      return;
+    }
+    this.#pingId = (this.#pingId + 1) >>> 0;
+    try {
+      writeControl(
+        this.connection.writer,
+        this.#core.options.lengthHeader,
+        Kind.PING,
+        this.#pingId,
+        null,
+      );
+      this.#dirty = true;
+      this.#flush();
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+
+  #stopPausedPing(): void {
+    if (this.#pausedPing === null) return;
+    clearInterval(this.#pausedPing);
+    this.#pausedPing = null;
   }
 
   /** The client read its replies ('drain'): requests held for it may start. */
@@ -473,6 +513,7 @@ export class ServerConnection implements QueuedFlush {
   /** The connection closed: running calls are aborted; their replies will not be written. */
   onClose(): void {
     this.#closed = true;
+    this.#stopPausedPing();
     for (const context of this.#calls.values()) context.abort('CONNECTION_CLOSED');
   }
 }
