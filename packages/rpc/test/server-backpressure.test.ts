@@ -7,7 +7,16 @@
  */
 import { loadBinding } from '@netpoll/core';
 import { createClient, Kind } from '../src';
-import { afterTest, type Deferred, deferred, startServer, until } from './helpers/server';
+import {
+  afterTest,
+  type Deferred,
+  deferred,
+  eventually,
+  startServer,
+  until,
+  waitInFlight,
+  watchServerConnections,
+} from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
 describe('maxConcurrentCalls', () => {
@@ -211,6 +220,47 @@ describe('a connection held at the limit', () => {
     expect(pings().length).toBe(after);
     gates[1]!.resolve();
     expect((await client.reply(second)).payload.toString()).toBe('two');
+  });
+
+  it('queues no ping while the client reads nothing (its earlier replies wait in the kernel)', async () => {
+    const part = Buffer.alloc(128 * 1024, 0x62);
+    const gate = deferred();
+    const server = await startServer(
+      {
+        part: () => part,
+        async block() {
+          await gate.promise;
+          return Buffer.from('done');
+        },
+      },
+      { maxConcurrentCalls: 1, pausedPingInterval: 10 },
+    );
+    const accepted = watchServerConnections();
+    const client = await WireClient.connect(server.address);
+    client.socket.pause();
+    // Replies the client does not read, until the kernel pushes back (below the 1 MiB of unsent
+    // output at which the server would hold requests for another reason).
+    const parts: number[] = [];
+    while (accepted.length === 0 || accepted[0]!.pendingBytes === 0) {
+      parts.push(client.request('part', ''));
+      await eventually(
+        async () => (await server.stats()).calls.succeeded === parts.length,
+        'the part answered',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5)); // native has written what it could
+    }
+    const blocked = client.request('block', '1');
+    client.request('block', '2'); // waits: the connection is held
+    await waitInFlight(server, 1);
+    // 30 ping periods with replies unsent: no ping goes behind them.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.socket.resume();
+    for (const seq of parts) expect((await client.reply(seq)).payload.length).toBe(part.length);
+    await new Promise((resolve) => setImmediate(resolve));
+    const pings = client.received.filter((message) => message.kind === Kind.PING).length;
+    expect(pings).toBeLessThanOrEqual(2);
+    gate.resolve();
+    expect((await client.reply(blocked)).payload.toString()).toBe('done');
   });
 
   it('keeps the client from taking a busy server for hung (its PING waits behind requests)', async () => {

@@ -451,6 +451,8 @@ export class ServerConnection implements QueuedFlush {
       this.#stopPausedPing();
       return;
     }
+    // Output the kernel pushed back: the client reads nothing now, and pings would only pile up.
+    if (this.connection.pendingBytes > 0) return;
     this.#pingId = (this.#pingId + 1) >>> 0;
     try {
       writeControl(
