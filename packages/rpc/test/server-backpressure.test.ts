@@ -180,20 +180,24 @@ describe('at the limit, with no request waiting', () => {
   });
 });
 
+/** `block` echoes its request once the test resolves its gate (`gates`, in call order). */
+function gatedEcho() {
+  const gates: Deferred<void>[] = [];
+  const service = {
+    async block(request: Buffer) {
+      const gate = deferred();
+      gates.push(gate);
+      await gate.promise;
+      return Buffer.from(request);
+    },
+  };
+  return { gates, service };
+}
+
 describe('a connection held at the limit', () => {
   it('pings its client while held, and stops once it reads again', async () => {
-    const gates: Deferred<void>[] = [];
-    const server = await startServer(
-      {
-        async block(request: Buffer) {
-          const gate = deferred();
-          gates.push(gate);
-          await gate.promise;
-          return Buffer.from(request);
-        },
-      },
-      { maxConcurrentCalls: 1, pausedPingInterval: 20 },
-    );
+    const { gates, service } = gatedEcho();
+    const server = await startServer(service, { maxConcurrentCalls: 1, pausedPingInterval: 20 });
     const client = await WireClient.connect(server.address);
     const first = client.request('block', 'one');
     const second = client.request('block', 'two');
@@ -264,18 +268,8 @@ describe('a connection held at the limit', () => {
   });
 
   it('keeps the client from taking a busy server for hung (its PING waits behind requests)', async () => {
-    const gates: Deferred<void>[] = [];
-    const server = await startServer(
-      {
-        async block(request: Buffer) {
-          const gate = deferred();
-          gates.push(gate);
-          await gate.promise;
-          return Buffer.from(request);
-        },
-      },
-      { maxConcurrentCalls: 1, pausedPingInterval: 50 },
-    );
+    const { gates, service } = gatedEcho();
+    const server = await startServer(service, { maxConcurrentCalls: 1, pausedPingInterval: 50 });
     const pingInterval = 100;
     const pingTimeout = 150;
     const client = createClient(server.address, { connections: 1, pingInterval, pingTimeout });

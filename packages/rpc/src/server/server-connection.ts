@@ -454,14 +454,13 @@ export class ServerConnection implements QueuedFlush {
     // Output the kernel pushed back: the client reads nothing now, and pings would only pile up.
     if (this.connection.pendingBytes > 0) return;
     this.#pingId = (this.#pingId + 1) >>> 0;
+    this.#sendControl(Kind.PING, this.#pingId);
+  }
+
+  /** Writes and flushes a control frame without payload now (nothing if closed meanwhile). */
+  #sendControl(kind: typeof Kind.PING | typeof Kind.GOAWAY, seq: number): void {
     try {
-      writeControl(
-        this.connection.writer,
-        this.#core.options.lengthHeader,
-        Kind.PING,
-        this.#pingId,
-        null,
-      );
+      writeControl(this.connection.writer, this.#core.options.lengthHeader, kind, seq, null);
       this.#dirty = true;
       this.#flush();
     } catch {
@@ -496,20 +495,8 @@ export class ServerConnection implements QueuedFlush {
   onShutdown(): void {
     if (this.#goaway || this.#closed) return;
     this.#goaway = true;
-    try {
-      writeControl(
-        this.connection.writer,
-        this.#core.options.lengthHeader,
-        Kind.GOAWAY,
-        this.#highestSeq,
-        null,
-      );
-      // An idle connection closes as soon as this event returns: flush now, not in a microtask.
-      this.#dirty = true;
-      this.#flush();
-    } catch {
-      // Already closed.
-    }
+    // An idle connection closes as soon as this event returns: flush now, not in a microtask.
+    this.#sendControl(Kind.GOAWAY, this.#highestSeq);
   }
 
   /** The connection closed: running calls are aborted; their replies will not be written. */
