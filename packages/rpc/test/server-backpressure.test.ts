@@ -226,6 +226,34 @@ describe('a connection held at the limit', () => {
     expect((await client.reply(second)).payload.toString()).toBe('two');
   });
 
+  it('keeps pinging while calls that send no reply free and refill its one slot', async () => {
+    // Each one-way call ends before a ping period passes, and the next waiting request takes the
+    // slot at once: the connection is held throughout, with nothing written but the pings.
+    const server = await startServer(
+      {
+        async work() {
+          await new Promise((resolve) => setTimeout(resolve, 40));
+        },
+        echo: (request: Buffer) => Buffer.from(request),
+      },
+      { maxConcurrentCalls: 1, pausedPingInterval: 60 },
+    );
+    const client = createClient(server.address, {
+      connections: 1,
+      pingInterval: 100,
+      pingTimeout: 150,
+    });
+    afterTest(() => client.destroy());
+    const sent = Array.from({ length: 15 }, () => client.oneWay('work', Buffer.alloc(0)));
+    const reply = await client.call('echo', Buffer.from('after'), { timeout: 10_000 }).then(
+      (value) => (value as Buffer).toString(),
+      (error: Error & { code?: string }) => error.code,
+    );
+    await Promise.all(sent);
+    expect(reply).toBe('after');
+    expect(client.stats().endpoints[0]!.connections).toBe(1);
+  });
+
   it('queues no ping while the client reads nothing (its earlier replies wait in the kernel)', async () => {
     const part = Buffer.alloc(128 * 1024, 0x62);
     const gate = deferred();

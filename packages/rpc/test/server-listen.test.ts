@@ -115,6 +115,14 @@ describe('createServer() arguments', () => {
       'ERR_NETPOLL_OUT_OF_RANGE',
       'options.maxConcurrentCalls must be an integer from 1 to 65535 (received 0)',
     ]);
+    const ping = thrown(() => createServer(echo, { pausedPingInterval: -1 }));
+    expect([ping.code, ping.message]).toEqual([
+      'ERR_NETPOLL_OUT_OF_RANGE',
+      'options.pausedPingInterval must be an integer from 0 to 2147483647 (received -1)',
+    ]);
+    expect(thrown(() => createServer(echo, { pausedPingInterval: 1.5 })).code).toBe(
+      'ERR_NETPOLL_INVALID_ARG',
+    );
     const frame = thrown(() => createServer(echo, { lengthHeader: 1, maxFrameSize: 256 }));
     expect([frame.code, frame.message]).toEqual([
       'ERR_NETPOLL_OUT_OF_RANGE',

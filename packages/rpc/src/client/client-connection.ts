@@ -304,6 +304,9 @@ export class ClientConnection implements QueuedFlush {
           this.#reply(frame, header, this.lastActivity);
           break;
         case Kind.PING:
+          // A server pings a connection it holds at its limit; this one may have closed itself
+          // on an earlier reply of this batch (retired, nothing pending): nothing to answer then.
+          if (this.#closed || !this.connection.isActive()) break;
           writeControl(
             this.connection.writer,
             lengthHeader,

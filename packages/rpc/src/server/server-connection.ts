@@ -428,7 +428,7 @@ export class ServerConnection implements QueuedFlush {
     this.#paused = true;
     this.connection.pauseRead();
     const interval = this.#core.options.pausedPingInterval;
-    if (interval > 0 && !this.#closed) {
+    if (interval > 0 && !this.#closed && this.#pausedPing === null) {
       this.#pausedPing = setInterval(() => this.#pingClient(), interval);
       this.#pausedPing.unref();
     }
@@ -436,7 +436,9 @@ export class ServerConnection implements QueuedFlush {
 
   #resume(): void {
     this.#paused = false;
-    this.#stopPausedPing();
+    // The ping timer runs on (its next tick stops it if the connection is not held then): a call
+    // that ends without a reply (one-way, canceled) frees a slot that the next waiting request
+    // takes at once, and restarting the timer at each would let no ping out.
     this.connection.resumeRead();
     this.#readHeld();
   }
@@ -447,7 +449,7 @@ export class ServerConnection implements QueuedFlush {
    * hung while its calls run.
    */
   #pingClient(): void {
-    if (this.#closed) {
+    if (this.#closed || !this.#paused) {
       this.#stopPausedPing();
       return;
     }
