@@ -109,8 +109,11 @@ describe('WorkerPool: running tasks', () => {
     const ids = await Promise.all(
       Array.from({ length: 4 }, () => pool.run<number>(30, { name: 'spinThreadId' })),
     );
-    // Two on each thread, not all four behind each other on one.
-    expect(ids.filter((id) => id === ids[0])).toHaveLength(2);
+    // Costed as 30 ms each (by their function, not by the threads' cheap averages), the first two
+    // go to different threads rather than batched behind each other on one. The other two wait in
+    // the pool's queue (both backlogs are past 2 ms) for whichever thread frees up first, which on
+    // a loaded machine can be the same thread twice: their placement is not asserted.
+    expect(ids[1]).not.toBe(ids[0]);
     expect(new Set(ids).size).toBe(2);
   });
 
