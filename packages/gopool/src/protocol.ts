@@ -54,6 +54,15 @@ export interface WorkerInit {
 }
 
 /**
+ * What a task's `WorkerInit.live` word becomes once the thread claimed the task or the pool
+ * revoked it (one compare-exchange from `id` each, so exactly one side wins): half the id space
+ * away, a value no task still in a ring can have (ids wrap at 2^32).
+ */
+export function takenMark(id: number): number {
+  return (id + 0x80000000) >>> 0;
+}
+
+/**
  * A task sent by `postMessage`. Too large for the ring: `encoded` holds its encoded value
  * (the same encoding as the ring, so values arrive exactly as they would through it).
  * With a transfer list: `value` is structured-cloned and the list transferred. Holding shared

@@ -18,6 +18,7 @@ import {
   kRequestHeader,
   kResponseHeader,
   type TaskMessage,
+  takenMark,
   type WorkerInit,
   type WorkerMessage,
 } from './protocol';
@@ -304,9 +305,8 @@ export class WorkerHandle {
    * thread took it first (it has started). The same exchange as the thread's claim.
    */
   revoke(task: PoolTask): boolean {
-    // Half the id space away: no id still in a ring can be that value (ids wrap at 2^32).
-    const revoked = (task.id + 0x80000000) >>> 0;
-    return Atomics.compareExchange(this.#live, task.slot, task.id, revoked) === task.id;
+    const { id, slot } = task;
+    return Atomics.compareExchange(this.#live, slot, id, takenMark(id)) === id;
   }
 
   /** Stops handing tasks to the thread and terminates it; `exit` follows. */

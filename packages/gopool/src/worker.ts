@@ -23,6 +23,7 @@ import {
   kRequestHeader,
   Status,
   type TaskMessage,
+  takenMark,
   type WorkerInit,
 } from './protocol';
 import {
@@ -118,7 +119,7 @@ function recordService(ms: number, index: number): void {
  * same exchange): exactly one side wins, so a task the pool calls unstarted never runs.
  */
 function claim(slot: number, id: number): boolean {
-  return Atomics.compareExchange(live, slot, id, (id + 0x80000000) >>> 0) === id;
+  return Atomics.compareExchange(live, slot, id, takenMark(id)) === id;
 }
 
 function resolveFunction(index: number, name: string): TaskFunction | null {
