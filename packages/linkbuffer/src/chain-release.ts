@@ -40,10 +40,10 @@ export function releaseConsumed(chain: NodeChain): void {
   read.flags &= ~kExposed;
   dropScratch(chain);
   // Everything written was read and released, and the last node is allocator memory that nothing
-  // else refers to (a root, not the writable tail of a `writeDirect()` split, which refers to
-  // its root's memory; and no slice): its next reservation starts at its beginning again. A buffer used for
-  // request-reply output (write, flush, send, release) then reuses one node instead of taking a
-  // fresh one from the allocator per reply and giving the last one back.
+  // else refers to (no slice; a root, not the writable tail of a `writeDirect()` split, which
+  // refers to its root's memory): its next reservation starts at its beginning again. Output
+  // used request-reply style (write, flush, send, release) then reuses one node instead of taking
+  // a fresh one from the allocator per reply and giving the last one back.
   if (
     chain.length === 0 &&
     chain.mallocSize === 0 &&
