@@ -51,6 +51,20 @@ export class ConnectionWriter {
     return this.#buffer.malloc(n);
   }
 
+  /**
+   * Reserves `n` contiguous bytes as `malloc` does and returns their offset in `reserved`,
+   * without making a view (LinkBuffer `reserve`). Write only those `n` bytes.
+   */
+  reserve(n: number): number {
+    this.#host.assertWritable('when reserve');
+    return this.#buffer.reserve(n);
+  }
+
+  /** The Buffer the last `reserve()` returned an offset into (LinkBuffer `reserved`). */
+  get reserved(): Buffer {
+    return this.#buffer.reserved;
+  }
+
   /** Keeps only the first `n` reserved bytes (LinkBuffer `mallocAck`). */
   mallocAck(n: number): void {
     this.#host.assertWritable('when malloc ack');

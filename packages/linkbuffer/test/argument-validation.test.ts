@@ -55,6 +55,7 @@ describe('argument validation', () => {
     readBinary: (buffer, n) => buffer.readBinary(n),
     slice: (buffer, n) => buffer.slice(n),
     malloc: (buffer, n) => buffer.malloc(n),
+    reserve: (buffer, n) => buffer.reserve(n),
     mallocAck: (buffer, n) => buffer.mallocAck(n),
     'writeFrom(source, n)': (buffer, n) => new LinkBuffer().writeFrom(buffer, n),
     'writeDirect(data, remainCap)': (buffer, n) => buffer.writeDirect(Buffer.from('x'), n),

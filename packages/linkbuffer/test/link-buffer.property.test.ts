@@ -18,6 +18,7 @@ type Operation =
   | { kind: 'string'; size: number }
   | { kind: 'byte' }
   | { kind: 'malloc'; size: number }
+  | { kind: 'reserve'; size: number }
   | { kind: 'ack'; fraction: number }
   | { kind: 'direct'; size: number; fraction: number }
   | { kind: 'flush' }
@@ -53,6 +54,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({ kind: fc.constant('string' as const), size: size(40) }),
   fc.record({ kind: fc.constant('byte' as const) }),
   fc.record({ kind: fc.constant('malloc' as const), size: size(120) }),
+  fc.record({ kind: fc.constant('reserve' as const), size: size(120) }),
   fc.record({
     kind: fc.constant('ack' as const),
     fraction: fc.double({ min: 0, max: 1, noNaN: true }),
@@ -217,6 +219,13 @@ function run(operations: readonly Operation[], nodeSize: number, extra: number):
         const space = buffer.malloc(op.size);
         expect(space.length).toBe(op.size);
         data.copy(space);
+        reserved.push(...data);
+        break;
+      }
+      case 'reserve': {
+        const data = nextBytes(op.size);
+        const at = buffer.reserve(op.size);
+        data.copy(buffer.reserved, at);
         reserved.push(...data);
         break;
       }

@@ -290,6 +290,7 @@ describe('LinkBuffer reader (conformance 1–20)', () => {
     const other = new LinkBuffer();
     const attempts: Array<() => unknown> = [
       () => slice.malloc(1),
+      () => slice.reserve(1),
       () => slice.mallocAck(0),
       () => slice.writeByte(1),
       () => slice.writeBinary(Buffer.from('x')),
@@ -363,6 +364,7 @@ describe('LinkBuffer reader (conformance 1–20)', () => {
       () => buffer.getBytes(),
       () => buffer.forEachChunk(() => true),
       () => buffer.malloc(1),
+      () => buffer.reserve(1),
       () => buffer.flush(),
     ];
     for (const attempt of attempts) {

@@ -36,6 +36,38 @@ describe('LinkBuffer writer (conformance 21–35)', () => {
     expect(all.every((byte) => byte === 7)).toBe(true);
   });
 
+  it('reserve(n) reserves as malloc(n) does and returns the offset in reserved: contiguous, a new node when the tail lacks room, readable after flush', () => {
+    const allocator = new CountingAllocator();
+    const buffer = new LinkBuffer({ allocator, nodeSize: 64 });
+    const first = buffer.reserve(40);
+    const firstNode = buffer.reserved;
+    firstNode.fill(1, first, first + 40);
+    const second = buffer.reserve(20); // fits the 64-byte node after the first 40
+    expect(buffer.reserved).toBe(firstNode);
+    expect(second).toBe(first + 40);
+    buffer.reserved.fill(2, second, second + 20);
+    const third = buffer.reserve(10); // 4 bytes left: a new node
+    expect(buffer.reserved).not.toBe(firstNode);
+    expect(allocator.allocations).toBe(2);
+    buffer.reserved.fill(3, third, third + 10);
+    expect(buffer.reserve(0)).toBe(third + 10);
+    expect(buffer.mallocLen()).toBe(70);
+    expect(buffer.len()).toBe(0);
+    buffer.flush();
+    expect([...buffer.readBinary(70)]).toEqual([
+      ...Array(40).fill(1),
+      ...Array(20).fill(2),
+      ...Array(10).fill(3),
+    ]);
+    const big = buffer.reserve(1000); // above the node size: one node of exactly that
+    expect(buffer.reserved.length - big).toBeGreaterThanOrEqual(1000);
+    buffer.reserved.fill(4, big, big + 1000);
+    buffer.mallocAck(600);
+    buffer.flush();
+    expect(buffer.readBinary(600).every((byte) => byte === 4)).toBe(true);
+    expect(buffer.len()).toBe(0);
+  });
+
   it('22: mallocLen adds up malloc, writeBinary, writeString, writeDirect and unflushed append; 0 after flush', () => {
     const buffer = new LinkBuffer();
     buffer.malloc(3).write('abc', 'latin1');

@@ -98,6 +98,7 @@ describeNative('connection writing (49–54)', () => {
     connection.close();
     const calls: Array<[string, () => unknown]> = [
       ['malloc', () => writer.malloc(4)],
+      ['reserve', () => writer.reserve(4)],
       ['mallocAck', () => writer.mallocAck(0)],
       ['writeBinary', () => writer.writeBinary(Buffer.from('x'))],
       ['writeString', () => writer.writeString('x')],
@@ -139,6 +140,30 @@ describeNative('connection writing (49–54)', () => {
     }
     await until(() => connection.pendingBytes === 0, 'all output acknowledged');
     expect(drains).toBeGreaterThanOrEqual(1);
+    connection.close();
+    socket.destroy();
+    await new Promise((resolve) => peer.server.close(resolve));
+  });
+
+  it('reserve(n) is malloc without a view: bytes filled at its offset in writer.reserved reach the peer in order', async () => {
+    const peer = await rawPeer();
+    const connection = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${peer.port}`));
+    const socket = await peer.socket;
+    const writer = connection.writer;
+    const expected: number[] = [];
+    for (let round = 0; round < 40; round++) {
+      // 1 KiB writer nodes: sizes around that force new nodes part of the time.
+      const size = 100 + round * 37;
+      const at = writer.reserve(size);
+      writer.reserved.fill(round, at, at + size);
+      expected.push(...Array(size).fill(round));
+      writer.writeBinary(Buffer.from([0xee]));
+      expected.push(0xee);
+      if (round % 7 === 6) writer.flush();
+    }
+    writer.flush();
+    const received = await collect(socket, expected.length);
+    expect(Buffer.compare(received, Buffer.from(expected))).toBe(0);
     connection.close();
     socket.destroy();
     await new Promise((resolve) => peer.server.close(resolve));

@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { ConnectionReader } from '@netpoll/core';
-import { type Deadlined, now } from '../deadline-heap';
+import { type Deadlined, type DeadlineList, now } from '../deadline-queue';
 import { clientCallChannel } from '../diagnostics';
 import {
   canceledError,
@@ -69,8 +69,10 @@ export class Call implements Deadlined {
   readonly idempotent: boolean;
   readonly timeout: number;
   readonly startedAt: number;
-  deadline: number;
-  heapIndex = -1;
+  readonly deadline: number;
+  deadlineList: DeadlineList | null = null;
+  deadlinePrev: Deadlined | null = null;
+  deadlineNext: Deadlined | null = null;
   /** Attempts sent so far (a retry after a connection failure adds one). */
   attempts = 0;
   /** The endpoint it was last given to (a retry prefers another); null before the first. */

@@ -6,7 +6,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { runChain } from '../chain';
-import { DeadlineHeap, now } from '../deadline-heap';
+import { DeadlineQueue, now } from '../deadline-queue';
 import { clientCallChannel } from '../diagnostics';
 import {
   canceledError,
@@ -93,7 +93,7 @@ export class RpcClient implements CallHost, EndpointHost {
    * pinged, and destroyed by `destroy()`, until their last connection closes.
    */
   readonly #removed = new Set<Endpoint>();
-  readonly #deadlines = new DeadlineHeap();
+  readonly #deadlines = new DeadlineQueue();
   readonly #counters = new CallCounters();
   readonly #methods = new Map<string, Buffer>();
   readonly #interceptors: ClientInterceptor[] = [];
@@ -272,7 +272,7 @@ export class RpcClient implements CallHost, EndpointHost {
     // Calls in flight keep the process alive, as Node's pending I/O does: a call waiting out a
     // re-dial backoff or the resolver has no socket, and the client's timers are unref'd.
     if (++this.#counters.inFlight === 1) this.#ticker?.ref();
-    if (call.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
+    if (call.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(call, call.timeout);
     if (signal !== undefined) call.watch(signal);
     if (clientCallChannel.hasSubscribers) {
       call.trace = { method, request, metadata, endpoint: null, attempt: 0 };
@@ -328,14 +328,18 @@ export class RpcClient implements CallHost, EndpointHost {
    * likely fail again, or wait out the rest of the call's deadline.
    */
   #pick(call: Call): Endpoint | null {
+    const list = this.#list;
+    // One endpoint: the balancers could only return it (a call waits there for a connection),
+    // and asking whether it is ready would look at each of its connections per call.
+    if (list.length === 1) return list[0]!.ejected ? null : list[0]!;
     const previous = call.endpoint;
-    if (previous !== null && this.#list.length > 1) {
-      const others = this.#list.filter(
+    if (previous !== null) {
+      const others = list.filter(
         (endpoint) => endpoint !== previous && endpoint.ready && !endpoint.ejected,
       );
       if (others.length > 0) return this.#balancer.pick(others);
     }
-    return this.#balancer.pick(this.#list);
+    return this.#balancer.pick(list);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * Writes messages of the wire format (README "Wire format") straight into a connection's writer:
- * one `malloc` for the length header, the message header and the payload, which is copied there
+ * one reservation (`reserve`, no view) for the length header, the message header and the payload, which is copied there
  * at once, so the caller may change or free its bytes as soon as a write returns. (Linking a large
  * payload instead would save nothing: core copies memory it does not own into outbound memory at
  * flush anyway, and the bytes would have to stay unchanged until then.) A string above 4 KiB is
@@ -32,7 +32,8 @@ const kLengthHeaderLimit = [0, 0xff, 0xffff, 0, 0xffffffff];
 
 /** What the encoders need of a writer: `@netpoll/core`'s `ConnectionWriter` has it. */
 export interface FrameWriter {
-  malloc(n: number): Buffer;
+  reserve(n: number): number;
+  readonly reserved: Buffer;
   writeBinary(data: Uint8Array): number;
   writeString(text: string): number;
 }
@@ -115,24 +116,35 @@ export function encodeMethod(method: string, path: string): Buffer {
   return Buffer.from(method, 'latin1');
 }
 
-function writeLength(view: Buffer, lengthHeader: LengthHeader, length: number): void {
-  if (lengthHeader === 4) view.writeUInt32BE(length, 0);
-  else if (lengthHeader === 2) view.writeUInt16BE(length, 0);
-  else view[0] = length;
+/** Stores `value` as 4 big-endian bytes at `at` (plain stores: no checks, no call). */
+function putUint32(buf: Buffer, at: number, value: number): void {
+  buf[at] = value >>> 24;
+  buf[at + 1] = value >>> 16;
+  buf[at + 2] = value >>> 8;
+  buf[at + 3] = value;
 }
 
-function writeFixed(view: Buffer, at: number, kind: MessageKind, flags: number, seq: number): void {
-  view[at] = (kProtocolVersion << 4) | kind;
-  view[at + 1] = flags;
-  view.writeUInt32BE(seq >>> 0, at + 2);
+/** Copies `bytes` to `at`: a short method name or code byte by byte, cheaper than a native copy. */
+function putBytes(buf: Buffer, at: number, bytes: Uint8Array): number {
+  const length = bytes.length;
+  if (length > 16) buf.set(bytes, at);
+  else for (let i = 0; i < length; i++) buf[at + i] = bytes[i]!;
+  return length;
+}
+
+function writeFixed(buf: Buffer, at: number, kind: MessageKind, flags: number, seq: number): void {
+  buf[at] = (kProtocolVersion << 4) | kind;
+  buf[at + 1] = flags;
+  putUint32(buf, at + 2, seq);
 }
 
 /**
  * Starts a frame whose message header is `headerSize` bytes, followed by a payload of
  * `payloadSize`: checks the body against `maxFrameSize` (throwing
  * `ERR_NETPOLL_RPC_FRAME_TOO_LARGE` before anything is written), reserves the length header,
- * the message header and an inline payload, and writes the length. The caller fills the header
- * at offset `lengthHeader`, then calls {@link finishFrame}.
+ * the message header and an inline payload in `writer.reserved`, writes the length, and returns
+ * where the message header starts there. The caller fills the header, then calls
+ * {@link finishFrame}.
  */
 function startFrame(
   writer: FrameWriter,
@@ -141,26 +153,35 @@ function startFrame(
   headerSize: number,
   payload: Payload | null,
   payloadSize: number,
-): Buffer {
+): number {
   const body = headerSize + payloadSize;
   const limit = Math.min(maxFrameSize, kLengthHeaderLimit[lengthHeader]!);
   if (body > limit) throw frameTooLargeError(body, limit);
   const inline = typeof payload !== 'string' || payloadSize <= kInlineString;
-  const view = writer.malloc(lengthHeader + (inline ? body : headerSize));
-  writeLength(view, lengthHeader, body);
-  return view;
+  const at = writer.reserve(lengthHeader + (inline ? body : headerSize));
+  const buf = writer.reserved;
+  if (lengthHeader === 4) putUint32(buf, at, body);
+  else if (lengthHeader === 2) {
+    buf[at] = body >>> 8;
+    buf[at + 1] = body;
+  } else buf[at] = body;
+  return at + lengthHeader;
 }
 
-/** Adds the payload of `size` bytes: copied next to the header (a long string after it). */
+/**
+ * Adds the payload of `size` bytes at `at`, where the header ends: copied into the reservation
+ * (a long string encoded after it).
+ */
 function finishFrame(
   writer: FrameWriter,
-  view: Buffer,
+  buf: Buffer,
+  at: number,
   payload: Payload | null,
   size: number,
 ): void {
   if (payload === null || size === 0) return;
-  if (typeof payload !== 'string') view.set(payload, view.length - size);
-  else if (size <= kInlineString) view.write(payload, view.length - size, size, 'utf8');
+  if (typeof payload !== 'string') buf.set(payload, at);
+  else if (size <= kInlineString) buf.write(payload, at, size, 'utf8');
   else writer.writeString(payload);
 }
 
@@ -190,17 +211,18 @@ export function writeRequest(
     flags |= kFlagMetadata;
     headerSize += metadata.length;
   }
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload, size);
-  writeFixed(view, lengthHeader, kind, flags, seq);
-  let offset = lengthHeader + kFixedHeaderSize;
-  view[offset++] = method.length;
-  offset += method.copy(view, offset);
+  let at = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload, size);
+  const buf = writer.reserved;
+  writeFixed(buf, at, kind, flags, seq);
+  at += kFixedHeaderSize;
+  buf[at++] = method.length;
+  at += putBytes(buf, at, method);
   if (timeout > 0) {
-    view.writeUInt32BE(Math.min(Math.ceil(timeout), 0xffffffff), offset);
-    offset += 4;
+    putUint32(buf, at, Math.min(Math.ceil(timeout), 0xffffffff));
+    at += 4;
   }
-  if (metadata !== null) metadata.copy(view, offset);
-  finishFrame(writer, view, payload, size);
+  if (metadata !== null) at += putBytes(buf, at, metadata);
+  finishFrame(writer, buf, at, payload, size);
 }
 
 /** RESPONSE: metadata, payload; `closing` sets CLOSING. */
@@ -216,10 +238,12 @@ export function writeResponse(
   const size = payloadSize(payload);
   const flags = (metadata === null ? 0 : kFlagMetadata) | (closing ? kFlagClosing : 0);
   const headerSize = kFixedHeaderSize + (metadata === null ? 0 : metadata.length);
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload, size);
-  writeFixed(view, lengthHeader, Kind.RESPONSE, flags, seq);
-  if (metadata !== null) metadata.copy(view, lengthHeader + kFixedHeaderSize);
-  finishFrame(writer, view, payload, size);
+  let at = startFrame(writer, lengthHeader, maxFrameSize, headerSize, payload, size);
+  const buf = writer.reserved;
+  writeFixed(buf, at, Kind.RESPONSE, flags, seq);
+  at += kFixedHeaderSize;
+  if (metadata !== null) at += putBytes(buf, at, metadata);
+  finishFrame(writer, buf, at, payload, size);
 }
 
 /**
@@ -264,16 +288,17 @@ export function writeError(
     (closing ? kFlagClosing : 0) |
     (refused ? kFlagRefused : 0);
   const headerSize = kFixedHeaderSize + 1 + code.length + 2 + text.length + metadataSize;
-  const view = startFrame(writer, lengthHeader, maxFrameSize, headerSize, details, detailsSize);
-  writeFixed(view, lengthHeader, Kind.ERROR, flags, seq);
-  let offset = lengthHeader + kFixedHeaderSize;
-  view[offset++] = code.length;
-  offset += view.write(code, offset, 'latin1');
-  view.writeUInt16BE(text.length, offset);
-  offset += 2;
-  offset += text.copy(view, offset);
-  if (metadata !== null) metadata.copy(view, offset);
-  finishFrame(writer, view, details, detailsSize);
+  let at = startFrame(writer, lengthHeader, maxFrameSize, headerSize, details, detailsSize);
+  const buf = writer.reserved;
+  writeFixed(buf, at, Kind.ERROR, flags, seq);
+  at += kFixedHeaderSize;
+  buf[at++] = code.length;
+  at += buf.write(code, at, 'latin1');
+  buf[at++] = text.length >>> 8;
+  buf[at++] = text.length;
+  at += putBytes(buf, at, text);
+  if (metadata !== null) at += putBytes(buf, at, metadata);
+  finishFrame(writer, buf, at, details, detailsSize);
 }
 
 /**
@@ -289,7 +314,7 @@ export function writeControl(
   flags = 0,
 ): void {
   const size = payload === null ? 0 : payload.length;
-  const view = startFrame(
+  const at = startFrame(
     writer,
     lengthHeader,
     Number.MAX_SAFE_INTEGER,
@@ -297,6 +322,7 @@ export function writeControl(
     payload,
     size,
   );
-  writeFixed(view, lengthHeader, kind, flags, seq);
-  finishFrame(writer, view, payload, size);
+  const buf = writer.reserved;
+  writeFixed(buf, at, kind, flags, seq);
+  finishFrame(writer, buf, at + kFixedHeaderSize, payload, size);
 }

@@ -44,10 +44,11 @@ export interface Message {
 /** Collects what the encoders write into one Buffer. */
 class CollectingWriter implements FrameWriter {
   readonly parts: Buffer[] = [];
-  malloc(n: number): Buffer {
-    const part = Buffer.alloc(n);
-    this.parts.push(part);
-    return part;
+  reserved: Buffer = Buffer.alloc(0);
+  reserve(n: number): number {
+    this.reserved = Buffer.alloc(n);
+    this.parts.push(this.reserved);
+    return 0;
   }
   writeBinary(data: Uint8Array): number {
     this.parts.push(Buffer.from(data));

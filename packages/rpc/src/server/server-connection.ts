@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import type { Connection } from '@netpoll/core';
 import * as mcache from '@netpoll/mcache';
-import { now } from '../deadline-heap';
+import { now } from '../deadline-queue';
 import { serverCallChannel } from '../diagnostics';
 import { closedError, protocolError, type RpcError } from '../errors';
 import { type QueuedFlush, queueFlush } from '../flush-queue';
@@ -210,6 +210,7 @@ export class ServerConnection implements QueuedFlush {
     }
     const metadata = header.metadataStart >= 0 ? decodeMetadata(frame, header) : null;
     const context = new CallContext(this, method, seq, deadline, metadata, oneWay);
+    context.startedAt = arrival;
     const size = payload.length;
     // From here user code runs (decoder, interceptors, handler); only a call that finishes now
     // reads the clock after it (#finish).
@@ -236,7 +237,6 @@ export class ServerConnection implements QueuedFlush {
     }
     core.counters.started++;
     core.counters.inFlight++;
-    context.startedAt = arrival;
     if (serverCallChannel.hasSubscribers) {
       context.trace = { method: method.name, request: context.request, context };
       serverCallChannel.start.publish(context.trace);
