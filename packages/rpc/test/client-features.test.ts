@@ -119,6 +119,28 @@ describe('interceptors and metadata', () => {
   });
 });
 
+describe('methods', () => {
+  it('sends each call under its own method, whichever method the call before it named', async () => {
+    const server = await startServer({
+      alpha: (request: Buffer) => bytes(`alpha:${request}`),
+      beta: (request: Buffer) => bytes(`beta:${request}`),
+      gamma: (request: Buffer) => bytes(`gamma:${request}`),
+    });
+    const client = startClient(server.address);
+    const sequence = ['alpha', 'beta', 'beta', 'alpha', 'gamma', 'alpha'];
+    const answers: string[] = [];
+    for (const [index, method] of sequence.entries()) {
+      answers.push(String(await client.call(method, bytes(String(index)))));
+    }
+    expect(answers).toEqual(sequence.map((method, index) => `${method}:${index}`));
+    // And interleaved within one tick, on the same connections.
+    const concurrent = await Promise.all(
+      sequence.map((method, index) => client.call(method, bytes(`c${index}`))),
+    );
+    expect(concurrent.map(String)).toEqual(sequence.map((method, index) => `${method}:c${index}`));
+  });
+});
+
 describe('one-way calls', () => {
   it('sends ONE_WAY, resolves once written, and the server runs the handler without answering', async () => {
     const ran = deferred<string>();

@@ -96,6 +96,9 @@ export class RpcClient implements CallHost, EndpointHost {
   readonly #deadlines = new DeadlineQueue();
   readonly #counters = new CallCounters();
   readonly #methods = new Map<string, Buffer>();
+  /** The last method called and its bytes: a caller in a loop calls one method (no Map lookup). */
+  #lastMethod = '';
+  #lastMethodBytes: Buffer | undefined;
   readonly #interceptors: ClientInterceptor[] = [];
   /** Calls made before the resolver's first answer. */
   #unresolved: Call[] = [];
@@ -210,7 +213,8 @@ export class RpcClient implements CallHost, EndpointHost {
     lease: IntoLease | null = null,
   ): Promise<unknown> {
     if (this.#closing !== null) return Promise.reject(closedError('client'));
-    let methodBytes = this.#methods.get(method);
+    let methodBytes =
+      method === this.#lastMethod ? this.#lastMethodBytes : this.#methods.get(method);
     let payload: Payload;
     let encodedMetadata: Buffer | null = null;
     try {
@@ -218,6 +222,10 @@ export class RpcClient implements CallHost, EndpointHost {
       if (methodBytes === undefined) {
         methodBytes = encodeMethod(method, 'method');
         this.#methods.set(method, methodBytes);
+      }
+      if (method !== this.#lastMethod) {
+        this.#lastMethod = method;
+        this.#lastMethodBytes = methodBytes;
       }
       encodedMetadata = encodeMetadata(metadata, 'options.metadata');
     } catch (error) {
