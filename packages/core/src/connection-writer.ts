@@ -60,7 +60,10 @@ export class ConnectionWriter {
     return this.#buffer.reserve(n);
   }
 
-  /** The Buffer the last `reserve()` returned an offset into (LinkBuffer `reserved`). */
+  /**
+   * The Buffer the offset `reserve()` returned points into (LinkBuffer `reserved`): read it after
+   * `reserve()` and before any other write.
+   */
   get reserved(): Buffer {
     return this.#buffer.reserved;
   }

@@ -161,14 +161,23 @@ export class LinkBuffer extends LinkBufferReader {
    * they start in {@link LinkBuffer.reserved}, the tail node's memory. For encoders that fill a
    * few small messages per tick, where making a view per message costs more than filling it.
    * Write only those `n` bytes (the rest of that Buffer belongs to other reservations and
-   * readers); the offset is valid as malloc's view is. Throws as `malloc`.
+   * readers); the offset is valid as malloc's view is. `n = 0` reserves nothing (and adds no
+   * node). Throws as `malloc`.
    */
   reserve(n: number): number {
     if (!Number.isSafeInteger(n) || n < 0) throw integerError('n', 'a non-negative integer', n);
-    return claim(this.#chain, 'reserve', n).mallocEnd - n;
+    const chain = this.#chain;
+    if (n === 0) {
+      checkWritable(chain, 'reserve');
+      return chain.write.mallocEnd;
+    }
+    return claim(chain, 'reserve', n).mallocEnd - n;
   }
 
-  /** The Buffer the last {@link LinkBuffer.reserve} returned an offset into. */
+  /**
+   * The tail node's Buffer, which the offset `reserve()` returned points into: read it after
+   * `reserve()` and before any other write (a later write may move the tail to another node).
+   */
   get reserved(): Buffer {
     return this.#chain.write.buf;
   }

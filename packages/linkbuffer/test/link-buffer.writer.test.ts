@@ -68,6 +68,22 @@ describe('LinkBuffer writer (conformance 21–35)', () => {
     expect(buffer.len()).toBe(0);
   });
 
+  it('reserve(0) reserves nothing and adds no node, as malloc(0), even on a sealed tail', () => {
+    const allocator = new CountingAllocator();
+    const fresh = new LinkBuffer({ allocator });
+    expect(fresh.reserve(0)).toBe(0);
+    expect(allocator.allocations).toBe(0);
+    const sealed = new LinkBuffer({ allocator });
+    sealed.malloc(10_000);
+    sealed.flush(); // a tail above 8 KiB takes no reservation after a flush
+    expect(allocator.allocations).toBe(1);
+    sealed.reserve(0);
+    expect(allocator.allocations).toBe(1);
+    expect(sealed.mallocLen()).toBe(0);
+    sealed.reserve(1);
+    expect(allocator.allocations).toBe(2);
+  });
+
   it('22: mallocLen adds up malloc, writeBinary, writeString, writeDirect and unflushed append; 0 after flush', () => {
     const buffer = new LinkBuffer();
     buffer.malloc(3).write('abc', 'latin1');

@@ -1,38 +1,31 @@
 /**
- * Deadlines of calls in flight, kept the way Node keeps its own timers: one list per timeout
- * duration, in deadline order, and a small binary heap of those lists by their earliest deadline.
- * Calls of one duration come in deadline order (their start times only grow), so adding one
- * appends it to its list, and a call that settles unlinks itself: O(1) per call. (A heap of the
- * calls themselves moved about log2(n) entries on every removal, each store with a GC write
- * barrier: a measurable part of a client's cost per call.) One Node timer serves the whole
- * queue; it is re-armed only when it fires or when an earlier deadline than the armed one
- * arrives, not per call.
+ * Deadlines of a client's calls in flight, kept the way Node keeps its own timers: one list per
+ * timeout duration, in deadline order, and a small binary heap of those lists by their earliest
+ * deadline. A client's calls of one duration come in deadline order (their start times only
+ * grow), so adding one appends it to its list, and a call that settles unlinks itself: O(1) per
+ * call, where a heap of the calls themselves moved about log2(n) entries on every removal, each
+ * store with a GC write barrier (a measurable part of the client's cost per call). A list leaves
+ * the heap when its last entry does, so the queue holds no more lists than calls. One Node timer
+ * serves the whole queue; it is re-armed only when it fires or when an earlier deadline than the
+ * armed one arrives, not per call.
  */
-import { performance } from 'node:perf_hooks';
-
-/**
- * Monotonic milliseconds. From `node:perf_hooks`: the global `performance` is an accessor on
- * `globalThis`, which V8 does not inline (about 15 ns more per read, a few reads per call).
- */
-export function now(): number {
-  return performance.now();
-}
+import { delayUntil, now } from './clock';
 
 /** Something with a deadline: the queue owns the links (`deadlineList` null while not queued). */
-export interface Deadlined {
+export interface DeadlineEntry {
   readonly deadline: number;
   deadlineList: DeadlineList | null;
-  deadlinePrev: Deadlined | null;
-  deadlineNext: Deadlined | null;
+  deadlinePrev: DeadlineEntry | null;
+  deadlineNext: DeadlineEntry | null;
   /** The deadline passed (called once, after the entry left the queue). */
   expire(now: number): void;
 }
 
-/** The entries of one duration, in deadline order. */
+/** The entries of one duration, in deadline order; never empty while in the queue. */
 export class DeadlineList {
   readonly duration: number;
-  first: Deadlined | null = null;
-  last: Deadlined | null = null;
+  first: DeadlineEntry | null = null;
+  last: DeadlineEntry | null = null;
   /**
    * The list's key in the heap: never later than its first deadline (a removal makes the first
    * deadline later without touching the heap; the list is looked at again when its key is due).
@@ -47,15 +40,18 @@ export class DeadlineList {
 }
 
 export class DeadlineQueue {
-  /** Lists by duration; an emptied list stays until its key is due (no heap work per removal). */
   readonly #lists = new Map<number, DeadlineList>();
   /** Binary min-heap of the lists by key. */
   readonly #heap: DeadlineList[] = [];
   #timer: NodeJS.Timeout | null = null;
   #armedFor = Number.POSITIVE_INFINITY;
+  #stopped = false;
 
-  /** Adds `item` (not queued, finite deadline) to the list of `duration` (ms). */
-  add(item: Deadlined, duration: number): void {
+  /**
+   * Adds `item` (not queued, finite deadline) to the list of `duration` (ms). Entries of one
+   * duration should come in deadline order: one that does not is inserted from the list's end.
+   */
+  add(item: DeadlineEntry, duration: number): void {
     let list = this.#lists.get(duration);
     if (list === undefined) {
       list = new DeadlineList(duration, item.deadline);
@@ -66,8 +62,6 @@ export class DeadlineQueue {
     }
     item.deadlineList = list;
     let after = list.last;
-    // From the end back past later deadlines: none, unless the item started before others of
-    // its duration were added (a server call whose handler asks for its signal late).
     while (after !== null && after.deadline > item.deadline) after = after.deadlinePrev;
     const before = after === null ? list.first : after.deadlineNext;
     item.deadlinePrev = after;
@@ -80,11 +74,11 @@ export class DeadlineQueue {
       list.key = item.deadline;
       this.#up(list.heapIndex);
     }
-    if (item.deadline < this.#armedFor) this.#arm(item.deadline);
+    if (item.deadline < this.#armedFor && !this.#stopped) this.#arm(item.deadline);
   }
 
-  /** Takes `item` out (no-op when it is not queued). */
-  remove(item: Deadlined): void {
+  /** Takes `item` out (no-op when it is not queued); its list leaves with its last entry. */
+  remove(item: DeadlineEntry): void {
     const list = item.deadlineList;
     if (list === null) return;
     const prev = item.deadlinePrev;
@@ -96,15 +90,17 @@ export class DeadlineQueue {
     item.deadlineList = null;
     item.deadlinePrev = null;
     item.deadlineNext = null;
+    if (list.first === null) this.#removeList(list);
   }
 
-  /** @internal Lists held, emptied ones included until their key is due (tests). */
+  /** @internal Lists held (tests). */
   get listCount(): number {
     return this.#lists.size;
   }
 
-  /** Stops the timer (the owner closed); entries stay until removed. */
+  /** Stops the timer for good (the owner closed); entries stay until removed. */
   stop(): void {
+    this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#armedFor = Number.POSITIVE_INFINITY;
@@ -113,7 +109,7 @@ export class DeadlineQueue {
   #arm(deadline: number): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#armedFor = deadline;
-    this.#timer = setTimeout(this.#fire, Math.max(0, Math.ceil(deadline - now())));
+    this.#timer = setTimeout(this.#fire, delayUntil(deadline));
     // Calls keep the process alive through their sockets, not through this timer.
     this.#timer.unref();
   }
@@ -123,21 +119,19 @@ export class DeadlineQueue {
     this.#armedFor = Number.POSITIVE_INFINITY;
     const heap = this.#heap;
     const time = now();
-    // The top is read again each time round: an expire() may add entries, even new lists.
+    // The top is read again each time round: an expire() may add or remove entries and lists.
     while (heap.length > 0 && heap[0]!.key <= time) {
       const list = heap[0]!;
-      const item = list.first;
-      if (item !== null && item.deadline <= time) {
+      const item = list.first!;
+      if (item.deadline <= time) {
         this.remove(item);
         item.expire(time);
-      } else if (item === null) {
-        this.#removeList(list);
       } else {
         list.key = item.deadline;
         this.#down(list.heapIndex);
       }
     }
-    if (heap.length > 0) this.#arm(heap[0]!.key);
+    if (heap.length > 0 && !this.#stopped) this.#arm(heap[0]!.key);
   };
 
   #removeList(list: DeadlineList): void {

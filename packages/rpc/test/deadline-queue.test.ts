@@ -1,18 +1,22 @@
 /**
- * DeadlineQueue, the deadlines of calls in flight on both sides: each entry expires once, not
- * before its deadline, and never after it was removed; entries of one duration expire in deadline
- * order even when added out of it; lists emptied by removals are dropped (no growth with many
- * durations); an expire() that adds entries is safe.
+ * DeadlineQueue, the client's deadlines of calls in flight (and the clock's timer delay): each
+ * entry expires once, not before its deadline, and never after it was removed; entries of one
+ * duration expire in deadline order even when added out of it; a list leaves with its last entry
+ * (no growth with many durations); an expire() that adds entries, or stops the queue, is safe;
+ * a deadline beyond what a Node timer takes arms no overflowing timer.
  */
 import fc from 'fast-check';
-import { type Deadlined, type DeadlineList, DeadlineQueue, now } from '../src/deadline-queue';
+import { delayUntil, now } from '../src/clock';
+import { DeadlineHeap } from '../src/deadline-heap';
+import { type DeadlineEntry, type DeadlineList, DeadlineQueue } from '../src/deadline-queue';
 
-class Entry implements Deadlined {
+class Entry implements DeadlineEntry {
   readonly name: string;
   readonly deadline: number;
   deadlineList: DeadlineList | null = null;
-  deadlinePrev: Deadlined | null = null;
-  deadlineNext: Deadlined | null = null;
+  deadlinePrev: DeadlineEntry | null = null;
+  deadlineNext: DeadlineEntry | null = null;
+  heapIndex = -1;
   expiredAt = -1;
   expiredCount = 0;
   onExpire: (() => void) | null = null;
@@ -107,18 +111,21 @@ describe('DeadlineQueue', () => {
     expect(expiredOrder).toEqual(['first', 'second', 'between', 'third']);
   });
 
-  it('drops lists emptied by removals once their time comes (distinct durations do not pile up)', async () => {
+  it('drops a list with its last entry: distinct durations do not pile up', async () => {
     const queue = new DeadlineQueue();
     const start = now();
-    for (let duration = 1; duration <= 50; duration++) {
-      const entry = new Entry(`d${duration}`, start + duration);
-      queue.add(entry, duration);
+    const kept = new Entry('kept', start + 30);
+    queue.add(kept, 30);
+    for (let duration = 1; duration <= 5000; duration++) {
+      const entry = new Entry(`d${duration}`, start + 1_000_000 + duration);
+      queue.add(entry, 1_000_000 + duration);
+      expect(queue.listCount).toBe(2);
       queue.remove(entry);
     }
-    expect(queue.listCount).toBe(50);
-    await until(() => queue.listCount === 0);
+    expect(queue.listCount).toBe(1);
+    await until(() => expiredOrder.length === 1);
+    expect(expiredOrder).toEqual(['kept']);
     expect(queue.listCount).toBe(0);
-    expect(expiredOrder).toEqual([]);
   });
 
   it('takes entries added by an expire(), to its own list or a new one', async () => {
@@ -140,11 +147,50 @@ describe('DeadlineQueue', () => {
     expect(queue.listCount).toBe(0);
   });
 
+  it('stop() from inside an expire() stays stopped: nothing later expires', async () => {
+    const queue = new DeadlineQueue();
+    const start = now();
+    const first = new Entry('first', start + 5);
+    first.onExpire = () => queue.stop();
+    queue.add(first, 5);
+    queue.add(new Entry('later', start + 25), 25);
+    await until(() => expiredOrder.length === 1);
+    await sleep(50);
+    expect(expiredOrder).toEqual(['first']);
+  });
+
   it('stop() disarms: nothing expires afterwards', async () => {
     const queue = new DeadlineQueue();
     queue.add(new Entry('x', now() + 5), 5);
     queue.stop();
     await sleep(30);
+    expect(expiredOrder).toEqual([]);
+  });
+
+  it('arms no overflowing timer for a deadline beyond 2^31 - 1 ms, in the queue or the heap', async () => {
+    expect(delayUntil(now() + 4e9)).toBe(0x7fffffff);
+    expect(delayUntil(now() - 5)).toBe(0);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const queue = new DeadlineQueue();
+      const heap = new DeadlineHeap();
+      const far = new Entry('far', now() + 4e9);
+      const farToo = new Entry('far too', now() + 4e9);
+      queue.add(far, 4e9);
+      heap.add(farToo);
+      await sleep(30);
+      queue.remove(far);
+      heap.remove(farToo);
+      queue.stop();
+      heap.stop();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
     expect(expiredOrder).toEqual([]);
   });
 

@@ -5,7 +5,8 @@
  */
 import { Buffer } from 'node:buffer';
 import type { ConnectionReader } from '@netpoll/core';
-import { type Deadlined, type DeadlineList, now } from '../deadline-queue';
+import { now } from '../clock';
+import type { DeadlineEntry, DeadlineList } from '../deadline-queue';
 import { clientCallChannel } from '../diagnostics';
 import {
   canceledError,
@@ -58,7 +59,7 @@ export interface IntoLease {
  */
 export const kMaxAttempts = 5;
 
-export class Call implements Deadlined {
+export class Call implements DeadlineEntry {
   readonly method: string;
   readonly methodBytes: Buffer;
   readonly payload: Payload;
@@ -71,8 +72,8 @@ export class Call implements Deadlined {
   readonly startedAt: number;
   readonly deadline: number;
   deadlineList: DeadlineList | null = null;
-  deadlinePrev: Deadlined | null = null;
-  deadlineNext: Deadlined | null = null;
+  deadlinePrev: DeadlineEntry | null = null;
+  deadlineNext: DeadlineEntry | null = null;
   /** Attempts sent so far (a retry after a connection failure adds one). */
   attempts = 0;
   /** The endpoint it was last given to (a retry prefers another); null before the first. */

@@ -8,7 +8,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import type { Connection, ConnectionReader } from '@netpoll/core';
-import { now } from '../deadline-queue';
+import { now } from '../clock';
 import {
   protocolError,
   type RpcError,

@@ -6,7 +6,8 @@
  */
 import type { Buffer } from 'node:buffer';
 import { runChain } from '../chain';
-import { DeadlineQueue, now } from '../deadline-queue';
+import { now } from '../clock';
+import { DeadlineQueue } from '../deadline-queue';
 import { clientCallChannel } from '../diagnostics';
 import {
   canceledError,

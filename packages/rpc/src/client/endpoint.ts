@@ -7,7 +7,7 @@
  * (./pool-endpoint) one call per connection.
  */
 import { dialConnection } from '@netpoll/core';
-import { now } from '../deadline-queue';
+import { now } from '../clock';
 import { closedError, type RpcError, unavailableError } from '../errors';
 import type { ResolvedClientOptions } from '../options';
 import { type Call, dropSettled } from './call';

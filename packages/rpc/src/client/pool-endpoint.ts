@@ -7,7 +7,7 @@
  * `acquireTimeout`, then fails with `ERR_NETPOLL_RPC_POOL_EXHAUSTED`. Taking a connection
  * allocates nothing.
  */
-import { now } from '../deadline-queue';
+import { now } from '../clock';
 import { RpcError } from '../errors';
 import type { Call } from './call';
 import type { ClientConnection } from './client-connection';

@@ -6,7 +6,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
-import type { Deadlined, DeadlineList, DeadlineQueue } from '../deadline-queue';
+import type { Deadlined, DeadlineHeap } from '../deadline-heap';
 import type { Method } from './service';
 
 /** Why a call's signal aborted: its `reason` is an Error with one of these `code`s. */
@@ -32,7 +32,7 @@ export interface ServerCallTrace {
 /** The parts of a server connection a call reports back to. */
 export interface CallOwner {
   readonly remoteAddress: string;
-  readonly deadlines: DeadlineQueue;
+  readonly deadlines: DeadlineHeap;
 }
 
 export class CallContext implements Deadlined {
@@ -46,12 +46,8 @@ export class CallContext implements Deadlined {
   request: unknown = undefined;
   /** @internal Monotonic ms of the deadline (`performance.now()` clock), or Infinity. */
   readonly deadline: number;
-  /** @internal DeadlineQueue links. */
-  deadlineList: DeadlineList | null = null;
-  /** @internal */
-  deadlinePrev: Deadlined | null = null;
-  /** @internal */
-  deadlineNext: Deadlined | null = null;
+  /** @internal DeadlineHeap position. */
+  heapIndex = -1;
   /** @internal */
   readonly seq: number;
   /** @internal */
@@ -115,7 +111,7 @@ export class CallContext implements Deadlined {
       this.#controller = new AbortController();
       if (this.#abortCode !== null) this.#abort(this.#abortCode);
       else if (this.deadline !== Number.POSITIVE_INFINITY && !this.ended) {
-        this.#owner.deadlines.add(this, Math.round(this.deadline - this.startedAt));
+        this.#owner.deadlines.add(this);
       }
     }
     return this.#controller.signal;
@@ -148,7 +144,7 @@ export class CallContext implements Deadlined {
   /** @internal The call ended: stop watching its deadline. */
   finish(): void {
     this.ended = true;
-    if (this.deadlineList !== null) this.#owner.deadlines.remove(this);
+    if (this.heapIndex >= 0) this.#owner.deadlines.remove(this);
   }
 
   #abort(code: AbortCode): void {

@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import type { Connection } from '@netpoll/core';
 import * as mcache from '@netpoll/mcache';
-import { now } from '../deadline-queue';
+import { now } from '../clock';
 import { serverCallChannel } from '../diagnostics';
 import { closedError, protocolError, type RpcError } from '../errors';
 import { type QueuedFlush, queueFlush } from '../flush-queue';

@@ -6,7 +6,7 @@
  */
 import type { Connection } from '@netpoll/core';
 import { runChain } from '../chain';
-import { DeadlineQueue } from '../deadline-queue';
+import { DeadlineHeap } from '../deadline-heap';
 import type { ResolvedServerOptions } from '../options';
 import { CallCounters } from '../stats';
 import type { CallContext } from './call-context';
@@ -26,7 +26,7 @@ export class ServerCore {
   readonly methods: MethodTable;
   readonly interceptors: Interceptor[] = [];
   readonly counters = new CallCounters();
-  readonly deadlines = new DeadlineQueue();
+  readonly deadlines = new DeadlineHeap();
 
   constructor(service: unknown, options: ResolvedServerOptions) {
     this.options = options;
