@@ -30,13 +30,19 @@ interface OutboundSlab {
   live: number;
   /** Freed Buffers by `byteOffset >>> kSpareShift` (shared slabs only; empty for dedicated). */
   readonly spare: Array<Buffer | null>;
+  /** The `byteOffset` of each spare Buffer (the getter is a call into V8's runtime). */
+  readonly spareOffset: Int32Array;
 }
 
 /** One spare Buffer per 1 KiB of slab: distinct for every allocation of at least 1 KiB. */
 const kSpareShift = 10;
 const kNoSpare: Array<Buffer | null> = [];
+const kNoSpareOffset = new Int32Array(0);
 
 export class OutboundAllocator implements NodeAllocator {
+  /** Where the Buffer the last `allocate()` returned lives (NodeAllocator: no getter per node). */
+  lastMemory: ArrayBuffer | undefined = undefined;
+  lastByteOffset = 0;
   readonly #registry: SlabRegistry;
   readonly #slabSize: number;
   readonly #bySlabMemory = new Map<ArrayBufferLike, OutboundSlab>();
@@ -62,7 +68,7 @@ export class OutboundAllocator implements NodeAllocator {
     const slot = offset >>> kSpareShift;
     const spare = slab.spare[slot]!;
     let buffer: Buffer;
-    if (spare !== null && spare.byteOffset === offset && spare.length === size) {
+    if (spare !== null && slab.spareOffset[slot] === offset && spare.length === size) {
       slab.spare[slot] = null;
       buffer = spare;
     } else {
@@ -70,13 +76,23 @@ export class OutboundAllocator implements NodeAllocator {
     }
     slab.offset = offset + aligned;
     slab.live++;
+    this.lastMemory = slab.buffer;
+    this.lastByteOffset = offset;
     return buffer;
   }
 
-  free(buffer: Buffer, memory: ArrayBufferLike = buffer.buffer): void {
+  free(
+    buffer: Buffer,
+    memory: ArrayBufferLike = buffer.buffer,
+    byteOffset: number = buffer.byteOffset,
+  ): void {
     const slab = this.#bySlabMemory.get(memory);
     if (slab === undefined) return;
-    if (!slab.dedicated) slab.spare[buffer.byteOffset >>> kSpareShift] = buffer;
+    if (!slab.dedicated) {
+      const slot = byteOffset >>> kSpareShift;
+      slab.spare[slot] = buffer;
+      slab.spareOffset[slot] = byteOffset;
+    }
     slab.live--;
     if (slab.live > 0) return;
     if (slab.dedicated) {
@@ -112,6 +128,7 @@ export class OutboundAllocator implements NodeAllocator {
       offset: 0,
       live: 0,
       spare: new Array<Buffer | null>(Math.ceil(this.#slabSize / (1 << kSpareShift))).fill(null),
+      spareOffset: new Int32Array(Math.ceil(this.#slabSize / (1 << kSpareShift))),
     };
     this.#shared.push(slab);
     this.#bySlabMemory.set(buffer, slab);
@@ -128,8 +145,11 @@ export class OutboundAllocator implements NodeAllocator {
       offset: size,
       live: 1,
       spare: kNoSpare,
+      spareOffset: kNoSpareOffset,
     };
     this.#bySlabMemory.set(buffer, slab);
+    this.lastMemory = buffer;
+    this.lastByteOffset = 0;
     return Buffer.from(buffer, 0, size);
   }
 }

@@ -68,6 +68,43 @@ describe('OutboundAllocator', () => {
     expect(fake.registered).toHaveLength(1);
   });
 
+  it('says where each Buffer it returns lives (lastMemory, lastByteOffset), fresh, reused or dedicated', () => {
+    const fake = registry();
+    const allocator = new OutboundAllocator(fake, 16384);
+    const where = (buffer: Buffer) => ({ memory: buffer.buffer, byteOffset: buffer.byteOffset });
+    const told = () => ({ memory: allocator.lastMemory, byteOffset: allocator.lastByteOffset });
+    const first = allocator.allocate(1028);
+    expect(told()).toEqual(where(first));
+    const second = allocator.allocate(300);
+    expect(told()).toEqual(where(second));
+    expect(told().byteOffset).toBe(1032);
+    // Freed with the offset given (as a LinkBuffer frees), then handed back at the same place.
+    allocator.free(first, first.buffer, first.byteOffset);
+    allocator.free(second, second.buffer, second.byteOffset);
+    const again = allocator.allocate(1028);
+    expect(again).toBe(first);
+    expect(told()).toEqual(where(again));
+    const big = allocator.allocate(8000); // above a quarter of the slab: dedicated
+    expect(big.buffer.byteLength).toBe(8000);
+    expect(told()).toEqual(where(big));
+  });
+
+  it('hands a spare Buffer back only at its own offset (two small ones share a spare slot)', () => {
+    const fake = registry();
+    const allocator = new OutboundAllocator(fake, 16384);
+    const a = allocator.allocate(200); // offset 0
+    const b = allocator.allocate(200); // offset 200, the same 1 KiB slot
+    allocator.free(a, a.buffer, a.byteOffset);
+    allocator.free(b, b.buffer, b.byteOffset); // the slot now keeps b, at 200
+    const next = allocator.allocate(200); // the slab is empty: offset 0 again
+    expect(next).not.toBe(b);
+    expect(next.byteOffset).toBe(0);
+    expect(allocator.lastByteOffset).toBe(0);
+    const after = allocator.allocate(200); // offset 200: b's own place
+    expect(after).toBe(b);
+    expect(allocator.lastByteOffset).toBe(200);
+  });
+
   it('gives large requests a dedicated registered buffer that is unregistered on free', () => {
     const fake = registry();
     const allocator = new OutboundAllocator(fake, 1024);

@@ -4,7 +4,7 @@
  * point.
  */
 import {
-  acquireNode,
+  acquireAllocated,
   kAllocated,
   kBorrowed,
   kEmptyBuffer,
@@ -89,7 +89,7 @@ export function evacuateRegions(chain: NodeChain): number {
     ) {
       const memory = allocate(chain, size);
       node.buf.copy(memory, 0, node.readOffset, node.committedEnd);
-      const copy = acquireNode(memory, 0, memory.length, kAllocated);
+      const copy = acquireAllocated(chain.allocator, memory, kAllocated);
       copy.allocator = chain.allocator;
       copy.committedEnd = size;
       copy.mallocEnd = size;

@@ -9,7 +9,14 @@
  */
 import { Buffer } from 'node:buffer';
 import { InvalidArgumentError, integerError, OutOfRangeError } from './errors';
-import { acquireNode, kAllocated, kWritable, type LinkNode, referNode } from './link-buffer-node';
+import {
+  acquireAllocated,
+  acquireNode,
+  kAllocated,
+  kWritable,
+  type LinkNode,
+  referNode,
+} from './link-buffer-node';
 import { allocate, checkWritable, type NodeChain } from './node-chain';
 
 /**
@@ -23,7 +30,7 @@ export function growth(chain: NodeChain, n: number): LinkNode {
     const next = node.next;
     if (next === null) {
       const memory = allocate(chain, Math.max(n, chain.nodeSize));
-      const fresh = acquireNode(memory, 0, memory.length, kWritable | kAllocated);
+      const fresh = acquireAllocated(chain.allocator, memory, kWritable | kAllocated);
       fresh.allocator = chain.allocator;
       node.next = fresh;
       node = fresh;

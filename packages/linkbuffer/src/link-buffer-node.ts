@@ -70,6 +70,17 @@ export function acquireNode(buf: Buffer, start: number, end: number, flags: numb
 }
 
 /**
+ * A writable node over all of `buf`, which `allocator.allocate()` just returned: its memory and
+ * offset from the allocator when it gives them (`lastMemory`), else from the getters.
+ */
+export function acquireAllocated(allocator: NodeAllocator, buf: Buffer, flags: number): LinkNode {
+  const memory = allocator.lastMemory;
+  return memory === undefined
+    ? acquireNode(buf, 0, buf.length, flags)
+    : acquireNodeIn(buf, memory, allocator.lastByteOffset!, 0, buf.length, flags);
+}
+
+/**
  * {@link acquireNode} with `buf.buffer` and `buf.byteOffset` already known (the getters are calls
  * into the runtime): a reference reuses its source's, a region its buffer's cached ones.
  */
@@ -121,7 +132,7 @@ function dropRoot(root: LinkNode, poison: number): void {
   const flags = root.flags;
   if ((flags & kAllocated) !== 0) {
     if (poison >= 0) root.buf.fill(poison);
-    (root.allocator as NodeAllocator).free(root.buf, root.memory);
+    (root.allocator as NodeAllocator).free(root.buf, root.memory, root.memoryOffset);
   } else if ((flags & kBorrowed) !== 0) {
     if (poison >= 0) root.buf.fill(poison, root.base, root.capacityEnd);
     (root.owner as RegionOwner).releaseRegion(root.token);

@@ -26,11 +26,18 @@ export interface NodeAllocator {
   allocate(size: number): Buffer;
   /**
    * Takes back a Buffer returned by {@link NodeAllocator.allocate}. Called exactly once per
-   * allocated Buffer, when no node, slice or recorded copy refers to it any more. `memory`, when
-   * given, is `buffer.buffer`, passed because the caller knows it and the getter is a call into
-   * V8's runtime.
+   * allocated Buffer, when no node, slice or recorded copy refers to it any more. `memory` and
+   * `byteOffset`, when given, are `buffer.buffer` and `buffer.byteOffset`, passed because the
+   * caller knows them and the getters are calls into V8's runtime.
    */
-  free(buffer: Buffer, memory?: ArrayBufferLike): void;
+  free(buffer: Buffer, memory?: ArrayBufferLike, byteOffset?: number): void;
+  /**
+   * Optional, for allocators on a hot path: the `buffer` and `byteOffset` of the Buffer the last
+   * `allocate()` returned, which a LinkBuffer then reads instead of the Buffer's getters (calls
+   * into V8's runtime, one each per node). Set both, to exactly those values, or neither.
+   */
+  readonly lastMemory?: ArrayBufferLike;
+  readonly lastByteOffset?: number;
 }
 
 /** The largest size served from the pool (8 MiB, netpoll's `mallocMax`); larger ones are plain. */

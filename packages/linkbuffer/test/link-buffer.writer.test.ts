@@ -84,6 +84,52 @@ describe('LinkBuffer writer (conformance 21–35)', () => {
     expect(allocator.allocations).toBe(2);
   });
 
+  it("takes an allocator's word for where its Buffers live (lastMemory, lastByteOffset), and gives the offset back to free", () => {
+    const slab = new ArrayBuffer(1 << 16);
+    let next = 64;
+    const freed: Array<[number, number | undefined]> = [];
+    const allocator = {
+      lastMemory: undefined as ArrayBuffer | undefined,
+      lastByteOffset: 0,
+      allocate(size: number): Buffer {
+        const buffer = Buffer.from(slab, next, size);
+        this.lastMemory = slab;
+        this.lastByteOffset = next;
+        next += size;
+        return buffer;
+      },
+      free(buffer: Buffer, _memory?: ArrayBufferLike, byteOffset?: number): void {
+        freed.push([buffer.byteOffset, byteOffset]);
+      },
+    };
+    const buffer = new LinkBuffer({ allocator, nodeSize: 100 });
+    for (let i = 0; i < 5; i++) buffer.writeBinary(Buffer.alloc(60, i));
+    buffer.flush();
+    const chunks: Array<[ArrayBufferLike, number, number]> = [];
+    buffer.forEachChunk((chunk, start, end, _retained, memory, memoryOffset) => {
+      expect(memoryOffset).toBe(chunk.byteOffset + start);
+      chunks.push([memory, memoryOffset, end - start]);
+    });
+    expect(chunks).toEqual([
+      [slab, 64, 60],
+      [slab, 164, 60],
+      [slab, 264, 60],
+      [slab, 364, 60],
+      [slab, 464, 60],
+    ]);
+    expect(buffer.readBinary(300).every((byte, index) => byte === Math.floor(index / 60))).toBe(
+      true,
+    );
+    buffer.close();
+    expect(freed).toEqual([
+      [64, 64],
+      [164, 164],
+      [264, 264],
+      [364, 364],
+      [464, 464],
+    ]);
+  });
+
   it('22: mallocLen adds up malloc, writeBinary, writeString, writeDirect and unflushed append; 0 after flush', () => {
     const buffer = new LinkBuffer();
     buffer.malloc(3).write('abc', 'latin1');

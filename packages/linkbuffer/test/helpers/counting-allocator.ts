@@ -20,8 +20,11 @@ export class CountingAllocator implements NodeAllocator {
     return buffer;
   }
 
-  free(buffer: Buffer, memory?: ArrayBufferLike): void {
+  free(buffer: Buffer, memory?: ArrayBufferLike, byteOffset?: number): void {
     if (memory !== undefined && memory !== buffer.buffer) throw new Error('free with other memory');
+    if (byteOffset !== undefined && byteOffset !== buffer.byteOffset) {
+      throw new Error('free with another offset');
+    }
     if (this.freed.has(buffer)) throw new Error('double free');
     if (!this.live.delete(buffer)) throw new Error('foreign free');
     this.freed.add(buffer);
