@@ -90,7 +90,6 @@ export function evacuateRegions(chain: NodeChain): number {
       const memory = allocate(chain, size);
       node.buf.copy(memory, 0, node.readOffset, node.committedEnd);
       const copy = acquireAllocated(chain.allocator, memory, kAllocated);
-      copy.allocator = chain.allocator;
       copy.committedEnd = size;
       copy.mallocEnd = size;
       copy.next = next;

@@ -31,7 +31,6 @@ export function growth(chain: NodeChain, n: number): LinkNode {
     if (next === null) {
       const memory = allocate(chain, Math.max(n, chain.nodeSize));
       const fresh = acquireAllocated(chain.allocator, memory, kWritable | kAllocated);
-      fresh.allocator = chain.allocator;
       node.next = fresh;
       node = fresh;
       break;

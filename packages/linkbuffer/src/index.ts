@@ -1,3 +1,4 @@
+export { putUint16, putUint32 } from './big-endian';
 export {
   ClosedError,
   DelimiterNotFoundError,

@@ -70,14 +70,17 @@ export function acquireNode(buf: Buffer, start: number, end: number, flags: numb
 }
 
 /**
- * A writable node over all of `buf`, which `allocator.allocate()` just returned: its memory and
- * offset from the allocator when it gives them (`lastMemory`), else from the getters.
+ * A node over all of `buf`, which `allocator.allocate()` just returned, owned by `allocator`: its
+ * memory and offset from the allocator when it gives them (`lastMemory`), else from the getters.
  */
 export function acquireAllocated(allocator: NodeAllocator, buf: Buffer, flags: number): LinkNode {
   const memory = allocator.lastMemory;
-  return memory === undefined
-    ? acquireNode(buf, 0, buf.length, flags)
-    : acquireNodeIn(buf, memory, allocator.lastByteOffset!, 0, buf.length, flags);
+  const node =
+    memory === undefined
+      ? acquireNode(buf, 0, buf.length, flags)
+      : acquireNodeIn(buf, memory, allocator.lastByteOffset!, 0, buf.length, flags);
+  node.allocator = allocator;
+  return node;
 }
 
 /**

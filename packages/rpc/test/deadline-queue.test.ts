@@ -102,7 +102,7 @@ describe('DeadlineQueue', () => {
   it('keeps deadline order in a list when an entry comes later than later deadlines', async () => {
     const queue = new DeadlineQueue();
     const start = now();
-    // A server call that asks for its signal after calls that arrived after it.
+    // Out of deadline order (a client's calls of one duration never are; the queue copes).
     queue.add(new Entry('second', start + 20), 10);
     queue.add(new Entry('third', start + 25), 10);
     queue.add(new Entry('first', start + 12), 10);

@@ -1,6 +1,6 @@
 /**
  * Writes messages of the wire format (README "Wire format") straight into a connection's writer:
- * one reservation (`reserve`, no view) for the length header, the message header and the payload, which is copied there
+ * one reservation (`reserve`: no view) for the length header, the message header and the payload, copied there
  * at once, so the caller may change or free its bytes as soon as a write returns. (Linking a large
  * payload instead would save nothing: core copies memory it does not own into outbound memory at
  * flush anyway, and the bytes would have to stay unchanged until then.) A string above 4 KiB is
@@ -8,6 +8,7 @@
  * metadata block, and only when metadata is sent.
  */
 import { Buffer } from 'node:buffer';
+import { putUint16, putUint32 } from '@netpoll/linkbuffer';
 import { frameTooLargeError, InvalidArgumentError } from '../errors';
 import {
   Kind,
@@ -116,14 +117,6 @@ export function encodeMethod(method: string, path: string): Buffer {
   return Buffer.from(method, 'latin1');
 }
 
-/** Stores `value` as 4 big-endian bytes at `at` (plain stores: no checks, no call). */
-function putUint32(buf: Buffer, at: number, value: number): void {
-  buf[at] = value >>> 24;
-  buf[at + 1] = value >>> 16;
-  buf[at + 2] = value >>> 8;
-  buf[at + 3] = value;
-}
-
 /** Copies `bytes` to `at`: a short method name or code byte by byte, cheaper than a native copy. */
 function putBytes(buf: Buffer, at: number, bytes: Uint8Array): number {
   const length = bytes.length;
@@ -161,10 +154,8 @@ function startFrame(
   const at = writer.reserve(lengthHeader + (inline ? body : headerSize));
   const buf = writer.reserved;
   if (lengthHeader === 4) putUint32(buf, at, body);
-  else if (lengthHeader === 2) {
-    buf[at] = body >>> 8;
-    buf[at + 1] = body;
-  } else buf[at] = body;
+  else if (lengthHeader === 2) putUint16(buf, at, body);
+  else buf[at] = body;
   return at + lengthHeader;
 }
 
@@ -294,8 +285,8 @@ export function writeError(
   at += kFixedHeaderSize;
   buf[at++] = code.length;
   at += buf.write(code, at, 'latin1');
-  buf[at++] = text.length >>> 8;
-  buf[at++] = text.length;
+  putUint16(buf, at, text.length);
+  at += 2;
   at += putBytes(buf, at, text);
   if (metadata !== null) at += putBytes(buf, at, metadata);
   finishFrame(writer, buf, at, details, detailsSize);
