@@ -88,11 +88,26 @@ describe('LinkBuffer writer (conformance 21–35)', () => {
     const slab = new ArrayBuffer(1 << 16);
     let next = 64;
     const freed: Array<[number, number | undefined]> = [];
+    // Reads of the Buffers' own `buffer`/`byteOffset` getters: none while the hint is there.
+    let getterReads = 0;
     const allocator = {
       lastMemory: undefined as ArrayBuffer | undefined,
       lastByteOffset: 0,
       allocate(size: number): Buffer {
         const buffer = Buffer.from(slab, next, size);
+        const byteOffset = next;
+        Object.defineProperty(buffer, 'buffer', {
+          get: () => {
+            getterReads++;
+            return slab;
+          },
+        });
+        Object.defineProperty(buffer, 'byteOffset', {
+          get: () => {
+            getterReads++;
+            return byteOffset;
+          },
+        });
         this.lastMemory = slab;
         this.lastByteOffset = next;
         next += size;
@@ -105,6 +120,7 @@ describe('LinkBuffer writer (conformance 21–35)', () => {
     const buffer = new LinkBuffer({ allocator, nodeSize: 100 });
     for (let i = 0; i < 5; i++) buffer.writeBinary(Buffer.alloc(60, i));
     buffer.flush();
+    expect(getterReads).toBe(0);
     const chunks: Array<[ArrayBufferLike, number, number]> = [];
     buffer.forEachChunk((chunk, start, end, _retained, memory, memoryOffset) => {
       expect(memoryOffset).toBe(chunk.byteOffset + start);
