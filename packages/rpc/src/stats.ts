@@ -1,7 +1,8 @@
 /**
  * Counters behind `client.stats()` and `server.stats()`: calls, errors by code, and a latency
- * histogram with 8 buckets per power of two (at most 9 % error in a percentile), updated with a
- * few increments per call and read into plain snapshots only when asked.
+ * histogram with 8 buckets per power of two (a percentile is never below the true one and at most
+ * 12.5 % above it), updated with a few increments per call and read into plain snapshots only
+ * when asked.
  */
 
 /** Latency buckets: 8 per power of two from 1 µs to about 1.2 hours. */

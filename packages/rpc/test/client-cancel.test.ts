@@ -4,6 +4,7 @@
  * (CANCEL; its handler's signal aborts with CANCELLED), and a signal aborted after the call
  * settled changes nothing.
  */
+import { getEventListeners } from 'node:events';
 import { type CallContext, Kind, RpcError } from '../src';
 import {
   bytes,
@@ -129,5 +130,17 @@ describe('client cancellation', () => {
       Kind.REQUEST,
     ]);
     expect(client.stats().calls).toMatchObject({ succeeded: 2, failed: 0 });
+  });
+
+  it('leaves no listener on a signal shared by many calls once they settled', async () => {
+    const raw = await echoing();
+    const client = startClient(raw.address, { connections: 1 });
+    const controller = new AbortController();
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      client.call('m', bytes(`${i}`), { signal: controller.signal }),
+    );
+    expect((await Promise.all(calls)).map(String)).toEqual(calls.map((_, i) => `${i}`));
+    // A listener left per call would grow without bound on a long-lived signal.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });

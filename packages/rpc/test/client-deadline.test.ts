@@ -83,6 +83,17 @@ describe('client deadlines', () => {
     }
   });
 
+  it('rounds the time left up to whole ms, and sends at least 1 ms once the deadline is near or past', () => {
+    const { call } = makeCall('m', bytes(''), false, 1000);
+    expect(call.timeLeft(call.startedAt)).toBe(1000);
+    expect(call.timeLeft(call.startedAt + 0.3)).toBe(1000);
+    expect(call.timeLeft(call.startedAt + 999.5)).toBe(1);
+    // 0 on the wire means "no deadline": a call out of time must not send it.
+    expect(call.timeLeft(call.startedAt + 1000.5)).toBe(1);
+    expect(call.timeLeft(call.startedAt + 5000)).toBe(1);
+    expect(makeCall('m', bytes('')).call.timeLeft(performance.now())).toBe(0);
+  });
+
   it('sends the time left, not the timeout: a call that waited for the resolver carries less', async () => {
     const raw = await startRawServer();
     let update: ((addresses: readonly string[]) => void) | null = null;
@@ -179,6 +190,31 @@ describe('client deadlines', () => {
     finish.resolve();
     await until(() => replied.length === 1, 'the handler finished');
     expect(client.stats().calls.inFlight).toBe(0);
+  });
+
+  it('stops counting calls that timed out waiting at a backing-off endpoint (mux)', async () => {
+    const client = startClient(await closedPort(), {
+      connections: 1,
+      backoffInitial: 5000,
+      backoffMax: 5000,
+      ejectAfter: 100,
+      pingInterval: 100,
+    });
+    // The first dial fails: the endpoint backs off for 5 s, and the next calls wait there.
+    await outcome(client.call('m', bytes(''), { timeout: 50 }));
+    const waiting = Array.from({ length: 5 }, () =>
+      rejection(client.call('m', bytes(''), { timeout: 50 })),
+    );
+    expect(client.stats().endpoints[0]!.waiting).toBe(5);
+    for (const error of await Promise.all(waiting))
+      expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
+    // The next liveness tick (100 ms) drops them.
+    await until(
+      () => client.stats().endpoints[0]!.waiting === 0,
+      'the timed-out calls dropped',
+      2000,
+    );
+    expect(client.stats().endpoints[0]).toMatchObject({ waiting: 0, pending: 0 });
   });
 
   it('never lets a call outlive its deadline against a server that never answers', async () => {

@@ -304,6 +304,19 @@ describe('a connection that dies mid-call', () => {
     expect(raw.requests()).toHaveLength(2);
   });
 
+  it('reports an idempotent call processed when its retry finds no endpoint: the first attempt may have run', async () => {
+    const raw = await startRawServer((connection, message) => {
+      // The only server stops listening, then resets the call's connection: no retry can go out.
+      if (message.kind === Kind.REQUEST) {
+        void raw.stopListening().then(() => connection.socket.resetAndDestroy());
+      }
+    });
+    const client = startClient(raw.address, { connections: 1, ejectAfter: 1 });
+    const error = await rejection(client.call('m', bytes('x'), { idempotent: true }));
+    expect(error).toMatchObject({ code: 'ERR_NETPOLL_RPC_UNAVAILABLE', processed: true });
+    expect(raw.requests()).toHaveLength(1);
+  });
+
   it('fails the calls in flight with the cause of the failure', async () => {
     const raw = await startRawServer((connection, message) => {
       if (message.kind === Kind.REQUEST) connection.socket.resetAndDestroy();

@@ -17,6 +17,7 @@ import {
   type RawHandler,
   startClient,
   startRawServer,
+  until,
 } from './helpers/client-harness';
 
 jest.setTimeout(30_000);
@@ -191,6 +192,41 @@ describe('an endpoint whose connections are found hung apart', () => {
     }
     expect(result.ok ? 'ok' : result.error.code).toBe('ok');
     expect(client.stats().endpoints[0]).toMatchObject({ failures: 0, ejected: false });
+  });
+
+  it('re-dials an ejected mux endpoint once its last open connection closes', async () => {
+    // Connections 0 and 1 never answer; from connection 2 on, the server is live.
+    const raw = await startRawServer((connection, message) => {
+      if (raw.connections.indexOf(connection) >= 2) serve(connection, message);
+    });
+    const client = startClient(raw.address, {
+      connections: 2,
+      ejectAfter: 1,
+      pingInterval: 100,
+      pingTimeout: 200,
+      backoffInitial: 20,
+      backoffMax: 20,
+    });
+    void outcome(client.call('m', bytes('x'), { timeout: 100 }));
+    const [hung, other] = [await raw.connection(0), await raw.connection(1)];
+    // The server pings the client on `other`: busy, it is never pinged, so never found hung.
+    // `hung` is, and ejects the endpoint; its re-dial (20 ms) fires while `other` is still open,
+    // and dials nothing.
+    let seq = 1;
+    const keepBusy = setInterval(() => {
+      if (!other.ended) other.send({ kind: Kind.PING, seq: seq++, payload: bytes('') });
+    }, 50);
+    afterTest(() => clearInterval(keepBusy));
+    await hung.closed;
+    await until(() => client.stats().endpoints[0]!.ejected, 'the endpoint ejected');
+    // Then the server closes `other` (not a failure): the endpoint is left with nothing open and
+    // must dial again by itself.
+    await sleep(100);
+    clearInterval(keepBusy);
+    other.socket.end();
+    await raw.connection(2);
+    await until(() => !client.stats().endpoints[0]!.ejected, 'the endpoint back', 5000);
+    expect(String(await client.call('m', bytes('y')))).toBe('y');
   });
 });
 

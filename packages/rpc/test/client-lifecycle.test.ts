@@ -14,6 +14,7 @@ import {
   deferred,
   outcome,
   rejection,
+  serverConnections,
   startClient,
   startServer,
   until,
@@ -34,15 +35,6 @@ async function holdingServer() {
     echo: (request: Buffer) => Buffer.from(request),
   });
   return { server, held };
-}
-
-/** Resolves once `server` has no connection left (fails after 5 s). */
-async function noConnections(server: { stats(): Promise<{ connections: number }> }) {
-  const end = performance.now() + 5000;
-  while ((await server.stats()).connections !== 0) {
-    if (performance.now() > end) throw new Error('the server still has connections');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Runs `script` in a child process with the built package's createClient in scope. */
@@ -103,7 +95,7 @@ describe('client lifecycle', () => {
     await closing;
     expect(state.closed).toBe(1);
     expect(client.stats().calls).toMatchObject({ started: 2, succeeded: 2, inFlight: 0 });
-    await noConnections(server);
+    await serverConnections(server, 0);
   });
 
   it('close() with nothing in flight resolves at once and closes the connections', async () => {
@@ -112,7 +104,7 @@ describe('client lifecycle', () => {
     await client.call('echo', bytes('x'));
     await until(() => client.stats().endpoints[0]?.connections === 3, 'three connections');
     await client.close();
-    await noConnections(server);
+    await serverConnections(server, 0);
   });
 
   it('close() waits for a call that waits for a connection, until it settles', async () => {
@@ -146,7 +138,27 @@ describe('client lifecycle', () => {
     await within(client.close(), 1000, 'close() after destroy()');
     // The server keeps a connection whose handler still runs; once it is done, none is left.
     held[0]!.resolve();
-    await noConnections(server);
+    await serverConnections(server, 0);
+  });
+
+  it('destroy() settles a one-way call written in this tick but not yet flushed (CLOSED)', async () => {
+    const notes: string[] = [];
+    const server = await startServer({
+      echo: (request: Buffer) => Buffer.from(request),
+      note: (request: Buffer) => {
+        notes.push(String(request));
+      },
+    });
+    const client = startClient(server.address, { connections: 1 });
+    await client.call('echo', bytes('warm'));
+    const sent = outcome(client.oneWay('note', bytes('x')));
+    client.destroy();
+    expect(await within(sent, 2000, 'the one-way call')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NETPOLL_RPC_CLOSED' },
+    });
+    await serverConnections(server, 0);
+    expect(notes).toEqual([]);
   });
 
   it('destroy() during close() fails what is left, and close() resolves', async () => {
@@ -163,7 +175,7 @@ describe('client lifecycle', () => {
     expect(await within(closing, 2000, 'close()')).toMatchObject({ ok: true });
     expect(client.stats().endpoints[0]!.connections).toBe(0);
     held[0]!.resolve();
-    await noConnections(server);
+    await serverConnections(server, 0);
   });
 
   it('Symbol.asyncDispose closes it gracefully', async () => {
@@ -177,7 +189,7 @@ describe('client lifecycle', () => {
     held[0]!.resolve();
     expect(String(await inFlight)).toBe('a');
     await disposed;
-    await noConnections(server);
+    await serverConnections(server, 0);
   });
 
   it('a closed client leaves nothing that keeps the process alive', async () => {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type CallContext, encodeMessage, Kind, type RpcServer } from '../src';
+import { type CallContext, encodeMessage, Kind } from '../src';
 import {
   afterTest,
   bytes,
@@ -15,20 +15,12 @@ import {
   delay,
   outcome,
   rejection,
+  serverConnections,
   startClient,
   startRawServer,
   startServer,
   until,
 } from './helpers/client-harness';
-
-/** Resolves once `server` has `count` connections open (fails after 5 s). */
-async function serverConnections(server: RpcServer, count: number): Promise<void> {
-  const end = performance.now() + 5000;
-  while ((await server.stats()).connections !== count) {
-    if (performance.now() > end) throw new Error(`the server never had ${count} connections`);
-    await delay(5);
-  }
-}
 
 /** A server whose `hold` calls wait until released; it tracks calls per connection. */
 async function holdingServer() {

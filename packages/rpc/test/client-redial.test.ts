@@ -56,3 +56,34 @@ it('an ejected endpoint re-dials after a slow dial of the failed burst fails too
   expect(result.ok ? String(result.value) : result.error.code).toBe('y');
   expect(client.stats().endpoints[0]).toMatchObject({ failures: 0, ejected: false });
 });
+
+it('re-dials after backoffInitial, doubles the wait after each failure, and stops at backoffMax', async () => {
+  const dials: number[] = [];
+  dial.mockImplementation(() => {
+    dials.push(performance.now());
+    return refused();
+  });
+  // No jitter: every wait is exactly its base (the factor is 0.8 + 0.4 × random).
+  const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
+  try {
+    const client = startClient('127.0.0.1:1', {
+      connections: 1,
+      backoffInitial: 150,
+      backoffMax: 600,
+      ejectAfter: 100,
+      pingInterval: 0,
+    });
+    void outcome(client.call('echo', bytes(''), { timeout: 100 }));
+    const end = performance.now() + 10_000;
+    while (dials.length < 5 && performance.now() < end) await sleep(10);
+    client.destroy();
+    const waits = dials.slice(1, 5).map((at, i) => at - dials[i]!);
+    // A timer never fires early (1 ms for rounding); the 100 ms above it allow for a busy machine.
+    [150, 300, 600, 600].forEach((expected, i) => {
+      expect(waits[i]).toBeGreaterThanOrEqual(expected - 1);
+      expect(waits[i]).toBeLessThan(expected + 100);
+    });
+  } finally {
+    random.mockRestore();
+  }
+});

@@ -7,6 +7,7 @@
 import { Kind } from '../src';
 import { startServerChild } from './helpers/client-child';
 import {
+  answerPings,
   bytes,
   delay,
   type Outcome,
@@ -215,6 +216,42 @@ describe('GOAWAY', () => {
       ok: false,
       error: { code: 'ERR_NETPOLL_RPC_UNAVAILABLE', processed: false },
     });
+  });
+
+  it('counts a call the GOAWAY names as read: lost with its connection, it fails processed and is not resent', async () => {
+    const raw = await startRawServer();
+    const client = startClient(raw.address, { connections: 1 });
+    const read = outcome(client.call('m', bytes('read')));
+    const connection = await raw.connection(0);
+    const [first] = await connection.received(1);
+    connection.send({ kind: Kind.GOAWAY, seq: first!.seq, payload: bytes('') });
+    // The client took the GOAWAY once it dials a replacement; then the old connection dies.
+    await raw.connection(1);
+    connection.socket.destroy();
+    expect(await within(read, 5000, 'the call')).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_NETPOLL_RPC_UNAVAILABLE', processed: true },
+    });
+    // It may have run: sending it again could run it twice.
+    expect(raw.requests()).toHaveLength(1);
+  });
+
+  it('opens the replacement of a connection that got GOAWAY at once, without waiting for a call', async () => {
+    const raw = await startRawServer((connection, message) => {
+      answerPings(connection, message);
+      if (message.kind === Kind.REQUEST) {
+        connection.send({ kind: Kind.RESPONSE, seq: message.seq, payload: message.payload });
+      }
+    });
+    const client = startClient(raw.address, { connections: 1 });
+    expect(String(await client.call('m', bytes('x')))).toBe('x');
+    const first = await raw.connection(0);
+    first.send({ kind: Kind.GOAWAY, seq: 1, payload: bytes('') });
+    await raw.connection(1);
+    // The old one, idle, is closed by the client; the next call goes on the new one.
+    await first.closed;
+    expect(String(await client.call('m', bytes('y')))).toBe('y');
+    expect(raw.connections[1]!.requests()).toHaveLength(1);
   });
 
   // Found by the rpc fuzz run (test/fuzz): a peer that answers every connection with GOAWAY

@@ -229,3 +229,30 @@ describe('decodeHeader refuses what the wire format calls malformed (ERR_NETPOLL
     expect(decode(goaway, 0, goaway.length).ok).toBe(true);
   });
 });
+
+describe('decodeHeader into a reused header', () => {
+  it('keeps nothing of the message decoded before: no deadline, no metadata carried over', () => {
+    const header = new MessageHeader();
+    const decodeBody = (frame: Buffer) => decodeHeader(frame, 4, frame.length, header);
+    decodeBody(
+      encodeMessage({
+        kind: Kind.REQUEST,
+        seq: 1,
+        method: 'm',
+        timeout: 5000,
+        metadata: { k: 'v' },
+        payload: Buffer.from('first'),
+      }),
+    );
+    expect([header.timeout, header.metadataStart >= 0]).toEqual([5000, true]);
+    decodeBody(
+      encodeMessage({ kind: Kind.REQUEST, seq: 2, method: 'm', payload: Buffer.from('x') }),
+    );
+    expect(fieldsOf(header, 4)).toMatchObject({
+      seq: 2,
+      timeout: 0,
+      metadataStart: -1,
+      metadataEnd: -1,
+    });
+  });
+});

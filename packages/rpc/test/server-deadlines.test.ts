@@ -246,4 +246,26 @@ describe('server deadlines and aborts', () => {
     await client.call('look', '');
     expect((signal as AbortSignal | null)?.aborted).toBe(false);
   });
+
+  it("never aborts an ended call's signal at its deadline, whether read while it ran or after", async () => {
+    let during: AbortSignal | null = null;
+    let context: CallContext | null = null;
+    const server = await startServer({
+      watch(_request: Buffer, call: CallContext) {
+        during = call.signal; // watched while it runs: joins the deadline heap
+        return Buffer.alloc(0);
+      },
+      keep(_request: Buffer, call: CallContext) {
+        context = call; // its signal first read once the call ended
+        return Buffer.alloc(0);
+      },
+    });
+    const client = await WireClient.connect(server.address);
+    await client.call('watch', '', { timeout: 30 });
+    await client.call('keep', '', { timeout: 30 });
+    const after = (context as CallContext | null)!.signal;
+    // Well past both deadlines, with timers run in between.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect([(during as AbortSignal | null)?.aborted, after.aborted]).toEqual([false, false]);
+  });
 });

@@ -58,6 +58,18 @@ export async function startServer(
   return server;
 }
 
+/** Resolves once `server` has `count` connections open (fails after 5 s). */
+export async function serverConnections(
+  server: { stats(): Promise<{ connections: number }> },
+  count: number,
+): Promise<void> {
+  const end = performance.now() + 5000;
+  while ((await server.stats()).connections !== count) {
+    if (performance.now() > end) throw new Error(`the server never had ${count} connections`);
+    await delay(5);
+  }
+}
+
 /** A client destroyed after the test (destroy: a call a failed test left pending cannot hang). */
 export function startClient(
   target: string | readonly string[] | Resolver,
