@@ -1,7 +1,8 @@
-// Worker body for the "user code closed connection.reader" cases in lifecycle.native.test.ts. A
-// worker thread has its own reactor, so the tiny inbound memory configured here (4 slabs of
-// 16 KiB) cannot affect other test files, and a slab region leaked by a closed reader would pin
-// memory the healthy connection at the end needs: its echo would then never complete.
+// Worker body for the "user code closed connection.reader" cases in
+// lifecycle-shutdown.native.test.ts. A worker thread has its own reactor, so the tiny inbound
+// memory configured here (4 slabs of 16 KiB) cannot affect other test files, and a slab region
+// leaked by a closed reader would pin memory the healthy connection at the end needs: its echo
+// would then never complete.
 //
 // 1. Server handlers that close their reader ('!c') or append it into the writer ('!a').
 // 2. Dialed clients that close their own reader, then receive an 8 KiB echo.
