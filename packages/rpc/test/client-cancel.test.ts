@@ -7,8 +7,10 @@
 import { getEventListeners } from 'node:events';
 import { type CallContext, Kind, RpcError } from '../src';
 import {
+  afterTest,
   bytes,
   deferred,
+  outcome,
   rejection,
   startClient,
   startRawServer,
@@ -132,15 +134,50 @@ describe('client cancellation', () => {
     expect(client.stats().calls).toMatchObject({ succeeded: 2, failed: 0 });
   });
 
-  it('leaves no listener on a signal shared by many calls once they settled', async () => {
+  it('keeps one listener on a signal shared by many calls, none once they settled, and no warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    afterTest(() => process.off('warning', onWarning));
     const raw = await echoing();
     const client = startClient(raw.address, { connections: 1 });
     const controller = new AbortController();
     const calls = Array.from({ length: 20 }, (_, i) =>
       client.call('m', bytes(`${i}`), { signal: controller.signal }),
     );
+    // A listener per call would pass Node's limit of 10 and print MaxListenersExceededWarning.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
     expect((await Promise.all(calls)).map(String)).toEqual(calls.map((_, i) => `${i}`));
-    // A listener left per call would grow without bound on a long-lived signal.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.map((warning) => warning.name)).toEqual([]);
+  });
+
+  it('aborts every call sharing a signal, in the order they were made, and sends a CANCEL for each', async () => {
+    const raw = await startRawServer();
+    const client = startClient(raw.address, { connections: 1 });
+    const controller = new AbortController();
+    const order: number[] = [];
+    const calls = Array.from({ length: 12 }, (_, i) =>
+      rejection(client.call('m', bytes(`${i}`), { signal: controller.signal })).then((error) => {
+        order.push(i);
+        return error;
+      }),
+    );
+    // One more, with a signal of its own, is not touched.
+    const other = outcome(client.call('m', bytes('other'), { timeout: 200 }));
+    const connection = await raw.connection(0);
+    await connection.received(13);
+    controller.abort(new Error('fan-out cancelled'));
+    for (const error of await Promise.all(calls)) {
+      expect(error).toMatchObject({ code: 'ERR_NETPOLL_RPC_CANCELED', processed: true });
+      expect((error.cause as Error).message).toBe('fan-out cancelled');
+    }
+    expect(order).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    const cancels = await connection.received(25);
+    expect(cancels.slice(13).map((message) => message.kind)).toEqual(Array(12).fill(Kind.CANCEL));
+    // Not canceled: it runs to its own timeout, as the server never answers.
+    expect(await other).toMatchObject({ ok: false, error: { code: 'ERR_NETPOLL_RPC_TIMEOUT' } });
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });

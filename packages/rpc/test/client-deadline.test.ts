@@ -87,7 +87,11 @@ describe('client deadlines', () => {
     const { call } = makeCall('m', bytes(''), false, 1000);
     expect(call.timeLeft(call.startedAt)).toBe(1000);
     expect(call.timeLeft(call.startedAt + 0.3)).toBe(1000);
+    expect(call.timeLeft(call.startedAt + 0.7)).toBe(1000);
+    expect(call.timeLeft(call.startedAt + 998.6)).toBe(2);
     expect(call.timeLeft(call.startedAt + 999.5)).toBe(1);
+    // Never a ms more than the timeout through a float's last bit (1000.0000000001 is 1000).
+    expect(call.timeLeft(call.deadline - 1000.0000000001)).toBe(1000);
     // 0 on the wire means "no deadline": a call out of time must not send it.
     expect(call.timeLeft(call.startedAt + 1000.5)).toBe(1);
     expect(call.timeLeft(call.startedAt + 5000)).toBe(1);
@@ -208,7 +212,7 @@ describe('client deadlines', () => {
     expect(client.stats().endpoints[0]!.waiting).toBe(5);
     for (const error of await Promise.all(waiting))
       expect(error.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
-    // The next liveness tick (100 ms) drops them.
+    // The next upkeep tick (every 50 ms: half of pingInterval) drops them.
     await until(
       () => client.stats().endpoints[0]!.waiting === 0,
       'the timed-out calls dropped',

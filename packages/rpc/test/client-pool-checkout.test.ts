@@ -5,7 +5,7 @@
  * busy one dies; every waiting call fails at its own `acquireTimeout`; `close()` closes the idle
  * connections.
  */
-import { Kind } from '../src';
+import { type CallContext, Kind } from '../src';
 import {
   bytes,
   deferred,
@@ -25,9 +25,16 @@ const kLiveness = { pingInterval: 100, pingTimeout: 2000 };
 describe('pool checkout and checkin', () => {
   it('a call that timed out gives its connection back: with maxActive 1 the next call runs', async () => {
     const release = deferred<Buffer>();
+    const peers: string[] = [];
     const server = await startServer({
-      slow: () => release.promise,
-      quick: (request: Buffer) => Buffer.from(request),
+      slow: (_request: Buffer, context: CallContext) => {
+        peers.push(context.remoteAddress);
+        return release.promise;
+      },
+      quick: (request: Buffer, context: CallContext) => {
+        peers.push(context.remoteAddress);
+        return Buffer.from(request);
+      },
     });
     const client = startClient(server.address, {
       ...kLiveness,
@@ -37,6 +44,9 @@ describe('pool checkout and checkin', () => {
     const timedOut = await rejection(client.call('slow', bytes('x'), { timeout: 50 }));
     expect(timedOut.code).toBe('ERR_NETPOLL_RPC_TIMEOUT');
     expect(String(await client.call('quick', bytes('next')))).toBe('next');
+    // On the same connection: given back, not closed and replaced by a new one.
+    expect(peers).toHaveLength(2);
+    expect(peers[1]).toBe(peers[0]);
     expect(client.stats().endpoints[0]).toMatchObject({ pending: 0, waiting: 0 });
     release.resolve(bytes('late'));
   });
@@ -54,7 +64,7 @@ describe('pool checkout and checkin', () => {
       transport: 'pool',
       pool: { maxActive: 1, acquireTimeout: 300 },
     });
-    const held = client.call('hold', bytes(''));
+    const held = outcome(client.call('hold', bytes('')));
     await until(
       () =>
         client.stats().calls.inFlight === 1 &&
@@ -67,7 +77,7 @@ describe('pool checkout and checkin', () => {
     }
     expect(client.stats().calls.errors).toEqual({});
     gate.resolve(bytes('done'));
-    expect(String(await held)).toBe('done');
+    expect(await held).toMatchObject({ ok: true, value: bytes('done') });
   });
 
   it('never sends a waiting call that was aborted before a connection came free', async () => {
@@ -84,14 +94,14 @@ describe('pool checkout and checkin', () => {
       transport: 'pool',
       pool: { maxActive: 1, acquireTimeout: 5000 },
     });
-    const running = client.call('hold', bytes('running'));
+    const running = outcome(client.call('hold', bytes('running')));
     await until(() => seen.length === 1, 'the first call running');
     const controller = new AbortController();
     const waiting = rejection(client.call('hold', bytes('aborted'), { signal: controller.signal }));
     controller.abort();
     expect(await waiting).toMatchObject({ code: 'ERR_NETPOLL_RPC_CANCELED', processed: false });
     gate.resolve(bytes('done'));
-    expect(String(await running)).toBe('done');
+    expect(await running).toMatchObject({ ok: true, value: bytes('done') });
     // The freed connection goes to the next live call, not to the aborted one.
     expect(String(await client.call('hold', bytes('after')))).toBe('done');
     expect(seen).toEqual(['running', 'after']);
@@ -130,7 +140,7 @@ describe('pool checkout and checkin', () => {
       pool: { maxActive: 1, acquireTimeout: 100 },
       timeout: 0,
     });
-    const running = client.call('hold', bytes(''));
+    const running = outcome(client.call('hold', bytes('')));
     const startedA = performance.now();
     const a = rejection(client.call('hold', bytes('')));
     await new Promise((resolve) => setTimeout(resolve, 40));
@@ -147,7 +157,7 @@ describe('pool checkout and checkin', () => {
     expect(failedA - startedA).toBeGreaterThanOrEqual(99);
     expect(performance.now() - startedB).toBeGreaterThanOrEqual(99);
     gate.resolve(bytes(''));
-    await running;
+    expect(await running).toMatchObject({ ok: true });
   });
 
   it('close() closes the idle connections, on both sides', async () => {

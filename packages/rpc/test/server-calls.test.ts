@@ -279,7 +279,8 @@ describe('server calls', () => {
       'INTERNAL',
       'a message of 2006 bytes exceeds maxFrameSize (1024)',
     ]);
-    // The handler ran: the error must not say REFUSED, or a client would send the call again.
+    // The handler ran: the error must not say REFUSED, which tells a client the call never ran
+    // (processed: false), so that it or its caller may safely send it again.
     expect(big.refused).toBeUndefined();
     // 6 header bytes + 1018 = 1024: the largest response that fits.
     expect((await client.call('fits', '')).payload.length).toBe(1018);

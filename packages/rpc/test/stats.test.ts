@@ -5,7 +5,7 @@
 import { CallCounters, LatencyHistogram } from '../src/stats';
 
 describe('LatencyHistogram', () => {
-  it('gives nearest-rank percentiles never below the true value and at most 12.5 % above', () => {
+  it('gives nearest-rank percentiles never below the true value and at most 12.5 % above from 8 µs', () => {
     const histogram = new LatencyHistogram();
     for (let ms = 1; ms <= 100; ms++) histogram.record(ms);
     const snapshot = histogram.snapshot();
@@ -31,6 +31,31 @@ describe('LatencyHistogram', () => {
     for (let i = 0; i < 10; i++) histogram.record(1.024);
     histogram.record(2);
     expect(histogram.snapshot().p50).toBe(1.152);
+  });
+
+  it('keeps latencies under 8 µs to 1/8 µs, never below the true value', () => {
+    // In ms: 1.5 µs, 5.9 µs, 0.2 µs, and 7.99 µs (the last small bucket).
+    for (const ms of [0.0015, 0.0059, 0.0002, 0.00799]) {
+      const histogram = new LatencyHistogram();
+      for (let i = 0; i < 3; i++) histogram.record(ms);
+      histogram.record(1); // the max, far above
+      const { p50 } = histogram.snapshot();
+      expect(p50).toBeGreaterThanOrEqual(ms);
+      expect(p50).toBeLessThanOrEqual(ms + 0.000125);
+    }
+    // 8 µs starts the first bucket of powers of two: [8, 9) µs.
+    const eight = new LatencyHistogram();
+    for (let i = 0; i < 3; i++) eight.record(0.008);
+    eight.record(1);
+    expect(eight.snapshot().p50).toBe(0.009);
+  });
+
+  it('never reports a percentile below the true value beyond 2^32 µs (about 71 minutes)', () => {
+    const histogram = new LatencyHistogram();
+    const eightyMinutes = 80 * 60 * 1000;
+    histogram.record(eightyMinutes);
+    histogram.record(eightyMinutes + 1);
+    expect(histogram.snapshot()).toMatchObject({ p50: eightyMinutes + 1, max: eightyMinutes + 1 });
   });
 
   it('reports 0 for every field when nothing was recorded', () => {

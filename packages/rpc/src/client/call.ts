@@ -19,6 +19,7 @@ import type { Payload } from '../protocol/encode';
 import { rawSerializer, type Serializer } from '../serializers';
 import type { ClientConnection } from './client-connection';
 import type { Endpoint } from './endpoint';
+import { type SignalWatcher, unwatchSignal, watchSignal } from './signal-watch';
 
 /** What a call needs from its client. */
 export interface CallHost {
@@ -59,7 +60,7 @@ export interface IntoLease {
  */
 export const kMaxAttempts = 5;
 
-export class Call implements DeadlineEntry {
+export class Call implements DeadlineEntry, SignalWatcher {
   readonly method: string;
   readonly methodBytes: Buffer;
   readonly payload: Payload;
@@ -98,8 +99,6 @@ export class Call implements DeadlineEntry {
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (error: RpcError) => void;
   #signal: AbortSignal | null = null;
-  /** The abort listener, made only for calls with a signal. */
-  #onAbort: (() => void) | null = null;
 
   constructor(
     host: CallHost,
@@ -144,10 +143,12 @@ export class Call implements DeadlineEntry {
   /** Listens to the caller's signal until the call settles. */
   watch(signal: AbortSignal): void {
     this.#signal = signal;
-    this.#onAbort = () => {
-      this.#giveUp(canceledError(this.method, signal.reason, this.written));
-    };
-    signal.addEventListener('abort', this.#onAbort, { once: true });
+    watchSignal(signal, this);
+  }
+
+  /** @internal The signal it watches aborted (signal-watch.ts). */
+  abortedBy(signal: AbortSignal): void {
+    this.#giveUp(canceledError(this.method, signal.reason, this.written));
   }
 
   /**
@@ -257,9 +258,8 @@ export class Call implements DeadlineEntry {
     this.connection?.forget(this);
     this.connection = null;
     if (this.#signal !== null) {
-      this.#signal.removeEventListener('abort', this.#onAbort!);
+      unwatchSignal(this.#signal, this);
       this.#signal = null;
-      this.#onAbort = null;
     }
   }
 
