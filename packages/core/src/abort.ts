@@ -27,7 +27,9 @@ export function signalOption(value: unknown, path: string): AbortSignal | null {
 
 /**
  * Calls `onAbort` once when `signal` aborts (at once if it already has) and returns a function
- * that stops listening; `null` listens to nothing.
+ * that stops listening; `null` listens to nothing. However many operations wait on one signal
+ * (dials, reads, serve() calls of an app's shutdown signal), it gets one 'abort' listener: one
+ * each would make Node print MaxListenersExceededWarning past 10.
  */
 export function onAbort(signal: AbortSignal | null, onAbort: () => void): () => void {
   if (signal === null) return kNothing;
@@ -35,8 +37,32 @@ export function onAbort(signal: AbortSignal | null, onAbort: () => void): () => 
     onAbort();
     return kNothing;
   }
-  signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
+  let set = watchers.get(signal);
+  if (set === undefined) {
+    set = new Set();
+    watchers.set(signal, set);
+    signal.addEventListener('abort', abortAll, { once: true });
+  }
+  // A Set keeps one entry per function: wrap, so one callback passed twice is called twice.
+  const entry = () => onAbort();
+  set.add(entry);
+  return () => {
+    const current = watchers.get(signal);
+    if (current === undefined || !current.delete(entry) || current.size > 0) return;
+    watchers.delete(signal);
+    signal.removeEventListener('abort', abortAll);
+  };
 }
 
 const kNothing = (): void => {};
+
+const watchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function abortAll(event: Event): void {
+  const signal = event.target as AbortSignal;
+  const set = watchers.get(signal);
+  if (set === undefined) return;
+  watchers.delete(signal);
+  // In the order they began waiting; a Set iterates past entries deleted meanwhile.
+  for (const entry of set) entry();
+}

@@ -20,6 +20,7 @@ import type { ResolvedWorkerPoolOptions } from './options';
 import { kShutdown, PoolState, type PoolTask, TaskState } from './pool-task';
 import { Status } from './protocol';
 import { kCostSlots, kPoolCtrlBytes, PoolCtrl } from './ring';
+import { unwatchSignal, watchSignal } from './signal-watch';
 import { onAbort, onExit, onMessage, onTimeout, sweepIdle } from './thread-events';
 import { type HandleSettings, SendResult, WorkerHandle } from './worker-handle';
 
@@ -115,7 +116,7 @@ export class Scheduler {
     if (timeout > 0) task.timer = setTimeout(() => onTimeout(this, task, timeout), timeout);
     if (task.signal !== undefined) {
       task.onAbort = () => onAbort(this, task);
-      task.signal.addEventListener('abort', task.onAbort, { once: true });
+      watchSignal(task.signal, task.onAbort);
     }
     return undefined;
   }
@@ -310,7 +311,7 @@ export class Scheduler {
     task.state = TaskState.done;
     if (state === TaskState.queued) this.queued--;
     if (task.timer !== undefined) clearTimeout(task.timer);
-    if (task.onAbort !== undefined) task.signal!.removeEventListener('abort', task.onAbort);
+    if (task.onAbort !== undefined) unwatchSignal(task.signal!, task.onAbort);
     const handle = task.handle;
     if (handle?.inflight.delete(task)) {
       this.inFlight--;

@@ -2,6 +2,8 @@
  * WorkerPool aborts and timeouts from the caller's side, the queue limit, close(), destroy(),
  * Symbol.asyncDispose, idle threads, and run() options.
  */
+import { getEventListeners } from 'node:events';
+import { afterTest } from '@netpoll/jest-config/cleanup';
 import { expectAbortError, makePool } from './helpers/pools';
 import { rejection, waitFor } from './helpers/wait';
 
@@ -43,6 +45,35 @@ describe('WorkerPool: aborts and timeouts', () => {
     await waitFor(async () =>
       (await pool.run<string[]>(null, { name: 'abortedKeys' })).includes('k1:AbortError:ABORT_ERR'),
     );
+  });
+
+  it('keeps one listener on a signal shared by many tasks, and aborts them all in order', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    afterTest(() => process.off('warning', onWarning));
+    const pool = makePool({ concurrentTasksPerWorker: 1 });
+    const controller = new AbortController();
+    // Two that finish (the listener goes with the last watcher), then 20 aborted in the turn they
+    // were submitted in, before any result can come back.
+    expect(await pool.run({ a: 1, b: 2 }, { signal: controller.signal })).toBe(3);
+    expect(await pool.run({ a: 2, b: 2 }, { signal: controller.signal })).toBe(4);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const order: number[] = [];
+    const tasks = Array.from({ length: 20 }, (_, i) =>
+      rejection(pool.run({ a: i, b: 0 }, { signal: controller.signal })).then((error) => {
+        order.push(i);
+        return error;
+      }),
+    );
+    // A listener per task would pass Node's limit of 10 and print MaxListenersExceededWarning.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort('enough');
+    for (const error of await Promise.all(tasks)) expectAbortError(error, 'enough');
+    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.map((warning) => warning.name)).toEqual([]);
   });
 
   it('times out a queued task with ERR_NETPOLL_GOPOOL_TASK_TIMEOUT (timeout: true)', async () => {

@@ -3,6 +3,7 @@
  * (rejecting with an `AbortError`), `await using`, `diagnostics_channel` and `util.inspect`.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { closeAfterTest } from '@netpoll/jest-config/cleanup';
 import { type Connection, createListener, dialConnection, EventLoop } from '../../src';
@@ -76,6 +77,43 @@ describeNative('Node conventions', () => {
       code: 'ERR_NETPOLL_INVALID_ARG',
       message: 'options.signl is not a known option (did you mean signal?)',
     });
+  });
+
+  it('one signal shared by 20 waits gets one listener, aborts them all, and prints no warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const server = startServer(() => {});
+      const clients = await Promise.all(
+        Array.from({ length: 20 }, async () =>
+          closeAfterTest(await dialConnection('tcp', server.listener.address)),
+        ),
+      );
+      const controller = new AbortController();
+      const waits = clients.map((client) =>
+        client.reader.waitFor(10, { signal: controller.signal }).then(
+          () => null,
+          (error: unknown) => error,
+        ),
+      );
+      // One each would pass Node's limit of 10 and print MaxListenersExceededWarning.
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      controller.abort('shutdown');
+      for (const error of await Promise.all(waits)) expectAbortError(error, 'shutdown');
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      // A wait that ends otherwise (its connection closed) takes the listener off as well.
+      const other = new AbortController();
+      const pending = clients[0]!.reader.waitFor(1, { signal: other.signal }).catch(() => 'ended');
+      expect(getEventListeners(other.signal, 'abort')).toHaveLength(1);
+      clients[0]!.close();
+      expect(await pending).toBe('ended');
+      expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.name)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('Symbol.asyncDispose closes connections and listeners and shuts loops down', async () => {
