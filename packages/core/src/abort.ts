@@ -62,7 +62,18 @@ function abortAll(event: Event): void {
   const signal = event.target as AbortSignal;
   const set = watchers.get(signal);
   if (set === undefined) return;
-  watchers.delete(signal);
-  // In the order they began waiting; a Set iterates past entries deleted meanwhile.
-  for (const entry of set) entry();
+  // In the order they began waiting. Each leaves the set before it runs, so one stopped by
+  // another meanwhile is skipped (as a removed listener would be), and one that throws does not
+  // stop the rest: its error is rethrown on its own, as EventTarget does.
+  for (const entry of set) {
+    set.delete(entry);
+    try {
+      entry();
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+  if (watchers.get(signal) === set) watchers.delete(signal);
 }

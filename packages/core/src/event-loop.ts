@@ -286,7 +286,10 @@ export class EventLoop implements ConnectionOwner {
         else reactor.whenLingerDone(finish);
       };
       const timer = setTimeout(force, timeout);
-      const stopListening = onAbort(signal, () => {
+      // Assigned before onAbort can call back: a signal aborted already forces (and may finish)
+      // at once, and finish() stops listening.
+      let stopListening = (): void => {};
+      stopListening = onAbort(signal, () => {
         aborted = true;
         force();
       });

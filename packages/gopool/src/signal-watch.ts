@@ -26,9 +26,21 @@ export function unwatchSignal(signal: AbortSignal, onAbort: () => void): void {
 }
 
 function abortAll(event: Event): void {
-  const set = watchers.get(event.target as AbortSignal);
+  const signal = event.target as AbortSignal;
+  const set = watchers.get(signal);
   if (set === undefined) return;
-  watchers.delete(event.target as AbortSignal);
-  // In the order the tasks were submitted; a Set iterates past entries deleted meanwhile.
-  for (const onAbort of set) onAbort();
+  // In the order the tasks were submitted. Each leaves the set before it runs, so one that
+  // another unwatches meanwhile is skipped, and one that throws does not stop the rest: its
+  // error is rethrown on its own, as EventTarget does.
+  for (const onAbort of set) {
+    set.delete(onAbort);
+    try {
+      onAbort();
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+  if (watchers.get(signal) === set) watchers.delete(signal);
 }

@@ -21,18 +21,18 @@ export interface LatencySnapshot {
   readonly max: number;
 }
 
-/** A latency histogram in microseconds. */
+/** A latency histogram: buckets in microseconds, the maximum kept as recorded (ms). */
 export class LatencyHistogram {
   readonly #counts = new Float64Array(kBuckets);
   #count = 0;
+  /** In ms, as recorded: a round trip through µs could lose its last bit. */
   #max = 0;
 
   /** Records one latency in milliseconds. */
   record(milliseconds: number): void {
-    const micros = milliseconds * 1000;
-    this.#counts[bucketOf(micros)]!++;
+    this.#counts[bucketOf(milliseconds * 1000)]!++;
     this.#count++;
-    if (micros > this.#max) this.#max = micros;
+    if (milliseconds > this.#max) this.#max = milliseconds;
   }
 
   /** The raw counts, to add to another histogram (`merge`), e.g. across reactor threads. */
@@ -53,7 +53,7 @@ export class LatencyHistogram {
       p50: this.#percentile(0.5),
       p90: this.#percentile(0.9),
       p99: this.#percentile(0.99),
-      max: this.#max / 1000,
+      max: this.#max,
     };
   }
 
@@ -63,9 +63,9 @@ export class LatencyHistogram {
     let seen = 0;
     for (let bucket = 0; bucket < kBuckets; bucket++) {
       seen += this.#counts[bucket]!;
-      if (seen >= rank) return Math.min(upperBound(bucket), this.#max) / 1000;
+      if (seen >= rank) return Math.min(upperBound(bucket) / 1000, this.#max);
     }
-    return this.#max / 1000;
+    return this.#max;
   }
 }
 
@@ -75,7 +75,8 @@ export class LatencyHistogram {
  * whole µs keeps a value in its own bucket.
  */
 function bucketOf(micros: number): number {
-  if (micros < 8) return micros > 0 ? (micros * 8) | 0 : 0;
+  // Also NaN and negative values (a clock that went back): the first bucket.
+  if (!(micros >= 8)) return micros > 0 ? (micros * 8) | 0 : 0;
   if (micros >= 0x100000000) return kOverflow;
   const whole = micros >>> 0;
   const exponent = 31 - Math.clz32(whole);

@@ -107,6 +107,37 @@ describe('pool checkout and checkin', () => {
     expect(seen).toEqual(['running', 'after']);
   });
 
+  it("sends none of the waiting calls that share the running call's signal when it aborts", async () => {
+    const seen: string[] = [];
+    const server = await startServer({
+      hold: (request: Buffer) => {
+        seen.push(String(request));
+        return new Promise<Buffer>(() => {});
+      },
+    });
+    const client = startClient(server.address, {
+      ...kLiveness,
+      transport: 'pool',
+      pool: { maxActive: 1, acquireTimeout: 5000 },
+    });
+    const controller = new AbortController();
+    const calls = ['A', 'B', 'C', 'D'].map((name) =>
+      rejection(client.call('hold', bytes(name), { signal: controller.signal })),
+    );
+    await until(() => seen.length === 1, 'A running');
+    controller.abort();
+    const errors = await Promise.all(calls);
+    expect(errors.map((error) => [error.code, error.processed])).toEqual([
+      ['ERR_NETPOLL_RPC_CANCELED', true],
+      ['ERR_NETPOLL_RPC_CANCELED', false],
+      ['ERR_NETPOLL_RPC_CANCELED', false],
+      ['ERR_NETPOLL_RPC_CANCELED', false],
+    ]);
+    // The connection is idle again, and only A ever reached the server.
+    await client.call('hold', bytes('E'), { timeout: 50 }).catch(() => {});
+    expect(seen).toEqual(['A', 'E']);
+  });
+
   it('gives a waiting call a new connection when the busy one dies', async () => {
     const raw = await startRawServer((connection, message) => {
       if (message.kind !== Kind.REQUEST) return;

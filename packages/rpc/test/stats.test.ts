@@ -58,6 +58,21 @@ describe('LatencyHistogram', () => {
     expect(histogram.snapshot()).toMatchObject({ p50: eightyMinutes + 1, max: eightyMinutes + 1 });
   });
 
+  it('keeps the max exactly as recorded, and puts NaN and negative values in the first bucket', () => {
+    const histogram = new LatencyHistogram();
+    // 0.020078… ms × 1000 / 1000 comes back one bit higher: the max must not go through µs (a
+    // max read below a value recorded would also put the percentiles capped by it below).
+    const ms = 159 / 7919;
+    expect((ms * 1000) / 1000).not.toBe(ms);
+    histogram.record(ms);
+    expect(histogram.snapshot()).toMatchObject({ p50: ms, max: ms });
+    const odd = new LatencyHistogram();
+    odd.record(Number.NaN);
+    odd.record(-1);
+    odd.record(2);
+    expect(odd.snapshot()).toMatchObject({ count: 3, p50: 0.000125, max: 2 });
+  });
+
   it('reports 0 for every field when nothing was recorded', () => {
     expect(new LatencyHistogram().snapshot()).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, max: 0 });
   });

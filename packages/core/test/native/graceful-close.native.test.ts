@@ -90,6 +90,19 @@ describeNative('graceful close', () => {
     }, options);
   }
 
+  /** A server with one accepted connection whose handler holds it for good, and its peer. */
+  async function heldConnection() {
+    const server = serve((connection) => {
+      connection.reader.skip(connection.reader.len());
+      connection.hold(); // never released
+    }, {});
+    const peer = await Peer.open(server.listener.port);
+    cleanup.push(() => peer.socket.destroy());
+    peer.socket.write('x');
+    await until(() => server.loop.connectionCount === 1, 'accepted');
+    return { server, peer };
+  }
+
   /** A peer that asks for the reply and reads none of it: resolves once the reply pushed back. */
   async function pausedPeer(port: number): Promise<Peer> {
     const peer = await Peer.open(port);
@@ -276,14 +289,7 @@ describeNative('graceful close', () => {
   });
 
   it('a shutdown signal cuts the graceful phase short and rejects with an AbortError', async () => {
-    const server = serve((connection) => {
-      connection.reader.skip(connection.reader.len());
-      connection.hold(); // never released
-    }, {});
-    const peer = await Peer.open(server.listener.port);
-    cleanup.push(() => peer.socket.destroy());
-    peer.socket.write('x');
-    await until(() => server.loop.connectionCount === 1, 'accepted');
+    const { server, peer } = await heldConnection();
     const controller = new AbortController();
     const stopping = server.loop.shutdown({ timeout: 60000, signal: controller.signal });
     const reason = new Error('deploy cancelled');
@@ -293,6 +299,18 @@ describeNative('graceful close', () => {
       code: 'ABORT_ERR',
       cause: reason,
     });
+    expect(server.loop.connectionCount).toBe(0);
+    await peer.finished;
+  });
+
+  it('a shutdown signal aborted already cuts at once and rejects with an AbortError', async () => {
+    const { server, peer } = await heldConnection();
+    const reason = new Error('deploy cancelled before it began');
+    // Before, this rejected with a ReferenceError: the abort finished the shutdown before the
+    // function that stops listening existed.
+    await expect(
+      server.loop.shutdown({ timeout: 60000, signal: AbortSignal.abort(reason) }),
+    ).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
     expect(server.loop.connectionCount).toBe(0);
     await peer.finished;
   });

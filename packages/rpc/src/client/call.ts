@@ -146,6 +146,11 @@ export class Call implements DeadlineEntry, SignalWatcher {
     watchSignal(signal, this);
   }
 
+  /** Its caller's signal aborted: it is about to fail (its watcher runs in turn), not to be sent. */
+  get abortPending(): boolean {
+    return this.#signal?.aborted === true;
+  }
+
   /** @internal The signal it watches aborted (signal-watch.ts). */
   abortedBy(signal: AbortSignal): void {
     this.#giveUp(canceledError(this.method, signal.reason, this.written));

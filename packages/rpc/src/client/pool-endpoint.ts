@@ -94,7 +94,9 @@ export class PoolEndpoint extends Endpoint {
     if (usable) {
       while (this.waiting.length > 0) {
         const call = this.waiting.shift()!;
-        if (call.settled) continue;
+        // One signal shared by the running call and those waiting: the running one's abort frees
+        // its connection before the others' watchers run, so skip them rather than send them.
+        if (call.settled || call.abortPending) continue;
         connection.send(call);
         return;
       }

@@ -35,8 +35,18 @@ function onAbort(event: Event): void {
   const signal = event.target as AbortSignal;
   const set = watchers.get(signal);
   if (set === undefined) return;
-  watchers.delete(signal);
-  // In the order the calls were made; a watcher that settles others meanwhile is fine (a Set
-  // iterates past deleted entries).
-  for (const watcher of set) watcher.abortedBy(signal);
+  // In the order the calls were made. Each leaves the set before it runs, so one that another
+  // unwatches meanwhile is skipped (as a removed listener would be), and one that throws does
+  // not stop the rest: its error is rethrown on its own, as EventTarget does.
+  for (const watcher of set) {
+    set.delete(watcher);
+    try {
+      watcher.abortedBy(signal);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+  if (watchers.get(signal) === set) watchers.delete(signal);
 }
