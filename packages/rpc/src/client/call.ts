@@ -146,9 +146,13 @@ export class Call implements DeadlineEntry, SignalWatcher {
     watchSignal(signal, this);
   }
 
-  /** Its caller's signal aborted: it is about to fail (its watcher runs in turn), not to be sent. */
-  get abortPending(): boolean {
-    return this.#signal?.aborted === true;
+  /**
+   * Settled, or about to be: its caller's signal aborted and its watcher has yet to run (calls
+   * sharing a signal fail one after another, and the first may free a connection for the next).
+   * Nothing sends or queues a finished call.
+   */
+  get finished(): boolean {
+    return this.settled || this.#signal?.aborted === true;
   }
 
   /** @internal The signal it watches aborted (signal-watch.ts). */

@@ -297,7 +297,7 @@ export class RpcClient implements CallHost, EndpointHost {
    * the monotonic ms now, when the caller has it).
    */
   dispatch(call: Call, time?: number): void {
-    if (call.settled) return;
+    if (call.finished) return;
     if (this.#closing !== null && this.#drained === null) {
       call.fail(closedError('client'));
       return;

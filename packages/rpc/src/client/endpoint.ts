@@ -192,7 +192,7 @@ export abstract class Endpoint implements ConnectionHost {
     // the backoff.
     if (this.connectionCount() === 0 && this.dialing === 0) {
       const waiting = this.waiting.splice(0);
-      for (const call of waiting) if (!call.settled) this.host.redispatch(call);
+      for (const call of waiting) if (!call.finished) this.host.redispatch(call);
     }
     // Keep trying in the background, so an ejected endpoint comes back once it works.
     if (counted) {
@@ -315,7 +315,7 @@ export class MuxEndpoint extends Endpoint {
     this.#connections.push(connection);
     const waiting = this.waiting.splice(0);
     const time = now();
-    for (const call of waiting) if (!call.settled) this.send(call, time);
+    for (const call of waiting) if (!call.finished) this.send(call, time);
   }
 
   connectionClosed(connection: ClientConnection, _error: RpcError | null): void {

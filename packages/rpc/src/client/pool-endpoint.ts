@@ -94,9 +94,7 @@ export class PoolEndpoint extends Endpoint {
     if (usable) {
       while (this.waiting.length > 0) {
         const call = this.waiting.shift()!;
-        // One signal shared by the running call and those waiting: the running one's abort frees
-        // its connection before the others' watchers run, so skip them rather than send them.
-        if (call.settled || call.abortPending) continue;
+        if (call.finished) continue;
         connection.send(call);
         return;
       }
@@ -110,7 +108,7 @@ export class PoolEndpoint extends Endpoint {
         // Taken out first: those that come back here queue anew (and dial a new connection),
         // rather than join the queue being walked, which would never end.
         const waiting = this.waiting.splice(0);
-        for (const call of waiting) if (!call.settled) this.host.redispatch(call);
+        for (const call of waiting) if (!call.finished) this.host.redispatch(call);
       }
       return;
     }
