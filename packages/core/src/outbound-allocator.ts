@@ -121,14 +121,15 @@ export class OutboundAllocator implements NodeAllocator {
       }
     }
     const buffer = new ArrayBuffer(this.#slabSize);
+    const slots = Math.ceil(this.#slabSize / (1 << kSpareShift));
     const slab: OutboundSlab = {
       buffer,
       index: this.#registry.registerOutbound(buffer),
       dedicated: false,
       offset: 0,
       live: 0,
-      spare: new Array<Buffer | null>(Math.ceil(this.#slabSize / (1 << kSpareShift))).fill(null),
-      spareOffset: new Int32Array(Math.ceil(this.#slabSize / (1 << kSpareShift))),
+      spare: new Array<Buffer | null>(slots).fill(null),
+      spareOffset: new Int32Array(slots),
     };
     this.#shared.push(slab);
     this.#bySlabMemory.set(buffer, slab);

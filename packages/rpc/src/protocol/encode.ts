@@ -1,11 +1,11 @@
 /**
  * Writes messages of the wire format (README "Wire format") straight into a connection's writer:
- * one reservation (`reserve`: no view) for the length header, the message header and the payload, copied there
- * at once, so the caller may change or free its bytes as soon as a write returns. (Linking a large
- * payload instead would save nothing: core copies memory it does not own into outbound memory at
- * flush anyway, and the bytes would have to stay unchanged until then.) A string above 4 KiB is
- * encoded after the header instead, without measuring it twice. Nothing here allocates except a
- * metadata block, and only when metadata is sent.
+ * one reservation (`reserve`: no view) for the length header, the message header and the payload,
+ * copied there at once, so the caller may change or free its bytes as soon as a write returns.
+ * (Linking a large payload instead would save nothing: core copies memory it does not own into
+ * outbound memory at flush anyway, and the bytes would have to stay unchanged until then.) A string
+ * above 4 KiB is encoded after the header instead, without measuring it twice. Nothing here
+ * allocates except a metadata block, and only when metadata is sent.
  */
 import { Buffer } from 'node:buffer';
 import { putUint16, putUint32 } from '@netpoll/linkbuffer';
