@@ -4,42 +4,31 @@
  * skipped; one that throws does not stop the others, and its error surfaces on its own.
  */
 import { getEventListeners } from 'node:events';
+import { nextTickThrows } from '@netpoll/jest-config/process-events';
 import { onAbort } from '../src/abort';
 
 describe('onAbort', () => {
   it('runs callbacks in order, skips one stopped meanwhile, and outlives one that throws', () => {
-    const thrown: unknown[] = [];
-    const nextTick = jest.spyOn(process, 'nextTick').mockImplementation(((callback: () => void) => {
-      try {
-        callback();
-      } catch (error) {
-        thrown.push(error);
-      }
-    }) as typeof process.nextTick);
-    try {
-      const controller = new AbortController();
-      const seen: string[] = [];
-      let stopC = (): void => {};
-      onAbort(controller.signal, () => {
-        seen.push('a');
-        stopC();
-      });
-      onAbort(controller.signal, () => {
-        seen.push('b');
-        throw new Error('b failed');
-      });
-      stopC = onAbort(controller.signal, () => seen.push('c'));
-      const same = () => seen.push('d');
-      onAbort(controller.signal, same);
-      onAbort(controller.signal, same); // registered twice: called twice
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
-      controller.abort();
-      expect(seen).toEqual(['a', 'b', 'd', 'd']);
-      expect(thrown).toEqual([new Error('b failed')]);
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-    } finally {
-      nextTick.mockRestore();
-    }
+    const controller = new AbortController();
+    const seen: string[] = [];
+    let stopC = (): void => {};
+    onAbort(controller.signal, () => {
+      seen.push('a');
+      stopC();
+    });
+    onAbort(controller.signal, () => {
+      seen.push('b');
+      throw new Error('b failed');
+    });
+    stopC = onAbort(controller.signal, () => seen.push('c'));
+    const same = () => seen.push('d');
+    onAbort(controller.signal, same);
+    onAbort(controller.signal, same); // registered twice: called twice
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const thrown = nextTickThrows(() => controller.abort());
+    expect(seen).toEqual(['a', 'b', 'd', 'd']);
+    expect(thrown).toEqual([new Error('b failed')]);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('calls back at once for a signal aborted already, and listens to nothing for null', () => {

@@ -3,7 +3,7 @@
  * Symbol.asyncDispose, idle threads, and run() options.
  */
 import { getEventListeners } from 'node:events';
-import { afterTest } from '@netpoll/jest-config/cleanup';
+import { collectWarnings } from '@netpoll/jest-config/process-events';
 import { expectAbortError, makePool } from './helpers/pools';
 import { rejection, waitFor } from './helpers/wait';
 
@@ -48,10 +48,7 @@ describe('WorkerPool: aborts and timeouts', () => {
   });
 
   it('keeps one listener on a signal shared by many tasks, and aborts them all in order', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    afterTest(() => process.off('warning', onWarning));
+    const warnings = collectWarnings();
     const pool = makePool({ concurrentTasksPerWorker: 1 });
     const controller = new AbortController();
     // Two that finish (the listener goes with the last watcher), then 20 aborted in the turn they

@@ -5,9 +5,9 @@
  * settled changes nothing.
  */
 import { getEventListeners } from 'node:events';
+import { collectWarnings } from '@netpoll/jest-config/process-events';
 import { type CallContext, Kind, RpcError } from '../src';
 import {
-  afterTest,
   bytes,
   deferred,
   outcome,
@@ -135,10 +135,7 @@ describe('client cancellation', () => {
   });
 
   it('keeps one listener on a signal shared by many calls, none once they settled, and no warning', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    afterTest(() => process.off('warning', onWarning));
+    const warnings = collectWarnings();
     const raw = await echoing();
     const client = startClient(raw.address, { connections: 1 });
     const controller = new AbortController();

@@ -4,6 +4,7 @@
  * does not stop the others, and its error surfaces on its own.
  */
 import { getEventListeners } from 'node:events';
+import { nextTickThrows } from '@netpoll/jest-config/process-events';
 import { unwatchSignal, watchSignal } from '../src/client/signal-watch';
 
 function watcher(name: string, seen: string[], body?: () => void) {
@@ -17,32 +18,20 @@ function watcher(name: string, seen: string[], body?: () => void) {
 
 describe('watchSignal', () => {
   it('aborts watchers in order, skips one unwatched meanwhile, and outlives one that throws', () => {
-    const thrown: unknown[] = [];
-    const nextTick = jest.spyOn(process, 'nextTick').mockImplementation(((callback: () => void) => {
-      try {
-        callback();
-      } catch (error) {
-        thrown.push(error);
-      }
-    }) as typeof process.nextTick);
-    try {
-      const controller = new AbortController();
-      const seen: string[] = [];
-      const c = watcher('c', seen);
-      const a = watcher('a', seen, () => unwatchSignal(controller.signal, c));
-      const b = watcher('b', seen, () => {
-        throw new Error('b failed');
-      });
-      const d = watcher('d', seen);
-      for (const each of [a, b, c, d]) watchSignal(controller.signal, each);
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
-      controller.abort('stop');
-      expect(seen).toEqual(['a:stop', 'b:stop', 'd:stop']);
-      expect(thrown).toEqual([new Error('b failed')]);
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-    } finally {
-      nextTick.mockRestore();
-    }
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const c = watcher('c', seen);
+    const a = watcher('a', seen, () => unwatchSignal(controller.signal, c));
+    const b = watcher('b', seen, () => {
+      throw new Error('b failed');
+    });
+    const d = watcher('d', seen);
+    for (const each of [a, b, c, d]) watchSignal(controller.signal, each);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const thrown = nextTickThrows(() => controller.abort('stop'));
+    expect(seen).toEqual(['a:stop', 'b:stop', 'd:stop']);
+    expect(thrown).toEqual([new Error('b failed')]);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('removes the listener with the last watcher, and adds it again for a new one', () => {

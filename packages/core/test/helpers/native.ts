@@ -5,9 +5,10 @@
  * (connections, listeners), `destroyAfterTest` (node:net sockets) or `afterTest(fn)`.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterTest } from '@netpoll/jest-config/cleanup';
+import { afterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
 import {
   type Connection,
   createListener,
@@ -107,4 +108,20 @@ export async function until(predicate: () => boolean, what: string, limit = 2000
 export async function readExactly(connection: Connection, n: number): Promise<Buffer> {
   await connection.reader.waitFor(n);
   return connection.reader.readBinary(n);
+}
+
+/**
+ * A plain `node:net` client of 127.0.0.1:`port`, connected, destroyed after the test. Its
+ * errors are ignored: the tests assert on what arrives and on when it closes.
+ */
+export function rawClient(port: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = destroyAfterTest(connect(port, '127.0.0.1', () => resolve(socket)));
+    socket.on('error', () => {});
+  });
+}
+
+/** Resolves once `socket` has closed. */
+export function socketClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => socket.on('close', () => resolve()));
 }

@@ -4,15 +4,15 @@
  * connection that caused it and keep serving others.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { type Connection, dialConnection } from '../../src';
 import {
   afterTest,
   closeAfterTest,
   deferred,
   describeNative,
-  destroyAfterTest,
+  rawClient,
   readExactly,
+  socketClosed,
   startServer,
   until,
 } from '../helpers/native';
@@ -43,17 +43,6 @@ function framedServer(errors: Error[] = []) {
   });
 }
 
-function rawClient(port: number): Promise<Socket> {
-  return new Promise((resolve) => {
-    const socket = destroyAfterTest(connect(port, '127.0.0.1', () => resolve(socket)));
-    socket.on('error', () => {});
-  });
-}
-
-function closed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => socket.on('close', () => resolve()));
-}
-
 async function assertStillServing(port: number): Promise<void> {
   const client = closeAfterTest(await dialConnection('tcp', `127.0.0.1:${port}`));
   const message = frame(Buffer.from('still alive'));
@@ -68,7 +57,7 @@ describeNative('bad input', () => {
     const errors: Error[] = [];
     const server = framedServer(errors);
     const client = await rawClient(server.listener.port);
-    const done = closed(client);
+    const done = socketClosed(client);
     const header = Buffer.alloc(4);
     header.writeUInt32BE(kMaxFrame + 1);
     client.write(header);
@@ -88,7 +77,7 @@ describeNative('bad input', () => {
     const good = frame(Buffer.from('good'));
     const received: Buffer[] = [];
     client.on('data', (chunk: Buffer) => received.push(chunk));
-    const done = closed(client);
+    const done = socketClosed(client);
     client.write(Buffer.concat([good, Buffer.from([0xff, 0xff, 0xff, 0xff])]));
     await done;
     expect(Buffer.concat(received).equals(good)).toBe(true);
@@ -137,7 +126,7 @@ describeNative('bad input', () => {
       },
     );
     const client = await rawClient(server.listener.port);
-    const done = closed(client);
+    const done = socketClosed(client);
     client.end(frame(Buffer.from('bye')));
     expect(await handled.promise).toEqual({ bytes: 7, active: false });
     await done;

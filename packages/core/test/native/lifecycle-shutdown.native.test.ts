@@ -3,28 +3,18 @@
  * on peer close, handler failures that close only their connection, shutdown with busy and idle
  * connections, and serve() on a closed listener. netpoll's ctx is `connection.context` here.
  */
-import { connect, type Socket } from 'node:net';
 import { type Connection, createListener, dialConnection, EventLoop } from '../../src';
 import {
   afterTest,
   closeAfterTest,
   deferred,
   describeNative,
-  destroyAfterTest,
+  rawClient,
+  socketClosed,
   startServer,
   until,
 } from '../helpers/native';
 import { runWorker } from '../helpers/run-worker';
-
-function rawClient(port: number): Promise<Socket> {
-  return new Promise((resolve) => {
-    const socket = destroyAfterTest(connect(port, '127.0.0.1', () => resolve(socket)));
-  });
-}
-
-function closed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => socket.on('close', () => resolve()));
-}
 
 describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
   it('64: server and dialed connections clean up on peer close; with allowHalfOpen a dialed one waits for close()', async () => {
@@ -102,8 +92,8 @@ describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
     const thrower = await rawClient(server.listener.port);
     const rejecter = await rawClient(server.listener.port);
     const healthy = closeAfterTest(await dialConnection('tcp', server.listener.address));
-    const throwerClosed = closed(thrower);
-    const rejecterClosed = closed(rejecter);
+    const throwerClosed = socketClosed(thrower);
+    const rejecterClosed = socketClosed(rejecter);
     thrower.write('throw');
     rejecter.write('reject');
     await throwerClosed;
@@ -159,8 +149,8 @@ describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
     );
     const sync = await rawClient(server.listener.port);
     const async = await rawClient(server.listener.port);
-    const syncClosed = closed(sync);
-    const asyncClosed = closed(async);
+    const syncClosed = socketClosed(sync);
+    const asyncClosed = socketClosed(async);
     sync.write('s');
     async.write('a');
     await syncClosed;
@@ -181,7 +171,7 @@ describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
       onError: (error) => errors.push(error.message),
     });
     const client = await rawClient(server.listener.port);
-    await closed(client);
+    await socketClosed(client);
     await until(() => server.loop.connectionCount === 0, 'the server connection finalized');
     expect(errors).toEqual(['unauthorized']);
     await server.stop();
@@ -208,7 +198,7 @@ describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
     await until(() => closes === 1, 'the first connection closed after its peer did');
     const second = await rawClient(server.listener.port);
     await until(() => server.loop.connectionCount === 1, 'the second connection registered');
-    const secondClosed = closed(second);
+    const secondClosed = socketClosed(second);
     await server.stop(); // close() inside shutdown must not throw
     await secondClosed;
     expect(closes).toBe(2);
@@ -223,7 +213,7 @@ describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
       onConnect: () => events.push('connect'),
     });
     const client = await rawClient(server.listener.port);
-    const done = closed(client);
+    const done = socketClosed(client);
     client.write('data');
     await done;
     expect(events).toEqual([]);
@@ -241,7 +231,7 @@ describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
     );
     await Promise.all(
       clients.map((client) => {
-        const done = closed(client);
+        const done = socketClosed(client);
         client.end(Buffer.alloc(1024, 3));
         return done;
       }),
@@ -262,8 +252,8 @@ describeNative('lifecycle: peer close, failures and shutdown (64–70)', () => {
     const busy = await rawClient(server.listener.port);
     busy.write('work');
     await busyStarted.promise;
-    const idleClosed = closed(idle);
-    const busyClosed = closed(busy);
+    const idleClosed = socketClosed(idle);
+    const busyClosed = socketClosed(busy);
     const ends: Record<string, string> = {};
     for (const [name, socket] of [
       ['idle', idle],

@@ -3,26 +3,16 @@
  * lifecycle-shutdown.native.test.ts). netpoll's ctx is `connection.context` here (the value
  * returned by onPrepare/onConnect), passed as the handlers' second argument.
  */
-import { connect, type Socket } from 'node:net';
 import { type Connection, dialConnection } from '../../src';
 import {
   closeAfterTest,
   deferred,
   describeNative,
-  destroyAfterTest,
+  rawClient,
+  socketClosed,
   startServer,
   until,
 } from '../helpers/native';
-
-function rawClient(port: number): Promise<Socket> {
-  return new Promise((resolve) => {
-    const socket = destroyAfterTest(connect(port, '127.0.0.1', () => resolve(socket)));
-  });
-}
-
-function closed(socket: Socket): Promise<void> {
-  return new Promise((resolve) => socket.on('close', () => resolve()));
-}
 
 describeNative('lifecycle and callbacks (55–63)', () => {
   it('55: onPrepare → onConnect → onRequest, with the context passed along', async () => {
@@ -152,7 +142,7 @@ describeNative('lifecycle and callbacks (55–63)', () => {
     peerClosing.destroy();
     await until(() => disconnects.length === 1, 'onDisconnect');
     const local = accepted.find((c) => c.isActive())!;
-    const localClosed = closed(localClosing);
+    const localClosed = socketClosed(localClosing);
     local.close();
     await localClosed;
     await until(() => server.loop.connectionCount === 0, 'all closed');

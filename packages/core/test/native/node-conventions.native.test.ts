@@ -6,6 +6,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { closeAfterTest } from '@netpoll/jest-config/cleanup';
+import { collectWarnings } from '@netpoll/jest-config/process-events';
 import { type Connection, createListener, dialConnection, EventLoop } from '../../src';
 import { openFdCount } from '../helpers/fds';
 import { deferred, describeNative, startServer, until } from '../helpers/native';
@@ -80,40 +81,34 @@ describeNative('Node conventions', () => {
   });
 
   it('one signal shared by 20 waits gets one listener, aborts them all, and prints no warning', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    try {
-      const server = startServer(() => {});
-      const clients = await Promise.all(
-        Array.from({ length: 20 }, async () =>
-          closeAfterTest(await dialConnection('tcp', server.listener.address)),
-        ),
-      );
-      const controller = new AbortController();
-      const waits = clients.map((client) =>
-        client.reader.waitFor(10, { signal: controller.signal }).then(
-          () => null,
-          (error: unknown) => error,
-        ),
-      );
-      // One each would pass Node's limit of 10 and print MaxListenersExceededWarning.
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
-      controller.abort('shutdown');
-      for (const error of await Promise.all(waits)) expectAbortError(error, 'shutdown');
-      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-      // A wait that ends otherwise (its connection closed) takes the listener off as well.
-      const other = new AbortController();
-      const pending = clients[0]!.reader.waitFor(1, { signal: other.signal }).catch(() => 'ended');
-      expect(getEventListeners(other.signal, 'abort')).toHaveLength(1);
-      clients[0]!.close();
-      expect(await pending).toBe('ended');
-      expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings.map((warning) => warning.name)).toEqual([]);
-    } finally {
-      process.off('warning', onWarning);
-    }
+    const warnings = collectWarnings();
+    const server = startServer(() => {});
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, async () =>
+        closeAfterTest(await dialConnection('tcp', server.listener.address)),
+      ),
+    );
+    const controller = new AbortController();
+    const waits = clients.map((client) =>
+      client.reader.waitFor(10, { signal: controller.signal }).then(
+        () => null,
+        (error: unknown) => error,
+      ),
+    );
+    // One each would pass Node's limit of 10 and print MaxListenersExceededWarning.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort('shutdown');
+    for (const error of await Promise.all(waits)) expectAbortError(error, 'shutdown');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // A wait that ends otherwise (its connection closed) takes the listener off as well.
+    const other = new AbortController();
+    const pending = clients[0]!.reader.waitFor(1, { signal: other.signal }).catch(() => 'ended');
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(1);
+    clients[0]!.close();
+    expect(await pending).toBe('ended');
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.map((warning) => warning.name)).toEqual([]);
   });
 
   it('Symbol.asyncDispose closes connections and listeners and shuts loops down', async () => {
