@@ -2,7 +2,7 @@
  * The calls watching each caller's `AbortSignal`, behind one 'abort' listener per signal however
  * many calls share it. A listener per call would make Node print MaxListenersExceededWarning
  * once more than 10 calls in flight share a signal (a request-scoped signal for a fan-out is
- * common), and adding and removing an EventTarget listener costs more than a Set entry.
+ * common). A call is its own watcher: no closure per call.
  */
 
 /** What a watched call does when its signal aborts. */
