@@ -65,6 +65,7 @@ export class Connection
   readonly #maxFrameSize: number;
   readonly #socket: ConnectionSocket;
   readonly #timeouts: ConnectionTimeouts;
+  #readTime = 0;
 
   /** @internal Connections are created by the EventLoop and `dialConnection`. */
   constructor(
@@ -279,6 +280,15 @@ export class Connection
   }
 
   /**
+   * When input last arrived: `performance.now()` (ms) as the batch that read it reached
+   * JavaScript, 0 before any. Read once per batch, so a handler can date what it parses without
+   * a clock read of its own.
+   */
+  get readTime(): number {
+    return this.#readTime;
+  }
+
+  /**
    * False while at least `highWaterMark` flushed bytes are unsent; `'drain'` follows once they
    * are written (or, if the kernel took them without pushing back, once native has sent them).
    * Reading it never makes a native call.
@@ -364,6 +374,7 @@ export class Connection
       return;
     }
     const reader = this.reader;
+    this.#readTime = this.#reactor.batchTime;
     reader.appendRegion(slab, start, end, this.#reactor.inbound, token);
     reader.wake();
     this.#requests.dataArrived(end - start);

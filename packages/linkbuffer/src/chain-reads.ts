@@ -56,6 +56,19 @@ export function peekSlow(chain: NodeChain, n: number): Buffer {
 }
 
 /**
+ * `peekRegion(n)` past its inline fast path: validation, then the read node when it holds all
+ * `n` bytes (marked exposed: the caller hands out its memory), else null (`n` is 0, or the bytes
+ * lie across nodes).
+ */
+export function regionNode(chain: NodeChain, n: number): LinkNode | null {
+  if (checkRead(chain, 'peek', n) === 0) return null;
+  const node = advanceRead(chain);
+  if (node.committedEnd - node.readOffset < n) return null;
+  node.flags |= kExposed;
+  return node;
+}
+
+/**
  * All `length` readable bytes without consuming them (`bytes()`, the caller checked that some
  * are readable): a view when they sit in one node or in nodes back to back in one memory, else a
  * fresh copy (not pooled).
@@ -212,6 +225,46 @@ export function walkChunks(chain: NodeChain, visitor: ChunkVisitor, maxChunks: n
         break;
     }
     node = node.next!;
+  }
+  return count;
+}
+
+/** `forEachNewChunk(visitor)` once its checks passed (see there): visits and moves the cursor. */
+export function walkNewChunks(chain: NodeChain, visitor: ChunkVisitor): number {
+  let fresh = chain.fresh;
+  let node: LinkNode;
+  let start: number;
+  if (fresh < chain.length) {
+    if (fresh === 0) return 0;
+    // Some visited bytes are still readable, so the node holding the last one is not released.
+    node = chain.cursor;
+    start = chain.cursorEnd;
+  } else {
+    // Nothing visited is readable any more: every readable byte is new. (fresh may exceed
+    // length; the loop below stores the exact count.)
+    fresh = chain.length;
+    if (fresh === 0) return 0;
+    node = chain.read;
+    start = node.readOffset;
+  }
+  let count = 0;
+  for (;;) {
+    const end = node.committedEnd;
+    if (end > start) {
+      node.flags |= kExposed;
+      const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
+      // The cursor moves past the chunk only once the visitor returned (see forEachNewChunk).
+      const stop =
+        visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false;
+      fresh -= end - start;
+      count++;
+      chain.fresh = fresh;
+      chain.cursor = node;
+      chain.cursorEnd = end;
+      if (stop || fresh === 0) break;
+    }
+    node = node.next!;
+    start = node.readOffset;
   }
   return count;
 }

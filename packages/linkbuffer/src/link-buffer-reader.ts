@@ -10,7 +10,16 @@
  */
 import { Buffer } from 'node:buffer';
 import { bigUint64At, gather, take, uint16At, uint32At } from './big-endian';
-import { allBytes, consume, indexOf, nextSlow, peekSlow, walkChunks } from './chain-reads';
+import {
+  allBytes,
+  consume,
+  indexOf,
+  nextSlow,
+  peekSlow,
+  regionNode,
+  walkChunks,
+  walkNewChunks,
+} from './chain-reads';
 import { releaseConsumed, trimChain } from './chain-release';
 import { type ChunkVisitor, checkMaxChunks } from './chunk-visitor';
 import {
@@ -20,8 +29,6 @@ import {
   NotEnoughDataError,
 } from './errors';
 import {
-  kAllocated,
-  kBorrowed,
   kEmptyBuffer,
   kExposed,
   type LinkNode,
@@ -47,6 +54,7 @@ export abstract class LinkBufferReader {
   // chain's map (about 1 ns a call). Each class of the hierarchy keeps the chain in a #field of
   // its own (a #field is visible only in its class; a plain property would show on instances).
   readonly #chain = new NodeChain();
+  #peekStart = 0;
 
   static {
     chainOf = (reader) => reader.#chain;
@@ -124,6 +132,38 @@ export abstract class LinkBufferReader {
       return viewIn(node.memory, node.memoryOffset + start, n);
     }
     return peekSlow(chain, n);
+  }
+
+  /**
+   * `peek(n)` without making a view when the bytes lie in one node: returns that node's Buffer,
+   * the bytes at `[peekStart, peekStart + n)`; across nodes `peek(n)`'s bytes, `peekStart` 0. For
+   * parsers that index by offset: outside the range the Buffer may hold other owners' bytes.
+   * Valid, and errors, as `peek()`.
+   */
+  peekRegion(n: number): Buffer {
+    const chain = this.#chain;
+    let node: LinkNode | null = chain.read;
+    if (
+      typeof n === 'number' &&
+      n === (n | 0) &&
+      n > 0 &&
+      node.readOffset + n <= node.committedEnd
+    ) {
+      node.flags |= kExposed;
+    } else {
+      node = regionNode(chain, n);
+      if (node === null) {
+        this.#peekStart = 0;
+        return n === 0 ? kEmptyBuffer : peekSlow(chain, n);
+      }
+    }
+    this.#peekStart = node.readOffset;
+    return node.buf;
+  }
+
+  /** Where the bytes of the last `peekRegion()` start in the Buffer it returned. */
+  get peekStart(): number {
+    return this.#peekStart;
   }
 
   /** Consumes `n` bytes without copying. `n = 0` is a no-op. Errors as {@link LinkBuffer.next}. */
@@ -335,44 +375,8 @@ export abstract class LinkBufferReader {
     if (typeof visitor !== 'function') {
       throw new InvalidArgumentError('visitor', 'a function', visitor);
     }
-    const chain = this.#chain;
-    checkReadable(chain, 'forEachNewChunk');
-    let fresh = chain.fresh;
-    let node: LinkNode;
-    let start: number;
-    if (fresh < chain.length) {
-      if (fresh === 0) return 0;
-      // Some visited bytes are still readable, so the node holding the last one is not released.
-      node = chain.cursor;
-      start = chain.cursorEnd;
-    } else {
-      // Nothing visited is readable any more: every readable byte is new. (fresh may exceed
-      // length; the loop below stores the exact count.)
-      fresh = chain.length;
-      if (fresh === 0) return 0;
-      node = chain.read;
-      start = node.readOffset;
-    }
-    let count = 0;
-    for (;;) {
-      const end = node.committedEnd;
-      if (end > start) {
-        node.flags |= kExposed;
-        const retained = ((node.origin ?? node).flags & (kAllocated | kBorrowed)) !== 0;
-        // The cursor moves past the chunk only once the visitor returned (see above).
-        const stop =
-          visitor(node.buf, start, end, retained, node.memory, node.memoryOffset) === false;
-        fresh -= end - start;
-        count++;
-        chain.fresh = fresh;
-        chain.cursor = node;
-        chain.cursorEnd = end;
-        if (stop || fresh === 0) break;
-      }
-      node = node.next!;
-      start = node.readOffset;
-    }
-    return count;
+    checkReadable(this.#chain, 'forEachNewChunk');
+    return walkNewChunks(this.#chain, visitor);
   }
 
   /**

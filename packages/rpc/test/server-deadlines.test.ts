@@ -5,7 +5,7 @@
  * CONNECTION_CLOSED when the client goes away; a cancelled call gets no reply.
  */
 import { type CallContext, Kind, RpcStatus } from '../src';
-import { deferred, startServer, until, waitInFlight } from './helpers/server';
+import { deferred, eventually, startServer, until, waitInFlight } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
 type Reason = Error & { code?: string };
@@ -169,6 +169,36 @@ describe('server deadlines and aborts', () => {
     const client = await WireClient.connect(server.address);
     const reply = await client.call('wait', '', { timeout: 20 });
     expect([reply.code, reply.message]).toEqual(['ABORTED', 'gave up']);
+  });
+
+  it('dates requests by the read batch: a wait behind another connection counts against the deadline and in the latency', async () => {
+    const remaining: number[] = [];
+    const server = await startServer({
+      spin(_request: Buffer, context: CallContext) {
+        remaining.push(context.timeRemaining());
+        // A synchronous handler that takes 30 ms: the other request read in the batch waits.
+        const end = performance.now() + 30;
+        while (performance.now() < end);
+        return Buffer.alloc(0);
+      },
+    });
+    const clients = [
+      await WireClient.connect(server.address),
+      await WireClient.connect(server.address),
+    ];
+    await eventually(
+      async () => (await server.stats()).connections === 2,
+      'both connections accepted',
+    );
+    const requests = clients.map((client) => client.requestFrame('spin', '', { timeout: 1000 }));
+    // Written in one tick: this thread's reactor reads both requests in one batch.
+    for (const [i, client] of clients.entries()) client.write(requests[i]!.frame);
+    await Promise.all(clients.map((client, i) => client.reply(requests[i]!.seq)));
+    expect(remaining[0]).toBeGreaterThan(990);
+    expect(remaining[1]).toBeLessThanOrEqual(remaining[0]! - 29);
+    const { latency } = (await server.stats()).calls;
+    expect(latency.count).toBe(2);
+    expect(latency.max).toBeGreaterThanOrEqual(60);
   });
 
   it('aborts context.signal with reason.code CANCELLED on a CANCEL frame and sends no reply', async () => {

@@ -186,6 +186,38 @@ describeNative('connection reading (39–48)', () => {
 });
 
 describeNative('read backpressure (pauseRead / resumeRead)', () => {
+  it('readTime dates input by the batch that read it: one reading for every connection it read', async () => {
+    const accepted: Connection[] = [];
+    const handled: Array<{ readTime: number; at: number }> = [];
+    const server = startServer(
+      (connection) => {
+        handled.push({ readTime: connection.readTime, at: performance.now() });
+        connection.reader.skip(connection.reader.len());
+        // A slow synchronous handler: a connection read in the same batch waits behind it.
+        const end = performance.now() + 20;
+        while (performance.now() < end);
+      },
+      { onConnect: (connection) => void accepted.push(connection) },
+    );
+    const peers = [0, 1].map(() => destroyAfterTest(connect(server.listener.port, '127.0.0.1')));
+    await until(() => accepted.length === 2, 'both connections accepted');
+    expect(accepted.map((connection) => connection.readTime)).toEqual([0, 0]);
+    const before = performance.now();
+    // Written in one tick: both are in the kernel before this thread's reactor reads again.
+    for (const peer of peers) peer.write('x');
+    await until(() => handled.length === 2, 'both handled');
+    expect(handled[0]!.readTime).toBe(handled[1]!.readTime);
+    expect(handled[0]!.readTime).toBeGreaterThanOrEqual(before);
+    expect(handled[0]!.readTime).toBeLessThanOrEqual(handled[0]!.at);
+    expect(handled[1]!.at - handled[1]!.readTime).toBeGreaterThanOrEqual(20);
+    expect(accepted.map((connection) => connection.readTime)).toEqual([
+      handled[0]!.readTime,
+      handled[0]!.readTime,
+    ]);
+    for (const peer of peers) peer.destroy();
+    await server.stop();
+  });
+
   it('stops reading while paused and delivers everything after resumeRead', async () => {
     const { server, connection, peer } = await acceptedPair();
     connection.pauseRead();

@@ -276,7 +276,9 @@ export class ClientConnection implements QueuedFlush {
     const reader = this.connection.reader;
     const lengthHeader = this.#options.lengthHeader;
     const header = this.#header;
-    this.lastActivity = now();
+    // The replies arrived with the batch that read them: its clock reading dates them.
+    const readTime = this.connection.readTime;
+    this.lastActivity = readTime > 0 ? readTime : now();
     this.#pingSentAt = 0; // anything from the server proves it alive
     if (!this.#heard) {
       this.#heard = true;

@@ -8,7 +8,7 @@
  * allocates except a metadata block, and only when metadata is sent.
  */
 import { Buffer } from 'node:buffer';
-import { putUint16, putUint32 } from '@netpoll/linkbuffer';
+import * as linkbuffer from '@netpoll/linkbuffer';
 import { frameTooLargeError, InvalidArgumentError } from '../errors';
 import {
   Kind,
@@ -24,6 +24,10 @@ import {
   type LengthHeader,
   type MessageKind,
 } from './frame';
+
+// Read once: a package's exports (tsc's re-exports) are getters on an object in dictionary mode,
+// so `putUint32(...)` through the import would look the name up and call a getter per message.
+const { putUint16, putUint32 } = linkbuffer;
 
 /**
  * The largest body each length header can express, by its size in bytes (a table: `2 ** n` with

@@ -54,8 +54,9 @@ export class ServerConnection implements QueuedFlush {
   #outputHeld = false; // requests wait for 'drain': the client is not reading its replies
   #heldSince = 0; // arrival time of requests left unread at a limit
   /**
-   * The latest clock reading: this turn's start, or the end of the last call finished since. A
-   * clock read costs about 45 ns here; deadlines on arrival are checked against this one.
+   * The latest clock reading: the arrival of this turn's input (or, for requests held at a limit,
+   * this turn's start), or the end of the last call finished since. A clock read costs about 45 ns
+   * here; deadlines on arrival are checked against this one.
    */
   #clock = 0;
   /**
@@ -98,9 +99,13 @@ export class ServerConnection implements QueuedFlush {
     const options = this.#core.options;
     const lengthHeader = options.lengthHeader;
     const limit = options.maxConcurrentCalls;
-    this.#clock = now();
+    // New requests arrived with the batch that read them, whose clock reading (core's readTime)
+    // dates them; requests held at a limit keep their arrival, and time has passed since.
+    const held = this.#heldSince;
+    const readTime = this.connection.readTime;
+    this.#clock = held > 0 || readTime === 0 ? now() : readTime;
     this.#clockStale = false;
-    const arrival = this.#heldSince > 0 ? this.#heldSince : this.#clock;
+    const arrival = held > 0 ? held : this.#clock;
     this.#heldSince = 0;
     this.#inTurn = true;
     // Read once per turn, and again after a flush in it: nothing else in the turn changes it
@@ -109,12 +114,14 @@ export class ServerConnection implements QueuedFlush {
     try {
       while (reader.len() > 0) {
         const length = peekLength(reader, lengthHeader);
-        // The header is read from a peeked view; the payload is then taken on its own, so a copy
-        // of it (pooled requests) is a whole-view copy, which needs no `.buffer` getter.
-        const frame = reader.peek(lengthHeader + length);
+        // The header is read in place (no view: offsets into the reader's memory); the payload
+        // is then taken as a view of its own, so a copy of it (pooled requests) is a whole-view
+        // copy, which needs no `.buffer` getter.
+        const frame = reader.peekRegion(lengthHeader + length);
+        const bodyStart = reader.peekStart + lengthHeader;
         const header = this.#header;
         try {
-          decodeHeader(frame, lengthHeader, frame.length, header);
+          decodeHeader(frame, bodyStart, bodyStart + length, header);
         } catch (error) {
           this.#core.onError(error as Error);
           this.connection.close();
@@ -138,7 +145,7 @@ export class ServerConnection implements QueuedFlush {
             break;
           }
         }
-        reader.skip(header.payloadStart);
+        reader.skip(header.payloadStart - bodyStart + lengthHeader);
         const payload = reader.next(header.payloadEnd - header.payloadStart);
         switch (header.kind) {
           case Kind.REQUEST:
