@@ -1,4 +1,4 @@
-export { putUint16, putUint32 } from './big-endian';
+export { putUint16, putUint32, uint16At, uint32At } from './big-endian';
 export {
   ClosedError,
   DelimiterNotFoundError,
