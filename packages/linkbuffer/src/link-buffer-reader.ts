@@ -28,12 +28,7 @@ import {
   integerError,
   NotEnoughDataError,
 } from './errors';
-import {
-  kEmptyBuffer,
-  kExposed,
-  type LinkNode,
-  releaseNode,
-} from './link-buffer-node';
+import { kEmptyBuffer, kExposed, type LinkNode, releaseNode } from './link-buffer-node';
 import { advanceRead, checkRead, checkReadable, NodeChain, useOptions } from './node-chain';
 import type { ResolvedLinkBufferOptions } from './options';
 import { viewIn, viewOf } from './view';
