@@ -6,3 +6,6 @@ export function closeAfterTest<T extends { close(): unknown }>(resource: T): T;
 
 /** Destroys `socket` after the current test; returns it. */
 export function destroyAfterTest<T extends { destroy(): unknown }>(socket: T): T;
+
+/** A fresh private temp folder, removed with its contents after the current test; its path. */
+export function tempDirAfterTest(prefix: string): string;

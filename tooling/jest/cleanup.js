@@ -8,6 +8,10 @@
  * helper module the test file imports at its top level.
  */
 
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
 /** @type {Array<() => unknown>} */
 const pending = [];
 
@@ -47,6 +51,19 @@ function destroyAfterTest(socket) {
   return socket;
 }
 
+/**
+ * A fresh private folder in the OS temp directory (for Unix socket paths and the like), removed
+ * with everything in it after the current test; returns its path.
+ *
+ * @param {string} prefix
+ * @returns {string}
+ */
+function tempDirAfterTest(prefix) {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  afterTest(() => rmSync(folder, { recursive: true, force: true }));
+  return folder;
+}
+
 afterEach(async () => {
   const errors = [];
   while (pending.length > 0) {
@@ -61,4 +78,4 @@ afterEach(async () => {
   if (errors.length > 1) throw new AggregateError(errors, `${errors.length} cleanups failed`);
 });
 
-module.exports = { afterTest, closeAfterTest, destroyAfterTest };
+module.exports = { afterTest, closeAfterTest, destroyAfterTest, tempDirAfterTest };

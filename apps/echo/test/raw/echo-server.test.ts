@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Connection,
@@ -10,7 +8,12 @@ import {
   getReactorStats,
   kDefaultEventLoopOptions,
 } from '@netpoll/core';
-import { afterTest, closeAfterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
+import {
+  afterTest,
+  closeAfterTest,
+  destroyAfterTest,
+  tempDirAfterTest,
+} from '@netpoll/jest-config/cleanup';
 import { onError, onRequest } from '../../src/raw/core-echo-handler';
 import type { EchoImplementation, EchoServer } from '../../src/raw/echo-server';
 import type { EchoAddress } from '../../src/raw/listen-address';
@@ -22,7 +25,7 @@ const kImplementations: readonly EchoImplementation[] = ['core', 'net', 'net-bat
 const kTcp: EchoAddress = { network: 'tcp', host: '127.0.0.1', port: 0 };
 
 function unixAddress(): EchoAddress {
-  return { network: 'unix', path: join(mkdtempSync(join(tmpdir(), 'netpoll-echo-')), 'echo.sock') };
+  return { network: 'unix', path: join(tempDirAfterTest('netpoll-echo-'), 'echo.sock') };
 }
 
 /** Connects a client that is closed after the test, pass or fail. */

@@ -4,11 +4,10 @@
  * or fail: `startServer` registers its own cleanup; wrap what else you open in `closeAfterTest`
  * (connections, listeners), `destroyAfterTest` (node:net sockets) or `afterTest(fn)`.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
+import { afterTest, destroyAfterTest, tempDirAfterTest } from '@netpoll/jest-config/cleanup';
 import {
   type Connection,
   createListener,
@@ -17,7 +16,12 @@ import {
   type Listener,
 } from '../../src';
 
-export { afterTest, closeAfterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
+export {
+  afterTest,
+  closeAfterTest,
+  destroyAfterTest,
+  tempDirAfterTest,
+} from '@netpoll/jest-config/cleanup';
 
 /** True when the addon has been built (native tests need it). */
 export const kAddonBuilt = existsSync(
@@ -37,7 +41,7 @@ export const describeNative: jest.Describe =
 let counter = 0;
 /** A fresh Unix socket path in a private temp folder. */
 export function tempSocketPath(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'netpoll-'));
+  const folder = tempDirAfterTest('netpoll-');
   counter++;
   return join(folder, `s${counter}.sock`);
 }

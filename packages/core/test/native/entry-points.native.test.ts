@@ -3,9 +3,7 @@
  * arguments synchronously with a coded error (`ERR_NETPOLL_INVALID_ARG` / `_OUT_OF_RANGE`, or the
  * system error of the one call that can only fail in the kernel), before any socket exists.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import {
   configureReactor,
   createListener,
@@ -16,7 +14,7 @@ import {
   type Network,
   OutOfRangeError,
 } from '../../src';
-import { describeNative, echoHandler, startServer } from '../helpers/native';
+import { describeNative, echoHandler, startServer, tempDirAfterTest } from '../helpers/native';
 
 type Coded = Error & { code?: string };
 
@@ -45,7 +43,7 @@ function expectOutOfRange(call: () => unknown, message?: string): void {
 
 /** A fresh, empty private folder for Unix socket paths. */
 function folder(): string {
-  return mkdtempSync(join(tmpdir(), 'netpoll-args-'));
+  return tempDirAfterTest('netpoll-args-');
 }
 
 /** `sun_path` holds 108 bytes on Linux and 104 on macOS/BSD, the last one for the NUL. */

@@ -5,11 +5,9 @@
  * closed after its test, passed or failed: servers and raw servers shut down, clients are
  * destroyed (so no call is left pending).
  */
-import { mkdtempSync } from 'node:fs';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterTest } from '@netpoll/jest-config/cleanup';
+import { afterTest, tempDirAfterTest } from '@netpoll/jest-config/cleanup';
 import {
   type ClientOptions,
   createClient,
@@ -34,7 +32,7 @@ let counter = 0;
 
 /** A fresh Unix socket path in a private temp folder. */
 export function tempSocketPath(): string {
-  const folder = mkdtempSync(join(tmpdir(), 'rpc-client-'));
+  const folder = tempDirAfterTest('rpc-client-');
   counter++;
   return join(folder, `c${counter}.sock`);
 }

@@ -4,11 +4,9 @@
  * the run up).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '@netpoll/core';
-import { afterTest } from '@netpoll/jest-config/cleanup';
+import { afterTest, tempDirAfterTest } from '@netpoll/jest-config/cleanup';
 import { createServer, type RpcServer, type ServerOptions, type Service } from '../../src';
 
 export { afterTest, closeAfterTest, destroyAfterTest } from '@netpoll/jest-config/cleanup';
@@ -27,7 +25,7 @@ export async function startServer(
 
 /** A fresh Unix socket path in a private temp folder. */
 export function tempSocketPath(): string {
-  return join(mkdtempSync(join(tmpdir(), 'netpoll-rpc-')), 'rpc.sock');
+  return join(tempDirAfterTest('netpoll-rpc-'), 'rpc.sock');
 }
 
 /** A promise with its resolve and reject functions. */
