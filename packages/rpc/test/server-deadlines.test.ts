@@ -201,6 +201,41 @@ describe('server deadlines and aborts', () => {
     expect(latency.max).toBeGreaterThanOrEqual(60);
   });
 
+  it('answers DEADLINE_EXCEEDED for a request whose deadline passed while another connection’s handler of the same batch ran', async () => {
+    const ran: number[] = [];
+    const server = await startServer({
+      spin(request: Buffer) {
+        ran.push(request[0]!);
+        // A synchronous handler that outlasts both deadlines.
+        const end = performance.now() + 40;
+        while (performance.now() < end);
+        return Buffer.alloc(0);
+      },
+    });
+    const clients = [
+      await WireClient.connect(server.address),
+      await WireClient.connect(server.address),
+    ];
+    await eventually(
+      async () => (await server.stats()).connections === 2,
+      'both connections accepted',
+    );
+    const requests = clients.map((client, i) =>
+      client.requestFrame('spin', Buffer.from([i]), { timeout: 10 }),
+    );
+    // Written in one tick: one batch reads both, and whichever runs first delays the other.
+    for (const [i, client] of clients.entries()) client.write(requests[i]!.frame);
+    const replies = await Promise.all(clients.map((client, i) => client.reply(requests[i]!.seq)));
+    expect(ran).toHaveLength(1);
+    const refused = replies[ran[0] === 0 ? 1 : 0]!;
+    expect(refused).toMatchObject({
+      kind: Kind.ERROR,
+      code: 'DEADLINE_EXCEEDED',
+      message: 'the deadline passed before the call started',
+      refused: true,
+    });
+  });
+
   it('aborts context.signal with reason.code CANCELLED on a CANCEL frame and sends no reply', async () => {
     const reasons: Reason[] = [];
     const server = await startServer({

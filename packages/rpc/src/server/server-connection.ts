@@ -12,7 +12,6 @@
 import { Buffer } from 'node:buffer';
 import type { Connection } from '@netpoll/core';
 import * as mcache from '@netpoll/mcache';
-import { now } from '../clock';
 import { serverCallChannel } from '../diagnostics';
 import { closedError, protocolError, type RpcError } from '../errors';
 import { type QueuedFlush, queueFlush } from '../flush-queue';
@@ -26,6 +25,7 @@ import {
 } from '../protocol/encode';
 import { Kind, kFlagDeadline } from '../protocol/frame';
 import { SeqMap } from '../seq-map';
+import { arrivalClock } from './arrival-clock';
 import { CallContext } from './call-context';
 import { errorReply, isThenable } from './handler-result';
 import type { ServerCore } from './server-core';
@@ -53,17 +53,8 @@ export class ServerConnection implements QueuedFlush {
   #paused = false; // at maxConcurrentCalls
   #outputHeld = false; // requests wait for 'drain': the client is not reading its replies
   #heldSince = 0; // arrival time of requests left unread at a limit
-  /**
-   * The latest clock reading: the arrival of this turn's input (or, for requests held at a limit,
-   * this turn's start), or the end of the last call finished since. A clock read costs about 45 ns
-   * here; deadlines on arrival are checked against this one.
-   */
-  #clock = 0;
-  /**
-   * User code ran since `#clock` was read without finishing a call (a handler left running, a
-   * decoder that threw, abort listeners): the next deadline check reads the clock again.
-   */
-  #clockStale = false;
+  /** This turn's batch reading (core's readTime), or 0 in a turn of held requests. */
+  #readTime = 0;
   #release: (() => void) | null = null; // the connection hold while calls run
   #pausedPing: NodeJS.Timeout | null = null; // pings the client while #paused
   #pingId = 0;
@@ -99,13 +90,16 @@ export class ServerConnection implements QueuedFlush {
     const options = this.#core.options;
     const lengthHeader = options.lengthHeader;
     const limit = options.maxConcurrentCalls;
-    // New requests arrived with the batch that read them, whose clock reading (core's readTime)
-    // dates them; requests held at a limit keep their arrival, and time has passed since.
-    const held = this.#heldSince;
-    const readTime = this.connection.readTime;
-    this.#clock = held > 0 || readTime === 0 ? now() : readTime;
-    this.#clockStale = false;
-    const arrival = held > 0 ? held : this.#clock;
+    let arrival = this.#heldSince;
+    if (arrival > 0) {
+      // Requests held at a limit keep their arrival; time has passed since: read the clock.
+      arrivalClock.read();
+      this.#readTime = 0;
+    } else {
+      // New requests arrived with the batch that read them (see ./arrival-clock).
+      this.#readTime = this.connection.readTime;
+      arrival = this.#readTime > 0 ? this.#readTime : arrivalClock.read();
+    }
     this.#heldSince = 0;
     this.#inTurn = true;
     // Read once per turn, and again after a flush in it: nothing else in the turn changes it
@@ -167,7 +161,7 @@ export class ServerConnection implements QueuedFlush {
             this.#dirty = true;
             break;
           case Kind.CANCEL:
-            this.#clockStale = true; // the signal's listeners run now
+            arrivalClock.userCode(this.#readTime); // the signal's listeners run now
             this.#calls.get(header.seq)?.cancel((header.flags & kFlagDeadline) !== 0);
             break;
           case Kind.PONG:
@@ -199,11 +193,8 @@ export class ServerConnection implements QueuedFlush {
       return;
     }
     const deadline = header.timeout > 0 ? arrival + header.timeout : Number.POSITIVE_INFINITY;
-    if (this.#clockStale && header.timeout > 0) {
-      this.#clock = now();
-      this.#clockStale = false;
-    }
-    if (deadline <= this.#clock) {
+    // Passed while the request waited (behind a limit, or handlers run before it): not started.
+    if (header.timeout > 0 && deadline <= arrivalClock.at(this.#readTime)) {
       core.counters.countError('DEADLINE_EXCEEDED');
       if (!oneWay) {
         this.#replyError(
@@ -219,9 +210,9 @@ export class ServerConnection implements QueuedFlush {
     const context = new CallContext(this, method, seq, deadline, metadata, oneWay);
     context.startedAt = arrival;
     const size = payload.length;
-    // From here user code runs (decoder, interceptors, handler); only a call that finishes now
-    // reads the clock after it (#finish).
-    this.#clockStale = true;
+    // From here user code runs (decoder, interceptors, handler); a call that finishes now reads
+    // the clock after it (#finish).
+    arrivalClock.userCode(this.#readTime);
     if (method.rawRequest) {
       const pooled = size === 0 ? kEmpty : malloc(size);
       pooled.set(payload);
@@ -346,9 +337,7 @@ export class ServerConnection implements QueuedFlush {
   }
 
   #finish(context: CallContext, code: string | null, result: unknown, error: unknown): void {
-    const time = now();
-    this.#clock = time;
-    this.#clockStale = false;
+    const time = arrivalClock.read();
     this.#core.counters.finish(code, time - context.startedAt);
     const trace = context.trace;
     if (trace !== null) {
