@@ -100,6 +100,14 @@ export class ConnectionLifecycle {
     this.fail(error);
   }
 
+  /** The error a new read wait fails with now (a reset, a local close, the peer's EOF), or null. */
+  waitBlocker(): Error | null {
+    if (this.closeError !== null && !this.peerClosed) return this.closeError;
+    if (this.userClosed) return connectionClosedError('wait read');
+    if (this.peerClosed) return this.closeError ?? eofError();
+    return null;
+  }
+
   /** The peer closed (errno 0) or failed. */
   peerHangup(errno: number): void {
     if (this.peerClosed) return;

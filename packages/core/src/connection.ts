@@ -21,7 +21,6 @@ import { ConnectionTimeouts } from './connection-timeouts';
 import { ConnectionWriter, type WriteHost } from './connection-writer';
 import {
   connectionClosedError,
-  eofError,
   frameTooLargeError,
   InvalidArgumentError,
   readerClosedError,
@@ -280,9 +279,8 @@ export class Connection
   }
 
   /**
-   * When input last arrived: `performance.now()` (ms) as the batch that read it reached
-   * JavaScript, 0 before any. Read once per batch, so a handler can date what it parses without
-   * a clock read of its own.
+   * When input last arrived: `performance.now()` (ms) as the batch that read it reached JS, 0
+   * before any (one reading per batch: a handler can date what it parses without its own).
    */
   get readTime(): number {
     return this.#readTime;
@@ -439,11 +437,7 @@ export class Connection
 
   /** @internal ReadWaitHost: the error a new wait fails with now, or null. */
   waitBlocker(): Error | null {
-    const life = this.#life;
-    if (life.closeError !== null && !life.peerClosed) return life.closeError;
-    if (life.userClosed) return connectionClosedError('wait read');
-    if (life.peerClosed) return life.closeError ?? eofError();
-    return null;
+    return this.#life.waitBlocker();
   }
 
   /**
