@@ -25,11 +25,40 @@ export function signalOption(value: unknown, path: string): AbortSignal | null {
   return value;
 }
 
+/** What watches an `AbortSignal` through {@link watchSignal}: an object can be its own watcher. */
+export interface SignalWatcher {
+  abortedBy(signal: AbortSignal): void;
+}
+
+/**
+ * `watcher.abortedBy(signal)` runs when `signal` aborts, until {@link unwatchSignal}. However many
+ * operations watch one signal (dials, reads, an app's shutdown signal, RPC calls of one request's
+ * fan-out), it gets one 'abort' listener: one each would make Node print
+ * MaxListenersExceededWarning past 10. Watchers run in the order they began watching; one
+ * unwatched meanwhile is skipped, and one that throws does not stop the rest (its error is
+ * rethrown on its own, as EventTarget does). The caller checks `signal.aborted` first.
+ */
+export function watchSignal(signal: AbortSignal, watcher: SignalWatcher): void {
+  let set = watchers.get(signal);
+  if (set === undefined) {
+    set = new Set();
+    watchers.set(signal, set);
+    signal.addEventListener('abort', abortAll, { once: true });
+  }
+  set.add(watcher);
+}
+
+/** Stops watching; the signal's listener goes with its last watcher. */
+export function unwatchSignal(signal: AbortSignal, watcher: SignalWatcher): void {
+  const set = watchers.get(signal);
+  if (set === undefined || !set.delete(watcher) || set.size > 0) return;
+  watchers.delete(signal);
+  signal.removeEventListener('abort', abortAll);
+}
+
 /**
  * Calls `onAbort` once when `signal` aborts (at once if it already has) and returns a function
- * that stops listening; `null` listens to nothing. However many operations wait on one signal
- * (dials, reads, serve() calls of an app's shutdown signal), it gets one 'abort' listener: one
- * each would make Node print MaxListenersExceededWarning past 10.
+ * that stops listening; `null` listens to nothing. Built on {@link watchSignal}.
  */
 export function onAbort(signal: AbortSignal | null, onAbort: () => void): () => void {
   if (signal === null) return kNothing;
@@ -37,38 +66,26 @@ export function onAbort(signal: AbortSignal | null, onAbort: () => void): () => 
     onAbort();
     return kNothing;
   }
-  let set = watchers.get(signal);
-  if (set === undefined) {
-    set = new Set();
-    watchers.set(signal, set);
-    signal.addEventListener('abort', abortAll, { once: true });
-  }
-  // A Set keeps one entry per function: wrap, so one callback passed twice is called twice.
-  const entry = () => onAbort();
-  set.add(entry);
-  return () => {
-    const current = watchers.get(signal);
-    if (current === undefined || !current.delete(entry) || current.size > 0) return;
-    watchers.delete(signal);
-    signal.removeEventListener('abort', abortAll);
-  };
+  // A watcher per call, so one callback passed twice is called twice.
+  const watcher: SignalWatcher = { abortedBy: () => onAbort() };
+  watchSignal(signal, watcher);
+  return () => unwatchSignal(signal, watcher);
 }
 
 const kNothing = (): void => {};
 
-const watchers = new WeakMap<AbortSignal, Set<() => void>>();
+const watchers = new WeakMap<AbortSignal, Set<SignalWatcher>>();
 
 function abortAll(event: Event): void {
   const signal = event.target as AbortSignal;
   const set = watchers.get(signal);
   if (set === undefined) return;
-  // In the order they began waiting. Each leaves the set before it runs, so one stopped by
-  // another meanwhile is skipped (as a removed listener would be), and one that throws does not
-  // stop the rest: its error is rethrown on its own, as EventTarget does.
-  for (const entry of set) {
-    set.delete(entry);
+  // Each leaves the set before it runs, so one stopped by another meanwhile is skipped (as a
+  // removed listener would be).
+  for (const watcher of set) {
+    set.delete(watcher);
     try {
-      entry();
+      watcher.abortedBy(signal);
     } catch (error) {
       process.nextTick(() => {
         throw error;

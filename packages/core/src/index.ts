@@ -1,4 +1,4 @@
-export { AbortError } from './abort';
+export { AbortError, type SignalWatcher, unwatchSignal, watchSignal } from './abort';
 export type { Network } from './address';
 export { loadBinding, type NativeBinding, type NativeLimits } from './binding';
 export { Connection } from './connection';

@@ -4,7 +4,8 @@
  * for a connection, or written on one with a sequence number. It settles exactly once.
  */
 import { Buffer } from 'node:buffer';
-import type { ConnectionReader } from '@netpoll/core';
+import type { ConnectionReader, SignalWatcher } from '@netpoll/core';
+import * as core from '@netpoll/core';
 import { now } from '../clock';
 import type { DeadlineEntry, DeadlineList } from '../deadline-queue';
 import { clientCallChannel } from '../diagnostics';
@@ -19,7 +20,9 @@ import type { Payload } from '../protocol/encode';
 import { rawSerializer, type Serializer } from '../serializers';
 import type { ClientConnection } from './client-connection';
 import type { Endpoint } from './endpoint';
-import { type SignalWatcher, unwatchSignal, watchSignal } from './signal-watch';
+
+// Read once: a package's exports are getters on an object in dictionary mode (see encode.ts).
+const { unwatchSignal, watchSignal } = core;
 
 /** What a call needs from its client. */
 export interface CallHost {
@@ -155,7 +158,7 @@ export class Call implements DeadlineEntry, SignalWatcher {
     return this.settled || this.#signal?.aborted === true;
   }
 
-  /** @internal The signal it watches aborted (signal-watch.ts). */
+  /** @internal The signal it watches aborted (core's `watchSignal`). */
   abortedBy(signal: AbortSignal): void {
     this.#giveUp(canceledError(this.method, signal.reason, this.written));
   }

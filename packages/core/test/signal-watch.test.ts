@@ -1,11 +1,11 @@
 /**
- * One abort listener per signal for the calls watching it (signal-watch.ts): they are aborted in
- * the order they started watching; one another unwatches meanwhile is skipped; one that throws
+ * One abort listener per signal for the watchers of it (`watchSignal`, abort.ts): they are aborted
+ * in the order they started watching; one another unwatches meanwhile is skipped; one that throws
  * does not stop the others, and its error surfaces on its own.
  */
 import { getEventListeners } from 'node:events';
 import { nextTickThrows } from '@netpoll/jest-config/process-events';
-import { unwatchSignal, watchSignal } from '../src/client/signal-watch';
+import { unwatchSignal, watchSignal } from '../src';
 
 function watcher(name: string, seen: string[], body?: () => void) {
   return {
