@@ -4,7 +4,7 @@
  * aborts with `reason.code` DEADLINE_EXCEEDED at the deadline, CANCELLED on a CANCEL frame and
  * CONNECTION_CLOSED when the client goes away; a cancelled call gets no reply.
  */
-import { type CallContext, Kind, RpcStatus } from '../src';
+import { type CallContext, Kind, type Message, type RpcServer, RpcStatus } from '../src';
 import { deferred, eventually, startServer, until, waitInFlight } from './helpers/server';
 import { WireClient } from './helpers/wire-client';
 
@@ -16,6 +16,33 @@ function aborted(signal: AbortSignal): Promise<Reason> {
     if (signal.aborted) resolve(signal.reason as Reason);
     else signal.addEventListener('abort', () => resolve(signal.reason as Reason), { once: true });
   });
+}
+
+/** A synchronous handler's work: busy for `ms`. */
+function spinFor(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+/**
+ * Calls `spin` (the payload: the client's index) with `timeout` from two connections, written in
+ * one tick so that this thread's reactor reads both requests in one batch; resolves with the
+ * two replies.
+ */
+async function twoInOneBatch(server: RpcServer, timeout: number): Promise<Message[]> {
+  const clients = [
+    await WireClient.connect(server.address),
+    await WireClient.connect(server.address),
+  ];
+  await eventually(
+    async () => (await server.stats()).connections === 2,
+    'both connections accepted',
+  );
+  const requests = clients.map((client, i) =>
+    client.requestFrame('spin', Buffer.from([i]), { timeout }),
+  );
+  for (const [i, client] of clients.entries()) client.write(requests[i]!.frame);
+  return Promise.all(clients.map((client, i) => client.reply(requests[i]!.seq)));
 }
 
 describe('server deadlines and aborts', () => {
@@ -75,8 +102,7 @@ describe('server deadlines and aborts', () => {
       const ran: string[] = [];
       const busyWork = (): Buffer => {
         ran.push('busy');
-        const started = performance.now();
-        while (performance.now() - started < 10) {}
+        spinFor(10);
         return Buffer.from('busy done');
       };
       const server = await startServer({
@@ -176,24 +202,11 @@ describe('server deadlines and aborts', () => {
     const server = await startServer({
       spin(_request: Buffer, context: CallContext) {
         remaining.push(context.timeRemaining());
-        // A synchronous handler that takes 30 ms: the other request read in the batch waits.
-        const end = performance.now() + 30;
-        while (performance.now() < end);
+        spinFor(30); // the other request read in the batch waits
         return Buffer.alloc(0);
       },
     });
-    const clients = [
-      await WireClient.connect(server.address),
-      await WireClient.connect(server.address),
-    ];
-    await eventually(
-      async () => (await server.stats()).connections === 2,
-      'both connections accepted',
-    );
-    const requests = clients.map((client) => client.requestFrame('spin', '', { timeout: 1000 }));
-    // Written in one tick: this thread's reactor reads both requests in one batch.
-    for (const [i, client] of clients.entries()) client.write(requests[i]!.frame);
-    await Promise.all(clients.map((client, i) => client.reply(requests[i]!.seq)));
+    await twoInOneBatch(server, 1000);
     expect(remaining[0]).toBeGreaterThan(990);
     expect(remaining[1]).toBeLessThanOrEqual(remaining[0]! - 29);
     const { latency } = (await server.stats()).calls;
@@ -206,26 +219,12 @@ describe('server deadlines and aborts', () => {
     const server = await startServer({
       spin(request: Buffer) {
         ran.push(request[0]!);
-        // A synchronous handler that outlasts both deadlines.
-        const end = performance.now() + 40;
-        while (performance.now() < end);
+        spinFor(40); // outlasts both deadlines
         return Buffer.alloc(0);
       },
     });
-    const clients = [
-      await WireClient.connect(server.address),
-      await WireClient.connect(server.address),
-    ];
-    await eventually(
-      async () => (await server.stats()).connections === 2,
-      'both connections accepted',
-    );
-    const requests = clients.map((client, i) =>
-      client.requestFrame('spin', Buffer.from([i]), { timeout: 10 }),
-    );
-    // Written in one tick: one batch reads both, and whichever runs first delays the other.
-    for (const [i, client] of clients.entries()) client.write(requests[i]!.frame);
-    const replies = await Promise.all(clients.map((client, i) => client.reply(requests[i]!.seq)));
+    // Whichever runs first delays the other.
+    const replies = await twoInOneBatch(server, 10);
     expect(ran).toHaveLength(1);
     const refused = replies[ran[0] === 0 ? 1 : 0]!;
     expect(refused).toMatchObject({
